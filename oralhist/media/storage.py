@@ -1,0 +1,268 @@
+"""Content-addressed, immutable file storage (DESIGN invariant 4).
+
+Every stored file is named by the sha256 of its bytes, never by what the uploader called it.
+Uploads stream through a temporary file while being hashed, so memory does not grow with file
+size, and a file only appears under its final name once it is complete, synced, validated and
+read-only. An upload that fails or is cut off leaves nothing behind.
+
+``LocalStorage`` is the one implementation today; the rest of the application only uses its
+small public interface, so an object store can replace it later (or an in-memory fake in tests).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import secrets
+import stat
+import time
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from ..errors import NotFound, TooLarge
+
+KEY_RE = re.compile(r"[0-9a-f]{64}")
+_FANOUT_RE = re.compile(r"[0-9a-f]{2}")
+TEMP_DIR = "tmp"
+TEMP_SUFFIX = ".part"
+READ_ONLY = 0o444
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """The outcome of a save. ``created`` is False when the same content was already stored."""
+
+    key: str
+    sha256: str
+    size: int
+    created: bool
+
+
+class LocalStorage:
+    """Files under ``root/ab/cd/abcd...`` (fan-out by the sha256's first two byte pairs)."""
+
+    def __init__(self, root: str | os.PathLike[str], *, chunk_size: int = 1024 * 1024) -> None:
+        if chunk_size <= 0:
+            raise ValueError("chunk_size must be positive")
+        self.root = Path(root).resolve()
+        self.chunk_size = chunk_size
+
+    @property
+    def temp_dir(self) -> Path:
+        return self.root / TEMP_DIR
+
+    # -- writing -------------------------------------------------------------------------
+
+    def save_stream(
+        self,
+        stream: BinaryIO,
+        *,
+        max_bytes: int | None = None,
+        validate: Callable[[Path], None] | None = None,
+    ) -> StoredFile:
+        """Store everything ``stream`` yields and return its key.
+
+        Raises ``TooLarge`` past ``max_bytes``; re-raises whatever the stream or ``validate``
+        raise. In every failure case the temporary file is removed.
+        """
+        self.temp_dir.mkdir(parents=True, exist_ok=True)
+        temp = self.temp_dir / f"{secrets.token_hex(16)}{TEMP_SUFFIX}"
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o600)
+            with open(fd, "wb", buffering=0) as out:
+                while True:
+                    chunk = stream.read(self.chunk_size)
+                    if not chunk:
+                        break
+                    size += len(chunk)
+                    if max_bytes is not None and size > max_bytes:
+                        raise TooLarge(
+                            f"The file is larger than this archive accepts ({max_bytes} bytes at "
+                            "most).",
+                            max_bytes=max_bytes,
+                        )
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            if validate is not None:
+                validate(temp)
+            sha256 = digest.hexdigest()
+            created = self._commit(temp, sha256, size)
+        except BaseException:
+            _unlink_quietly(temp)
+            raise
+        return StoredFile(key=sha256, sha256=sha256, size=size, created=created)
+
+    def _commit(self, temp: Path, sha256: str, size: int) -> bool:
+        """Move ``temp`` to its content-addressed place; False when that content was there."""
+        final = self._key_path(sha256)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(temp, READ_ONLY)
+        try:
+            existing_size = final.stat().st_size
+        except FileNotFoundError:
+            existing_size = None
+        if existing_size == size:
+            _unlink_quietly(temp)
+            return False
+        if existing_size is not None:
+            # Same name, different size: the stored copy is damaged (fixity would flag it).
+            # The new bytes hash to this key, so they are the good copy: put them in its place.
+            os.replace(temp, final)
+            _fsync_dir(final.parent)
+            return True
+        try:
+            os.link(temp, final)  # never overwrites: a concurrent save of the same bytes wins
+        except FileExistsError:
+            _unlink_quietly(temp)
+            return False
+        except OSError:
+            os.replace(temp, final)  # filesystems without hard links
+        else:
+            _unlink_quietly(temp)
+        _fsync_dir(final.parent)
+        return True
+
+    # -- reading -------------------------------------------------------------------------
+
+    def path(self, key: str) -> Path:
+        """The local path of ``key``. Anything but a generated key raises ``NotFound``."""
+        if not isinstance(key, str) or not KEY_RE.fullmatch(key):
+            raise NotFound("No stored file has that name.", key=str(key)[:80])
+        path = self._key_path(key)
+        if not path.is_relative_to(self.root):  # cannot happen with a valid key; stay safe
+            raise NotFound("No stored file has that name.", key=key)
+        return path
+
+    def _key_path(self, key: str) -> Path:
+        return self.root / key[:2] / key[2:4] / key
+
+    def open(self, key: str) -> BinaryIO:
+        try:
+            return open(self.path(key), "rb")  # the caller closes it
+        except FileNotFoundError:
+            raise NotFound("The stored file is missing.", key=key) from None
+
+    def exists(self, key: str) -> bool:
+        if not isinstance(key, str) or not KEY_RE.fullmatch(key):
+            return False
+        return self._key_path(key).is_file()
+
+    def size(self, key: str) -> int:
+        try:
+            return self.path(key).stat().st_size
+        except FileNotFoundError:
+            raise NotFound("The stored file is missing.", key=key) from None
+
+    def delete(self, key: str) -> None:
+        """Remove a stored file; a missing one is fine. Fan-out folders are kept."""
+        _unlink_quietly(self.path(key))
+
+    def iter_keys(self) -> Iterator[str]:
+        """Every stored key, in order. Ignores ``tmp/`` and anything not laid out as a key."""
+        if not self.root.is_dir():
+            return
+        for first in sorted(self.root.iterdir()):
+            if not _FANOUT_RE.fullmatch(first.name) or not first.is_dir():
+                continue
+            for second in sorted(first.iterdir()):
+                if not _FANOUT_RE.fullmatch(second.name) or not second.is_dir():
+                    continue
+                for entry in sorted(second.iterdir()):
+                    name = entry.name
+                    if (
+                        KEY_RE.fullmatch(name)
+                        and name[:2] == first.name
+                        and name[2:4] == second.name
+                        and entry.is_file()
+                    ):
+                        yield name
+
+    def hash(self, key: str) -> str:
+        """Recompute the sha256 of the stored bytes (for fixity), streaming."""
+        digest = hashlib.sha256()
+        with self.open(key) as f:
+            while chunk := f.read(self.chunk_size):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    def cleanup_temp(self, older_than_s: float = 3600) -> int:
+        """Remove ``.part`` files abandoned by crashed uploads; returns how many."""
+        if not self.temp_dir.is_dir():
+            return 0
+        cutoff = time.time() - older_than_s
+        removed = 0
+        for entry in self.temp_dir.iterdir():
+            if not entry.name.endswith(TEMP_SUFFIX):
+                continue
+            try:
+                info = entry.lstat()
+                if stat.S_ISREG(info.st_mode) and info.st_mtime < cutoff:
+                    entry.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
+
+
+_O_BINARY = getattr(os, "O_BINARY", 0)
+
+
+def _unlink_quietly(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make the new directory entry durable (POSIX); a no-op where directories can't be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# -- the uploader's name, for display only ------------------------------------------------
+
+MAX_DISPLAY_NAME = 255
+_MAX_EXTENSION = 16
+# Bidirectional embedding/override/isolate controls can make "gpj.exe" read as "exe.jpg".
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff")
+
+
+def display_filename(name: str | None) -> str:
+    """What the uploader called the file, made safe to show: never used as a path.
+
+    Keeps only the last path part (``/`` or ``\\``), drops control characters, NULs and
+    bidi overrides, NFC-normalises, and trims to 255 characters keeping the extension.
+    """
+    text = name or ""
+    text = text.replace("\\", "/").rsplit("/", 1)[-1]
+    text = "".join(
+        ch
+        for ch in text
+        if ch not in _BIDI_CONTROLS and unicodedata.category(ch) not in ("Cc", "Cs")
+    )
+    text = unicodedata.normalize("NFC", text).strip()
+    if text in ("", ".", ".."):
+        return "unnamed"
+    if len(text) > MAX_DISPLAY_NAME:
+        stem, dot, ext = text.rpartition(".")
+        if dot and stem and 0 < len(ext) <= _MAX_EXTENSION and " " not in ext:
+            text = stem[: MAX_DISPLAY_NAME - len(ext) - 1].rstrip() + "." + ext
+        else:
+            text = text[:MAX_DISPLAY_NAME].rstrip()
+    return text
