@@ -1,0 +1,151 @@
+"""oralhist: an archive for oral history interviews.
+
+``create_app`` builds the Flask application: configuration (defaults, then
+``instance/config.py``, then ``OH_`` environment variables, then ``test_config``),
+extensions, blueprints, error handlers and the CLI. It never creates or migrates tables:
+``oralhist init`` does that.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, g, request
+
+from . import config as default_config
+
+__version__ = "0.1.0"
+
+
+def create_app(test_config: Mapping[str, Any] | None = None, *, instance_path: str | None = None):
+    instance_path = instance_path or os.environ.get("OH_INSTANCE_PATH")
+    if instance_path is None:
+        # The project folder (where `oralhist` is run) holds instance/ and media/.
+        instance_path = os.path.join(os.getcwd(), "instance")
+    app = Flask(
+        __name__, instance_path=os.path.abspath(instance_path), instance_relative_config=True
+    )
+    app.config.from_object(default_config)
+    app.config.from_pyfile("config.py", silent=True)
+    default_config.load_env(app.config)
+    if test_config:
+        app.config.from_mapping(test_config)
+    default_config.resolve_paths(app.config, app.instance_path)
+    if not app.config.get("SECRET_KEY"):
+        # Not initialised yet (`oralhist init` writes the key): a throwaway key keeps the
+        # CLI usable, and sessions simply do not survive a restart.
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+        app.config["OH_EPHEMERAL_SECRET"] = True
+
+    from .extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(os.path.dirname(__file__), "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    _configure_sqlite(app, db)
+    _configure_login(app)
+
+    from .errors import register_error_handlers
+    from .web import register_blueprints
+
+    register_blueprints(app)
+    register_error_handlers(app)
+    _security_headers(app)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _configure_sqlite(app: Flask, db) -> None:
+    """WAL mode and a busy timeout for SQLite, so readers never block the writer."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def _configure_login(app: Flask) -> None:
+    from .extensions import csrf, db, login_manager
+    from .models import User
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
+
+    @login_manager.request_loader
+    def load_user_from_token(req):
+        header = req.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            return None
+        from .services.accounts import user_for_token
+
+        user = user_for_token(header[len("Bearer ") :].strip())
+        if user is not None:
+            g.oh_token_auth = True
+        return user
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        from .errors import AccessDenied
+
+        raise AccessDenied("Please sign in first.")
+
+    @app.before_request
+    def _token_requests_skip_csrf():
+        # A Bearer token is not sent by browsers on their own, so it cannot be forged
+        # cross-site: token requests need no CSRF token. Cookie requests do.
+        if request.headers.get("Authorization", "").startswith("Bearer "):
+            from flask_login import current_user
+
+            if current_user.is_authenticated and g.get("oh_token_auth"):
+                return None
+            from .errors import AccessDenied
+
+            raise AccessDenied("The API token is not valid (unknown, revoked or disabled).")
+        if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            csrf.protect()
+        return None
+
+
+def _security_headers(app: Flask) -> None:
+    csp = (
+        "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; "
+        "script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    )
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response

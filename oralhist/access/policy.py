@@ -1,0 +1,267 @@
+"""The one access policy: pure functions of who is asking, what they ask for, and when.
+
+Every path that returns a catalogue record, audio bytes, transcript text, a search snippet, a
+count, an export or API data asks these functions. They read no database and no request:
+the caller passes a ``Viewer`` (built once per request by ``oralhist.access.current_viewer``)
+and the clock, so the same rules are easy to test for every role, level and date.
+
+Levels (DESIGN.md): ``open`` anyone; ``registered`` any signed-in user; ``restricted``
+archivists and holders of an approved, unexpired grant; ``closed`` archivists only. An
+embargo date makes an interview ``closed`` until that date, then its level applies again.
+The contributor who deposited an interview keeps access to its material. The catalogue
+record (title, names, summary, duration) of a published interview is public.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ..models.types import ROLES
+from ..search.scope import SearchScope
+
+ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+
+#: Plain sentences shown to every visitor, by effective level.
+LEVEL_SENTENCES = {
+    "open": "Audio and transcript are open to everyone.",
+    "registered": "Audio and transcript are available to signed-in researchers.",
+    "restricted": "Audio and transcript are available on request.",
+    "closed": "Audio and transcript are closed.",
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    """An approved access request, as the policy needs it."""
+
+    request_id: int
+    scope: str  # "listen" | "listen_download"
+    expires_at: dt.datetime | None = None
+
+    def valid(self, now: dt.datetime) -> bool:
+        return self.expires_at is None or now < self.expires_at
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking: anonymous when ``user_id`` is None."""
+
+    user_id: int | None = None
+    role: str | None = None
+    #: interview id -> approved grant (expiry is checked against ``now`` by the policy).
+    grants: Mapping[int, Grant] = field(default_factory=dict)
+    #: interviews this user deposited (created).
+    own_interview_ids: frozenset[int] = frozenset()
+
+    @property
+    def signed_in(self) -> bool:
+        return self.user_id is not None
+
+    def at_least(self, role: str) -> bool:
+        return self.role is not None and ROLE_RANK[self.role] >= ROLE_RANK[role]
+
+    @property
+    def is_archivist(self) -> bool:
+        return self.at_least("archivist")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.at_least("admin")
+
+    @property
+    def is_contributor(self) -> bool:
+        return self.at_least("contributor")
+
+
+ANONYMOUS = Viewer()
+
+
+def today_of(now: dt.datetime) -> dt.date:
+    return now.astimezone(dt.UTC).date()
+
+
+def effective_level(interview, now: dt.datetime) -> str:
+    """The level in force now: ``closed`` while an embargo runs, else the interview's own."""
+    if interview.embargo_until is not None and today_of(now) < interview.embargo_until:
+        return "closed"
+    return interview.access_level
+
+
+def level_sentence(interview, now: dt.datetime) -> str:
+    level = effective_level(interview, now)
+    sentence = LEVEL_SENTENCES[level]
+    if level == "closed" and interview.embargo_until and today_of(now) < interview.embargo_until:
+        sentence = f"Audio and transcript are closed until {interview.embargo_until:%-d %B %Y}."
+    return sentence
+
+
+def is_owner(viewer: Viewer, interview) -> bool:
+    return viewer.signed_in and (
+        interview.id in viewer.own_interview_ids or interview.created_by_id == viewer.user_id
+    )
+
+
+# --- catalogue -----------------------------------------------------------------------------
+
+
+def can_view_record(viewer: Viewer, interview) -> bool:
+    """The catalogue record: public once published; a draft only to its creator and archivists."""
+    if interview.status == "published":
+        return True
+    return viewer.is_archivist or is_owner(viewer, interview)
+
+
+def can_create_interview(viewer: Viewer) -> bool:
+    return viewer.is_contributor
+
+
+def can_edit_record(viewer: Viewer, interview) -> bool:
+    """Archivists edit anything; a contributor edits their own drafts."""
+    if viewer.is_archivist:
+        return True
+    return viewer.is_contributor and is_owner(viewer, interview) and interview.status == "draft"
+
+
+def can_manage(viewer: Viewer, interview=None) -> bool:
+    """Publish, set access, decide requests, delete recordings, link passages anywhere."""
+    return viewer.is_archivist
+
+
+def can_edit_catalogue(viewer: Viewer) -> bool:
+    """Collections and people: contributors create and edit; archivists merge."""
+    return viewer.is_contributor
+
+
+def can_merge_people(viewer: Viewer) -> bool:
+    return viewer.is_archivist
+
+
+def can_administer(viewer: Viewer) -> bool:
+    return viewer.is_admin
+
+
+# --- the interview's material --------------------------------------------------------------
+
+
+def _grant(viewer: Viewer, interview, now: dt.datetime) -> Grant | None:
+    grant = viewer.grants.get(interview.id)
+    return grant if grant is not None and grant.valid(now) else None
+
+
+def _material_open_to(viewer: Viewer, interview, now: dt.datetime) -> bool:
+    if viewer.is_archivist or is_owner(viewer, interview):
+        return True
+    if interview.status != "published":
+        return False
+    level = effective_level(interview, now)
+    if level == "open":
+        return True
+    if level == "registered":
+        return viewer.signed_in
+    if level == "restricted":
+        return _grant(viewer, interview, now) is not None
+    return False
+
+
+def can_read_transcript(viewer: Viewer, interview, now: dt.datetime) -> bool:
+    """Transcript text: the page, the API, exports, search snippets and counts."""
+    return _material_open_to(viewer, interview, now)
+
+
+def can_listen(viewer: Viewer, interview, now: dt.datetime) -> bool:
+    """Stream the audio in the player (a Range request is streaming too)."""
+    return _material_open_to(viewer, interview, now)
+
+
+def can_download_master(viewer: Viewer, interview, now: dt.datetime) -> bool:
+    """Download the master file: as listening, except that a restricted grant must carry the
+    ``listen_download`` scope."""
+    if not _material_open_to(viewer, interview, now):
+        return False
+    if viewer.is_archivist or is_owner(viewer, interview):
+        return True
+    if effective_level(interview, now) == "restricted":
+        grant = _grant(viewer, interview, now)
+        return grant is not None and grant.scope == "listen_download"
+    return True
+
+
+def can_download_transcript(viewer: Viewer, interview, now: dt.datetime) -> bool:
+    return can_read_transcript(viewer, interview, now)
+
+
+def can_see_snippet(viewer: Viewer, interview, now: dt.datetime) -> bool:
+    return can_read_transcript(viewer, interview, now)
+
+
+def can_edit_material(viewer: Viewer, interview) -> bool:
+    """Upload recordings, import transcripts, tag speakers: the record's editors."""
+    return can_edit_record(viewer, interview)
+
+
+def can_request_access(viewer: Viewer, interview, now: dt.datetime) -> bool:
+    """A signed-in user who cannot yet hear a published, restricted interview may ask."""
+    return (
+        viewer.signed_in
+        and interview.status == "published"
+        and effective_level(interview, now) == "restricted"
+        and not can_listen(viewer, interview, now)
+    )
+
+
+# --- documents -----------------------------------------------------------------------------
+
+
+def document_levels(viewer: Viewer) -> frozenset[str]:
+    """Document levels this viewer may see (documents have no per-user grants)."""
+    if viewer.is_archivist:
+        return frozenset({"open", "registered", "restricted", "closed"})
+    if viewer.is_contributor:
+        return frozenset({"open", "registered", "restricted"})
+    if viewer.signed_in:
+        return frozenset({"open", "registered"})
+    return frozenset({"open"})
+
+
+def can_view_document(viewer: Viewer, document) -> bool:
+    return document.access_level in document_levels(viewer) or (
+        viewer.signed_in and document.created_by_id == viewer.user_id
+    )
+
+
+def can_edit_document(viewer: Viewer, document=None) -> bool:
+    if viewer.is_archivist:
+        return True
+    if document is None:
+        return viewer.is_contributor
+    return viewer.is_contributor and document.created_by_id == viewer.user_id
+
+
+def can_link_passages(viewer: Viewer, interview) -> bool:
+    return viewer.is_archivist or (viewer.is_contributor and is_owner(viewer, interview))
+
+
+# --- search --------------------------------------------------------------------------------
+
+
+def search_scope(viewer: Viewer, now: dt.datetime) -> SearchScope:
+    """The query-time restriction the search index applies for this viewer (the same rules as
+    ``can_read_transcript`` and ``can_view_record``, expressed over indexed fields)."""
+    if viewer.is_archivist:
+        return SearchScope(everything=True, document_levels=document_levels(viewer))
+    levels = {"open"}
+    if viewer.signed_in:
+        levels.add("registered")
+    granted = {iid for iid, grant in viewer.grants.items() if grant.valid(now)}
+    granted |= set(viewer.own_interview_ids)
+    today = today_of(now)
+    return SearchScope(
+        everything=False,
+        levels=frozenset(levels),
+        today=today.year * 10000 + today.month * 100 + today.day,
+        granted_interview_ids=frozenset(granted),
+        owner_user_id=viewer.user_id,
+        document_levels=document_levels(viewer),
+    )

@@ -1,0 +1,216 @@
+"""The ``oralhist`` command (also available as ``flask --app oralhist ...``).
+
+Run from the project folder: it works on ``instance/`` and ``media/`` there, or where the
+configuration (``instance/config.py``, ``OH_`` environment variables) says.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+
+def _write_secret_key(instance: Path) -> bool:
+    config_file = instance / "config.py"
+    existing = config_file.read_text() if config_file.exists() else ""
+    if "SECRET_KEY" in existing:
+        return False
+    with config_file.open("a") as fh:
+        fh.write(
+            "# Written once by `oralhist init`. Keep it secret; changing it signs everyone out.\n"
+            f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
+        )
+    os.chmod(config_file, 0o600)
+    return True
+
+
+@click.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Create instance/ (database via migrations, secret key, search index) and media/.
+
+    Safe to run again: it only adds what is missing and applies new migrations.
+    """
+    from flask_migrate import upgrade
+
+    from .services import indexing
+
+    app = current_app
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if _write_secret_key(instance):
+        click.echo(f"Wrote a new secret key to {instance / 'config.py'}")
+    for folder in (app.config["MEDIA_ROOT"], app.config["OUTBOX_DIR"]):
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    upgrade(directory=app.extensions["migrate"].directory)
+    click.echo(f"Database is up to date: {_safe_url(app.config['SQLALCHEMY_DATABASE_URI'])}")
+    index = indexing.search_index()
+    if not index.exists():
+        index.create()
+        click.echo(f"Created the search index in {app.config['SEARCH_INDEX_DIR']}")
+    click.echo("Ready. Next: `oralhist create-user EMAIL --role admin`, then `oralhist serve`.")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice(["researcher", "contributor", "archivist", "admin"]),
+    default="researcher",
+    show_default=True,
+    help="researcher < contributor < archivist < admin",
+)
+@click.option("--name", default="", help="The name shown in the archive.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Asked for when omitted (at least 10 characters).",
+)
+@with_appcontext
+def create_user_command(email: str, role: str, name: str, password: str) -> None:
+    """Create an account with the given role (the way to make the first archivist)."""
+    from .errors import OralHistError
+    from .services import accounts
+    from .transaction import commit
+
+    try:
+        user = accounts.create_user(email, password, role=role, name=name)
+        commit()
+    except OralHistError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+@click.command("create-token")
+@click.argument("email")
+@click.option("--name", default="cli", show_default=True, help="A label for the token.")
+@with_appcontext
+def create_token_command(email: str, name: str) -> None:
+    """Make a personal API token for EMAIL and print it as the last line.
+
+    Use it as `Authorization: Bearer TOKEN`. It is shown once; only its hash is stored.
+    """
+    from .errors import OralHistError
+    from .services import accounts
+    from .transaction import commit
+
+    try:
+        user = accounts.find_user(email)
+        secret = accounts.create_token(user, name)
+        commit()
+    except OralHistError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"New API token for {user.email} (shown once):")
+    click.echo(secret)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="Worker processes.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Threads per worker.")
+def serve_command(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the archive with gunicorn (a production WSGI server), not the debug server."""
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("timeout", 120)
+            self.cfg.set("accesslog", "-")
+
+        def load(self):
+            from . import create_app
+
+            return create_app()
+
+    click.echo(f"Serving oralhist on http://{host}:{port} (Ctrl-C to stop)")
+    Server().run()
+
+
+@click.command("load-sample")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the archive has interviews.")
+@with_appcontext
+def load_sample_command(if_empty: bool) -> None:
+    """Load the small, fictional sample archive (collection, people, interviews, audio,
+    transcript, a document and its passage links)."""
+    from .services import sample
+    from .transaction import commit
+
+    if if_empty and sample.archive_has_interviews():
+        click.echo("The archive has interviews already; the sample is not loaded.")
+        return
+    summary = sample.load_sample()
+    commit()
+    click.echo(summary)
+
+
+@click.command("reindex")
+@click.option("--pending", is_flag=True, help="Only apply queued index work, do not rebuild.")
+@with_appcontext
+def reindex_command(pending: bool) -> None:
+    """Rebuild the search index from the database (the database is the source of truth)."""
+    from sqlalchemy import func, select
+
+    from .extensions import db
+    from .models import Interview
+    from .services import indexing
+
+    if pending:
+        click.echo(f"Applied {indexing.process_pending()} queued index tasks.")
+        return
+    total = db.session.scalar(select(func.count()).select_from(Interview)) or 0
+    with click.progressbar(length=total, label="Indexing interviews") as bar:
+        stats = indexing.rebuild(progress=bar.update)
+    click.echo(f"Indexed {stats}.")
+
+
+def register_cli(app) -> None:
+    for command in (
+        init_command,
+        create_user_command,
+        create_token_command,
+        serve_command,
+        load_sample_command,
+        reindex_command,
+    ):
+        app.cli.add_command(command)
+
+
+def _create_app():
+    from . import create_app
+
+    return create_app()
+
+
+@click.group(
+    cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False
+)
+@click.version_option(package_name="oralhist")
+def main() -> None:
+    """oralhist: an archive for oral history interviews.
+
+    Run from the project folder; works on instance/ and media/ there. Start with
+    `oralhist init`, then `oralhist create-user EMAIL --role admin`, then `oralhist serve`.
+    """
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""Configuration defaults.
+
+Order of precedence (later wins): these defaults, then ``instance/config.py`` (written by
+``oralhist init``, holds the secret key), then environment variables prefixed ``OH_`` (for
+example ``OH_SQLALCHEMY_DATABASE_URI=postgresql+psycopg://...`` or ``OH_MEDIA_ROOT=/srv/media``),
+then the ``test_config`` mapping passed to ``create_app``.
+
+Relative paths are resolved by ``resolve_paths``: ``MEDIA_ROOT`` against the project folder
+(the folder that holds ``instance/``), ``SEARCH_INDEX_DIR`` and ``OUTBOX_DIR`` against
+``instance/``. A database URL left as ``None`` means SQLite at ``instance/oralhist.sqlite3``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+#: Upload limit for one request, in bytes (a 100-minute 48 kHz/24-bit WAV master is ~1.7 GB).
+MAX_CONTENT_LENGTH = 4 * 1024**3
+#: Where recordings and attachments are stored, content-addressed. Relative to the project.
+MEDIA_ROOT = "media"
+#: The Whoosh index folder. Relative to instance/.
+SEARCH_INDEX_DIR = "search-index"
+#: Language of the default analyser (stemming); ``None`` disables stemming.
+SEARCH_LANGUAGE = "en"
+#: Where mail is written as .eml files when no SMTP server is configured. Relative to instance/.
+OUTBOX_DIR = "outbox"
+MAIL_SMTP_HOST = None
+MAIL_SMTP_PORT = 25
+MAIL_FROM = "oralhist@localhost"
+#: SQLAlchemy URL; ``None`` means SQLite in instance/.
+SQLALCHEMY_DATABASE_URI = None
+SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+#: Secret key: written to instance/config.py by ``oralhist init``; never set here.
+SECRET_KEY = None
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+#: Set true when served over HTTPS, so the session cookie is marked Secure.
+SESSION_COOKIE_SECURE = False
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+#: werkzeug's password hashing method. Keep scrypt; tests use a fast one.
+PASSWORD_HASH_METHOD = "scrypt"
+WTF_CSRF_TIME_LIMIT = None
+#: CSRF is checked by oralhist itself (every cookie-authenticated write; Bearer-token
+#: requests are exempt because browsers never send that header on their own).
+WTF_CSRF_CHECK_DEFAULT = False
+#: Items per page in lists, and the largest per_page the API accepts.
+PER_PAGE = 25
+MAX_PER_PAGE = 100
+#: Apply pending search-index work synchronously after each commit (True), or leave it for
+#: the next request/worker (False). Tests and the default server use True.
+SEARCH_SYNC = True
+
+ENV_PREFIX = "OH_"
+
+
+def load_env(config) -> None:
+    """Copy ``OH_``-prefixed environment variables into ``config``; JSON values are decoded
+    (``OH_PER_PAGE=50``, ``OH_SESSION_COOKIE_SECURE=true``), anything else stays a string."""
+    for name, raw in os.environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        key = name[len(ENV_PREFIX) :]
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        config[key] = value
+
+
+def resolve_paths(config, instance_path: str) -> None:
+    """Make the configured paths absolute and fill in the SQLite default."""
+    instance = Path(instance_path)
+    project = instance.parent
+    config["MEDIA_ROOT"] = str((project / config["MEDIA_ROOT"]).resolve())
+    for key in ("SEARCH_INDEX_DIR", "OUTBOX_DIR"):
+        config[key] = str((instance / config[key]).resolve())
+    if not config.get("SQLALCHEMY_DATABASE_URI"):
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'oralhist.sqlite3'}"

@@ -1,0 +1,32 @@
+"""Typed SQLAlchemy models, one module per aggregate."""
+
+from .access import AccessRequest, AuditEvent, Notification
+from .catalogue import Collection, Interview, Participant, Person
+from .document import DismissedSuggestion, Document, DocumentCreator, Mention
+from .media import FixityCheck, Recording
+from .search import IndexTask
+from .transcript import IndexPoint, Segment, Speaker, Transcript
+from .user import ApiToken, User
+
+__all__ = [
+    "AccessRequest",
+    "ApiToken",
+    "AuditEvent",
+    "Collection",
+    "DismissedSuggestion",
+    "Document",
+    "DocumentCreator",
+    "FixityCheck",
+    "IndexPoint",
+    "IndexTask",
+    "Interview",
+    "Mention",
+    "Notification",
+    "Participant",
+    "Person",
+    "Recording",
+    "Segment",
+    "Speaker",
+    "Transcript",
+    "User",
+]

@@ -1,0 +1,78 @@
+"""Access requests, the audit log and in-app notifications."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import REQUEST_SCOPES, REQUEST_STATUSES, UTCDateTime, check_in, created_at, intpk
+
+OPEN_REQUEST_STATUSES = ("pending", "approved")
+
+
+class AccessRequest(db.Model):
+    __tablename__ = "access_request"
+    __table_args__ = (
+        CheckConstraint(check_in("status", REQUEST_STATUSES), name="status"),
+        CheckConstraint(check_in("scope", REQUEST_SCOPES), name="scope"),
+        # One open (pending or approved) request per user and interview.
+        Index(
+            "uq_access_request_open",
+            "requester_id",
+            "interview_id",
+            unique=True,
+            sqlite_where=text("status IN ('pending', 'approved')"),
+            postgresql_where=text("status IN ('pending', 'approved')"),
+        ),
+    )
+
+    id: Mapped[intpk]
+    requester_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    interview_id: Mapped[int] = mapped_column(
+        ForeignKey("interview.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(Text)
+    intended_use: Mapped[str] = mapped_column(String(80), default="")
+    agreed_terms: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    scope: Mapped[str] = mapped_column(String(20), default="listen")
+    created_at: Mapped[created_at]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    requester = relationship("User", foreign_keys=[requester_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+    interview = relationship("Interview")
+
+
+class AuditEvent(db.Model):
+    """Append-only: the application inserts rows and never updates or deletes them."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[intpk]
+    at: Mapped[created_at]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    object_type: Mapped[str] = mapped_column(String(40), default="")
+    object_id: Mapped[int | None]
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    user = relationship("User")
+
+
+class Notification(db.Model):
+    __tablename__ = "notification"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    message: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[created_at]
+    read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

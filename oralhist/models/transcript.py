@@ -1,0 +1,128 @@
+"""Transcripts (versioned), their speakers, segments and OHMS-style index points."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import created_at, intpk, str255
+
+
+class Transcript(db.Model):
+    """One imported version of an interview's transcript. Exactly one version per interview
+    is current (shown and indexed); older versions are kept and can be restored."""
+
+    __tablename__ = "transcript"
+    __table_args__ = (UniqueConstraint("interview_id", "version", name="uq_transcript_version"),)
+
+    id: Mapped[intpk]
+    interview_id: Mapped[int] = mapped_column(
+        ForeignKey("interview.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    language: Mapped[str] = mapped_column(String(35), default="en")
+    source_format: Mapped[str] = mapped_column(String(20))
+    source_filename: Mapped[str255] = mapped_column(default="")
+    segment_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: The importer's warnings: [{"line": n, "message": "..."}].
+    warnings: Mapped[list] = mapped_column(JSON, default=list)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[created_at]
+
+    interview = relationship("Interview", back_populates="transcripts")
+    created_by = relationship("User")
+    segments: Mapped[list[Segment]] = relationship(
+        back_populates="transcript", cascade="all, delete-orphan", order_by="Segment.position"
+    )
+    index_points: Mapped[list[IndexPoint]] = relationship(
+        back_populates="transcript", cascade="all, delete-orphan", order_by="IndexPoint.position"
+    )
+
+    @property
+    def timed(self) -> bool:
+        return any(s.start_ms is not None for s in self.segments)
+
+
+class Speaker(db.Model):
+    """A speaker label as written in a transcript file, per interview."""
+
+    __tablename__ = "speaker"
+    __table_args__ = (UniqueConstraint("interview_id", "label", name="uq_speaker_label"),)
+
+    id: Mapped[intpk]
+    interview_id: Mapped[int] = mapped_column(ForeignKey("interview.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(120))
+    display_name: Mapped[str255] = mapped_column(default="")
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+
+    interview = relationship("Interview", back_populates="speakers")
+    person = relationship("Person")
+
+    @property
+    def name(self) -> str:
+        if self.display_name:
+            return self.display_name
+        return self.person.name if self.person else self.label
+
+    @property
+    def colour_index(self) -> int:
+        """A stable colour slot (0-7): the same speaker keeps its colour across versions."""
+        return self.id % 8
+
+
+class Segment(db.Model):
+    __tablename__ = "segment"
+    __table_args__ = (
+        UniqueConstraint("transcript_id", "position", name="uq_segment_position"),
+        CheckConstraint(
+            "start_ms IS NULL OR end_ms IS NULL OR start_ms <= end_ms", name="time_order"
+        ),
+        Index("ix_segment_transcript_start", "transcript_id", "start_ms"),
+    )
+
+    id: Mapped[intpk]
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcript.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    start_ms: Mapped[int | None] = mapped_column(Integer)
+    end_ms: Mapped[int | None] = mapped_column(Integer)
+    speaker_id: Mapped[int | None] = mapped_column(
+        ForeignKey("speaker.id", ondelete="SET NULL"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+
+    transcript: Mapped[Transcript] = relationship(back_populates="segments")
+    speaker: Mapped[Speaker | None] = relationship()
+
+
+class IndexPoint(db.Model):
+    """A point of the OHMS-style interview index: a titled, described moment."""
+
+    __tablename__ = "index_point"
+
+    id: Mapped[intpk]
+    transcript_id: Mapped[int] = mapped_column(
+        ForeignKey("transcript.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    start_ms: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text, default="")
+    partial_transcript: Mapped[str] = mapped_column(Text, default="")
+    synopsis: Mapped[str] = mapped_column(Text, default="")
+    keywords: Mapped[list] = mapped_column(JSON, default=list)
+    subjects: Mapped[list] = mapped_column(JSON, default=list)
+    #: [[url, text], ...]
+    hyperlinks: Mapped[list] = mapped_column(JSON, default=list)
+
+    transcript: Mapped[Transcript] = relationship(back_populates="index_points")

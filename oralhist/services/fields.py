@@ -1,0 +1,165 @@
+"""Input checking shared by the forms and the JSON API.
+
+A ``Fields`` reader pulls typed values out of a mapping (form data or decoded JSON) and
+collects every problem, so one request gets one 422 that lists all of them by field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..errors import ValidationError
+
+PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def parse_partial_date(value: str) -> str:
+    """Check a partial ISO date (``1957``, ``1957-03``, ``1957-03-12``) and return it.
+
+    Stored as text, a partial date sorts correctly and a year range is a text range.
+    """
+    match = PARTIAL_DATE.match(value)
+    if not match:
+        raise ValueError("use YYYY, YYYY-MM or YYYY-MM-DD, e.g. 1957 or 1957-03-12")
+    year, month, day = match.groups()
+    if month and not 1 <= int(month) <= 12:
+        raise ValueError(f"month {month} does not exist")
+    if day:
+        try:
+            dt.date(int(year), int(month), int(day))
+        except ValueError:
+            raise ValueError(f"{value} is not a date in the calendar") from None
+    return value
+
+
+class Fields:
+    """Reads fields from ``data``; ``partial=True`` (PATCH) skips absent fields."""
+
+    def __init__(self, data: Mapping[str, Any] | None, *, partial: bool = False):
+        if data is not None and not isinstance(data, Mapping):
+            raise ValidationError("The request body must be a JSON object.")
+        self.data = data or {}
+        self.partial = partial
+        self.errors: dict[str, str] = {}
+        self.values: dict[str, Any] = {}
+
+    def present(self, name: str) -> bool:
+        return name in self.data
+
+    def _raw(self, name: str):
+        return self.data.get(name)
+
+    def string(
+        self, name: str, *, required: bool = False, max_length: int = 255, default: str = ""
+    ) -> None:
+        if self.partial and not self.present(name):
+            return
+        raw = self._raw(name)
+        if raw is None:
+            raw = ""
+        if not isinstance(raw, str):
+            self.errors[name] = "must be text"
+            return
+        value = raw.strip()
+        if required and not value:
+            self.errors[name] = "is required"
+            return
+        if len(value) > max_length:
+            self.errors[name] = f"is too long ({len(value)} characters; at most {max_length})"
+            return
+        self.values[name] = value or default
+
+    def choice(self, name: str, choices: Iterable[str], *, default: str | None = None) -> None:
+        if self.partial and not self.present(name):
+            return
+        raw = self._raw(name)
+        choices = tuple(choices)
+        if raw in (None, "") and default is not None:
+            self.values[name] = default
+            return
+        if not isinstance(raw, str) or raw not in choices:
+            self.errors[name] = f"must be one of: {', '.join(choices)}"
+            return
+        self.values[name] = raw
+
+    def partial_date(self, name: str) -> None:
+        if self.partial and not self.present(name):
+            return
+        raw = self._raw(name)
+        if raw in (None, ""):
+            self.values[name] = ""
+            return
+        if not isinstance(raw, str):
+            self.errors[name] = "must be text such as 1957 or 1957-03-12"
+            return
+        try:
+            self.values[name] = parse_partial_date(raw.strip())
+        except ValueError as exc:
+            self.errors[name] = str(exc)
+
+    def date(self, name: str) -> None:
+        if self.partial and not self.present(name):
+            return
+        raw = self._raw(name)
+        if raw in (None, ""):
+            self.values[name] = None
+            return
+        if isinstance(raw, dt.date):
+            self.values[name] = raw
+            return
+        try:
+            self.values[name] = dt.date.fromisoformat(str(raw).strip())
+        except ValueError:
+            self.errors[name] = "must be a full date, YYYY-MM-DD"
+
+    def integer(self, name: str, *, required: bool = False, minimum: int | None = None) -> None:
+        if self.partial and not self.present(name):
+            return
+        raw = self._raw(name)
+        if raw in (None, ""):
+            if required:
+                self.errors[name] = "is required"
+            else:
+                self.values[name] = None
+            return
+        if isinstance(raw, bool):
+            self.errors[name] = "must be a whole number"
+            return
+        try:
+            value = int(raw) if isinstance(raw, int | str) else None
+        except ValueError:
+            value = None
+        if value is None:
+            self.errors[name] = "must be a whole number"
+            return
+        if minimum is not None and value < minimum:
+            self.errors[name] = f"must be at least {minimum}"
+            return
+        self.values[name] = value
+
+    def check(self) -> dict[str, Any]:
+        """Return the values, or raise one ValidationError listing every field's problem."""
+        if self.errors:
+            listed = "; ".join(f"{k} {v}" for k, v in self.errors.items())
+            raise ValidationError(f"Please correct: {listed}.", fields=self.errors)
+        return self.values
+
+
+def page_args(
+    args: Mapping[str, Any], *, default_per_page: int, max_per_page: int
+) -> tuple[int, int]:
+    """``page`` and ``per_page`` from query arguments, validated (a 422 names the bad one)."""
+    fields = Fields(args)
+    fields.integer("page", minimum=1)
+    fields.integer("per_page", minimum=1)
+    values = fields.check()
+    per_page = values.get("per_page") or default_per_page
+    if per_page > max_per_page:
+        raise ValidationError(
+            f"per_page must be at most {max_per_page}.", fields={"per_page": "too large"}
+        )
+    return values.get("page") or 1, per_page

@@ -1,0 +1,14 @@
+"""The JSON API under ``/api/v1`` (a contract: see DESIGN.md "The JSON API").
+
+Authentication: the session cookie (with the CSRF token in ``X-CSRFToken`` for writes) or
+``Authorization: Bearer TOKEN``. Errors: ``{"error": {"code", "message", "details"}}``.
+Lists: ``{"items": [...], "page", "per_page", "total"}``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from . import catalogue  # noqa: E402,F401  (routes register on bp)

@@ -1,0 +1,265 @@
+"""Catalogue pages: collections, people and interviews."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from ..access import current_viewer, now, policy, require
+from ..errors import NotFound, OralHistError
+from ..extensions import db
+from ..models import Collection, Interview, Person
+from ..models.types import ACCESS_LEVELS, PARTICIPANT_ROLES
+from ..services import catalogue
+from ..transaction import commit
+from .helpers import form_errors, paginate
+
+bp = Blueprint("catalogue", __name__)
+
+#: Other areas (recordings, transcripts, documents, access) add what the interview page
+#: shows by registering a function ``(interview, viewer) -> dict`` of template variables.
+INTERVIEW_PANELS: list[Callable[[Interview, Any], dict]] = []
+
+
+def interview_panel(fn: Callable[[Interview, Any], dict]) -> Callable:
+    INTERVIEW_PANELS.append(fn)
+    return fn
+
+
+def _form_data() -> dict[str, Any]:
+    """Form fields as the services expect them (participants as a list of dicts)."""
+    data: dict[str, Any] = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    if "participant_person" in request.form:
+        people = request.form.getlist("participant_person")
+        roles = request.form.getlist("participant_role")
+        data["participants"] = [
+            {"person_id": p, "role": r} for p, r in zip(people, roles, strict=False) if p
+        ]
+        data.pop("participant_person", None)
+        data.pop("participant_role", None)
+    return data
+
+
+# --- collections ---------------------------------------------------------------------------
+
+
+@bp.get("/collections")
+def collections():
+    counts = dict(
+        db.session.execute(
+            select(Interview.collection_id, func.count())
+            .where(Interview.status == "published")
+            .group_by(Interview.collection_id)
+        ).all()
+    )
+    items = db.session.scalars(select(Collection).order_by(Collection.title)).all()
+    return render_template("catalogue/collections.html", collections=items, counts=counts)
+
+
+@bp.get("/collections/<slug>")
+def collection(slug: str):
+    found = catalogue.get_collection(slug)
+    stmt, _ = catalogue.interview_query(
+        current_viewer(), {"collection": str(found.id), "sort": request.args.get("sort", "title")}
+    )
+    return render_template("catalogue/collection.html", collection=found, page=paginate(stmt))
+
+
+@bp.route("/collections/new", methods=["GET", "POST"])
+@bp.route("/collections/<slug>/edit", methods=["GET", "POST"])
+def edit_collection(slug: str | None = None):
+    viewer = current_viewer()
+    require(policy.can_edit_catalogue(viewer), "Only contributors and archivists edit collections.")
+    found = catalogue.get_collection(slug) if slug else None
+    if request.method == "POST":
+        try:
+            saved = catalogue.save_collection(viewer, _form_data(), found)
+            commit()
+        except OralHistError as exc:
+            return render_template(
+                "catalogue/collection_form.html",
+                collection=found,
+                form=request.form,
+                errors=form_errors(exc) or {"_": exc.message},
+                message=exc.message,
+            ), exc.status
+        flash("Collection saved.", "success")
+        return redirect(url_for("catalogue.collection", slug=saved.slug))
+    return render_template("catalogue/collection_form.html", collection=found, form=None, errors={})
+
+
+# --- people --------------------------------------------------------------------------------
+
+
+@bp.get("/people")
+def people():
+    q = request.args.get("q", "").strip()[:200]
+    return render_template("catalogue/people.html", page=paginate(catalogue.list_people(q)), q=q)
+
+
+@bp.get("/people/<int:person_id>")
+def person(person_id: int):
+    found = catalogue.get_person(person_id)
+    viewer = current_viewer()
+    roles: dict[int, list[str]] = {}
+    for participation in found.participations:
+        roles.setdefault(participation.interview_id, []).append(participation.role)
+    interviews = [
+        i
+        for i in db.session.scalars(select(Interview).where(Interview.id.in_(roles)))
+        if policy.can_view_record(viewer, i)
+    ]
+    others = []
+    if policy.can_merge_people(viewer):
+        others = db.session.scalars(
+            select(Person).where(Person.id != found.id).order_by(Person.sort_name)
+        ).all()
+    return render_template(
+        "catalogue/person.html", person=found, interviews=interviews, roles=roles, others=others
+    )
+
+
+@bp.route("/people/new", methods=["GET", "POST"])
+@bp.route("/people/<int:person_id>/edit", methods=["GET", "POST"])
+def edit_person(person_id: int | None = None):
+    viewer = current_viewer()
+    require(policy.can_edit_catalogue(viewer), "Only contributors and archivists edit people.")
+    found = catalogue.get_person(person_id) if person_id else None
+    if request.method == "POST":
+        try:
+            saved = catalogue.save_person(viewer, _form_data(), found)
+            commit()
+        except OralHistError as exc:
+            return render_template(
+                "catalogue/person_form.html",
+                person=found,
+                form=request.form,
+                errors=form_errors(exc) or {"_": exc.message},
+                message=exc.message,
+            ), exc.status
+        flash("Person saved.", "success")
+        return redirect(url_for("catalogue.person", person_id=saved.id))
+    return render_template("catalogue/person_form.html", person=found, form=None, errors={})
+
+
+@bp.post("/people/<int:person_id>/merge")
+def merge_person(person_id: int):
+    """Merge the person named in the form (the duplicate) into this one."""
+    viewer = current_viewer()
+    keep = catalogue.get_person(person_id)
+    duplicate_id = request.form.get("duplicate_id", "")
+    if not duplicate_id.isdigit():
+        raise catalogue.ValidationError("Choose the duplicate to merge into this person.")
+    duplicate = catalogue.get_person(int(duplicate_id))
+    name = duplicate.name
+    catalogue.merge_people(viewer, keep, duplicate)
+    commit()
+    flash(f"{name} is merged into {keep.name}.", "success")
+    return redirect(url_for("catalogue.person", person_id=keep.id))
+
+
+# --- interviews ----------------------------------------------------------------------------
+
+
+@bp.get("/interviews")
+def interviews():
+    viewer = current_viewer()
+    stmt, values = catalogue.interview_query(viewer, request.args)
+    return render_template(
+        "catalogue/interviews.html",
+        page=paginate(stmt),
+        values=values,
+        collections=db.session.scalars(select(Collection).order_by(Collection.title)).all(),
+        access_levels=ACCESS_LEVELS,
+        sorts=catalogue.SORTS,
+    )
+
+
+@bp.get("/interviews/<int:interview_id>")
+def interview(interview_id: int):
+    viewer = current_viewer()
+    found = catalogue.get_interview(interview_id, viewer)
+    context: dict[str, Any] = {}
+    for panel in INTERVIEW_PANELS:
+        context.update(panel(found, viewer))
+    return render_template(
+        "catalogue/interview.html",
+        interview=found,
+        level_sentence=policy.level_sentence(found, now()),
+        effective_level=policy.effective_level(found, now()),
+        can_edit=policy.can_edit_record(viewer, found),
+        can_manage=policy.can_manage(viewer, found),
+        **context,
+    )
+
+
+def _interview_form(found: Interview | None, form=None, errors=None, message=None, status=200):
+    return render_template(
+        "catalogue/interview_form.html",
+        interview=found,
+        form=form,
+        errors=errors or {},
+        message=message,
+        collections=db.session.scalars(select(Collection).order_by(Collection.title)).all(),
+        people=db.session.scalars(select(Person).order_by(Person.sort_name)).all(),
+        access_levels=ACCESS_LEVELS,
+        participant_roles=PARTICIPANT_ROLES,
+    ), status
+
+
+@bp.route("/interviews/new", methods=["GET", "POST"])
+def new_interview():
+    viewer = current_viewer()
+    require(policy.can_create_interview(viewer), "Only contributors and archivists deposit.")
+    if request.method == "POST":
+        try:
+            saved = catalogue.save_interview(viewer, _form_data())
+            commit()
+        except OralHistError as exc:
+            return _interview_form(None, request.form, form_errors(exc), exc.message, exc.status)
+        flash(f"Draft {saved.accession} created.", "success")
+        return redirect(url_for("catalogue.interview", interview_id=saved.id))
+    return _interview_form(None)
+
+
+@bp.route("/interviews/<int:interview_id>/edit", methods=["GET", "POST"])
+def edit_interview(interview_id: int):
+    viewer = current_viewer()
+    found = catalogue.get_interview(interview_id, viewer)
+    require(policy.can_edit_record(viewer, found), "You may edit only your own drafts.")
+    if request.method == "POST":
+        data = _form_data()
+        if "participants" not in data:
+            data["participants"] = []
+        try:
+            catalogue.save_interview(viewer, data, found)
+            commit()
+        except OralHistError as exc:
+            return _interview_form(found, request.form, form_errors(exc), exc.message, exc.status)
+        flash("Interview saved.", "success")
+        return redirect(url_for("catalogue.interview", interview_id=found.id))
+    return _interview_form(found)
+
+
+@bp.post("/interviews/<int:interview_id>/publish")
+def publish_interview(interview_id: int):
+    viewer = current_viewer()
+    found = catalogue.get_interview(interview_id, viewer)
+    if request.form.get("action") == "unpublish":
+        catalogue.unpublish(viewer, found)
+        flash("The interview is a draft again.", "info")
+    else:
+        catalogue.publish(viewer, found)
+        flash("The interview is published.", "success")
+    commit()
+    return redirect(url_for("catalogue.interview", interview_id=found.id))
+
+
+def get_interview_or_404(interview_id: int) -> Interview:
+    found = db.session.get(Interview, interview_id)
+    if found is None:
+        raise NotFound(f"There is no interview {interview_id}.")
+    return found

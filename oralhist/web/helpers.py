@@ -1,0 +1,81 @@
+"""Small pieces the views share: pagination, form re-rendering, template globals."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, request
+from flask_login import current_user
+
+from ..access import current_viewer, now, policy
+from ..errors import ValidationError
+from ..extensions import db
+from ..services.fields import page_args
+from ..transcripts.timecode import format_timecode
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def paginate(stmt, args=None) -> Page:
+    """Run ``stmt`` for the page named in the query string (``page``, ``per_page``)."""
+    from sqlalchemy import func, select
+
+    page, per_page = page_args(
+        args if args is not None else request.args,
+        default_per_page=current_app.config["PER_PAGE"],
+        max_per_page=current_app.config["MAX_PER_PAGE"],
+    )
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    items = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(list(items), page, per_page, total or 0)
+
+
+def form_errors(error: ValidationError) -> dict[str, str]:
+    return dict(error.details.get("fields") or {})
+
+
+def url_with(**changes: Any) -> str:
+    """The current URL with some query arguments replaced (None removes one)."""
+    from urllib.parse import urlencode
+
+    args = request.args.to_dict(flat=True)
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value
+    query = urlencode(args)
+    return request.path + ("?" + query if query else "")
+
+
+def template_globals() -> dict[str, Any]:
+    viewer = current_viewer()
+    return {
+        "viewer": viewer,
+        "url_rules": current_app.view_functions,
+        "policy": policy,
+        "now": now(),
+        "current_user": current_user,
+        "url_with": url_with,
+        "timecode": lambda ms: format_timecode(ms, style="hms") if ms is not None else "",
+    }
