@@ -1,0 +1,80 @@
+"""Recognising the format from content first, the extension as tie-breaker."""
+
+import pytest
+
+from oralhist.errors import TranscriptError
+from oralhist.transcripts import FORMATS, detect_format, parse_transcript
+
+SRT = b"1\n00:00:01,000 --> 00:00:02,000\nhi\n"
+VTT = b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nhi\n"
+OHMS = (
+    b'<?xml version="1.0"?><ROOT xmlns="https://www.weareavp.com/nunncenter/ohms"><record/></ROOT>'
+)
+JSON = b'{"segments": []}'
+TXT = b"SCHNEIDER: hello\n"
+
+
+def test_formats_tuple():
+    assert FORMATS == ("vtt", "srt", "ohms", "txt", "json")
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "expected"),
+    [
+        (VTT, "a.txt", "vtt"),
+        (b"\xef\xbb\xbf" + VTT, None, "vtt"),
+        (SRT, "a.vtt", "vtt"),  # cue timings without WEBVTT: the extension breaks the tie
+        (SRT, "a.srt", "srt"),
+        (SRT, None, "srt"),
+        ("\ufeff".encode("utf-16-le") + SRT.decode().encode("utf-16-le"), "a.srt", "srt"),
+        (OHMS, "a.txt", "ohms"),
+        (b"<record><transcript/></record>", None, "ohms"),
+        (JSON, "a.txt", "json"),
+        (b'[{"start": 0, "end": 1, "text": "x"}]', None, "json"),
+        (TXT, "a.txt", "txt"),
+        (b"[00:00:05] A: hi", "a.txt", "txt"),
+        (b"[untranscribed] text", None, "txt"),
+        (b"some text", "a.srt", "srt"),  # no structure: the extension decides
+        (b"some text", "a.json", "json"),
+        (b"some text", "a.xml", "txt"),
+        (b"some text", "notes", "txt"),
+    ],
+)
+def test_detect(data, filename, expected):
+    assert detect_format(data, filename) == expected
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "reason"),
+    [
+        (b"0:00:00.378,0:00:11.378\nCaption\n", "a.txt", "SubViewer"),
+        (b"[Script Info]\nTitle: x\n", "a.txt", "ASS/SSA"),
+        (b"PK\x03\x04rest-of-zip", "a.docx", "Word"),
+        (b"%PDF-1.7", "a.pdf", "PDF"),
+        (b"{\\rtf1\\ansi hello}", "a.rtf", "RTF"),
+        (b"<html><body>x</body></html>", "a.html", "not an OHMS export"),
+        (b"some text", "a.sbv", "SubViewer"),
+    ],
+)
+def test_unsupported_formats_are_refused_with_advice(data, filename, reason):
+    with pytest.raises(TranscriptError) as caught:
+        detect_format(data, filename)
+    assert reason in caught.value.reason
+    assert "WebVTT" in caught.value.reason
+
+
+def test_forced_format_and_unknown_format():
+    assert parse_transcript(SRT, "x.txt", "srt").format == "srt"
+    with pytest.raises(TranscriptError, match="not one of"):
+        parse_transcript(SRT, "x.srt", "docx")
+
+
+def test_max_bytes_is_checked_before_anything_else():
+    with pytest.raises(TranscriptError, match=r"big.srt: is 35 bytes; .* at most 10 bytes"):
+        parse_transcript(SRT, "big.srt", max_bytes=10)
+
+
+@pytest.mark.parametrize("data", [b"", b"   \n\n", b"\xef\xbb\xbf", b"\xff\xfe"])
+def test_empty_files(data):
+    with pytest.raises(TranscriptError, match=r"e.srt: is empty"):
+        parse_transcript(data, "e.srt")
