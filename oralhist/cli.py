@@ -54,6 +54,7 @@ def init_command() -> None:
     if not index.exists():
         index.create()
         click.echo(f"Created the search index in {app.config['SEARCH_INDEX_DIR']}")
+    indexing.startup_check(echo=click.echo)
     click.echo("Ready. Next: `oralhist create-user EMAIL --role admin`, then `oralhist serve`.")
 
 
@@ -141,6 +142,11 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
 
             return create_app()
 
+    from . import create_app
+    from .services import indexing
+
+    with create_app().app_context():
+        indexing.startup_check(echo=click.echo)
     click.echo(f"Serving oralhist on http://{host}:{port} (Ctrl-C to stop)")
     Server().run()
 
@@ -182,6 +188,34 @@ def reindex_command(pending: bool) -> None:
     click.echo(f"Indexed {stats}.")
 
 
+@click.command("fixity")
+@click.option("--quiet", is_flag=True, help="Print only failures and the summary.")
+@with_appcontext
+def fixity_command(quiet: bool) -> None:
+    """Re-read every stored file that a recording or document uses, compare its sha256 with
+    the one recorded at ingest, and report missing, changed and orphan files (stored files no
+    row uses). Writes the result for the archivist's fixity page; exits 1 when any fail."""
+    from .services import fixity
+    from .transaction import commit
+
+    total = fixity.files_to_check()
+    with click.progressbar(length=total, label="Checking files") as bar:
+        check = fixity.run_fixity_check(progress=bar.update)
+    commit()
+    report = check.report
+    for kind in ("missing", "changed", "orphans"):
+        for item in report[kind]:
+            used = ", ".join(item.get("used_by", [])) or "no row"
+            click.echo(f"{kind.upper().rstrip('S')}: {item['key']} ({used})", err=True)
+    if not quiet or check.failures:
+        click.echo(
+            f"Checked {check.checked} files: {len(report['missing'])} missing, "
+            f"{len(report['changed'])} changed, {len(report['orphans'])} orphans."
+        )
+    if check.failures:
+        sys.exit(1)
+
+
 def register_cli(app) -> None:
     for command in (
         init_command,
@@ -190,6 +224,7 @@ def register_cli(app) -> None:
         serve_command,
         load_sample_command,
         reindex_command,
+        fixity_command,
     ):
         app.cli.add_command(command)
 

@@ -1,0 +1,299 @@
+"""Upload benchmark: a 1 GiB generated WAV through the real HTTP stack (gunicorn).
+
+Starts ``oralhist serve`` on a free loopback port with a temporary instance, generates the WAV
+on disk, streams it to ``POST /api/v1/interviews/<id>/recordings`` with http.client (the
+multipart body written in 1 MiB chunks from the file), and samples the RSS of the gunicorn
+worker processes from /proc every 20 ms during the upload.
+
+Reports: peak worker RSS above its idle size (goal < 100 MB), and upload throughput as a
+ratio of ``cp`` of the same file on the same disk (goal >= 0.5). ``cp`` is timed with and
+without an fsync, since the archive fsyncs every stored file. Stdlib only (no psutil).
+
+    python bench/bench_upload.py [--size-mib 1024]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results"
+OH = str(Path(sys.executable).with_name("oralhist"))
+MIB = 1024 * 1024
+
+
+# -- a server on a temporary instance ------------------------------------------------------
+
+
+class Server:
+    """``oralhist serve`` (gunicorn) on a temporary project folder, with an archivist token."""
+
+    def __init__(self, workers: int = 2, threads: int = 8) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="oh-bench-"))
+        self.env = {**os.environ, "OH_INSTANCE_PATH": str(self.dir / "instance")}
+        self.env.pop("OH_SQLALCHEMY_DATABASE_URI", None)
+        self.port = _free_port()
+        self.workers, self.threads = workers, threads
+        self.proc: subprocess.Popen | None = None
+        self.token = ""
+
+    def _oh(self, *args: str, **kw) -> str:
+        return subprocess.run(
+            [OH, *args],
+            cwd=self.dir,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+            **kw,
+        ).stdout
+
+    def start(self) -> Server:
+        self._oh("init")
+        self._oh(
+            "create-user",
+            "bench@example.org",
+            "--role",
+            "archivist",
+            "--password",
+            "bench-password-123",
+        )
+        self.token = self._oh("create-token", "bench@example.org").strip().splitlines()[-1]
+        self.log = open(self.dir / "server.log", "w")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [
+                OH,
+                "serve",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(self.workers),
+                "--threads",
+                str(self.threads),
+            ],
+            cwd=self.dir,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.url("/api/v1/interviews"), timeout=2).read()
+                return self
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"server did not start; see {self.dir / 'server.log'}")
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def api(self, method: str, path: str, body: dict | None = None) -> dict:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            self.url(path),
+            data=data,
+            method=method,
+            headers={
+                "Authorization": f"Bearer {self.token}",
+                "Content-Type": "application/json",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read() or b"{}")
+
+    def worker_pids(self) -> list[int]:
+        assert self.proc is not None
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid == self.proc.pid:
+                pids.append(int(entry.name))
+        return pids
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_bytes(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+# -- a big WAV -----------------------------------------------------------------------------
+
+
+def make_wav(path: Path, size: int) -> None:
+    """A valid PCM WAV (48 kHz, 24-bit stereo header) of ``size`` bytes of noise-like data."""
+    import struct
+
+    data_size = size - 44
+    header = b"RIFF" + struct.pack("<I", 36 + data_size) + b"WAVE"
+    header += b"fmt " + struct.pack("<IHHIIHH", 16, 1, 2, 48000, 48000 * 6, 6, 24)
+    header += b"data" + struct.pack("<I", data_size)
+    block = os.urandom(MIB)
+    with path.open("wb") as out:
+        out.write(header)
+        left = data_size
+        while left:
+            n = min(left, MIB)
+            out.write(block[:n])
+            left -= n
+
+
+def multipart_upload(server: Server, interview_id: int, path: Path) -> tuple[int, bytes, float]:
+    boundary = "oh-bench-" + os.urandom(8).hex()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="label"\r\n\r\nbench\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="master.wav"\r\nContent-Type: audio/wav\r\n\r\n'
+    ).encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    length = len(head) + path.stat().st_size + len(tail)
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)
+    start = time.perf_counter()
+    conn.putrequest("POST", f"/api/v1/interviews/{interview_id}/recordings")
+    conn.putheader("Authorization", f"Bearer {server.token}")
+    conn.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
+    conn.putheader("Content-Length", str(length))
+    conn.endheaders()
+    conn.send(head)
+    with path.open("rb") as f:
+        while chunk := f.read(MIB):
+            conn.send(chunk)
+    conn.send(tail)
+    response = conn.getresponse()
+    body = response.read()
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return response.status, body, elapsed
+
+
+def time_cp(source: Path, target: Path, *, fsync: bool) -> float:
+    start = time.perf_counter()
+    subprocess.run(["cp", str(source), str(target)], check=True)
+    if fsync:
+        fd = os.open(target, os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+    elapsed = time.perf_counter() - start
+    target.unlink()
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size-mib", type=int, default=1024)
+    args = parser.parse_args()
+    size = args.size_mib * MIB
+    server = Server().start()
+    try:
+        wav = server.dir / "bench.wav"
+        make_wav(wav, size)
+        interview = server.api("POST", "/api/v1/interviews", {"title": "Upload bench"})
+        time.sleep(0.5)
+        workers = server.worker_pids()
+        idle = {pid: rss_bytes(pid) for pid in workers}
+        peak = dict(idle)
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.is_set():
+                for pid in workers:
+                    peak[pid] = max(peak[pid], rss_bytes(pid))
+                time.sleep(0.02)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        status, body, upload_s = multipart_upload(server, interview["id"], wav)
+        stop.set()
+        sampler.join()
+        if status != 201:
+            print(f"upload failed: {status} {body[:300]!r}", file=sys.stderr)
+            return 1
+        recording = json.loads(body)
+        # median of three runs each (the page cache is warm for both, as for the upload)
+        cp_s = sorted(time_cp(wav, server.dir / "copy.wav", fsync=False) for _ in range(3))[1]
+        cp_sync_s = sorted(time_cp(wav, server.dir / "copy.wav", fsync=True) for _ in range(3))[1]
+        growth = max(peak[pid] - idle[pid] for pid in workers)
+        result = {
+            "file_bytes": size,
+            "workers": len(workers),
+            "idle_rss_mb": {str(p): round(idle[p] / 1e6, 1) for p in workers},
+            "peak_rss_mb": {str(p): round(peak[p] / 1e6, 1) for p in workers},
+            "peak_rss_above_idle_mb": round(growth / 1e6, 1),
+            "upload_s": round(upload_s, 2),
+            "upload_mb_s": round(size / 1e6 / upload_s, 1),
+            "cp_s": round(cp_s, 2),
+            "cp_fsync_s": round(cp_sync_s, 2),
+            "ratio_vs_cp": round(cp_s / upload_s, 2),
+            "ratio_vs_cp_fsync": round(cp_sync_s / upload_s, 2),
+            "recording_duration_ms": recording["duration_ms"],
+            "goals": {"rss_above_idle_mb_lt": 100, "ratio_vs_cp_ge": 0.5},
+        }
+    finally:
+        server.stop()
+    rows = [
+        ("file", f"{size / MIB:.0f} MiB WAV"),
+        (
+            "worker RSS idle -> peak (max growth)",
+            f"{max(result['idle_rss_mb'].values())} -> {max(result['peak_rss_mb'].values())} MB "
+            f"(+{result['peak_rss_above_idle_mb']} MB; goal < 100)",
+        ),
+        ("upload through gunicorn", f"{result['upload_s']} s ({result['upload_mb_s']} MB/s)"),
+        ("cp same file / cp + fsync", f"{result['cp_s']} s / {result['cp_fsync_s']} s"),
+        (
+            "throughput ratio vs cp / vs cp+fsync",
+            f"{result['ratio_vs_cp']} / {result['ratio_vs_cp_fsync']} (goal >= 0.5)",
+        ),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key.ljust(width)}  {value}")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "upload.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(f"Wrote {RESULTS / 'upload.json'}")
+    ok = result["peak_rss_above_idle_mb"] < 100
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,244 @@
+"""Recordings: the parts of an interview's audio (tape 1 side A, ...).
+
+The files live in content-addressed storage (``oralhist.media.LocalStorage``): a row points at
+a storage key, and the same bytes uploaded twice are stored once, shared by both rows. A file
+is removed only when no row (a Recording, or a Document's attachment) uses its key any more,
+and only after the database commit (``remove_unused_files``), so a rolled-back delete never
+loses audio.
+
+Embedded tags: ingest records them on the Recording and never touches the catalogue record on
+its own. ``tag_suggestions`` says which EMPTY catalogue fields the tags could fill (the
+interview page offers a "Use embedded tags" button for them) and ``apply_embedded_tags``
+fills only those: a human decides, and nothing typed by a cataloguer is ever overwritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, BinaryIO
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from ..access import require
+from ..access.policy import Viewer, can_edit_material, can_manage, can_view_record
+from ..errors import NotFound, ValidationError
+from ..extensions import db
+from ..media.probe import FAMILIES, AudioInfo, probe_audio
+from ..media.storage import LocalStorage, display_filename
+from ..models import Document, Interview, Recording
+from . import indexing
+from .fields import Fields, parse_partial_date
+
+
+def storage() -> LocalStorage:
+    """The archive's media storage (``MEDIA_ROOT``)."""
+    return LocalStorage(current_app.config["MEDIA_ROOT"])
+
+
+def get_recording(recording_id: int, viewer: Viewer) -> Recording:
+    """The recording, if the viewer may see its interview's record (else 'not found')."""
+    recording = db.session.get(Recording, recording_id)
+    if recording is None or not can_view_record(viewer, recording.interview):
+        raise NotFound(f"There is no recording {recording_id}.")
+    return recording
+
+
+def add_recording(
+    viewer: Viewer,
+    interview: Interview,
+    stream: BinaryIO,
+    filename: str,
+    *,
+    label: str = "",
+    max_bytes: int | None = None,
+) -> Recording:
+    """Store the audio read from ``stream`` as the interview's next part.
+
+    The bytes go straight to storage while being hashed; ``probe_audio`` validates the
+    temporary file (by content, checking the name's claim), and on any failure (too large,
+    cut off, not audio) the temporary file is removed and no row is added. ``max_bytes``
+    defaults to ``MAX_CONTENT_LENGTH``.
+    """
+    require(
+        can_edit_material(viewer, interview),
+        "Only the interview's contributor (while it is a draft) and archivists add recordings.",
+    )
+    name = display_filename(filename)
+    label = _clean_label(label)
+    if max_bytes is None:
+        max_bytes = current_app.config.get("MAX_CONTENT_LENGTH")
+    probed: list[AudioInfo] = []
+
+    def validate(path) -> None:
+        probed.append(probe_audio(path, name))
+
+    stored = storage().save_stream(stream, max_bytes=max_bytes, validate=validate)
+    info = probed[0]
+    position = db.session.scalar(
+        select(func.coalesce(func.max(Recording.position) + 1, 0)).where(
+            Recording.interview_id == interview.id
+        )
+    )
+    recording = Recording(
+        interview=interview,
+        position=position,
+        label=label,
+        original_filename=name,
+        storage_key=stored.key,
+        sha256=stored.sha256,
+        size=stored.size,
+        format=info.format,
+        mime=info.mime,
+        codec=info.codec,
+        duration_ms=info.duration_ms,
+        sample_rate=info.sample_rate,
+        channels=info.channels,
+        bitrate=info.bitrate,
+        tags=dict(info.tags),
+        browser_playable=info.browser_playable,
+        uploaded_by_id=viewer.user_id,
+    )
+    db.session.add(recording)
+    try:
+        db.session.flush()
+    except Exception:
+        if stored.created:
+            remove_unused_files([stored.key])
+        raise
+    indexing.interview_changed(interview.id)
+    return recording
+
+
+def format_label(recording: Recording) -> str:
+    """ "MP3", "WAV", ... for messages."""
+    return FAMILIES.get(recording.format, (recording.format.upper(), ""))[0]
+
+
+def update_recording(viewer: Viewer, recording: Recording, data: dict[str, Any]) -> Recording:
+    """Change a part's ``label`` and/or ``position`` (0-based; the others shift)."""
+    require(can_edit_material(viewer, recording.interview), "You may not change this recording.")
+    fields = Fields(data, partial=True)
+    fields.string("label", max_length=255)
+    fields.integer("position", minimum=0)
+    if fields.errors:
+        raise ValidationError("The recording could not be saved.", fields=fields.errors)
+    if "label" in fields.values:
+        recording.label = _clean_label(fields.values["label"])
+    if fields.values.get("position") is not None:
+        move_recording(viewer, recording, fields.values["position"])
+    db.session.flush()
+    return recording
+
+
+def move_recording(viewer: Viewer, recording: Recording, position: int) -> None:
+    """Put ``recording`` at ``position`` among its interview's parts and renumber 0..n-1."""
+    require(can_edit_material(viewer, recording.interview), "You may not reorder recordings.")
+    parts = [r for r in _parts(recording.interview_id) if r.id != recording.id]
+    position = max(0, min(int(position), len(parts)))
+    parts.insert(position, recording)
+    for index, part in enumerate(parts):
+        part.position = index
+    db.session.flush()
+    indexing.interview_changed(recording.interview_id)
+
+
+def delete_recording(viewer: Viewer, recording: Recording) -> str:
+    """Remove the row (archivists only); returns its storage key for the caller to pass to
+    ``remove_unused_files`` after the commit."""
+    require(can_manage(viewer, recording.interview), "Only archivists delete recordings.")
+    key = recording.storage_key
+    interview_id = recording.interview_id
+    db.session.delete(recording)
+    db.session.flush()
+    for index, part in enumerate(_parts(interview_id)):
+        part.position = index
+    db.session.flush()
+    indexing.interview_changed(interview_id)
+    return key
+
+
+def keys_in_use(keys: Iterable[str]) -> set[str]:
+    """Which of ``keys`` some row (Recording or Document attachment) still points at."""
+    keys = set(keys)
+    if not keys:
+        return set()
+    used = set(
+        db.session.scalars(select(Recording.storage_key).where(Recording.storage_key.in_(keys)))
+    )
+    used |= set(db.session.scalars(select(Document.file_key).where(Document.file_key.in_(keys))))
+    return used
+
+
+def remove_unused_files(keys: Iterable[str]) -> list[str]:
+    """Delete the stored files of ``keys`` that no row uses; call after the commit."""
+    keys = set(keys)
+    removable = sorted(keys - keys_in_use(keys))
+    media = storage()
+    for key in removable:
+        media.delete(key)
+    return removable
+
+
+# -- embedded tags -------------------------------------------------------------------------
+
+
+def tag_suggestions(interview: Interview, recordings: Iterable[Recording] | None = None) -> dict:
+    """Empty catalogue fields the recordings' embedded tags could fill: ``{field: value}``.
+
+    Only ``date_recorded`` (a tag date that is a valid partial ISO date) and ``summary``
+    (from a comment) are offered; the title is required at deposit, so it is never empty.
+    """
+    suggestions: dict[str, str] = {}
+    for recording in recordings if recordings is not None else interview.recordings:
+        tags = recording.tags or {}
+        date = (tags.get("date") or "").strip()[:10]
+        if not interview.date_recorded and "date_recorded" not in suggestions and date:
+            try:
+                suggestions["date_recorded"] = parse_partial_date(date)
+            except ValueError:
+                if date[:4].isdigit():
+                    suggestions["date_recorded"] = date[:4]
+        comment = (tags.get("comment") or "").strip()
+        if not interview.summary and "summary" not in suggestions and comment:
+            suggestions["summary"] = comment[:5000]
+    return suggestions
+
+
+def apply_embedded_tags(viewer: Viewer, interview: Interview) -> dict:
+    """Fill the empty catalogue fields from embedded tags; returns what was filled."""
+    require(can_edit_material(viewer, interview), "You may not edit this record.")
+    filled = tag_suggestions(interview)
+    for field, value in filled.items():
+        setattr(interview, field, value)
+    if filled:
+        db.session.flush()
+        indexing.interview_changed(interview.id)
+    return filled
+
+
+# -- the global timeline -------------------------------------------------------------------
+
+
+def timeline(recordings: Iterable[Recording]) -> list[tuple[Recording, int]]:
+    """Each part with its start on the interview's global timeline (ms)."""
+    offset = 0
+    result = []
+    for recording in recordings:
+        result.append((recording, offset))
+        offset += recording.duration_ms or 0
+    return result
+
+
+def _parts(interview_id: int) -> list[Recording]:
+    return list(
+        db.session.scalars(
+            select(Recording)
+            .where(Recording.interview_id == interview_id)
+            .order_by(Recording.position, Recording.id)
+        )
+    )
+
+
+def _clean_label(label: str | None) -> str:
+    return " ".join((label or "").split())[:255]

@@ -1,0 +1,273 @@
+"""Recordings on the interview page (upload, label, reorder, delete), the audio endpoints
+(stream and download) and the archivist's fixity page.
+
+Audio is served by Werkzeug's ``send_file(..., conditional=True)``: it answers ``Range`` with
+a single-range 206 (multi-range requests get the whole file, 200), ``If-None-Match`` /
+``If-Modified-Since`` with 304, and an unsatisfiable range with 416 (re-made here so the 416
+carries ``Content-Range: bytes */size``). The access check comes first, before any of that.
+
+Audit: a play of a recording that is not open (effective level != open) is logged once per
+"start": a GET without ``Range`` or with a range starting at byte 0. The browser's following
+range requests (seeking, buffering) are not logged, so one listening is one event. HEAD is
+never logged (no audio leaves). Every download of a non-open recording is logged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
+from werkzeug.http import parse_range_header
+from werkzeug.wsgi import FileWrapper
+
+from ..access import current_viewer, now, policy, require
+from ..errors import NotFound
+from ..models import Interview
+from ..services import audit, fixity, recordings
+from ..services import catalogue as catalogue_service
+from ..transaction import commit
+from ..transcripts.timecode import parse_t_param
+from . import streamed_upload
+from .catalogue import interview_panel
+
+bp = Blueprint("recordings", __name__)
+
+
+@bp.url_value_preprocessor
+def _stream_upload(endpoint: str | None, values: Any) -> None:
+    """Start reading the upload body before the CSRF check can parse it (streamed_upload)."""
+    if endpoint == "recordings.upload" and request.method == "POST":
+        streamed_upload.begin()
+
+
+def store_upload(interview: Interview) -> Any:
+    """Read the streamed (or, failing that, ordinary) ``file`` part into a new Recording.
+
+    Shared by the page and the API: checks access before reading the file's bytes, commits,
+    and removes the file again if the commit fails.
+    """
+    from ..errors import ValidationError
+
+    viewer = current_viewer()
+    require(
+        policy.can_edit_material(viewer, interview),
+        "Only the interview's contributor (while it is a draft) and archivists add recordings.",
+    )
+    form = streamed_upload.current()
+    if form is None or form.file_name is None:
+        raise ValidationError(
+            "Send the audio as multipart/form-data in a field named “file”.",
+            fields={"file": "is required"},
+        )
+    if form.file_name != "file":
+        raise ValidationError(
+            f"The file must be sent in a field named “file”, not “{form.file_name}”.",
+            fields={"file": "is required"},
+        )
+    recording = recordings.add_recording(
+        viewer, interview, form.file, form.filename or "", label=form.fields.get("label", "")
+    )
+    try:
+        form.finish()
+        if "label" in form.fields and not recording.label:
+            recording.label = " ".join(form.fields.get("label", "").split())[:255]
+        commit()
+    except BaseException:
+        from ..extensions import db
+
+        db.session.rollback()
+        recordings.remove_unused_files([recording.storage_key])
+        raise
+    return recording
+
+
+# -- the interview page panel --------------------------------------------------------------
+
+
+@interview_panel
+def recordings_panel(interview: Interview, viewer) -> dict:
+    at = now()
+    parts = recordings.timeline(interview.recordings)
+    start_ms = 0
+    raw_t = request.args.get("t", "")
+    if raw_t:
+        try:
+            start_ms = parse_t_param(raw_t)
+        except ValueError:
+            start_ms = 0
+    can_edit = policy.can_edit_material(viewer, interview)
+    return {
+        "rec_parts": parts,
+        "rec_can_listen": policy.can_listen(viewer, interview, at),
+        "rec_can_download": policy.can_download_master(viewer, interview, at),
+        "rec_can_edit": can_edit,
+        "rec_can_delete": policy.can_manage(viewer, interview),
+        "rec_start_ms": start_ms,
+        "rec_total_ms": sum(r.duration_ms or 0 for r in interview.recordings),
+        "rec_tag_suggestions": recordings.tag_suggestions(interview) if can_edit else {},
+        "rec_max_bytes": _max_bytes(),
+    }
+
+
+def _max_bytes() -> int | None:
+    from flask import current_app
+
+    return current_app.config.get("MAX_CONTENT_LENGTH")
+
+
+# -- page actions --------------------------------------------------------------------------
+
+
+def _interview(interview_id: int) -> Interview:
+    return catalogue_service.get_interview(interview_id, current_viewer())
+
+
+def _back(interview_id: int, anchor: str = "recordings"):
+    return redirect(url_for("catalogue.interview", interview_id=interview_id, _anchor=anchor))
+
+
+@bp.post("/interviews/<int:interview_id>/recordings")
+def upload(interview_id: int):
+    """The upload form (without JavaScript; with it, ``upload.js`` uses the API)."""
+    interview = _interview(interview_id)
+    recording = store_upload(interview)
+    message = f"Added {recording.original_filename} ({recording.duration_ms // 1000} s)."
+    if not recording.browser_playable:
+        message += (
+            f" Web browsers cannot play {recordings.format_label(recording)}: listeners will "
+            "need an access copy (MP3, Ogg, FLAC, WAV or M4A)."
+        )
+    flash(message, "success")
+    return _back(interview.id)
+
+
+@bp.post("/recordings/<int:recording_id>/edit")
+def edit(recording_id: int):
+    recording = recordings.get_recording(recording_id, current_viewer())
+    data: dict[str, Any] = {}
+    if "label" in request.form:
+        data["label"] = request.form["label"]
+    if request.form.get("position", "") != "":
+        data["position"] = request.form["position"]
+    move = request.form.get("move")
+    if move in ("up", "down"):
+        data["position"] = max(0, recording.position + (-1 if move == "up" else 1))
+    recordings.update_recording(current_viewer(), recording, data)
+    commit()
+    flash("Recording saved.", "success")
+    return _back(recording.interview_id)
+
+
+@bp.post("/recordings/<int:recording_id>/delete")
+def delete(recording_id: int):
+    recording = recordings.get_recording(recording_id, current_viewer())
+    interview_id, name = recording.interview_id, recording.original_filename
+    key = recordings.delete_recording(current_viewer(), recording)
+    commit()
+    recordings.remove_unused_files([key])
+    flash(f"Removed the recording {name}.", "success")
+    return _back(interview_id)
+
+
+@bp.post("/interviews/<int:interview_id>/recordings/apply-tags")
+def apply_tags(interview_id: int):
+    interview = _interview(interview_id)
+    filled = recordings.apply_embedded_tags(current_viewer(), interview)
+    commit()
+    if filled:
+        flash("Filled from the embedded tags: " + ", ".join(sorted(filled)) + ".", "success")
+    else:
+        flash("The embedded tags had nothing for the empty fields.", "info")
+    return _back(interview.id, "top")
+
+
+# -- audio ---------------------------------------------------------------------------------
+
+
+def _serve(recording_id: int, *, download: bool):
+    viewer = current_viewer()
+    recording = recordings.get_recording(recording_id, viewer)
+    interview = recording.interview
+    at = now()
+    if download:
+        require(
+            policy.can_download_master(viewer, interview, at),
+            "You may not download this recording.",
+        )
+    else:
+        require(policy.can_listen(viewer, interview, at), policy.level_sentence(interview, at))
+    # Access is settled: only now look at Range and conditional headers.
+    path = recordings.storage().path(recording.storage_key)
+    if not path.is_file():
+        raise NotFound("The recording's file is missing; an archivist has been told by fixity.")
+    ranges = parse_range_header(request.headers.get("Range"))
+    if ranges is not None and len(ranges.ranges) > 1:
+        # One range per response (no multipart/byteranges): ignore the header, send it all.
+        request.environ.pop("HTTP_RANGE", None)
+        ranges = None
+    if ranges is not None:
+        # gunicorn's wsgi.file_wrapper cannot seek, so Werkzeug would read and drop every
+        # byte before the range's start; its own wrapper seeks. Full GETs keep sendfile.
+        request.environ["wsgi.file_wrapper"] = FileWrapper
+    if policy.effective_level(interview, at) != "open" and request.method == "GET":
+        starts_at_zero = ranges is None or ranges.ranges[0][0] == 0
+        if download or starts_at_zero:
+            audit.record(
+                viewer,
+                "recording.download" if download else "recording.play",
+                "recording",
+                recording.id,
+                interview_id=interview.id,
+            )
+            commit()
+    try:
+        response = send_file(
+            path,
+            mimetype=recording.mime,
+            as_attachment=download,
+            download_name=recording.original_filename,
+            conditional=True,
+            etag=recording.sha256,
+            last_modified=recording.uploaded_at,
+            max_age=0,
+        )
+    except RequestedRangeNotSatisfiable:
+        response = _unsatisfiable(recording.size)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Accept-Ranges"] = "bytes"
+    response.cache_control.private = True
+    response.cache_control.public = False
+    response.cache_control.no_cache = True
+    return response
+
+
+def _unsatisfiable(size: int):
+    from flask import make_response
+
+    response = make_response("The requested range is not in this recording.\n", 416)
+    response.mimetype = "text/plain"
+    response.headers["Content-Range"] = f"bytes */{size}"
+    return response
+
+
+@bp.route("/recordings/<int:recording_id>/audio", methods=["GET", "HEAD"])
+def audio(recording_id: int):
+    return _serve(recording_id, download=False)
+
+
+@bp.route("/recordings/<int:recording_id>/download", methods=["GET", "HEAD"])
+def download(recording_id: int):
+    return _serve(recording_id, download=True)
+
+
+# -- fixity --------------------------------------------------------------------------------
+
+
+@bp.get("/admin/fixity")
+def fixity_page():
+    require(policy.can_manage(current_viewer()), "Only archivists see fixity checks.")
+    checks = fixity.latest_checks(10)
+    return render_template(
+        "recordings/fixity.html", last=checks[0] if checks else None, checks=checks
+    )
