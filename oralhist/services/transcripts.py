@@ -1,0 +1,763 @@
+"""Transcripts of an interview: import (versioned, all or nothing), restore, speakers, export.
+
+An import parses the whole file first (``oralhist.transcripts``, pure) and only then writes:
+a new ``Transcript`` version that becomes current, the interview's ``Speaker`` rows by label
+(labels already known to the interview are reused, so a speaker keeps its name, person and
+colour across versions), its segments and index points. The caller commits once; any error
+leaves nothing behind. A dry run parses and reports the same counts and warnings without
+writing anything.
+
+Speakers belong to the interview, not to a version: renaming or linking one changes every
+version, and merging moves the segments of every version, so restoring an older version
+never points at a speaker that no longer exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, insert, select, update
+
+from .. import transcripts as parsing
+from ..access import now, policy, require
+from ..access.policy import Viewer
+from ..errors import NotFound, TooLarge, ValidationError
+from ..extensions import db
+from ..models import IndexPoint, Interview, Person, Segment, Speaker, Transcript
+from . import audit, catalogue, indexing
+
+#: How many segments a preview (dry run) shows.
+PREVIEW_SEGMENTS = 10
+LABEL_MAX = 120
+#: Media type and file extension of each export format.
+EXPORTS = {
+    "vtt": ("text/vtt; charset=utf-8", "vtt"),
+    "srt": ("application/x-subrip; charset=utf-8", "srt"),
+    "txt": ("text/plain; charset=utf-8", "txt"),
+    "json": ("application/json", "json"),
+    "ohms": ("application/xml; charset=utf-8", "xml"),
+}
+#: Formats that need time codes (an untimed transcript exports only as txt and json).
+TIMED_ONLY = frozenset({"vtt", "srt", "ohms"})
+
+
+def max_bytes() -> int:
+    """The largest transcript file accepted (``TRANSCRIPT_MAX_BYTES``, default 25 MB)."""
+    return int(current_app.config.get("TRANSCRIPT_MAX_BYTES", parsing.DEFAULT_MAX_BYTES))
+
+
+def check_request_size(content_length: int | None) -> None:
+    """Refuse (413) a request whose declared body is far beyond :func:`max_bytes`, before
+    its multipart body is parsed and spooled."""
+    limit = max_bytes()
+    if content_length is not None and content_length > limit + 1024 * 1024:
+        raise TooLarge(
+            f"The upload is {content_length:,} bytes; a transcript may be at most {limit:,} bytes.",
+            max_bytes=limit,
+        )
+
+
+def read_upload(stream, filename: str) -> bytes:
+    """Read an uploaded file, refusing (413) one larger than :func:`max_bytes` without ever
+    holding more than the limit in memory."""
+    limit = max_bytes()
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(
+            f"{filename or 'The transcript'} is larger than {limit:,} bytes, the most a "
+            "transcript may be.",
+            filename=filename,
+            max_bytes=limit,
+        )
+    return data
+
+
+# --- import --------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    """What an import found (and, unless ``dry_run``, saved)."""
+
+    filename: str
+    format: str
+    segment_count: int
+    speakers: list[str]
+    new_speakers: list[str]
+    warnings: list[parsing.ParseWarning]
+    header: dict[str, str]
+    index_count: int
+    timed: bool
+    preview: list[parsing.Segment] = field(default_factory=list)
+    dry_run: bool = False
+    transcript: Transcript | None = None
+
+    @property
+    def version(self) -> int | None:
+        return self.transcript.version if self.transcript is not None else None
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "dry_run": self.dry_run,
+            "filename": self.filename,
+            "format": self.format,
+            "version": self.version,
+            "segments": self.segment_count,
+            "speakers": len(self.speakers),
+            "speaker_labels": self.speakers,
+            "new_speakers": self.new_speakers,
+            "index_points": self.index_count,
+            "timed": self.timed,
+            "warnings": [{"line": w.line, "message": w.message} for w in self.warnings],
+            "header": self.header,
+        }
+        if self.dry_run:
+            data["preview"] = [
+                {"start_ms": s.start_ms, "end_ms": s.end_ms, "speaker": s.speaker, "text": s.text}
+                for s in self.preview
+            ]
+        return data
+
+
+def _label(speaker: str | None) -> str | None:
+    return speaker[:LABEL_MAX].strip() if speaker else None
+
+
+def import_transcript(
+    viewer: Viewer,
+    interview: Interview,
+    data: bytes,
+    filename: str,
+    fmt: str | None = None,
+    *,
+    dry_run: bool = False,
+    index_points: Sequence[parsing.IndexPoint] | None = None,
+    language: str | None = None,
+) -> ImportResult:
+    """Parse ``data`` and, unless ``dry_run``, store it as the interview's new current
+    version. ``index_points`` (the sample's ``index.json``) replace any the file holds.
+
+    Raises ``TranscriptError`` (422, naming file and line) for a file that cannot be read;
+    nothing is written in that case. The caller commits.
+    """
+    require(
+        policy.can_edit_material(viewer, interview),
+        "Only the interview's contributor (while it is a draft) and archivists import transcripts.",
+    )
+    filename = (filename or "transcript").strip()[:255] or "transcript"
+    if fmt is not None and fmt not in parsing.FORMATS:
+        raise ValidationError(
+            f"The format {fmt!r} is not one of {', '.join(parsing.FORMATS)}.",
+            fields={"format": "unknown format"},
+        )
+    duration = interview.duration_ms or None
+    parsed = parsing.parse_transcript(
+        data, filename, fmt, duration_ms=duration, max_bytes=max_bytes()
+    )
+    points = list(index_points) if index_points is not None else list(parsed.index_points)
+    labels: list[str] = []
+    for segment in parsed.segments:
+        label = _label(segment.speaker)
+        if label and label not in labels:
+            labels.append(label)
+    known = {
+        s.label: s
+        for s in db.session.scalars(select(Speaker).where(Speaker.interview_id == interview.id))
+    }
+    result = ImportResult(
+        filename=filename,
+        format=parsed.format,
+        segment_count=len(parsed.segments),
+        speakers=labels,
+        new_speakers=[label for label in labels if label not in known],
+        warnings=list(parsed.warnings),
+        header=dict(parsed.header),
+        index_count=len(points),
+        timed=any(s.start_ms is not None for s in parsed.segments),
+        preview=list(parsed.segments[:PREVIEW_SEGMENTS]),
+        dry_run=dry_run,
+    )
+    if dry_run:
+        return result
+
+    version = (
+        db.session.scalar(
+            select(func.max(Transcript.version)).where(Transcript.interview_id == interview.id)
+        )
+        or 0
+    ) + 1
+    db.session.execute(
+        update(Transcript)
+        .where(Transcript.interview_id == interview.id, Transcript.is_current.is_(True))
+        .values(is_current=False)
+        .execution_options(synchronize_session="fetch")
+    )
+    transcript = Transcript(
+        interview_id=interview.id,
+        version=version,
+        is_current=True,
+        language=(language or interview.language or "en")[:35],
+        source_format=parsed.format,
+        source_filename=filename,
+        segment_count=len(parsed.segments),
+        warnings=[{"line": w.line, "message": w.message} for w in parsed.warnings],
+        created_by_id=viewer.user_id,
+    )
+    db.session.add(transcript)
+    for label in result.new_speakers:
+        speaker = Speaker(interview_id=interview.id, label=label)
+        db.session.add(speaker)
+        known[label] = speaker
+    db.session.flush()
+    rows = [
+        {
+            "transcript_id": transcript.id,
+            "position": position,
+            "start_ms": segment.start_ms,
+            "end_ms": segment.end_ms,
+            "speaker_id": known[label].id if (label := _label(segment.speaker)) else None,
+            "text": segment.text,
+        }
+        for position, segment in enumerate(parsed.segments)
+    ]
+    if rows:
+        db.session.execute(insert(Segment), rows)
+    for position, point in enumerate(points):
+        db.session.add(_index_row(transcript, position, point))
+    db.session.flush()
+    db.session.expire(interview, ["transcripts", "speakers"])
+    audit.record(
+        viewer,
+        "transcript.import",
+        "interview",
+        interview.id,
+        version=version,
+        format=parsed.format,
+        filename=filename,
+        segments=len(parsed.segments),
+    )
+    indexing.interview_changed(interview.id)
+    result.transcript = transcript
+    return result
+
+
+def _index_row(transcript: Transcript, position: int, point: parsing.IndexPoint) -> IndexPoint:
+    return IndexPoint(
+        transcript_id=transcript.id,
+        position=position,
+        start_ms=point.start_ms,
+        title=point.title,
+        partial_transcript=point.partial_transcript,
+        synopsis=point.synopsis,
+        keywords=list(point.keywords),
+        subjects=list(point.subjects),
+        hyperlinks=[list(link) for link in point.hyperlinks],
+    )
+
+
+def index_points_from_json(items: Iterable[Mapping[str, Any]]) -> list[parsing.IndexPoint]:
+    """Index points from a list of mappings such as the sample's ``index.json``."""
+    points = []
+    for n, item in enumerate(items, start=1):
+        try:
+            points.append(
+                parsing.IndexPoint(
+                    start_ms=int(item["start_ms"]),
+                    title=str(item.get("title") or ""),
+                    partial_transcript=str(item.get("partial_transcript") or ""),
+                    synopsis=str(item.get("synopsis") or ""),
+                    keywords=tuple(str(k) for k in item.get("keywords") or ()),
+                    subjects=tuple(str(k) for k in item.get("subjects") or ()),
+                    hyperlinks=tuple((str(u), str(t)) for u, t in (item.get("hyperlinks") or ())),
+                )
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValidationError(f"Index point {n} is not valid: {exc}.") from exc
+    return points
+
+
+# --- header fields offered to the catalogue ------------------------------------------------
+
+_DATE_FORMATS = ("%d %B %Y", "%B %d, %Y", "%B %d %Y", "%d %b %Y", "%b %d, %Y", "%Y-%m-%d")
+
+
+def partial_iso_date(text: str) -> str | None:
+    """``"7 February 1994"`` -> ``"1994-02-07"``; ``"June 1957"`` -> ``"1957-06"``; else None."""
+    text = " ".join(text.replace(".", " ").split()).strip(" ,")
+    if re.fullmatch(r"\d{4}(-\d{2}){0,2}", text):
+        try:
+            if len(text) == 10:
+                dt.date.fromisoformat(text)
+            elif len(text) == 7:
+                dt.date.fromisoformat(text + "-01")
+        except ValueError:
+            return None
+        return text
+    for form in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, form).date().isoformat()
+        except ValueError:
+            continue
+    for form in ("%B %Y", "%b %Y"):
+        try:
+            return dt.datetime.strptime(text, form).strftime("%Y-%m")
+        except ValueError:
+            continue
+    return None
+
+
+def _names(value: str) -> list[str]:
+    parts = re.split(r"\s*;\s*|\s+and\s+|\s*&\s*", value)
+    return [" ".join(p.split())[:255] for p in parts if p.strip()]
+
+
+@dataclass(frozen=True)
+class Prefill:
+    """A catalogue field the file's header can fill because the record leaves it empty."""
+
+    key: str  # "interviewee", "interviewer", "date", "location"
+    label: str
+    value: str  # what is shown
+    stored: str | list[str]  # what would be stored
+
+
+def prefill_suggestions(interview: Interview, header: Mapping[str, str]) -> list[Prefill]:
+    """Header fields (INTERVIEWEE, INTERVIEWER, DATE, LOCATION) the catalogue record lacks."""
+    found: list[Prefill] = []
+    for role in ("interviewee", "interviewer"):
+        names = _names(header.get(role, ""))
+        if names and not interview.people_in_role(role):
+            found.append(Prefill(role, role.capitalize(), "; ".join(names), names))
+    date = partial_iso_date(header.get("date", ""))
+    if date and not interview.date_recorded:
+        found.append(Prefill("date", "Date recorded", header["date"], date))
+    place = " ".join(header.get("location", "").split())[:255]
+    if place and not interview.place:
+        found.append(Prefill("location", "Place", place, place))
+    return found
+
+
+def apply_prefill(
+    viewer: Viewer, interview: Interview, header: Mapping[str, str], chosen: Iterable[str]
+) -> list[str]:
+    """Fill the chosen empty catalogue fields from the header; return the labels filled.
+
+    People are matched by exact name or created; nothing already in the record changes.
+    """
+    chosen = set(chosen)
+    offers = [p for p in prefill_suggestions(interview, header) if p.key in chosen]
+    if not offers:
+        return []
+    data: dict[str, Any] = {}
+    participants = [{"person_id": p.person_id, "role": p.role} for p in interview.participants]
+    for offer in offers:
+        if offer.key == "date":
+            data["date_recorded"] = offer.stored
+        elif offer.key == "location":
+            data["place"] = offer.stored
+        else:
+            for name in offer.stored:
+                person = db.session.scalar(select(Person).where(Person.name == name).limit(1))
+                if person is None:
+                    person = catalogue.save_person(viewer, {"name": name})
+                participants.append({"person_id": person.id, "role": offer.key})
+    if len(participants) != len(interview.participants):
+        data["participants"] = participants
+    catalogue.save_interview(viewer, data, interview)
+    return [offer.label for offer in offers]
+
+
+# --- versions ------------------------------------------------------------------------------
+
+
+def current_transcript(interview: Interview) -> Transcript | None:
+    return db.session.scalar(
+        select(Transcript).where(
+            Transcript.interview_id == interview.id, Transcript.is_current.is_(True)
+        )
+    )
+
+
+def versions(interview: Interview) -> list[Transcript]:
+    return list(
+        db.session.scalars(
+            select(Transcript)
+            .where(Transcript.interview_id == interview.id)
+            .order_by(Transcript.version.desc())
+        )
+    )
+
+
+def versions_query(interview: Interview):
+    return (
+        select(Transcript)
+        .where(Transcript.interview_id == interview.id)
+        .order_by(Transcript.version.desc())
+    )
+
+
+def get_version(interview: Interview, version: int) -> Transcript:
+    found = db.session.scalar(
+        select(Transcript).where(
+            Transcript.interview_id == interview.id, Transcript.version == version
+        )
+    )
+    if found is None:
+        raise NotFound(f"Interview {interview.id} has no transcript version {version}.")
+    return found
+
+
+def restore_version(viewer: Viewer, interview: Interview, version: int) -> Transcript:
+    """Make an older version current again (the newer ones stay listed)."""
+    require(
+        policy.can_edit_material(viewer, interview),
+        "Only the interview's contributor (while it is a draft) and archivists restore "
+        "transcript versions.",
+    )
+    target = get_version(interview, version)
+    if target.is_current:
+        return target
+    db.session.execute(
+        update(Transcript)
+        .where(Transcript.interview_id == interview.id, Transcript.id != target.id)
+        .values(is_current=False)
+        .execution_options(synchronize_session="fetch")
+    )
+    target.is_current = True
+    db.session.flush()
+    db.session.expire(interview, ["transcripts"])
+    audit.record(viewer, "transcript.restore", "interview", interview.id, version=version)
+    indexing.interview_changed(interview.id)
+    return target
+
+
+# --- speakers ------------------------------------------------------------------------------
+
+
+def speakers_with_counts(interview: Interview) -> list[tuple[Speaker, int]]:
+    """The interview's speakers with their number of segments in the current version."""
+    current = current_transcript(interview)
+    counts: dict[int, int] = {}
+    if current is not None:
+        counts = dict(
+            db.session.execute(
+                select(Segment.speaker_id, func.count())
+                .where(Segment.transcript_id == current.id, Segment.speaker_id.is_not(None))
+                .group_by(Segment.speaker_id)
+            ).all()
+        )
+    speakers = db.session.scalars(
+        select(Speaker).where(Speaker.interview_id == interview.id).order_by(Speaker.id)
+    )
+    return [(s, counts.get(s.id, 0)) for s in speakers]
+
+
+def get_speaker(interview: Interview, speaker_id: int) -> Speaker:
+    speaker = db.session.get(Speaker, speaker_id)
+    if speaker is None or speaker.interview_id != interview.id:
+        raise NotFound(f"Interview {interview.id} has no speaker {speaker_id}.")
+    return speaker
+
+
+def require_edit(viewer: Viewer, interview: Interview) -> None:
+    require(
+        policy.can_edit_material(viewer, interview),
+        "Only the interview's contributor (while it is a draft) and archivists import "
+        "transcripts and tag speakers.",
+    )
+
+
+def require_read(viewer: Viewer, interview: Interview) -> None:
+    require(
+        policy.can_read_transcript(viewer, interview, now()),
+        "You do not have access to this transcript.",
+    )
+
+
+def update_speaker(viewer: Viewer, speaker: Speaker, data: Mapping[str, Any]) -> Speaker:
+    """Rename (``display_name``; empty shows the label) and/or link to a Person
+    (``person_id``; null unlinks)."""
+    interview = speaker.interview
+    require_edit(viewer, interview)
+    errors: dict[str, str] = {}
+    changes: dict[str, Any] = {}
+    if "display_name" in data:
+        name = data["display_name"] if data["display_name"] is not None else ""
+        if not isinstance(name, str):
+            errors["display_name"] = "must be text"
+        elif len(" ".join(name.split())) > 255:
+            errors["display_name"] = "must be at most 255 characters"
+        else:
+            changes["display_name"] = " ".join(name.split())
+    if "person_id" in data:
+        raw = data["person_id"]
+        if raw in (None, ""):
+            changes["person_id"] = None
+        elif isinstance(raw, bool) or not str(raw).isdigit():
+            errors["person_id"] = "must be a person's id"
+        elif db.session.get(Person, int(raw)) is None:
+            errors["person_id"] = f"there is no person {raw}"
+        else:
+            changes["person_id"] = int(raw)
+    if errors:
+        raise ValidationError(
+            "The speaker was not changed: "
+            + "; ".join(f"{k.replace('_', ' ')} {v}" for k, v in errors.items())
+            + ".",
+            fields=errors,
+        )
+    for key, value in changes.items():
+        setattr(speaker, key, value)
+    db.session.flush()
+    db.session.expire(speaker, ["person"])
+    indexing.interview_changed(interview.id)
+    return speaker
+
+
+def merge_speakers(viewer: Viewer, source: Speaker, into: Speaker) -> Speaker:
+    """Move every segment of ``source`` (in every version) to ``into`` and remove ``source``."""
+    interview = source.interview
+    require_edit(viewer, interview)
+    if into.interview_id != source.interview_id:
+        raise ValidationError("Speakers can only be merged within one interview.")
+    if into.id == source.id:
+        raise ValidationError("Choose another speaker to merge into.")
+    if not into.person_id and source.person_id:
+        into.person_id = source.person_id
+    db.session.execute(
+        update(Segment)
+        .where(Segment.speaker_id == source.id)
+        .values(speaker_id=into.id)
+        .execution_options(synchronize_session="fetch")
+    )
+    label = source.label
+    db.session.delete(source)
+    db.session.flush()
+    db.session.expire(interview, ["speakers"])
+    audit.record(viewer, "speaker.merge", "interview", interview.id, merged=label, into=into.label)
+    indexing.interview_changed(interview.id)
+    return into
+
+
+def get_segment(segment_id: int, viewer: Viewer) -> Segment:
+    """The segment, if its interview's record is visible to the viewer (else not found)."""
+    segment = db.session.get(Segment, segment_id)
+    if segment is None or not policy.can_view_record(viewer, segment.transcript.interview):
+        raise NotFound(f"There is no segment {segment_id}.")
+    return segment
+
+
+def reassign_segment(viewer: Viewer, segment: Segment, speaker_id: int | None) -> Segment:
+    """Give one segment another of the interview's speakers (None: no speaker)."""
+    interview = segment.transcript.interview
+    require_edit(viewer, interview)
+    if speaker_id is None:
+        segment.speaker_id = None
+    else:
+        speaker = db.session.get(Speaker, speaker_id)
+        if speaker is None or speaker.interview_id != interview.id:
+            raise ValidationError(
+                f"Speaker {speaker_id} is not one of this interview's speakers.",
+                fields={"speaker_id": "not a speaker of this interview"},
+            )
+        segment.speaker_id = speaker.id
+    db.session.flush()
+    db.session.expire(segment, ["speaker"])
+    indexing.interview_changed(interview.id)
+    return segment
+
+
+# --- reading and export --------------------------------------------------------------------
+
+
+def seconds_param(ms: int) -> str:
+    """Milliseconds as the ``?t=`` value of a deep link: seconds, ``12.5``, ``90``."""
+    return f"{ms / 1000:.3f}".rstrip("0").rstrip(".")
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One segment as the page shows it: plain values computed once, cheap to render 2,000
+    times (``t`` is the ``?t=`` value, ``timecode`` the displayed ``h:mm:ss``)."""
+
+    id: int
+    start_ms: int | None
+    end_ms: int | None
+    speaker_id: int | None
+    speaker: str
+    colour: int | None
+    text: str
+    t: str
+    timecode: str
+
+
+def rows(transcript: Transcript) -> list[Row]:
+    """The transcript's segments in order, with speaker names resolved in one query."""
+    names: dict[int, tuple[str, int]] = {}
+    speakers = db.session.execute(
+        select(Speaker, Person.name)
+        .outerjoin(Person, Person.id == Speaker.person_id)
+        .where(Speaker.interview_id == transcript.interview_id)
+    ).all()
+    for speaker, person_name in speakers:
+        names[speaker.id] = (speaker.display_name or person_name or speaker.label, speaker.id % 8)
+    result = []
+    for sid, start, end, speaker_id, text in db.session.execute(
+        select(Segment.id, Segment.start_ms, Segment.end_ms, Segment.speaker_id, Segment.text)
+        .where(Segment.transcript_id == transcript.id)
+        .order_by(Segment.position)
+    ):
+        name, colour = names.get(speaker_id, ("", None)) if speaker_id else ("", None)
+        if start is None:
+            t = code = ""
+        else:
+            t, code = seconds_param(start), parsing.format_timecode(start, style="hms")
+        result.append(Row(sid, start, end, speaker_id, name, colour, text, t, code))
+    return result
+
+
+def readable_transcript(viewer: Viewer, interview: Interview) -> Transcript:
+    require_read(viewer, interview)
+    transcript = current_transcript(interview)
+    if transcript is None:
+        raise NotFound(f"Interview {interview.id} has no transcript yet.")
+    return transcript
+
+
+def metadata(interview: Interview) -> dict[str, str]:
+    return {
+        "title": interview.title,
+        "accession": interview.accession,
+        "repository": "oralhist",
+        "interviewee": "; ".join(p.name for p in interview.people_in_role("interviewee")),
+        "interviewer": "; ".join(p.name for p in interview.people_in_role("interviewer")),
+        "date": interview.date_recorded or "",
+        "location": interview.place or "",
+    }
+
+
+def to_parsing(transcript: Transcript) -> tuple[list[parsing.Segment], list[parsing.IndexPoint]]:
+    segments = [
+        parsing.Segment(r.start_ms, r.end_ms, r.speaker or None, r.text) for r in rows(transcript)
+    ]
+    points = [
+        parsing.IndexPoint(
+            start_ms=p.start_ms,
+            title=p.title,
+            partial_transcript=p.partial_transcript,
+            synopsis=p.synopsis,
+            keywords=tuple(p.keywords or ()),
+            subjects=tuple(p.subjects or ()),
+            hyperlinks=tuple((u, t) for u, t in (p.hyperlinks or ())),
+        )
+        for p in transcript.index_points
+    ]
+    return segments, points
+
+
+@dataclass(frozen=True)
+class Export:
+    content: str
+    filename: str
+    mimetype: str
+
+
+def export_transcript(viewer: Viewer, interview: Interview, fmt: str) -> Export:
+    """The current transcript in ``fmt``, under ``can_download_transcript``; audited."""
+    if fmt not in EXPORTS:
+        raise ValidationError(
+            f"Choose a format: {', '.join(EXPORTS)}.", fields={"format": "unknown format"}
+        )
+    require(
+        policy.can_download_transcript(viewer, interview, now()),
+        "You do not have access to this transcript.",
+    )
+    transcript = readable_transcript(viewer, interview)
+    segments, points = to_parsing(transcript)
+    if fmt in TIMED_ONLY and segments and any(s.start_ms is None for s in segments):
+        raise ValidationError(
+            f"This transcript has no time codes, so it cannot be exported as {fmt}; "
+            "choose txt or json."
+        )
+    content = parsing.write_transcript(
+        segments, fmt, index_points=points, metadata=metadata(interview)
+    )
+    mimetype, extension = EXPORTS[fmt]
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", interview.accession).strip("._") or "transcript"
+    audit.record(viewer, "transcript.download", "interview", interview.id, format=fmt)
+    return Export(content, f"{safe}.{extension}", mimetype)
+
+
+def transcript_json(interview: Interview, transcript: Transcript) -> dict[str, Any]:
+    """The API's JSON shape of the current transcript."""
+    return {
+        "interview_id": interview.id,
+        "version": transcript.version,
+        "language": transcript.language,
+        "source_format": transcript.source_format,
+        "timed": transcript.segment_count > 0
+        and db.session.scalar(
+            select(func.count())
+            .select_from(Segment)
+            .where(Segment.transcript_id == transcript.id, Segment.start_ms.is_not(None))
+        )
+        > 0,
+        "segments": [
+            {
+                "id": r.id,
+                "start_ms": r.start_ms,
+                "end_ms": r.end_ms,
+                "speaker": r.speaker or None,
+                "speaker_id": r.speaker_id,
+                "text": r.text,
+            }
+            for r in rows(transcript)
+        ],
+        "speakers": [speaker_json(s, n) for s, n in speakers_with_counts(interview)],
+        "index": [index_point_json(p) for p in transcript.index_points],
+    }
+
+
+def speaker_json(speaker: Speaker, segment_count: int | None = None) -> dict[str, Any]:
+    data = {
+        "id": speaker.id,
+        "label": speaker.label,
+        "display_name": speaker.display_name,
+        "name": speaker.name,
+        "person_id": speaker.person_id,
+        "colour_index": speaker.colour_index,
+    }
+    if segment_count is not None:
+        data["segment_count"] = segment_count
+    return data
+
+
+def index_point_json(point: IndexPoint) -> dict[str, Any]:
+    return {
+        "start_ms": point.start_ms,
+        "title": point.title,
+        "partial_transcript": point.partial_transcript,
+        "synopsis": point.synopsis,
+        "keywords": list(point.keywords or []),
+        "subjects": list(point.subjects or []),
+        "hyperlinks": [{"url": u, "text": t} for u, t in (point.hyperlinks or [])],
+    }
+
+
+def version_json(transcript: Transcript) -> dict[str, Any]:
+    return {
+        "version": transcript.version,
+        "is_current": transcript.is_current,
+        "language": transcript.language,
+        "source_format": transcript.source_format,
+        "source_filename": transcript.source_filename,
+        "segment_count": transcript.segment_count,
+        "warnings": transcript.warnings or [],
+        "created_by": transcript.created_by.display_name if transcript.created_by else None,
+        "created_at": transcript.created_at.isoformat() if transcript.created_at else None,
+    }

@@ -1,0 +1,155 @@
+"""API: transcripts (import, versions, restore, read and export) and speakers."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify, request
+
+from ...access import current_viewer
+from ...errors import ValidationError
+from ...services import catalogue
+from ...services import transcripts as service
+from ...transaction import commit
+from ...transcripts import FORMATS
+from . import bp
+from .common import json_body, page_of
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@bp.post("/interviews/<int:interview_id>/transcripts")
+def import_transcript(interview_id: int):
+    """Multipart ``file``, optional ``format`` (vtt, srt, ohms, txt, json) and
+    ``dry_run=true``. 201 with counts and warnings (200 and the first segments for a dry
+    run); 422 naming the file and ``details.line`` for a file that cannot be imported."""
+    viewer = current_viewer()
+    interview = catalogue.get_interview(interview_id, viewer)
+    service.require_edit(viewer, interview)
+    service.check_request_size(request.content_length)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ValidationError(
+            "Send the transcript as the multipart field 'file'.", fields={"file": "missing"}
+        )
+    fmt = (request.values.get("format") or "").strip().lower() or None
+    if fmt is not None and fmt not in FORMATS:
+        raise ValidationError(
+            f"The format {fmt!r} is not one of {', '.join(FORMATS)}.",
+            fields={"format": "unknown format"},
+        )
+    dry_run = _flag(request.values.get("dry_run"))
+    data = service.read_upload(upload.stream, upload.filename)
+    result = service.import_transcript(
+        viewer, interview, data, upload.filename, fmt, dry_run=dry_run
+    )
+    if dry_run:
+        return jsonify(result.as_json()), 200
+    commit()
+    return jsonify(result.as_json()), 201
+
+
+@bp.get("/interviews/<int:interview_id>/transcripts")
+def list_versions(interview_id: int):
+    viewer = current_viewer()
+    interview = catalogue.get_interview(interview_id, viewer)
+    service.require_read(viewer, interview)
+    return page_of(service.versions_query(interview), service.version_json)
+
+
+@bp.post("/interviews/<int:interview_id>/transcripts/<int:version>/restore")
+def restore_version(interview_id: int, version: int):
+    viewer = current_viewer()
+    interview = catalogue.get_interview(interview_id, viewer)
+    transcript = service.restore_version(viewer, interview, version)
+    commit()
+    return jsonify(service.version_json(transcript))
+
+
+@bp.get("/interviews/<int:interview_id>/transcript")
+def get_transcript(interview_id: int):
+    """``format=json`` (default) gives segments, speakers and index as JSON; ``vtt``,
+    ``srt``, ``txt`` and ``ohms`` give the export file (recorded in the audit log)."""
+    viewer = current_viewer()
+    interview = catalogue.get_interview(interview_id, viewer)
+    fmt = (request.args.get("format") or "json").strip().lower()
+    if fmt == "json":
+        transcript = service.readable_transcript(viewer, interview)
+        return jsonify(service.transcript_json(interview, transcript))
+    export = service.export_transcript(viewer, interview, fmt)
+    commit()
+    return Response(
+        export.content,
+        content_type=export.mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{export.filename}"'},
+    )
+
+
+@bp.get("/interviews/<int:interview_id>/speakers")
+def list_speakers(interview_id: int):
+    viewer = current_viewer()
+    interview = catalogue.get_interview(interview_id, viewer)
+    service.require_read(viewer, interview)
+    items = [service.speaker_json(s, n) for s, n in service.speakers_with_counts(interview)]
+    return jsonify(items=items, page=1, per_page=max(len(items), 1), total=len(items))
+
+
+@bp.get("/interviews/<int:interview_id>/speakers/<int:speaker_id>")
+def get_speaker(interview_id: int, speaker_id: int):
+    viewer = current_viewer()
+    interview = catalogue.get_interview(interview_id, viewer)
+    service.require_read(viewer, interview)
+    return jsonify(service.speaker_json(service.get_speaker(interview, speaker_id)))
+
+
+@bp.patch("/interviews/<int:interview_id>/speakers/<int:speaker_id>")
+def update_speaker(interview_id: int, speaker_id: int):
+    """``display_name`` and/or ``person_id`` (null unlinks)."""
+    viewer = current_viewer()
+    interview = catalogue.get_interview(interview_id, viewer)
+    speaker = service.get_speaker(interview, speaker_id)
+    data = json_body()
+    service.update_speaker(viewer, speaker, data)
+    commit()
+    return jsonify(service.speaker_json(speaker))
+
+
+@bp.post("/interviews/<int:interview_id>/speakers/<int:speaker_id>/merge")
+def merge_speaker(interview_id: int, speaker_id: int):
+    """``{"into": speaker_id}``: the segments move there and this speaker is removed."""
+    viewer = current_viewer()
+    interview = catalogue.get_interview(interview_id, viewer)
+    source = service.get_speaker(interview, speaker_id)
+    into = json_body().get("into")
+    if isinstance(into, bool) or not isinstance(into, int):
+        raise ValidationError(
+            "Name the speaker to merge into as 'into' (an id).", fields={"into": "required"}
+        )
+    target = service.merge_speakers(viewer, source, service.get_speaker(interview, into))
+    commit()
+    return jsonify(service.speaker_json(target))
+
+
+@bp.patch("/segments/<int:segment_id>")
+def update_segment(segment_id: int):
+    """``{"speaker_id": id | null}``: reassign one segment's speaker."""
+    viewer = current_viewer()
+    segment = service.get_segment(segment_id, viewer)
+    data = json_body()
+    if "speaker_id" not in data:
+        raise ValidationError("Send 'speaker_id'.", fields={"speaker_id": "required"})
+    speaker_id = data["speaker_id"]
+    if speaker_id is not None and (isinstance(speaker_id, bool) or not isinstance(speaker_id, int)):
+        raise ValidationError("'speaker_id' must be an id or null.", fields={"speaker_id": "id"})
+    service.reassign_segment(viewer, segment, speaker_id)
+    commit()
+    return jsonify(
+        {
+            "id": segment.id,
+            "start_ms": segment.start_ms,
+            "end_ms": segment.end_ms,
+            "speaker": segment.speaker.name if segment.speaker else None,
+            "speaker_id": segment.speaker_id,
+            "text": segment.text,
+        }
+    )

@@ -1,0 +1,408 @@
+"""Transcript pages: the interview page's transcript panel, import with preview and confirm,
+versions and restore, speakers, and downloads.
+
+Between preview and confirm the uploaded bytes wait in ``instance/transcript-uploads/`` under
+a random token. The token is remembered in the user's (signed) session for that interview,
+and the file's sidecar names the user: only the same user in the same session can confirm
+it. A file is deleted on confirm or cancel, and any older than an hour is swept away on the
+next upload, so abandoned previews do not pile up. Re-posting the file instead would make
+the contributor choose it twice and send it twice.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from ..access import current_viewer, now, policy
+from ..errors import OralHistError, ValidationError
+from ..extensions import db
+from ..models import Interview, Person
+from ..services import catalogue
+from ..services import transcripts as service
+from ..transaction import commit
+from ..transcripts import FORMATS, format_timecode
+from .catalogue import interview_panel
+
+bp = Blueprint("transcripts", __name__)
+
+#: Seconds an uploaded file waits for its confirmation.
+PENDING_TTL = 3600
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
+FORMAT_CHOICES = [
+    ("", "Detect from the content"),
+    ("vtt", "WebVTT (.vtt)"),
+    ("srt", "SubRip (.srt)"),
+    ("ohms", "OHMS XML"),
+    ("txt", "Plain text (SPEAKER: turns, optional [hh:mm:ss])"),
+    ("json", "JSON (Whisper-style segments)"),
+]
+DOWNLOAD_LABELS = {
+    "vtt": "WebVTT",
+    "srt": "SRT",
+    "txt": "Text",
+    "json": "JSON",
+    "ohms": "OHMS XML",
+}
+
+
+# --- the interview page's panel ------------------------------------------------------------
+
+
+@interview_panel
+def transcript_panel(interview: Interview, viewer) -> dict[str, Any]:
+    """Template variables (``tx_*``) of ``transcripts/_panel.html``."""
+    at = now()
+    can_edit = policy.can_edit_material(viewer, interview)
+    if not policy.can_read_transcript(viewer, interview, at):
+        return {"tx_show": False}
+    transcript = service.current_transcript(interview)
+    rows = service.rows(transcript) if transcript is not None else []
+    timed = any(r.start_ms is not None for r in rows)
+    highlight = request.args.get("hl", "")
+    formats = []
+    if transcript is not None and rows and policy.can_download_transcript(viewer, interview, at):
+        formats = [f for f in DOWNLOAD_LABELS if timed or f not in service.TIMED_ONLY]
+    return {
+        "tx_show": True,
+        "tx_transcript": transcript,
+        "tx_rows": rows,
+        "tx_timed": timed,
+        "tx_index": _index_view(transcript) if transcript is not None else [],
+        "tx_highlight": int(highlight) if highlight.isdigit() else None,
+        "tx_can_edit": can_edit,
+        "tx_formats": formats,
+        "tx_format_labels": DOWNLOAD_LABELS,
+        "tx_format_choices": FORMAT_CHOICES,
+        # "/segments/" : the template appends "<id>/speaker" (no url_for per segment).
+        "tx_segment_prefix": url_for("transcripts.segment_speaker", segment_id=0)[:-9],
+    }
+
+
+def _index_view(transcript) -> list[dict[str, Any]]:
+    """Index points with their link values; only http(s) hyperlinks become links."""
+    return [
+        {
+            "point": point,
+            "t": service.seconds_param(point.start_ms),
+            "timecode": format_timecode(point.start_ms, style="hms"),
+            "links": [
+                (url, text or url)
+                for url, text in (point.hyperlinks or [])
+                if str(url).lower().startswith(("http://", "https://"))
+            ],
+        }
+        for point in transcript.index_points
+    ]
+
+
+def _interview(interview_id: int) -> Interview:
+    return catalogue.get_interview(interview_id, current_viewer())
+
+
+def _require_edit(interview: Interview) -> None:
+    service.require_edit(current_viewer(), interview)
+
+
+def _require_read(interview: Interview) -> None:
+    service.require_read(current_viewer(), interview)
+
+
+# --- pending uploads (between preview and confirm) -----------------------------------------
+
+
+def _pending_dir() -> Path:
+    folder = Path(current_app.instance_path) / "transcript-uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _sweep(folder: Path) -> None:
+    limit = time.time() - PENDING_TTL
+    for path in folder.iterdir():
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _session_tokens() -> dict[str, str]:
+    tokens = session.get("transcript_uploads")
+    return dict(tokens) if isinstance(tokens, dict) else {}
+
+
+def _save_pending(interview: Interview, data: bytes, filename: str, fmt: str | None) -> str:
+    folder = _pending_dir()
+    _sweep(folder)
+    old = _session_tokens().get(str(interview.id))
+    if old and _TOKEN.fullmatch(old):
+        _remove_files(folder, old)
+    token = secrets.token_urlsafe(24)
+    (folder / f"{token}.bin").write_bytes(data)
+    meta = {
+        "user_id": current_viewer().user_id,
+        "interview_id": interview.id,
+        "filename": filename,
+        "format": fmt,
+        "created": time.time(),
+    }
+    (folder / f"{token}.json").write_text(json.dumps(meta), encoding="utf-8")
+    tokens = _session_tokens()
+    tokens[str(interview.id)] = token
+    session["transcript_uploads"] = tokens
+    return token
+
+
+def _remove_files(folder: Path, token: str) -> None:
+    for suffix in (".bin", ".json"):
+        (folder / f"{token}{suffix}").unlink(missing_ok=True)
+
+
+def _load_pending(interview: Interview, token: str) -> tuple[bytes, dict]:
+    expired = ValidationError("This preview has expired or is not yours; upload the file again.")
+    if not _TOKEN.fullmatch(token or "") or _session_tokens().get(str(interview.id)) != token:
+        raise expired
+    folder = _pending_dir()
+    try:
+        meta = json.loads((folder / f"{token}.json").read_text(encoding="utf-8"))
+        data = (folder / f"{token}.bin").read_bytes()
+    except (OSError, ValueError):
+        raise expired from None
+    if (
+        meta.get("user_id") != current_viewer().user_id
+        or meta.get("interview_id") != interview.id
+        or time.time() - float(meta.get("created", 0)) > PENDING_TTL
+    ):
+        _remove_files(folder, token)
+        raise expired
+    return data, meta
+
+
+def _drop_pending(interview: Interview, token: str) -> None:
+    if _TOKEN.fullmatch(token or ""):
+        _remove_files(_pending_dir(), token)
+    tokens = _session_tokens()
+    if tokens.pop(str(interview.id), None) is not None:
+        session["transcript_uploads"] = tokens
+
+
+# --- import --------------------------------------------------------------------------------
+
+
+def _form(interview: Interview, message: str | None = None, status: int = 200, fmt: str = ""):
+    return render_template(
+        "transcripts/import.html",
+        interview=interview,
+        message=message,
+        format_choices=FORMAT_CHOICES,
+        chosen_format=fmt,
+        current=service.current_transcript(interview),
+        max_bytes=service.max_bytes(),
+    ), status
+
+
+def _chosen_format() -> str | None:
+    fmt = (request.form.get("format") or "").strip().lower()
+    if fmt and fmt not in FORMATS:
+        raise ValidationError(f"Choose a format: {', '.join(FORMATS)}, or leave it to detection.")
+    return fmt or None
+
+
+@bp.route("/interviews/<int:interview_id>/transcript/import", methods=["GET", "POST"])
+def import_form(interview_id: int):
+    interview = _interview(interview_id)
+    _require_edit(interview)
+    if request.method == "GET":
+        return _form(interview)
+    try:
+        service.check_request_size(request.content_length)
+    except OralHistError as exc:
+        return _form(interview, exc.message, exc.status)
+    fmt_text = request.form.get("format", "")
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _form(interview, "Choose a transcript file to upload.", 422, fmt_text)
+    try:
+        fmt = _chosen_format()
+        data = service.read_upload(upload.stream, upload.filename)
+        result = service.import_transcript(
+            current_viewer(), interview, data, upload.filename, fmt, dry_run=True
+        )
+    except OralHistError as exc:
+        db.session.rollback()
+        return _form(interview, exc.message, exc.status, fmt_text)
+    token = _save_pending(interview, data, result.filename, fmt)
+    return render_template(
+        "transcripts/preview.html",
+        interview=interview,
+        result=result,
+        token=token,
+        chosen_format=fmt or "",
+        prefill=service.prefill_suggestions(interview, result.header),
+        current=service.current_transcript(interview),
+    )
+
+
+@bp.post("/interviews/<int:interview_id>/transcript/import/confirm")
+def confirm_import(interview_id: int):
+    interview = _interview(interview_id)
+    _require_edit(interview)
+    viewer = current_viewer()
+    token = request.form.get("token", "")
+    try:
+        data, meta = _load_pending(interview, token)
+        result = service.import_transcript(
+            viewer, interview, data, meta["filename"], meta.get("format")
+        )
+        filled = service.apply_prefill(
+            viewer, interview, result.header, request.form.getlist("prefill")
+        )
+        commit()
+    except OralHistError as exc:
+        db.session.rollback()
+        return _form(interview, exc.message, exc.status)
+    _drop_pending(interview, token)
+    note = f" Filled in from the file: {', '.join(filled)}." if filled else ""
+    flash(
+        f"Transcript version {result.version} imported: {result.segment_count} segments, "
+        f"{len(result.speakers)} speakers, {len(result.warnings)} warnings.{note}",
+        "success",
+    )
+    return redirect(url_for("catalogue.interview", interview_id=interview.id) + "#transcript")
+
+
+@bp.post("/interviews/<int:interview_id>/transcript/import/cancel")
+def cancel_import(interview_id: int):
+    interview = _interview(interview_id)
+    _drop_pending(interview, request.form.get("token", ""))
+    flash("The import was cancelled; nothing was saved.", "info")
+    return redirect(url_for("catalogue.interview", interview_id=interview.id))
+
+
+# --- versions ------------------------------------------------------------------------------
+
+
+@bp.get("/interviews/<int:interview_id>/transcript/versions")
+def versions(interview_id: int):
+    interview = _interview(interview_id)
+    _require_read(interview)
+    return render_template(
+        "transcripts/versions.html",
+        interview=interview,
+        versions=service.versions(interview),
+        can_edit=policy.can_edit_material(current_viewer(), interview),
+    )
+
+
+@bp.post("/interviews/<int:interview_id>/transcript/versions/<int:version>/restore")
+def restore(interview_id: int, version: int):
+    interview = _interview(interview_id)
+    service.restore_version(current_viewer(), interview, version)
+    commit()
+    flash(f"Transcript version {version} is current again.", "success")
+    return redirect(url_for("transcripts.versions", interview_id=interview.id))
+
+
+# --- speakers ------------------------------------------------------------------------------
+
+
+@bp.get("/interviews/<int:interview_id>/speakers")
+def speakers(interview_id: int):
+    interview = _interview(interview_id)
+    _require_read(interview)
+    can_edit = policy.can_edit_material(current_viewer(), interview)
+    people = []
+    if can_edit:
+        people = db.session.scalars(db.select(Person).order_by(Person.sort_name)).all()
+    return render_template(
+        "transcripts/speakers.html",
+        interview=interview,
+        speakers=service.speakers_with_counts(interview),
+        people=people,
+        participant_ids={p.person_id for p in interview.participants},
+        can_edit=can_edit,
+    )
+
+
+@bp.post("/interviews/<int:interview_id>/speakers/<int:speaker_id>")
+def update_speaker(interview_id: int, speaker_id: int):
+    interview = _interview(interview_id)
+    speaker = service.get_speaker(interview, speaker_id)
+    data = {key: request.form[key] for key in ("display_name", "person_id") if key in request.form}
+    service.update_speaker(current_viewer(), speaker, data)
+    commit()
+    flash(f"Speaker {speaker.label} saved.", "success")
+    return redirect(url_for("transcripts.speakers", interview_id=interview.id))
+
+
+@bp.post("/interviews/<int:interview_id>/speakers/<int:speaker_id>/merge")
+def merge_speaker(interview_id: int, speaker_id: int):
+    interview = _interview(interview_id)
+    source = service.get_speaker(interview, speaker_id)
+    into_id = request.form.get("into", "")
+    if not into_id.isdigit():
+        raise ValidationError("Choose the speaker to merge into.")
+    into = service.get_speaker(interview, int(into_id))
+    label = source.label
+    service.merge_speakers(current_viewer(), source, into)
+    commit()
+    flash(f"{label} is merged into {into.label}.", "success")
+    return redirect(url_for("transcripts.speakers", interview_id=interview.id))
+
+
+@bp.route("/segments/<int:segment_id>/speaker", methods=["GET", "POST"])
+def segment_speaker(segment_id: int):
+    viewer = current_viewer()
+    segment = service.get_segment(segment_id, viewer)
+    interview = segment.transcript.interview
+    _require_edit(interview)
+    if request.method == "POST":
+        raw = request.form.get("speaker_id", "")
+        if raw and not raw.isdigit():
+            raise ValidationError("Choose one of the interview's speakers.")
+        service.reassign_segment(viewer, segment, int(raw) if raw else None)
+        commit()
+        flash("The segment's speaker is changed.", "success")
+        return redirect(
+            url_for("catalogue.interview", interview_id=interview.id, hl=segment.id)
+            + f"#seg-{segment.id}"
+        )
+    return render_template(
+        "transcripts/segment_speaker.html",
+        interview=interview,
+        segment=segment,
+        speakers=[s for s, _ in service.speakers_with_counts(interview)],
+    )
+
+
+# --- downloads -----------------------------------------------------------------------------
+
+
+@bp.get("/interviews/<int:interview_id>/transcript/download")
+def download(interview_id: int):
+    interview = _interview(interview_id)
+    fmt = request.args.get("format", "vtt").strip().lower()
+    export = service.export_transcript(current_viewer(), interview, fmt)
+    commit()
+    return Response(
+        export.content,
+        content_type=export.mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{export.filename}"'},
+    )
