@@ -18,6 +18,8 @@ from pathlib import Path
 
 #: Upload limit for one request, in bytes (a 100-minute 48 kHz/24-bit WAV master is ~1.7 GB).
 MAX_CONTENT_LENGTH = 4 * 1024**3
+#: Largest document attachment (PDF or image), in bytes.
+MAX_ATTACHMENT_BYTES = 200 * 1024**2
 #: Where recordings and attachments are stored, content-addressed. Relative to the project.
 MEDIA_ROOT = "media"
 #: The Whoosh index folder. Relative to instance/.

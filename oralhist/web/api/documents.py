@@ -1,0 +1,236 @@
+"""API: documents, their passages (mentions) and suggestions.
+
+- ``GET /api/v1/documents`` (filters ``type``, ``year_from``, ``year_to``, ``access_level``,
+  ``creator``, ``q``; ``sort`` title|-title|date|-date|added|-added), ``POST`` (JSON, or
+  multipart form fields plus ``file``).
+- ``GET /api/v1/documents/<id>`` (with ``passages``), ``PATCH`` (JSON or multipart).
+- ``POST /api/v1/documents/<id>/mentions`` (``interview_id``, ``start_ms``, ``end_ms``,
+  ``note``) -> 201 the passage.
+- ``PATCH``/``DELETE /api/v1/mentions/<id>``; ``GET /api/v1/interviews/<id>/mentions``.
+- ``GET /api/v1/documents/<id>/suggestions``; ``POST .../suggestions/accept``
+  (``segment_id``) and ``.../suggestions/dismiss`` (``interview_id``, ``start_ms``).
+
+A document the caller may not see is 404 everywhere; a passage's ``text``, ``segments`` and
+``speakers`` are present only when the caller may read that interview's transcript.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import jsonify, request, url_for
+
+from ...access import current_viewer
+from ...access.policy import Viewer
+from ...errors import ValidationError
+from ...models import Document
+from ...services import catalogue, documents, mentions
+from ...transaction import commit
+from . import bp
+from .common import json_body, page_of
+
+
+def document_json(d: Document, *, full: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": d.id,
+        "title": d.title,
+        "doc_type": d.doc_type,
+        "date": d.date or None,
+        "creators": [{"person_id": c.person_id, "name": c.person.name} for c in d.creators],
+        "publisher": d.publisher,
+        "description": d.description,
+        "citation": d.citation,
+        "external_url": d.external_url or None,
+        "access_level": d.access_level,
+        "file": None,
+        "has_full_text": bool(d.full_text),
+        "created_at": d.created_at.isoformat() if d.created_at else None,
+        "url": url_for("documents.document", document_id=d.id),
+    }
+    if d.file_key:
+        data["file"] = {
+            "name": d.file_name,
+            "size": d.file_size,
+            "sha256": d.file_sha256,
+            "mime": d.file_mime,
+            "url": url_for("documents.file", document_id=d.id),
+        }
+    if full:
+        data["full_text"] = d.full_text
+    return data
+
+
+def passage_json(p: mentions.Passage) -> dict[str, Any]:
+    i = p.interview
+    data: dict[str, Any] = {
+        "id": p.mention.id,
+        "document_id": p.document.id,
+        "document_title": p.document.title,
+        "interview_id": i.id,
+        "interview": {"id": i.id, "title": i.title, "accession": i.accession},
+        "start_ms": p.start_ms,
+        "end_ms": p.end_ms,
+        "note": p.mention.note,
+        "citation": p.citation,
+        "permalink": p.permalink,
+        "url": p.player_link,
+        "transcript_readable": p.readable,
+    }
+    if p.readable:
+        data["speakers"] = p.speakers
+        data["segments"] = [
+            {
+                "id": s.id,
+                "start_ms": s.start_ms,
+                "end_ms": s.end_ms,
+                "speaker": s.speaker.name if s.speaker else None,
+                "text": s.text,
+            }
+            for s in p.segments
+        ]
+        data["text"] = " ".join(s.text for s in p.segments)
+    return data
+
+
+def suggestion_json(s: mentions.Suggestion) -> dict[str, Any]:
+    return {
+        "interview_id": s.interview.id,
+        "interview": {"id": s.interview.id, "title": s.interview.title},
+        "segment_id": s.segment_id,
+        "start_ms": s.start_ms,
+        "end_ms": s.end_ms,
+        "speaker": s.speaker,
+        "snippet": s.snippet_html if s.readable else None,
+        "reason": s.reason,
+    }
+
+
+def _document_payload() -> tuple[dict[str, Any], documents.Upload | None]:
+    """The body as JSON, or multipart form fields (``creators`` as JSON or one per line)
+    with an optional ``file``."""
+    if request.mimetype == "multipart/form-data":
+        data: dict[str, Any] = {k: v for k, v in request.form.items() if k != "csrf_token"}
+        if "creators" in data:
+            raw = data["creators"]
+            try:
+                data["creators"] = json.loads(raw)
+            except ValueError:
+                data["creators"] = raw
+        upload = None
+        part = request.files.get("file")
+        if part is not None and part.filename:
+            upload = documents.Upload(part.stream, part.filename)
+        return data, upload
+    return json_body(), None
+
+
+def _detail(viewer: Viewer, d: Document) -> dict[str, Any]:
+    data = document_json(d, full=True)
+    data["passages"] = [passage_json(p) for p in mentions.passages_for_document(viewer, d)]
+    return data
+
+
+@bp.get("/documents")
+def list_documents():
+    stmt, _ = documents.document_query(current_viewer(), request.args)
+    return page_of(stmt, document_json)
+
+
+@bp.post("/documents")
+def create_document():
+    viewer = current_viewer()
+    data, upload = _document_payload()
+    with documents.new_files_guard():
+        d = documents.save_document(viewer, data, upload=upload)
+        commit()
+    return jsonify(_detail(viewer, d)), 201
+
+
+@bp.get("/documents/<int:document_id>")
+def get_document(document_id: int):
+    viewer = current_viewer()
+    return jsonify(_detail(viewer, documents.get_document(document_id, viewer)))
+
+
+@bp.patch("/documents/<int:document_id>")
+def update_document(document_id: int):
+    viewer = current_viewer()
+    d = documents.get_document(document_id, viewer)
+    data, upload = _document_payload()
+    with documents.new_files_guard():
+        documents.save_document(viewer, data, d, upload=upload)
+        commit()
+    return jsonify(_detail(viewer, d))
+
+
+@bp.post("/documents/<int:document_id>/mentions")
+def create_mention(document_id: int):
+    viewer = current_viewer()
+    d = documents.get_document(document_id, viewer)
+    mention = mentions.create_from_data(viewer, d, json_body())
+    commit()
+    return jsonify(passage_json(mentions.passage(viewer, mention))), 201
+
+
+@bp.get("/mentions/<int:mention_id>")
+def get_mention(mention_id: int):
+    viewer = current_viewer()
+    return jsonify(passage_json(mentions.passage(viewer, mentions.get_mention(mention_id, viewer))))
+
+
+@bp.patch("/mentions/<int:mention_id>")
+def update_mention(mention_id: int):
+    viewer = current_viewer()
+    mention = mentions.get_mention(mention_id, viewer)
+    mentions.update_mention(viewer, mention, json_body())
+    commit()
+    return jsonify(passage_json(mentions.passage(viewer, mention)))
+
+
+@bp.delete("/mentions/<int:mention_id>")
+def delete_mention(mention_id: int):
+    viewer = current_viewer()
+    mentions.delete_mention(viewer, mentions.get_mention(mention_id, viewer))
+    commit()
+    return "", 204
+
+
+@bp.get("/interviews/<int:interview_id>/mentions")
+def interview_mentions(interview_id: int):
+    viewer = current_viewer()
+    interview = catalogue.get_interview(interview_id, viewer)
+    items = [passage_json(p) for p in mentions.passages_for_interview(viewer, interview)]
+    return jsonify(items=items, total=len(items))
+
+
+@bp.get("/documents/<int:document_id>/suggestions")
+def document_suggestions(document_id: int):
+    viewer = current_viewer()
+    d = documents.get_document(document_id, viewer)
+    items = [suggestion_json(s) for s in mentions.suggestions(viewer, d)]
+    return jsonify(items=items, total=len(items))
+
+
+@bp.post("/documents/<int:document_id>/suggestions/accept")
+def accept_suggestion(document_id: int):
+    viewer = current_viewer()
+    d = documents.get_document(document_id, viewer)
+    body = json_body()
+    mention = mentions.accept_suggestion(viewer, d, body.get("segment_id"), body.get("note") or "")
+    commit()
+    return jsonify(passage_json(mentions.passage(viewer, mention))), 201
+
+
+@bp.post("/documents/<int:document_id>/suggestions/dismiss")
+def dismiss_suggestion(document_id: int):
+    viewer = current_viewer()
+    d = documents.get_document(document_id, viewer)
+    body = json_body()
+    if "start_ms" not in body:
+        raise ValidationError("start_ms is required.", fields={"start_ms": "is required"})
+    dismissed = mentions.dismiss_suggestion(viewer, d, body.get("interview_id"), body["start_ms"])
+    commit()
+    return jsonify(
+        document_id=d.id, interview_id=dismissed.interview_id, start_ms=dismissed.start_ms
+    ), 201
