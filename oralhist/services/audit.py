@@ -34,3 +34,26 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    """Raised when code tries to change or delete a stored audit event."""
+
+
+def _guard_append_only(session, _flush_context, _instances) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
+            raise AuditLogIsAppendOnly(
+                f"Audit event {obj.id} cannot be changed or deleted: the log is append-only."
+            )
+
+
+def _install_guard() -> None:
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    if not event.contains(Session, "before_flush", _guard_append_only):
+        event.listen(Session, "before_flush", _guard_append_only)
+
+
+_install_guard()
