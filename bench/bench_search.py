@@ -1,0 +1,505 @@
+"""Search benchmark: the synthetic archive through ``SearchIndex`` (no Flask, no database).
+
+    python bench/bench_search.py --interviews 100      # about a minute
+    python bench/bench_search.py --interviews 1000     # 15 M words: many minutes
+
+1. Rebuild: the generated archive (``search_corpus``) into a fresh index with
+   ``SearchIndex.rebuild`` (two processes); words/s, and peak RSS of the parent and of the
+   indexing sub-processes (``/proc`` and ``getrusage``, no psutil). The generator runs inline,
+   as the app's database read does; its cost alone is reported too.
+2. Queries, in a fresh process (a serving worker): a fixed mixed set (common word, rare word,
+   two words, phrase, prefix, speaker filter, year filter, plus a facet filter and a fuzzy
+   word) through ``SearchIndex.search`` (grouped, highlighted, faceted, under a researcher's
+   access scope with a few grants): cold run of each, then p50/p95/worst over timed repeats;
+   RSS after the set.
+3. The same queries against SQLite FTS5 over the same segments (porter stemming, the same
+   access restriction as a join, ``snippet()`` for the 60 best moments, counts and a speaker
+   facet): the reference, and the ratio of p95s.
+4. Visibility: another process replaces an interview; the time until this worker's next
+   queries see it.
+
+Prints a table and writes ``bench/results/search-<N>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+import search_corpus as corpus  # noqa: E402
+
+from oralhist.search import SearchIndex, SearchScope  # noqa: E402
+
+TODAY = 20261125
+REPEATS = 5
+
+
+def researcher_scope(n: int) -> SearchScope:
+    """Several levels, and grants on a few restricted interviews (as an approved request)."""
+    restricted = [
+        corpus.interview_meta(i)["interview_id"]
+        for i in range(n)
+        if corpus.interview_meta(i)["access_level"] == "restricted"
+    ]
+    return SearchScope(
+        levels=frozenset({"open", "registered"}),
+        today=TODAY,
+        granted_interview_ids=frozenset(restricted[:5]),
+        owner_user_id=3,
+        document_levels=frozenset({"open", "registered"}),
+    )
+
+
+def query_set() -> list[dict]:
+    """(label, our query, filters, FTS5 MATCH, extra SQL condition on the segment row)."""
+    rare = corpus._vocab(corpus.SEED).words[6000]
+    return [
+        {"label": "common word", "q": "work", "fts": "work"},
+        {"label": "common word 2", "q": "family", "fts": "family"},
+        {"label": "rare word", "q": rare, "fts": rare},
+        {"label": "two words", "q": "union strike", "fts": "union strike"},
+        {"label": "two words 2", "q": "mother factory", "fts": "mother factory"},
+        {"label": "phrase", "q": '"picket line"', "fts": '"picket line"'},
+        {"label": "phrase+stop", "q": '"the general strike"', "fts": '"the general strike"'},
+        {"label": "prefix", "q": "trai*", "fts": "trai*"},
+        {"label": "prefix 2", "q": "organ*", "fts": "organ*"},
+        {
+            "label": "speaker filter",
+            "q": "speaker:clark union",
+            "fts": "union",
+            "where": "s.speaker LIKE '%Clark%'",
+        },
+        {
+            "label": "year filter",
+            "q": "mill year:1956..1960",
+            "fts": "mill",
+            "where": "s.year BETWEEN 1956 AND 1960",
+        },
+        {
+            "label": "facet filter",
+            "q": "strike",
+            "filters": {"collection": "mill-town"},
+            "fts": "strike",
+            "where": "s.collection = 'mill-town'",
+        },
+        {"label": "fuzzy", "q": "schneidr~", "fts": "schneider"},
+    ]
+
+
+def rss_kb(field: str = "VmRSS", pid: str = "self") -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+# ---------------------------------------------------------------- phases
+
+
+def build(n: int, index_dir: Path) -> dict:
+    docs_n = max(1, n // 2)
+    started = time.perf_counter()
+    words = sum(corpus.word_count(d) for d in corpus.interviews(min(n, 20)))
+    gen_seconds_20 = time.perf_counter() - started
+    if index_dir.exists():
+        shutil.rmtree(index_dir)
+    ix = SearchIndex(index_dir)
+    t = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    stats = ix.rebuild(corpus.interviews(n), corpus.documents(docs_n))
+    seconds = time.perf_counter() - t
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_seconds = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    size = sum(p.stat().st_size for p in index_dir.iterdir())
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {
+        "interviews": stats.interviews,
+        "documents": stats.documents,
+        "records": stats.records,
+        "words": stats.words,
+        "seconds": round(seconds, 2),
+        "words_per_second": round(stats.words / seconds),
+        "generator_seconds_estimate": round(gen_seconds_20 / min(n, 20) * n, 2),
+        "words_per_second_without_generator": round(
+            stats.words / max(0.001, seconds - gen_seconds_20 / min(n, 20) * n)
+        ),
+        "cpu_seconds_all_processes": round(cpu_seconds, 1),
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg()[0],
+        "peak_rss_parent_mb": round(rss_kb("VmHWM") / 1024, 1),
+        "peak_rss_indexing_process_mb": round(children / 1024, 1),
+        "index_mb": round(size / 2**20, 1),
+        "sample_words_per_interview": round(words / min(n, 20)),
+    }
+
+
+def run_queries(n: int, index_dir: Path) -> dict:
+    """Runs in a fresh process: a serving worker's view."""
+    scope = researcher_scope(n)
+    ix = SearchIndex(index_dir)
+    rss_start = rss_kb()
+    t = time.perf_counter()
+    ix.check()
+    first_open = ix.search("union", scope)
+    open_ms = (time.perf_counter() - t) * 1000
+    queries = query_set()
+    per_query = {}
+    timings: list[float] = []
+    for item in queries:
+        t = time.perf_counter()
+        r = ix.search(item["q"], scope, filters=item.get("filters") or {})
+        cold = (time.perf_counter() - t) * 1000
+        per_query[item["label"]] = {
+            "query": item["q"],
+            "cold_ms": round(cold, 2),
+            "groups": r.total_groups,
+            "moments": r.total_moments,
+            "notices": r.notices,
+        }
+    cpu: list[float] = []
+    for _ in range(REPEATS):
+        for item in queries:
+            t, c = time.perf_counter(), time.process_time()
+            ix.search(item["q"], scope, filters=item.get("filters") or {})
+            ms = (time.perf_counter() - t) * 1000
+            cpu_ms = (time.process_time() - c) * 1000
+            timings.append(ms)
+            cpu.append(cpu_ms)
+            per_query[item["label"]].setdefault("runs_ms", []).append(round(ms, 2))
+            per_query[item["label"]].setdefault("cpu_ms", []).append(round(cpu_ms, 2))
+    for v in per_query.values():
+        v["median_ms"] = round(statistics.median(v["runs_ms"]), 2)
+        v["median_cpu_ms"] = round(statistics.median(v["cpu_ms"]), 2)
+    worst_label = max(per_query, key=lambda k: max(per_query[k]["runs_ms"]))
+    # A second page and a date sort, as a researcher pages on.
+    t = time.perf_counter()
+    ix.search("work", scope, page=2)
+    ix.search("union strike", scope, sort="date")
+    extra_ms = (time.perf_counter() - t) * 1000 / 2
+    return {
+        "open_and_first_query_ms": round(open_ms, 1),
+        "first_query_groups": first_open.total_groups,
+        "p50_ms": round(percentile(timings, 50), 2),
+        "p95_ms": round(percentile(timings, 95), 2),
+        "worst_ms": round(max(timings), 2),
+        "worst_query": worst_label,
+        # CPU time of the process: what the query costs, whatever else the machine runs
+        "cpu_p50_ms": round(percentile(cpu, 50), 2),
+        "cpu_p95_ms": round(percentile(cpu, 95), 2),
+        "load_average": os.getloadavg()[0],
+        "page2_and_date_sort_mean_ms": round(extra_ms, 2),
+        "rss_start_mb": round(rss_start / 1024, 1),
+        "rss_after_queries_mb": round(rss_kb() / 1024, 1),
+        "peak_rss_mb": round(rss_kb("VmHWM") / 1024, 1),
+        "queries": per_query,
+    }
+
+
+def fts5(n: int, db_path: Path) -> dict:
+    scope = researcher_scope(n)
+    if db_path.exists():
+        db_path.unlink()
+    con = sqlite3.connect(db_path)
+    con.executescript(
+        """
+        CREATE TABLE interview (id INTEGER PRIMARY KEY, level TEXT, status TEXT,
+                                embargo INTEGER, collection TEXT, year INTEGER);
+        CREATE TABLE seg (id INTEGER PRIMARY KEY, interview_id INTEGER, start_ms INTEGER,
+                          speaker TEXT, year INTEGER, collection TEXT, text TEXT);
+        CREATE VIRTUAL TABLE seg_fts USING fts5(text, content='seg', content_rowid='id',
+                          tokenize='porter unicode61 remove_diacritics 2');
+        """
+    )
+    t = time.perf_counter()
+    for docs in corpus.interviews(n):
+        meta = docs[0]
+        con.execute(
+            "INSERT INTO interview VALUES (?,?,?,?,?,?)",
+            (
+                meta["interview_id"],
+                meta["access_level"],
+                meta["status"],
+                meta["embargo_until"],
+                meta["collection"],
+                meta["year"],
+            ),
+        )
+        con.executemany(
+            "INSERT INTO seg VALUES (?,?,?,?,?,?,?)",
+            [
+                (
+                    d["segment_id"],
+                    d["interview_id"],
+                    d["start_ms"],
+                    d["speaker"],
+                    d["year"],
+                    d["collection"],
+                    d["text"],
+                )
+                for d in docs
+                if d["kind"] == "segment"
+            ],
+        )
+    con.execute("INSERT INTO seg_fts(seg_fts) VALUES ('rebuild')")
+    con.commit()
+    build_seconds = time.perf_counter() - t
+    levels = ",".join(f"'{lv}'" for lv in sorted(scope.levels))
+    granted = ",".join(str(i) for i in sorted(scope.granted_interview_ids)) or "0"
+    visible = (
+        f"(i.id IN ({granted}) OR (i.status = 'published' AND i.level IN ({levels})"
+        f" AND i.embargo <= {scope.today}))"
+    )
+    timings: list[float] = []
+    per_query = {}
+
+    def run(item) -> tuple[float, float]:
+        where = f"seg_fts MATCH ? AND {visible}"
+        if item.get("where"):
+            where += " AND " + item["where"]
+        base = f"FROM seg_fts JOIN seg s ON s.id = seg_fts.rowid JOIN interview i ON i.id = s.interview_id WHERE {where}"  # noqa: E501
+        t, c = time.perf_counter(), time.process_time()
+        counts = con.execute(
+            f"SELECT count(*), count(DISTINCT s.interview_id) {base}", (item["fts"],)
+        ).fetchone()
+        speakers = con.execute(
+            f"SELECT s.speaker, count(*) {base} GROUP BY s.speaker ORDER BY 2 DESC LIMIT 50",
+            (item["fts"],),
+        ).fetchall()
+        moments = con.execute(
+            f"SELECT s.interview_id, s.start_ms, s.speaker,"
+            f" snippet(seg_fts, 0, '<mark>', '</mark>', '…', 24) {base}"
+            f" ORDER BY rank LIMIT 60",
+            (item["fts"],),
+        ).fetchall()
+        ms = (time.perf_counter() - t) * 1000
+        cpu_ms = (time.process_time() - c) * 1000
+        per_query.setdefault(item["label"], {"matches": counts[0], "groups": counts[1]})
+        del speakers, moments
+        return ms, cpu_ms
+
+    cpu: list[float] = []
+    for item in query_set():
+        run(item)
+    for _ in range(REPEATS):
+        for item in query_set():
+            ms, cpu_ms = run(item)
+            timings.append(ms)
+            cpu.append(cpu_ms)
+    con.close()
+    return {
+        "build_seconds": round(build_seconds, 1),
+        "p50_ms": round(percentile(timings, 50), 2),
+        "p95_ms": round(percentile(timings, 95), 2),
+        "worst_ms": round(max(timings), 2),
+        "cpu_p50_ms": round(percentile(cpu, 50), 2),
+        "cpu_p95_ms": round(percentile(cpu, 95), 2),
+        "queries": per_query,
+    }
+
+
+def write_one(index_dir: str, marker: str) -> None:
+    """(In another process) replace one interview, print when its commit returned."""
+    ix = SearchIndex(index_dir)
+    docs = corpus.interview_docs(0)
+    for d in docs:
+        if d["kind"] == "segment" and d["position"] == 7:
+            d["text"] += f" {marker}"
+        d["access_level"], d["status"], d["embargo_until"] = "open", "published", 0
+    t = time.time()
+    ix.replace_interview(docs[0]["interview_id"], docs)
+    print(json.dumps({"committed_at": time.time(), "write_seconds": time.time() - t}))
+
+
+def visibility(n: int, index_dir: Path) -> dict:
+    scope = researcher_scope(n)
+    ix = SearchIndex(index_dir)
+    ix.search("union", scope)
+    # A word no index holds yet (fresh per run: --skip-build reuses an index).
+    marker = "zq" + "".join(random.SystemRandom().choice("bcdfghjklmnpqrstvwxz") for _ in range(10))
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--phase", "write", "--index-dir", str(index_dir), marker],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    polls = 0
+    seen_at = None
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        polls += 1
+        if ix.search(marker, scope).total_moments:
+            seen_at = time.time()
+            break
+        time.sleep(0.005)
+    out, _ = proc.communicate(timeout=600)
+    written = json.loads(out.strip().splitlines()[-1])
+    t = time.perf_counter()
+    after = ix.search("union", scope)
+    query_after_ms = (time.perf_counter() - t) * 1000
+    return {
+        "write_seconds": round(written["write_seconds"], 3),
+        # Measured from the writer's commit call returning; 0 when this worker already saw
+        # the change by then (the table of contents is written last).
+        "visible_after_commit_ms": (
+            None
+            if seen_at is None
+            else max(0.0, round((seen_at - written["committed_at"]) * 1000, 1))
+        ),
+        "polls": polls,
+        "next_other_query_ms": round(query_after_ms, 2),
+        "groups_after": after.total_groups,
+    }
+
+
+# ---------------------------------------------------------------- main
+
+
+def subphase(phase: str, n: int, index_dir: Path) -> dict:
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--phase",
+            phase,
+            "--interviews",
+            str(n),
+            "--index-dir",
+            str(index_dir),
+        ],
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def table(result: dict) -> str:
+    b, q, f, v = result["build"], result["search"], result["fts5"], result["visibility"]
+    rows = [
+        ("interviews / words", f"{b['interviews']} / {b['words']:,}", ""),
+        ("rebuild words/s", f"{b['words_per_second']:,}", ">= 150,000"),
+        ("  CPU s, all processes", f"{b['cpu_seconds_all_processes']}", ""),
+        ("  without the generator", f"{b['words_per_second_without_generator']:,}", ""),
+        (
+            "rebuild peak RSS parent / indexer (MB)",
+            f"{b['peak_rss_parent_mb']} / {b['peak_rss_indexing_process_mb']}",
+            "< 400",
+        ),
+        ("index size (MB)", f"{b['index_mb']}", ""),
+        ("search p50 (ms)", f"{q['p50_ms']}", "<= 6"),
+        ("search p95 (ms)", f"{q['p95_ms']}", "<= 50"),
+        ("worst single query (ms)", f"{q['worst_ms']} ({q['worst_query']})", ""),
+        ("search CPU p50 / p95 (ms)", f"{q['cpu_p50_ms']} / {q['cpu_p95_ms']}", ""),
+        ("FTS5 p50 / p95 (ms)", f"{f['p50_ms']} / {f['p95_ms']}", ""),
+        ("FTS5 CPU p50 / p95 (ms)", f"{f['cpu_p50_ms']} / {f['cpu_p95_ms']}", ""),
+        (
+            "p95 ratio search / FTS5 (wall, CPU)",
+            f"{result['p95_ratio']}, {result['cpu_p95_ratio']}",
+            "<= 2",
+        ),
+        ("load average during queries", f"{q['load_average']}", ""),
+        ("serving RSS after queries (MB)", f"{q['rss_after_queries_mb']}", "< 500"),
+        ("visible in another process (ms)", f"{v['visible_after_commit_ms']}", "< 1000"),
+        ("  its write took (s)", f"{v['write_seconds']}", ""),
+    ]
+    width = max(len(r[0]) for r in rows)
+    lines = [f"{'measure'.ljust(width)}  {'value':>24}  goal"]
+    lines += [f"{a.ljust(width)}  {b_:>24}  {c}" for a, b_, c in rows]
+    lines.append("")
+    lines.append(
+        f"{'query':<16} {'median ms':>10} {'cpu ms':>8} {'cold':>8} {'groups':>7} {'moments':>8}"
+    )
+    for label, d in q["queries"].items():
+        lines.append(
+            f"{label:<16} {d['median_ms']:>10} {d['median_cpu_ms']:>8} {d['cold_ms']:>8}"
+            f" {d['groups']:>7} {d['moments']:>8}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--interviews", type=int, default=100)
+    parser.add_argument("--index-dir", type=Path, default=None)
+    parser.add_argument("--keep", action="store_true", help="keep the index afterwards")
+    parser.add_argument(
+        "--skip-build", action="store_true", help="reuse --index-dir (build figures omitted)"
+    )
+    parser.add_argument("--phase", default="all", help=argparse.SUPPRESS)
+    parser.add_argument("marker", nargs="?", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    n = args.interviews
+    if args.phase == "write":
+        write_one(str(args.index_dir), args.marker)
+        return 0
+    if args.phase == "build":
+        print(json.dumps(build(n, args.index_dir)))
+        return 0
+    if args.phase == "query":
+        print(json.dumps(run_queries(n, args.index_dir)))
+        return 0
+
+    work = Path(tempfile.mkdtemp(prefix=f"oralhist-bench-search-{n}-"))
+    index_dir = args.index_dir or work / "index"
+    try:
+        if args.skip_build:
+            build_result = json.loads((HERE / "results" / f"search-{n}.json").read_text())["build"]
+        else:
+            print(f"building {n} interviews into {index_dir} ...", flush=True)
+            build_result = subphase("build", n, index_dir)
+        print("querying ...", flush=True)
+        search_result = subphase("query", n, index_dir)
+        print("FTS5 reference ...", flush=True)
+        fts_result = fts5(n, work / "fts5.sqlite")
+        print("visibility ...", flush=True)
+        vis = visibility(n, index_dir)
+        result = {
+            "interviews": n,
+            "date": time.strftime("%Y-%m-%d %H:%M"),
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "build": build_result,
+            "search": search_result,
+            "fts5": fts_result,
+            "p95_ratio": round(search_result["p95_ms"] / max(0.001, fts_result["p95_ms"]), 2),
+            "cpu_p95_ratio": round(
+                search_result["cpu_p95_ms"] / max(0.001, fts_result["cpu_p95_ms"]), 2
+            ),
+            "visibility": vis,
+        }
+        out = HERE / "results" / f"search-{n}.json"
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+        print(table(result))
+        print(f"\nwritten to {out}")
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

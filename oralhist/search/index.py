@@ -1,0 +1,870 @@
+"""``SearchIndex``: the one object the app talks to for indexing and searching.
+
+Writes take whoosh's write lock with a timeout, so writers in several processes queue up
+instead of failing; a lock that stays taken becomes ``IndexUnavailable`` (503), never a
+``LockError``. Reads go through one searcher per instance, brought up to date before each
+query (a directory listing when nothing changed; only changed segments are reopened), so a
+change committed by another process is visible on the next query. Queries of one instance run
+one at a time (whoosh's files are read with seek/read). A rebuild writes a fresh index next to
+the live one with two processes and swaps it in.
+
+Matching, grouping and facets are computed over every match under the scope's restriction
+(``evaluate``, ``restriction``); only the shown page loads stored fields and cuts snippets.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import shutil
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from itertools import compress
+from pathlib import Path
+
+from whoosh import query as wq
+from whoosh.index import LockError
+from whoosh.reading import EmptyReader, MultiReader, SegmentReader
+from whoosh.searching import Searcher
+from whoosh.util import random_name
+
+from ..errors import OralHistError, QueryError
+from .evaluate import SegmentEvaluator
+from .highlight import Highlighter
+from .query import AllOf, AnyOf, Compiler, Word, parse, positive_words
+from .restriction import AccessRestriction, InterviewSet, KindSet, TableCache
+from .results import DocumentHit, InterviewGroup, Moment, SearchResults
+from .schema import (
+    CARD_KIND,
+    KINDS,
+    Language,
+    build_schema,
+    card_fields,
+    card_of,
+    fold,
+    folding_analyzer,
+    index_fields,
+)
+from .scope import SearchScope
+from .storage import MappedFileStorage
+
+# Two indexing processes (the machine has two cores), each sorting postings in memory up to
+# REBUILD_LIMITMB before spilling a run to disk. whoosh's estimate undercounts Python objects
+# about twofold: limitmb=256 measured 503 MB RSS per process at 1,000 interviews, above the
+# 400 MB goal; 128 keeps it under at a few percent of speed.
+REBUILD_PROCS = 2
+REBUILD_LIMITMB = 128
+REINDEX_HINT = "Run `oralhist reindex` to rebuild it from the database."
+SORTS = ("relevance", "date")
+FILTERS = ("collection", "narrator", "speaker", "decade", "language", "kind")
+MAX_PER_PAGE = 100
+MAX_FACET_VALUES = 50
+REQUIRED_FIELDS = {"doc_id", "body", "exact", "speaker_key", "c_iid", "c_acl", "c_kind"}
+
+
+def _requires_every_word(node) -> bool:
+    """True when every positive word must occur in a match (no OR anywhere above it): then a
+    query with results has no word the scope cannot see, and "did you mean" has nothing to do."""
+    if isinstance(node, AnyOf):
+        return False
+    if isinstance(node, AllOf):
+        return all(_requires_every_word(n) for n in node.include)
+    return True
+
+
+def _process_alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class IndexUnavailable(OralHistError):
+    """The search index is missing, damaged or busy; the message says what to do."""
+
+    status = 503
+    code = "search_unavailable"
+
+
+@dataclass
+class RebuildStats:
+    interviews: int
+    documents: int
+    records: int
+    words: int
+    seconds: float
+
+    @property
+    def words_per_second(self) -> float:
+        return self.words / self.seconds if self.seconds else 0.0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.interviews} interviews and {self.documents} documents ({self.records:,}"
+            f" records, {self.words:,} transcript words) in {self.seconds:.1f} s"
+            f" ({self.words_per_second:,.0f} words/s)"
+        )
+
+
+class SearchIndex:
+    def __init__(
+        self, path: str | os.PathLike, *, language: str | None = "en", writer_timeout: float = 60.0
+    ) -> None:
+        self.path = Path(path)
+        self.language = language
+        self.writer_timeout = writer_timeout
+        self._language = Language(language)
+        self._fold = folding_analyzer()
+        self._highlighter = Highlighter(self._language)
+        self._lock = threading.RLock()
+        self._ix = None
+        self._searcher = None
+        self._dir_id: tuple[int, int] | None = None
+        self._tables = TableCache()
+        # Documents' stored fields by docnum: for the current generation only.
+        self._documents: dict[int, dict] = {}
+        self._vocabulary: dict = {}  # the Compiler's look-ups, for the current generation
+
+    # ------------------------------------------------------------ lifecycle
+
+    def exists(self) -> bool:
+        """An index is there (its table of contents exists; it may still be damaged)."""
+        try:
+            return any(
+                p.name.startswith("_MAIN_") and p.suffix == ".toc" for p in self.path.iterdir()
+            )
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+
+    def create(self) -> None:
+        """Create an empty index if there is none (safe to call again)."""
+        with self._lock:
+            if self.exists():
+                return
+            self.path.mkdir(parents=True, exist_ok=True)
+            MappedFileStorage(self.path).create_index(build_schema(self.language))
+            self._close()
+
+    def check(self) -> None:
+        """Raise ``IndexUnavailable`` saying what to run if the index is missing or damaged."""
+        if not self.exists():
+            raise IndexUnavailable(f"The search index at {self.path} is missing. {REINDEX_HINT}")
+        try:
+            ix = MappedFileStorage(self.path).open_index()
+            try:
+                missing = REQUIRED_FIELDS - set(ix.schema.names())
+                if missing:
+                    raise IndexUnavailable(
+                        f"The search index at {self.path} was built by another version"
+                        f" (no field {sorted(missing)[0]!r}). {REINDEX_HINT}"
+                    )
+                with ix.searcher() as s:
+                    s.doc_count()
+                    for sub, _ in s.leaf_searchers():
+                        reader = sub.reader()
+                        n = reader.doc_count_all()
+                        if n:
+                            self._tables.table(reader)
+                            sub.stored_fields(n - 1)
+            finally:
+                ix.close()
+        except IndexUnavailable:
+            raise
+        except Exception as exc:
+            raise IndexUnavailable(
+                f"The search index at {self.path} is damaged ({type(exc).__name__}: {exc})."
+                f" {REINDEX_HINT}"
+            ) from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()  # closes its readers
+        self._searcher = None
+        self._ix = None
+        self._dir_id = None
+        self._documents.clear()
+        self._vocabulary.clear()
+
+    def _dir_identity(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return (st.st_dev, st.st_ino)
+
+    def _open_index(self):
+        if not self.exists():
+            raise IndexUnavailable(f"The search index at {self.path} is missing. {REINDEX_HINT}")
+        try:
+            return MappedFileStorage(self.path).open_index()
+        except Exception as exc:
+            raise IndexUnavailable(
+                f"The search index at {self.path} cannot be opened ({type(exc).__name__})."
+                f" {REINDEX_HINT}"
+            ) from exc
+
+    def _current(self):
+        """The searcher, brought up to date if another writer (or a rebuild) changed it."""
+        ident = self._dir_identity()
+        if self._searcher is not None and ident is None:
+            return self._searcher  # a rebuild is swapping directories: serve the old one
+        try:
+            if self._searcher is None or ident != self._dir_id:
+                self._close()
+                self._ix = self._open_index()
+                self._dir_id = ident
+                self._searcher = self._open_searcher(None)
+                self._after_refresh()
+            elif not self._searcher.up_to_date():
+                self._searcher = self._open_searcher(self._searcher)
+                self._after_refresh()
+        except IndexUnavailable:
+            raise
+        except Exception as exc:
+            self._close()
+            raise IndexUnavailable(
+                f"The search index at {self.path} is damaged ({type(exc).__name__}: {exc})."
+                f" {REINDEX_HINT}"
+            ) from exc
+        return self._searcher
+
+    def _open_searcher(self, previous):
+        """A searcher on the latest generation, reusing the readers of unchanged segments.
+
+        Not ``Searcher.refresh()``: whoosh reuses a segment's reader by segment id even when
+        the segment gained deletions (a replaced interview's old records stay visible), and
+        adds back segments that a merge removed.
+        """
+        toc = self._ix._read_toc()
+        reusable = {}
+        if previous is not None:
+            for reader, _ in previous.reader().leaf_readers():
+                segment = reader.segment()
+                if segment is not None:
+                    reusable[segment.segment_id()] = reader
+        readers = []
+        for segment in toc.segments:
+            reader = reusable.get(segment.segment_id())
+            if reader is not None and reader.segment().deleted_count() == segment.deleted_count():
+                del reusable[segment.segment_id()]
+            else:
+                reader = SegmentReader(
+                    self._ix.storage, toc.schema, segment, generation=toc.generation
+                )
+            readers.append(reader)
+        if readers:
+            reader = MultiReader(readers, generation=toc.generation)
+        else:
+            reader = EmptyReader(toc.schema)
+        searcher = Searcher(reader, fromindex=self._ix)
+        for stale in reusable.values():
+            stale.close()
+        return searcher
+
+    def _after_refresh(self) -> None:
+        self._documents.clear()
+        self._vocabulary.clear()
+        live = set()
+        for sub, _ in self._searcher.leaf_searchers():
+            segment = sub.reader().segment()
+            if segment is not None:
+                live.add(segment.segment_id())
+        self._tables.retain(live)
+
+    def doc_count(self) -> int:
+        """Searchable records (segments, catalogue records, index points, documents)."""
+        with self._lock:
+            s = self._current()
+            cards = sum(1 for _ in s.docs_for_query(wq.Term("kind", CARD_KIND)))
+            return s.doc_count() - cards
+
+    # ------------------------------------------------------------ writing
+
+    def _writer(self, ix, **kwargs):
+        try:
+            return ix.writer(timeout=self.writer_timeout, delay=0.02, **kwargs)
+        except LockError:
+            pass
+        try:  # the holder may have let go just as we gave up: one short retry
+            return ix.writer(timeout=min(5.0, self.writer_timeout), delay=0.02, **kwargs)
+        except LockError as exc:
+            raise IndexUnavailable(
+                "The search index is busy: another process has been writing to it for more than"
+                f" {self.writer_timeout:g} s. Try again in a moment."
+            ) from exc
+
+    def _write(self, apply: Callable) -> None:
+        if not self.exists():
+            raise IndexUnavailable(f"The search index at {self.path} is missing. {REINDEX_HINT}")
+        ix = self._open_index()
+        try:
+            writer = self._writer(ix)
+            try:
+                apply(writer)
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+        finally:
+            ix.close()
+
+    def _put_interview(self, writer, interview_id: int, docs: list[dict] | None) -> None:
+        writer.delete_by_query(InterviewSet(frozenset({int(interview_id)}), self._tables))
+        if not docs:
+            return
+        for doc in docs:
+            if doc.get("kind") == "document" or int(doc["interview_id"]) != int(interview_id):
+                raise ValueError(f"{doc.get('doc_id')!r} is not a document of {interview_id}")
+            writer.add_document(**index_fields(doc))
+        writer.add_document(**card_fields(card_of(docs[0])))
+
+    @staticmethod
+    def _put_document(writer, document_id: int, doc: dict | None) -> None:
+        writer.delete_by_term("doc_id", f"doc:{int(document_id)}")
+        if doc is not None:
+            if doc.get("kind") != "document" or int(doc["document_id"]) != int(document_id):
+                raise ValueError(f"{doc.get('doc_id')!r} is not document {document_id}")
+            writer.add_document(**index_fields(doc))
+
+    def replace_interview(self, interview_id: int, docs: list[dict]) -> None:
+        """Atomically replace every record of one interview (an empty list deletes them)."""
+        self._write(lambda w: self._put_interview(w, interview_id, docs))
+
+    def delete_interview(self, interview_id: int) -> None:
+        self._write(lambda w: self._put_interview(w, interview_id, None))
+
+    def replace_document(self, document_id: int, doc: dict | None) -> None:
+        self._write(lambda w: self._put_document(w, document_id, doc))
+
+    def apply(
+        self, interviews: Mapping[int, list[dict] | None], documents: Mapping[int, dict | None]
+    ) -> None:
+        """Many replacements and deletions (``None``) in one writer and one commit."""
+
+        def run(writer):
+            for iid, docs in interviews.items():
+                self._put_interview(writer, iid, docs)
+            for did, doc in documents.items():
+                self._put_document(writer, did, doc)
+
+        if interviews or documents:
+            self._write(run)
+
+    def rebuild(
+        self,
+        interview_docs: Iterable[list[dict]],
+        document_docs: Iterable[dict],
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> RebuildStats:
+        """Build a fresh index from scratch with two processes, then swap it in.
+
+        The live index stays searchable meanwhile, and its write lock is held for the whole
+        rebuild so that no change can land in the index about to be replaced: other writers
+        wait (and after ``writer_timeout`` raise ``IndexUnavailable``; the app's queue keeps the
+        work). ``progress(n)`` is called with the number of interviews or documents indexed
+        since the last call (``click``'s ``bar.update`` takes exactly that).
+        """
+        started = time.perf_counter()
+        parent = self.path.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        self._remove_leftovers()
+        fresh = parent / f".{self.path.name}.rebuild-{os.getpid()}-{random_name(8)}"
+        old_lock = self._hold_live_lock()
+        try:
+            fresh.mkdir()
+            ix = MappedFileStorage(fresh).create_index(build_schema(self.language))
+            writer = ix.writer(procs=REBUILD_PROCS, limitmb=REBUILD_LIMITMB, multisegment=True)
+            n_int = n_doc = records = words = 0
+            try:
+                for docs in interview_docs:
+                    docs = list(docs)
+                    if not docs:
+                        continue
+                    for doc in docs:
+                        fields = index_fields(doc)
+                        writer.add_document(**fields)
+                        if doc["kind"] == "segment":
+                            words += len(fields["exact"].split())
+                    writer.add_document(**card_fields(card_of(docs[0])))
+                    records += len(docs)
+                    n_int += 1
+                    if progress:
+                        progress(1)
+                for doc in document_docs:
+                    writer.add_document(**index_fields(doc))
+                    records += 1
+                    n_doc += 1
+                    if progress:
+                        progress(1)
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+            ix.close()
+            self._swap_in(fresh)
+        finally:
+            if old_lock is not None:
+                old_lock.release()
+            if fresh.exists():
+                shutil.rmtree(fresh, ignore_errors=True)
+        with self._lock:
+            self._close()
+        return RebuildStats(n_int, n_doc, records, words, time.perf_counter() - started)
+
+    def _remove_leftovers(self) -> None:
+        """Remove what a rebuild killed midway left (``.<name>.rebuild-<pid>-*`` of a dead
+        process) and retired indexes a swap could not delete (``.<name>.old-*``)."""
+        for p in self.path.parent.glob(f".{self.path.name}.*-*-*"):
+            kind, _, rest = p.name[len(self.path.name) + 2 :].partition("-")
+            dead = kind == "rebuild" and not _process_alive(rest.split("-")[0])
+            if kind == "old" or dead:
+                shutil.rmtree(p, ignore_errors=True)
+
+    def _hold_live_lock(self):
+        if not self.exists():
+            return None
+        try:
+            ix = self._open_index()
+        except IndexUnavailable:
+            return None  # damaged: nobody can write to it anyway, and it is about to go
+        lock = ix.lock("WRITELOCK")
+        deadline = time.monotonic() + self.writer_timeout
+        while not lock.acquire():
+            if time.monotonic() > deadline:
+                raise IndexUnavailable(
+                    "The search index is busy (another process is writing to it); the rebuild"
+                    " did not start. Try again in a moment."
+                )
+            time.sleep(0.05)
+        return lock
+
+    def _swap_in(self, fresh: Path) -> None:
+        retired = None
+        if self.path.exists():
+            retired = self.path.parent / f".{self.path.name}.old-{os.getpid()}-{random_name(8)}"
+            os.replace(self.path, retired)
+        os.replace(fresh, self.path)
+        if retired is not None:
+            shutil.rmtree(retired, ignore_errors=True)
+
+    # ------------------------------------------------------------ querying
+
+    def _interviews(self, searcher):
+        """``card_query`` -> a query matching every record of the interviews it selects."""
+
+        def resolve(card_query):
+            # Card fields are on cards only (and year on documents, whose iid is 0).
+            iids = frozenset(
+                table.iids[d]
+                for table, _, scores in self._evaluate(searcher, card_query)
+                for d in scores
+            )
+            return InterviewSet(iids - {0}, self._tables)
+
+        return resolve
+
+    def _filter_queries(self, searcher, filters: Mapping[str, str]) -> list:
+        interviews = self._interviews(searcher)
+        out = []
+        for name, value in (filters or {}).items():
+            if value is None or value == "":
+                continue
+            value = str(value)
+            if name == "collection":
+                out.append(interviews(wq.Term("collection", value.lower())))
+            elif name == "narrator":
+                out.append(interviews(wq.Term("narrator_key", fold(value))))
+            elif name == "speaker":
+                out.append(wq.Term("speaker_key", fold(value)))
+            elif name == "language":
+                out.append(interviews(wq.Term("language", value.lower())))
+            elif name == "kind":
+                if value.lower() not in KINDS:
+                    raise QueryError(f"kind is one of {', '.join(KINDS)}, not {value!r}.")
+                out.append(KindSet(frozenset({value.lower()}), self._tables))
+            elif name == "decade":
+                if not (value.isdigit() and len(value) <= 4):
+                    raise QueryError(f"decade is a year like 1950, not {value!r}.")
+                low = int(value) // 10 * 10
+                years = wq.NumericRange("year", low, low + 9)
+                documents = KindSet(frozenset({"document"}), self._tables)
+                out.append(wq.Or([interviews(years), wq.And([documents, years])]))
+            else:
+                raise QueryError(f"Unknown filter {name!r}: use one of {', '.join(FILTERS)}.")
+        return out
+
+    @staticmethod
+    def _check_filters(filters: Mapping[str, str] | None) -> None:
+        for name in filters or {}:
+            if name not in FILTERS:
+                raise QueryError(f"Unknown filter {name!r}: use one of {', '.join(FILTERS)}.")
+
+    def _compile(self, searcher, tree):
+        compiler = self._compiler(searcher)
+        user_query = compiler.compile(tree)
+        if user_query is None:
+            raise QueryError("The query has no letters or digits to search for.")
+        return user_query, compiler
+
+    def _compiler(self, searcher):
+        compiler = Compiler(
+            searcher.reader(),
+            self._language,
+            self._fold,
+            self._interviews(searcher),
+            lambda kinds: KindSet(frozenset(kinds), self._tables),
+            self._vocabulary,
+        )
+        return compiler
+
+    def _evaluate(self, searcher, query):
+        """Yield (segment table, docnum offset, {docnum in segment: score}) per segment."""
+        stats: dict = {}
+        for sub, offset in searcher.leaf_searchers():
+            reader = sub.reader()
+            if reader.doc_count_all() == 0:
+                continue
+            table = self._tables.table(reader)
+            evaluator = SegmentEvaluator(searcher, sub, table, self._language, stats)
+            scores = evaluator.matches(query)
+            if scores:
+                yield table, offset, scores
+
+    def _exists(self, searcher, query) -> bool:
+        return any(True for _ in self._evaluate(searcher, query))
+
+    def _card(self, searcher, iid: int) -> dict:
+        """The card of an interview: found through the segment tables (newest segment first)
+        and kept per segment, so a write elsewhere does not make the next query re-read a
+        thousand cards."""
+        for sub, _ in reversed(searcher.leaf_searchers()):
+            reader = sub.reader()
+            if reader.doc_count_all() == 0:
+                continue
+            card = self._tables.table(reader).card(reader, iid)
+            if card is not None:
+                return card
+        return {
+            "interview_id": iid,
+            "accession": "",
+            "title": "",
+            "collection": "",
+            "collection_title": "",
+            "narrators": [],
+            "year": None,
+            "date_recorded": "",
+            "language": "",
+        }
+
+    def _document(self, searcher, docnum: int) -> dict:
+        """A document record's stored fields (documents are few and match common words
+        often: cached for the current generation)."""
+        found = self._documents.get(docnum)
+        if found is None:
+            found = self._documents[docnum] = searcher.stored_fields(docnum)["stored"]
+        return found
+
+    def search(
+        self,
+        q: str,
+        scope: SearchScope,
+        *,
+        page: int = 1,
+        per_page: int = 20,
+        sort: str = "relevance",
+        filters: Mapping[str, str] | None = None,
+        moments_per_group: int = 3,
+    ) -> SearchResults:
+        """Results grouped by interview (documents stand alone), computed under ``scope``."""
+        if sort not in SORTS:
+            raise QueryError(f"sort is one of {', '.join(SORTS)}, not {sort!r}.")
+        if not isinstance(page, int) or page < 1:
+            raise QueryError("page starts at 1.")
+        if not isinstance(per_page, int) or not 1 <= per_page <= MAX_PER_PAGE:
+            raise QueryError(f"per_page is between 1 and {MAX_PER_PAGE}.")
+        tree = parse(q)
+        self._check_filters(filters)
+        with self._lock:
+            searcher = self._current()
+            filter_queries = self._filter_queries(searcher, filters or {})
+            user_query, compiler = self._compile(searcher, tree)
+            restriction = AccessRestriction(scope, self._tables)
+            full = wq.And([user_query, *filter_queries, restriction])
+
+            groups, kinds, speakers, hits = self._group_matches(searcher, full)
+            facets, order = self._facets_and_order(searcher, groups, kinds, speakers, sort)
+            start = (page - 1) * per_page
+            page_keys = order[start : start + per_page]
+            top = self._top_hits(hits, [k for k in page_keys if k > 0], moments_per_group)
+            shown = [
+                self._group(searcher, key, groups[key], top.get(key, []), compiler.marks)
+                for key in page_keys
+            ]
+            results = SearchResults(
+                query=q,
+                total_groups=len(groups),
+                total_moments=kinds["segment"] + kinds["index"],
+                groups=shown,
+                facets=facets,
+                page=page,
+                per_page=per_page,
+                notices=list(compiler.notices),
+            )
+            if not groups or (
+                not _requires_every_word(tree) and self._has_unseen_word(searcher, tree, scope)
+            ):
+                results.suggestion = self._suggest(searcher, q, tree, scope, filter_queries)
+            return results
+
+    def _group_matches(self, searcher, query):
+        """Every match, grouped by interview (a document is a group of its own).
+
+        Returns ``groups``: {key: [best score, moments, catalogue match]} keyed by interview
+        id, or by ``-(docnum + 1)`` for a document; kind and speaker counts; and the raw hits
+        for ``_top_hits``. The per-match work is C-level where it can be (``map``,
+        ``Counter``, ``compress`` over the segment's columns) and one tight loop for the best
+        score per group: a common word has tens of thousands of matches.
+        """
+        groups: dict = {}
+        kinds: Counter = Counter()
+        speakers: Counter = Counter()
+        hits: list = []
+        for table, offset, scores in self._evaluate(searcher, query):
+            names = table.kinds
+            ref_of = {name: i for i, name in enumerate(names)}
+            docs = list(scores)
+            kind_of = list(map(table.kind_refs.__getitem__, docs))
+            by_kind = Counter(kind_of)
+            for ref, n in by_kind.items():
+                kinds[names[ref]] += n
+            keys = list(map(table.iids.__getitem__, docs))
+            doc_ref = ref_of.get("document", -1)
+            int_ref = ref_of.get("interview", -1)
+            seg_ref = ref_of.get("segment", -1)
+            if by_kind.get(doc_ref):
+                for i in compress(range(len(docs)), map(doc_ref.__eq__, kind_of)):
+                    keys[i] = -(offset + docs[i] + 1)
+            if by_kind.get(seg_ref):
+                segs = compress(docs, map(seg_ref.__eq__, kind_of))
+                for ref, n in Counter(map(table.speaker_refs.__getitem__, segs)).items():
+                    name = table.speakers[ref]
+                    if name:
+                        speakers[name] += n
+            values = list(scores.values())
+            best: dict = {}
+            best_get = best.get
+            for key, score in zip(keys, values, strict=True):
+                if score > best_get(key, -1.0):
+                    best[key] = score
+            moment = [ref != int_ref for ref in kind_of]
+            counts = Counter(compress(keys, moment))
+            catalogue = (
+                set(compress(keys, map(int_ref.__eq__, kind_of))) if by_kind.get(int_ref) else set()
+            )
+            for key, score in best.items():
+                g = groups.get(key)
+                if g is None:
+                    groups[key] = [score, counts.get(key, 0), key in catalogue]
+                else:  # an interview spread over several index segments
+                    g[0] = max(g[0], score)
+                    g[1] += counts.get(key, 0)
+                    g[2] = g[2] or key in catalogue
+            hits.append((offset, docs, keys, values, moment))
+        return groups, kinds, speakers, hits
+
+    @staticmethod
+    def _top_hits(hits: list, wanted, per_group: int) -> dict:
+        """The ``per_group`` best moments (score, docnum) of each wanted group key."""
+        found: dict = {key: [] for key in wanted}
+        if per_group <= 0:
+            return found
+        wanted_set = set(found)
+        for offset, docs, keys, values, moment in hits:
+            for i in compress(range(len(docs)), map(wanted_set.__contains__, keys)):
+                if moment[i]:
+                    found[keys[i]].append((values[i], offset + docs[i]))
+        return {key: heapq.nlargest(per_group, hits) for key, hits in found.items()}
+
+    def _facets_and_order(self, searcher, groups, kinds, speakers, sort):
+        collections: Counter = Counter()
+        narrators: Counter = Counter()
+        decades: Counter = Counter()
+        languages: Counter = Counter()
+        sort_keys = {}
+        for key, g in groups.items():
+            if key < 0:  # a document
+                year = self._document(searcher, -key - 1).get("year")
+                date = "" if year is None else f"{int(year):04d}"
+            else:
+                card = self._card(searcher, key)
+                year, date = card.get("year"), card.get("date_recorded") or ""
+                if card.get("collection"):
+                    collections[card["collection"]] += 1
+                for name in card.get("narrators") or ():
+                    narrators[name] += 1
+                if card.get("language"):
+                    languages[card["language"]] += 1
+            if year is not None:
+                decades[str(int(year) // 10 * 10)] += 1
+            if sort == "date":
+                sort_keys[key] = (date == "", date, -g[0])
+            else:
+                sort_keys[key] = (-g[0], -g[1])
+        by_speaker = speakers
+
+        def top(counter: Counter) -> list[tuple[str, int]]:
+            return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FACET_VALUES]
+
+        facets = {
+            "collection": top(collections),
+            "narrator": top(narrators),
+            "speaker": top(by_speaker),
+            "decade": sorted(decades.items()),
+            "language": top(languages),
+            "kind": top(kinds),
+        }
+        order = sorted(groups, key=lambda k: (sort_keys[k], k))
+        return facets, order
+
+    def _moment(self, searcher, docnum: int, marks) -> Moment:
+        fields = searcher.stored_fields(docnum)
+        stored = fields["stored"]
+        return Moment(
+            kind=stored["kind"],
+            interview_id=stored["iid"],
+            segment_id=stored.get("seg"),
+            start_ms=stored.get("start"),
+            end_ms=stored.get("end"),
+            speaker=stored.get("speaker") or "",
+            snippet_html=self._highlighter.snippet(stored.get("text") or "", marks),
+        )
+
+    def _group(self, searcher, key, g, top: list, marks):
+        best, n_moments, catalogue = g
+        if key < 0:  # a document
+            stored = self._document(searcher, -key - 1)
+            return DocumentHit(
+                document_id=stored["document_id"],
+                title=stored.get("title") or "",
+                snippet_html=self._highlighter.snippet(stored.get("text") or "", marks),
+                score=best,
+            )
+        card = self._card(searcher, key)
+        moments = [self._moment(searcher, docnum, marks) for _, docnum in top]
+        moments.sort(key=lambda m: (m.start_ms is None, m.start_ms or 0))
+        return InterviewGroup(
+            interview_id=key,
+            accession=card["accession"],
+            title=card["title"],
+            collection_title=card["collection_title"],
+            year=card["year"],
+            narrators=list(card["narrators"]),
+            score=best,
+            moments=moments,
+            total_moments=n_moments,
+            catalogue_match=catalogue,
+        )
+
+    def search_interview(self, interview_id: int, q: str, scope: SearchScope) -> list[Moment]:
+        """Every moment of one interview matching ``q`` that ``scope`` may read, in time order."""
+        tree = parse(q)
+        with self._lock:
+            searcher = self._current()
+            user_query, compiler = self._compile(searcher, tree)
+            full = wq.And(
+                [
+                    user_query,
+                    InterviewSet(frozenset({int(interview_id)}), self._tables),
+                    KindSet(frozenset({"segment", "index"}), self._tables),
+                    AccessRestriction(scope, self._tables),
+                ]
+            )
+            docnums = [
+                offset + d for _, offset, scores in self._evaluate(searcher, full) for d in scores
+            ]
+            moments = [self._moment(searcher, n, compiler.marks) for n in docnums]
+        moments.sort(key=lambda m: (m.start_ms is None, m.start_ms or 0, m.kind != "index"))
+        return moments
+
+    # ------------------------------------------------------------ did you mean
+
+    def suggest(self, q: str, scope: SearchScope) -> str | None:
+        """A corrected query whose misspelt words are replaced by words ``scope`` may read."""
+        tree = parse(q)
+        with self._lock:
+            searcher = self._current()
+            return self._suggest(searcher, q, tree, scope, [])
+
+    def _word_query(self, searcher, text: str):
+        words = [t.text for t in self._fold(text)]
+        if len(words) != 1:
+            return None
+        return self._compiler(searcher).word(words[0])
+
+    def _visible(self, searcher, query, scope, extra=()) -> bool:
+        return self._exists(
+            searcher, wq.And([query, *extra, AccessRestriction(scope, self._tables)])
+        )
+
+    def _has_unseen_word(self, searcher, tree, scope) -> bool:
+        for word in positive_words(tree):
+            query = self._word_query(searcher, word.text)
+            if query is not None and not self._visible(searcher, query, scope):
+                return True
+        return False
+
+    def _suggest(self, searcher, q: str, tree, scope, filter_queries) -> str | None:
+        reader = searcher.reader()
+        replacements: list[tuple[Word, str]] = []
+        for word in positive_words(tree):
+            query = self._word_query(searcher, word.text)
+            folded = [t.text for t in self._fold(word.text)]
+            if query is None or len(folded) != 1 or self._visible(searcher, query, scope):
+                continue
+            original = folded[0]
+            if len(original) < 3 or original.isdigit():
+                continue
+            for distance in (1, 2) if len(original) > 4 else (1,):
+                found = {
+                    t.decode() if isinstance(t, bytes) else t
+                    for t in reader.terms_within(
+                        "exact", original, distance, prefix=2 if len(original) >= 5 else 1
+                    )
+                }
+                found.discard(original)
+                ranked = sorted(found, key=lambda t: (-reader.doc_frequency("exact", t), t))
+                choice = next(
+                    (
+                        t
+                        for t in ranked[:10]
+                        if (cq := self._word_query(searcher, t)) is not None
+                        and self._visible(searcher, cq, scope)
+                    ),
+                    None,
+                )
+                if choice:
+                    replacements.append((word, choice))
+                    break
+        if not replacements:
+            return None
+        suggestion = q
+        for word, choice in sorted(replacements, key=lambda r: -r[0].start):
+            suggestion = suggestion[: word.start] + choice + suggestion[word.end :]
+        try:
+            corrected, _ = self._compile(searcher, parse(suggestion))
+        except QueryError:
+            return None
+        if not self._visible(searcher, corrected, scope, filter_queries):
+            return None
+        return suggestion
