@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from oralhist import create_app
 from oralhist.extensions import db
@@ -64,6 +65,8 @@ def app(tmp_path):
         db.session.remove()
         if db.engine.dialect.name != "sqlite":
             db.drop_all()
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
         db.engine.dispose()
 
 

@@ -242,3 +242,15 @@ def test_merge_people(app, browser):
     merged = archivist.get(f"/api/v1/interviews/{interview['id']}").json
     assert merged["participants"][0]["person_id"] == keep["id"]
     assert archivist.get(f"/api/v1/people/{keep['id']}").json["dates"] == "b. 1931"
+
+
+def test_pagination_links_on_every_list(app, browser):
+    archivist = browser("archivist")
+    for n in range(3):
+        archivist.post("/api/v1/people", json={"name": f"Person {n}"})
+        made = archivist.post("/api/v1/interviews", json={"title": f"Interview {n}"}).json
+        archivist.post(f"/api/v1/interviews/{made['id']}/publish")
+    for url in ("/people?per_page=1", "/interviews?per_page=1", "/admin/users?per_page=1"):
+        response = browser("admin").get(url)
+        assert response.status_code == 200, url
+        assert 'rel="next"' in response.get_data(as_text=True)

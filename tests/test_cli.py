@@ -10,7 +10,20 @@ from oralhist import create_app
 
 
 @pytest.fixture
-def fresh(tmp_path, monkeypatch):
+def made_apps():
+    """Apps the test builds; their database connections are closed afterwards."""
+    apps = []
+    yield apps
+    for app in apps:
+        with app.app_context():
+            from oralhist.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def fresh(tmp_path, monkeypatch, made_apps):
     """An app on an empty project folder, configured only as a user would (no create_all)."""
     monkeypatch.chdir(tmp_path)
     url = os.environ.get("OH_TEST_DATABASE_URL")
@@ -26,6 +39,13 @@ def fresh(tmp_path, monkeypatch):
             with db.engine.begin() as conn:
                 conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
             db.engine.dispose()
+
+    def make():
+        app = create_app(instance_path=str(tmp_path / "instance"))
+        made_apps.append(app)
+        return app
+
+    tmp_path.make_app = make
     return tmp_path
 
 
@@ -36,7 +56,7 @@ def run(app, *args, input=None):
 
 
 def test_init_then_sample_gives_a_browsable_archive(fresh):
-    app = create_app(instance_path=str(fresh / "instance"))
+    app = fresh.make_app()
     output = run(app, "init")
     assert "Wrote a new secret key" in output
     config_text = (fresh / "instance" / "config.py").read_text()
@@ -44,7 +64,7 @@ def test_init_then_sample_gives_a_browsable_archive(fresh):
     assert oct((fresh / "instance" / "config.py").stat().st_mode)[-3:] == "600"
     assert "Wrote a new secret key" not in run(app, "init")  # safe to run again
 
-    app = create_app(instance_path=str(fresh / "instance"))  # reads the written key
+    app = fresh.make_app()  # reads the written key
     assert not app.config.get("OH_EPHEMERAL_SECRET")
     assert "Loaded the sample" in run(app, "load-sample")
     assert "loaded already" in run(app, "load-sample")
@@ -58,10 +78,32 @@ def test_init_then_sample_gives_a_browsable_archive(fresh):
     page = client.get(f"/interviews/{first['id']}").get_data(as_text=True)
     assert "fictional" in page.lower()
     assert "Thomas Whitfield" in page
+    # The sample plays, has its time-coded transcript with both speakers, an index, and a
+    # document linked to two passages; and search finds its words.
+    recording = first["recordings"][0]
+    assert 195_000 < recording["duration_ms"] < 205_000
+    audio = client.get(recording["audio_url"], headers={"Range": "bytes=0-99"})
+    assert audio.status_code == 206 and audio.headers["Content-Type"] == "audio/mpeg"
+    assert len(audio.get_data()) == 100
+    audio.close()
+    transcript = client.get(f"/api/v1/interviews/{first['id']}/transcript").json
+    assert len(transcript["segments"]) > 50
+    assert {s["speaker"] for s in transcript["segments"]} == {"Dr. Ruth Adler", "Thomas Whitfield"}
+    assert len(transcript["index"]) == 3
+    documents = client.get("/api/v1/documents").json["items"]
+    pamphlet = next(d for d in documents if d["title"] == "Why we Left the Communist Party")
+    detail = client.get(f"/api/v1/documents/{pamphlet['id']}").json
+    assert len(detail["passages"]) == 2
+    hits = client.get("/api/v1/search?q=pamphlet").json
+    assert any(m.get("interview_id") == first["id"] and m["start_ms"] for m in hits["results"])
+    restricted = next(i for i in listing["items"] if i["accession"] == "OH-SAMPLE-002")
+    assert restricted["can_read_transcript"] is False
+    hidden = client.get(f"/api/v1/interviews/{restricted['id']}/transcript")
+    assert hidden.status_code in (403, 404)
 
 
 def test_create_user_and_token(fresh):
-    app = create_app(instance_path=str(fresh / "instance"))
+    app = fresh.make_app()
     run(app, "init")
     out = run(
         app,
@@ -93,7 +135,7 @@ def test_create_user_and_token(fresh):
 
 
 def test_every_command_has_help(fresh):
-    app = create_app(instance_path=str(fresh / "instance"))
+    app = fresh.make_app()
     for command in ("init", "create-user", "create-token", "serve", "load-sample", "reindex"):
         result = app.test_cli_runner().invoke(args=[command, "--help"])
         assert result.exit_code == 0

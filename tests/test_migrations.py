@@ -5,14 +5,21 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from oralhist.extensions import db
 
 
+def reset_schema() -> None:
+    """Empty the database, including Alembic's own version table (drop_all leaves it)."""
+    db.drop_all()
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
 def test_migrations_match_models(app):
     with app.app_context():
-        db.drop_all()
+        reset_schema()
         upgrade(directory=app.extensions["migrate"].directory)
         with db.engine.connect() as connection:
             context = MigrationContext.configure(
@@ -21,14 +28,16 @@ def test_migrations_match_models(app):
             diff = compare_metadata(context, db.metadata)
         assert diff == []
         assert "alembic_version" in inspect(db.engine).get_table_names()
+        reset_schema()
 
 
 def test_downgrade_to_base_and_up_again(app):
     with app.app_context():
-        db.drop_all()
+        reset_schema()
         directory = app.extensions["migrate"].directory
         upgrade(directory=directory)
         downgrade(directory=directory, revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         upgrade(directory=directory)
         assert "interview" in inspect(db.engine).get_table_names()
+        reset_schema()

@@ -111,7 +111,7 @@ def parse_script(path: Path) -> Script:
                 header[key] = value.strip()
             continue
         if line.startswith("%index "):
-            parts = [p.strip() for p in line[len("%index "):].split("|")]
+            parts = [p.strip() for p in line[len("%index ") :].split("|")]
             if len(parts) != 3 or not parts[0]:
                 raise ScriptError(f"{path}:{n}: '%index Title | synopsis | kw, kw' expected")
             pending_index = {
@@ -121,7 +121,7 @@ def parse_script(path: Path) -> Script:
             }
             continue
         if line.startswith("%passage "):
-            pending_passage = line[len("%passage "):].strip()
+            pending_passage = line[len("%passage ") :].strip()
             continue
         m = re.match(r"^([A-Z][A-Z0-9_]*):\s*(.+)$", line)
         if not m:
@@ -142,7 +142,7 @@ def split_sentences(text: str) -> list:
     """Split a turn into sentences at . ! ? followed by a space (not after Dr. etc.)."""
     out, start = [], 0
     for m in re.finditer(r"[.!?]+[\"')]*\s+", text):
-        candidate = text[start:m.end()].strip()
+        candidate = text[start : m.end()].strip()
         if any(candidate.endswith(a) for a in ABBREVIATIONS):
             continue
         out.append(candidate)
@@ -161,7 +161,8 @@ def check_tools() -> str:
             "    apt-get install -y espeak-ng sox libsox-fmt-all"
         )
     helptext = subprocess.run(["sox", "-h"], capture_output=True, text=True).stdout
-    formats = next((l for l in helptext.splitlines() if l.startswith("AUDIO FILE FORMATS")), "")
+    lines = helptext.splitlines()
+    formats = next((ln for ln in lines if ln.startswith("AUDIO FILE FORMATS")), "")
     if " mp3" in formats:
         return "sox"
     if shutil.which("ffmpeg"):
@@ -178,7 +179,8 @@ def run(cmd: list) -> str:
         cmd = ["sox", "-R", *cmd[1:]]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
-        sys.exit(f"make_audio.py: command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr}")
+        command = " ".join(cmd)
+        sys.exit(f"make_audio.py: command failed ({proc.returncode}): {command}\n{proc.stderr}")
     return proc.stdout
 
 
@@ -219,15 +221,44 @@ def synthesise(script: Script, work: Path) -> Path:
         txt = work / f"turn{i:03d}.txt"
         txt.write_text(turn.text + "\n", encoding="utf-8")
         raw = work / f"turn{i:03d}.raw.wav"
-        run(["espeak-ng", "-v", voice, "-s", str(wpm), "-p", str(pitch),
-             "-w", str(raw), "-f", str(txt)])
+        run(
+            [
+                "espeak-ng",
+                "-v",
+                voice,
+                "-s",
+                str(wpm),
+                "-p",
+                str(pitch),
+                "-w",
+                str(raw),
+                "-f",
+                str(txt),
+            ]
+        )
         wav = work / f"turn{i:03d}.wav"
         # trim the synthesiser's own leading/trailing silence, same rate/format,
         # and bring both voices to the same peak level
-        run(["sox", str(raw), *norm_fmt, str(wav),
-             "silence", "1", "0.02", "0.1%", "reverse",
-             "silence", "1", "0.02", "0.1%", "reverse",
-             "norm", "-3"])
+        run(
+            [
+                "sox",
+                str(raw),
+                *norm_fmt,
+                str(wav),
+                "silence",
+                "1",
+                "0.02",
+                "0.1%",
+                "reverse",
+                "silence",
+                "1",
+                "0.02",
+                "0.1%",
+                "reverse",
+                "norm",
+                "-3",
+            ]
+        )
         if i:
             parts.append(pause)
             pos += pause_len
@@ -265,21 +296,70 @@ def encode_mp3(wav: Path, mp3: Path, script: Script, encoder: str) -> None:
     date = script.header.get("date", "")
     tmp = mp3.with_suffix(".mp3.part")
     if encoder == "sox":
-        run(["sox", str(wav), "-r", str(RATE), "-c", "1", "-C", str(BITRATE_KBPS),
-             "--comment", f"Title={title}",
-             "--add-comment", f"Artist={ARTIST}",
-             "--add-comment", f"Album={album}",
-             "--add-comment", f"Year={date}",
-             "--add-comment", f"Comment={COMMENT}",
-             "-t", "mp3", str(tmp)])
+        run(
+            [
+                "sox",
+                str(wav),
+                "-r",
+                str(RATE),
+                "-c",
+                "1",
+                "-C",
+                str(BITRATE_KBPS),
+                "--comment",
+                f"Title={title}",
+                "--add-comment",
+                f"Artist={ARTIST}",
+                "--add-comment",
+                f"Album={album}",
+                "--add-comment",
+                f"Year={date}",
+                "--add-comment",
+                f"Comment={COMMENT}",
+                "-t",
+                "mp3",
+                str(tmp),
+            ]
+        )
     else:
-        run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(wav),
-             "-ac", "1", "-ar", str(RATE), "-c:a", "libmp3lame", "-b:a", f"{BITRATE_KBPS}k",
-             "-fflags", "+bitexact", "-flags:a", "+bitexact",
-             "-metadata", f"title={title}", "-metadata", f"artist={ARTIST}",
-             "-metadata", f"album={album}", "-metadata", f"date={date}",
-             "-metadata", f"comment={COMMENT}", "-id3v2_version", "3",
-             "-f", "mp3", str(tmp)])
+        run(
+            [
+                "ffmpeg",
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-y",
+                "-i",
+                str(wav),
+                "-ac",
+                "1",
+                "-ar",
+                str(RATE),
+                "-c:a",
+                "libmp3lame",
+                "-b:a",
+                f"{BITRATE_KBPS}k",
+                "-fflags",
+                "+bitexact",
+                "-flags:a",
+                "+bitexact",
+                "-metadata",
+                f"title={title}",
+                "-metadata",
+                f"artist={ARTIST}",
+                "-metadata",
+                f"album={album}",
+                "-metadata",
+                f"date={date}",
+                "-metadata",
+                f"comment={COMMENT}",
+                "-id3v2_version",
+                "3",
+                "-f",
+                "mp3",
+                str(tmp),
+            ]
+        )
     size = tmp.stat().st_size
     if size >= MAX_MP3_BYTES:
         tmp.unlink()
@@ -303,8 +383,12 @@ def write_vtt(script: Script, path: Path) -> int:
         name = script.speakers[turn.label]
         for a, b, sentence in turn.cues:
             n += 1
-            lines += [str(n), f"{vtt_time(a)} --> {vtt_time(b)}",
-                      f"<v {name}>{vtt_escape(sentence)}</v>", ""]
+            lines += [
+                str(n),
+                f"{vtt_time(a)} --> {vtt_time(b)}",
+                f"<v {name}>{vtt_escape(sentence)}</v>",
+                "",
+            ]
     path.write_text("\n".join(lines), encoding="utf-8")
     return n
 
@@ -334,12 +418,20 @@ def main(argv=None) -> int:
             "inside a turn are split by characters, an approximation; turn times are exact."
         ),
     )
-    parser.add_argument("--script", type=Path, default=HERE / "script.txt",
-                        help="dialogue script (default: %(default)s)")
-    parser.add_argument("--out", type=Path, default=HERE,
-                        help="output folder (default: %(default)s)")
-    parser.add_argument("--keep-wav", action="store_true",
-                        help="also keep the uncompressed interview.wav in the output folder")
+    parser.add_argument(
+        "--script",
+        type=Path,
+        default=HERE / "script.txt",
+        help="dialogue script (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=HERE, help="output folder (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--keep-wav",
+        action="store_true",
+        help="also keep the uncompressed interview.wav in the output folder",
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -368,18 +460,22 @@ def main(argv=None) -> int:
             "keywords": t.index["keywords"],
             "partial_transcript": partial_transcript(t, script),
         }
-        for t in script.turns if t.index
+        for t in script.turns
+        if t.index
     ]
     write_json(args.out / "index.json", index)
 
     passages = [
         {"start_ms": t.cues[0][0], "end_ms": t.cues[-1][1], "note": t.passage}
-        for t in script.turns if t.passage
+        for t in script.turns
+        if t.passage
     ]
     write_json(args.out / "passages.json", passages)
 
-    print(f"interview.mp3: {total_ms} ms, {(args.out / 'interview.mp3').stat().st_size} bytes "
-          f"(encoder: {encoder})")
+    print(
+        f"interview.mp3: {total_ms} ms, {(args.out / 'interview.mp3').stat().st_size} bytes "
+        f"(encoder: {encoder})"
+    )
     print(f"transcript.vtt: {n_cues} cues from {len(script.turns)} turns")
     for p in index:
         print(f"index {vtt_time(p['start_ms'])}  {p['title']}")

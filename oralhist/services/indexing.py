@@ -204,3 +204,22 @@ def rebuild(progress=None):
     db.session.execute(delete(IndexTask).where(IndexTask.id <= last_task))
     db.session.commit()
     return stats
+
+
+def startup_check(echo=log.info) -> None:
+    """At server start: rebuild a missing or damaged index from the database, then replay
+    the queued index work a process that died may have left behind."""
+    from ..search import IndexUnavailable
+
+    index = search_index()
+    try:
+        index.check()
+    except IndexUnavailable as exc:
+        echo(f"{exc.message} Rebuilding it now from the database...")
+        if not index.exists():
+            index.create()
+        stats = rebuild()
+        echo(f"Search index rebuilt: {stats}.")
+    applied = process_pending()
+    if applied:
+        echo(f"Applied {applied} queued search-index tasks left by an earlier process.")

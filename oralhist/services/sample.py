@@ -9,6 +9,7 @@ by its title and publisher only. The sample interview's audio is spoken by synth
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -108,6 +109,7 @@ def load_sample() -> str:
             ],
         },
     )
+    _add_material(first, second)
     for interview in (first, second):
         catalogue.publish(LOADER, interview)
     document = db.session.scalar(
@@ -128,7 +130,42 @@ def load_sample() -> str:
         db.session.add(document)
         db.session.flush()
         indexing.document_changed(document.id)
+    _link_passages(document, first)
     return (
         f"Loaded the sample: collection '{collection.title}', 2 interviews "
-        f"({first.accession}, {second.accession}), 3 people, 1 document."
+        f"({first.accession} with audio, transcript and index; {second.accession}, "
+        f"restricted), 3 people, 1 document linked to {len(_passages())} passages."
     )
+
+
+def _passages() -> list[dict]:
+    return json.loads((SAMPLE_DIR / "passages.json").read_text())
+
+
+def _add_material(first: Interview, second: Interview) -> None:
+    """The first interview's audio, time-coded transcript and OHMS-style index; the second
+    one's short untimed transcript (restricted)."""
+    from . import recordings, transcripts
+
+    with (SAMPLE_DIR / "interview.mp3").open("rb") as audio:
+        recordings.add_recording(LOADER, first, audio, "interview.mp3", label="Sample recording")
+    points = transcripts.index_points_from_json(json.loads((SAMPLE_DIR / "index.json").read_text()))
+    transcripts.import_transcript(
+        LOADER,
+        first,
+        (SAMPLE_DIR / "transcript.vtt").read_bytes(),
+        "transcript.vtt",
+        index_points=points,
+    )
+    transcripts.import_transcript(
+        LOADER, second, (SAMPLE_DIR / "hale_transcript.txt").read_bytes(), "hale_transcript.txt"
+    )
+
+
+def _link_passages(document: Document, interview: Interview) -> None:
+    from . import mentions
+
+    for passage in _passages():
+        mentions.add_mention(
+            LOADER, document, interview, passage["start_ms"], passage["end_ms"], passage["note"]
+        )

@@ -7,13 +7,37 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import account, admin, auth, catalogue, main
+    from . import (
+        access,
+        account,
+        admin,
+        auth,
+        catalogue,
+        documents,
+        main,
+        recordings,
+        search,
+        transcripts,
+    )
     from .api import bp as api_bp
 
-    for module in (main, auth, account, admin, catalogue):
+    for module in (
+        main,
+        auth,
+        account,
+        admin,
+        catalogue,
+        search,
+        access,
+        recordings,
+        transcripts,
+        documents,
+    ):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)
 
-    from .helpers import template_globals
+    from .helpers import template_globals, url_with
 
     app.context_processor(template_globals)
+    # Also a Jinja global, so macros imported without context (pagination) can use it.
+    app.jinja_env.globals["url_with"] = url_with

@@ -1,0 +1,57 @@
+"""The search page: every transcript at once, grouped by interview, straight to the moment."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request, url_for
+
+from ..access import current_viewer
+from ..search import SearchResults
+from ..services import search as search_service
+
+bp = Blueprint("search", __name__)
+
+
+def moment_url(interview_id: int, start_ms: int | None, segment_id: int | None = None) -> str:
+    """The interview page opened at the moment: ``?t=SECONDS`` starts the player there and
+    ``hl`` highlights the passage in the transcript."""
+    args = {}
+    if start_ms is not None:
+        args["t"] = f"{start_ms / 1000:.3f}".rstrip("0").rstrip(".")
+    if segment_id is not None:
+        args["hl"] = segment_id
+    return url_for("catalogue.interview", interview_id=interview_id, **args) + (
+        f"#seg-{segment_id}" if segment_id is not None else ""
+    )
+
+
+@bp.get("/search")
+def search():
+    viewer = current_viewer()
+    args = search_service.search_args(request.args)
+    results: SearchResults | None = None
+    if args["q"] or args["filters"]:
+        results = search_service.search(
+            viewer,
+            args["q"],
+            page=args["page"],
+            per_page=args["per_page"],
+            sort=args["sort"],
+            filters=args["filters"],
+        )
+    return render_template(
+        "search/results.html",
+        args=args,
+        results=results,
+        moment_url=moment_url,
+        facet_labels=FACET_LABELS,
+    )
+
+
+FACET_LABELS = {
+    "collection": "Collection",
+    "narrator": "Narrator",
+    "speaker": "Speaker",
+    "decade": "Decade recorded",
+    "language": "Language",
+    "kind": "Kind",
+}
