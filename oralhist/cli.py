@@ -247,5 +247,10 @@ def main() -> None:
     """
 
 
+# The Flask CLI's own --app/--env-file/--debug options mean nothing here: the archive is
+# always this package, configured by instance/config.py and OH_ variables.
+main.params = [p for p in main.params if p.name not in ("app", "env_file", "debug")]
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

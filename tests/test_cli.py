@@ -9,6 +9,17 @@ import pytest
 from oralhist import create_app
 
 
+class Project:
+    """An empty project folder and a way to build the app on it (closed after the test)."""
+
+    def __init__(self, path, make_app):
+        self.path = path
+        self.make_app = make_app
+
+    def __truediv__(self, other):
+        return self.path / other
+
+
 @pytest.fixture
 def made_apps():
     """Apps the test builds; their database connections are closed afterwards."""
@@ -45,8 +56,7 @@ def fresh(tmp_path, monkeypatch, made_apps):
         made_apps.append(app)
         return app
 
-    tmp_path.make_app = make
-    return tmp_path
+    return Project(tmp_path, make)
 
 
 def run(app, *args, input=None):

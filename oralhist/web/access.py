@@ -38,6 +38,7 @@ from .catalogue import interview_panel
 from .helpers import form_errors, paginate
 
 bp = Blueprint("access", __name__)
+bp.cli.help = "Access requests: housekeeping of grants (see `oralhist access expire --help`)."
 
 INTENDED_USE_LABELS = [(u, u.capitalize()) for u in access_requests.INTENDED_USES]
 SCOPE_LABELS = [("listen", "Listen"), ("listen_download", "Listen and download")]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request, url_for
+from sqlalchemy import select
 
 from ..access import current_viewer
+from ..extensions import db
+from ..models import Collection
 from ..search import SearchResults
 from ..services import search as search_service
 
@@ -38,8 +41,17 @@ def search():
             sort=args["sort"],
             filters=args["filters"],
         )
+    titles = {}
+    if results is not None and results.facets.get("collection"):
+        slugs = [value for value, _ in results.facets["collection"]]
+        titles = dict(
+            db.session.execute(
+                select(Collection.slug, Collection.title).where(Collection.slug.in_(slugs))
+            ).all()
+        )
     return render_template(
         "search/results.html",
+        collection_titles=titles,
         args=args,
         results=results,
         moment_url=moment_url,
