@@ -216,6 +216,97 @@ def fixity_command(quiet: bool) -> None:
         sys.exit(1)
 
 
+@click.command("export")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--include-media/--no-media",
+    default=True,
+    show_default=True,
+    help="Copy the recordings and attached files into DEST/media/ (verifying each sha256), "
+    "or list them only.",
+)
+@click.option("--force", is_flag=True, help="Write into DEST even when it is not empty.")
+@with_appcontext
+def export_command(dest: Path, include_media: bool, force: bool) -> None:
+    """Export the whole archive to the folder DEST, for another oralhist (`oralhist import`)
+    and for people to read.
+
+    DEST gets manifest.json (collections, people, interviews with their participants,
+    recordings, transcript, speakers and index, documents, passage links), README.txt,
+    transcripts/<accession>.vtt (.txt when untimed) and, with media, media/<sha256>.
+
+    WARNING: this is an archivist's export. It contains EVERYTHING, regardless of access
+    level: drafts, restricted, closed and embargoed interviews and documents. Store and
+    share it as carefully as the archive itself.
+    """
+    from .errors import OralHistError
+    from .services import bulk
+    from .transaction import commit
+
+    try:
+        bulk.check_destination(dest, force=force)
+        with click.progressbar(length=bulk.export_steps(), label="Exporting") as bar:
+            summary = bulk.export_archive(dest, include_media=include_media, progress=bar.update)
+        commit()  # the audit event of the export
+    except OralHistError as exc:
+        raise click.ClickException(exc.message) from None
+    for warning in summary.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    click.echo(f"Exported {summary} to {dest}.")
+    click.echo("It contains restricted and closed material: keep it safe.")
+
+
+@click.command("import")
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check everything and say what would be created.")
+@click.option(
+    "--publish",
+    is_flag=True,
+    help="Publish every imported interview (default: as the manifest's "
+    "status says; drafts when it says nothing).",
+)
+@with_appcontext
+def import_command(path: Path, dry_run: bool, publish: bool) -> None:
+    """Import interviews, people, collections, recordings, transcripts, documents and passage
+    links from the folder PATH, described by PATH/manifest.json.
+
+    The manifest is what `oralhist export` writes, or a hand-written one (see
+    docs/manifest-example.json): only each interview's "title" is required; file paths are
+    relative to PATH and may not leave it. Everything is checked first (JSON, unknown keys,
+    fields, files, accessions already in use, transcripts parsed, audio probed) and every
+    problem is listed with its item and field. Only a fully valid manifest is imported, in
+    one transaction: all or nothing. People are matched to existing ones by name and
+    collections by slug or title, not duplicated. Runs as an archivist.
+    """
+    from .errors import OralHistError
+    from .services import bulk
+    from .transaction import commit
+
+    try:
+        with click.progressbar(length=bulk.count_files(path), label="Checking files") as bar:
+            plan = bulk.plan_import(path, publish=publish, progress=bar.update)
+    except bulk.ManifestProblems as exc:
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        raise click.ClickException(f"{path / bulk.MANIFEST}: {exc.message}") from None
+    for warning in plan.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    if dry_run:
+        click.echo("The manifest is valid. An import would create:")
+        for line in plan.describe():
+            click.echo(f"  {line}")
+        click.echo("Nothing was imported (--dry-run).")
+        return
+    try:
+        with bulk.all_or_nothing(plan):
+            with click.progressbar(length=plan.steps, label="Importing") as bar:
+                summary = bulk.apply_import(plan, progress=bar.update)
+            commit()
+    except OralHistError as exc:
+        raise click.ClickException(f"Nothing was imported: {exc.message}") from None
+    click.echo(f"{summary} ({', '.join(summary.interviews)})" if summary.interviews else summary)
+
+
 def register_cli(app) -> None:
     for command in (
         init_command,
@@ -225,6 +316,8 @@ def register_cli(app) -> None:
         load_sample_command,
         reindex_command,
         fixity_command,
+        export_command,
+        import_command,
     ):
         app.cli.add_command(command)
 
