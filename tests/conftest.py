@@ -35,31 +35,39 @@ def _database_url(tmp_path: Path) -> str:
     return os.environ.get("OH_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite3'}"
 
 
-@pytest.fixture
-def app(tmp_path):
-    instance = tmp_path / "instance"
-    instance.mkdir()
+def build_app(folder: Path, **overrides):
+    """A fresh app on ``folder`` (database, media, index) with empty tables and index."""
+    instance = folder / "instance"
+    instance.mkdir(exist_ok=True)
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test",
-            "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path),
-            "MEDIA_ROOT": str(tmp_path / "media"),
+            "SQLALCHEMY_DATABASE_URI": _database_url(folder),
+            "MEDIA_ROOT": str(folder / "media"),
             "SEARCH_INDEX_DIR": str(instance / "search-index"),
             "OUTBOX_DIR": str(instance / "outbox"),
             "SERVER_NAME": "localhost",
             # Fast hashing in tests only; test_auth checks that the default is scrypt.
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            **overrides,
         },
         instance_path=str(instance),
     )
     with app.app_context():
         if db.engine.dialect.name != "sqlite":
+            db.session.remove()
             db.drop_all()
         db.create_all()
         from oralhist.services import indexing
 
         indexing.search_index().create()
+    return app
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = build_app(tmp_path)
     yield app
     with app.app_context():
         db.session.remove()

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from oralhist import create_app
 from oralhist.extensions import db
 from oralhist.services import bulk
+from tests.conftest import build_app
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_MP3 = ROOT / "oralhist" / "sample" / "interview.mp3"
@@ -108,30 +108,7 @@ def make_other_app(tmp_path_factory):
 
     def make():
         folder = tmp_path_factory.mktemp("other")
-        instance = folder / "instance"
-        instance.mkdir()
-        url = os.environ.get("OH_TEST_DATABASE_URL") or f"sqlite:///{folder / 'other.sqlite3'}"
-        other = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": "test",
-                "SQLALCHEMY_DATABASE_URI": url,
-                "MEDIA_ROOT": str(folder / "media"),
-                "SEARCH_INDEX_DIR": str(instance / "search-index"),
-                "OUTBOX_DIR": str(instance / "outbox"),
-                "SERVER_NAME": "localhost",
-                "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-            },
-            instance_path=str(instance),
-        )
-        with other.app_context():
-            if db.engine.dialect.name != "sqlite":
-                db.session.remove()
-                db.drop_all()
-            db.create_all()
-            from oralhist.services import indexing
-
-            indexing.search_index().create()
+        other = build_app(folder)
         made.append(other)
         return other
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import mutagen
 import pytest
 
-from oralhist import create_app
 from oralhist.extensions import db
 from oralhist.media.storage import display_filename
 from oralhist.models import Interview
@@ -27,31 +26,12 @@ EXPECTATIONS = json.loads(EXPECTATIONS_FILE.read_text()) if EXPECTATIONS_FILE.is
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """(app, archivist Browser, interview id), shared by the module's tests."""
-    from oralhist.services import accounts, indexing
-    from tests.conftest import PASSWORD, _database_url
+    from oralhist.services import accounts
+    from tests.conftest import PASSWORD, build_app
 
     tmp = tmp_path_factory.mktemp("corpus")
-    instance = tmp / "instance"
-    instance.mkdir()
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "SQLALCHEMY_DATABASE_URI": _database_url(tmp),
-            "MEDIA_ROOT": str(tmp / "media"),
-            "SEARCH_INDEX_DIR": str(instance / "search-index"),
-            "OUTBOX_DIR": str(instance / "outbox"),
-            "SERVER_NAME": "localhost",
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-            "SEARCH_SYNC": False,
-        },
-        instance_path=str(instance),
-    )
+    app = build_app(tmp, SEARCH_SYNC=False)
     with app.app_context():
-        if db.engine.dialect.name != "sqlite":
-            db.drop_all()
-        db.create_all()
-        indexing.search_index().create()
         accounts.create_user("archivist@example.org", PASSWORD, role="archivist", name="A")
         interview = Interview(accession="OH-CORPUS", title="Corpus", status="draft")
         db.session.add(interview)
