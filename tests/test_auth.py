@@ -138,6 +138,7 @@ def test_api_token_from_account_page(app, users):
     with app.app_context():
         token = db.session.query(ApiToken).one()
         assert token.token_hash != secret and secret.startswith(token.prefix)
+        assert token.last_used_at is not None  # recorded even for read-only requests
         token.revoked = True
         db.session.commit()
     revoked = api.get("/api/v1/interviews", headers={"Authorization": f"Bearer {secret}"})

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from ..access import now, policy, require
 from ..access.policy import Viewer
@@ -136,9 +139,29 @@ def revoke_token(user: User, token_id: int) -> None:
     db.session.flush()
 
 
+#: How stale a token's "last used" time may get before it is written again.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
+
+
 def user_for_token(secret: str) -> User | None:
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(secret)))
+    """The active user a valid, unrevoked token belongs to (one query), else None.
+
+    "Last used" is written at most every few minutes, in its own short transaction, so that a
+    read request through the API neither holds the database's write lock nor depends on the
+    request committing.
+    """
+    token = db.session.scalar(
+        select(ApiToken)
+        .options(joinedload(ApiToken.user))
+        .where(ApiToken.token_hash == ApiToken.hash(secret))
+    )
     if token is None or token.revoked or not token.user.active:
         return None
-    token.last_used_at = now()
+    at = now()
+    if token.last_used_at is None or at - token.last_used_at > LAST_USED_RESOLUTION:
+        with db.engine.begin() as connection:
+            connection.execute(
+                update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=at)
+            )
+        db.session.expire(token, ["last_used_at"])
     return token.user

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from ..access import require
 from ..access.policy import Viewer, can_edit_material, can_manage, can_view_record
@@ -38,7 +39,8 @@ def storage() -> LocalStorage:
 
 def get_recording(recording_id: int, viewer: Viewer) -> Recording:
     """The recording, if the viewer may see its interview's record (else 'not found')."""
-    recording = db.session.get(Recording, recording_id)
+    # The interview comes in the same query: every audio range request needs it.
+    recording = db.session.get(Recording, recording_id, options=[joinedload(Recording.interview)])
     if recording is None or not can_view_record(viewer, recording.interview):
         raise NotFound(f"There is no recording {recording_id}.")
     return recording
