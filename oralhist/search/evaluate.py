@@ -7,7 +7,9 @@ took ~0.5 s. Here a term's posting list is read block by block (reading whoosh's
 format directly), scored with BM25F from the bulk-loaded length column (the same formula and
 statistics as whoosh's ``BM25F``), and boolean nodes are dict operations. The access
 restriction, ``kind:`` and interview filters are docnum ranges, applied with a cached byte mask
-or a binary search. Phrases take candidates from the cheap ``body`` postings and read
+or a binary search; the access restriction of a top-level And is applied where postings are
+read (nothing it excludes is scored), and an And of words intersects docnums before scoring.
+Phrases take candidates from the cheap ``body`` postings and read
 positions only in the ``exact`` blocks that hold candidates. Anything else (numeric ranges,
 a phrase of stop words only) goes through the node's own whoosh matcher.
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import bisect
 from array import array
-from itertools import accumulate
+from itertools import accumulate, compress
 from pickle import loads
 
 from whoosh import query as wq
@@ -28,7 +30,7 @@ from whoosh.query.qcore import _NullQuery
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
-from .restriction import SegmentTable, _RangeQuery
+from .restriction import AccessRestriction, SegmentTable, _RangeQuery
 
 B = 0.75
 K1 = 1.2
@@ -52,6 +54,9 @@ class SegmentEvaluator:
         self.sub = sub
         self.reader = sub.reader()
         self.table = table
+        # While an And's access restriction is being applied at the leaves: a byte per
+        # docnum, 1 where the scope may read (see ``and_``).
+        self.allowed: bytearray | None = None
 
     # ------------------------------------------------------------ leaves
 
@@ -95,17 +100,25 @@ class SegmentEvaluator:
         vals: list | None = [] if values else None
         if isinstance(m, W3LeafMatcher) and not m._byteids:
             previous_max = -1
+            allowed = self.allowed
             while True:
                 if only is not None:
                     i = bisect.bisect_right(only, previous_max)
                     previous_max = m._maxid
                     if i == len(only):
                         break
-                    if only[i] > previous_max:
-                        if m._lastblock:
-                            break
-                        m._goto(m._nextoffset)
-                        continue
+                    skip = only[i] > previous_max
+                elif allowed is not None:
+                    # A block whose docnums the restriction excludes entirely is not decoded.
+                    lo, previous_max = previous_max + 1, m._maxid
+                    skip = allowed.find(1, lo, previous_max + 1) < 0
+                else:
+                    skip = False
+                if skip:
+                    if m._lastblock:
+                        break
+                    m._goto(m._nextoffset)
+                    continue
                 if m._data is None:
                     m._read_data()
                 data = m._data
@@ -138,7 +151,23 @@ class SegmentEvaluator:
                 if values:
                     vals.append(m.value())
                 m.next()
+        allowed = self.allowed
+        if allowed is not None and ids:
+            keep = list(map(allowed.__getitem__, ids))
+            if not all(keep):
+                ids = list(compress(ids, keep))
+                if weights:
+                    weights = list(compress(weights, keep))
+                if vals:
+                    vals = list(compress(vals, keep))
         return ids, weights, vals
+
+    def _admit(self, found: Scores) -> Scores:
+        """``found`` without what the access restriction being applied excludes."""
+        allowed = self.allowed
+        if allowed is None or not found:
+            return found
+        return {d: s for d, s in found.items() if allowed[d]}
 
     def _bm25(self, fieldname: str, text, ids, weights, boost: float = 1.0) -> Scores:
         field = self.parent.schema[fieldname]
@@ -230,10 +259,46 @@ class SegmentEvaluator:
             return {}
         if candidates is not None and len(candidates) < len(ids):
             # Score only what the rest of an And kept.
-            picked = [(d, w) for d, w in zip(ids, weights, strict=True) if d in candidates]
-            ids = [d for d, _ in picked]
-            weights = [w for _, w in picked]
+            keep = list(map(candidates.__contains__, ids))
+            ids = list(compress(ids, keep))
+            weights = list(compress(weights, keep))
         return self._bm25(q.fieldname, q.text, ids, weights, q.boost)
+
+    def _scored(self, q: wq.Term) -> bool:
+        return self.parent.schema[q.fieldname].scorable and q.fieldname not in UNSCORED
+
+    def _words_and(self, words: list) -> Scores:
+        """And of terms (rarest first): docnums in every one, with their summed scores."""
+        lists = []
+        common: set[int] | None = None
+        for q in words:
+            only = sorted(common) if common is not None else None
+            ids, weights, _ = self.postings(q.fieldname, q.text, scored=self._scored(q), only=only)
+            if common is None:
+                common = set(ids)
+            else:
+                common.intersection_update(ids)
+            if not common:
+                return {}
+            lists.append((q, ids, weights))
+        scores: Scores = dict.fromkeys(sorted(common), 0.0)
+        for q, ids, weights in lists:
+            if not self._scored(q):
+                continue
+            if len(ids) == len(common):
+                term = self._bm25(q.fieldname, q.text, ids, weights, q.boost)
+            else:
+                keep = list(map(common.__contains__, ids))
+                term = self._bm25(
+                    q.fieldname,
+                    q.text,
+                    list(compress(ids, keep)),
+                    list(compress(weights, keep)),
+                    q.boost,
+                )
+            for d, sc in term.items():
+                scores[d] += sc
+        return scores
 
     def estimate(self, q) -> int:
         """Roughly how many documents of this segment ``q`` matches (for ordering an And)."""
@@ -321,17 +386,42 @@ class SegmentEvaluator:
             found = {}
             for start, end in zip(starts, ends, strict=True):
                 found.update(dict.fromkeys(range(start, end), 0.0))
+            found = self._admit(found)
         elif isinstance(q, wq.Phrase) and (found := self.phrase(q, candidates)) is not None:
             pass
         elif isinstance(q, wq.Phrase | wq.NumericRange) and candidates is not None:
             return self.fallback(q, candidates)
         else:
-            found = self.fallback(q)
+            found = self._admit(self.fallback(q))
         if candidates is not None:
             return {d: s for d, s in found.items() if d in candidates}
         return found
 
     def and_(self, subqueries, candidates: Scores | None) -> Scores:
+        if candidates is None and len(subqueries) > 1:
+            # Docnum ranges (the access restriction, interview and kind filters) become a
+            # byte mask applied where postings are read: blocks outside it are not decoded,
+            # and nothing it excludes is scored or merged.
+            ranges = [q for q in subqueries if isinstance(q, _RangeQuery)]
+            rest = [q for q in subqueries if not isinstance(q, _RangeQuery)]
+            if ranges and rest:
+                ranges.sort(key=lambda q: not isinstance(q, AccessRestriction))
+                mask = self.allowed
+                for q in ranges:
+                    starts, ends = self.ranges(q)
+                    if not starts:
+                        return {}
+                    if mask is None and isinstance(q, AccessRestriction):
+                        n = self.reader.doc_count_all()
+                        mask = self.table.full_mask(starts, ends, n)  # cached per scope
+                    else:
+                        mask = _narrow(mask, starts, ends, self.reader.doc_count_all())
+                saved, self.allowed = self.allowed, mask
+                try:
+                    return self.and_(rest, None)
+                finally:
+                    self.allowed = saved
+
         # Word parts first, the most selective first; then phrases and numeric ranges
         # (verified on candidates); then ranges (filters over what is left).
         def cost(q) -> tuple[int, int]:
@@ -344,6 +434,16 @@ class SegmentEvaluator:
         ordered = sorted(subqueries, key=cost)
         scores = candidates
         first = True
+        words = [q for q in ordered if isinstance(q, wq.Term)]
+        if candidates is None and len(words) > 1:
+            # Several words: intersect their docnums first (C-level set operations; the
+            # rarest word's decides which blocks of the others are read), then score each
+            # word only on what they share, not a common word's every posting.
+            scores = self._words_and(words)
+            if not scores:
+                return {}
+            ordered = [q for q in ordered if not isinstance(q, wq.Term)]
+            first = False
         for sub in ordered:
             if scores is not None and not scores:
                 return {}
@@ -358,6 +458,14 @@ class SegmentEvaluator:
                 scores = {d: scores[d] + s for d, s in found.items() if d in scores}
             first = False
         return scores if scores is not None else {}
+
+
+def _narrow(mask: bytearray | None, starts: list[int], ends: list[int], n: int) -> bytearray:
+    """A new mask of ``n`` docnums: ``mask`` (everything if ``None``) within the ranges."""
+    out = bytearray(n)
+    for start, end in zip(starts, ends, strict=True):
+        out[start:end] = b"\x01" * (end - start) if mask is None else mask[start:end]
+    return out
 
 
 def _in_ranges(

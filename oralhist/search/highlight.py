@@ -8,6 +8,7 @@ unescaped text behind.
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from whoosh.analysis.tokenizers import default_pattern
@@ -15,6 +16,8 @@ from whoosh.support.charset import accent_map
 
 from .query import Marks
 
+# whoosh's default token pattern without its capturing group (``findall`` gives words).
+_ASCII_WORDS = re.compile(r"[\w\*]+(?:\.?[\w\*]+)*")
 SNIPPET_CHARS = 240
 LEAD_CHARS = 70
 
@@ -28,6 +31,8 @@ class Highlighter:
     def __init__(self, language) -> None:
         self._finditer = default_pattern.finditer
         self._body_form = language.body_form
+        self._fast_findall = _ASCII_WORDS.findall
+        self._fast_finditer = _ASCII_WORDS.finditer
 
     def tokens(self, text: str) -> list[tuple[str, int, int]]:
         return [
@@ -35,20 +40,53 @@ class Highlighter:
             for m in self._finditer(text)
         ]
 
+    def _matcher(self, marks: Marks):
+        """word -> does it match (a plain word's stem, or a folded word), cached per query
+        (a page's snippets share most of their words)."""
+        cache = marks.__dict__.get("_hits")
+        if cache is None:
+            cache = marks.__dict__["_hits"] = {}
+        words, stems, body_form = marks.words, marks.stems, self._body_form
+
+        def hit(w: str) -> bool:
+            found = cache.get(w)
+            if found is None:
+                found = cache[w] = w in words or bool(stems and body_form(w) in stems)
+            return found
+
+        return hit
+
     def spans(self, text: str, marks: Marks) -> list[tuple[int, int]]:
         """Character ranges of ``text`` that match, in order, not overlapping."""
-        tokens = self.tokens(text)
-        words, stems, body_form = marks.words, marks.stems, self._body_form
-        found: list[tuple[int, int]] = [
-            (start, end)
-            for w, start, end in tokens
-            if w in words or (stems and body_form(w) in stems)
-        ]
+        hit = self._matcher(marks)
+        if text.isascii():
+            # Lower-cased ASCII tokenizes to the same words at the same offsets, and
+            # ``accent_map`` leaves it alone: one C-level pass for the words, offsets only
+            # when something matches.
+            low = text.lower()
+            words = self._fast_findall(low)
+            flags = [hit(w) for w in words]
+            if not marks.phrases and not any(flags):
+                return []
+            offsets = [m.span() for m in self._fast_finditer(low)]
+            found = [span for span, flag in zip(offsets, flags, strict=True) if flag]
+            tokens = None
+        else:
+            tokens = self.tokens(text)
+            words = [t[0] for t in tokens]
+            offsets = [(t[1], t[2]) for t in tokens]
+            found = [(start, end) for w, start, end in tokens if hit(w)]
+        present = set(words) if marks.phrases else ()
         for phrase in marks.phrases:
+            if any(w is not None and w not in present for w in phrase):
+                continue
             n = len(phrase)
-            for i in range(len(tokens) - n + 1):
-                if all(phrase[k] is None or tokens[i + k][0] == phrase[k] for k in range(n)):
-                    found.append((tokens[i][1], tokens[i + n - 1][2]))
+            first = phrase[0]
+            for i in range(len(words) - n + 1):
+                if (first is None or words[i] == first) and all(
+                    phrase[k] is None or words[i + k] == phrase[k] for k in range(1, n)
+                ):
+                    found.append((offsets[i][0], offsets[i + n - 1][1]))
         found.sort()
         merged: list[tuple[int, int]] = []
         for start, end in found:

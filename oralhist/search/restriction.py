@@ -125,6 +125,22 @@ class SegmentTable:
             self.masks.popitem(last=False)
         return base, mask
 
+    def full_mask(self, starts: list[int], ends: list[int], n: int) -> bytearray:
+        """A byte per docnum of the segment (``n`` of them): 1 inside the ranges; cached as
+        ``mask`` is, so a scope's mask is built once per segment, not per query."""
+        key = ("full", id(starts))
+        found = self.masks.get(key)
+        if found is not None and found[0] is starts:
+            self.masks.move_to_end(key)
+            return found[2]
+        mask = bytearray(n)
+        for start, end in zip(starts, ends, strict=True):
+            mask[start:end] = b"\x01" * (end - start)
+        self.masks[key] = (starts, 0, mask)
+        while len(self.masks) > 8:
+            self.masks.popitem(last=False)
+        return mask
+
     @classmethod
     def load(cls, reader) -> SegmentTable:
         iids, _ = _column_array(reader, "c_iid")

@@ -1,0 +1,73 @@
+"""The schema's fast ``index()`` gives exactly what whoosh's analyzer chain would, and the
+highlighter's ASCII fast path marks exactly what the general path does."""
+
+from __future__ import annotations
+
+import pytest
+from whoosh import fields
+
+from oralhist.search.highlight import Highlighter
+from oralhist.search.query import Marks
+from oralhist.search.schema import Language, build_schema, fold, folding_analyzer
+
+TEXTS = [
+    "Hélène's café — ÉCOLE d'été, naïve Straße İstanbul ǅemal x*y a.b.c 3.14 the THE",
+    "",
+    "   ",
+    "the and of",
+    "Über über ÜBER straße STRASSE",
+    "We went out on strike in 1956, the general strike, and the union organised it.",
+    "Well, my mother worked at the mill; the mill, the MILL. Trains, training, trained.",
+]
+
+
+@pytest.mark.parametrize("language", ["en", "fr", None])
+def test_fast_fields_index_like_whoosh(language):
+    schema = build_schema(language)
+    reference = {
+        "body": fields.TEXT(analyzer=Language(language).analyzer(), phrase=False),
+        "exact": fields.TEXT(analyzer=folding_analyzer(), phrase=True),
+    }
+    for text in TEXTS:
+        for name, field in reference.items():
+            assert sorted(schema[name].index(text)) == sorted(field.index(text)), (name, text)
+
+
+def test_fold_matches_the_analyzer():
+    for text in TEXTS:
+        assert fold(text) == " ".join(t.text for t in folding_analyzer()(text))
+
+
+def _general_spans(highlighter, text, marks):
+    """The general (non-ASCII) path, as before the fast path."""
+    tokens = highlighter.tokens(text)
+    found = [
+        (s, e)
+        for w, s, e in tokens
+        if w in marks.words or (marks.stems and Language("en").body_form(w) in marks.stems)
+    ]
+    for phrase in marks.phrases:
+        n = len(phrase)
+        for i in range(len(tokens) - n + 1):
+            if all(phrase[k] is None or tokens[i + k][0] == phrase[k] for k in range(n)):
+                found.append((tokens[i][1], tokens[i + n - 1][2]))
+    merged = []
+    for start, end in sorted(found):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def test_highlighter_fast_path_marks_the_same():
+    highlighter = Highlighter(Language("en"))
+    marks_list = [
+        Marks(stems={"strike", "union", "mill"}),
+        Marks(words={"train", "trained", "trains", "helene", "ecole"}),
+        Marks(phrases=[(None, "general", "strike")], stems={"mother"}),
+        Marks(phrases=[("the", "mill")]),
+    ]
+    for marks in marks_list:
+        for text in TEXTS:
+            assert highlighter.spans(text, marks) == _general_spans(highlighter, text, marks)
