@@ -192,10 +192,6 @@ def can_download_transcript(viewer: Viewer, interview, now: dt.datetime) -> bool
     return can_read_transcript(viewer, interview, now)
 
 
-def can_see_snippet(viewer: Viewer, interview, now: dt.datetime) -> bool:
-    return can_read_transcript(viewer, interview, now)
-
-
 def can_edit_material(viewer: Viewer, interview) -> bool:
     """Upload recordings, import transcripts, tag speakers: the record's editors."""
     return can_edit_record(viewer, interview)

@@ -10,8 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .types import REQUEST_SCOPES, REQUEST_STATUSES, UTCDateTime, check_in, created_at, intpk
 
-OPEN_REQUEST_STATUSES = ("pending", "approved")
-
 
 class AccessRequest(db.Model):
     __tablename__ = "access_request"

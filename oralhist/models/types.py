@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from sqlalchemy import JSON, DateTime, String, Text, TypeDecorator, func
+from sqlalchemy import DateTime, String, Text, TypeDecorator, func
 from sqlalchemy.orm import mapped_column
 
 ROLES = ("researcher", "contributor", "archivist", "admin")
@@ -48,11 +48,8 @@ def check_in(column: str, values: tuple[str, ...]) -> str:
 
 
 intpk = Annotated[int, mapped_column(primary_key=True)]
-str40 = Annotated[str, mapped_column(String(40))]
 str255 = Annotated[str, mapped_column(String(255))]
 text = Annotated[str, mapped_column(Text, default="")]
 created_at = Annotated[
     dt.datetime, mapped_column(UTCDateTime(), default=utcnow, server_default=func.now())
 ]
-json_dict = Annotated[dict, mapped_column(JSON, default=dict)]
-json_list = Annotated[list, mapped_column(JSON, default=list)]

@@ -14,8 +14,6 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..extensions import db
 from .types import ROLES, UTCDateTime, check_in, created_at, intpk, str255
 
-ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
-
 
 class User(UserMixin, db.Model):
     __tablename__ = "user"
@@ -46,10 +44,6 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
-
-    def has_role(self, role: str) -> bool:
-        """True when this user's role is ``role`` or ranks above it."""
-        return ROLE_RANK[self.role] >= ROLE_RANK[role]
 
     @property
     def display_name(self) -> str:

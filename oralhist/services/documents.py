@@ -117,10 +117,6 @@ def linkable_documents(viewer: Viewer) -> list[Document]:
     )
 
 
-def creators_of(document: Document) -> list[Person]:
-    return [credit.person for credit in document.creators]
-
-
 # --- formatting ----------------------------------------------------------------------------
 
 MONTHS = [

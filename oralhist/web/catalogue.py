@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from ..access import current_viewer, now, policy, require
-from ..errors import NotFound, OralHistError
+from ..errors import OralHistError
 from ..extensions import db
 from ..models import Collection, Interview, Person
 from ..models.types import ACCESS_LEVELS, PARTICIPANT_ROLES
@@ -256,10 +256,3 @@ def publish_interview(interview_id: int):
         flash("The interview is published.", "success")
     commit()
     return redirect(url_for("catalogue.interview", interview_id=found.id))
-
-
-def get_interview_or_404(interview_id: int) -> Interview:
-    found = db.session.get(Interview, interview_id)
-    if found is None:
-        raise NotFound(f"There is no interview {interview_id}.")
-    return found
