@@ -83,9 +83,16 @@ def run_fixity_check(progress: Callable[[int], None] | None = None) -> FixityChe
                 }
             )
     orphans = [{"key": key} for key in media.iter_keys() if key not in expected]
+    # Temporary files of uploads that a crash cut off more than an hour ago: never data.
+    abandoned = media.cleanup_temp(older_than_s=3600)
     check.checked = len(expected)
     check.failures = len(missing) + len(changed) + len(orphans)
-    check.report = {"missing": missing, "changed": changed, "orphans": orphans}
+    check.report = {
+        "missing": missing,
+        "changed": changed,
+        "orphans": orphans,
+        "abandoned_uploads_removed": abandoned,
+    }
     check.finished_at = dt.datetime.now(dt.UTC)
     db.session.add(check)
     db.session.flush()

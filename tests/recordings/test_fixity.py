@@ -76,3 +76,24 @@ def test_document_attachments_are_checked_too(app, recorded):
 def test_fixity_page_before_any_check(app, browser):
     page = browser("admin").get("/admin/fixity").get_data(as_text=True)
     assert "No fixity check has been run yet" in page
+
+
+def test_abandoned_upload_temp_files_are_swept(app, recorded):
+    import time
+    from pathlib import Path
+
+    media = Path(app.config["MEDIA_ROOT"])
+    temp = next(p for p in media.rglob("*") if p.is_dir() and p.name == "tmp")
+    old = temp / "crashed-upload.part"
+    new = temp / "uploading-now.part"
+    old.write_bytes(b"half an upload")
+    new.write_bytes(b"still arriving")
+    hour_ago = time.time() - 7200
+    os.utime(old, (hour_ago, hour_ago))
+    result = _run(app)
+    assert result.exit_code == 0, result.output
+    assert not old.exists()
+    assert new.exists()  # an upload in progress is never touched
+    with app.app_context():
+        check = db.session.query(FixityCheck).one()
+        assert check.report["abandoned_uploads_removed"] == 1
