@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..models.types import ROLES
-from ..search.scope import SearchScope
+from ..search.scope import SearchScope, day_number
 
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 
@@ -256,7 +256,7 @@ def search_scope(viewer: Viewer, now: dt.datetime) -> SearchScope:
     return SearchScope(
         everything=False,
         levels=frozenset(levels),
-        today=today.year * 10000 + today.month * 100 + today.day,
+        today=day_number(today),
         granted_interview_ids=frozenset(granted),
         owner_user_id=viewer.user_id,
         document_levels=document_levels(viewer),

@@ -37,7 +37,7 @@ from ..errors import OralHistError, QueryError
 from .evaluate import SegmentEvaluator
 from .highlight import Highlighter
 from .query import AllOf, AnyOf, Compiler, Word, parse, positive_words
-from .restriction import AccessRestriction, InterviewSet, KindSet, TableCache
+from .restriction import CARD_DEFAULTS, AccessRestriction, InterviewSet, KindSet, TableCache
 from .results import DocumentHit, InterviewGroup, Moment, SearchResults
 from .schema import (
     CARD_KIND,
@@ -601,17 +601,7 @@ class SearchIndex:
             card = self._tables.table(reader).card(reader, iid)
             if card is not None:
                 return card
-        return {
-            "interview_id": iid,
-            "accession": "",
-            "title": "",
-            "collection": "",
-            "collection_title": "",
-            "narrators": [],
-            "year": None,
-            "date_recorded": "",
-            "language": "",
-        }
+        return {"interview_id": iid, **CARD_DEFAULTS, "narrators": []}
 
     def _document(self, searcher, docnum: int) -> dict:
         """A document record's stored fields (documents are few and match common words

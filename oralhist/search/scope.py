@@ -6,7 +6,14 @@ totals, facets, snippets and suggestions are computed only over what the user ma
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+
+
+def day_number(date: dt.date | None) -> int:
+    """A date as the index compares it (``yyyymmdd``; 0 for none): embargo dates in the
+    indexed records and ``SearchScope.today`` must be written the same way."""
+    return date.year * 10000 + date.month * 100 + date.day if date else 0
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Document, IndexTask, Interview, Segment
+from ..search.scope import day_number
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +47,6 @@ def search_index():
     return index
 
 
-def _yyyymmdd(date) -> int:
-    return date.year * 10000 + date.month * 100 + date.day if date else 0
-
-
 def interview_base(interview: Interview) -> dict:
     """The fields every index document of an interview carries (for filters and facets)."""
     collection = interview.collection
@@ -64,7 +61,7 @@ def interview_base(interview: Interview) -> dict:
         "date_recorded": interview.date_recorded,
         "language": interview.language or "",
         "access_level": interview.access_level,
-        "embargo_until": _yyyymmdd(interview.embargo_until),
+        "embargo_until": day_number(interview.embargo_until),
         "status": interview.status,
         "owner_id": interview.created_by_id,
     }

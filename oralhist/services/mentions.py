@@ -34,7 +34,7 @@ from ..errors import AccessDenied, Conflict, NotFound, QueryError, ValidationErr
 from ..extensions import db
 from ..models import DismissedSuggestion, Document, Interview, Mention, Segment
 from ..models.types import ACCESS_LEVELS
-from ..transcripts.timecode import format_timecode, parse_t_param, parse_timecode
+from ..transcripts.timecode import format_t_param, format_timecode, parse_t_param, parse_timecode
 from . import audit
 from .documents import format_partial_date
 
@@ -355,12 +355,6 @@ def overlapping_segments(interview: Interview, start_ms: int, end_ms: int) -> li
     return result
 
 
-def seconds(ms: int) -> str:
-    """Milliseconds as the seconds of a ``?t=`` link: "124.991", "2"."""
-    whole, rest = divmod(ms, 1000)
-    return f"{whole}.{rest:03d}".rstrip("0").rstrip(".") if rest else str(whole)
-
-
 def _hms(ms: int) -> str:
     return format_timecode(max(0, ms), style="vtt")[:-4] if ms < 360_000_000 else str(ms)
 
@@ -390,14 +384,14 @@ def permalink(interview: Interview, start_ms: int, end_ms: int, *, external: boo
     return url_for(
         "catalogue.interview",
         interview_id=interview.id,
-        t=seconds(start_ms),
-        end=seconds(end_ms),
+        t=format_t_param(start_ms),
+        end=format_t_param(end_ms),
         _external=external,
     )
 
 
 def player_link(interview: Interview, start_ms: int, first_segment: Segment | None) -> str:
-    args: dict[str, Any] = {"t": seconds(start_ms)}
+    args: dict[str, Any] = {"t": format_t_param(start_ms)}
     if first_segment is not None:
         args["hl"] = first_segment.id
     return url_for("catalogue.interview", interview_id=interview.id, **args)

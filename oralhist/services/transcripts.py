@@ -575,11 +575,6 @@ def reassign_segment(viewer: Viewer, segment: Segment, speaker_id: int | None) -
 # --- reading and export --------------------------------------------------------------------
 
 
-def seconds_param(ms: int) -> str:
-    """Milliseconds as the ``?t=`` value of a deep link: seconds, ``12.5``, ``90``."""
-    return f"{ms / 1000:.3f}".rstrip("0").rstrip(".")
-
-
 @dataclass(frozen=True, slots=True)
 class Row:
     """One segment as the page shows it: plain values computed once, cheap to render 2,000
@@ -616,7 +611,7 @@ def rows(transcript: Transcript) -> list[Row]:
         if start is None:
             t = code = ""
         else:
-            t, code = seconds_param(start), parsing.format_timecode(start, style="hms")
+            t, code = parsing.format_t_param(start), parsing.format_timecode(start, style="hms")
         result.append(Row(sid, start, end, speaker_id, name, colour, text, t, code))
     return result
 

@@ -24,7 +24,7 @@ from oralhist.errors import TranscriptError
 from . import ohms, plain, srt, vtt, whisper_json
 from .decoding import decode_transcript, sniff_text
 from .model import IndexPoint, ParseResult, ParseWarning, Segment
-from .timecode import format_timecode, parse_t_param, parse_timecode
+from .timecode import format_t_param, format_timecode, parse_t_param, parse_timecode
 
 __all__ = [
     "FORMATS",
@@ -33,6 +33,7 @@ __all__ = [
     "ParseWarning",
     "Segment",
     "detect_format",
+    "format_t_param",
     "format_timecode",
     "parse_t_param",
     "parse_timecode",

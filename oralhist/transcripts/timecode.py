@@ -66,6 +66,13 @@ def _seconds_to_ms(text: str) -> int:
     return int(value)
 
 
+def format_t_param(ms: int) -> str:
+    """Milliseconds as the ``?t=`` value of a deep link (the inverse of ``parse_t_param``):
+    seconds with at most three decimals, ``"124.991"``, ``"12.5"``, ``"90"``."""
+    whole, rest = divmod(int(ms), 1000)
+    return f"{whole}.{rest:03d}".rstrip("0") if rest else str(whole)
+
+
 def parse_t_param(value: str) -> int:
     """A deep-link ``?t=`` value -> milliseconds.
 

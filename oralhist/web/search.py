@@ -10,6 +10,7 @@ from ..extensions import db
 from ..models import Collection
 from ..search import SearchResults
 from ..services import search as search_service
+from ..transcripts.timecode import format_t_param
 
 bp = Blueprint("search", __name__)
 
@@ -19,7 +20,7 @@ def moment_url(interview_id: int, start_ms: int | None, segment_id: int | None =
     ``hl`` highlights the passage in the transcript."""
     args = {}
     if start_ms is not None:
-        args["t"] = f"{start_ms / 1000:.3f}".rstrip("0").rstrip(".")
+        args["t"] = format_t_param(start_ms)
     if segment_id is not None:
         args["hl"] = segment_id
     return url_for("catalogue.interview", interview_id=interview_id, **args) + (
@@ -33,14 +34,7 @@ def search():
     args = search_service.search_args(request.args)
     results: SearchResults | None = None
     if args["q"] or args["filters"]:
-        results = search_service.search(
-            viewer,
-            args["q"],
-            page=args["page"],
-            per_page=args["per_page"],
-            sort=args["sort"],
-            filters=args["filters"],
-        )
+        results = search_service.search(viewer, **args)
     titles = {}
     if results is not None and results.facets.get("collection"):
         slugs = [value for value, _ in results.facets["collection"]]

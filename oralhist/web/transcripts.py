@@ -37,7 +37,7 @@ from ..models import Interview, Person
 from ..services import catalogue
 from ..services import transcripts as service
 from ..transaction import commit
-from ..transcripts import FORMATS, format_timecode
+from ..transcripts import FORMATS, format_t_param, format_timecode
 from .catalogue import interview_panel
 
 bp = Blueprint("transcripts", __name__)
@@ -100,7 +100,7 @@ def _index_view(transcript) -> list[dict[str, Any]]:
     return [
         {
             "point": point,
-            "t": service.seconds_param(point.start_ms),
+            "t": format_t_param(point.start_ms),
             "timecode": format_timecode(point.start_ms, style="hms"),
             "links": [
                 (url, text or url)

@@ -288,13 +288,14 @@ def test_cite_gives_the_text_and_the_permanent_link(app, browser, world):
 def test_citation_formatting_leaves_out_what_is_missing(app_ctx):
     from oralhist.models import Collection, Participant, Person
     from oralhist.services.documents import format_partial_date
-    from oralhist.services.mentions import citation_text, seconds
+    from oralhist.services.mentions import citation_text
+    from oralhist.transcripts.timecode import format_t_param
 
     assert format_partial_date("2026-03-12") == "12 March 2026"
     assert format_partial_date("2026-03") == "March 2026"
     assert format_partial_date("1957") == "1957"
     assert format_partial_date("") == ""
-    assert seconds(2_470_000) == "2470" and seconds(124_991) == "124.991"
+    assert format_t_param(2_470_000) == "2470" and format_t_param(124_991) == "124.991"
     thomas, ruth = Person(name="Thomas Whitfield"), Person(name="Ruth Adler")
     interview = Interview(
         title="T",

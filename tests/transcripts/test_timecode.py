@@ -85,3 +85,13 @@ def test_parse_t_param(value, ms):
 def test_parse_t_param_rejects(value):
     with pytest.raises(ValueError):
         parse_t_param(value)
+
+
+@pytest.mark.parametrize(
+    ("ms", "text"), [(0, "0"), (90_000, "90"), (12_500, "12.5"), (124_991, "124.991"), (1, "0.001")]
+)
+def test_format_t_param_is_the_inverse_of_parse(ms, text):
+    from oralhist.transcripts.timecode import format_t_param
+
+    assert format_t_param(ms) == text
+    assert parse_t_param(text) == ms

@@ -35,14 +35,7 @@ def search():
 
     viewer = current_viewer()
     args = search_service.search_args(request.args)
-    results = search_service.search(
-        viewer,
-        args["q"],
-        page=args["page"],
-        per_page=args["per_page"],
-        sort=args["sort"],
-        filters=args["filters"],
-    )
+    results = search_service.search(viewer, **args)
     flat: list[dict] = []
     groups: list[dict] = []
     for group in results.groups:
