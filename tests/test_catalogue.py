@@ -254,3 +254,20 @@ def test_pagination_links_on_every_list(app, browser):
         response = browser("admin").get(url)
         assert response.status_code == 200, url
         assert 'rel="next"' in response.get_data(as_text=True)
+
+
+def test_collection_and_person_forms_show_errors_and_save_nothing(app, browser):
+    client = browser("contributor")
+    bad = client.post("/collections/new", data={"title": "", "slug": "Not A Slug"})
+    assert bad.status_code == 422
+    assert "Title is required" in bad.get_data(as_text=True)
+    nameless = client.post("/people/new", data={"name": "", "dates": "x" * 81})
+    assert nameless.status_code == 422
+    html = nameless.get_data(as_text=True)
+    assert "Name is required" in html and "too long" in html
+    with app.app_context():
+        assert db.session.query(Collection).count() == 0
+        assert db.session.query(Person).count() == 0
+    good = client.post("/collections/new", data={"title": "Dock Workers"})
+    assert good.status_code == 302
+    assert good.headers["Location"].endswith("/collections/dock-workers")

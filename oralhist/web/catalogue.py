@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from ..access import current_viewer, now, policy, require
-from ..errors import OralHistError
+from ..errors import OralHistError, ValidationError
 from ..extensions import db
 from ..models import Collection, Interview, Person
 from ..models.types import ACCESS_LEVELS, PARTICIPANT_ROLES
@@ -74,21 +74,34 @@ def edit_collection(slug: str | None = None):
     viewer = current_viewer()
     require(policy.can_edit_catalogue(viewer), "Only contributors and archivists edit collections.")
     found = catalogue.get_collection(slug) if slug else None
+    return _form_page(
+        "catalogue/collection_form.html",
+        {"collection": found},
+        save=lambda data: catalogue.save_collection(viewer, data, found),
+        saved_message="Collection saved.",
+        next_url=lambda saved: url_for("catalogue.collection", slug=saved.slug),
+    )
+
+
+def _form_page(template: str, context: dict, *, save, saved_message: str, next_url):
+    """A create/edit form: GET shows it; POST saves the form through ``save``, commits once,
+    and redirects to ``next_url(saved)``; a domain error shows the form again with the
+    messages, under the error's 4xx status, and nothing is saved."""
     if request.method == "POST":
         try:
-            saved = catalogue.save_collection(viewer, _form_data(), found)
+            saved = save(_form_data())
             commit()
         except OralHistError as exc:
             return render_template(
-                "catalogue/collection_form.html",
-                collection=found,
+                template,
                 form=request.form,
                 errors=form_errors(exc) or {"_": exc.message},
                 message=exc.message,
+                **context,
             ), exc.status
-        flash("Collection saved.", "success")
-        return redirect(url_for("catalogue.collection", slug=saved.slug))
-    return render_template("catalogue/collection_form.html", collection=found, form=None, errors={})
+        flash(saved_message, "success")
+        return redirect(next_url(saved))
+    return render_template(template, form=None, errors={}, **context)
 
 
 # --- people --------------------------------------------------------------------------------
@@ -128,21 +141,13 @@ def edit_person(person_id: int | None = None):
     viewer = current_viewer()
     require(policy.can_edit_catalogue(viewer), "Only contributors and archivists edit people.")
     found = catalogue.get_person(person_id) if person_id else None
-    if request.method == "POST":
-        try:
-            saved = catalogue.save_person(viewer, _form_data(), found)
-            commit()
-        except OralHistError as exc:
-            return render_template(
-                "catalogue/person_form.html",
-                person=found,
-                form=request.form,
-                errors=form_errors(exc) or {"_": exc.message},
-                message=exc.message,
-            ), exc.status
-        flash("Person saved.", "success")
-        return redirect(url_for("catalogue.person", person_id=saved.id))
-    return render_template("catalogue/person_form.html", person=found, form=None, errors={})
+    return _form_page(
+        "catalogue/person_form.html",
+        {"person": found},
+        save=lambda data: catalogue.save_person(viewer, data, found),
+        saved_message="Person saved.",
+        next_url=lambda saved: url_for("catalogue.person", person_id=saved.id),
+    )
 
 
 @bp.post("/people/<int:person_id>/merge")
@@ -152,7 +157,7 @@ def merge_person(person_id: int):
     keep = catalogue.get_person(person_id)
     duplicate_id = request.form.get("duplicate_id", "")
     if not duplicate_id.isdigit():
-        raise catalogue.ValidationError("Choose the duplicate to merge into this person.")
+        raise ValidationError("Choose the duplicate to merge into this person.")
     duplicate = catalogue.get_person(int(duplicate_id))
     name = duplicate.name
     catalogue.merge_people(viewer, keep, duplicate)
