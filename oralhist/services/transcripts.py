@@ -376,11 +376,9 @@ def apply_prefill(
 
 
 def current_transcript(interview: Interview) -> Transcript | None:
-    return db.session.scalar(
-        select(Transcript).where(
-            Transcript.interview_id == interview.id, Transcript.is_current.is_(True)
-        )
-    )
+    """The version shown and indexed (``Interview.current_transcript``, loaded once per
+    request and shared by every panel of the interview page)."""
+    return interview.current_transcript
 
 
 def versions(interview: Interview) -> list[Transcript]:
