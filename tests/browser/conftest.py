@@ -12,7 +12,7 @@ import shutil
 import threading
 
 import pytest
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from oralhist.extensions import db
 from tests.conftest import PASSWORD
@@ -58,11 +58,62 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(f"NOTICE: browser tests skipped: {reason}", yellow=True)
 
 
+class _ClosingHandler(WSGIRequestHandler):
+    """Werkzeug's dev-server handler, made to close every response it started.
+
+    When Chromium drops a media connection mid-response (it does, on every seek), Werkzeug
+    3.1 drains the socket in a ``finally`` before closing the response iterator; that read
+    raises ``ConnectionResetError`` and the iterator (an open recording) is never closed,
+    leaking a file that pytest then reports as a ResourceWarning in some later test.
+    gunicorn, which ``oralhist serve`` uses, closes it in its own ``finally``.
+    """
+
+    def run_wsgi(self) -> None:
+        try:
+            super().run_wsgi()
+        finally:
+            response = getattr(self, "environ", {}).get(_RESPONSE_KEY)
+            if response is not None:
+                response.close()
+
+
+_RESPONSE_KEY = "tests.response"
+
+
+class _CloseOnce:
+    """A response iterable whose ``close`` runs once, whoever calls it first."""
+
+    def __init__(self, iterable):
+        self._iterable = iterable
+        self._closed = False
+
+    def __iter__(self):
+        return iter(self._iterable)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            close = getattr(self._iterable, "close", None)
+            if close is not None:
+                close()
+
+
+def _tracking(app):
+    def wsgi(environ, start_response):
+        response = _CloseOnce(app(environ, start_response))
+        environ[_RESPONSE_KEY] = response
+        return response
+
+    return wsgi
+
+
 @pytest.fixture
 def live_server(app):
     """The app served by a threaded WSGI server on a free loopback port."""
     app.config["SERVER_NAME"] = None
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server(
+        "127.0.0.1", 0, _tracking(app), threaded=True, request_handler=_ClosingHandler
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
