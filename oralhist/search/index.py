@@ -22,19 +22,18 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from itertools import compress
-from operator import itemgetter
 from pathlib import Path
 
+import numpy as np
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3Codec
 from whoosh.index import LockError
 from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.searching import Searcher
 from whoosh.util import random_name
 
 from ..errors import OralHistError, QueryError
-from .evaluate import SegmentEvaluator
+from .codec import codec
+from .evaluate import SegmentEvaluator, member
 from .highlight import Highlighter
 from .query import AllOf, AnyOf, Compiler, Word, parse, positive_words
 from .restriction import CARD_DEFAULTS, AccessRestriction, InterviewSet, KindSet, TableCache
@@ -59,21 +58,6 @@ from .storage import MappedFileStorage
 # 400 MB goal; 128 keeps it under at a few percent of speed.
 REBUILD_PROCS = 2
 REBUILD_LIMITMB = 128
-# Posting blocks (whoosh's W3 format, read directly by ``evaluate``): every query decodes
-# whole blocks, so fewer, larger ones and no zlib cut the per-block cost (header pickle,
-# decompression) of reading a common word's postings. Readers take each block's own
-# settings from its header, so indexes written with whoosh's defaults stay readable.
-# Measured at 100 interviews: 512 postings and zlib level 1 gave p50 3.1 ms (128 and level 3,
-# whoosh's defaults: 3.6 ms) at the same index size; no compression was no faster and 1.8x
-# the size.
-BLOCK_POSTINGS = 512
-BLOCK_COMPRESSION = 1
-
-
-def codec():
-    return W3Codec(blocklimit=BLOCK_POSTINGS, compression=BLOCK_COMPRESSION)
-
-
 REINDEX_HINT = "Run `oralhist reindex` to rebuild it from the database."
 SORTS = ("relevance", "date")
 FILTERS = ("collection", "narrator", "speaker", "decade", "language", "kind")
@@ -90,17 +74,6 @@ def _requires_every_word(node) -> bool:
     if isinstance(node, AllOf):
         return all(_requires_every_word(n) for n in node.include)
     return True
-
-
-def _pick(values, docs: list[int]):
-    """``values[d]`` for each of ``docs``, as a sequence: one C-level call (``itemgetter``)
-    instead of a ``map`` over ``__getitem__``; the per-match passes of grouping and facets
-    are most of a common word's cost."""
-    if len(docs) == 1:
-        return (values[docs[0]],)
-    if not docs:
-        return ()
-    return itemgetter(*docs)(values)
 
 
 def _process_alive(pid: str) -> bool:
@@ -505,9 +478,9 @@ class SearchIndex:
         def resolve(card_query):
             # Card fields are on cards only (and year on documents, whose iid is 0).
             iids = frozenset(
-                table.iids[d]
-                for table, _, scores in self._evaluate(searcher, card_query)
-                for d in scores
+                iid
+                for table, _, found in self._evaluate(searcher, card_query)
+                for iid in np.unique(table.columns()[0][found.ids]).tolist()
             )
             return InterviewSet(iids - {0}, self._tables)
 
@@ -568,7 +541,7 @@ class SearchIndex:
         return compiler
 
     def _evaluate(self, searcher, query):
-        """Yield (segment table, docnum offset, {docnum in segment: score}) per segment."""
+        """Yield (segment table, docnum offset, ``Hits`` in the segment) per segment."""
         stats: dict = {}
         for sub, offset in searcher.leaf_searchers():
             reader = sub.reader()
@@ -576,9 +549,9 @@ class SearchIndex:
                 continue
             table = self._tables.table(reader)
             evaluator = SegmentEvaluator(searcher, sub, table, self._language, stats)
-            scores = evaluator.matches(query)
-            if scores:
-                yield table, offset, scores
+            found = evaluator.matches(query)
+            if len(found):
+                yield table, offset, found
 
     def _exists(self, searcher, query) -> bool:
         return any(True for _ in self._evaluate(searcher, query))
@@ -668,76 +641,85 @@ class SearchIndex:
 
         Returns ``groups``: {key: [best score, moments, catalogue match]} keyed by interview
         id, or by ``-(docnum + 1)`` for a document; kind and speaker counts; and the raw hits
-        for ``_top_hits``. The per-match work is C-level where it can be (``map``,
-        ``Counter``, ``compress`` over the segment's columns) and one tight loop for the best
-        score per group: a common word has tens of thousands of matches.
+        for ``_top_hits``. The per-match work is numpy over the segment's columns (a common
+        word has tens of thousands of matches); Python only loops over groups.
         """
         groups: dict = {}
         kinds: Counter = Counter()
         speakers: Counter = Counter()
         hits: list = []
-        for table, offset, scores in self._evaluate(searcher, query):
+        for table, offset, found in self._evaluate(searcher, query):
+            docs, scores = found.ids, found.scores
+            iids, kind_refs, speaker_refs = table.columns()
             names = table.kinds
+            kind_of = kind_refs[docs]
+            by_kind = np.bincount(kind_of, minlength=len(names)).tolist()
+            for ref in np.flatnonzero(by_kind).tolist():
+                kinds[names[ref]] += by_kind[ref]
             ref_of = {name: i for i, name in enumerate(names)}
-            docs = list(scores)
-            kind_of = _pick(table.kind_refs, docs)
-            by_kind = Counter(kind_of)
-            for ref, n in by_kind.items():
-                kinds[names[ref]] += n
-            keys = _pick(table.iids, docs)
-            doc_ref = ref_of.get("document", -1)
-            int_ref = ref_of.get("interview", -1)
-            seg_ref = ref_of.get("segment", -1)
-            if by_kind.get(doc_ref):
-                keys = list(keys)
-                for i in compress(range(len(docs)), map(doc_ref.__eq__, kind_of)):
-                    keys[i] = -(offset + docs[i] + 1)
-            if by_kind.get(seg_ref):
-                if by_kind[seg_ref] == len(docs):
-                    segs = docs
-                else:
-                    segs = list(compress(docs, map(seg_ref.__eq__, kind_of)))
-                for ref, n in Counter(_pick(table.speaker_refs, segs)).items():
+
+            def has(kind: str, ref_of=ref_of, by_kind=by_kind) -> bool:
+                ref = ref_of.get(kind)
+                return ref is not None and by_kind[ref] > 0
+
+            keys = iids[docs]
+            if has("document"):
+                is_doc = kind_of == ref_of["document"]
+                keys[is_doc] = -(offset + docs[is_doc] + 1)
+            if has("segment"):
+                seg_ref = ref_of["segment"]
+                refs = speaker_refs[docs] if by_kind[seg_ref] == len(docs) else None
+                if refs is None:
+                    refs = speaker_refs[docs[kind_of == seg_ref]]
+                counts = np.bincount(refs)
+                for ref in np.flatnonzero(counts).tolist():
                     name = table.speakers[ref]
                     if name:
-                        speakers[name] += n
-            values = list(scores.values())
-            best: dict = {}
-            best_get = best.get
-            for key, score in zip(keys, values, strict=True):
-                if score > best_get(key, -1.0):
-                    best[key] = score
-            if by_kind.get(int_ref):
-                moment = list(map(int_ref.__ne__, kind_of))
-                counts = Counter(compress(keys, moment))
+                        speakers[name] += int(counts[ref])
+            unique, inverse = np.unique(keys, return_inverse=True)
+            best = np.zeros(len(unique), dtype=np.float64)
+            np.maximum.at(best, inverse, scores)
+            catalogue = np.zeros(len(unique), dtype=bool)
+            if has("interview"):
+                moment = kind_of != ref_of["interview"]
+                moments = np.bincount(inverse[moment], minlength=len(unique))
+                catalogue[inverse[~moment]] = True
             else:  # every match is a moment (or a document, counted as its own group)
                 moment = None
-                counts = Counter(keys)
-            catalogue = (
-                set(compress(keys, map(int_ref.__eq__, kind_of))) if by_kind.get(int_ref) else set()
-            )
-            for key, score in best.items():
+                moments = np.bincount(inverse, minlength=len(unique))
+            for key, score, n, cat in zip(
+                unique.tolist(),
+                best.tolist(),
+                moments.tolist(),
+                catalogue.tolist(),
+                strict=True,
+            ):
                 g = groups.get(key)
                 if g is None:
-                    groups[key] = [score, counts.get(key, 0), key in catalogue]
+                    groups[key] = [score, n, cat]
                 else:  # an interview spread over several index segments
                     g[0] = max(g[0], score)
-                    g[1] += counts.get(key, 0)
-                    g[2] = g[2] or key in catalogue
-            hits.append((offset, docs, keys, values, moment))
+                    g[1] += n
+                    g[2] = g[2] or cat
+            hits.append((offset, docs, keys, scores, moment))
         return groups, kinds, speakers, hits
 
     @staticmethod
     def _top_hits(hits: list, wanted, per_group: int) -> dict:
         """The ``per_group`` best moments (score, docnum) of each wanted group key."""
         found: dict = {key: [] for key in wanted}
-        if per_group <= 0:
+        if per_group <= 0 or not found:
             return found
-        wanted_set = set(found)
-        for offset, docs, keys, values, moment in hits:
-            for i in compress(range(len(docs)), map(wanted_set.__contains__, keys)):
-                if moment is None or moment[i]:
-                    found[keys[i]].append((values[i], offset + docs[i]))
+        wanted_keys = np.array(sorted(found), dtype=np.int64)
+        for offset, docs, keys, scores, moment in hits:
+            picked = member(wanted_keys, keys)
+            if moment is not None:
+                picked &= moment
+            at = np.flatnonzero(picked)
+            for key, score, docnum in zip(
+                keys[at].tolist(), scores[at].tolist(), (docs[at] + offset).tolist(), strict=True
+            ):
+                found[key].append((score, docnum))
         return {key: heapq.nlargest(per_group, hits) for key, hits in found.items()}
 
     def _facets_and_order(self, searcher, groups, kinds, speakers, sort):
@@ -835,7 +817,9 @@ class SearchIndex:
                 ]
             )
             docnums = [
-                offset + d for _, offset, scores in self._evaluate(searcher, full) for d in scores
+                d
+                for _, offset, found in self._evaluate(searcher, full)
+                for d in (found.ids + offset).tolist()
             ]
             moments = [self._moment(searcher, n, compiler.marks) for n in docnums]
         moments.sort(key=lambda m: (m.start_ms is None, m.start_ms or 0, m.kind != "index"))

@@ -22,6 +22,7 @@ from array import array
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+import numpy as np
 from whoosh import matching
 from whoosh.query import qcore
 from whoosh.reading import TermNotFound
@@ -86,6 +87,16 @@ class SegmentTable:
     # and the cards read so far by docnum
     card_docs: dict | None = None
     cards: dict = field(default_factory=dict)
+    # The columns above as numpy int64 arrays (``columns()``), for the per-match passes.
+    _columns: tuple | None = None
+
+    def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(interview ids, kind refs, speaker refs) per docnum, as int64 arrays."""
+        if self._columns is None:
+            self._columns = tuple(
+                np.array(a, dtype=np.int64) for a in (self.iids, self.kind_refs, self.speaker_refs)
+            )
+        return self._columns
 
     def card(self, reader, iid: int) -> dict | None:
         """The stored card of interview ``iid`` if this segment holds a live one."""

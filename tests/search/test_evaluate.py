@@ -1,0 +1,153 @@
+"""The numpy evaluator against whoosh's own matchers, on posting blocks in both forms: the
+arrays ``codec.BlockCodec`` writes and the tuples of whoosh's default codec (an index written
+before the codec, or by plain whoosh, must stay searchable and score the same)."""
+
+from __future__ import annotations
+
+import random
+from array import array
+
+import pytest
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3Codec
+from whoosh.filedb.filestore import FileStorage
+
+from oralhist.search.codec import ArrayBlockWriter, codec
+from oralhist.search.evaluate import SegmentEvaluator
+from oralhist.search.restriction import SegmentTable
+from oralhist.search.schema import Language, build_schema, index_fields
+
+from .conftest import interview
+
+COMMON = ["strike", "union", "mill", "picket", "line", "general", "mother", "factory", "work"]
+WORDS = COMMON + [f"word{i}" for i in range(60)]
+
+
+def _docs() -> list[dict]:
+    """Three interviews of 700 segments: the common words have thousands of postings (several
+    512-posting blocks), the rare ones a few (inlined in the term info)."""
+    rng = random.Random(7)
+    docs: list[dict] = []
+    for iid in range(1, 4):
+        segments = [
+            (
+                "Kate Clark" if i % 2 else "Interviewer",
+                " ".join(rng.choice(COMMON if rng.random() < 0.5 else WORDS) for _ in range(12)),
+            )
+            for i in range(700)
+        ]
+        docs += interview(iid, segments)
+    return docs
+
+
+@pytest.fixture(scope="module", params=["arrays", "whoosh tuples"])
+def searcher(request, tmp_path_factory):
+    block_codec = codec() if request.param == "arrays" else W3Codec()
+    ix = FileStorage(str(tmp_path_factory.mktemp("evaluate"))).create_index(build_schema("en"))
+    writer = ix.writer(codec=block_codec)
+    for doc in _docs():
+        writer.add_document(**index_fields(doc))
+    writer.commit()
+    writer = ix.writer(codec=block_codec)
+    for docnum in (3, 4, 700, 1500, 2000):
+        writer.delete_document(docnum)
+    writer.commit(merge=False)
+    with ix.searcher() as s:
+        assert s.reader().has_deletions()
+        yield s
+    ix.close()
+
+
+def _ours(s, q) -> dict[int, float]:
+    evaluator = SegmentEvaluator(s, s, SegmentTable.load(s.reader()), Language("en"))
+    return evaluator.matches(q).to_dict()
+
+
+def _whoosh(s, q) -> dict[int, float]:
+    m = q.matcher(s)
+    found = {}
+    while m.is_active():
+        found[m.id()] = m.score()
+        m.next()
+    return found
+
+
+def _reference(s, q) -> dict[int, float]:
+    """Boolean nodes as set arithmetic over whoosh's term matchers. (whoosh's own
+    ``AndNotMatcher`` is not a reference: on this archive it lets through a document that
+    holds the excluded word.)"""
+    if isinstance(q, wq.And):
+        parts = [_reference(s, sub) for sub in q.subqueries]
+        common = set.intersection(*(set(p) for p in parts))
+        return {d: sum(p[d] for p in parts) for d in common}
+    if isinstance(q, wq.Or):
+        parts = [_reference(s, sub) for sub in q.subqueries]
+        return {d: sum(p.get(d, 0.0) for p in parts) for d in set().union(*parts)}
+    if isinstance(q, wq.AndNot):
+        excluded = _reference(s, q.b)
+        return {d: sc for d, sc in _reference(s, q.a).items() if d not in excluded}
+    return _whoosh(s, q)
+
+
+def T(word: str, field: str = "body") -> wq.Term:
+    return wq.Term(field, word)
+
+
+SCORED = {
+    "common word": T("strike"),
+    "rare word": T("word59"),
+    "exact field": T("picket", "exact"),
+    "two words": wq.And([T("strike"), T("union")]),
+    "rare and common": wq.And([T("word3"), T("mother")]),
+    "or": wq.Or([T("mill"), T("word7"), T("factory")]),
+    "not": wq.AndNot(T("strike"), T("union")),
+    "nested": wq.Or([wq.And([T("mill"), T("work")]), wq.AndNot(T("word1"), T("general"))]),
+    "absent word": T("nowhere"),
+}
+
+
+@pytest.mark.parametrize("name", SCORED)
+def test_matches_and_scores_are_whooshs(searcher, name):
+    q = SCORED[name]
+    ours, theirs = _ours(searcher, q), _reference(searcher, q)
+    assert ours.keys() == theirs.keys()
+    assert ours == pytest.approx(theirs, rel=1e-9)
+    if name != "absent word":
+        assert ours, "the query should match something"
+    if name not in ("not", "nested"):  # whoosh's own matchers for And and Or agree too
+        assert ours == pytest.approx(_whoosh(searcher, q), rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    "words", [["picket", "line"], ["general", "strike"], ["mother", "factory", "work"]]
+)
+def test_phrases_match_what_whoosh_matches(searcher, words):
+    q = wq.Phrase("exact", words)
+    ours = _ours(searcher, q)
+    assert ours.keys() == _whoosh(searcher, q).keys()
+    assert all(score > 0 for score in ours.values())
+
+
+def test_deleted_documents_never_match(searcher):
+    assert not {3, 4, 700, 1500, 2000} & _ours(searcher, wq.Or([T(w) for w in COMMON])).keys()
+
+
+def test_block_ids_are_uint16_deltas_or_uint32_when_gaps_are_large():
+    writer = ArrayBlockWriter.__new__(ArrayBlockWriter)
+    writer._byteids = False
+    writer._ids = array("I", [5, 9, 40_000])
+    small = writer._mini_ids()
+    assert (small.typecode, list(small)) == ("H", [5, 4, 39_991])
+    writer._ids = array("I", [5, 70_000, 70_001])
+    large = writer._mini_ids()
+    assert (large.typecode, list(large)) == ("I", [5, 69_995, 1])
+
+
+def test_uniform_weights_are_stored_once():
+    writer = ArrayBlockWriter.__new__(ArrayBlockWriter)
+    writer._weights = array("f", [1.0, 1.0])
+    assert writer._mini_weights() is None
+    writer._weights = array("f", [2.0, 2.0])
+    assert writer._mini_weights() == 2.0
+    writer._weights = array("f", [1.0, 3.0])
+    assert writer._mini_weights() == array("f", [1.0, 3.0])
