@@ -5,23 +5,26 @@ whoosh's ``W3PostingsWriter`` pickles each block's docnum deltas and weights as 
 Python ints and floats (protocol 2): reading a block makes ~1,000 Python objects that
 ``evaluate`` then turns back into arrays. Here the same block holds them as ``array``
 objects (``H`` or ``I`` deltas, ``f`` weights: whoosh keeps weights as float32 in memory
-anyway), pickled with protocol 5 so the payload is raw bytes. whoosh's own readers still read
-every block (``delta_decode`` and its matchers index an ``array`` as they do a tuple), and
-``evaluate`` reads both kinds, so an index written by plain whoosh (or before this codec)
-stays searchable; ``oralhist reindex`` rewrites it in the new form.
+anyway), pickled with protocol 5 so the payload is raw bytes, and its variable-size values
+(the ``exact`` field's positions) as one bytes object (``PackedValues``). whoosh's own readers
+still read every block (``delta_decode`` and its matchers index an ``array`` or a
+``PackedValues`` as they do a tuple), and ``evaluate`` reads both forms, so an index written
+by plain whoosh (or before this codec) stays searchable; ``oralhist reindex`` rewrites it.
 
 Blocks hold 512 postings (whoosh: 128) compressed with zlib level 1 (whoosh: 3): every query
 decodes whole blocks, so fewer, larger ones cut the per-block cost (block header pickle,
 decompression). Readers take each block's settings from its header.
 
-The index's table of contents pickles this codec with each segment: keep ``BlockCodec``
-importable from this module, or old indexes will ask to be rebuilt.
+The index's table of contents pickles this codec with each segment, and every block of the
+``exact`` field a ``PackedValues``: keep both importable from this module, or indexes written
+with them will ask to be rebuilt.
 """
 
 from __future__ import annotations
 
 import zlib
 from array import array
+from itertools import accumulate
 from pickle import dumps
 
 import numpy as np
@@ -30,6 +33,43 @@ from whoosh.util.numeric import length_to_byte
 
 BLOCK_POSTINGS = 512
 BLOCK_COMPRESSION = 1
+
+
+class PackedValues:
+    """A block's variable-size posting values (the ``exact`` field's positions) as one bytes
+    object and the end offset of each: unpickling a block makes three objects, not one per
+    posting (whoosh pickles a tuple of bytes: ~0.4 us a posting, most of what reading the
+    ``exact`` field cost). A read-only sequence of bytes, which is all whoosh's matchers ask
+    of a block's values (``values[i]``)."""
+
+    __slots__ = ("data", "ends")
+
+    def __init__(self, data: bytes, ends: array) -> None:
+        self.data = data
+        self.ends = ends
+
+    @classmethod
+    def pack(cls, values) -> PackedValues:
+        ends = array("I", accumulate(map(len, values)))
+        return cls(b"".join(values), ends)
+
+    def __reduce__(self):
+        return (PackedValues, (self.data, self.ends))
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def __getitem__(self, i: int) -> bytes:
+        ends = self.ends
+        if i < 0:
+            i += len(ends)
+        return self.data[ends[i - 1] if i else 0 : ends[i]]
+
+    def __iter__(self):
+        data, start = self.data, 0
+        for end in self.ends:
+            yield data[start:end]
+            start = end
 
 
 def _array(typecode: str, values: np.ndarray) -> array:
@@ -59,6 +99,12 @@ class ArrayBlockWriter(W3PostingsWriter):
         if (values == first).all():
             return None if first == 1.0 else first
         return array("f", weights)
+
+    def _mini_values(self):
+        fixedsize = self._format.fixed_value_size()
+        if fixedsize is None or fixedsize < 0:
+            return PackedValues.pack(self._values)
+        return super()._mini_values()
 
     def _write_block(self, last: bool = False) -> None:
         """whoosh's ``_write_block``, pickling with protocol 5 (arrays as raw bytes)."""

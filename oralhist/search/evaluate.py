@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import weakref
 from array import array
-from itertools import accumulate, compress
+from itertools import accumulate
 from pickle import loads
 
 import numpy as np
@@ -87,6 +87,36 @@ def _block_array(values) -> np.ndarray:
     if isinstance(values, array):
         return np.frombuffer(values, dtype=values.typecode)
     return np.array(values)
+
+
+class _Values:
+    """The encoded values (positions) of a posting list's postings, block by block, made into
+    bytes objects only for the postings a phrase asks for (``pick``)."""
+
+    __slots__ = ("index", "parts")
+
+    def __init__(self) -> None:
+        self.parts: list = []  # each block's values: a sequence of bytes (codec.PackedValues)
+        self.index: np.ndarray | None = None  # positions kept by the access mask, if any
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Keep the postings where ``mask`` (over the postings kept so far) is true."""
+        self.index = np.flatnonzero(mask) if self.index is None else self.index[mask]
+
+    def pick(self, mask: np.ndarray) -> list[bytes]:
+        """The values of the postings where ``mask`` (over the postings kept) is true."""
+        wanted = np.flatnonzero(mask) if self.index is None else self.index[mask]
+        out: list[bytes] = []
+        base = 0
+        wanted_list = wanted.tolist()
+        j, n = 0, len(wanted_list)
+        for part in self.parts:
+            end = base + len(part)
+            while j < n and wanted_list[j] < end:
+                out.append(part[wanted_list[j] - base])
+                j += 1
+            base = end
+        return out
 
 
 def member(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
@@ -194,7 +224,7 @@ class SegmentEvaluator:
         values: bool = False,
         scored: bool = True,
         only: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray | None, list | None]:
+    ) -> tuple[np.ndarray, np.ndarray | None, _Values | None]:
         """Every (docnum, weight[, encoded value]) of a term in this segment, *including*
         deleted documents (``matches`` drops them once at the end); no weights unless
         ``scored``. Reads whole posting blocks (ids are delta-coded within a block, the first
@@ -203,10 +233,10 @@ class SegmentEvaluator:
         try:
             m = self.reader.postings(fieldname, text)
         except TermNotFound:
-            return _NO_IDS, _NO_SCORES if scored else None, [] if values else None
+            return _NO_IDS, _NO_SCORES if scored else None, _Values() if values else None
         if isinstance(m, FilterMatcher):
             m = m.child  # deleted documents are removed once, from the final result (run)
-        vals: list | None = [] if values else None
+        vals = _Values() if values else None
         if isinstance(m, W3LeafMatcher) and not m._byteids:
             id_parts: list = []
             weight_parts: list = []
@@ -243,7 +273,7 @@ class SegmentEvaluator:
                     if values:
                         if m._values is None:
                             m._read_values()
-                        vals.extend(m._values)
+                        vals.parts.append(m._values)
                     total += n
                     last_read = previous_max
                 elif only is not None and i == len(only):
@@ -268,15 +298,17 @@ class SegmentEvaluator:
             else:
                 weights = np.full(len(ids), m._all_weights or 1.0, dtype=np.float64)
             if values:
-                vals = list(m._values) if m._values is not None else [b""] * len(ids)
+                vals.parts.append(list(m._values) if m._values is not None else [b""] * len(ids))
         else:  # pragma: no cover - other codecs
-            id_list, weight_list = [], []
+            id_list, weight_list, value_list = [], [], []
             while m.is_active():
                 id_list.append(m.id())
                 weight_list.append(m.weight())
                 if values:
-                    vals.append(m.value())
+                    value_list.append(m.value())
                 m.next()
+            if values:
+                vals.parts.append(value_list)
             ids = np.asarray(id_list, dtype=np.int64)
             weights = np.asarray(weight_list, dtype=np.float64) if scored else None
         if self._allowed_np is not None and len(ids):
@@ -285,8 +317,8 @@ class SegmentEvaluator:
                 ids = ids[keep]
                 if weights is not None:
                     weights = weights[keep]
-                if vals:
-                    vals = list(compress(vals, keep.tolist()))
+                if vals is not None:
+                    vals.keep(keep)
         return ids, weights, vals
 
     def _admit(self, found: Hits) -> Hits:
@@ -351,7 +383,7 @@ class SegmentEvaluator:
             keep = member(docs, ids)
             here = {
                 d: {p - offset for p in _positions(v)}
-                for d, v in zip(ids[keep].tolist(), compress(vals, keep.tolist()), strict=True)
+                for d, v in zip(ids[keep].tolist(), vals.pick(keep), strict=True)
             }
             if starts is None:
                 starts = here

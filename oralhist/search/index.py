@@ -22,6 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,7 @@ from ..errors import OralHistError, QueryError
 from .codec import codec
 from .evaluate import SegmentEvaluator, member
 from .highlight import Highlighter
+from .pool import MultiSegmentWriter
 from .query import AllOf, AnyOf, Compiler, Word, parse, positive_words
 from .restriction import CARD_DEFAULTS, AccessRestriction, InterviewSet, KindSet, TableCache
 from .results import DocumentHit, InterviewGroup, Moment, SearchResults
@@ -86,6 +88,76 @@ def _process_alive(pid: str) -> bool:
     return True
 
 
+@dataclass
+class Groups:
+    """Per group key (sorted; an interview id, or ``-(docnum + 1)`` for a document): the best
+    score, the number of moments, and whether its catalogue record matched."""
+
+    keys: np.ndarray
+    best: np.ndarray
+    moments: np.ndarray
+    catalogue: np.ndarray
+
+    @classmethod
+    def of(cls, keys: np.ndarray, scores: np.ndarray, moment: np.ndarray | None) -> Groups:
+        """Group matches by key (``moment``: which matches are moments; all if ``None``)."""
+        if len(keys) > 1:
+            # The usual case: each group's matches are one run of docnums (an interview's
+            # records are added together; a document is a group of its own), so runs are
+            # groups and no sort of the matches is needed. Checked: interview keys (> 0) of
+            # successive runs increase (index order is id order); document keys are distinct.
+            starts = np.concatenate(([0], np.flatnonzero(keys[1:] != keys[:-1]) + 1))
+            run_keys = keys[starts]
+            interviews = run_keys[run_keys > 0]
+            if (interviews[1:] > interviews[:-1]).all():
+                sizes = np.diff(np.append(starts, len(keys)))
+                if moment is None:
+                    moments = sizes
+                    catalogue = np.zeros(len(starts), dtype=bool)
+                else:
+                    moments = np.add.reduceat(moment.astype(np.int64), starts)
+                    catalogue = moments < sizes
+                order = np.argsort(run_keys, kind="stable")
+                best = np.maximum.reduceat(scores, starts)
+                return cls(run_keys[order], best[order], moments[order], catalogue[order])
+        unique, inverse = np.unique(keys, return_inverse=True)
+        best = np.zeros(len(unique), dtype=np.float64)
+        np.maximum.at(best, inverse, scores)
+        catalogue = np.zeros(len(unique), dtype=bool)
+        if moment is None:
+            moments = np.bincount(inverse, minlength=len(unique))
+        else:
+            moments = np.bincount(inverse[moment], minlength=len(unique))
+            catalogue[inverse[~moment]] = True
+        return cls(unique, best, moments, catalogue)
+
+    @classmethod
+    def merge(cls, parts: list[Groups]) -> Groups:
+        """One table from several segments' (an interview may span segments)."""
+        if len(parts) == 1:
+            return parts[0]
+        if not parts:
+            empty = np.empty(0, dtype=np.int64)
+            return cls(empty, np.empty(0), empty, np.empty(0, dtype=bool))
+        keys = np.concatenate([p.keys for p in parts])
+        unique, inverse = np.unique(keys, return_inverse=True)
+        best = np.zeros(len(unique), dtype=np.float64)
+        np.maximum.at(best, inverse, np.concatenate([p.best for p in parts]))
+        moments = np.bincount(
+            inverse, weights=np.concatenate([p.moments for p in parts]), minlength=len(unique)
+        ).astype(np.int64)
+        catalogue = np.zeros(len(unique), dtype=bool)
+        catalogue[inverse[np.concatenate([p.catalogue for p in parts])]] = True
+        return cls(unique, best, moments, catalogue)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def row(self, key: int) -> tuple[float, int, bool]:
+        i = int(np.searchsorted(self.keys, key))
+        return float(self.best[i]), int(self.moments[i]), bool(self.catalogue[i])
+
+
 class IndexUnavailable(OralHistError):
     """The search index is missing, damaged or busy; the message says what to do."""
 
@@ -132,6 +204,7 @@ class SearchIndex:
         self._documents: dict[int, dict] = {}
         # Interviews' cards by interview id: for the current generation only.
         self._cards: dict[int, dict] = {}
+        self._group_facts: dict[int, tuple] = {}  # group key -> facet facts (``_facts``)
         self._vocabulary: dict = {}  # the Compiler's look-ups, for the current generation
 
     # ------------------------------------------------------------ lifecycle
@@ -197,6 +270,7 @@ class SearchIndex:
         self._dir_id = None
         self._documents.clear()
         self._cards.clear()
+        self._group_facts.clear()
         self._vocabulary.clear()
 
     def _dir_identity(self) -> tuple[int, int] | None:
@@ -278,6 +352,7 @@ class SearchIndex:
     def _after_refresh(self) -> None:
         self._documents.clear()
         self._cards.clear()
+        self._group_facts.clear()
         self._vocabulary.clear()
         live = set()
         for sub, _ in self._searcher.leaf_searchers():
@@ -391,7 +466,8 @@ class SearchIndex:
         try:
             fresh.mkdir()
             ix = MappedFileStorage(fresh).create_index(build_schema(self.language))
-            writer = ix.writer(
+            writer = MultiSegmentWriter(
+                ix,
                 procs=REBUILD_PROCS,
                 limitmb=REBUILD_LIMITMB,
                 multisegment=True,
@@ -617,7 +693,7 @@ class SearchIndex:
             page_keys = order[start : start + per_page]
             top = self._top_hits(hits, [k for k in page_keys if k > 0], moments_per_group)
             shown = [
-                self._group(searcher, key, groups[key], top.get(key, []), compiler.marks)
+                self._group(searcher, key, groups.row(key), top.get(key, []), compiler.marks)
                 for key in page_keys
             ]
             results = SearchResults(
@@ -639,70 +715,44 @@ class SearchIndex:
     def _group_matches(self, searcher, query):
         """Every match, grouped by interview (a document is a group of its own).
 
-        Returns ``groups``: {key: [best score, moments, catalogue match]} keyed by interview
-        id, or by ``-(docnum + 1)`` for a document; kind and speaker counts; and the raw hits
-        for ``_top_hits``. The per-match work is numpy over the segment's columns (a common
-        word has tens of thousands of matches); Python only loops over groups.
+        Returns the ``Groups`` (best score, moments and catalogue match per group key: an
+        interview id, or ``-(docnum + 1)`` for a document); kind and speaker counts; and the
+        raw hits for ``_top_hits``. The per-match work is numpy over the segment's columns (a
+        common word has tens of thousands of matches), and so is the per-group work.
         """
-        groups: dict = {}
         kinds: Counter = Counter()
         speakers: Counter = Counter()
         hits: list = []
+        parts: list[Groups] = []
         for table, offset, found in self._evaluate(searcher, query):
             docs, scores = found.ids, found.scores
-            iids, kind_refs, speaker_refs = table.columns()
+            iids, kind_refs, speaker_refs, speaker_names = table.columns()
             names = table.kinds
             kind_of = kind_refs[docs]
             by_kind = np.bincount(kind_of, minlength=len(names)).tolist()
             for ref in np.flatnonzero(by_kind).tolist():
                 kinds[names[ref]] += by_kind[ref]
-            ref_of = {name: i for i, name in enumerate(names)}
-
-            def has(kind: str, ref_of=ref_of, by_kind=by_kind) -> bool:
-                ref = ref_of.get(kind)
-                return ref is not None and by_kind[ref] > 0
-
-            keys = iids[docs]
-            if has("document"):
+            ref_of = {name: i for i, name in enumerate(names) if by_kind[i]}
+            keys = iids[docs].astype(np.int64)
+            if "document" in ref_of:
                 is_doc = kind_of == ref_of["document"]
                 keys[is_doc] = -(offset + docs[is_doc] + 1)
-            if has("segment"):
+            if "segment" in ref_of:
                 seg_ref = ref_of["segment"]
                 refs = speaker_refs[docs] if by_kind[seg_ref] == len(docs) else None
                 if refs is None:
                     refs = speaker_refs[docs[kind_of == seg_ref]]
                 counts = np.bincount(refs)
-                for ref in np.flatnonzero(counts).tolist():
-                    name = table.speakers[ref]
-                    if name:
-                        speakers[name] += int(counts[ref])
-            unique, inverse = np.unique(keys, return_inverse=True)
-            best = np.zeros(len(unique), dtype=np.float64)
-            np.maximum.at(best, inverse, scores)
-            catalogue = np.zeros(len(unique), dtype=bool)
-            if has("interview"):
-                moment = kind_of != ref_of["interview"]
-                moments = np.bincount(inverse[moment], minlength=len(unique))
-                catalogue[inverse[~moment]] = True
-            else:  # every match is a moment (or a document, counted as its own group)
-                moment = None
-                moments = np.bincount(inverse, minlength=len(unique))
-            for key, score, n, cat in zip(
-                unique.tolist(),
-                best.tolist(),
-                moments.tolist(),
-                catalogue.tolist(),
-                strict=True,
-            ):
-                g = groups.get(key)
-                if g is None:
-                    groups[key] = [score, n, cat]
-                else:  # an interview spread over several index segments
-                    g[0] = max(g[0], score)
-                    g[1] += n
-                    g[2] = g[2] or cat
+                present = np.flatnonzero(counts)
+                names = speaker_names[present].tolist()
+                speakers.update(dict(zip(names, counts[present].tolist(), strict=True)))
+            # A catalogue record (kind interview) makes its group a catalogue match, not a
+            # moment; everything else is a moment (a document counts as its own group).
+            moment = kind_of != ref_of["interview"] if "interview" in ref_of else None
+            parts.append(Groups.of(keys, scores, moment))
             hits.append((offset, docs, keys, scores, moment))
-        return groups, kinds, speakers, hits
+        speakers.pop("", None)  # segments without a speaker
+        return Groups.merge(parts), kinds, speakers, hits
 
     @staticmethod
     def _top_hits(hits: list, wanted, per_group: int) -> dict:
@@ -722,46 +772,52 @@ class SearchIndex:
                 found[key].append((score, docnum))
         return {key: heapq.nlargest(per_group, hits) for key, hits in found.items()}
 
-    def _facets_and_order(self, searcher, groups, kinds, speakers, sort):
-        collections: Counter = Counter()
-        narrators: Counter = Counter()
-        decades: Counter = Counter()
-        languages: Counter = Counter()
-        sort_keys = {}
-        for key, g in groups.items():
+    def _facts(self, searcher, key: int) -> tuple:
+        """(collection, narrators, language, decade, date for sorting) of a group key."""
+        found = self._group_facts.get(key)
+        if found is None:
             if key < 0:  # a document
                 year = self._document(searcher, -key - 1).get("year")
-                date = "" if year is None else f"{int(year):04d}"
+                found = (None, (), None, year, "" if year is None else f"{int(year):04d}")
             else:
                 card = self._card(searcher, key)
-                year, date = card.get("year"), card.get("date_recorded") or ""
-                if card.get("collection"):
-                    collections[card["collection"]] += 1
-                for name in card.get("narrators") or ():
-                    narrators[name] += 1
-                if card.get("language"):
-                    languages[card["language"]] += 1
-            if year is not None:
-                decades[str(int(year) // 10 * 10)] += 1
-            if sort == "date":
-                sort_keys[key] = (date == "", date, -g[0])
-            else:
-                sort_keys[key] = (-g[0], -g[1])
-        by_speaker = speakers
+                year = card.get("year")
+                found = (
+                    card.get("collection"),
+                    tuple(card.get("narrators") or ()),
+                    card.get("language"),
+                    year,
+                    card.get("date_recorded") or "",
+                )
+            if found[3] is not None:
+                found = (*found[:3], str(int(found[3]) // 10 * 10), found[4])
+            self._group_facts[key] = found
+        return found
+
+    def _facets_and_order(self, searcher, groups: Groups, kinds, speakers, sort):
+        keys = groups.keys.tolist()
+        facts = [self._facts(searcher, key) for key in keys]
 
         def top(counter: Counter) -> list[tuple[str, int]]:
             return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FACET_VALUES]
 
         facets = {
-            "collection": top(collections),
-            "narrator": top(narrators),
-            "speaker": top(by_speaker),
-            "decade": sorted(decades.items()),
-            "language": top(languages),
+            "collection": top(Counter(f[0] for f in facts if f[0])),
+            "narrator": top(Counter(chain.from_iterable(f[1] for f in facts))),
+            "speaker": top(speakers),
+            "decade": sorted(Counter(f[3] for f in facts if f[3] is not None).items()),
+            "language": top(Counter(f[2] for f in facts if f[2])),
             "kind": top(kinds),
         }
-        order = sorted(groups, key=lambda k: (sort_keys[k], k))
-        return facets, order
+        if sort == "date":
+            best = groups.best.tolist()
+            at = sorted(
+                range(len(keys)),
+                key=lambda i: (facts[i][4] == "", facts[i][4], -best[i], keys[i]),
+            )
+        else:
+            at = np.lexsort((groups.keys, -groups.moments, -groups.best))
+        return facets, groups.keys[at].tolist()
 
     def _moment(self, searcher, docnum: int, marks) -> Moment:
         fields = searcher.stored_fields(docnum)

@@ -4,16 +4,19 @@ before the codec, or by plain whoosh, must stay searchable and score the same)."
 
 from __future__ import annotations
 
+import pickle
 import random
 from array import array
 
+import numpy as np
 import pytest
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
 
-from oralhist.search.codec import ArrayBlockWriter, codec
+from oralhist.search.codec import ArrayBlockWriter, PackedValues, codec
 from oralhist.search.evaluate import SegmentEvaluator
+from oralhist.search.index import Groups
 from oralhist.search.restriction import SegmentTable
 from oralhist.search.schema import Language, build_schema, index_fields
 
@@ -151,3 +154,33 @@ def test_uniform_weights_are_stored_once():
     assert writer._mini_weights() == 2.0
     writer._weights = array("f", [1.0, 3.0])
     assert writer._mini_weights() == array("f", [1.0, 3.0])
+
+
+def test_packed_values_are_a_sequence_of_bytes_that_pickles():
+    values = [b"\x00\x01", b"", b"positions"]
+    packed = PackedValues.pack(values)
+    assert len(packed) == 3
+    assert [packed[0], packed[1], packed[2], packed[-1]] == [*values, b"positions"]
+    again = pickle.loads(pickle.dumps(packed, 5))
+    assert list(again) == values
+
+
+@pytest.mark.parametrize("with_moments", [False, True])
+def test_grouping_by_runs_equals_grouping_by_sorting(with_moments):
+    """``Groups.of`` groups runs of keys without sorting when the matches come in index order,
+    and sorts otherwise: both give the same table."""
+    rng = np.random.default_rng(3)
+    # interviews 3, 5, 9 in index order, then two documents (negative keys)
+    keys = np.array([3] * 4 + [5] * 1 + [9] * 6 + [-101, -150], dtype=np.int64)
+    scores = rng.random(len(keys))
+    moment = rng.random(len(keys)) > 0.3 if with_moments else None
+    by_runs = Groups.of(keys, scores, moment)
+    shuffle = rng.permutation(len(keys))
+    by_sort = Groups.of(keys[shuffle], scores[shuffle], None if moment is None else moment[shuffle])
+    assert by_runs.keys.tolist() == by_sort.keys.tolist() == [-150, -101, 3, 5, 9]
+    assert by_runs.best.tolist() == by_sort.best.tolist()
+    assert by_runs.moments.tolist() == by_sort.moments.tolist()
+    assert by_runs.catalogue.tolist() == by_sort.catalogue.tolist()
+    assert by_runs.row(9)[0] == scores[5:11].max()
+    if moment is None:
+        assert by_runs.moments.tolist() == [1, 1, 4, 1, 6]
