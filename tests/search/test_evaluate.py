@@ -146,14 +146,18 @@ def test_block_ids_are_uint16_deltas_or_uint32_when_gaps_are_large():
     assert (large.typecode, list(large)) == ("I", [5, 69_995, 1])
 
 
-def test_uniform_weights_are_stored_once():
+def test_weights_are_stored_once_when_uniform_and_as_bytes_when_frequencies():
     writer = ArrayBlockWriter.__new__(ArrayBlockWriter)
     writer._weights = array("f", [1.0, 1.0])
     assert writer._mini_weights() is None
     writer._weights = array("f", [2.0, 2.0])
     assert writer._mini_weights() == 2.0
     writer._weights = array("f", [1.0, 3.0])
-    assert writer._mini_weights() == array("f", [1.0, 3.0])
+    assert writer._mini_weights() == array("B", [1, 3])
+    writer._weights = array("f", [1.0, 300.0])
+    assert writer._mini_weights() == array("f", [1.0, 300.0])
+    writer._weights = array("f", [1.0, 2.5])
+    assert writer._mini_weights() == array("f", [1.0, 2.5])
 
 
 def test_packed_values_are_a_sequence_of_bytes_that_pickles():
