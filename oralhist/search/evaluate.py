@@ -37,6 +37,7 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from .restriction import AccessRestriction, SegmentTable, _RangeQuery
+from .schema import fold
 
 B = 0.75
 K1 = 1.2
@@ -476,6 +477,11 @@ class SegmentEvaluator:
                 m.next()
         return Hits(np.asarray(ids, dtype=np.int64), np.asarray(scores, dtype=np.float64))
 
+    def _speaker_terms(self, name: str) -> frozenset[str]:
+        """The ``speaker_key`` terms a speaker's name was indexed as (schema.index_fields)."""
+        field = self.parent.schema["speaker_key"]
+        return frozenset(field.process_text(fold(name), mode="index"))
+
     def ranges(self, q: _RangeQuery) -> tuple[list[int], list[int]]:
         return q._ranges(self.reader)
 
@@ -496,6 +502,11 @@ class SegmentEvaluator:
             found = self.term(q, candidates)
         elif isinstance(q, wq.And):
             found = self.and_(q.subqueries, candidates)
+        elif (speakers := _speaker_filter(q)) is not None:
+            mask = self.table.speaker_mask(speakers, self._speaker_terms)
+            if candidates is not None:
+                return Hits.constant(candidates.ids[mask[candidates.ids]])
+            found = self._admit(Hits.constant(np.flatnonzero(mask)))
         elif isinstance(q, wq.Or):
             found = _or([self.run(sub, candidates) for sub in q.subqueries])
         elif isinstance(q, wq.AndNot):
@@ -584,6 +595,15 @@ class SegmentEvaluator:
             scores = found if first and candidates is None else _and(scores, found)
             first = False
         return scores if scores is not None else Hits.empty()
+
+
+def _speaker_filter(q) -> frozenset[str] | None:
+    """The names of a speaker filter (a ``speaker_key`` term, or an Or of them: what
+    ``speaker:`` compiles to), evaluated from the speaker column instead of their postings."""
+    subs = q.subqueries if isinstance(q, wq.Or) else (q,)
+    if subs and all(isinstance(s, wq.Term) and s.fieldname == "speaker_key" for s in subs):
+        return frozenset(s.text for s in subs)
+    return None
 
 
 def _narrow(mask: bytearray | None, starts: list[int], ends: list[int], n: int) -> bytearray:

@@ -87,8 +87,26 @@ class SegmentTable:
     # and the cards read so far by docnum
     card_docs: dict | None = None
     cards: dict = field(default_factory=dict)
-    # The columns above as numpy int64 arrays (``columns()``), for the per-match passes.
+    # The columns above as numpy arrays (``columns()``), for the per-match passes.
     _columns: tuple | None = None
+    # speaker filter (frozenset of speaker_key terms) -> bool per docnum (``speaker_mask``)
+    speaker_masks: OrderedDict = field(default_factory=OrderedDict)
+
+    def speaker_mask(self, keys: frozenset[str], terms_of) -> np.ndarray:
+        """True for the docnums whose speaker has one of the ``speaker_key`` terms ``keys``
+        (``terms_of(name)``: the terms a speaker's name was indexed as). Kept for the last
+        few filters: one posting list per matching name cost ~80 us each, and ``speaker:``
+        can match dozens of names."""
+        found = self.speaker_masks.get(keys)
+        if found is None:
+            refs = [i for i, name in enumerate(self.speakers) if name and keys & terms_of(name)]
+            found = np.isin(self.columns()[2], refs)
+            self.speaker_masks[keys] = found
+            while len(self.speaker_masks) > 16:
+                self.speaker_masks.popitem(last=False)
+        else:
+            self.speaker_masks.move_to_end(keys)
+        return found
 
     def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per docnum: interview id (int32), kind ref (uint8) and speaker ref (int32); and

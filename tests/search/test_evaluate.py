@@ -188,3 +188,19 @@ def test_grouping_by_runs_equals_grouping_by_sorting(with_moments):
     assert by_runs.row(9)[0] == scores[5:11].max()
     if moment is None:
         assert by_runs.moments.tolist() == [1, 1, 4, 1, 6]
+
+
+@pytest.mark.parametrize(
+    "names", [["kate clark"], ["interviewer", "kate clark"], ["nobody"], ["kate clark", "nobody"]]
+)
+def test_speaker_filters_match_their_postings(searcher, names):
+    """An Or of speaker names is read from the speaker column, not from postings: the same
+    documents either way (alone, and as a filter of words)."""
+    speakers = wq.Or([wq.Term("speaker_key", n) for n in names])
+    alone = _ours(searcher, speakers)
+    assert alone.keys() == _whoosh(searcher, speakers).keys()
+    assert set(alone.values()) <= {0.0}  # a filter, not a relevance signal
+    narrowed = wq.And([T("strike"), speakers])
+    assert _ours(searcher, narrowed).keys() == _whoosh(searcher, narrowed).keys()
+    if names != ["nobody"]:
+        assert alone
