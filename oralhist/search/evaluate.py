@@ -477,6 +477,32 @@ class SegmentEvaluator:
                 m.next()
         return Hits(np.asarray(ids, dtype=np.int64), np.asarray(scores, dtype=np.float64))
 
+    def numeric(self, q: wq.NumericRange, candidates: Hits | None) -> Hits | None:
+        """A numeric range (``year:1956..1960``) from the postings of the terms it covers:
+        whoosh compiles it to term ranges at a few precisions, whose union matches, at the
+        range's constant score. ``None`` for anything else it compiles to (the caller falls
+        back to whoosh's matcher)."""
+        compiled = q._compile_query(self.reader)
+        if isinstance(compiled, _NullQuery):
+            return Hits.empty()
+        score = 0.0
+        if isinstance(compiled, wq.ConstantScoreQuery):
+            score, compiled = compiled.score, compiled.child
+        parts = compiled.subqueries if isinstance(compiled, wq.Or) else [compiled]
+        only = candidates.ids if candidates is not None else None
+        ids = []
+        for part in parts:
+            if isinstance(part, wq.Term):
+                texts = [part.text]
+            elif isinstance(part, wq.TermRange):
+                texts = part._btexts(self.reader)
+            else:
+                return None
+            ids += [self.postings(q.fieldname, t, scored=False, only=only)[0] for t in texts]
+        if not ids:
+            return Hits.empty()
+        return Hits.constant(np.unique(np.concatenate(ids)), score)
+
     def _speaker_terms(self, name: str) -> frozenset[str]:
         """The ``speaker_key`` terms a speaker's name was indexed as (schema.index_fields)."""
         field = self.parent.schema["speaker_key"]
@@ -526,12 +552,16 @@ class SegmentEvaluator:
                     )
                 )
             )
-        elif isinstance(q, wq.Phrase) and (found := self.phrase(q, candidates)) is not None:
-            pass
-        elif isinstance(q, wq.Phrase | wq.NumericRange) and candidates is not None:
-            return self.fallback(q, candidates)
         else:
-            found = self._admit(self.fallback(q))
+            found = None
+            if isinstance(q, wq.Phrase):
+                found = self.phrase(q, candidates)
+            elif isinstance(q, wq.NumericRange):
+                found = self.numeric(q, candidates)
+            if found is None:  # anything else: whoosh's own matcher
+                if candidates is not None:
+                    return self.fallback(q, candidates)
+                found = self._admit(self.fallback(q))
         if candidates is not None:
             return found.within(candidates.ids)
         return found
@@ -562,14 +592,17 @@ class SegmentEvaluator:
                 finally:
                     self._set_allowed(saved)
 
-        # Word parts first, the most selective first; then phrases and numeric ranges
-        # (verified on candidates); then ranges (filters over what is left).
+        # Word parts first, the most selective first; then ranges (a binary search over
+        # the candidates so far: cheap, and they can only narrow); then phrases and numeric
+        # ranges, verified on what is left (a numeric range goes through whoosh's matcher,
+        # one candidate at a time). With no candidates yet, ranges come last: alone they
+        # would list every docnum they cover.
         def cost(q) -> tuple[int, int]:
             if isinstance(q, _RangeQuery):
-                return (3, 0)
+                return (1, 0) if candidates is not None else (4, 0)
             if isinstance(q, wq.NumericRange):
-                return (2, 0)
-            return (1 if isinstance(q, wq.Phrase) else 0, self.estimate(q))
+                return (3, 0)
+            return (2 if isinstance(q, wq.Phrase) else 0, self.estimate(q))
 
         ordered = sorted(subqueries, key=cost)
         scores = candidates

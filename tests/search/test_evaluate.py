@@ -18,7 +18,7 @@ from oralhist.search.codec import ArrayBlockWriter, PackedValues, codec
 from oralhist.search.evaluate import SegmentEvaluator
 from oralhist.search.index import Groups
 from oralhist.search.restriction import SegmentTable
-from oralhist.search.schema import Language, build_schema, index_fields
+from oralhist.search.schema import Language, build_schema, card_fields, card_of, index_fields
 
 from .conftest import interview
 
@@ -26,11 +26,12 @@ COMMON = ["strike", "union", "mill", "picket", "line", "general", "mother", "fac
 WORDS = COMMON + [f"word{i}" for i in range(60)]
 
 
-def _docs() -> list[dict]:
-    """Three interviews of 700 segments: the common words have thousands of postings (several
-    512-posting blocks), the rare ones a few (inlined in the term info)."""
+def _fields() -> list[dict]:
+    """Three interviews of 700 segments (and their cards, recorded 1956-1958): the common
+    words have thousands of postings (several 512-posting blocks), the rare ones a few
+    (inlined in the term info)."""
     rng = random.Random(7)
-    docs: list[dict] = []
+    out: list[dict] = []
     for iid in range(1, 4):
         segments = [
             (
@@ -39,8 +40,10 @@ def _docs() -> list[dict]:
             )
             for i in range(700)
         ]
-        docs += interview(iid, segments)
-    return docs
+        docs = interview(iid, segments, year=1955 + iid)
+        out += [index_fields(doc) for doc in docs]
+        out.append(card_fields(card_of(docs[0])))
+    return out
 
 
 @pytest.fixture(scope="module", params=["arrays", "whoosh tuples"])
@@ -48,8 +51,8 @@ def searcher(request, tmp_path_factory):
     block_codec = codec() if request.param == "arrays" else W3Codec()
     ix = FileStorage(str(tmp_path_factory.mktemp("evaluate"))).create_index(build_schema("en"))
     writer = ix.writer(codec=block_codec)
-    for doc in _docs():
-        writer.add_document(**index_fields(doc))
+    for fields in _fields():
+        writer.add_document(**fields)
     writer.commit()
     writer = ix.writer(codec=block_codec)
     for docnum in (3, 4, 700, 1500, 2000):
@@ -106,6 +109,9 @@ SCORED = {
     "not": wq.AndNot(T("strike"), T("union")),
     "nested": wq.Or([wq.And([T("mill"), T("work")]), wq.AndNot(T("word1"), T("general"))]),
     "absent word": T("nowhere"),
+    "years": wq.NumericRange("year", 1950, 1960),
+    "word or years": wq.Or([T("general"), wq.NumericRange("year", 1957, 1957)]),
+    "no years": wq.NumericRange("year", 1800, 1810),
 }
 
 
@@ -115,7 +121,7 @@ def test_matches_and_scores_are_whooshs(searcher, name):
     ours, theirs = _ours(searcher, q), _reference(searcher, q)
     assert ours.keys() == theirs.keys()
     assert ours == pytest.approx(theirs, rel=1e-9)
-    if name != "absent word":
+    if name not in ("absent word", "no years"):
         assert ours, "the query should match something"
     if name not in ("not", "nested"):  # whoosh's own matchers for And and Or agree too
         assert ours == pytest.approx(_whoosh(searcher, q), rel=1e-9)
@@ -204,3 +210,12 @@ def test_speaker_filters_match_their_postings(searcher, names):
     assert _ours(searcher, narrowed).keys() == _whoosh(searcher, narrowed).keys()
     if names != ["nobody"]:
         assert alone
+
+
+def test_numeric_ranges_narrow_candidates(searcher):
+    """A numeric range after a term (an And's candidates): the cards of 1957-1958 only."""
+    cards = wq.Term("kind", "card")
+    q = wq.And([cards, wq.NumericRange("year", 1957, 1958)])
+    ours = _ours(searcher, q)
+    assert len(ours) == 2
+    assert ours.keys() == _whoosh(searcher, q).keys()
