@@ -796,24 +796,40 @@ class SearchIndex:
 
     def _facets_and_order(self, searcher, groups: Groups, kinds, speakers, sort):
         keys = groups.keys.tolist()
-        facts = [self._facts(searcher, key) for key in keys]
+        known = self._group_facts.get
+        facts = [known(key) or self._facts(searcher, key) for key in keys]
+        # One column per fact (C-level transposition and counting; empty values dropped).
+        columns = zip(*facts, strict=True) if facts else ((),) * 5
+        collections, narrators, languages, decades, dates = columns
+
+        def count(values) -> Counter:
+            counter = Counter(values)
+            for empty in ("", None):
+                counter.pop(empty, None)
+            return counter
 
         def top(counter: Counter) -> list[tuple[str, int]]:
-            return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FACET_VALUES]
+            """The most frequent values, ties by name; only those that can be in the top
+            are sorted (a common word's speaker facet has a thousand names)."""
+            items = counter.items()
+            if len(counter) > MAX_FACET_VALUES:
+                floor = heapq.nlargest(MAX_FACET_VALUES, counter.values())[-1]
+                items = [kv for kv in items if kv[1] >= floor]
+            return sorted(items, key=lambda kv: (-kv[1], kv[0]))[:MAX_FACET_VALUES]
 
         facets = {
-            "collection": top(Counter(f[0] for f in facts if f[0])),
-            "narrator": top(Counter(chain.from_iterable(f[1] for f in facts))),
+            "collection": top(count(collections)),
+            "narrator": top(count(chain.from_iterable(narrators))),
             "speaker": top(speakers),
-            "decade": sorted(Counter(f[3] for f in facts if f[3] is not None).items()),
-            "language": top(Counter(f[2] for f in facts if f[2])),
+            "decade": sorted(count(decades).items()),
+            "language": top(count(languages)),
             "kind": top(kinds),
         }
         if sort == "date":
             best = groups.best.tolist()
             at = sorted(
                 range(len(keys)),
-                key=lambda i: (facts[i][4] == "", facts[i][4], -best[i], keys[i]),
+                key=lambda i: (dates[i] == "", dates[i], -best[i], keys[i]),
             )
         else:
             at = np.lexsort((groups.keys, -groups.moments, -groups.best))
