@@ -5,10 +5,10 @@ frequencies only: plain words and relevance) and ``exact`` (folded, every word, 
 positions: quoted phrases, prefixes, wildcards and fuzzy words). Folding is lower case plus
 accents removed (``André`` matches ``andre``).
 
-Measured on the synthetic archive: a word read from ``exact`` costs ~590 ns a posting (whoosh
-unpickles every position with the block), from ``body`` ~150 ns; a single stemmed-at-query
-field was 1.8x faster to build but 2-4x slower to search, and searching is what every
-researcher waits for.
+Measured on the synthetic archive: a word read from ``exact`` cost ~590 ns a posting with
+whoosh's block format (every position unpickled with its block), from ``body`` ~150 ns (the
+codec has since narrowed both: ``codec.py``); a single stemmed-at-query field was 1.8x
+faster to build but 2-4x slower to search, and searching is what every researcher waits for.
 
 Per-document columns (``c_*``) are read in bulk per index segment: they are what grouping,
 facets, ``kind:``, interview filters and the access restriction work from, without loading
