@@ -54,10 +54,9 @@ from .schema import (
 from .scope import SearchScope
 from .storage import MappedFileStorage
 
-# Two indexing processes (the machine has two cores), each sorting postings in memory up to
-# REBUILD_LIMITMB before spilling a run to disk. whoosh's estimate undercounts Python objects
-# about twofold: limitmb=256 measured 503 MB RSS per process at 1,000 interviews, above the
-# 400 MB goal; 128 keeps it under at a few percent of speed.
+# Two indexing processes (the machine has two cores), each holding postings in memory up to
+# REBUILD_LIMITMB (``pool.PostingPool``'s estimate) before spilling a run to disk: 128
+# measured 325 MB peak RSS per process at 1,000 interviews (goal < 400 MB).
 REBUILD_PROCS = 2
 REBUILD_LIMITMB = 128
 REINDEX_HINT = "Run `oralhist reindex` to rebuild it from the database."
