@@ -32,11 +32,20 @@ from itertools import accumulate
 from pickle import dumps
 
 import numpy as np
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3PostingsWriter
+from whoosh.codec.whoosh3 import (
+    WHOOSH3_HEADER_MAGIC,
+    W3Codec,
+    W3PerDocWriter,
+    W3PostingsWriter,
+)
 from whoosh.util.numeric import length_to_byte
 
 BLOCK_POSTINGS = 512
 BLOCK_COMPRESSION = 1
+STORED_COMPRESSION = 1
+# Below this many postings a block is minimised in Python: numpy's per-call cost would be
+# most of the work (most terms' postings are a short last block).
+SMALL_BLOCK = 48
 
 
 class PackedValues:
@@ -89,7 +98,13 @@ class ArrayBlockWriter(W3PostingsWriter):
     def _mini_ids(self):
         if self._byteids:
             return super()._mini_ids()
-        deltas = np.diff(np.frombuffer(self._ids, dtype=np.uint32), prepend=np.uint32(0))
+        ids = self._ids  # an array("I")
+        if len(ids) < SMALL_BLOCK:
+            deltas = array("I", ids)
+            for i in range(len(ids) - 1, 0, -1):
+                deltas[i] -= ids[i - 1]
+            return array("H", deltas) if max(deltas, default=0) < 65536 else deltas
+        deltas = np.diff(np.frombuffer(ids, dtype=np.uint32), prepend=np.uint32(0))
         if deltas.max(initial=0) < 65536:
             return _array("H", deltas.astype(np.uint16))
         return _array("I", deltas)
@@ -98,12 +113,18 @@ class ArrayBlockWriter(W3PostingsWriter):
         weights = self._weights  # an array("f")
         if not weights:
             return None
-        values = np.frombuffer(weights, dtype=np.float32)
         first = weights[0]
+        if len(weights) < SMALL_BLOCK:
+            if all(w == first for w in weights):
+                return None if first == 1.0 else first
+            if all(0 <= w < 256 and w.is_integer() for w in weights):
+                return array("B", map(int, weights))  # term frequencies: a byte each
+            return array("f", weights)
+        values = np.frombuffer(weights, dtype=np.float32)
         if (values == first).all():
             return None if first == 1.0 else first
         if values.max() < 256 and (values >= 0).all() and (values == np.floor(values)).all():
-            return _array("B", values.astype(np.uint8))  # term frequencies: a byte each
+            return _array("B", values.astype(np.uint8))
         return array("f", weights)
 
     def _mini_values(self):
@@ -144,8 +165,21 @@ class ArrayBlockWriter(W3PostingsWriter):
         self._new_block()
 
 
+class StoredFieldsWriter(W3PerDocWriter):
+    """whoosh's per-document writer with the stored fields compressed at zlib level 1 (whoosh:
+    3): they are short records (a segment's text and times), compressed once per record, a
+    tenth of an indexing process at level 3. Readers decompress any level."""
+
+    def __init__(self, codec, storage, segment) -> None:
+        super().__init__(codec, storage, segment)
+        self._colwriters["_stored"]._child._level = STORED_COMPRESSION
+
+
 class BlockCodec(W3Codec):
-    """W3Codec writing ``ArrayBlockWriter`` blocks."""
+    """W3Codec writing ``ArrayBlockWriter`` blocks and ``StoredFieldsWriter`` records."""
+
+    def per_document_writer(self, storage, segment):
+        return StoredFieldsWriter(self, storage, segment)
 
     def postings_writer(self, dbfile, byteids=False):
         return ArrayBlockWriter(

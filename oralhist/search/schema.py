@@ -171,6 +171,22 @@ class ExactText(_FastText):
         return out
 
 
+class SpeakerKey(fields.KEYWORD):
+    """``speaker_key``: the folded speaker name, whole, as one term (``KEYWORD(commas=True)``).
+    ``index`` skips whoosh's analyzer chain for what ``fold`` gives (no comma, no outer
+    space): the same term, frequency, weight and value; anything else takes whoosh's path.
+    Scorable only so that whoosh keeps a length column for it (a non-scorable field costs a
+    file-exists check per posting at commit)."""
+
+    def __init__(self) -> None:
+        super().__init__(commas=True, scorable=True)
+
+    def index(self, value, **kwargs):
+        if isinstance(value, str) and value and "," not in value and value == value.strip():
+            return [(value.encode("utf8"), 1, self.format.field_boost, pack_uint(1))]
+        return super().index(value, **kwargs)
+
+
 def build_schema(language: str | None) -> fields.Schema:
     """Segments carry as few fields as possible (indexing speed): their interview-level facts
     (collection, narrators, year, language) live once on the interview's hidden card record,
@@ -182,9 +198,7 @@ def build_schema(language: str | None) -> fields.Schema:
         kind=fields.ID(),
         body=BodyText(language),
         exact=ExactText(),
-        # The folded speaker name, whole. Scorable only so that whoosh keeps a length column
-        # for it (a non-scorable field costs a file-exists check per posting at commit).
-        speaker_key=fields.KEYWORD(commas=True, scorable=True),
+        speaker_key=SpeakerKey(),
         # Cards (and documents, for year): what interview-level filters search.
         narrator=fields.TEXT(analyzer=folding_analyzer(), phrase=True),
         narrator_key=fields.KEYWORD(commas=True),

@@ -141,29 +141,35 @@ def test_deleted_documents_never_match(searcher):
     assert not {3, 4, 700, 1500, 2000} & _ours(searcher, wq.Or([T(w) for w in COMMON])).keys()
 
 
-def test_block_ids_are_uint16_deltas_or_uint32_when_gaps_are_large():
+# Blocks below codec.SMALL_BLOCK postings are minimised in Python, larger ones with numpy.
+SIZES = [1, 3, 200]
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_block_ids_are_uint16_deltas_or_uint32_when_gaps_are_large(n):
     writer = ArrayBlockWriter.__new__(ArrayBlockWriter)
     writer._byteids = False
-    writer._ids = array("I", [5, 9, 40_000])
+    writer._ids = array("I", [5 + 7 * i for i in range(n)])
     small = writer._mini_ids()
-    assert (small.typecode, list(small)) == ("H", [5, 4, 39_991])
-    writer._ids = array("I", [5, 70_000, 70_001])
+    assert (small.typecode, list(small)) == ("H", [5] + [7] * (n - 1))
+    writer._ids = array("I", [5] + [70_005 + 3 * i for i in range(n)])
     large = writer._mini_ids()
-    assert (large.typecode, list(large)) == ("I", [5, 69_995, 1])
+    assert (large.typecode, list(large)) == ("I", [5, 70_000] + [3] * (n - 1))
 
 
-def test_weights_are_stored_once_when_uniform_and_as_bytes_when_frequencies():
+@pytest.mark.parametrize("n", SIZES)
+def test_weights_are_stored_once_when_uniform_and_as_bytes_when_frequencies(n):
     writer = ArrayBlockWriter.__new__(ArrayBlockWriter)
-    writer._weights = array("f", [1.0, 1.0])
+    writer._weights = array("f", [1.0] * n)
     assert writer._mini_weights() is None
-    writer._weights = array("f", [2.0, 2.0])
+    writer._weights = array("f", [2.0] * n)
     assert writer._mini_weights() == 2.0
-    writer._weights = array("f", [1.0, 3.0])
-    assert writer._mini_weights() == array("B", [1, 3])
-    writer._weights = array("f", [1.0, 300.0])
-    assert writer._mini_weights() == array("f", [1.0, 300.0])
-    writer._weights = array("f", [1.0, 2.5])
-    assert writer._mini_weights() == array("f", [1.0, 2.5])
+    writer._weights = array("f", [1.0] * n + [3.0])
+    assert writer._mini_weights() == array("B", [1] * n + [3])
+    writer._weights = array("f", [1.0] * n + [300.0])
+    assert writer._mini_weights() == array("f", [1.0] * n + [300.0])
+    writer._weights = array("f", [1.0] * n + [2.5])
+    assert writer._mini_weights() == array("f", [1.0] * n + [2.5])
 
 
 def test_packed_values_are_a_sequence_of_bytes_that_pickles():

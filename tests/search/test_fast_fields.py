@@ -8,7 +8,13 @@ from whoosh import fields
 
 from oralhist.search.highlight import Highlighter
 from oralhist.search.query import Marks
-from oralhist.search.schema import Language, build_schema, fold, folding_analyzer
+from oralhist.search.schema import (
+    Language,
+    SpeakerKey,
+    build_schema,
+    fold,
+    folding_analyzer,
+)
 
 TEXTS = [
     "Hélène's café — ÉCOLE d'été, naïve Straße İstanbul ǅemal x*y a.b.c 3.14 the THE",
@@ -31,6 +37,12 @@ def test_fast_fields_index_like_whoosh(language):
     for text in TEXTS:
         for name, field in reference.items():
             assert sorted(schema[name].index(text)) == sorted(field.index(text)), (name, text)
+
+
+@pytest.mark.parametrize("name", ["kate clark", "", " padded ", "a, b", "clark,kate", "o'neil"])
+def test_speaker_key_indexes_like_whoosh(name):
+    reference = fields.KEYWORD(commas=True, scorable=True)
+    assert sorted(SpeakerKey().index(name)) == sorted(reference.index(name))
 
 
 def test_fold_matches_the_analyzer():
