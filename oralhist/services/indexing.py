@@ -19,7 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Document, IndexTask, Interview, Segment
+from ..models import Document, IndexTask, Interview, Segment, Speaker
 from ..search.scope import day_number
 
 log = logging.getLogger(__name__)
@@ -83,24 +83,40 @@ def interview_docs(interview: Interview) -> list[dict]:
     transcript = interview.current_transcript
     if transcript is None:
         return docs
-    segments = db.session.scalars(
-        select(Segment)
+    # Segments as plain rows, not ORM objects: an interview has a thousand or more, and a
+    # full reindex reads every one (speakers, a handful per interview, are loaded once).
+    names = {
+        s.id: s.name
+        for s in db.session.scalars(
+            select(Speaker)
+            .where(Speaker.interview_id == interview.id)
+            .options(selectinload(Speaker.person))
+        )
+    }
+    rows = db.session.execute(
+        select(
+            Segment.id,
+            Segment.position,
+            Segment.start_ms,
+            Segment.end_ms,
+            Segment.speaker_id,
+            Segment.text,
+        )
         .where(Segment.transcript_id == transcript.id)
-        .options(selectinload(Segment.speaker))
         .order_by(Segment.position)
     )
-    for segment in segments:
+    for segment_id, position, start_ms, end_ms, speaker_id, text in rows:
         docs.append(
             {
                 **base,
                 "kind": "segment",
-                "doc_id": f"seg:{segment.id}",
-                "segment_id": segment.id,
-                "position": segment.position,
-                "start_ms": segment.start_ms,
-                "end_ms": segment.end_ms,
-                "speaker": segment.speaker.name if segment.speaker else "",
-                "text": segment.text,
+                "doc_id": f"seg:{segment_id}",
+                "segment_id": segment_id,
+                "position": position,
+                "start_ms": start_ms,
+                "end_ms": end_ms,
+                "speaker": names.get(speaker_id, "") if speaker_id is not None else "",
+                "text": text,
             }
         )
     for n, point in enumerate(transcript.index_points):
