@@ -43,6 +43,7 @@ from whoosh.util.numeric import length_to_byte
 BLOCK_POSTINGS = 512
 BLOCK_COMPRESSION = 1
 STORED_COMPRESSION = 1
+STORED_COMPRESS_FROM = 512  # bytes
 # Below this many postings a block is minimised in Python: numpy's per-call cost would be
 # most of the work (most terms' postings are a short last block).
 SMALL_BLOCK = 48
@@ -165,14 +166,23 @@ class ArrayBlockWriter(W3PostingsWriter):
         self._new_block()
 
 
+def _compress_stored(record: bytes, level: int) -> bytes:
+    """A stored record as a zlib stream: deflated at ``level`` when long enough to gain from
+    it, else stored (level 0). Most records are a short segment (~250 bytes), which deflate
+    shrinks by a fifth at four times the cost (~6 us against 1.5 us)."""
+    return zlib.compress(record, level if len(record) >= STORED_COMPRESS_FROM else 0)
+
+
 class StoredFieldsWriter(W3PerDocWriter):
-    """whoosh's per-document writer with the stored fields compressed at zlib level 1 (whoosh:
-    3): they are short records (a segment's text and times), compressed once per record, a
-    tenth of an indexing process at level 3. Readers decompress any level."""
+    """whoosh's per-document writer with cheaper compression of the stored fields (whoosh:
+    zlib level 3 on every record, a tenth of an indexing process). Readers decompress any
+    zlib stream, stored or deflated."""
 
     def __init__(self, codec, storage, segment) -> None:
         super().__init__(codec, storage, segment)
-        self._colwriters["_stored"]._child._level = STORED_COMPRESSION
+        column = self._colwriters["_stored"]._child
+        column._level = STORED_COMPRESSION
+        column._compress = _compress_stored
 
 
 class BlockCodec(W3Codec):

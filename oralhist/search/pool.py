@@ -139,13 +139,15 @@ class PostingPool:
         get = terms.get
         before = len(terms)
         length = 0
+        if boost != 1.0:
+            items = [(t, freq, weight * boost, v) for t, freq, weight, v in items]
         for tbytes, freq, weight, vbytes in items:
             length += freq
             postings = get(tbytes)
             if postings is None:
-                terms[tbytes] = [docnum, weight * boost, vbytes]
+                terms[tbytes] = [docnum, weight, vbytes]
             else:
-                postings += (docnum, weight * boost, vbytes)
+                postings += (docnum, weight, vbytes)
         self._size += len(items) * POSTING_BYTES + (len(terms) - before) * TERM_BYTES
         if self._size > self.limit:
             self.save()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pickle
 import random
+import zlib
 from array import array
 
 import numpy as np
@@ -14,7 +15,7 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
 
-from oralhist.search.codec import ArrayBlockWriter, PackedValues, codec
+from oralhist.search.codec import ArrayBlockWriter, PackedValues, _compress_stored, codec
 from oralhist.search.evaluate import SegmentEvaluator
 from oralhist.search.index import Groups
 from oralhist.search.restriction import SegmentTable
@@ -225,3 +226,11 @@ def test_numeric_ranges_narrow_candidates(searcher):
     ours = _ours(searcher, q)
     assert len(ours) == 2
     assert ours.keys() == _whoosh(searcher, q).keys()
+
+
+def test_stored_records_are_zlib_streams_deflated_only_when_long():
+    short, long = b"segment " * 10, b"a long segment text " * 100
+    assert zlib.decompress(_compress_stored(short, 1)) == short
+    assert len(_compress_stored(short, 1)) > len(short)  # stored as is, plus zlib's framing
+    assert zlib.decompress(_compress_stored(long, 1)) == long
+    assert len(_compress_stored(long, 1)) < len(long) / 4
