@@ -89,8 +89,40 @@ class SegmentTable:
     cards: dict = field(default_factory=dict)
     # The columns above as numpy arrays (``columns()``), for the per-match passes.
     _columns: tuple | None = None
+    # run starts and ends, and per-run columns, as numpy arrays (``runs_where``)
+    _runs: tuple | None = None
+    _run_columns: dict = field(default_factory=dict)
     # speaker filter (frozenset of speaker_key terms) -> bool per docnum (``speaker_mask``)
     speaker_masks: OrderedDict = field(default_factory=OrderedDict)
+
+    def runs_where(self, keep: np.ndarray) -> tuple[list[int], list[int]]:
+        """The docnum ranges of the runs where ``keep`` (a bool per run) is true, adjacent
+        ones joined."""
+        if self._runs is None:
+            self._runs = (
+                np.array(self.run_starts, dtype=np.int64),
+                np.array(self.run_ends, dtype=np.int64),
+            )
+        starts, ends = self._runs[0][keep], self._runs[1][keep]
+        if not len(starts):
+            return [], []
+        joined = starts[1:] == ends[:-1]
+        return (
+            starts[np.concatenate(([True], ~joined))].tolist(),
+            ends[np.concatenate((~joined, [True]))].tolist(),
+        )
+
+    def run_column(self, name: str) -> np.ndarray:
+        """Per run: ``iid`` (interview id) or ``kind`` (the kind letter of its access token,
+        as a byte)."""
+        found = self._run_columns.get(name)
+        if found is None:
+            if name == "iid":
+                found = np.array(self.run_iids, dtype=np.int64)
+            else:
+                found = np.array([ord(acl[:1] or " ") for acl in self.run_acls], dtype=np.int64)
+            self._run_columns[name] = found
+        return found
 
     def speaker_mask(self, keys: frozenset[str], terms_of) -> np.ndarray:
         """True for the docnums whose speaker has one of the ``speaker_key`` terms ``keys``
@@ -459,17 +491,8 @@ class InterviewSet(_RangeQuery):
 
     def _ranges(self, reader):
         table = self.tables.table(reader)
-        iids = self.iids
-        starts: list[int] = []
-        ends: list[int] = []
-        for start, end, iid in zip(table.run_starts, table.run_ends, table.run_iids, strict=True):
-            if iid in iids:
-                if ends and ends[-1] == start:
-                    ends[-1] = end
-                else:
-                    starts.append(start)
-                    ends.append(end)
-        return starts, ends
+        wanted = np.fromiter(self.iids, dtype=np.int64, count=len(self.iids))
+        return table.runs_where(np.isin(table.run_column("iid"), wanted))
 
 
 class KindSet(_RangeQuery):
@@ -496,14 +519,5 @@ class KindSet(_RangeQuery):
 
     def _ranges(self, reader):
         table = self.tables.table(reader)
-        codes = self.codes
-        starts: list[int] = []
-        ends: list[int] = []
-        for start, end, acl in zip(table.run_starts, table.run_ends, table.run_acls, strict=True):
-            if acl[:1] in codes:
-                if ends and ends[-1] == start:
-                    ends[-1] = end
-                else:
-                    starts.append(start)
-                    ends.append(end)
-        return starts, ends
+        wanted = np.array([ord(code) for code in self.codes], dtype=np.int64)
+        return table.runs_where(np.isin(table.run_column("kind"), wanted))

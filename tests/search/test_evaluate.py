@@ -18,7 +18,7 @@ from whoosh.filedb.filestore import FileStorage
 from oralhist.search.codec import ArrayBlockWriter, PackedValues, _compress_stored, codec
 from oralhist.search.evaluate import SegmentEvaluator
 from oralhist.search.index import Groups
-from oralhist.search.restriction import SegmentTable
+from oralhist.search.restriction import InterviewSet, KindSet, SegmentTable
 from oralhist.search.schema import Language, build_schema, card_fields, card_of, index_fields
 
 from .conftest import interview
@@ -234,3 +234,55 @@ def test_stored_records_are_zlib_streams_deflated_only_when_long():
     assert len(_compress_stored(short, 1)) > len(short)  # stored as is, plus zlib's framing
     assert zlib.decompress(_compress_stored(long, 1)) == long
     assert len(_compress_stored(long, 1)) < len(long) / 4
+
+
+def _table() -> SegmentTable:
+    """Runs of docnums: interview 1 (segments 0-2, catalogue record 3-4), interview 2
+    (segments 5-8), a document (9), interview 4 (segments 10-11)."""
+    runs = [(0, 3, 1, "s:open:0"), (3, 5, 1, "c:open"), (5, 9, 2, "s:open:0")]
+    runs += [(9, 10, 0, "d:open"), (10, 12, 4, "s:restricted:0")]
+    return SegmentTable(
+        iids=array("I"),
+        kind_refs=array("B"),
+        kinds=[],
+        speaker_refs=array("I"),
+        speakers=[],
+        run_starts=[r[0] for r in runs],
+        run_ends=[r[1] for r in runs],
+        run_iids=[r[2] for r in runs],
+        run_acls=[r[3] for r in runs],
+    )
+
+
+class _Tables:
+    def __init__(self, table):
+        self._table = table
+
+    def table(self, reader):
+        return self._table
+
+
+@pytest.mark.parametrize(
+    ("iids", "expected"),
+    [
+        ({1}, ([0], [5])),  # its two runs, joined
+        ({1, 2}, ([0], [9])),
+        ({1, 4}, ([0, 10], [5, 12])),
+        ({3}, ([], [])),
+    ],
+)
+def test_interview_sets_are_the_ranges_of_their_runs(iids, expected):
+    assert InterviewSet(frozenset(iids), _Tables(_table()))._ranges(None) == expected
+
+
+@pytest.mark.parametrize(
+    ("kinds", "expected"),
+    [
+        ({"segment"}, ([0, 5, 10], [3, 9, 12])),
+        ({"segment", "interview"}, ([0, 10], [9, 12])),
+        ({"document"}, ([9], [10])),
+        ({"index"}, ([], [])),
+    ],
+)
+def test_kind_sets_are_the_ranges_of_their_runs(kinds, expected):
+    assert KindSet(frozenset(kinds), _Tables(_table()))._ranges(None) == expected
