@@ -551,13 +551,19 @@ class SearchIndex:
         """``card_query`` -> a query matching every record of the interviews it selects."""
 
         def resolve(card_query):
-            # Card fields are on cards only (and year on documents, whose iid is 0).
-            iids = frozenset(
-                iid
-                for table, _, found in self._evaluate(searcher, card_query)
-                for iid in np.unique(table.columns()[0][found.ids]).tolist()
-            )
-            return InterviewSet(iids - {0}, self._tables)
+            # Card fields are on cards only (and year on documents, whose iid is 0). Kept
+            # with the Compiler's look-ups for this generation of the index: a researcher
+            # paging or refining keeps the same filters.
+            key = ("cards", card_query)
+            found = self._vocabulary.get(key)
+            if found is None:
+                iids = frozenset(
+                    iid
+                    for table, _, hits in self._evaluate(searcher, card_query)
+                    for iid in np.unique(table.columns()[0][hits.ids]).tolist()
+                )
+                found = self._vocabulary[key] = iids - {0}
+            return InterviewSet(found, self._tables)
 
         return resolve
 

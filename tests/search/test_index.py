@@ -40,6 +40,17 @@ def test_replace_interview_replaces_every_record(fresh_index):
     assert group.year == 1980  # the card follows
 
 
+def test_interview_filters_follow_a_changed_card(fresh_index):
+    """A filter's interviews are kept for the index's generation, and only for it."""
+    docs = [("Joe Novak", "Now it is all about the lighthouse.")]
+    fresh_index.replace_interview(2, interview(2, docs, year=1980))
+    assert interview_ids(fresh_index.search("lighthouse year:1980", RESEARCHER)) == {2}
+    assert interview_ids(fresh_index.search("lighthouse year:1980", RESEARCHER)) == {2}
+    fresh_index.replace_interview(2, interview(2, docs, year=1990))
+    assert interview_ids(fresh_index.search("lighthouse year:1980", RESEARCHER)) == set()
+    assert interview_ids(fresh_index.search("lighthouse year:1990", RESEARCHER)) == {2}
+
+
 def test_replace_interview_changes_access(fresh_index):
     docs = interview(2, [("Joe Novak", "The lighthouse keeper.")], access_level="restricted")
     fresh_index.replace_interview(2, docs)
