@@ -157,6 +157,48 @@ class Groups:
         return float(self.best[i]), int(self.moments[i]), bool(self.catalogue[i])
 
 
+class SpeakerNumbers:
+    """Every speaker name of the index's segments numbered once, so that a query's speaker
+    facet is one ``bincount`` over all segments (a common word's matches have a thousand
+    speakers). Names are only ever added: a name no segment holds any more counts nothing."""
+
+    def __init__(self) -> None:
+        self._number: dict[str, int] = {}
+        self._names: list[str] = []
+
+    def numbers(self, table) -> np.ndarray:
+        """The number of each of a segment table's speaker refs."""
+        found = table.speaker_numbers
+        if found is None:
+            number = self._number
+            for name in table.speakers:
+                if name not in number:
+                    number[name] = len(self._names)
+                    self._names.append(name)
+            found = table.speaker_numbers = np.array(
+                [number[name] for name in table.speakers], dtype=np.int64
+            )
+        return found
+
+    def top(self, numbers: list[np.ndarray], counts: list[np.ndarray], k: int):
+        """The ``k`` most frequent named speakers, ties by name, from per-segment tallies."""
+        if not numbers:
+            return []
+        total = np.bincount(
+            np.concatenate(numbers), weights=np.concatenate(counts), minlength=len(self._names)
+        )
+        unnamed = self._number.get("")
+        if unnamed is not None:
+            total[unnamed] = 0
+        present = np.flatnonzero(total)
+        if len(present) > k:
+            floor = np.partition(total[present], -k)[-k]
+            present = present[total[present] >= floor]
+        names = self._names
+        tally = [(names[i], int(total[i])) for i in present.tolist()]
+        return sorted(tally, key=lambda kv: (-kv[1], kv[0]))[:k]
+
+
 class IndexUnavailable(OralHistError):
     """The search index is missing, damaged or busy; the message says what to do."""
 
@@ -199,6 +241,7 @@ class SearchIndex:
         self._searcher = None
         self._dir_id: tuple[int, int] | None = None
         self._tables = TableCache()
+        self._speakers = SpeakerNumbers()
         # Documents' stored fields by docnum: for the current generation only.
         self._documents: dict[int, dict] = {}
         # Interviews' cards by interview id: for the current generation only.
@@ -726,12 +769,13 @@ class SearchIndex:
         common word has tens of thousands of matches), and so is the per-group work.
         """
         kinds: Counter = Counter()
-        speakers: Counter = Counter()
+        speaker_ids: list[np.ndarray] = []  # per segment: speakers' numbers and their counts
+        speaker_counts: list[np.ndarray] = []
         hits: list = []
         parts: list[Groups] = []
         for table, offset, found in self._evaluate(searcher, query):
             docs, scores = found.ids, found.scores
-            iids, kind_refs, speaker_refs, speaker_names = table.columns()
+            iids, kind_refs, speaker_refs = table.columns()
             names = table.kinds
             kind_of = kind_refs[docs]
             by_kind = np.bincount(kind_of, minlength=len(names)).tolist()
@@ -749,14 +793,14 @@ class SearchIndex:
                     refs = speaker_refs[docs[kind_of == seg_ref]]
                 counts = np.bincount(refs)
                 present = np.flatnonzero(counts)
-                names = speaker_names[present].tolist()
-                speakers.update(dict(zip(names, counts[present].tolist(), strict=True)))
+                speaker_ids.append(self._speakers.numbers(table)[present])
+                speaker_counts.append(counts[present])
             # A catalogue record (kind interview) makes its group a catalogue match, not a
             # moment; everything else is a moment (a document counts as its own group).
             moment = kind_of != ref_of["interview"] if "interview" in ref_of else None
             parts.append(Groups.of(keys, scores, moment))
             hits.append((offset, docs, keys, scores, moment))
-        speakers.pop("", None)  # segments without a speaker
+        speakers = self._speakers.top(speaker_ids, speaker_counts, MAX_FACET_VALUES)
         return Groups.merge(parts), kinds, speakers, hits
 
     @staticmethod
@@ -825,7 +869,7 @@ class SearchIndex:
         facets = {
             "collection": top(count(collections)),
             "narrator": top(count(chain.from_iterable(narrators))),
-            "speaker": top(speakers),
+            "speaker": speakers,
             "decade": sorted(count(decades).items()),
             "language": top(count(languages)),
             "kind": top(kinds),

@@ -92,6 +92,8 @@ class SegmentTable:
     # run starts and ends, and per-run columns, as numpy arrays (``runs_where``)
     _runs: tuple | None = None
     _run_columns: dict = field(default_factory=dict)
+    # each speaker ref's number in the index's ``SpeakerNumbers`` (set by it)
+    speaker_numbers: np.ndarray | None = None
     # speaker filter (frozenset of speaker_key terms) -> bool per docnum (``speaker_mask``)
     speaker_masks: OrderedDict = field(default_factory=OrderedDict)
 
@@ -140,16 +142,15 @@ class SegmentTable:
             self.speaker_masks.move_to_end(keys)
         return found
 
-    def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Per docnum: interview id (int32), kind ref (uint8) and speaker ref (int32); and
-        the speaker names by ref as an object array. Narrow types: a query gathers from these
-        at every match, and that costs memory traffic more than arithmetic."""
+    def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per docnum: interview id (int32), kind ref (uint8) and speaker ref (int32). Narrow
+        types: a query gathers from these at every match, and that costs memory traffic more
+        than arithmetic."""
         if self._columns is None:
             self._columns = (
                 np.array(self.iids, dtype=np.int32),
                 np.array(self.kind_refs, dtype=np.uint8),
                 np.array(self.speaker_refs, dtype=np.int32),
-                np.array(self.speakers, dtype=object),
             )
         return self._columns
 

@@ -17,7 +17,7 @@ from whoosh.filedb.filestore import FileStorage
 
 from oralhist.search.codec import ArrayBlockWriter, PackedValues, _compress_stored, codec
 from oralhist.search.evaluate import SegmentEvaluator
-from oralhist.search.index import Groups
+from oralhist.search.index import Groups, SpeakerNumbers
 from oralhist.search.restriction import InterviewSet, KindSet, SegmentTable
 from oralhist.search.schema import Language, build_schema, card_fields, card_of, index_fields
 
@@ -286,3 +286,17 @@ def test_interview_sets_are_the_ranges_of_their_runs(iids, expected):
 )
 def test_kind_sets_are_the_ranges_of_their_runs(kinds, expected):
     assert KindSet(frozenset(kinds), _Tables(_table()))._ranges(None) == expected
+
+
+def test_speaker_facet_adds_up_names_across_segments():
+    """Two index segments number their speakers differently; the facet counts by name, drops
+    segments without a speaker, and orders by count, then name."""
+    numbers = SpeakerNumbers()
+    first, second = _table(), _table()
+    first.speakers = ["", "Kate Clark", "Interviewer"]
+    second.speakers = ["Interviewer", "Joe Novak", "Kate Clark", ""]
+    a, b = numbers.numbers(first), numbers.numbers(second)
+    tallies = [a[[0, 1, 2]], b[[0, 1, 2, 3]]], [np.array([7, 2, 1]), np.array([1, 3, 4, 9])]
+    assert numbers.top(*tallies, 10) == [("Kate Clark", 6), ("Joe Novak", 3), ("Interviewer", 2)]
+    assert numbers.top(*tallies, 1) == [("Kate Clark", 6)]
+    assert numbers.top([], [], 10) == []
