@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 import search_corpus as corpus  # noqa: E402
+from _server import rss_kb  # noqa: E402
 
 from oralhist.search import SearchIndex, SearchScope  # noqa: E402
 
@@ -100,14 +101,6 @@ def query_set() -> list[dict]:
         },
         {"label": "fuzzy", "q": "schneidr~", "fts": "schneider"},
     ]
-
-
-def rss_kb(field: str = "VmRSS", pid: str = "self") -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
 
 
 def percentile(values: list[float], p: float) -> float:

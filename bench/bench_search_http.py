@@ -35,10 +35,8 @@ import json
 import os
 import random
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -49,39 +47,16 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
+import _server  # noqa: E402
 import search_corpus as corpus  # noqa: E402
+from _server import OH, PASSWORD, rss_bytes, tree_of  # noqa: E402
 from bench_search import percentile, query_set  # noqa: E402
-from bench_upload import OH, _free_port, rss_bytes  # noqa: E402
 
 REPEATS = 5
-PASSWORD = "bench-password-123"
 GRANTS = 5  # approved requests of the researcher on restricted interviews
 
 
 # ---------------------------------------------------------------- /proc helpers
-
-
-def children_of(pid: int) -> list[int]:
-    kids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            kids.append(int(entry.name))
-    return kids
-
-
-def tree_of(pid: int) -> list[int]:
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(children_of(p))
-    return out
 
 
 class TreeSampler:
@@ -150,58 +125,11 @@ def worker_holding(client_port: int, server_port: int, workers: list[int]) -> in
 # ---------------------------------------------------------------- the project
 
 
-class Project:
+class Project(_server.Project):
+    """The temporary project, with requests on fresh connections."""
+
     def __init__(self, keep: bool) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="oh-bench-search-http-"))
-        self.keep = keep
-        self.env = {**os.environ, "OH_INSTANCE_PATH": str(self.dir / "instance")}
-        self.env.pop("OH_SQLALCHEMY_DATABASE_URI", None)
-        self.server: subprocess.Popen | None = None
-        self.port = 0
-
-    def oh(self, *args: str) -> str:
-        return subprocess.run(
-            [OH, *args], cwd=self.dir, env=self.env, check=True, capture_output=True, text=True
-        ).stdout
-
-    def user(self, email: str, role: str) -> str:
-        self.oh("create-user", email, "--role", role, "--password", PASSWORD)
-        return self.oh("create-token", email).strip().splitlines()[-1]
-
-    def serve(self, workers: int, threads: int) -> None:
-        self.port = _free_port()
-        self.log = open(self.dir / "server.log", "w")  # noqa: SIM115
-        self.server = subprocess.Popen(
-            [
-                OH,
-                "serve",
-                "--port",
-                str(self.port),
-                "--workers",
-                str(workers),
-                "--threads",
-                str(threads),
-            ],
-            cwd=self.dir,
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                status, _, _ = self.get("/api/v1/collections", "")
-                if status == 200 and len(self.workers()) >= workers:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"server did not start; see {self.dir / 'server.log'}")
-
-    def workers(self) -> list[int]:
-        assert self.server is not None
-        return sorted(children_of(self.server.pid))
+        super().__init__(prefix="oh-bench-search-http-", keep=keep)
 
     def get(self, path: str, token: str, *, who: bool = False) -> tuple[int, bytes, float]:
         """GET on a fresh connection; (status, body, ms) and, with ``who``, the worker pid."""
@@ -230,18 +158,6 @@ class Project:
         data = response.read()
         conn.close()
         return response.status, json.loads(data or b"{}")
-
-    def stop(self) -> None:
-        import signal
-
-        if self.server is not None and self.server.poll() is None:
-            os.killpg(self.server.pid, signal.SIGTERM)
-            try:
-                self.server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.server.pid, signal.SIGKILL)
-        if not self.keep:
-            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- phase: load (in the project)

@@ -18,90 +18,37 @@ import argparse
 import http.client
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
 from pathlib import Path
 
+from _server import Project, rss_bytes
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
-OH = str(Path(sys.executable).with_name("oralhist"))
 MIB = 1024 * 1024
 
 
 # -- a server on a temporary instance ------------------------------------------------------
 
 
-class Server:
+class Server(Project):
     """``oralhist serve`` (gunicorn) on a temporary project folder, with an archivist token."""
 
     def __init__(self, workers: int = 2, threads: int = 8) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="oh-bench-"))
-        self.env = {**os.environ, "OH_INSTANCE_PATH": str(self.dir / "instance")}
-        self.env.pop("OH_SQLALCHEMY_DATABASE_URI", None)
-        self.port = _free_port()
-        self.workers, self.threads = workers, threads
-        self.proc: subprocess.Popen | None = None
+        super().__init__()
+        self.n_workers, self.threads = workers, threads
         self.token = ""
 
-    def _oh(self, *args: str, **kw) -> str:
-        return subprocess.run(
-            [OH, *args],
-            cwd=self.dir,
-            env=self.env,
-            check=True,
-            capture_output=True,
-            text=True,
-            **kw,
-        ).stdout
-
     def start(self) -> Server:
-        self._oh("init")
-        self._oh(
-            "create-user",
-            "bench@example.org",
-            "--role",
-            "archivist",
-            "--password",
-            "bench-password-123",
-        )
-        self.token = self._oh("create-token", "bench@example.org").strip().splitlines()[-1]
-        self.log = open(self.dir / "server.log", "w")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [
-                OH,
-                "serve",
-                "--port",
-                str(self.port),
-                "--workers",
-                str(self.workers),
-                "--threads",
-                str(self.threads),
-            ],
-            cwd=self.dir,
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(self.url("/api/v1/interviews"), timeout=2).read()
-                return self
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"server did not start; see {self.dir / 'server.log'}")
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        self.oh("init")
+        self.token = self.user("bench@example.org", "archivist")
+        self.serve(self.n_workers, self.threads, timeout=30)
+        return self
 
     def api(self, method: str, path: str, body: dict | None = None) -> dict:
         data = json.dumps(body).encode() if body is not None else None
@@ -116,46 +63,6 @@ class Server:
         )
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read() or b"{}")
-
-    def worker_pids(self) -> list[int]:
-        assert self.proc is not None
-        pids = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            if ppid == self.proc.pid:
-                pids.append(int(entry.name))
-        return pids
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rss_bytes(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 # -- a big WAV -----------------------------------------------------------------------------
@@ -233,7 +140,7 @@ def main() -> int:
         make_wav(wav, size)
         interview = server.api("POST", "/api/v1/interviews", {"title": "Upload bench"})
         time.sleep(0.5)
-        workers = server.worker_pids()
+        workers = server.workers()
         idle = {pid: rss_bytes(pid) for pid in workers}
         peak = dict(idle)
         stop = threading.Event()
