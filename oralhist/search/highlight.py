@@ -42,7 +42,7 @@ class Highlighter:
 
     def _matcher(self, marks: Marks):
         """word -> does it match (a plain word's stem, or a folded word), cached per query
-        (a page's snippets share most of their words); and the cache itself."""
+        (a page's snippets share most of their words)."""
         cache = marks.__dict__.get("_hits")
         if cache is None:
             cache = marks.__dict__["_hits"] = {}
@@ -54,26 +54,18 @@ class Highlighter:
                 found = cache[w] = w in words or bool(stems and body_form(w) in stems)
             return found
 
-        return hit, cache
-
-    @staticmethod
-    def _flags(words: list[str], hit, cache: dict) -> list[bool]:
-        """``hit`` of each word: a C-level lookup of the cache, ``hit`` only for new words."""
-        flags = list(map(cache.get, words))
-        if None in flags:
-            flags = [hit(w) if f is None else f for w, f in zip(words, flags, strict=True)]
-        return flags
+        return hit
 
     def spans(self, text: str, marks: Marks) -> list[tuple[int, int]]:
         """Character ranges of ``text`` that match, in order, not overlapping."""
-        hit, cache = self._matcher(marks)
+        hit = self._matcher(marks)
         if text.isascii():
             # Lower-cased ASCII tokenizes to the same words at the same offsets, and
             # ``accent_map`` leaves it alone: one C-level pass for the words, offsets only
             # when something matches.
             low = text.lower()
             words = self._fast_findall(low)
-            flags = self._flags(words, hit, cache)
+            flags = [hit(w) for w in words]
             if not marks.phrases and not any(flags):
                 return []
             offsets = [m.span() for m in self._fast_finditer(low)]
