@@ -14,9 +14,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import queue
 import re
 import secrets
 import stat
+import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -72,11 +74,10 @@ class LocalStorage:
         """
         self.temp_dir.mkdir(parents=True, exist_ok=True)
         temp = self.temp_dir / f"{secrets.token_hex(16)}{TEMP_SUFFIX}"
-        digest = hashlib.sha256()
         size = 0
         try:
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o600)
-            with open(fd, "wb", buffering=0) as out:
+            with open(fd, "wb", buffering=0) as out, _Hasher() as digest:
                 while True:
                     chunk = stream.read(self.chunk_size)
                     if not chunk:
@@ -90,11 +91,11 @@ class LocalStorage:
                         )
                     digest.update(chunk)
                     out.write(chunk)
+                sha256 = digest.hexdigest()
                 out.flush()
                 os.fsync(out.fileno())
             if validate is not None:
                 validate(temp)
-            sha256 = digest.hexdigest()
             created = self._commit(temp, sha256, size)
         except BaseException:
             _unlink_quietly(temp)
@@ -214,6 +215,48 @@ class LocalStorage:
 
 
 _O_BINARY = getattr(os, "O_BINARY", 0)
+
+
+class _Hasher:
+    """sha256 on a helper thread, so hashing one chunk overlaps writing (and receiving) the
+    next: hashlib and file writes both release the GIL. At most ``depth`` chunks wait, so
+    memory stays bounded whichever side is slower. ``bench/bench_upload.py`` measures it."""
+
+    def __init__(self, depth: int = 4) -> None:
+        self._digest = hashlib.sha256()
+        self._queue: queue.Queue[bytes | memoryview | None] = queue.Queue(maxsize=depth)
+        self._thread = threading.Thread(target=self._run, name="oralhist-sha256", daemon=True)
+        self._error: BaseException | None = None
+
+    def __enter__(self) -> _Hasher:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        update = self._digest.update
+        while (chunk := self._queue.get()) is not None:
+            try:
+                update(chunk)
+            except BaseException as exc:  # pragma: no cover - sha256 does not fail
+                self._error = exc
+
+    def update(self, chunk: bytes | memoryview) -> None:
+        self._queue.put(chunk)
+
+    def hexdigest(self) -> str:
+        """Wait for every queued chunk; the digest of them all."""
+        self._finish()
+        if self._error is not None:  # pragma: no cover
+            raise self._error
+        return self._digest.hexdigest()
+
+    def _finish(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._finish()  # also on errors: never leave the thread behind
 
 
 def _unlink_quietly(path: Path) -> None:

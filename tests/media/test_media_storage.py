@@ -7,6 +7,7 @@ import hashlib
 import io
 import os
 import stat
+import threading
 import time
 import tracemalloc
 from pathlib import Path
@@ -100,6 +101,36 @@ def test_stream_failing_halfway_leaves_nothing(storage: LocalStorage) -> None:
     with pytest.raises(OSError, match="client went away"):
         storage.save_stream(ZeroStream(100_000, fail_at=40_000))
     assert leftovers(storage) == []
+
+
+def hashing_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "oralhist-sha256"]
+
+
+class Pieces:
+    """Memoryviews of uneven size, as the streamed multipart reader hands them on."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.at, self.turn = memoryview(data), 0, 0
+
+    def read(self, size: int) -> memoryview:
+        self.turn += 1
+        piece = self.data[self.at : self.at + min(size, 1 + (self.turn * 7919) % 9000)]
+        self.at += len(piece)
+        return piece
+
+
+def test_hashing_on_its_own_thread_gives_the_sha256_and_ends(storage: LocalStorage) -> None:
+    data = os.urandom(300_000)
+    stored = storage.save_stream(Pieces(data))
+    assert stored.sha256 == hashlib.sha256(data).hexdigest() and stored.size == len(data)
+    with storage.open(stored.key) as f:
+        assert f.read() == data
+    with pytest.raises(OSError, match="client went away"):
+        storage.save_stream(ZeroStream(100_000, fail_at=40_000))
+    with pytest.raises(TooLarge):
+        storage.save_stream(io.BytesIO(CONTENT), max_bytes=10)
+    assert hashing_threads() == []
 
 
 def test_failing_validation_leaves_nothing(storage: LocalStorage) -> None:
