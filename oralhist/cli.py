@@ -232,8 +232,9 @@ def export_command(dest: Path, include_media: bool, force: bool) -> None:
     and for people to read.
 
     DEST gets manifest.json (collections, people, interviews with their participants,
-    recordings, transcript, speakers and index, documents, passage links), README.txt,
-    transcripts/<accession>.vtt (.txt when untimed) and, with media, media/<sha256>.
+    recordings, transcript versions, speakers and index, documents, passage links),
+    README.txt, transcripts/<accession>.vtt (.txt when untimed; earlier versions as
+    <accession>.v<N>.vtt) and, with media, media/<sha256>.
 
     WARNING: this is an archivist's export. It contains EVERYTHING, regardless of access
     level: drafts, restricted, closed and embargoed interviews and documents. Store and

@@ -124,7 +124,8 @@ def make_other_app(tmp_path_factory):
 
 def enrich_sample(app) -> None:
     """Beyond the sample: a speaker with a name and person link, an embargo, a draft, a
-    restricted document with an attached image and a creator."""
+    restricted document with an attached image and a creator; transcript versions (a revised
+    second version of one interview; another whose first version was restored as current)."""
     from oralhist.models import Interview, Person, Speaker
     from oralhist.services import catalogue, documents, transcripts
     from oralhist.services.sample import LOADER
@@ -143,6 +144,16 @@ def enrich_sample(app) -> None:
             LOADER, speaker, {"display_name": "Ruth Adler (historian)", "person_id": ruth.id}
         )
         catalogue.save_interview(LOADER, {"embargo_until": "2031-01-01"}, second)
+        revised = transcripts.export_transcript(LOADER, first, "vtt").content
+        revised = revised.replace("pamphlet", "pamphlet (revised)", 1)
+        assert "(revised)" in revised
+        _, points = transcripts.to_parsing(transcripts.current_transcript(first))
+        transcripts.import_transcript(
+            LOADER, first, revised.encode(), "revised.vtt", index_points=points
+        )
+        redone = transcripts.export_transcript(LOADER, second, "txt").content + "\nLATER: Added.\n"
+        transcripts.import_transcript(LOADER, second, redone.encode(), "second-pass.txt")
+        transcripts.restore_version(LOADER, second, 1)
         catalogue.save_interview(
             LOADER, {"title": "A draft with no material", "accession": "OH-DRAFT-1"}
         )
@@ -199,6 +210,17 @@ def snapshot(app) -> dict:
                     for r in i.recordings
                 ],
             }
+            entry["versions"] = [
+                (
+                    t.version,
+                    t.is_current,
+                    t.language,
+                    t.source_filename,
+                    t.created_at,
+                    [(s.start_ms, s.end_ms, s.speaker_id is not None, s.text) for s in t.segments],
+                )
+                for t in transcripts.versions(i)
+            ]
             current = transcripts.current_transcript(i)
             if current is not None:
                 entry["segments"] = [
@@ -273,6 +295,12 @@ def test_round_trip_into_a_fresh_archive(app, make_other_app, tmp_path):
     }
     first = next(i for i in manifest["interviews"] if i["accession"] == "OH-SAMPLE-001")
     assert first["transcript"]["file"] == "transcripts/OH-SAMPLE-001.vtt"
+    assert [v["file"] for v in first["transcript_history"]] == ["transcripts/OH-SAMPLE-001.v1.vtt"]
+    assert "(revised)" not in (dest / "transcripts" / "OH-SAMPLE-001.v1.vtt").read_text()
+    hale = next(i for i in manifest["interviews"] if i["accession"] == "OH-SAMPLE-002")
+    assert hale["transcript"]["version"] == 1  # restored as current, with a newer version 2
+    assert [v["version"] for v in hale["transcript_history"]] == [2]
+    assert "earlier versions" in output
     assert (dest / "transcripts" / "OH-SAMPLE-002.txt").read_text().startswith("TITLE:")
     sha = first["recordings"][0]["sha256"]
     assert (dest / "media" / sha).read_bytes() == SAMPLE_MP3.read_bytes()
@@ -450,6 +478,31 @@ def _unknown_key(root: Path) -> None:
     write_manifest(root, {"interviews": [{"title": "A", "titel": "typo"}]})
 
 
+GOOD_VTT = "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nHello\n"
+
+
+def _with_history(root: Path, current: dict, *history: dict) -> None:
+    (root / "good.vtt").write_text(GOOD_VTT)
+    entry = {"title": "A", "recordings": [{"file": "tape1.wav"}], "transcript_history": history}
+    if current:
+        entry["transcript"] = current
+    write_manifest(root, {"interviews": [entry]})
+
+
+def _history_twice(root: Path) -> None:
+    _with_history(root, {"file": "good.vtt", "version": 2}, {"file": "good.vtt", "version": 2})
+
+
+def _history_bad_fields(root: Path) -> None:
+    _with_history(
+        root, {"file": "good.vtt"}, {"file": "good.vtt", "version": 0, "created_at": "May 1956"}
+    )
+
+
+def _history_without_current(root: Path) -> None:
+    _with_history(root, {}, {"file": "good.vtt"})
+
+
 @pytest.mark.parametrize(
     ("break_it", "expected"),
     [
@@ -462,6 +515,15 @@ def _unknown_key(root: Path) -> None:
         ),
         (_bad_transcript, ["interviews[0].transcript.file", "bad.vtt, line 6", "bad cue timing"]),
         (_unknown_key, ["interviews[0]", "unknown key 'titel'"]),
+        (_history_twice, ["interviews[0].transcript_history", "version 2 is given twice"]),
+        (
+            _history_bad_fields,
+            [
+                "interviews[0].transcript_history[0].version: must be a whole number",
+                "interviews[0].transcript_history[0].created_at: must be an ISO 8601",
+            ],
+        ),
+        (_history_without_current, ["earlier versions need a current transcript"]),
     ],
 )
 def test_bad_manifest_is_refused_and_nothing_is_created(app, folder, break_it, expected):
@@ -533,6 +595,37 @@ def test_embargo_is_a_date(app, folder):
 
     with app.app_context():
         assert db.session.scalar(select(Interview.embargo_until)) == dt.date(2040, 1, 1)
+
+
+def test_hand_written_history_is_stored_oldest_first_with_its_dates(app, folder):
+    from oralhist.models import Interview
+    from oralhist.services import transcripts
+
+    (folder / "first.vtt").write_text(GOOD_VTT)
+    (folder / "final.vtt").write_text(GOOD_VTT.replace("Hello", "Hello again"))
+    history = [{"file": "first.vtt", "created_at": "1999-05-01T10:00:00"}]
+    write_manifest(
+        folder,
+        {
+            "interviews": [
+                {
+                    "title": "A",
+                    "recordings": [{"file": "tape1.wav"}],
+                    "transcript": {"file": "final.vtt"},
+                    "transcript_history": history,
+                }
+            ]
+        },
+    )
+    assert "1 earlier versions" in ok(app, "import", folder, "--dry-run")
+    ok(app, "import", folder)
+    with app.app_context():
+        interview = db.session.scalar(select(Interview))
+        found = [
+            (t.version, t.is_current, t.segments[0].text, t.created_at.year == 1999)
+            for t in transcripts.versions(interview)
+        ]
+    assert found == [(2, True, "Hello again", False), (1, False, "Hello", True)]
 
 
 def test_a_transcript_txt_cannot_hold_is_exported_as_json(app, make_other_app, tmp_path):

@@ -7,13 +7,16 @@ oralhist can import::
     README.txt                    a short description of this layout
     transcripts/<accession>.vtt   current transcript version (.txt when untimed, .json when
                                   neither reads back identically, e.g. mixed timed/untimed)
+    transcripts/<accession>.v<N>.vtt   each earlier version N, in the same way
     media/<sha256>                recordings and document attachments (with --include-media),
                                   named by the sha256 of their bytes, verified while copying
 
 The manifest (``FORMAT``, ``FORMAT_VERSION``) holds ``collections`` (slug, title,
 description), ``people`` (key, name, sort_name, dates, biography), ``interviews`` (the
 catalogue fields of the API, ``collection`` by slug, ``participants`` by person key, and per
-interview its ``recordings``, ``transcript`` with ``speakers`` and ``index_points``),
+interview its ``recordings``, ``transcript`` with ``speakers`` and ``index_points``, and
+``transcript_history``: the earlier versions, oldest first, each described like ``transcript``;
+every version also gives its ``version`` number and ``created_at``),
 ``documents`` (key, catalogue fields, ``creators`` by person key, ``file``) and ``mentions``
 (document key, interview accession, start_ms, end_ms, note). ``docs/manifest-example.json``
 is a documented, hand-written example.
@@ -32,6 +35,12 @@ is a documented, hand-written example.
    ``all_or_nothing(plan)``: on any failure the transaction is rolled back and the files the
    import stored that no row uses are removed again.
 
+An import stores an interview's versions in the order of their ``version`` numbers (without
+them: the history in its order, then the current one), so they are numbered 1, 2, ... again;
+the one the manifest's ``transcript`` names stays current, even when a newer one exists (an
+older version had been restored), and each keeps its ``created_at`` when the manifest gives
+one.
+
 A hand-written manifest may leave out almost everything: only an interview's ``title`` is
 required; a recording may be ``{"file": "tape1.wav", "label": "Tape 1"}`` and a transcript
 ``{"file": "tape1.vtt"}`` (the format is detected). People and collections are matched to
@@ -46,6 +55,7 @@ loader, and see everything: an export contains restricted and closed material.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import os
@@ -98,17 +108,21 @@ class ExportSummary:
     interviews: int = 0
     recordings: int = 0
     transcripts: int = 0
+    earlier_versions: int = 0
     documents: int = 0
     mentions: int = 0
     files: int = 0
     size: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: the transcript files written so far, so two never share a name
+    transcript_files: set[str] = field(default_factory=set)
 
     def __str__(self) -> str:
         media = f", {self.files} media files ({self.size:,} bytes)" if self.files else ""
         return (
             f"{self.interviews} interviews, {self.recordings} recordings, {self.transcripts} "
-            f"transcripts, {self.documents} documents, {self.mentions} passage links{media}"
+            f"transcripts ({self.earlier_versions} earlier versions), {self.documents} "
+            f"documents, {self.mentions} passage links{media}"
         )
 
 
@@ -250,11 +264,18 @@ def _interview_entry(
     if transcript is not None:
         entry["transcript"] = _transcript_entry(interview, transcript, person_key, dest, summary)
         summary.transcripts += 1
+        earlier = [t for t in reversed(transcripts.versions(interview)) if not t.is_current]
+        if earlier:
+            entry["transcript_history"] = [
+                _transcript_entry(interview, t, person_key, dest, summary) for t in earlier
+            ]
+            summary.earlier_versions += len(earlier)
     return entry
 
 
 def _transcript_entry(interview, transcript, person_key, dest: Path, summary: ExportSummary):
-    """Write the current version under ``transcripts/`` and describe it.
+    """Write one version under ``transcripts/`` and describe it (an earlier version's file is
+    named ``<accession>.v<N>``).
 
     Segments carry the speakers' *labels* (names live in ``speakers``) so that a re-import
     rebuilds the same speakers. The file is read back before it is kept: vtt (timed) or txt
@@ -269,6 +290,7 @@ def _transcript_entry(interview, transcript, person_key, dest: Path, summary: Ex
     metadata = transcripts.metadata(interview)
     timed = [s.start_ms is not None for s in segments]
     preferred = "vtt" if all(timed) and segments else "txt" if not any(timed) else "json"
+    which = "transcript" if transcript.is_current else f"transcript version {transcript.version}"
     fmt, content = preferred, ""
     for candidate in dict.fromkeys((preferred, "json")):
         fmt = candidate
@@ -277,20 +299,27 @@ def _transcript_entry(interview, transcript, person_key, dest: Path, summary: Ex
             break
     else:
         summary.warnings.append(
-            f"The transcript of {interview.accession} does not read back identically; "
+            f"The {which} of {interview.accession} does not read back identically; "
             f"it is exported as {fmt}."
         )
     if fmt != preferred:
         summary.warnings.append(
-            f"The transcript of {interview.accession} cannot be written as {preferred} without "
+            f"The {which} of {interview.accession} cannot be written as {preferred} without "
             f"loss; it is exported as JSON."
         )
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", interview.accession).strip("._") or "interview"
-    relative = f"transcripts/{safe}.{fmt}"
+    stem = safe if transcript.is_current else f"{safe}.v{transcript.version}"
+    relative, n = f"transcripts/{stem}.{fmt}", 1
+    while relative in summary.transcript_files:  # "OH 1" and "OH_1" both make "OH_1"
+        n += 1
+        relative = f"transcripts/{stem}-{n}.{fmt}"
+    summary.transcript_files.add(relative)
     _write_text(dest / relative, content)
     return {
         "file": relative,
         "format": fmt,
+        "version": transcript.version,
+        "created_at": transcript.created_at.isoformat() if transcript.created_at else None,
         "language": transcript.language,
         "source_filename": transcript.source_filename,
         "speakers": [
@@ -424,7 +453,8 @@ def _readme(include_media: bool) -> str:
         "manifest.json       collections, people, interviews (catalogue, participants,\n"
         "                    recordings, transcript, speakers, index), documents, passage links\n"
         "transcripts/        the current transcript of each interview (WebVTT, or plain text\n"
-        "                    when it has no time codes)\n"
+        "                    when it has no time codes), and its earlier versions as\n"
+        "                    <accession>.v<N>.vtt\n"
         f"{media}\n"
         "Import it into another oralhist with `oralhist import FOLDER` (try --dry-run first).\n"
     )
@@ -500,6 +530,8 @@ class PlannedTranscript:
     segment_count: int
     speakers: list[tuple[str, dict[str, Any], PlannedPerson | None]]
     index_points: list[parsing.IndexPoint] | None
+    created_at: dt.datetime | None = None
+    version: int | None = None
 
 
 @dataclass
@@ -512,6 +544,17 @@ class PlannedInterview:
     transcript: PlannedTranscript | None
     publish: bool
     row: Interview | None = None
+    #: the other transcript versions (see ``versions``)
+    history: list[PlannedTranscript] = field(default_factory=list)
+
+    def versions(self) -> list[PlannedTranscript]:
+        """Every transcript version in the order to store them (see the module docstring)."""
+        if self.transcript is None:
+            return []
+        found = [*self.history, self.transcript]
+        if all(v.version is not None for v in found):
+            found.sort(key=lambda v: v.version or 0)
+        return found
 
     @property
     def duration_ms(self) -> int:
@@ -572,7 +615,7 @@ class ImportPlan:
             f"{len(self.new_keys)} new files in media storage)",
             f"{sum(1 for i in self.interviews if i.transcript)} transcripts "
             f"({sum(i.transcript.segment_count for i in self.interviews if i.transcript)} "
-            "segments)",
+            f"segments; {sum(len(i.history) for i in self.interviews)} earlier versions)",
             f"{new_c} new collections ({old_c} matched to existing ones)",
             f"{new_p} new people ({old_p} matched to existing people by name)",
             f"{len(self.documents)} documents, {len(self.mentions)} passage links",
@@ -625,6 +668,7 @@ def count_files(root: Path) -> int:
     for item in _list(manifest.get("interviews")):
         if isinstance(item, dict):
             total += len(_list(item.get("recordings"))) + (1 if item.get("transcript") else 0)
+            total += len(_list(item.get("transcript_history")))
     total += sum(
         1 for d in _list(manifest.get("documents")) if isinstance(d, dict) and d.get("file")
     )
@@ -664,6 +708,7 @@ INTERVIEW_KEYS = {
     "participants",
     "recordings",
     "transcript",
+    "transcript_history",
 }
 PARTICIPANT_KEYS = {"person", "role"}
 RECORDING_KEYS = {
@@ -676,7 +721,16 @@ RECORDING_KEYS = {
     "format",
     "duration_ms",
 }
-TRANSCRIPT_KEYS = {"file", "format", "language", "source_filename", "speakers", "index_points"}
+TRANSCRIPT_KEYS = {
+    "file",
+    "format",
+    "version",
+    "created_at",
+    "language",
+    "source_filename",
+    "speakers",
+    "index_points",
+}
 SPEAKER_KEYS = {"label", "display_name", "person"}
 INDEX_POINT_KEYS = {
     "start_ms",
@@ -980,6 +1034,18 @@ class _Planner:
         )
         if data.get("transcript") is not None:
             planned.transcript = self.transcript(f"{where}.transcript", data["transcript"], planned)
+        history = self.items(f"{where}.transcript_history", data.get("transcript_history"))
+        if history and data.get("transcript") is None:
+            self.problem(
+                f"{where}.transcript_history", "earlier versions need a current transcript"
+            )
+        for m, item in enumerate(history):
+            version = self.transcript(f"{where}.transcript_history[{m}]", item, planned)
+            if version is not None:
+                planned.history.append(version)
+        numbers = [v.version for v in planned.versions() if v.version is not None]
+        for number in sorted({n for n in numbers if numbers.count(n) > 1}):
+            self.problem(f"{where}.transcript_history", f"version {number} is given twice")
         if accession:
             self.interview_refs.setdefault(accession, planned)
         self.plan.interviews.append(planned)
@@ -1063,6 +1129,13 @@ class _Planner:
             fmt = None
         language = self.text(where, data, "language")
         source = self.text(where, data, "source_filename")
+        version = data.get("version")
+        if version is not None and (
+            isinstance(version, bool) or not isinstance(version, int) or version < 1
+        ):
+            self.problem(f"{where}.version", "must be a whole number, 1 or more")
+            version = None
+        created_at = self.timestamp(f"{where}.created_at", data.get("created_at"))
         ref = self.file(f"{where}.file", data.get("file"))
         self.progress(1)
         points = self.index_points(f"{where}.index_points", data.get("index_points"))
@@ -1114,7 +1187,22 @@ class _Planner:
             segment_count=len(parsed.segments),
             speakers=speakers,
             index_points=points,
+            created_at=created_at,
+            version=version,
         )
+
+    def timestamp(self, where: str, raw: Any) -> dt.datetime | None:
+        """An ISO 8601 date and time (UTC when it names no offset), or None."""
+        if raw is None:
+            return None
+        try:
+            value = dt.datetime.fromisoformat(raw) if isinstance(raw, str) else None
+        except ValueError:
+            value = None
+        if value is None:
+            self.problem(where, "must be an ISO 8601 date and time, e.g. 2026-11-26T09:30:00")
+            return None
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
     def index_points(self, where: str, raw: Any) -> list[parsing.IndexPoint] | None:
         if raw is None:
@@ -1333,9 +1421,9 @@ def _write_interview(planned: PlannedInterview) -> None:
                 max_bytes=part.file.size,
             )
     db.session.expire(interview, ["recordings"])
-    if planned.transcript is not None:
-        script = planned.transcript
-        transcripts.import_transcript(
+    current_version = None
+    for script in planned.versions():
+        stored = transcripts.import_transcript(
             ARCHIVIST,
             interview,
             script.data,
@@ -1343,7 +1431,11 @@ def _write_interview(planned: PlannedInterview) -> None:
             script.format,
             index_points=script.index_points,
             language=script.language,
-        )
+        ).transcript
+        if script.created_at is not None:
+            stored.created_at = script.created_at
+        if script is planned.transcript:
+            current_version = stored.version
         for label, changes, person in script.speakers:
             speaker = db.session.scalar(
                 select(Speaker).where(Speaker.interview_id == interview.id, Speaker.label == label)
@@ -1352,6 +1444,8 @@ def _write_interview(planned: PlannedInterview) -> None:
                 changes = {**changes, "person_id": person.row.id}
             if speaker is not None and changes:
                 transcripts.update_speaker(ARCHIVIST, speaker, changes)
+    if current_version is not None and current_version != len(planned.versions()):
+        transcripts.restore_version(ARCHIVIST, interview, current_version)
 
 
 def _write_document(planned: PlannedDocument) -> None:
