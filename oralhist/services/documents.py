@@ -11,7 +11,10 @@ Who sees what (``policy.can_view_document``): a document whose level the viewer 
 does not exist for them: every lookup here raises ``NotFound``, and lists leave it out.
 
 Nothing half-saved: a file stored by a save whose transaction then fails is removed again
-(``new_files_guard`` around the save and the commit, in the views).
+(``new_files_guard`` around the save and the commit, in the views). Nothing left over either:
+the file a save replaces or removes is deleted from storage once the change is committed and
+no row uses its bytes any more (else fixity would report it as an orphan forever); the audit
+event of the save names its sha256.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import event, func, or_, select
+from sqlalchemy.orm import Session
 
 from ..access import policy, require
 from ..access.policy import Viewer
@@ -56,6 +60,16 @@ TEXT_FIELDS = {"publisher": 255, "description": 50_000, "citation": 5_000}
 MAX_FULL_TEXT = 2_000_000
 MAX_CREATORS = 50
 _NEW_FILES = "oralhist_new_document_files"
+_REPLACED_FILES = "oralhist_replaced_document_files"
+_REPLACED_COMMITTED = "oralhist_replaced_document_files_committed"
+
+
+@event.listens_for(Session, "after_commit")
+def _replacements_committed(session: Session) -> None:
+    """The replaced files of a committed transaction may go (``new_files_guard``)."""
+    keys = session.info.pop(_REPLACED_FILES, None)
+    if keys:
+        session.info.setdefault(_REPLACED_COMMITTED, []).extend(keys)
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -238,6 +252,7 @@ def save_document(
         setattr(document, key, value)
     if creators is not None:
         _set_creators(viewer, document, creators)
+    old_key, old_sha256 = document.file_key, document.file_sha256
     if _truthy(data.get("remove_file")) and upload is None:
         for attr in ("file_key", "file_sha256", "file_size", "file_mime", "file_name"):
             setattr(document, attr, None)
@@ -246,12 +261,16 @@ def save_document(
         _attach(document, upload, extract_text=not text_given)
     db.session.flush()
     indexing.document_changed(document.id)
+    replaced = old_key is not None and document.file_key != old_key
+    if replaced:
+        db.session.info.setdefault(_REPLACED_FILES, []).append(old_key)
     audit.record(
         viewer,
         "document.create" if creating else "document.update",
         "document",
         document.id,
         file=document.file_sha256 if upload is not None else None,
+        **({"replaced_file": old_sha256} if replaced else {}),
     )
     return document
 
@@ -351,15 +370,25 @@ def _attach(document: Document, upload: Upload, *, extract_text: bool) -> None:
 @contextlib.contextmanager
 def new_files_guard() -> Iterator[None]:
     """Around a save and its commit: if anything fails, roll back and remove the files this
-    transaction stored (unless some committed row uses the same bytes)."""
+    transaction stored (unless some committed row uses the same bytes). If all went well,
+    remove the files the saves replaced that no row uses any more, but only once the change
+    is committed (a block that did not commit keeps them)."""
     try:
         yield
     except BaseException:
         db.session.rollback()
         discard_new_files()
+        db.session.info.pop(_REPLACED_FILES, None)  # the rolled-back rows still use them
+        db.session.info.pop(_REPLACED_COMMITTED, None)
         raise
     else:
         db.session.info.pop(_NEW_FILES, None)
+        db.session.info.pop(_REPLACED_FILES, None)  # not committed: keep them
+        replaced = db.session.info.pop(_REPLACED_COMMITTED, [])
+        if replaced:
+            from .recordings import remove_unused_files
+
+            remove_unused_files(replaced)
 
 
 def discard_new_files() -> list[str]:

@@ -227,6 +227,75 @@ def test_edit_replaces_fields_and_removes_the_file(app, browser, users):
     assert [c["name"] for c in again["creators"]] == ["Ann Other"]
 
 
+def _with_file(client, data: bytes, title: str = "Pamphlet") -> dict:
+    response = client.post(
+        "/api/v1/documents",
+        data={"title": title, "file": (io.BytesIO(data), "p.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def test_a_replaced_or_removed_file_leaves_storage_once_committed(app, browser):
+    import hashlib
+
+    from oralhist.models import AuditEvent
+
+    client = browser("archivist")
+    first, second = pdf_bytes("First edition"), pdf_bytes("Second edition")
+    doc = _with_file(client, first)
+    replaced = client.patch(
+        f"/api/v1/documents/{doc['id']}",
+        data={"file": (io.BytesIO(second), "p2.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert replaced.status_code == 200, replaced.json
+    assert stored_files(app) == [hashlib.sha256(second).hexdigest()]
+    with app.app_context():
+        details = db.session.scalars(
+            db.select(AuditEvent.details).where(AuditEvent.action == "document.update")
+        ).all()
+    assert {"replaced_file": hashlib.sha256(first).hexdigest()}.items() <= details[-1].items()
+    removed = client.patch(f"/api/v1/documents/{doc['id']}", json={"remove_file": True})
+    assert removed.status_code == 200 and removed.json["file"] is None
+    assert stored_files(app) == []
+
+
+def test_a_replaced_file_another_row_uses_stays(app, browser):
+    client = browser("archivist")
+    shared = pdf_bytes("Shared")
+    doc = _with_file(client, shared)
+    _with_file(client, shared, title="The same scan, catalogued twice")
+    response = client.patch(f"/api/v1/documents/{doc['id']}", json={"remove_file": True})
+    assert response.status_code == 200
+    assert len(stored_files(app)) == 1
+
+
+def test_a_failed_replacement_keeps_the_old_file(app, browser, monkeypatch):
+    from oralhist.errors import Conflict
+    from oralhist.web.api import documents as api
+
+    client = browser("archivist")
+    doc = _with_file(client, pdf_bytes("Kept"))
+    before = stored_files(app)
+
+    def failing_commit():
+        raise Conflict("The database refused the change.")
+
+    monkeypatch.setattr(api, "commit", failing_commit)
+    response = client.patch(
+        f"/api/v1/documents/{doc['id']}",
+        data={"file": (io.BytesIO(pdf_bytes("Lost")), "p2.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 409
+    assert stored_files(app) == before
+    served = client.get(doc["file"]["url"])
+    assert served.status_code == 200 and served.data == pdf_bytes("Kept")
+    served.close()
+
+
 def test_contributors_edit_only_their_own(app, browser):
     doc = browser("contributor").post("/api/v1/documents", json={"title": "Mine"}).json
     assert (
