@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from oralhist.extensions import db
@@ -242,6 +244,30 @@ def test_merge_people(app, browser):
     merged = archivist.get(f"/api/v1/interviews/{interview['id']}").json
     assert merged["participants"][0]["person_id"] == keep["id"]
     assert archivist.get(f"/api/v1/people/{keep['id']}").json["dates"] == "b. 1931"
+
+
+def test_merge_offers_likely_duplicates_and_a_search_not_everyone(app, browser):
+    from oralhist.services.catalogue import MERGE_CANDIDATES
+
+    archivist = browser("archivist")
+    keep = archivist.post("/api/v1/people", json={"name": "Thomas Whitfield"}).json
+    for name in ("Tom Whitfield", "T. Whitfield", "Margaret Hale", "Thomas Paine", "100%_Odd"):
+        archivist.post("/api/v1/people", json={"name": name})
+    for n in range(MERGE_CANDIDATES + 5):
+        archivist.post("/api/v1/people", json={"name": f"Unrelated Person {n}"})
+
+    def offered(query: str = "") -> list[str]:
+        page = archivist.get(f"/people/{keep['id']}{query}").get_data(as_text=True)
+        return re.findall(r'<option value="\d+">([^<(]+?) \(', page)
+
+    assert offered() == ["Paine, Thomas", "Whitfield, T.", "Whitfield, Tom"]
+    assert offered("?merge_q=hale") == ["Hale, Margaret"]
+    assert offered("?merge_q=%25_") == ["100%_Odd"]  # LIKE wildcards are taken literally
+    assert len(offered("?merge_q=unrelated")) == MERGE_CANDIDATES
+    assert "search to narrow" in archivist.get(f"/people/{keep['id']}?merge_q=unrelated").text
+    nobody = archivist.get(f"/people/{keep['id']}?merge_q=zzz").get_data(as_text=True)
+    assert "Nobody else’s name contains" in nobody
+    assert "Merge a duplicate" not in browser("contributor").get(f"/people/{keep['id']}").text
 
 
 def test_pagination_links_on_every_list(app, browser):

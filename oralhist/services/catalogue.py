@@ -161,6 +161,33 @@ def merge_people(viewer: Viewer, keep: Person, duplicate: Person) -> Person:
     return keep
 
 
+#: How many people the merge form of a person's page offers at once.
+MERGE_CANDIDATES = 50
+
+
+def merge_candidates(person: Person, q: str = "") -> list[Person]:
+    """Who might be a duplicate of ``person``: those whose name contains ``q`` when given,
+    else those sharing a word of three letters or more with its name (at most
+    ``MERGE_CANDIDATES``, by sort name). Never every person: archives hold thousands."""
+    words = [q] if q else [w for w in re.findall(r"\w+", person.name.lower()) if len(w) >= 3]
+    if not words:
+        return []
+    name = func.lower(Person.name)
+    matches = [name.like("%" + _escape_like(w.lower()) + "%", escape="\\") for w in words[:8]]
+    return list(
+        db.session.scalars(
+            select(Person)
+            .where(Person.id != person.id, or_(*matches))
+            .order_by(func.lower(Person.sort_name), Person.id)
+            .limit(MERGE_CANDIDATES)
+        )
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def list_people(q: str = "") -> Any:
     stmt = select(Person).order_by(func.lower(Person.sort_name), Person.id)
     if q:

@@ -125,13 +125,20 @@ def person(person_id: int):
         for i in db.session.scalars(select(Interview).where(Interview.id.in_(roles)))
         if policy.can_view_record(viewer, i)
     ]
-    others = []
-    if policy.can_merge_people(viewer):
-        others = db.session.scalars(
-            select(Person).where(Person.id != found.id).order_by(Person.sort_name)
-        ).all()
+    others: list[Person] = []
+    merge_q = request.args.get("merge_q", "").strip()[:200]
+    can_merge = policy.can_merge_people(viewer)
+    if can_merge:
+        others = catalogue.merge_candidates(found, merge_q)
     return render_template(
-        "catalogue/person.html", person=found, interviews=interviews, roles=roles, others=others
+        "catalogue/person.html",
+        person=found,
+        interviews=interviews,
+        roles=roles,
+        can_merge=can_merge,
+        others=others,
+        merge_q=merge_q,
+        merge_limit=catalogue.MERGE_CANDIDATES,
     )
 
 
