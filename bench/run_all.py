@@ -20,6 +20,7 @@ SCRIPTS = [
     ("bench_transcript.py", []),
     ("bench_upload.py", []),
     ("bench_stream.py", []),
+    ("bench_fixity.py", []),
 ]
 
 
