@@ -23,7 +23,7 @@ from werkzeug.wsgi import FileWrapper
 
 from ..access import current_viewer, now, policy, require
 from ..errors import NotFound
-from ..models import Interview
+from ..models import Interview, Recording
 from ..services import audit, fixity, recordings
 from ..services import catalogue as catalogue_service
 from ..transaction import commit
@@ -41,11 +41,13 @@ def _stream_upload(endpoint: str | None, values: Any) -> None:
         streamed_upload.begin()
 
 
-def store_upload(interview: Interview) -> Any:
-    """Read the streamed (or, failing that, ordinary) ``file`` part into a new Recording.
+def store_upload(interview: Interview, *, several: bool = False) -> list[Recording]:
+    """Read the streamed ``file`` part (``several``: every file part, in order) into new
+    Recordings.
 
-    Shared by the page and the API: checks access before reading the file's bytes, commits,
-    and removes the file again if the commit fails.
+    Shared by the page and the API: checks access before reading the file's bytes, commits
+    once, and on any failure rolls back and removes the files it stored: several files are
+    added all together or not at all. A ``label`` applies when there is one file.
     """
     from ..errors import ValidationError
 
@@ -60,26 +62,32 @@ def store_upload(interview: Interview) -> Any:
             "Send the audio as multipart/form-data in a field named “file”.",
             fields={"file": "is required"},
         )
-    if form.file_name != "file":
-        raise ValidationError(
-            f"The file must be sent in a field named “file”, not “{form.file_name}”.",
-            fields={"file": "is required"},
-        )
-    recording = recordings.add_recording(
-        viewer, interview, form.file, form.filename or "", label=form.fields.get("label", "")
-    )
+    added: list[Recording] = []
     try:
-        form.finish()
-        if "label" in form.fields and not recording.label:
-            recording.label = " ".join(form.fields.get("label", "").split())[:255]
+        while True:
+            if form.file_name != "file":
+                raise ValidationError(
+                    f"The file must be sent in a field named “file”, not “{form.file_name}”.",
+                    fields={"file": "is required"},
+                )
+            added.append(
+                recordings.add_recording(viewer, interview, form.file, form.filename or "")
+            )
+            if not several:
+                form.finish()
+                break
+            if not form.next_file():
+                break
+        if len(added) == 1:  # the label may come before or after the file
+            added[0].label = " ".join(form.fields.get("label", "").split())[:255]
         commit()
     except BaseException:
         from ..extensions import db
 
         db.session.rollback()
-        recordings.remove_unused_files([recording.storage_key])
+        recordings.remove_unused_files([r.storage_key for r in added])
         raise
-    return recording
+    return added
 
 
 # -- the interview page panel --------------------------------------------------------------
@@ -131,12 +139,15 @@ def _back(interview_id: int, anchor: str = "recordings"):
 def upload(interview_id: int):
     """The upload form (without JavaScript; with it, ``upload.js`` uses the API)."""
     interview = _interview(interview_id)
-    recording = store_upload(interview)
-    message = f"Added {recording.original_filename} ({recording.duration_ms // 1000} s)."
-    if not recording.browser_playable:
+    added = store_upload(interview, several=True)
+    message = "Added " + ", ".join(
+        f"{r.original_filename} ({r.duration_ms // 1000} s)" for r in added
+    )
+    message += "."
+    for label in sorted({recordings.format_label(r) for r in added if not r.browser_playable}):
         message += (
-            f" Web browsers cannot play {recordings.format_label(recording)}: listeners will "
-            "need an access copy (MP3, Ogg, FLAC, WAV or M4A)."
+            f" Web browsers cannot play {label}: listeners will need an access copy (MP3, Ogg, "
+            "FLAC, WAV or M4A)."
         )
     flash(message, "success")
     return _back(interview.id)

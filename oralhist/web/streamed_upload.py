@@ -228,12 +228,16 @@ class StreamedForm:
 
     def finish(self) -> None:
         """Read what follows the file: more plain fields (a second file part is refused)."""
+        if self.next_file():
+            raise ValidationError("Send one file per upload.")
+
+    def next_file(self) -> bool:
+        """Skip to the next file part (True), or read the fields up to the end (False)."""
         if self._complete:
-            return
+            return False
         if self._scanner is not None:
             self.file.read_to_end()
-        if self.read_fields():
-            raise ValidationError("Send one file per upload.")
+        return self.read_fields()
 
     # -- a part's body ---------------------------------------------------------------------
 

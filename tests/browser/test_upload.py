@@ -90,3 +90,44 @@ def test_a_refused_file_is_explained_and_nothing_is_kept(app, page, draft):
     assert recordings_of(app, draft) == []
     # the refusal is the API's 4xx, which Chromium logs as a failed resource
     assert all("status of 4" in error for error in page.console_errors), page.console_errors
+
+
+def test_several_files_become_parts_in_order(app, page, draft):
+    sign_in(page, "archivist@example.org")
+    page.goto(f"{page.base}/interviews/{draft}")
+    page.set_input_files(
+        "#f-rec-file",
+        files=[
+            {"name": "side A.wav", "mimeType": "audio/wav", "buffer": wav_bytes(2.0, freq=300)},
+            {"name": "side B.wav", "mimeType": "audio/wav", "buffer": wav_bytes(3.0, freq=500)},
+        ],
+    )
+    page.evaluate(WATCH)
+    page.click("#oh-upload button[type=submit]")
+    page.wait_for_function("() => document.querySelectorAll('#oh-parts .part').length === 2")
+    texts = [text for *_, text, _error in page.evaluate("JSON.parse(sessionStorage.seen)")]
+    assert any("file 2 of 2 (side B.wav)" in text for text in texts)
+    assert texts[-1] == "Added side A.wav, side B.wav."
+    names = page.locator("#oh-parts .part .filename").all_inner_texts()
+    assert names == ["side A.wav", "side B.wav"]
+    assert recordings_of(app, draft) == [("side A.wav", 2000), ("side B.wav", 3000)]
+
+
+def test_a_refused_file_among_several_stops_the_rest_and_says_what_was_kept(app, page, draft):
+    sign_in(page, "archivist@example.org")
+    page.goto(f"{page.base}/interviews/{draft}")
+    page.set_input_files(
+        "#f-rec-file",
+        files=[
+            {"name": "one.wav", "mimeType": "audio/wav", "buffer": wav_bytes(1.0, freq=300)},
+            {"name": "two.wav", "mimeType": "audio/wav", "buffer": b"RIFF, but not audio"},
+            {"name": "three.wav", "mimeType": "audio/wav", "buffer": wav_bytes(1.0, freq=500)},
+        ],
+    )
+    page.click("#oh-upload button[type=submit]")
+    status = page.locator("#oh-upload-status.error")
+    status.wait_for(timeout=15_000)
+    message = status.inner_text()
+    assert message.startswith("Added one.wav (reload the page to see them).")
+    assert "two.wav" in message and message.endswith("The file after it was not sent.")
+    assert recordings_of(app, draft) == [("one.wav", 1000)]

@@ -383,3 +383,66 @@ def test_upload_file_is_read_only(app, browser, interviews):
     assert not os.access(path, os.W_OK) or os.geteuid() == 0
     assert path.stat().st_mode & 0o222 == 0
     assert r.status_code == 201
+
+
+# -- several files at once (the page's form) ------------------------------------------------
+
+
+def _several(client, interview_id: int, files: list[tuple[str, bytes]], *, api: bool = False):
+    boundary = "several-files-boundary"
+    out = bytearray()
+    fields = {"csrf_token": client.token(), "label": "ignored for several files"}
+    for name, value in fields.items():
+        out += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        out += value.encode() + b"\r\n"
+    for filename, content in files:
+        out += (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="{filename}"\r\nContent-Type: audio/wav\r\n\r\n'
+        ).encode()
+        out += content + b"\r\n"
+    out += f"--{boundary}--\r\n".encode()
+    url = (
+        f"/api/v1/interviews/{interview_id}/recordings"
+        if api
+        else f"/interviews/{interview_id}/recordings"
+    )
+    return client.client.post(
+        url,
+        data=bytes(out),
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers={"X-CSRFToken": client.token()},
+    )
+
+
+def test_the_page_takes_several_files_as_parts_in_their_order(app, browser, interviews):
+    archivist = browser("archivist")
+    files = [("side A.wav", wav_bytes(1.0, freq=300)), ("side B.wav", wav_bytes(2.0, freq=500))]
+    r = _several(archivist, interviews["open"], files)
+    assert r.status_code == 302
+    page = archivist.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Added side A.wav (1 s), side B.wav (2 s)." in page
+    parts = archivist.get(f"/api/v1/interviews/{interviews['open']}").json["recordings"]
+    assert [(p["original_filename"], p["position"], p["label"]) for p in parts] == [
+        ("side A.wav", 0, ""),
+        ("side B.wav", 1, ""),
+    ]
+
+
+def test_several_files_are_added_together_or_not_at_all(app, browser, interviews):
+    archivist = browser("archivist")
+    files = [("good.wav", wav_bytes(1.0)), ("bad.wav", b"RIFF not really a wave file")]
+    r = _several(archivist, interviews["open"], files)
+    assert r.status_code == 415, r.data
+    assert "bad.wav" in r.get_data(as_text=True)
+    assert recording_count(app) == 0
+    assert media_files(app) == []
+
+
+def test_the_api_takes_one_file_per_request(app, browser, interviews):
+    archivist = browser("archivist")
+    files = [("a.wav", wav_bytes(1.0, freq=300)), ("b.wav", wav_bytes(1.0, freq=500))]
+    r = _several(archivist, interviews["open"], files, api=True)
+    assert r.status_code == 422 and "one file per upload" in r.json["error"]["message"]
+    assert recording_count(app) == 0
+    assert media_files(app) == []

@@ -44,7 +44,7 @@ def upload_recording(interview_id: int):
 
     viewer = current_viewer()
     interview = catalogue.get_interview(interview_id, viewer)
-    recording = store_upload(interview)
+    (recording,) = store_upload(interview)
     data = _recording_json(recording, viewer)
     suggestions = recordings.tag_suggestions(interview, [recording])
     if suggestions:
