@@ -88,12 +88,17 @@ class DelimiterScanner:
     def __init__(self, boundary: bytes) -> None:
         self.delimiter = b"\r\n--" + boundary
         self._held = b""
+        self._last = self._before_last = b""  # for ``bare_line_feeds``
         self.rest: bytes | None = None
 
     def feed(self, chunk: bytes) -> memoryview:
         if self._held:
             chunk = self._held + chunk  # rare: only when the last chunk ended in "\r..."
             self._held = b""
+        # what came before the last chunk, in case a bare LF delimiter straddles them
+        keep, last = len(self.delimiter) + 8, self._last
+        before = last if len(last) >= keep else self._before_last + last
+        self._before_last, self._last = before[-keep:], chunk
         at = chunk.find(self.delimiter)
         while at != -1:
             ends = self._ends_part(chunk, at + len(self.delimiter))
@@ -107,6 +112,17 @@ class DelimiterScanner:
         cut = self._partial_start(chunk)
         self._held = chunk[cut:]
         return memoryview(chunk)[:cut]
+
+    def bare_line_feeds(self) -> bool:
+        """Whether the last chunk holds LF ``--boundary`` without the CR before it (asked when
+        the body ended without the delimiter: a client that breaks lines with LF alone)."""
+        bare, recent = self.delimiter[1:], self._before_last + self._last
+        at = recent.find(bare)
+        while at != -1:
+            if at == 0 or recent[at - 1] != 13:  # 13: CR
+                return True
+            at = recent.find(bare, at + 1)
+        return False
 
     def _ends_part(self, chunk: bytes, end: int) -> bool | None:
         """Whether the delimiter ending at ``end`` ends the part (None: can't tell yet)."""
@@ -259,6 +275,12 @@ class StreamedForm:
         else:
             chunk = self._read_input() if not self._ended else b""
             if not chunk:
+                if scanner.bare_line_feeds():
+                    raise ValidationError(
+                        "The upload is not valid multipart/form-data: a part ends with a bare "
+                        "line feed before its --boundary, where RFC 2046 requires CR LF. "
+                        "Nothing was kept."
+                    )
                 raise UploadCutOff(CUT_OFF)
         data = scanner.feed(chunk)
         if scanner.rest is not None:

@@ -153,13 +153,19 @@ def test_empty_file_and_no_fields():
     [
         body(b"x" * 5000)[:2000],  # ends mid-file
         body(b"x" * 50, after=())[: -len(b"--\r\n")],  # ends right after the delimiter
-        body(b"x" * 50).replace(b"\r\n--" + BOUNDARY, b"\n--" + BOUNDARY),  # bare LF: no end
     ],
-    ids=["mid-file", "after-delimiter", "bare-lf-delimiters"],
+    ids=["mid-file", "after-delimiter"],
 )
 def test_a_body_without_the_file_closing_delimiter_is_cut_off(data):
     with pytest.raises(UploadCutOff, match="cut off"):
         streamed(data, (100,))
+
+
+def test_bare_line_feed_delimiters_are_refused_saying_so():
+    data = body(b"x" * 50).replace(b"\r\n--" + BOUNDARY, b"\n--" + BOUNDARY)
+    for sizes in ((7,), (13,), (100,), (1 << 20,)):
+        with pytest.raises(ValidationError, match="bare line feed before its --boundary"):
+            streamed(data, sizes)
 
 
 def test_a_second_file_is_refused():
