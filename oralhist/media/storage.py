@@ -224,7 +224,7 @@ class _Hasher:
 
     def __init__(self, depth: int = 4) -> None:
         self._digest = hashlib.sha256()
-        self._queue: queue.Queue[bytes | memoryview | None] = queue.Queue(maxsize=depth)
+        self._queue: queue.Queue[bytes | bytearray | memoryview | None] = queue.Queue(maxsize=depth)
         self._thread = threading.Thread(target=self._run, name="oralhist-sha256", daemon=True)
         self._error: BaseException | None = None
 
@@ -240,7 +240,11 @@ class _Hasher:
             except BaseException as exc:  # pragma: no cover - sha256 does not fail
                 self._error = exc
 
-    def update(self, chunk: bytes | memoryview) -> None:
+    def update(self, chunk: bytes | bytearray | memoryview) -> None:
+        """Queue ``chunk``. The hash is computed later, so a buffer the caller may reuse (a
+        bytearray, a writable memoryview) is copied first; bytes and read-only views are not."""
+        if isinstance(chunk, bytearray) or (isinstance(chunk, memoryview) and not chunk.readonly):
+            chunk = bytes(chunk)
         self._queue.put(chunk)
 
     def hexdigest(self) -> str:

@@ -133,6 +133,23 @@ def test_hashing_on_its_own_thread_gives_the_sha256_and_ends(storage: LocalStora
     assert hashing_threads() == []
 
 
+class ReusedBuffer:
+    """A stream that reads into one bytearray and returns it again and again."""
+
+    def __init__(self, data: bytes) -> None:
+        self.source, self.buffer = io.BytesIO(data), bytearray(5000)
+
+    def read(self, size: int) -> memoryview:
+        n = self.source.readinto(self.buffer)
+        return memoryview(self.buffer)[:n]
+
+
+def test_a_reused_read_buffer_still_hashes_right(storage: LocalStorage) -> None:
+    data = os.urandom(200_000)
+    stored = storage.save_stream(ReusedBuffer(data))
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+
+
 def test_failing_validation_leaves_nothing(storage: LocalStorage) -> None:
     seen: list[bytes] = []
 
