@@ -169,31 +169,27 @@ def merge_candidates(person: Person, q: str = "") -> list[Person]:
     """Who might be a duplicate of ``person``: those whose name contains ``q`` when given,
     else those sharing a word of three letters or more with its name (at most
     ``MERGE_CANDIDATES``, by sort name). Never every person: archives hold thousands."""
-    words = [q] if q else [w for w in re.findall(r"\w+", person.name.lower()) if len(w) >= 3]
+    words = [q] if q else [w for w in re.findall(r"\w+", person.name) if len(w) >= 3][:8]
     if not words:
         return []
+    stmt = list_people().where(Person.id != person.id, _name_contains(*words))
+    return list(db.session.scalars(stmt.limit(MERGE_CANDIDATES)))
+
+
+def list_people(q: str = "") -> Any:
+    """People by sort name; with ``q``, those whose name contains it (any case)."""
+    stmt = select(Person).order_by(func.lower(Person.sort_name), Person.id)
+    return stmt.where(_name_contains(q)) if q else stmt
+
+
+def _name_contains(*words: str) -> Any:
+    """A person's name contains any of ``words`` (case-folded; ``%`` and ``_`` literal)."""
     name = func.lower(Person.name)
-    matches = [name.like("%" + _escape_like(w.lower()) + "%", escape="\\") for w in words[:8]]
-    return list(
-        db.session.scalars(
-            select(Person)
-            .where(Person.id != person.id, or_(*matches))
-            .order_by(func.lower(Person.sort_name), Person.id)
-            .limit(MERGE_CANDIDATES)
-        )
-    )
+    return or_(*(name.like(f"%{_escape_like(w.lower())}%", escape="\\") for w in words))
 
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def list_people(q: str = "") -> Any:
-    stmt = select(Person).order_by(func.lower(Person.sort_name), Person.id)
-    if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(func.lower(Person.name).like(like))
-    return stmt
 
 
 # --- interviews ----------------------------------------------------------------------------
