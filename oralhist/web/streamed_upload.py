@@ -35,7 +35,6 @@ an epilogue after the closing boundary is read and dropped.
 from __future__ import annotations
 
 import re
-from collections import deque
 from typing import Any
 
 from flask import current_app, g, request
@@ -62,7 +61,7 @@ _DECODER_BUFFER = READ_CHUNK + MAX_FIELD_BYTES
 _LEADING_LINE_BREAK = re.compile(rb"\r\n|\n|\r")
 
 CUT_OFF = (
-    "The upload was cut off before it was complete (the body ended before the file's closing "
+    "The upload was cut off before it was complete (the body ended before its closing "
     "boundary); nothing was kept. Please try again."
 )
 
@@ -304,21 +303,19 @@ class FilePartStream:
 
     def __init__(self, form: StreamedForm) -> None:
         self._form = form
-        self._pending: deque[memoryview] = deque()
+        self._rest = memoryview(b"")  # what a smaller ``size`` left of the last piece
 
     def read(self, size: int = -1) -> memoryview | bytes:
         """Up to ``size`` bytes (fewer is normal); empty only at the end of the part."""
-        pending = self._pending
-        while not pending:
+        data = self._rest
+        while not data:
             data = self._form._body_data()
             if data is None:
                 return b""
-            if data:
-                pending.append(data)
-        data = pending.popleft()
         if 0 <= size < len(data):
-            pending.appendleft(data[size:])
-            data = data[:size]
+            data, self._rest = data[:size], data[size:]
+        else:
+            self._rest = memoryview(b"")
         return data
 
     def read_to_end(self) -> None:
