@@ -60,6 +60,7 @@ import hashlib
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1043,8 +1044,8 @@ class _Planner:
             version = self.transcript(f"{where}.transcript_history[{m}]", item, planned)
             if version is not None:
                 planned.history.append(version)
-        numbers = [v.version for v in planned.versions() if v.version is not None]
-        for number in sorted({n for n in numbers if numbers.count(n) > 1}):
+        numbers = Counter(v.version for v in planned.versions() if v.version is not None)
+        for number in sorted(n for n, times in numbers.items() if times > 1):
             self.problem(f"{where}.transcript_history", f"version {number} is given twice")
         if accession:
             self.interview_refs.setdefault(accession, planned)
@@ -1421,8 +1422,8 @@ def _write_interview(planned: PlannedInterview) -> None:
                 max_bytes=part.file.size,
             )
     db.session.expire(interview, ["recordings"])
-    current_version = None
-    for script in planned.versions():
+    versions, current_version = planned.versions(), None
+    for script in versions:
         stored = transcripts.import_transcript(
             ARCHIVIST,
             interview,
@@ -1444,7 +1445,7 @@ def _write_interview(planned: PlannedInterview) -> None:
                 changes = {**changes, "person_id": person.row.id}
             if speaker is not None and changes:
                 transcripts.update_speaker(ARCHIVIST, speaker, changes)
-    if current_version is not None and current_version != len(planned.versions()):
+    if current_version is not None and current_version != len(versions):
         transcripts.restore_version(ARCHIVIST, interview, current_version)
 
 
