@@ -115,7 +115,7 @@ def interview_docs(interview: Interview) -> list[dict]:
                 "position": position,
                 "start_ms": start_ms,
                 "end_ms": end_ms,
-                "speaker": names.get(speaker_id, "") if speaker_id is not None else "",
+                "speaker": names.get(speaker_id, ""),
                 "text": text,
             }
         )

@@ -53,7 +53,7 @@
         return;
       }
       var file = files[i];
-      var which = files.length > 1 ? "file " + (i + 1) + " of " + files.length + " (" + file.name + "), " : "";
+      var which = files.length > 1 ? "file " + (i + 1) + " of " + files.length + " (" + file.name + ")" : "";
       var data = new FormData();  // csrf_token and label before the file, as the form has them
       if (token) { data.append("csrf_token", token.value); }
       if (files.length === 1 && label && label.value) { data.append("label", label.value); }
@@ -66,10 +66,12 @@
         if (e.lengthComputable) {
           var done = sent + Math.min(e.loaded, file.size);
           bar.value = Math.floor((done / total) * 100);
-          say("Uploading… " + which + mb(done) + " of " + mb(total));
+          say("Uploading… " + (which ? which + ", " : "") + mb(done) + " of " + mb(total));
         }
       });
-      xhr.upload.addEventListener("load", function () { say("Checking the audio… " + which); });
+      xhr.upload.addEventListener("load", function () {
+        say("Checking the audio…" + (which ? " " + which : ""));
+      });
       xhr.addEventListener("load", function () {
         var body = null;
         try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
