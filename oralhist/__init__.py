@@ -34,6 +34,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, instance_path: s
     if test_config:
         app.config.from_mapping(test_config)
     default_config.resolve_paths(app.config, app.instance_path)
+    from .search.backend import check_backend
+
+    check_backend(app.config)  # an unknown engine, or a whoosh of another version: say so now
     if not app.config.get("SECRET_KEY"):
         # Not initialised yet (`oralhist init` writes the key): a throwaway key keeps the
         # CLI usable, and sessions simply do not survive a restart.

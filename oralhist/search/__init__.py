@@ -1,10 +1,19 @@
-"""The one Whoosh adapter: schema, indexing, queries, access restriction, snippets.
+"""Search: the ``SearchBackend`` protocol (``backend``) and its Whoosh engine (``index`` and
+the modules it uses: schema, queries, access restriction, snippets; every private whoosh
+access in ``whoosh_internals``).
 
 Pure: no Flask, no database. The app builds plain dicts (see ``schema.index_fields``) after
 its database commit and a ``SearchScope`` from the access policy; everything else is here.
 """
 
-from .index import IndexUnavailable, RebuildStats, SearchIndex
+from .backend import (
+    IndexUnavailable,
+    RebuildStats,
+    SearchBackend,
+    check_backend,
+    open_backend,
+)
+from .index import SearchIndex
 from .results import DocumentHit, InterviewGroup, Moment, SearchResults
 from .scope import SearchScope
 
@@ -14,7 +23,10 @@ __all__ = [
     "InterviewGroup",
     "Moment",
     "RebuildStats",
+    "SearchBackend",
     "SearchIndex",
     "SearchResults",
     "SearchScope",
+    "check_backend",
+    "open_backend",
 ]

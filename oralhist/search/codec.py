@@ -29,16 +29,11 @@ from __future__ import annotations
 import zlib
 from array import array
 from itertools import accumulate
-from pickle import dumps
 
 import numpy as np
-from whoosh.codec.whoosh3 import (
-    WHOOSH3_HEADER_MAGIC,
-    W3Codec,
-    W3PerDocWriter,
-    W3PostingsWriter,
-)
-from whoosh.util.numeric import length_to_byte
+from whoosh.codec.whoosh3 import W3Codec, W3PerDocWriter, W3PostingsWriter
+
+from . import whoosh_internals as wi
 
 BLOCK_POSTINGS = 512
 BLOCK_COMPRESSION = 1
@@ -97,9 +92,9 @@ class ArrayBlockWriter(W3PostingsWriter):
     Byte ids (term vectors) are left as whoosh writes them."""
 
     def _mini_ids(self):
-        if self._byteids:
+        if wi.block_has_byte_ids(self):
             return super()._mini_ids()
-        ids = self._ids  # an array("I")
+        ids = wi.block_ids(self)  # an array("I")
         if len(ids) < SMALL_BLOCK:
             deltas = array("I", ids)
             for i in range(len(ids) - 1, 0, -1):
@@ -111,7 +106,7 @@ class ArrayBlockWriter(W3PostingsWriter):
         return _array("I", deltas)
 
     def _mini_weights(self):
-        weights = self._weights  # an array("f")
+        weights = wi.block_weights(self)  # an array("f")
         if not weights:
             return None
         first = weights[0]
@@ -129,41 +124,21 @@ class ArrayBlockWriter(W3PostingsWriter):
         return array("f", weights)
 
     def _mini_values(self):
-        fixedsize = self._format.fixed_value_size()
+        fixedsize = wi.fixed_value_size(self)
         if fixedsize is None or fixedsize < 0:
-            return PackedValues.pack(self._values)
+            return PackedValues.pack(wi.block_value_list(self))
         return super()._mini_values()
 
     def _write_block(self, last: bool = False) -> None:
         """whoosh's ``_write_block``, pickling with protocol 5 (arrays as raw bytes)."""
-        if not self._blockcount:
-            self._postfile.write(WHOOSH3_HEADER_MAGIC)
-        self._terminfo.add_block(self)
-        data = (self._mini_ids(), self._mini_weights(), self._mini_values())
-        databytes = dumps(data, 5)
-        # Only blocks with positions are compressed (see the module docstring).
-        comp = self._compression if isinstance(data[2], PackedValues) else 0
-        if comp:
-            databytes = zlib.compress(databytes, comp)
-        ids = self._ids
-        infobytes = dumps(
-            (
-                len(ids),
-                ids[-1],
-                self._maxweight,
-                comp,
-                length_to_byte(self._minlength),
-                length_to_byte(self._maxlength),
-            ),
-            2,
+        comp = wi.block_compression(self)
+        wi.write_block(
+            self,
+            last,
+            lambda: (self._mini_ids(), self._mini_weights(), self._mini_values()),
+            # Only blocks with positions are compressed (see the module docstring).
+            lambda data: comp if isinstance(data[2], PackedValues) else 0,
         )
-        postfile = self._postfile
-        blocklength = len(infobytes) + len(databytes)
-        postfile.write_int(-blocklength if last else blocklength)
-        postfile.write(infobytes)
-        postfile.write(databytes)
-        self._blockcount += 1
-        self._new_block()
 
 
 def _compress_stored(record: bytes, level: int) -> bytes:
@@ -180,9 +155,7 @@ class StoredFieldsWriter(W3PerDocWriter):
 
     def __init__(self, codec, storage, segment) -> None:
         super().__init__(codec, storage, segment)
-        column = self._colwriters["_stored"]._child
-        column._level = STORED_COMPRESSION
-        column._compress = _compress_stored
+        wi.set_stored_compression(self, STORED_COMPRESSION, _compress_stored)
 
 
 class BlockCodec(W3Codec):
@@ -192,13 +165,7 @@ class BlockCodec(W3Codec):
         return StoredFieldsWriter(self, storage, segment)
 
     def postings_writer(self, dbfile, byteids=False):
-        return ArrayBlockWriter(
-            dbfile,
-            blocklimit=self._blocklimit,
-            byteids=byteids,
-            compression=self._compression,
-            inlinelimit=self._inlinelimit,
-        )
+        return ArrayBlockWriter(dbfile, byteids=byteids, **wi.codec_settings(self))
 
 
 def codec() -> BlockCodec:

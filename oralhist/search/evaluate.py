@@ -30,12 +30,11 @@ from pickle import loads
 
 import numpy as np
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.matching import FilterMatcher, ListMatcher
-from whoosh.query.qcore import _NullQuery
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
+from . import whoosh_internals as wi
 from .restriction import AccessRestriction, SegmentTable, _RangeQuery
 from .schema import fold
 
@@ -207,13 +206,11 @@ class SegmentEvaluator:
         cache = self.table.lengths
         found = cache.get(fieldname)
         if found is None:
-            perdoc = self.reader._perdoc
-            lenfield = _lenfield(fieldname)
+            lenfield = wi.length_field(fieldname)
             doccount = self.reader.doc_count_all()
             found = np.zeros(doccount, dtype=np.uint8)
-            if perdoc.has_column(lenfield):
-                cr = perdoc.column_reader(lenfield, LENGTHS_COLUMN)
-                stored = cr._dbfile.get_array(cr._basepos, "B", cr._count)
+            stored = wi.field_lengths(self.reader, lenfield)
+            if stored is not None:
                 found[: len(stored)] = np.frombuffer(stored, dtype=np.uint8)[:doccount]
             cache[fieldname] = found
         return found
@@ -238,7 +235,7 @@ class SegmentEvaluator:
         if isinstance(m, FilterMatcher):
             m = m.child  # deleted documents are removed once, from the final result (run)
         vals = _Values() if values else None
-        if isinstance(m, W3LeafMatcher) and not m._byteids:
+        if wi.is_block_matcher(m):
             id_parts: list = []
             weight_parts: list = []
             block_starts: list[int] = []  # where each block starts in the ids, and
@@ -248,7 +245,7 @@ class SegmentEvaluator:
             previous_max = -1
             allowed = self.allowed
             while True:
-                lo, previous_max = previous_max + 1, m._maxid
+                lo, previous_max = previous_max + 1, wi.block_max_id(m)
                 if only is not None:
                     i = int(np.searchsorted(only, lo))
                     skip = i == len(only) or only[i] > previous_max
@@ -258,10 +255,7 @@ class SegmentEvaluator:
                 else:
                     skip = False
                 if not skip:
-                    if m._data is None:
-                        m._read_data()
-                    data = m._data
-                    n = m._blocklength
+                    data, n = wi.block_data(m)
                     block_starts.append(total)
                     previous_maxes.append(last_read)
                     id_parts.append(_block_array(data[0]))
@@ -272,16 +266,13 @@ class SegmentEvaluator:
                         else:
                             weight_parts.append(_block_array(w))
                     if values:
-                        if m._values is None:
-                            m._read_values()
-                        vals.parts.append(m._values)
+                        vals.parts.append(wi.block_values(m))
                     total += n
                     last_read = previous_max
                 elif only is not None and i == len(only):
                     break
-                if m._lastblock:
+                if not wi.next_block(m):
                     break
-                m._goto(m._nextoffset)
             if not total:
                 return _NO_IDS, _NO_SCORES if scored else None, vals
             deltas = np.concatenate(id_parts, dtype=np.int64)
@@ -291,15 +282,16 @@ class SegmentEvaluator:
             ids = np.cumsum(deltas)
             weights = np.concatenate(weight_parts, dtype=np.float64) if scored else None
         elif isinstance(m, ListMatcher):
-            ids = np.asarray(m._ids, dtype=np.int64)
+            m_ids, m_weights, m_all_weights, m_values = wi.list_postings(m)
+            ids = np.asarray(m_ids, dtype=np.int64)
             if not scored:
                 weights = None
-            elif m._weights is not None:
-                weights = np.asarray(m._weights, dtype=np.float64)
+            elif m_weights is not None:
+                weights = np.asarray(m_weights, dtype=np.float64)
             else:
-                weights = np.full(len(ids), m._all_weights or 1.0, dtype=np.float64)
+                weights = np.full(len(ids), m_all_weights or 1.0, dtype=np.float64)
             if values:
-                vals.parts.append(list(m._values) if m._values is not None else [b""] * len(ids))
+                vals.parts.append(list(m_values) if m_values is not None else [b""] * len(ids))
         else:  # pragma: no cover - other codecs
             id_list, weight_list, value_list = [], [], []
             while m.is_active():
@@ -482,8 +474,8 @@ class SegmentEvaluator:
         whoosh compiles it to term ranges at a few precisions, whose union matches, at the
         range's constant score. ``None`` for anything else it compiles to (the caller falls
         back to whoosh's matcher)."""
-        compiled = q._compile_query(self.reader)
-        if isinstance(compiled, _NullQuery):
+        compiled = wi.compile_query(q, self.reader)
+        if isinstance(compiled, wi.NullQuery):
             return Hits.empty()
         score = 0.0
         if isinstance(compiled, wq.ConstantScoreQuery):
@@ -495,7 +487,7 @@ class SegmentEvaluator:
             if isinstance(part, wq.Term):
                 texts = [part.text]
             elif isinstance(part, wq.TermRange):
-                texts = part._btexts(self.reader)
+                texts = wi.range_texts(part, self.reader)
             else:
                 return None
             ids += [self.postings(q.fieldname, t, scored=False, only=only)[0] for t in texts]
@@ -522,7 +514,7 @@ class SegmentEvaluator:
 
     def run(self, q, candidates: Hits | None = None) -> Hits:
         """Matches of ``q`` (restricted to ``candidates`` when given: an And's other side)."""
-        if isinstance(q, _NullQuery):
+        if isinstance(q, wi.NullQuery):
             return Hits.empty()
         if isinstance(q, wq.Term):
             found = self.term(q, candidates)

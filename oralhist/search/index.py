@@ -32,7 +32,8 @@ from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.searching import Searcher
 from whoosh.util import random_name
 
-from ..errors import OralHistError, QueryError
+from ..errors import QueryError
+from .backend import IndexUnavailable, RebuildStats
 from .codec import codec
 from .evaluate import SegmentEvaluator, member
 from .highlight import Highlighter
@@ -53,6 +54,7 @@ from .schema import (
 )
 from .scope import SearchScope
 from .storage import MappedFileStorage
+from .whoosh_internals import check_whoosh, read_toc
 
 # Two indexing processes (the machine has two cores), each holding postings in memory up to
 # REBUILD_LIMITMB (``pool.PostingPool``'s estimate) before spilling a run to disk: 128
@@ -199,37 +201,13 @@ class SpeakerNumbers:
         return sorted(tally, key=lambda kv: (-kv[1], kv[0]))[:k]
 
 
-class IndexUnavailable(OralHistError):
-    """The search index is missing, damaged or busy; the message says what to do."""
-
-    status = 503
-    code = "search_unavailable"
-
-
-@dataclass
-class RebuildStats:
-    interviews: int
-    documents: int
-    records: int
-    words: int
-    seconds: float
-
-    @property
-    def words_per_second(self) -> float:
-        return self.words / self.seconds if self.seconds else 0.0
-
-    def __str__(self) -> str:
-        return (
-            f"{self.interviews} interviews and {self.documents} documents ({self.records:,}"
-            f" records, {self.words:,} transcript words) in {self.seconds:.1f} s"
-            f" ({self.words_per_second:,.0f} words/s)"
-        )
-
-
 class SearchIndex:
+    """The Whoosh search backend (``SEARCH_BACKEND = "whoosh"``): a ``SearchBackend``."""
+
     def __init__(
         self, path: str | os.PathLike, *, language: str | None = "en", writer_timeout: float = 60.0
     ) -> None:
+        check_whoosh()  # the fast paths are written against one whoosh: refuse another
         self.path = Path(path)
         self.language = language
         self.writer_timeout = writer_timeout
@@ -365,7 +343,7 @@ class SearchIndex:
         the segment gained deletions (a replaced interview's old records stay visible), and
         adds back segments that a merge removed.
         """
-        toc = self._ix._read_toc()
+        toc = read_toc(self._ix)
         reusable = {}
         if previous is not None:
             for reader, _ in previous.reader().leaf_readers():

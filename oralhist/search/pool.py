@@ -39,13 +39,7 @@ from itertools import islice, repeat
 from operator import lt
 
 from whoosh import columns
-from whoosh.codec.whoosh3 import (
-    LENGTHS_COLUMN,
-    W3Codec,
-    W3FieldWriter,
-    W3PostingsWriter,
-    _lenfield,
-)
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.multiproc import MultiSegmentWriter as _WhooshMultiSegmentWriter
 from whoosh.multiproc import SubWriterTask as _WhooshSubWriterTask
 from whoosh.system import emptybytes
@@ -54,6 +48,8 @@ from whoosh.util.numeric import byte_to_length
 from whoosh.writing import IndexingError
 from whoosh.writing import PostingPool as _WhooshPostingPool
 from whoosh.writing import SegmentWriter as _WhooshSegmentWriter
+
+from . import whoosh_internals as wi
 
 # Postings per ``pickle.dump`` in a run file: the merge holds one chunk per run in memory.
 CHUNK_POSTINGS = 4_096
@@ -279,48 +275,6 @@ class _RawColumn(columns.Column):
 _RAW = _RawColumn()
 # What ``W3PerDocReader.doc_field_length`` makes of a length byte (0: None).
 _BYTE_LENGTHS = [None] + [byte_to_length(b) for b in range(1, 256)]
-assert LENGTHS_COLUMN._typecode == "B"  # one byte a document, as _lengths() reads it
-
-
-def _bulk_writable(fieldwriter, postwriter) -> bool:
-    """Whether ``_add_block_slices`` does exactly what ``fieldwriter.add`` would."""
-    return (
-        type(fieldwriter).add is W3FieldWriter.add
-        and isinstance(postwriter, W3PostingsWriter)
-        and type(postwriter).add_posting is W3PostingsWriter.add_posting
-        and type(postwriter)._new_block is W3PostingsWriter._new_block
-        and not postwriter._byteids
-    )
-
-
-def _add_block_slices(pw, docs: list, weights: list, values: list, lengths) -> None:
-    """``pw.add_posting`` for each posting of a term, a block's slice at a time: the same
-    buffers and block statistics (whoosh 2.7.5's ``W3PostingsWriter``, pinned), with C-level
-    ``extend``/``max``/``min`` instead of a Python call and four assertions a posting."""
-    limit = pw._blocklimit
-    n = len(docs)
-    i = 0
-    while i < n:
-        if len(pw._ids) >= limit:  # as add_posting: a full block goes when the next posting comes
-            pw._write_block()
-        j = min(n, i + limit - len(pw._ids))
-        pw._ids.extend(docs[i:j])
-        ws = weights[i:j]
-        pw._weights.extend(ws)
-        top = max(ws)
-        if top > pw._maxweight:
-            pw._maxweight = top
-        pw._values.extend(filter(None, values[i:j]))  # add_posting skips empty values
-        if lengths is not None:
-            found = list(filter(None, map(lengths.__getitem__, docs[i:j])))
-            if found:
-                low = min(found)
-                if pw._minlength is None or low < pw._minlength:
-                    pw._minlength = low
-                high = max(found)
-                if high > pw._maxlength:
-                    pw._maxlength = high
-        i = j
 
 
 class SegmentWriter(_WhooshSegmentWriter):
@@ -336,24 +290,24 @@ class SegmentWriter(_WhooshSegmentWriter):
         spelling = any(field.separate_spelling() for _, field in self.schema.items())
         self._fast = isinstance(self.codec, W3Codec) and not spelling
         if self._fast:
-            self.pool = PostingPool(self._tempstorage, self.newsegment, limitmb=limitmb)
+            self.pool = PostingPool(wi.temp_storage(self), self.newsegment, limitmb=limitmb)
         else:
-            self.pool = _WhooshPostingPool(self._tempstorage, self.newsegment, limitmb=limitmb)
+            self.pool = _WhooshPostingPool(wi.temp_storage(self), self.newsegment, limitmb=limitmb)
 
     def add_document(self, **fields):
         """whoosh 2.7.5's ``add_document`` (without the spelling words: such schemas take
         whoosh's), giving each field's terms to the pool in one call."""
         if not self._fast:
             return super().add_document(**fields)
-        self._check_state()
+        wi.check_writable(self)
         perdocwriter = self.perdocwriter
         schema = self.schema
         docnum = self.docnum
         add_terms = self.pool.add_terms
 
-        docboost = self._doc_boost(fields)
+        docboost = wi.document_boost(self, fields)
         fieldnames = sorted([name for name in fields if not name.startswith("_")])
-        self._check_fields(schema, fieldnames)
+        wi.check_fields(self, schema, fieldnames)
 
         perdocwriter.start_doc(docnum)
         try:
@@ -365,7 +319,7 @@ class SegmentWriter(_WhooshSegmentWriter):
 
                 length = 0
                 if field.indexed:
-                    fieldboost = self._field_boost(fields, fieldname, docboost)
+                    fieldboost = wi.field_boost(self, fields, fieldname, docboost)
                     total = add_terms(fieldname, docnum, field.index(value), fieldboost)
                     if field.scorable:
                         length = total
@@ -390,7 +344,7 @@ class SegmentWriter(_WhooshSegmentWriter):
             raise
 
         perdocwriter.finish_doc()
-        self._added = True
+        wi.mark_added(self)
         self.docnum += 1
 
     def _flush_segment(self):
@@ -407,7 +361,7 @@ class SegmentWriter(_WhooshSegmentWriter):
     def _lengths(self, pdr, fieldname: str):
         """Field lengths by docnum, as ``pdr.doc_field_length`` gives them (``None``: no
         length column, whose length is 0)."""
-        lenfield = _lenfield(fieldname)
+        lenfield = wi.length_field(fieldname)
         if not pdr.has_column(lenfield):
             return None
         lengths = list(map(_BYTE_LENGTHS.__getitem__, pdr.column_reader(lenfield, _RAW)))
@@ -437,10 +391,10 @@ class SegmentWriter(_WhooshSegmentWriter):
                     fw.finish_term()
                 fw.start_term(tbytes)
                 last_text = tbytes
-                pw = fw._postwriter
-                bulk = _bulk_writable(fw, pw)
+                pw = wi.postings_writer(fw)
+                bulk = wi.bulk_writable(fw, pw)
             if bulk:
-                _add_block_slices(pw, docs, weights, values, lengths)
+                wi.add_block_slices(pw, docs, weights, values, lengths)
                 continue
             add = fw.add
             for docnum, weight, value in zip(docs, weights, values, strict=True):
@@ -492,10 +446,10 @@ class SubWriterTask(_WhooshSubWriterTask):
         if self.cancelled.is_set():
             # Close the segment's files and remove the pool's runs; the parent removes the
             # temporary storage they share once every process has stopped.
-            writer._close_segment()
+            wi.close_segment(writer)
         elif self.multisegment:
             fieldnames = writer.pool.fieldnames
-            segment = writer._finalize_segment()
+            segment = wi.finalize_segment(writer)
             self.resultqueue.put((None, fieldnames, segment), timeout=5)
         else:
             raise NotImplementedError("the fast posting pool's runs serve multisegment writers")
@@ -557,8 +511,8 @@ class MultiSegmentWriter(_WhooshMultiSegmentWriter):
     def _commit_toc(self, segments):
         failed = [t.name for t in self.tasks if t.exitcode != 0]
         if failed:
-            self._close_segment()
-            self._finish()
+            wi.close_segment(self)
+            wi.finish(self)
             raise IndexingError(
                 f"indexing process {', '.join(failed)} failed; the index was not changed"
             )

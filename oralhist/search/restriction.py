@@ -27,6 +27,7 @@ from whoosh import matching
 from whoosh.query import qcore
 from whoosh.reading import TermNotFound
 
+from . import whoosh_internals as wi
 from .scope import SearchScope
 
 ALLOW, GRANT, DENY = 0, 1, 2
@@ -40,31 +41,6 @@ CARD_DEFAULTS = {
     "date_recorded": "",
     "language": "",
 }
-
-
-def _column_array(reader, fieldname: str):
-    """(refs or values as an array, uniques or None) for a whole column of one segment."""
-    from whoosh import columns
-
-    doccount = reader.doc_count_all()
-    cr = reader.column_reader(fieldname, translate=False)
-    if isinstance(cr, columns.RefBytesColumn.Reader):
-        refs = cr._dbfile.get_array(cr._basepos, cr._typecode, cr._doccount)
-        return refs, list(cr._uniques)
-    if isinstance(cr, columns.NumericColumn.Reader):
-        values = cr._dbfile.get_array(cr._basepos, cr._typecode, cr._count)
-        if len(values) < doccount:
-            values.extend(itertools.repeat(cr._default, doccount - len(values)))
-        return values, None
-    if isinstance(cr, columns.EmptyColumnReader):
-        default = cr._default
-        if isinstance(default, bytes):
-            return array("B", bytes(doccount)), [default]
-        return array("I", itertools.repeat(int(default or 0), doccount)), None
-    values = list(cr)  # pragma: no cover - other column types are not used by the schema
-    uniques = sorted(set(values))
-    index = {v: i for i, v in enumerate(uniques)}
-    return array("I", (index[v] for v in values)), uniques
 
 
 @dataclass(eq=False)
@@ -210,10 +186,10 @@ class SegmentTable:
 
     @classmethod
     def load(cls, reader) -> SegmentTable:
-        iids, _ = _column_array(reader, "c_iid")
-        kind_refs, kinds = _column_array(reader, "c_kind")
-        speaker_refs, speakers = _column_array(reader, "c_speaker")
-        acl_refs, acls = _column_array(reader, "c_acl")
+        iids, _ = wi.column_array(reader, "c_iid")
+        kind_refs, kinds = wi.column_array(reader, "c_kind")
+        speaker_refs, speakers = wi.column_array(reader, "c_speaker")
+        acl_refs, acls = wi.column_array(reader, "c_acl")
         starts, ends, run_iids, run_acls = [], [], [], []
         pos = 0
         for (iid, acl), group in itertools.groupby(zip(iids, acl_refs, strict=True)):

@@ -19,6 +19,8 @@ from io import BytesIO
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
 
+from . import whoosh_internals as wi
+
 
 class _View:
     """A read-only file over ``length`` bytes of a map starting at ``base``."""
@@ -83,7 +85,9 @@ class MappedFile(StructFile):
         return self._source[start : start + length]
 
     def subset(self, position, length, name=None):
-        return MappedFile(self._source, self._base + position, length, name=name or self._name)
+        return MappedFile(
+            self._source, self._base + position, length, name=name or wi.struct_file_name(self)
+        )
 
     def read_pickle(self):
         view = self.file
@@ -96,7 +100,7 @@ class MappedFile(StructFile):
                 continue
             view._pos = pos + chunk.tell()
             return value
-        raise EOFError(f"no pickle at {pos - view._base} in {self._name}")
+        raise EOFError(f"no pickle at {pos - view._base} in {wi.struct_file_name(self)}")
 
     def close(self):
         if self.is_closed:
@@ -118,7 +122,7 @@ class MappedFileStorage(FileStorage):
         super().__init__(str(path), supports_mmap=False, readonly=readonly)
 
     def open_file(self, name, **kwargs):
-        with open(self._fpath(name), "rb") as f:
+        with open(wi.file_path(self, name), "rb") as f:
             size = os.fstat(f.fileno()).st_size
             if size == 0:
                 return super().open_file(name, **kwargs)

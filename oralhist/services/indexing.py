@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Document, IndexTask, Interview, Segment, Speaker
+from ..search.backend import SearchBackend, open_backend
 from ..search.scope import day_number
 
 log = logging.getLogger(__name__)
@@ -33,16 +34,12 @@ def document_changed(document_id: int) -> None:
     db.session.add(IndexTask(kind="document", object_id=document_id))
 
 
-def search_index():
-    """This process's ``SearchIndex`` (one per worker, its searcher reused and refreshed)."""
-    from ..search import SearchIndex
-
+def search_index() -> SearchBackend:
+    """This process's search backend (``SEARCH_BACKEND``; one per worker, its searcher reused
+    and refreshed). Callers depend only on the ``SearchBackend`` protocol."""
     index = current_app.extensions.get("oralhist_search")
     if index is None:
-        index = SearchIndex(
-            current_app.config["SEARCH_INDEX_DIR"],
-            language=current_app.config["SEARCH_LANGUAGE"],
-        )
+        index = open_backend(current_app.config)
         current_app.extensions["oralhist_search"] = index
     return index
 

@@ -10,7 +10,7 @@ import pytest
 
 from oralhist.search import InterviewGroup, SearchScope
 
-from .conftest import ANONYMOUS, ARCHIVIST, RESEARCHER, TODAY
+from ..conftest import ANONYMOUS, ARCHIVIST, RESEARCHER, TODAY
 
 # marker word -> (interview id, who hid it)
 HIDDEN = {

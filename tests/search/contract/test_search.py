@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from oralhist.search import DocumentHit, InterviewGroup, SearchIndex
+from oralhist.search import DocumentHit, InterviewGroup
 
-from .conftest import ARCHIVIST, RESEARCHER, archive, interview
+from ..conftest import ARCHIVIST, RESEARCHER, archive, interview
 
 
 def groups_by_id(results) -> dict[int, InterviewGroup]:
@@ -75,13 +75,13 @@ def test_stemming_finds_other_forms(built_index):
     assert "<mark>organised</mark>" in all_snippets(results)
 
 
-def test_stemming_is_configurable(tmp_path):
-    ix = SearchIndex(tmp_path / "unstemmed", language=None)
+def test_stemming_is_configurable(new_backend):
+    ix = new_backend(language=None)
     interviews, documents = archive()
     ix.rebuild(interviews, documents)
     assert set(groups_by_id(ix.search("organising", RESEARCHER))) == {1}
     with pytest.raises(ValueError, match="stemmer"):
-        SearchIndex(tmp_path / "x", language="tlh")
+        new_backend(language="tlh")
 
 
 def test_accents_and_case_fold(built_index):
@@ -122,9 +122,9 @@ def test_prefix_and_wildcard(built_index):
     assert set(groups_by_id(built_index.search("harb?ur", RESEARCHER))) == {2}
 
 
-def test_prefix_expansion_is_capped_with_a_notice(tmp_path):
+def test_prefix_expansion_is_capped_with_a_notice(new_backend):
     words = " ".join(f"trai{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(100))
-    ix = SearchIndex(tmp_path / "many")
+    ix = new_backend()
     ix.rebuild([interview(1, [("A", words)])], [])
     results = ix.search("trai*", ARCHIVIST)
     assert results.total_groups == 1
@@ -229,8 +229,8 @@ def test_did_you_mean(built_index):
     assert built_index.search("harbour", RESEARCHER).suggestion is None
 
 
-def test_untimed_moments(tmp_path):
-    ix = SearchIndex(tmp_path / "untimed")
+def test_untimed_moments(new_backend):
+    ix = new_backend()
     ix.rebuild([interview(1, [("A", "a strike"), ("B", "another strike")], step_ms=0)], [])
     (group,) = ix.search("strike", ARCHIVIST).groups
     assert [m.start_ms for m in group.moments] == [None, None]
@@ -249,14 +249,3 @@ def test_search_inside_one_interview_in_time_order(built_index):
 def test_doc_count(built_index):
     # 9 catalogue records, 15 segments, 2 index points, 2 documents (cards are not counted)
     assert built_index.doc_count() == 9 + 15 + 2 + 2
-
-
-def test_snippet_tokens_fold_like_the_index():
-    from oralhist.search.highlight import Highlighter
-    from oralhist.search.schema import folding_analyzer
-
-    text = "Hélène's STRIKE-leaders, 1956.03 Ærø naïve co*op Łódź"
-    expected = [(t.text, t.startchar, t.endchar) for t in folding_analyzer()(text, chars=True)]
-    from oralhist.search.schema import Language
-
-    assert Highlighter(Language("en")).tokens(text) == expected

@@ -1,0 +1,354 @@
+"""Every use of whoosh's private API, in one module, and the check of the version it fits.
+
+The fast paths of this package (``evaluate``'s bulk posting reads, ``restriction``'s column
+arrays, ``codec``'s posting blocks, ``pool``'s rebuild writer, ``storage``'s mapped files,
+``index``'s searcher refresh) read and write whoosh's undocumented internals: attributes such
+as ``W3LeafMatcher._data`` or ``PerDocumentReader._perdoc`` and methods such as
+``Query._compile_query`` or ``FileIndex._read_toc``. They are written against one version of
+whoosh (``REQUIRED_WHOOSH``, pinned in ``pyproject.toml``), and another version may change any
+of them without notice. So the other modules never name a private whoosh attribute: they call
+the small functions here, and ``check_whoosh`` (run when the app is created and when an index
+is opened or created) refuses to start on another version with a message naming both, where
+the failure would otherwise be a wrong result or an ``AttributeError`` deep in a query.
+(``tests/search/test_whoosh_internals.py`` checks that no other module reaches in.)
+
+Subclasses of whoosh's writers (``codec``, ``pool``) still override the hooks whoosh calls
+(``_write_block``, ``_flush_segment``...): that is how whoosh is extended. Their bodies reach
+whoosh's state only through the functions here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import zlib
+from array import array
+from collections.abc import Callable
+from pickle import dumps
+
+import whoosh
+from whoosh import columns
+from whoosh.codec.whoosh3 import (
+    LENGTHS_COLUMN,
+    WHOOSH3_HEADER_MAGIC,
+    W3FieldWriter,
+    W3LeafMatcher,
+    W3PostingsWriter,
+    _lenfield,
+)
+from whoosh.query.qcore import _NullQuery
+from whoosh.util.numeric import length_to_byte
+
+# The whoosh whose internals this module is written against (``whoosh-reloaded`` on PyPI).
+REQUIRED_WHOOSH = (2, 7, 5)
+NullQuery = _NullQuery
+
+
+class WhooshVersionError(RuntimeError):
+    """The installed whoosh is not the version the search engine's fast paths are written for."""
+
+
+def _dotted(version) -> str:
+    return ".".join(str(part) for part in version)
+
+
+def installed_whoosh() -> tuple:
+    """The installed whoosh's version, as whoosh reports it."""
+    return tuple(whoosh.__version__)
+
+
+def check_whoosh(installed: tuple | None = None) -> None:
+    """Raise ``WhooshVersionError`` naming the installed and the required version unless they
+    are the same, or when a layout this module reads has changed. An ``assert`` at import
+    would do nothing under ``python -O``; this runs at start-up (``create_app``) and whenever
+    an index is opened or created."""
+    found = installed_whoosh() if installed is None else tuple(installed)
+    if found != REQUIRED_WHOOSH:
+        raise WhooshVersionError(
+            f"oralhist's search engine needs whoosh {_dotted(REQUIRED_WHOOSH)} (the"
+            f" whoosh-reloaded package), but whoosh {_dotted(found)} is installed. Install the"
+            f" pinned version: pip install 'whoosh-reloaded=={_dotted(REQUIRED_WHOOSH)}'."
+        )
+    if LENGTHS_COLUMN._typecode != "B":  # one byte a document, as the length readers read it
+        raise WhooshVersionError(
+            f"whoosh {_dotted(found)} stores field lengths as {LENGTHS_COLUMN._typecode!r},"
+            " not one byte a document: it is not the whoosh oralhist was written for."
+        )
+
+
+# ------------------------------------------------------------ index files and queries
+
+
+def read_toc(ix):
+    """The index's current table of contents (generation, schema, segments)."""
+    return ix._read_toc()
+
+
+def file_path(storage, name: str) -> str:
+    """The path of a file of a ``FileStorage``."""
+    return storage._fpath(name)
+
+
+def struct_file_name(f) -> str | None:
+    """The name a ``StructFile`` was opened with (for messages)."""
+    return f._name
+
+
+def length_field(fieldname: str) -> str:
+    """The name of the column holding a field's lengths."""
+    return _lenfield(fieldname)
+
+
+def compile_query(q, reader):
+    """What whoosh's searcher runs for ``q`` (a numeric range becomes term ranges)."""
+    return q._compile_query(reader)
+
+
+def range_texts(q, reader) -> list:
+    """The indexed terms (bytes) a ``TermRange`` covers."""
+    return q._btexts(reader)
+
+
+# ------------------------------------------------------------ columns
+
+
+def field_lengths(reader, lenfield: str) -> bytes | None:
+    """A segment's length column as one byte a document (``None``: no such column)."""
+    perdoc = reader._perdoc
+    if not perdoc.has_column(lenfield):
+        return None
+    cr = perdoc.column_reader(lenfield, LENGTHS_COLUMN)
+    return cr._dbfile.get_array(cr._basepos, "B", cr._count)
+
+
+def column_array(reader, fieldname: str):
+    """(refs or values as an array, uniques or None) for a whole column of one segment."""
+    doccount = reader.doc_count_all()
+    cr = reader.column_reader(fieldname, translate=False)
+    if isinstance(cr, columns.RefBytesColumn.Reader):
+        refs = cr._dbfile.get_array(cr._basepos, cr._typecode, cr._doccount)
+        return refs, list(cr._uniques)
+    if isinstance(cr, columns.NumericColumn.Reader):
+        values = cr._dbfile.get_array(cr._basepos, cr._typecode, cr._count)
+        if len(values) < doccount:
+            values.extend(itertools.repeat(cr._default, doccount - len(values)))
+        return values, None
+    if isinstance(cr, columns.EmptyColumnReader):
+        default = cr._default
+        if isinstance(default, bytes):
+            return array("B", bytes(doccount)), [default]
+        return array("I", itertools.repeat(int(default or 0), doccount)), None
+    values = list(cr)  # pragma: no cover - other column types are not used by the schema
+    uniques = sorted(set(values))
+    index = {v: i for i, v in enumerate(uniques)}
+    return array("I", (index[v] for v in values)), uniques
+
+
+# ------------------------------------------------------------ reading posting blocks
+
+
+def is_block_matcher(m) -> bool:
+    """A W3 leaf matcher over docnum postings, whose blocks the ``block_*`` functions read."""
+    return isinstance(m, W3LeafMatcher) and not m._byteids
+
+
+def block_max_id(m) -> int:
+    """The last docnum of the matcher's current block (known before the block is decoded)."""
+    return m._maxid
+
+
+def block_data(m) -> tuple:
+    """The current block's (ids, weights, values) as pickled, decoded once, and its length."""
+    if m._data is None:
+        m._read_data()
+    return m._data, m._blocklength
+
+
+def block_values(m):
+    """The current block's posting values (positions), decoded once."""
+    if m._values is None:
+        m._read_values()
+    return m._values
+
+
+def next_block(m) -> bool:
+    """Move to the next block; ``False`` (and no move) after the last one."""
+    if m._lastblock:
+        return False
+    m._goto(m._nextoffset)
+    return True
+
+
+def list_postings(m) -> tuple:
+    """A ``ListMatcher``'s (ids, weights or ``None``, the weight of all, values or ``None``)."""
+    return m._ids, m._weights, m._all_weights, m._values
+
+
+# ------------------------------------------------------------ writing posting blocks
+
+
+def block_ids(pw) -> array:
+    """The docnums (or byte ids) of a postings writer's current block, being collected."""
+    return pw._ids
+
+
+def block_weights(pw) -> array:
+    """The weights of a postings writer's current block."""
+    return pw._weights
+
+
+def block_value_list(pw) -> list:
+    """The posting values of a postings writer's current block."""
+    return pw._values
+
+
+def block_has_byte_ids(pw) -> bool:
+    """The writer's ids are bytes (term vectors), not docnums."""
+    return pw._byteids
+
+
+def fixed_value_size(pw):
+    """The size of each posting value of the writer's format (``None`` or < 0: variable)."""
+    return pw._format.fixed_value_size()
+
+
+def block_compression(pw) -> int:
+    return pw._compression
+
+
+def write_block(pw, last: bool, data_of: Callable[[], tuple], compression_of) -> None:
+    """whoosh 2.7.5's ``W3PostingsWriter._write_block``, pickling ``data_of()`` with
+    protocol 5 (arrays as raw bytes) and compressing at ``compression_of(data)``."""
+    if not pw._blockcount:
+        pw._postfile.write(WHOOSH3_HEADER_MAGIC)
+    pw._terminfo.add_block(pw)
+    data = data_of()
+    databytes = dumps(data, 5)
+    comp = compression_of(data)
+    if comp:
+        databytes = zlib.compress(databytes, comp)
+    ids = pw._ids
+    infobytes = dumps(
+        (
+            len(ids),
+            ids[-1],
+            pw._maxweight,
+            comp,
+            length_to_byte(pw._minlength),
+            length_to_byte(pw._maxlength),
+        ),
+        2,
+    )
+    postfile = pw._postfile
+    blocklength = len(infobytes) + len(databytes)
+    postfile.write_int(-blocklength if last else blocklength)
+    postfile.write(infobytes)
+    postfile.write(databytes)
+    pw._blockcount += 1
+    pw._new_block()
+
+
+def codec_settings(codec) -> dict:
+    """A ``W3Codec``'s block settings, as its postings writers take them."""
+    return {
+        "blocklimit": codec._blocklimit,
+        "compression": codec._compression,
+        "inlinelimit": codec._inlinelimit,
+    }
+
+
+def set_stored_compression(perdoc_writer, level: int, compress: Callable) -> None:
+    """Make a ``W3PerDocWriter`` compress stored records with ``compress(record, level)``."""
+    column = perdoc_writer._colwriters["_stored"]._child
+    column._level = level
+    column._compress = compress
+
+
+def postings_writer(fieldwriter):
+    """The postings writer of a ``W3FieldWriter``'s current term."""
+    return fieldwriter._postwriter
+
+
+def bulk_writable(fieldwriter, postwriter) -> bool:
+    """Whether ``add_block_slices`` does exactly what ``fieldwriter.add`` would."""
+    return (
+        type(fieldwriter).add is W3FieldWriter.add
+        and isinstance(postwriter, W3PostingsWriter)
+        and type(postwriter).add_posting is W3PostingsWriter.add_posting
+        and type(postwriter)._new_block is W3PostingsWriter._new_block
+        and not postwriter._byteids
+    )
+
+
+def add_block_slices(pw, docs: list, weights: list, values: list, lengths) -> None:
+    """``pw.add_posting`` for each posting of a term, a block's slice at a time: the same
+    buffers and block statistics (whoosh 2.7.5's ``W3PostingsWriter``, pinned), with C-level
+    ``extend``/``max``/``min`` instead of a Python call and four assertions a posting."""
+    limit = pw._blocklimit
+    n = len(docs)
+    i = 0
+    while i < n:
+        if len(pw._ids) >= limit:  # as add_posting: a full block goes when the next posting comes
+            pw._write_block()
+        j = min(n, i + limit - len(pw._ids))
+        pw._ids.extend(docs[i:j])
+        ws = weights[i:j]
+        pw._weights.extend(ws)
+        top = max(ws)
+        if top > pw._maxweight:
+            pw._maxweight = top
+        pw._values.extend(filter(None, values[i:j]))  # add_posting skips empty values
+        if lengths is not None:
+            found = list(filter(None, map(lengths.__getitem__, docs[i:j])))
+            if found:
+                low = min(found)
+                if pw._minlength is None or low < pw._minlength:
+                    pw._minlength = low
+                high = max(found)
+                if high > pw._maxlength:
+                    pw._maxlength = high
+        i = j
+
+
+# ------------------------------------------------------------ the segment writer's state
+
+
+def temp_storage(writer):
+    """A ``SegmentWriter``'s temporary storage (where its posting pool spills runs)."""
+    return writer._tempstorage
+
+
+def check_writable(writer) -> None:
+    """What ``SegmentWriter.add_document`` checks first (the writer is not closed)."""
+    writer._check_state()
+
+
+def document_boost(writer, fields: dict) -> float:
+    return writer._doc_boost(fields)
+
+
+def check_fields(writer, schema, fieldnames: list) -> None:
+    writer._check_fields(schema, fieldnames)
+
+
+def field_boost(writer, fields: dict, fieldname: str, docboost: float) -> float:
+    return writer._field_boost(fields, fieldname, docboost)
+
+
+def mark_added(writer) -> None:
+    """Record that the writer has added a document (whoosh commits only then)."""
+    writer._added = True
+
+
+def close_segment(writer) -> None:
+    """Close a ``SegmentWriter``'s segment files (and its pool's runs) without committing."""
+    writer._close_segment()
+
+
+def finalize_segment(writer):
+    """Flush and close a sub-writer's segment; return the segment for the parent to add."""
+    return writer._finalize_segment()
+
+
+def finish(writer) -> None:
+    """Release what a writer holds (lock, temporary storage) after a failed commit."""
+    writer._finish()
