@@ -250,14 +250,16 @@ def search_scope(viewer: Viewer, now: dt.datetime) -> SearchScope:
     levels = {"open"}
     if viewer.signed_in:
         levels.add("registered")
+    # A grant opens only what ``_material_open_to`` lets it open (a published, restricted
+    # interview past its embargo); a deposit opens everything of it to its contributor.
     granted = {iid for iid, grant in viewer.grants.items() if grant.valid(now)}
-    granted |= set(viewer.own_interview_ids)
     today = today_of(now)
     return SearchScope(
         everything=False,
         levels=frozenset(levels),
         today=day_number(today),
-        granted_interview_ids=frozenset(granted),
+        granted_interview_ids=frozenset(viewer.own_interview_ids),
         owner_user_id=viewer.user_id,
         document_levels=document_levels(viewer),
+        access_grant_ids=frozenset(granted),
     )

@@ -30,7 +30,9 @@ from whoosh.reading import TermNotFound
 from . import whoosh_internals as wi
 from .scope import SearchScope
 
-ALLOW, GRANT, DENY = 0, 1, 2
+# GRANT: allowed if the interview is in ``granted_interview_ids``; REQUEST: also if it is in
+# ``access_grant_ids`` (the words of a published, restricted interview past its embargo).
+ALLOW, GRANT, DENY, REQUEST = 0, 1, 2, 3
 CARD_DEFAULTS = {
     "accession": "",
     "title": "",
@@ -262,7 +264,8 @@ class TableCache:
 
 
 def acl_verdict(acl: str, scope: SearchScope) -> int:
-    """ALLOW, DENY, or GRANT (allowed only if the interview is granted) for an acl token."""
+    """ALLOW, DENY, GRANT or REQUEST (allowed only for the interviews a scope opens) for an
+    acl token."""
     parts = acl.split(":")
     kind = parts[0]
     if kind == "x":
@@ -275,6 +278,8 @@ def acl_verdict(acl: str, scope: SearchScope) -> int:
         level, embargo = parts[1], int(parts[2] or 0)
         if level in scope.levels and embargo <= scope.today:
             return ALLOW
+        if level == "restricted" and embargo <= scope.today:
+            return REQUEST
         return GRANT
     if kind == "c":
         if parts[1] == "pub":
@@ -290,6 +295,7 @@ def acl_verdict(acl: str, scope: SearchScope) -> int:
 
 def allowed_ranges(table: SegmentTable, scope: SearchScope) -> tuple[list[int], list[int]]:
     granted = scope.granted_interview_ids
+    requested = scope.access_grant_ids
     verdicts: dict[str, int] = {}
     starts: list[int] = []
     ends: list[int] = []
@@ -299,7 +305,11 @@ def allowed_ranges(table: SegmentTable, scope: SearchScope) -> tuple[list[int], 
         verdict = verdicts.get(acl)
         if verdict is None:
             verdict = verdicts[acl] = acl_verdict(acl, scope)
-        if verdict == ALLOW or (verdict == GRANT and iid in granted):
+        if (
+            verdict == ALLOW
+            or (verdict != DENY and iid in granted)
+            or (verdict == REQUEST and iid in requested)
+        ):
             if ends and ends[-1] == start:
                 ends[-1] = end
             else:

@@ -21,10 +21,13 @@ class SearchScope:
     """The readable part of the archive for one user.
 
     - words (segments, index points) are visible when ``everything``, or the interview is in
-      ``granted_interview_ids``, or it is published, its access level is in ``levels`` and its
-      ``embargo_until`` is not after ``today``;
+      ``granted_interview_ids`` (the user's own deposits: everything of them), or it is
+      published, its access level is in ``levels`` and its ``embargo_until`` is not after
+      ``today``, or it is in ``access_grant_ids`` and published, ``restricted`` and not
+      under embargo (an approved access request opens a restricted interview, never a draft,
+      a closed or an embargoed one, as ``policy.can_read_transcript`` says);
     - an interview's catalogue record is visible when ``everything``, or it is published, or
-      ``owner_user_id`` created it, or it is granted;
+      ``owner_user_id`` created it, or it is in ``granted_interview_ids``;
     - a document is visible when ``everything`` or its access level is in ``document_levels``.
     """
 
@@ -34,6 +37,7 @@ class SearchScope:
     granted_interview_ids: frozenset[int] = frozenset()
     owner_user_id: int | None = None
     document_levels: frozenset[str] = frozenset({"open"})
+    access_grant_ids: frozenset[int] = frozenset()
 
     @classmethod
     def archivist(cls) -> SearchScope:
