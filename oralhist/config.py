@@ -22,6 +22,8 @@ MAX_CONTENT_LENGTH = 4 * 1024**3
 MAX_ATTACHMENT_BYTES = 200 * 1024**2
 #: Where recordings and attachments are stored, content-addressed. Relative to the project.
 MEDIA_ROOT = "media"
+#: Where media live: ``local`` (files under MEDIA_ROOT) or ``memory`` (a dict: tests only).
+MEDIA_STORAGE = "local"
 #: The search engine (``oralhist/search/backend.py``: ``ENGINES``); ``whoosh`` is the embedded one.
 SEARCH_BACKEND = "whoosh"
 #: The Whoosh index folder. Relative to instance/.

@@ -5,8 +5,15 @@ Uploads stream through a temporary file while being hashed, so memory does not g
 size, and a file only appears under its final name once it is complete, synced, validated and
 read-only. An upload that fails or is cut off leaves nothing behind.
 
-``LocalStorage`` is the one implementation today; the rest of the application only uses its
-small public interface, so an object store can replace it later (or an in-memory fake in tests).
+The rest of the application depends only on the ``Storage`` protocol below (obtained through
+``services.recordings.storage()``, chosen by the ``MEDIA_STORAGE`` setting): it never sees a
+local path. Bytes are read with ``open``, delivered to a browser with ``send`` (the full file,
+a Range, a 304 or a 416: the one place where an nginx ``X-Accel-Redirect`` or an object store's
+redirect will plug in), and handed to tools that read files by name (ffprobe) with
+``local_file``, which gives a path for the duration of a ``with`` block only (Indico's
+``get_local_path``). ``LocalStorage`` keeps files under ``MEDIA_ROOT``; ``MemoryStorage``
+(``media/memory.py``) keeps them in a dict, for tests; ``tests/media/test_storage_contract.py``
+runs the same contract against both.
 """
 
 from __future__ import annotations
@@ -24,7 +31,13 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import datetime as dt
+    from contextlib import AbstractContextManager
+
+    from flask import Response
 
 from ..errors import NotFound, TooLarge
 
@@ -43,6 +56,125 @@ class StoredFile:
     sha256: str
     size: int
     created: bool
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """Where the archive's media files (recordings, attachments) live, by content key."""
+
+    def save_stream(
+        self,
+        stream: BinaryIO,
+        *,
+        max_bytes: int | None = None,
+        validate: Callable[[Path], None] | None = None,
+    ) -> StoredFile:
+        """Store everything ``stream`` yields under its sha256, hashing on the way; raise
+        ``TooLarge`` past ``max_bytes``; ``validate`` sees the complete bytes (as a local
+        file) before they are kept. Nothing is left behind when anything fails."""
+        ...
+
+    def open(self, key: str) -> BinaryIO:
+        """The stored bytes as a binary stream (the caller closes it); ``NotFound`` if none."""
+        ...
+
+    def local_file(self, key: str) -> AbstractContextManager[Path]:
+        """A local file holding the bytes, for tools that read files by name, valid inside
+        the ``with`` block only (and never to be written)."""
+        ...
+
+    def send(
+        self,
+        key: str,
+        *,
+        mimetype: str,
+        as_attachment: bool = False,
+        download_name: str | None = None,
+        etag: str | bool = True,
+        last_modified: dt.datetime | None = None,
+    ) -> Response:
+        """The response to the current request for the stored bytes: the whole file, one
+        Range (206), 304 for a matching conditional request, or 416 with ``Content-Range:
+        bytes */size``. Called after the access check; ``NotFound`` if the file is missing."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def size(self, key: str) -> int:
+        """The stored size in bytes; ``NotFound`` if missing."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove a stored file; a missing one is fine."""
+        ...
+
+    def iter_keys(self) -> Iterator[str]:
+        """Every stored key, in order (fixity's list of what is there)."""
+        ...
+
+    def hash(self, key: str) -> str:
+        """The sha256 of the stored bytes, read again (fixity)."""
+        ...
+
+    def cleanup_temp(self, older_than_s: float = 3600) -> int:
+        """Remove what interrupted saves left behind; return how many."""
+        ...
+
+
+def check_key(key: Any) -> str:
+    """``key`` if it is a generated key (a sha256 in hex); anything else is ``NotFound``."""
+    if not isinstance(key, str) or not KEY_RE.fullmatch(key):
+        raise NotFound("No stored file has that name.", key=str(key)[:80])
+    return key
+
+
+def send_stored(
+    source: str | os.PathLike[str] | BinaryIO,
+    size: int,
+    *,
+    mimetype: str,
+    as_attachment: bool = False,
+    download_name: str | None = None,
+    etag: str | bool = True,
+    last_modified: dt.datetime | None = None,
+) -> Response:
+    """``Storage.send`` for bytes that are a local file or a seekable stream: Werkzeug's
+    ``send_file`` (conditional, one Range: several are answered with the whole file, as no
+    multipart/byteranges is made), with a plain 416 naming the size."""
+    from flask import request, send_file
+    from werkzeug.exceptions import RequestedRangeNotSatisfiable
+    from werkzeug.http import parse_range_header
+    from werkzeug.wsgi import FileWrapper
+
+    ranges = parse_range_header(request.headers.get("Range"))
+    if ranges is not None and len(ranges.ranges) > 1:
+        request.environ.pop("HTTP_RANGE", None)
+    elif ranges is not None:
+        # gunicorn's wsgi.file_wrapper cannot seek, so Werkzeug would read and drop every
+        # byte before the range's start; its own wrapper seeks. Full GETs keep sendfile.
+        request.environ["wsgi.file_wrapper"] = FileWrapper
+    try:
+        return send_file(
+            source,
+            mimetype=mimetype,
+            as_attachment=as_attachment,
+            download_name=download_name,
+            conditional=True,
+            etag=etag,
+            last_modified=last_modified,
+            max_age=0,
+        )
+    except RequestedRangeNotSatisfiable:
+        return _unsatisfiable(size)
+
+
+def _unsatisfiable(size: int) -> Response:
+    from flask import make_response
+
+    response = make_response("The requested range is not in this file.\n", 416)
+    response.mimetype = "text/plain"
+    response.headers["Content-Range"] = f"bytes */{size}"
+    return response
 
 
 class LocalStorage:
@@ -135,9 +267,9 @@ class LocalStorage:
     # -- reading -------------------------------------------------------------------------
 
     def path(self, key: str) -> Path:
-        """The local path of ``key``. Anything but a generated key raises ``NotFound``."""
-        if not isinstance(key, str) or not KEY_RE.fullmatch(key):
-            raise NotFound("No stored file has that name.", key=str(key)[:80])
+        """The local path of ``key`` (``LocalStorage`` only: the application uses ``open``,
+        ``send`` and ``local_file``). Anything but a generated key raises ``NotFound``."""
+        check_key(key)
         path = self._key_path(key)
         if not path.is_relative_to(self.root):  # cannot happen with a valid key; stay safe
             raise NotFound("No stored file has that name.", key=key)
@@ -151,6 +283,40 @@ class LocalStorage:
             return open(self.path(key), "rb")  # the caller closes it
         except FileNotFoundError:
             raise NotFound("The stored file is missing.", key=key) from None
+
+    @contextlib.contextmanager
+    def local_file(self, key: str) -> Iterator[Path]:
+        """The stored file itself (read-only on disk)."""
+        path = self.path(key)
+        if not path.is_file():
+            raise NotFound("The stored file is missing.", key=key)
+        yield path
+
+    def send(
+        self,
+        key: str,
+        *,
+        mimetype: str,
+        as_attachment: bool = False,
+        download_name: str | None = None,
+        etag: str | bool = True,
+        last_modified: dt.datetime | None = None,
+    ) -> Response:
+        """The file by path, so a full GET goes out with the server's sendfile."""
+        path = self.path(key)
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            raise NotFound("The stored file is missing.", key=key) from None
+        return send_stored(
+            path,
+            size,
+            mimetype=mimetype,
+            as_attachment=as_attachment,
+            download_name=download_name,
+            etag=etag,
+            last_modified=last_modified,
+        )
 
     def exists(self, key: str) -> bool:
         if not isinstance(key, str) or not KEY_RE.fullmatch(key):
@@ -212,6 +378,22 @@ class LocalStorage:
             except FileNotFoundError:
                 continue
         return removed
+
+
+STORAGES = ("local", "memory")
+
+
+def open_storage(config: Any) -> Storage:
+    """The storage ``config["MEDIA_STORAGE"]`` names: ``local`` (files under ``MEDIA_ROOT``,
+    the default) or ``memory`` (a dict, for tests)."""
+    kind = config.get("MEDIA_STORAGE") or "local"
+    if kind == "local":
+        return LocalStorage(config["MEDIA_ROOT"])
+    if kind == "memory":
+        from .memory import MemoryStorage
+
+        return MemoryStorage()
+    raise ValueError(f"MEDIA_STORAGE is {kind!r}; the storages are: {', '.join(STORAGES)}.")
 
 
 _O_BINARY = getattr(os, "O_BINARY", 0)

@@ -75,7 +75,7 @@ from ..errors import OralHistError, TranscriptError, ValidationError
 from ..extensions import db
 from ..media.attachments import probe_attachment
 from ..media.probe import probe_audio
-from ..media.storage import display_filename
+from ..media.storage import Storage, display_filename
 from ..models import Collection, Document, Interview, Mention, Person, Speaker
 from ..models.types import ACCESS_LEVELS, DOCUMENT_TYPES, INTERVIEW_STATUSES, PARTICIPANT_ROLES
 from . import audit, catalogue, documents, mentions, recordings, transcripts
@@ -491,12 +491,22 @@ class ManifestProblems(ValidationError):
 
 @dataclass
 class FileRef:
-    """A file of the import folder, checked: its path, size and sha256."""
+    """A file of the import folder, checked: its path, size and sha256. ``path`` is ``None``
+    when the bytes are in this archive's media storage already (under ``sha256``)."""
 
     relative: str
-    path: Path
+    path: Path | None
     size: int
     sha256: str
+
+    @contextlib.contextmanager
+    def local(self, storage: Storage) -> Iterator[Path]:
+        """A local file with the bytes, for the probe and for storing (inside ``with``)."""
+        if self.path is not None:
+            yield self.path
+        else:
+            with storage.local_file(self.sha256) as path:
+                yield path
 
 
 @dataclass
@@ -1080,8 +1090,7 @@ class _Planner:
         export made without media, imported where its files are)."""
         if not isinstance(sha256, str) or not self.storage.exists(sha256):
             return None
-        path = self.storage.path(sha256)
-        return FileRef(f"(stored {sha256[:12]}…)", path, path.stat().st_size, sha256)
+        return FileRef(f"(stored {sha256[:12]}…)", None, self.storage.size(sha256), sha256)
 
     def recording_file(self, at: str, item: dict) -> PlannedRecording | None:
         sha256 = item.get("sha256")
@@ -1105,7 +1114,8 @@ class _Planner:
 
     def probe(self, at: str, part: PlannedRecording, item: dict) -> bool:
         try:
-            info = probe_audio(part.file.path, part.filename)
+            with part.file.local(self.storage) as path:
+                info = probe_audio(path, part.filename)
         except OralHistError as exc:
             self.problem(f"{at}.file", exc.message)
             return False
@@ -1412,7 +1422,7 @@ def _write_interview(planned: PlannedInterview) -> None:
     interview = catalogue.save_interview(ARCHIVIST, data)
     planned.row = interview
     for part in planned.recordings:
-        with part.file.path.open("rb") as stream:
+        with part.file.local(recordings.storage()) as path, path.open("rb") as stream:
             recordings.add_recording(
                 ARCHIVIST,
                 interview,
@@ -1455,7 +1465,7 @@ def _write_document(planned: PlannedDocument) -> None:
     if planned.file is None:
         planned.row = documents.save_document(ARCHIVIST, data)
         return
-    with planned.file.path.open("rb") as stream:
+    with planned.file.local(recordings.storage()) as path, path.open("rb") as stream:
         upload = documents.Upload(stream, planned.file_name or "attachment")
         planned.row = documents.save_document(ARCHIVIST, data, upload=upload)
 

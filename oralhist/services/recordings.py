@@ -1,7 +1,7 @@
 """Recordings: the parts of an interview's audio (tape 1 side A, ...).
 
-The files live in content-addressed storage (``oralhist.media.LocalStorage``): a row points at
-a storage key, and the same bytes uploaded twice are stored once, shared by both rows. A file
+The files live in content-addressed storage (``oralhist.media.storage.Storage``): a row points
+at a storage key, and the same bytes uploaded twice are stored once, shared by both rows. A file
 is removed only when no row (a Recording, or a Document's attachment) uses its key any more,
 and only after the database commit (``remove_unused_files``), so a rolled-back delete never
 loses audio.
@@ -26,15 +26,19 @@ from ..access.policy import Viewer, can_edit_material, can_manage, can_view_reco
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..media.probe import FAMILIES, AudioInfo, probe_audio
-from ..media.storage import LocalStorage, display_filename
+from ..media.storage import Storage, display_filename, open_storage
 from ..models import Document, Interview, Recording
 from . import indexing
 from .fields import Fields, parse_partial_date
 
 
-def storage() -> LocalStorage:
-    """The archive's media storage (``MEDIA_ROOT``)."""
-    return LocalStorage(current_app.config["MEDIA_ROOT"])
+def storage() -> Storage:
+    """The archive's media storage (``MEDIA_STORAGE``: files under ``MEDIA_ROOT`` by default),
+    one per app. Callers use only the ``Storage`` protocol: no local paths."""
+    found = current_app.extensions.get("oralhist_storage")
+    if found is None:
+        found = current_app.extensions["oralhist_storage"] = open_storage(current_app.config)
+    return found
 
 
 def get_recording(recording_id: int, viewer: Viewer) -> Recording:

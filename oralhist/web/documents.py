@@ -14,7 +14,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 
@@ -102,14 +101,12 @@ def file(document_id: int):
     media = storage()
     if not media.exists(found.file_key):
         raise NotFound("The stored file is missing; an archivist has been told by fixity.")
-    response = send_file(
-        media.path(found.file_key),
+    response = media.send(
+        found.file_key,
         mimetype=found.file_mime or "application/octet-stream",
         as_attachment=found.file_mime not in INLINE_MIMES,
         download_name=found.file_name or f"document-{found.id}",
-        conditional=True,
         etag=found.file_sha256 or True,
-        max_age=0,
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = FILE_CSP

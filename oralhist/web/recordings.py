@@ -16,10 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
-from werkzeug.exceptions import RequestedRangeNotSatisfiable
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.http import parse_range_header
-from werkzeug.wsgi import FileWrapper
 
 from ..access import current_viewer, now, policy, require
 from ..errors import NotFound
@@ -209,18 +207,14 @@ def _serve(recording_id: int, *, download: bool):
     else:
         require(policy.can_listen(viewer, interview, at), policy.level_sentence(interview, at))
     # Access is settled: only now look at Range and conditional headers.
-    path = recordings.storage().path(recording.storage_key)
-    if not path.is_file():
+    media = recordings.storage()
+    if not media.exists(recording.storage_key):
         raise NotFound("The recording's file is missing; an archivist has been told by fixity.")
     ranges = parse_range_header(request.headers.get("Range"))
     if ranges is not None and len(ranges.ranges) > 1:
         # One range per response (no multipart/byteranges): ignore the header, send it all.
         request.environ.pop("HTTP_RANGE", None)
         ranges = None
-    if ranges is not None:
-        # gunicorn's wsgi.file_wrapper cannot seek, so Werkzeug would read and drop every
-        # byte before the range's start; its own wrapper seeks. Full GETs keep sendfile.
-        request.environ["wsgi.file_wrapper"] = FileWrapper
     if policy.effective_level(interview, at) != "open" and request.method == "GET":
         starts_at_zero = ranges is None or ranges.ranges[0][0] == 0
         if download or starts_at_zero:
@@ -232,33 +226,19 @@ def _serve(recording_id: int, *, download: bool):
                 interview_id=interview.id,
             )
             commit()
-    try:
-        response = send_file(
-            path,
-            mimetype=recording.mime,
-            as_attachment=download,
-            download_name=recording.original_filename,
-            conditional=True,
-            etag=recording.sha256,
-            last_modified=recording.uploaded_at,
-            max_age=0,
-        )
-    except RequestedRangeNotSatisfiable:
-        response = _unsatisfiable(recording.size)
+    response = media.send(
+        recording.storage_key,
+        mimetype=recording.mime,
+        as_attachment=download,
+        download_name=recording.original_filename,
+        etag=recording.sha256,
+        last_modified=recording.uploaded_at,
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Accept-Ranges"] = "bytes"
     response.cache_control.private = True
     response.cache_control.public = False
     response.cache_control.no_cache = True
-    return response
-
-
-def _unsatisfiable(size: int):
-    from flask import make_response
-
-    response = make_response("The requested range is not in this recording.\n", 416)
-    response.mimetype = "text/plain"
-    response.headers["Content-Range"] = f"bytes */{size}"
     return response
 
 
