@@ -3,7 +3,7 @@
 A document has a title, creators (People), a partial date, a type, a publisher, a
 description, a citation, an external URL (http/https only), an access level, and optionally
 an attached PDF or image and its full text. The file is streamed into content-addressed
-storage (the same ``LocalStorage`` as recordings), validated by its content
+storage (the same ``Storage`` as recordings), validated by its content
 (``probe_attachment``), and its sha256 is recorded for fixity. When the full-text field is
 left empty, the text layer of an attached PDF fills it (``extract_pdf_text``).
 

@@ -91,8 +91,8 @@ def document(document_id: int):
 
 @bp.get("/documents/<int:document_id>/file")
 def file(document_id: int):
-    """The attached file, under ``policy.can_view_document``; Range requests are answered
-    (``send_file`` conditional); PDFs and images inline, anything else as a download."""
+    """The attached file, under ``policy.can_view_document``; Range and conditional requests
+    are answered (``Storage.send``); PDFs and images inline, anything else as a download."""
     from ..services.recordings import storage
 
     found = documents.get_document(document_id, current_viewer())

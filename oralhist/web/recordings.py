@@ -1,10 +1,10 @@
 """Recordings on the interview page (upload, label, reorder, delete), the audio endpoints
 (stream and download) and the archivist's fixity page.
 
-Audio is served by Werkzeug's ``send_file(..., conditional=True)``: it answers ``Range`` with
-a single-range 206 (multi-range requests get the whole file, 200), ``If-None-Match`` /
-``If-Modified-Since`` with 304, and an unsatisfiable range with 416 (re-made here so the 416
-carries ``Content-Range: bytes */size``). The access check comes first, before any of that.
+Audio is served by the media storage's ``send`` (``media/storage.py``): it answers ``Range``
+with a single-range 206 (multi-range requests get the whole file, 200), ``If-None-Match`` /
+``If-Modified-Since`` with 304, and an unsatisfiable range with 416 carrying ``Content-Range:
+bytes */size``. The access check comes first, before any of that.
 
 Audit: a play of a recording that is not open (effective level != open) is logged once per
 "start": a GET without ``Range`` or with a range starting at byte 0. The browser's following

@@ -11,7 +11,7 @@ body would be received before the view could even check who is uploading. Instea
    ``request.form`` to the small fields read so far (the CSRF token, a label) and
    ``request.files`` to nothing. The CSRF check then finds its token without touching the file.
 2. The view checks access, then hands :attr:`StreamedForm.file` (a read-only stream of that
-   part's bytes) to ``LocalStorage.save_stream``, which writes it straight into storage's temp
+   part's bytes) to ``Storage.save_stream``, which writes it straight into storage's temp
    file while hashing. Memory use is one read chunk plus the decoder's small look-behind.
 3. If the body ends before the multipart's closing boundary (a cut-off upload) the file
    stream raises :class:`UploadCutOff`, so ``save_stream`` removes its temp file and nothing is
