@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 import subprocess
 import sys
 import warnings
@@ -207,3 +208,19 @@ def test_every_engine_implements_the_protocol(name, tmp_path):
         if not n.startswith("_") and not callable(getattr(backend, n, None))
     ]
     assert missing == []
+
+
+def test_the_contract_suite_names_no_engine():
+    """``tests/search/contract/`` is what every backend passes unchanged: it reaches the engine
+    only through ``open_backend`` and the ``SearchBackend`` protocol."""
+    contract = Path(__file__).resolve().parent / "contract"
+    engine_names = re.compile(
+        r"(?i:whoosh)|SearchIndex|search\.(index|evaluate|pool|codec|storage|restriction)\b"
+    )
+    found = [
+        f"{path.name}:{n}"
+        for path in sorted(contract.glob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if engine_names.search(line)
+    ]
+    assert found == []
