@@ -33,9 +33,11 @@ run: init
 	$(BIN)/oralhist load-sample --if-empty
 	$(BIN)/oralhist serve --host $(HOST) --port $(PORT)
 
-## Run the whole test suite (browser tests skip with a notice when /usr/bin/chromium is absent).
+## Run the whole test suite (browser tests skip with a notice when /usr/bin/chromium is absent),
+## one pytest-xdist process per core; TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 test: install-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 ## Speed and memory figures (see bench/README.md); results land in bench/results/.
 bench: install-test

@@ -3,16 +3,24 @@ and clients that sign in and send the CSRF token like a browser.
 
 The database is SQLite in ``tmp_path`` unless ``OH_TEST_DATABASE_URL`` names another (CI sets
 it to a real PostgreSQL server); there every test starts from empty tables.
+
+The schema is made once per test process, not once per test: on SQLite each test starts from a
+copy of an empty database file made at the first use; on PostgreSQL the tables are made once
+and emptied (``TRUNCATE``) before each test. Under pytest-xdist (``make test`` runs one process
+per core) every process has a PostgreSQL database of its own, ``<name>_<worker>``, made on the
+same server at start.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
 
 from oralhist import create_app
 from oralhist.extensions import db
@@ -31,8 +39,66 @@ def testdata(*parts: str) -> Path:
     return path
 
 
+def pytest_configure(config) -> None:
+    """Give each pytest-xdist process its own PostgreSQL database (made here, dropped never:
+    the next run empties it), so processes never share tables."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = os.environ.get("OH_TEST_DATABASE_URL")
+    if not (worker and url):
+        return
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).scalar()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    os.environ["OH_TEST_DATABASE_URL"] = base.set(database=name).render_as_string(
+        hide_password=False
+    )
+
+
 def _database_url(tmp_path: Path) -> str:
     return os.environ.get("OH_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+_SQLITE_TEMPLATE: dict[str, Path] = {}
+
+
+def _fresh_schema(app, folder: Path) -> None:
+    """Empty tables of the current schema, made once per process (see the module docstring)."""
+    from oralhist.services import indexing
+
+    if db.engine.dialect.name == "sqlite":
+        # The file is copied before the engine first connects: the copy is the whole database.
+        template = _SQLITE_TEMPLATE.get("path")
+        target = Path(db.engine.url.database)
+        if template is None:
+            db.create_all()
+            db.session.remove()
+            db.engine.dispose()
+            template = folder.parent / f"oralhist-schema-{os.getpid()}.sqlite3"
+            shutil.copyfile(target, template)
+            _SQLITE_TEMPLATE["path"] = template
+        else:
+            db.engine.dispose()
+            shutil.copyfile(template, target)
+    else:
+        db.session.remove()
+        tables = [t.name for t in db.metadata.sorted_tables]
+        present = set(inspect(db.engine).get_table_names())
+        if not set(tables) <= present:
+            # First test of this process, or a test dropped the schema (migrations, CLI).
+            db.drop_all()
+            db.create_all()
+        else:
+            quoted = ", ".join(f'"{name}"' for name in tables)
+            with db.engine.begin() as connection:
+                connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    indexing.search_index().create()
 
 
 def build_app(folder: Path, **overrides):
@@ -55,13 +121,7 @@ def build_app(folder: Path, **overrides):
         instance_path=str(instance),
     )
     with app.app_context():
-        if db.engine.dialect.name != "sqlite":
-            db.session.remove()
-            db.drop_all()
-        db.create_all()
-        from oralhist.services import indexing
-
-        indexing.search_index().create()
+        _fresh_schema(app, folder)
     return app
 
 
@@ -71,10 +131,6 @@ def app(tmp_path):
     yield app
     with app.app_context():
         db.session.remove()
-        if db.engine.dialect.name != "sqlite":
-            db.drop_all()
-            with db.engine.begin() as connection:
-                connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
         db.engine.dispose()
 
 
