@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..models.types import ROLES
+from ..models.types import ACCESS_LEVELS, ROLES
 from ..search.scope import SearchScope, day_number
 
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
@@ -237,6 +237,66 @@ def can_edit_document(viewer: Viewer, document=None) -> bool:
 
 def can_link_passages(viewer: Viewer, interview) -> bool:
     return viewer.is_archivist or (viewer.is_contributor and is_owner(viewer, interview))
+
+
+# --- passage links (mentions) --------------------------------------------------------------
+
+#: Access levels from least to most strict (the link rule compares them).
+_LEVEL_RANK = {level: rank for rank, level in enumerate(ACCESS_LEVELS)}
+
+
+def link_refusal(document, interview) -> str | None:
+    """Why ``document`` may not be linked from ``interview`` (None when it may).
+
+    A link must not expose a document to people who may not see it, so the document's level
+    may not be stricter than the interview's own ``access_level``. The interview's level is
+    compared, not a temporary embargo (which closes it only until a date): a closed document
+    is never linked from an open interview that happens to be embargoed today.
+    """
+    if _LEVEL_RANK[document.access_level] > _LEVEL_RANK[interview.access_level]:
+        return (
+            f"This document is {document.access_level} but the interview is "
+            f"{interview.access_level}: a link must not expose a document to people who "
+            "cannot see it. Link it only from interviews at the same or a stricter level."
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class PassageAccess:
+    """What one viewer may see of one passage link.
+
+    ``listed``: that the link exists, with the document, the interview's catalogue line, the
+    time range and the citation (all catalogue data: a published interview's record is
+    public, and the document is one the viewer may see). ``words``: everything written about
+    or taken from the interview's content: the link's note, the transcript excerpt and its
+    speakers. The note is the interview's text as much as the transcript is (it usually
+    paraphrases the passage), so it follows ``can_read_transcript``.
+    """
+
+    listed: bool
+    words: bool
+
+
+def passage_access(viewer: Viewer, interview, document, now: dt.datetime) -> PassageAccess:
+    listed = can_view_record(viewer, interview) and can_view_document(viewer, document)
+    return PassageAccess(listed, listed and can_read_transcript(viewer, interview, now))
+
+
+def can_see_suggestions(viewer: Viewer) -> bool:
+    """Suggested passages for a document: contributors (limited to the interviews where they
+    may link passages) and archivists (everywhere)."""
+    return viewer.is_contributor
+
+
+def can_take_suggestion(viewer: Viewer, interview) -> bool:
+    """A suggestion from ``interview`` is shown (and may be accepted) only where the viewer
+    may link passages: suggestions come from transcript text."""
+    return can_see_suggestions(viewer) and can_link_passages(viewer, interview)
+
+
+def can_dismiss_suggestions(viewer: Viewer) -> bool:
+    return viewer.is_archivist
 
 
 # --- search --------------------------------------------------------------------------------
