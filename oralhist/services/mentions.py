@@ -307,6 +307,10 @@ class Passage:
     readable: bool
     #: the link's note, or "" when the viewer may not read the interview (policy)
     note: str = ""
+    #: the viewer may edit or remove this link
+    can_edit: bool = False
+    #: the interview's access sentence (why the words are not shown)
+    level_sentence: str = ""
     segments: list[Segment] = field(default_factory=list)
     speakers: list[str] = field(default_factory=list)
     citation: str = ""
@@ -395,7 +399,8 @@ def passage(viewer: Viewer, mention: Mention) -> Passage:
     viewer may read the interview's transcript (``policy.passage_access``); the catalogue
     line, time and citation always."""
     interview = mention.interview
-    readable = policy.passage_access(viewer, interview, mention.document, now()).words
+    at = now()
+    readable = policy.passage_access(viewer, interview, mention.document, at).words
     segments = overlapping_segments(interview, mention.start_ms, mention.end_ms) if readable else []
     speakers: list[str] = []
     for seg in segments:
@@ -408,6 +413,8 @@ def passage(viewer: Viewer, mention: Mention) -> Passage:
         interview=interview,
         readable=readable,
         note=mention.note if readable else "",
+        can_edit=policy.can_link_passages(viewer, interview),
+        level_sentence=policy.level_sentence(interview, at),
         segments=segments,
         speakers=speakers,
         citation=citation_text(interview, mention.start_ms, mention.end_ms),
