@@ -124,6 +124,13 @@ def can_edit_record(viewer: Viewer, interview) -> bool:
     return viewer.is_contributor and is_owner(viewer, interview) and interview.status == "draft"
 
 
+def can_set_access(viewer: Viewer, interview) -> bool:
+    """Change an existing interview's access level or embargo: archivists only (a
+    contributor chooses the level of a new deposit, which an archivist reviews before
+    publishing)."""
+    return viewer.is_archivist
+
+
 def can_assign_accession(viewer: Viewer) -> bool:
     """Choose an interview's accession identifier (a deposit without one gets the next
     generated identifier). Archivists only: accessions are unique across the archive, drafts
@@ -254,8 +261,10 @@ def audio_delivery(
 RECORDING_CATALOGUE_FIELDS = frozenset(
     {"id", "interview_id", "position", "duration_ms", "format", "browser_playable"}
 )
-#: What listeners learn besides: the part's label and how the audio is encoded.
+#: What listeners learn besides: the part's label, how the audio is encoded, and its
+#: checksum (the ETag of the audio they are sent).
 RECORDING_LISTENER_FIELDS = RECORDING_CATALOGUE_FIELDS | {
+    "sha256",
     "label",
     "mime",
     "codec",
@@ -266,8 +275,8 @@ RECORDING_LISTENER_FIELDS = RECORDING_CATALOGUE_FIELDS | {
     "uploaded_at",
     "tags",
 }
-#: What those who may have the file itself learn: its name and checksum.
-RECORDING_FILE_FIELDS = RECORDING_LISTENER_FIELDS | {"original_filename", "sha256"}
+#: What those who may have the file itself learn: the name it was deposited under.
+RECORDING_FILE_FIELDS = RECORDING_LISTENER_FIELDS | {"original_filename"}
 
 
 def recording_fields(viewer: Viewer, interview, now: dt.datetime) -> frozenset[str]:
@@ -275,8 +284,8 @@ def recording_fields(viewer: Viewer, interview, now: dt.datetime) -> frozenset[s
 
     A label ("Tape 2: the strike committee"), embedded tags, the uploader's file name and the
     checksum describe material one may not hear (and the checksum confirms a copy), so those
-    who may not listen get only what the catalogue shows. The file's name and checksum go to
-    those who may download the master or edit the interview's material."""
+    who may not listen get only what the catalogue shows. The deposited file's name goes only
+    to those who may download the master or edit the interview's material."""
     if can_download_master(viewer, interview, now) or can_edit_material(viewer, interview):
         return RECORDING_FILE_FIELDS
     if can_listen(viewer, interview, now):

@@ -301,7 +301,7 @@ def save_interview(
             "next one is generated; an archivist can change it.",
             fields={"accession": "only archivists choose it"},
         )
-    if not creating and not viewer.is_archivist:
+    if not creating and not policy.can_set_access(viewer, interview):
         for managed in ("access_level", "embargo_until"):
             if managed in values and values[managed] != getattr(interview, managed):
                 raise ValidationError(

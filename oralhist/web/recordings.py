@@ -245,7 +245,10 @@ def _serve(recording_id: int, *, download: bool):
             path,
             mimetype=recording.mime,
             as_attachment=download,
-            download_name=recording.original_filename,
+            # the uploader's file name only where the policy shows it (recording_fields)
+            download_name=recording.original_filename
+            if "original_filename" in policy.recording_fields(viewer, interview, at)
+            else _neutral_name(recording),
             conditional=True,
             etag=recording.sha256,
             last_modified=recording.uploaded_at,
@@ -271,6 +274,14 @@ def _serve(recording_id: int, *, download: bool):
     response.cache_control.public = False
     response.cache_control.no_cache = True
     return response
+
+
+def _neutral_name(recording: Recording) -> str:
+    """A file name that says no more than the catalogue: accession and part number."""
+    from pathlib import PurePath
+
+    suffix = PurePath(recording.original_filename or "").suffix[:8]
+    return f"{recording.interview.accession}-part{recording.position + 1}{suffix}"
 
 
 def _cap_range(ranges, size: int, limit: int) -> None:

@@ -143,6 +143,9 @@ def test_a_listen_only_grant_gets_no_whole_file(app, states, material, login):  
     status, body, headers = get(client, url, Range="bytes=1-")
     assert status == 206 and len(body) == 1000
     assert headers["Content-Range"] == f"bytes 1-1000/{size}"
+    # the deposited file's name is not a listener's to know (policy.recording_fields)
+    assert "embargo_past.wav" not in headers["Content-Disposition"]
+    assert "-part1.wav" in headers["Content-Disposition"]
     status, body, headers = get(client, url, Range="bytes=0-199")
     assert status == 206 and len(body) == 200
     # ways round the cut that fall back to the whole file are refused
