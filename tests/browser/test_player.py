@@ -128,3 +128,44 @@ def test_a_play_is_audited_when_playback_starts_once_per_session(page, app, user
     assert len(events) == 1
     assert events[0].details["interview_id"] == two_parts
     assert events[0].user_id == users["archivist"]
+
+
+def test_a_listen_only_grant_plays_through_capped_ranges(page, app, users, two_parts):
+    """Chromium follows the short 206 answers a listen-only grant gets (each cut to
+    LISTEN_ONLY_RANGE_BYTES) and plays on past the first piece, while a whole-file GET of the
+    same URL is refused."""
+    from oralhist.models import AccessRequest
+
+    from .conftest import sign_in
+
+    app.config["LISTEN_ONLY_RANGE_BYTES"] = 16 * 1024
+    with app.app_context():
+        db.session.get(Interview, two_parts).access_level = "restricted"
+        db.session.add(
+            AccessRequest(
+                requester_id=users["researcher"],
+                interview_id=two_parts,
+                purpose="A study of the valley's labour history.",
+                intended_use="research",
+                agreed_terms=True,
+                status="approved",
+                scope="listen",
+            )
+        )
+        db.session.commit()
+    statuses = []
+    page.on(
+        "response", lambda r: statuses.append(r.status) if "/recordings/1/audio" in r.url else None
+    )
+    sign_in(page, "researcher@example.org")
+    page.goto(f"{page.base}/interviews/{two_parts}")
+    page.wait_for_function("() => window.oralhistPlayer !== undefined")
+    page.evaluate("window.oralhistPlayer.play()")
+    page.wait_for_function(
+        "() => { const a = document.getElementById('oh-audio');"
+        " return !a.paused && a.currentTime > 3; }",
+        timeout=15_000,
+    )
+    assert statuses and set(statuses) == {206} and len(statuses) > 1
+    whole = page.request.get(f"{page.base}/recordings/1/audio")
+    assert whole.status == 403
