@@ -267,13 +267,15 @@ def bulk():
 
 def audit_query(args: Mapping[str, Any]):
     """Audit events filtered by ``action`` (exact, or a prefix ending in ``.``/``*``),
-    ``user`` (id or e-mail), ``object_type``, ``object_id``, ``date_from``/``date_to``
-    (inclusive days, UTC); newest first."""
+    ``user`` (id or e-mail), ``object_type``, ``object_id``, ``interview`` (every event
+    about one interview: its own, and those of its recordings, requests and passage links,
+    which carry its id), ``date_from``/``date_to`` (inclusive days, UTC); newest first."""
     fields = Fields(args)
     fields.string("action", max_length=60)
     fields.string("user", max_length=254)
     fields.string("object_type", max_length=40)
     fields.integer("object_id", minimum=0)
+    fields.integer("interview", minimum=1)
     fields.date("date_from")
     fields.date("date_to")
     values = fields.check()
@@ -296,6 +298,14 @@ def audit_query(args: Mapping[str, Any]):
         stmt = stmt.where(AuditEvent.object_type == values["object_type"])
     if values.get("object_id") is not None:
         stmt = stmt.where(AuditEvent.object_id == values["object_id"])
+    if values.get("interview") is not None:
+        iid = values["interview"]
+        stmt = stmt.where(
+            or_(
+                (AuditEvent.object_type == "interview") & (AuditEvent.object_id == iid),
+                AuditEvent.details["interview_id"].as_integer() == iid,
+            )
+        )
     if values.get("date_from"):
         d = values["date_from"]
         stmt = stmt.where(AuditEvent.at >= dt.datetime(d.year, d.month, d.day, tzinfo=dt.UTC))

@@ -214,3 +214,22 @@ def test_contributors_changes_of_their_drafts_are_not_access_changes(app, people
         made = login(role).post("/api/v1/interviews", json={"title": "x", "access_level": "closed"})
         assert made.status_code == 201
     assert [e for e in events(app) if e.action.startswith("interview.")] == []
+
+
+def test_the_audit_log_filters_by_interview(app, people, interviews, states, material, login):  # noqa: F811
+    """Who listened to, downloaded or changed one interview: its own events and those of its
+    recordings and requests (which carry its id)."""
+    iid = interviews["restricted"]
+    client = login("r_approved")
+    assert get(client, f"/recordings/{material['restricted']}/audio", Range="bytes=0-")[0] == 206
+    assert get(client, f"/recordings/{material['registered']}/audio", Range="bytes=0-")[0] == 206
+    archivist = login("archivist")
+    archivist.patch(f"/api/v1/interviews/{iid}", json={"access_level": "closed"})
+    page = archivist.get(f"/access/audit?interview={iid}&per_page=100").get_data(as_text=True)
+    body = page.split("<tbody>")[1]
+    assert "<code>recording.play</code>" in body and "<code>interview.access_level</code>" in body
+    assert body.count("<code>recording.play</code>") == 1  # not the registered one's play
+    assert body.count("<code>access_request.create</code>") == 6  # its six requests
+    rows = archivist.get(f"/access/audit.csv?interview={iid}").get_data(as_text=True)
+    assert "recording.play" in rows and "interview.access_level" in rows
+    assert archivist.get("/access/audit?interview=x").status_code == 422
