@@ -54,6 +54,9 @@ WTF_CSRF_TIME_LIMIT = None
 WTF_CSRF_CHECK_DEFAULT = False
 #: Items per page in lists, and the largest per_page the API accepts.
 PER_PAGE = 25
+#: The most bytes one Range response of /audio carries for a listen-only grant (the browser
+#: asks again for what follows); whole-file requests are refused to such grants.
+LISTEN_ONLY_RANGE_BYTES = 1024 * 1024
 MAX_PER_PAGE = 100
 #: Apply pending search-index work synchronously after each commit (True), or leave it for
 #: the next request/worker (False). Tests and the default server use True.

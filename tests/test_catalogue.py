@@ -299,3 +299,30 @@ def test_collection_and_person_forms_show_errors_and_save_nothing(app, browser):
     good = client.post("/collections/new", data={"title": "Dock Workers"})
     assert good.status_code == 302
     assert good.headers["Location"].endswith("/collections/dock-workers")
+
+
+def test_a_contributor_cannot_probe_for_hidden_accessions(app, browser):
+    """Accessions are unique across drafts too, so only archivists choose them: a
+    contributor's answer is the same whether or not a draft they cannot see holds it."""
+    owner = browser("contributor")
+    draft = owner.post("/api/v1/interviews", json={"title": "Hidden draft"}).json
+    other = browser("contributor2")
+    taken = other.post("/api/v1/interviews", json={"title": "x", "accession": draft["accession"]})
+    free = other.post("/api/v1/interviews", json={"title": "x", "accession": "OH-FREE-001"})
+    assert taken.status_code == free.status_code == 422
+    assert taken.json["error"]["details"] == free.json["error"]["details"]
+    assert taken.json["error"]["message"] == free.json["error"]["message"]
+    assert "archivist" in taken.json["error"]["message"]
+    assert interview_count(app) == 1
+    # without an accession the deposit works, and keeping one's own accession on edit is fine
+    made = other.post("/api/v1/interviews", json={"title": "x"}).json
+    again = other.patch(f"/api/v1/interviews/{made['id']}", json={"accession": made["accession"]})
+    assert again.status_code == 200
+    moved = other.patch(f"/api/v1/interviews/{made['id']}", json={"accession": "OH-MINE"})
+    assert moved.status_code == 422
+    assert (
+        browser("archivist")
+        .post("/api/v1/interviews", json={"title": "y", "accession": "OH-FREE-001"})
+        .status_code
+        == 201
+    )

@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..models.types import ROLES
+from ..models.types import ACCESS_LEVELS, ROLES
 from ..search.scope import SearchScope, day_number
 
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
@@ -124,6 +124,21 @@ def can_edit_record(viewer: Viewer, interview) -> bool:
     return viewer.is_contributor and is_owner(viewer, interview) and interview.status == "draft"
 
 
+def can_set_access(viewer: Viewer, interview) -> bool:
+    """Change an existing interview's access level or embargo: archivists only (a
+    contributor chooses the level of a new deposit, which an archivist reviews before
+    publishing)."""
+    return viewer.is_archivist
+
+
+def can_assign_accession(viewer: Viewer) -> bool:
+    """Choose an interview's accession identifier (a deposit without one gets the next
+    generated identifier). Archivists only: accessions are unique across the archive, drafts
+    included, so letting a contributor choose one would tell them (409 against 201) that an
+    identifier is held by a draft they may not see."""
+    return viewer.is_archivist
+
+
 def can_manage(viewer: Viewer, interview=None) -> bool:
     """Publish, set access, decide requests, delete recordings, link passages anywhere."""
     return viewer.is_archivist
@@ -188,6 +203,96 @@ def can_download_master(viewer: Viewer, interview, now: dt.datetime) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class AudioDelivery:
+    """How ``/recordings/<id>/audio`` and ``/download`` may answer one request.
+
+    ``allowed`` False: refuse with ``refusal``. ``max_range_bytes``: a cap on the bytes of
+    one Range response (None: as asked). ``audited``: reads are written to the audit log.
+    """
+
+    allowed: bool
+    refusal: str = ""
+    max_range_bytes: int | None = None
+    audited: bool = False
+
+
+#: The refusal of a whole-file request to a listen-only grant.
+LISTEN_ONLY_REFUSAL = (
+    "Your access to this recording is to listen in the player; saving the whole file needs "
+    "a listen-and-download grant (ask an archivist)."
+)
+
+
+def audio_delivery(
+    viewer: Viewer,
+    interview,
+    now: dt.datetime,
+    *,
+    download: bool,
+    ranged: bool,
+    listen_only_range_bytes: int,
+) -> AudioDelivery:
+    """Whether and how audio bytes go out.
+
+    ``/download`` (``download``) serves those who may download the master. ``/audio`` serves
+    those who may listen; for a listen-only grant (may listen, may not download) it serves
+    only Range requests, as the player makes them, each cut to ``listen_only_range_bytes``
+    (the browser asks again for the rest), and refuses whole-file requests. This is a
+    deterrent, not a control: any audio a browser can play can be saved by a determined
+    listener (README, "Listening and downloading"). Reads of material that is not open are
+    audited."""
+    audited = effective_level(interview, now) != "open" or interview.status != "published"
+    if download:
+        if not can_download_master(viewer, interview, now):
+            return AudioDelivery(False, "You may not download this recording.")
+        return AudioDelivery(True, audited=audited)
+    if not can_listen(viewer, interview, now):
+        return AudioDelivery(False, level_sentence(interview, now))
+    if can_download_master(viewer, interview, now):
+        return AudioDelivery(True, audited=audited)
+    if not ranged:
+        return AudioDelivery(False, LISTEN_ONLY_REFUSAL)
+    return AudioDelivery(True, max_range_bytes=listen_only_range_bytes, audited=audited)
+
+
+#: What anyone who may see the record learns of a recording: the catalogue's part list
+#: (position, duration, format) and no more.
+RECORDING_CATALOGUE_FIELDS = frozenset(
+    {"id", "interview_id", "position", "duration_ms", "format", "browser_playable"}
+)
+#: What listeners learn besides: the part's label, how the audio is encoded, and its
+#: checksum (the ETag of the audio they are sent).
+RECORDING_LISTENER_FIELDS = RECORDING_CATALOGUE_FIELDS | {
+    "sha256",
+    "label",
+    "mime",
+    "codec",
+    "sample_rate",
+    "channels",
+    "bitrate",
+    "size",
+    "uploaded_at",
+    "tags",
+}
+#: What those who may have the file itself learn: the name it was deposited under.
+RECORDING_FILE_FIELDS = RECORDING_LISTENER_FIELDS | {"original_filename"}
+
+
+def recording_fields(viewer: Viewer, interview, now: dt.datetime) -> frozenset[str]:
+    """Which fields of a recording's metadata ``viewer`` may read.
+
+    A label ("Tape 2: the strike committee"), embedded tags, the uploader's file name and the
+    checksum describe material one may not hear (and the checksum confirms a copy), so those
+    who may not listen get only what the catalogue shows. The deposited file's name goes only
+    to those who may download the master or edit the interview's material."""
+    if can_download_master(viewer, interview, now) or can_edit_material(viewer, interview):
+        return RECORDING_FILE_FIELDS
+    if can_listen(viewer, interview, now):
+        return RECORDING_LISTENER_FIELDS
+    return RECORDING_CATALOGUE_FIELDS
+
+
 def can_download_transcript(viewer: Viewer, interview, now: dt.datetime) -> bool:
     return can_read_transcript(viewer, interview, now)
 
@@ -205,6 +310,37 @@ def can_request_access(viewer: Viewer, interview, now: dt.datetime) -> bool:
         and effective_level(interview, now) == "restricted"
         and not can_listen(viewer, interview, now)
     )
+
+
+def is_on_request(interview, now: dt.datetime) -> bool:
+    """A published interview whose material is available on request today (restricted and
+    not under embargo): the request-access panel's wording depends on it."""
+    return interview.status == "published" and effective_level(interview, now) == "restricted"
+
+
+def grants_in_force(viewer: Viewer, now: dt.datetime) -> dict[int, Grant]:
+    """The viewer's grants that are valid at ``now``, by interview id."""
+    return {iid: grant for iid, grant in viewer.grants.items() if grant.valid(now)}
+
+
+# --- access requests -----------------------------------------------------------------------
+
+
+def can_view_request(viewer: Viewer, access_request) -> bool:
+    """An access request: its requester and archivists see it; to others it does not exist."""
+    return viewer.signed_in and (
+        viewer.is_archivist or access_request.requester_id == viewer.user_id
+    )
+
+
+def can_see_requester_history(viewer: Viewer) -> bool:
+    """A requester's earlier requests, shown beside the one being decided."""
+    return viewer.is_archivist
+
+
+def can_decide_requests(viewer: Viewer) -> bool:
+    """The archivists' queue of requests (the moves themselves are ``workflow.MOVES``)."""
+    return can_manage(viewer)
 
 
 # --- documents -----------------------------------------------------------------------------
@@ -235,8 +371,73 @@ def can_edit_document(viewer: Viewer, document=None) -> bool:
     return viewer.is_contributor and document.created_by_id == viewer.user_id
 
 
+def can_set_document_level(viewer: Viewer, level: str) -> bool:
+    """Give a document ``level``: archivists any; others only a level they could see."""
+    return viewer.is_archivist or level in document_levels(viewer)
+
+
 def can_link_passages(viewer: Viewer, interview) -> bool:
     return viewer.is_archivist or (viewer.is_contributor and is_owner(viewer, interview))
+
+
+# --- passage links (mentions) --------------------------------------------------------------
+
+#: Access levels from least to most strict (the link rule compares them).
+_LEVEL_RANK = {level: rank for rank, level in enumerate(ACCESS_LEVELS)}
+
+
+def link_refusal(document, interview) -> str | None:
+    """Why ``document`` may not be linked from ``interview`` (None when it may).
+
+    A link must not expose a document to people who may not see it, so the document's level
+    may not be stricter than the interview's own ``access_level``. The interview's level is
+    compared, not a temporary embargo (which closes it only until a date): a closed document
+    is never linked from an open interview that happens to be embargoed today.
+    """
+    if _LEVEL_RANK[document.access_level] > _LEVEL_RANK[interview.access_level]:
+        return (
+            f"This document is {document.access_level} but the interview is "
+            f"{interview.access_level}: a link must not expose a document to people who "
+            "cannot see it. Link it only from interviews at the same or a stricter level."
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class PassageAccess:
+    """What one viewer may see of one passage link.
+
+    ``listed``: that the link exists, with the document, the interview's catalogue line, the
+    time range and the citation (all catalogue data: a published interview's record is
+    public, and the document is one the viewer may see). ``words``: everything written about
+    or taken from the interview's content: the link's note, the transcript excerpt and its
+    speakers. The note is the interview's text as much as the transcript is (it usually
+    paraphrases the passage), so it follows ``can_read_transcript``.
+    """
+
+    listed: bool
+    words: bool
+
+
+def passage_access(viewer: Viewer, interview, document, now: dt.datetime) -> PassageAccess:
+    listed = can_view_record(viewer, interview) and can_view_document(viewer, document)
+    return PassageAccess(listed, listed and can_read_transcript(viewer, interview, now))
+
+
+def can_see_suggestions(viewer: Viewer) -> bool:
+    """Suggested passages for a document: contributors (limited to the interviews where they
+    may link passages) and archivists (everywhere)."""
+    return viewer.is_contributor
+
+
+def can_take_suggestion(viewer: Viewer, interview) -> bool:
+    """A suggestion from ``interview`` is shown (and may be accepted) only where the viewer
+    may link passages: suggestions come from transcript text."""
+    return can_see_suggestions(viewer) and can_link_passages(viewer, interview)
+
+
+def can_dismiss_suggestions(viewer: Viewer) -> bool:
+    return viewer.is_archivist
 
 
 # --- search --------------------------------------------------------------------------------
@@ -262,4 +463,36 @@ def search_scope(viewer: Viewer, now: dt.datetime) -> SearchScope:
         owner_user_id=viewer.user_id,
         document_levels=document_levels(viewer),
         access_grant_ids=frozenset(granted),
+    )
+
+
+# --- what templates receive ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SitePermissions:
+    """The viewer's site-wide permissions as plain booleans, for every template (``may``):
+    templates never see the policy module, the viewer's role or its grants."""
+
+    signed_in: bool
+    deposit: bool
+    edit_catalogue: bool
+    edit_documents: bool
+    manage: bool
+    administer: bool
+    assign_accession: bool
+    #: document access levels the viewer may see (the documents list's filter offers these)
+    document_levels: frozenset[str]
+
+
+def site_permissions(viewer: Viewer) -> SitePermissions:
+    return SitePermissions(
+        signed_in=viewer.signed_in,
+        deposit=can_create_interview(viewer),
+        edit_catalogue=can_edit_catalogue(viewer),
+        edit_documents=can_edit_document(viewer),
+        manage=can_manage(viewer),
+        administer=can_administer(viewer),
+        assign_accession=can_assign_accession(viewer),
+        document_levels=document_levels(viewer),
     )

@@ -49,9 +49,15 @@ class AccessRequest(db.Model):
 
 
 class AuditEvent(db.Model):
-    """Append-only: the application inserts rows and never updates or deletes them."""
+    """Append-only: the application inserts rows and never updates or deletes them, and the
+    database refuses to (triggers: ``APPEND_ONLY_DDL``); only ``user_id`` may become NULL when
+    a user is deleted."""
 
     __tablename__ = "audit_event"
+    __table_args__ = (
+        # one object's events by time: the audit page's object filter, the listening sessions
+        Index("ix_audit_event_object", "object_type", "object_id", "at"),
+    )
 
     id: Mapped[intpk]
     at: Mapped[created_at]
@@ -63,6 +69,43 @@ class AuditEvent(db.Model):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
 
     user = relationship("User")
+
+
+#: Triggers that make ``audit_event`` append-only in the database itself, so that no code
+#: path (a bulk UPDATE, a console session) can rewrite the log. Migration 0002_policy creates
+#: the same triggers; ``create_all`` (tests, ``init`` on an empty database) runs these.
+APPEND_ONLY_DDL = {
+    "sqlite": (
+        "CREATE TRIGGER audit_event_no_update BEFORE UPDATE OF at, action, object_type, "
+        "object_id, ip, details ON audit_event "
+        "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END",
+        "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event "
+        "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END",
+    ),
+    "postgresql": (
+        "CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        "RAISE EXCEPTION 'audit_event is append-only'; END $$",
+        "CREATE TRIGGER audit_event_no_update BEFORE UPDATE OF at, action, object_type, "
+        "object_id, ip, details ON audit_event "
+        "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()",
+        "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event "
+        "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()",
+    ),
+}
+
+
+def _append_only_triggers() -> None:
+    from sqlalchemy import DDL, event
+
+    for dialect, statements in APPEND_ONLY_DDL.items():
+        for statement in statements:
+            event.listen(
+                AuditEvent.__table__, "after_create", DDL(statement).execute_if(dialect=dialect)
+            )
+
+
+_append_only_triggers()
 
 
 class Notification(db.Model):

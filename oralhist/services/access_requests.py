@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
-from ..access import now, policy, workflow
+from ..access import clauses, now, policy, workflow
 from ..access.policy import Viewer
 from ..errors import AccessDenied, Conflict, NotFound, ValidationError
 from ..extensions import db
@@ -36,7 +37,7 @@ def get_request(request_id: int, viewer: Viewer) -> AccessRequest:
     if not viewer.signed_in:
         raise AccessDenied("Please sign in first.")
     found = db.session.get(AccessRequest, request_id)
-    if found is None or not (viewer.is_archivist or found.requester_id == viewer.user_id):
+    if found is None or not policy.can_view_request(viewer, found):
         raise NotFound(f"There is no access request {request_id}.")
     return found
 
@@ -85,10 +86,9 @@ def request_query(viewer: Viewer, args: Mapping[str, Any]) -> Select:
     fields.integer("interview", minimum=1)
     fields.integer("requester", minimum=1)
     values = fields.check()
-    stmt = select(AccessRequest)
-    if not viewer.is_archivist or args.get("mine"):
-        stmt = stmt.where(AccessRequest.requester_id == viewer.user_id)
-    elif values.get("requester"):
+    mine = bool(args.get("mine"))
+    stmt = select(AccessRequest).where(clauses.visible_requests_clause(viewer, mine=mine))
+    if not mine and values.get("requester"):
         stmt = stmt.where(AccessRequest.requester_id == values["requester"])
     status = values.get("status")
     at = now()
@@ -111,16 +111,27 @@ def request_query(viewer: Viewer, args: Mapping[str, Any]) -> Select:
     return stmt.order_by(AccessRequest.created_at.desc(), AccessRequest.id.desc())
 
 
-def audible_interviews(viewer: Viewer) -> list[Interview]:
-    """Interviews this viewer may now hear thanks to an approved request."""
+@dataclass(frozen=True)
+class AudibleInterview:
+    """An interview the viewer may hear thanks to a grant, as "My requests" lists it."""
+
+    interview: Interview
+    can_download: bool
+    until: dt.datetime | None
+
+
+def audible_interviews(viewer: Viewer) -> list[AudibleInterview]:
+    """Interviews this viewer may now hear thanks to an approved request, by title."""
     at = now()
-    ids = [iid for iid, grant in viewer.grants.items() if grant.valid(at)]
-    if not ids:
+    grants = policy.grants_in_force(viewer, at)
+    if not grants:
         return []
-    rows = db.session.scalars(select(Interview).where(Interview.id.in_(ids))).all()
-    return sorted(
-        (i for i in rows if policy.can_listen(viewer, i, at)), key=lambda i: i.title.lower()
-    )
+    rows = db.session.scalars(select(Interview).where(Interview.id.in_(sorted(grants)))).all()
+    return [
+        AudibleInterview(i, policy.can_download_master(viewer, i, at), grants[i.id].expires_at)
+        for i in sorted(rows, key=lambda i: i.title.lower())
+        if policy.can_listen(viewer, i, at)
+    ]
 
 
 # --- asking --------------------------------------------------------------------------------

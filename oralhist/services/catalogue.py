@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, update
 
-from ..access import now, policy, require
+from ..access import clauses, now, policy, require
 from ..access.policy import Viewer
 from ..errors import Conflict, NotFound, ValidationError
 from ..extensions import db
 from ..models import Collection, Interview, Participant, Person
 from ..models.types import ACCESS_LEVELS, PARTICIPANT_ROLES, utcnow
-from . import indexing
+from . import audit, indexing
 from .fields import SLUG, Fields
 
 SORTS = {
@@ -220,12 +220,7 @@ def interview_query(viewer: Viewer, args: Mapping[str, Any]):
     fields.string("collection", max_length=80)
     fields.string("q", max_length=200)
     values = fields.check()
-    stmt = select(Interview)
-    if not viewer.is_archivist:
-        visible = Interview.status == "published"
-        if viewer.signed_in:
-            visible = or_(visible, Interview.created_by_id == viewer.user_id)
-        stmt = stmt.where(visible)
+    stmt = select(Interview).where(clauses.visible_interviews_clause(viewer))
     if values.get("collection"):
         collection = get_collection(values["collection"])
         stmt = stmt.where(Interview.collection_id == collection.id)
@@ -272,7 +267,8 @@ def save_interview(
     """Create (``interview`` None) or update an interview's catalogue record.
 
     ``participants`` is a list of ``{"person_id", "role"}`` and replaces the current list.
-    Only archivists set ``access_level`` and ``embargo_until`` on a record that exists;
+    Only archivists set ``access_level`` and ``embargo_until`` on a record that exists, and
+    choose an ``accession`` (``policy.can_assign_accession``; others get a generated one);
     ``status`` changes only through ``publish``/``unpublish``.
     """
     creating = interview is None
@@ -295,7 +291,17 @@ def save_interview(
     values = fields.check()
     if "accession" in values and not values["accession"]:
         del values["accession"]
-    if not creating and not viewer.is_archivist:
+    if (
+        "accession" in values
+        and not policy.can_assign_accession(viewer)
+        and (creating or values["accession"] != interview.accession)
+    ):
+        raise ValidationError(
+            "Accession identifiers are assigned by the archive: leave the field empty and the "
+            "next one is generated; an archivist can change it.",
+            fields={"accession": "only archivists choose it"},
+        )
+    if not creating and not policy.can_set_access(viewer, interview):
         for managed in ("access_level", "embargo_until"):
             if managed in values and values[managed] != getattr(interview, managed):
                 raise ValidationError(
@@ -325,8 +331,18 @@ def save_interview(
             year = int(values["date_recorded"][:4]) if values.get("date_recorded") else None
             values["accession"] = next_accession(year)
         db.session.add(interview)
+    changes = []
+    if not creating:
+        for key, action in (
+            ("access_level", "interview.access_level"),
+            ("embargo_until", "interview.embargo"),
+        ):
+            if key in values and values[key] != getattr(interview, key):
+                changes.append((action, _audit_value(getattr(interview, key)), values[key]))
     for key, value in values.items():
         setattr(interview, key, value)
+    for action, before, after in changes:
+        audit.record_interview_access(viewer, interview, action, before, _audit_value(after))
     if participants is not None:
         interview.participants.clear()
         db.session.flush()
@@ -337,6 +353,11 @@ def save_interview(
     db.session.flush()
     indexing.interview_changed(interview.id)
     return interview
+
+
+def _audit_value(value: Any) -> Any:
+    """A value as the audit log's JSON keeps it (dates as ISO text)."""
+    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def _parse_participants(raw: Any) -> list[tuple[int, str]]:
@@ -375,9 +396,11 @@ def _parse_participants(raw: Any) -> list[tuple[int, str]]:
 def publish(viewer: Viewer, interview: Interview) -> Interview:
     require(policy.can_manage(viewer, interview), "Only archivists publish interviews.")
     if interview.status != "published":
+        before = interview.status
         interview.status = "published"
         interview.published_at = now()
         db.session.flush()
+        audit.record_interview_access(viewer, interview, "interview.publish", before, "published")
         indexing.interview_changed(interview.id)
     return interview
 
@@ -385,7 +408,9 @@ def publish(viewer: Viewer, interview: Interview) -> Interview:
 def unpublish(viewer: Viewer, interview: Interview) -> Interview:
     require(policy.can_manage(viewer, interview), "Only archivists unpublish interviews.")
     if interview.status != "draft":
+        before = interview.status
         interview.status = "draft"
         db.session.flush()
+        audit.record_interview_access(viewer, interview, "interview.unpublish", before, "draft")
         indexing.interview_changed(interview.id)
     return interview

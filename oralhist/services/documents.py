@@ -26,10 +26,10 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import event, func, or_, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from ..access import policy, require
+from ..access import clauses, policy, require
 from ..access.policy import Viewer
 from ..errors import NotFound, ValidationError
 from ..extensions import db
@@ -84,11 +84,9 @@ def get_document(document_id: int, viewer: Viewer) -> Document:
 
 
 def visible_clause(viewer: Viewer):
-    """SQL condition: documents this viewer may see (``policy.can_view_document``)."""
-    clause = Document.access_level.in_(sorted(policy.document_levels(viewer)))
-    if viewer.signed_in:
-        clause = or_(clause, Document.created_by_id == viewer.user_id)
-    return clause
+    """SQL condition: documents this viewer may see (the policy's
+    ``clauses.visible_documents_clause``, twin of ``policy.can_view_document``)."""
+    return clauses.visible_documents_clause(viewer)
 
 
 def document_query(viewer: Viewer, args: Mapping[str, Any]):
@@ -231,15 +229,14 @@ def save_document(
     values = fields.check()
     if (
         not creating
-        and not viewer.is_archivist
         and "access_level" in values
-        and values["access_level"] not in policy.document_levels(viewer)
+        and not policy.can_set_document_level(viewer, values["access_level"])
     ):
         raise ValidationError(
             "Only archivists give a document a level you could not see yourself.",
             fields={"access_level": "only archivists set this level"},
         )
-    if creating and values["access_level"] not in policy.document_levels(viewer):
+    if creating and not policy.can_set_document_level(viewer, values["access_level"]):
         raise ValidationError(
             f"Only archivists add {values['access_level']} documents.",
             fields={"access_level": "only archivists set this level"},

@@ -4,13 +4,12 @@ A mention is a time range (``start_ms``..``end_ms``) of an interview that discus
 document. It is anchored to time, not to segment ids, so it survives a transcript
 re-import: the passage's words are the current transcript's segments overlapping the range.
 
-**The link rule.** A link must not expose a document to people who may not see it, so a
-document may be linked from an interview only when the document's access level is not
-stricter than the interview's (levels in the order open < registered < restricted <
-closed). The interview's own ``access_level`` is compared, not a temporary embargo (which
-closes an interview only until a date): a closed document is never linked from an open
-interview that happens to be embargoed today. Display is filtered as well: every list of
-passages leaves out documents the viewer may not see, and drafts they may not see.
+**The rules live in the policy** (``oralhist.access.policy``): the link rule
+(``link_refusal``: a document no stricter than the interview), who links (``can_link_passages``),
+who sees suggestions (``can_see_suggestions``, ``can_take_suggestion``), and what a viewer
+sees of a passage (``passage_access``: the link itself where both the document and the
+interview's record are visible; its note, excerpt and speakers only where the transcript is
+readable).
 
 **Permanent links.** ``permalink`` opens the player on the passage:
 ``/interviews/<id>?t=<start seconds>&end=<end seconds>`` (seconds with up to three
@@ -33,12 +32,10 @@ from ..access.policy import Viewer
 from ..errors import AccessDenied, Conflict, NotFound, QueryError, ValidationError
 from ..extensions import db
 from ..models import DismissedSuggestion, Document, Interview, Mention, Segment
-from ..models.types import ACCESS_LEVELS
 from ..transcripts.timecode import format_t_param, format_timecode, parse_t_param, parse_timecode
 from . import audit
 from .documents import format_partial_date
 
-LEVEL_RANK = {level: rank for rank, level in enumerate(ACCESS_LEVELS)}
 MAX_NOTE = 5000
 
 
@@ -46,14 +43,8 @@ MAX_NOTE = 5000
 
 
 def link_refusal(document: Document, interview: Interview) -> str | None:
-    """Why ``document`` may not be linked from ``interview`` (None when it may)."""
-    if LEVEL_RANK[document.access_level] > LEVEL_RANK[interview.access_level]:
-        return (
-            f"This document is {document.access_level} but the interview is "
-            f"{interview.access_level}: a link must not expose a document to people who "
-            "cannot see it. Link it only from interviews at the same or a stricter level."
-        )
-    return None
+    """Why ``document`` may not be linked from ``interview`` (the policy's link rule)."""
+    return policy.link_refusal(document, interview)
 
 
 def parse_time(value: Any, name: str) -> int:
@@ -113,8 +104,7 @@ def get_mention(mention_id: int, viewer: Viewer) -> Mention:
     mention = db.session.get(Mention, mention_id)
     if (
         mention is None
-        or not policy.can_view_document(viewer, mention.document)
-        or not policy.can_view_record(viewer, mention.interview)
+        or not policy.passage_access(viewer, mention.interview, mention.document, now()).listed
     ):
         raise NotFound(f"There is no passage link {mention_id}.")
     return mention
@@ -313,7 +303,14 @@ class Passage:
     mention: Mention
     document: Document
     interview: Interview
+    #: the viewer may read the interview's words: the note, the excerpt and its speakers
     readable: bool
+    #: the link's note, or "" when the viewer may not read the interview (policy)
+    note: str = ""
+    #: the viewer may edit or remove this link
+    can_edit: bool = False
+    #: the interview's access sentence (why the words are not shown)
+    level_sentence: str = ""
     segments: list[Segment] = field(default_factory=list)
     speakers: list[str] = field(default_factory=list)
     citation: str = ""
@@ -398,10 +395,12 @@ def player_link(interview: Interview, start_ms: int, first_segment: Segment | No
 
 
 def passage(viewer: Viewer, mention: Mention) -> Passage:
-    """The passage for display: words, speakers and segment highlight only when the viewer
-    may read the interview's transcript; the catalogue line, time and citation always."""
+    """The passage for display: note, words, speakers and segment highlight only when the
+    viewer may read the interview's transcript (``policy.passage_access``); the catalogue
+    line, time and citation always."""
     interview = mention.interview
-    readable = policy.can_read_transcript(viewer, interview, now())
+    at = now()
+    readable = policy.passage_access(viewer, interview, mention.document, at).words
     segments = overlapping_segments(interview, mention.start_ms, mention.end_ms) if readable else []
     speakers: list[str] = []
     for seg in segments:
@@ -413,6 +412,9 @@ def passage(viewer: Viewer, mention: Mention) -> Passage:
         document=mention.document,
         interview=interview,
         readable=readable,
+        note=mention.note if readable else "",
+        can_edit=policy.can_link_passages(viewer, interview),
+        level_sentence=policy.level_sentence(interview, at),
         segments=segments,
         speakers=speakers,
         citation=citation_text(interview, mention.start_ms, mention.end_ms),
@@ -430,7 +432,12 @@ def passages_for_document(viewer: Viewer, document: Document) -> list[Passage]:
         .where(Mention.document_id == document.id)
         .order_by(func.lower(Interview.title), Interview.id, Mention.start_ms, Mention.id)
     ).all()
-    return [passage(viewer, m) for m in mentions if policy.can_view_record(viewer, m.interview)]
+    at = now()
+    return [
+        passage(viewer, m)
+        for m in mentions
+        if policy.passage_access(viewer, m.interview, document, at).listed
+    ]
 
 
 def passages_for_interview(viewer: Viewer, interview: Interview) -> list[Passage]:
@@ -442,7 +449,12 @@ def passages_for_interview(viewer: Viewer, interview: Interview) -> list[Passage
         .where(Mention.interview_id == interview.id)
         .order_by(Mention.start_ms, Mention.end_ms, Mention.id)
     ).all()
-    return [passage(viewer, m) for m in mentions if policy.can_view_document(viewer, m.document)]
+    at = now()
+    return [
+        passage(viewer, m)
+        for m in mentions
+        if policy.passage_access(viewer, interview, m.document, at).listed
+    ]
 
 
 def documents_with_passages(passages: list[Passage]) -> list[tuple[Document, list[Passage]]]:
@@ -525,11 +537,6 @@ def suggestion_queries(document: Document) -> list[tuple[str, str]]:
     return queries
 
 
-def can_see_suggestions(viewer: Viewer) -> bool:
-    """Contributors (for their own interviews) and archivists (everywhere)."""
-    return viewer.is_contributor
-
-
 def suggestions(viewer: Viewer, document: Document, limit: int = MAX_SUGGESTIONS) -> list:
     """Passages that probably discuss ``document``, found in the transcripts with the search
     index under the viewer's own search scope (archivist-wide only for archivists), in
@@ -537,7 +544,7 @@ def suggestions(viewer: Viewer, document: Document, limit: int = MAX_SUGGESTIONS
     skipped."""
     from . import indexing
 
-    require(can_see_suggestions(viewer), "Only contributors and archivists see suggestions.")
+    require(policy.can_see_suggestions(viewer), "Only contributors and archivists see suggestions.")
     scope = policy.search_scope(viewer, now())
     index = indexing.search_index()
     linked: dict[int, list[tuple[int, int]]] = {}
@@ -567,7 +574,7 @@ def suggestions(viewer: Viewer, document: Document, limit: int = MAX_SUGGESTIONS
             iid = group.interview_id
             if iid not in interviews:
                 interview = db.session.get(Interview, iid)
-                ok = interview is not None and policy.can_link_passages(viewer, interview)
+                ok = interview is not None and policy.can_take_suggestion(viewer, interview)
                 interviews[iid] = interview if ok else None
             interview = interviews[iid]
             if interview is None:
@@ -630,7 +637,7 @@ def dismiss_suggestion(
     viewer: Viewer, document: Document, interview_id: Any, start_ms: Any
 ) -> DismissedSuggestion:
     """Never suggest the passage at ``start_ms`` of that interview for ``document`` again."""
-    if not policy.can_manage(viewer):
+    if not policy.can_dismiss_suggestions(viewer):
         raise AccessDenied("Only archivists dismiss suggestions.")
     interview = _interview_for_link(interview_id, viewer)
     if isinstance(start_ms, str) and start_ms.strip().isdigit():

@@ -52,7 +52,7 @@ def _signed_in_viewer():
 
 def _archivist():
     viewer = _signed_in_viewer()
-    require(policy.can_manage(viewer), "Only archivists decide access requests.")
+    require(policy.can_decide_requests(viewer), "Only archivists decide access requests.")
     return viewer
 
 
@@ -100,8 +100,8 @@ def access_panel(interview: Interview, viewer) -> dict[str, Any]:
         "access_request": mine,
         "access_can_request": policy.can_request_access(viewer, interview, at),
         "access_can_listen": policy.can_listen(viewer, interview, at),
-        "access_restricted": interview.status == "published"
-        and policy.effective_level(interview, at) == "restricted",
+        "access_restricted": policy.is_on_request(interview, at),
+        "access_sentence": policy.level_sentence(interview, at),
         "access_actions": workflow.allowed_actions(viewer, mine, at) if mine else [],
         "intended_uses": INTENDED_USE_LABELS,
         "access_form": None,
@@ -173,7 +173,7 @@ def show_request(request_id: int):
     viewer = _signed_in_viewer()
     found = access_requests.get_request(request_id, viewer)
     history = []
-    if viewer.is_archivist:
+    if policy.can_see_requester_history(viewer):
         history = access_requests.history_of([found.requester_id])[found.requester_id]
     events = db.session.scalars(
         select(AuditEvent)
@@ -194,7 +194,11 @@ def show_request(request_id: int):
 def act(request_id: int, action: str):
     viewer = _signed_in_viewer()
     found = access_requests.get_request(request_id, viewer)
-    default = url_for("access.queue") if viewer.is_archivist else url_for("access.my_requests")
+    default = (
+        url_for("access.queue")
+        if policy.can_decide_requests(viewer)
+        else url_for("access.my_requests")
+    )
     target = _safe_next(default)
     try:
         access_requests.decide(viewer, found, action, request.form)
@@ -263,13 +267,15 @@ def bulk():
 
 def audit_query(args: Mapping[str, Any]):
     """Audit events filtered by ``action`` (exact, or a prefix ending in ``.``/``*``),
-    ``user`` (id or e-mail), ``object_type``, ``object_id``, ``date_from``/``date_to``
-    (inclusive days, UTC); newest first."""
+    ``user`` (id or e-mail), ``object_type``, ``object_id``, ``interview`` (every event
+    about one interview: its own, and those of its recordings, requests and passage links,
+    which carry its id), ``date_from``/``date_to`` (inclusive days, UTC); newest first."""
     fields = Fields(args)
     fields.string("action", max_length=60)
     fields.string("user", max_length=254)
     fields.string("object_type", max_length=40)
     fields.integer("object_id", minimum=0)
+    fields.integer("interview", minimum=1)
     fields.date("date_from")
     fields.date("date_to")
     values = fields.check()
@@ -292,6 +298,14 @@ def audit_query(args: Mapping[str, Any]):
         stmt = stmt.where(AuditEvent.object_type == values["object_type"])
     if values.get("object_id") is not None:
         stmt = stmt.where(AuditEvent.object_id == values["object_id"])
+    if values.get("interview") is not None:
+        iid = values["interview"]
+        stmt = stmt.where(
+            or_(
+                (AuditEvent.object_type == "interview") & (AuditEvent.object_id == iid),
+                AuditEvent.details["interview_id"].as_integer() == iid,
+            )
+        )
     if values.get("date_from"):
         d = values["date_from"]
         stmt = stmt.where(AuditEvent.at >= dt.datetime(d.year, d.month, d.day, tzinfo=dt.UTC))

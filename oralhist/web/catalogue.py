@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from ..access import current_viewer, now, policy, require
+from ..access import clauses, current_viewer, now, policy, require
 from ..errors import OralHistError, ValidationError
 from ..extensions import db
 from ..models import Collection, Interview, Person
@@ -51,7 +51,7 @@ def collections():
     counts = dict(
         db.session.execute(
             select(Interview.collection_id, func.count())
-            .where(Interview.status == "published")
+            .where(clauses.public_interviews_clause())
             .group_by(Interview.collection_id)
         ).all()
     )

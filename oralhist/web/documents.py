@@ -69,7 +69,7 @@ def document(document_id: int):
     passages = mentions.passages_for_document(viewer, found)
     suggestions = []
     suggestion_error = None
-    if mentions.can_see_suggestions(viewer):
+    if policy.can_see_suggestions(viewer):
         try:
             suggestions = mentions.suggestions(viewer, found)
         except OralHistError as exc:  # the index unavailable: the page still works
@@ -80,8 +80,8 @@ def document(document_id: int):
         passages=passages,
         suggestions=suggestions,
         suggestion_error=suggestion_error,
-        show_suggestions=mentions.can_see_suggestions(viewer),
-        can_dismiss=policy.can_manage(viewer),
+        show_suggestions=policy.can_see_suggestions(viewer),
+        can_dismiss=policy.can_dismiss_suggestions(viewer),
         can_edit=policy.can_edit_document(viewer, found),
         type_label=documents.TYPE_LABELS.get(found.doc_type, found.doc_type),
         date_label=documents.format_partial_date(found.date),

@@ -69,11 +69,9 @@ def url_with(**changes: Any) -> str:
 
 
 def template_globals() -> dict[str, Any]:
-    viewer = current_viewer()
     return {
-        "viewer": viewer,
+        "may": policy.site_permissions(current_viewer()),
         "url_rules": current_app.view_functions,
-        "policy": policy,
         "now": now(),
         "current_user": current_user,
         "url_with": url_with,

@@ -6,21 +6,24 @@ with a single-range 206 (multi-range requests get the whole file, 200), ``If-Non
 ``If-Modified-Since`` with 304, and an unsatisfiable range with 416 carrying ``Content-Range:
 bytes */size``. The access check comes first, before any of that.
 
-Audit: a play of a recording that is not open (effective level != open) is logged once per
-"start": a GET without ``Range`` or with a range starting at byte 0. The browser's following
-range requests (seeking, buffering) are not logged, so one listening is one event. HEAD is
-never logged (no audio leaves). Every download of a non-open recording is logged.
+Who gets which bytes is ``policy.audio_delivery``: a listen-only grant gets Range responses
+of at most ``LISTEN_ONLY_RANGE_BYTES`` from ``/audio`` and no whole file (a deterrent, see the
+README). Audit (``services.audit.audio_sent``): when bytes of a recording that is not open go
+out (200 or 206 to a GET; never HEAD, 304 or 416), a ``recording.play`` (``/audio``, whatever
+the Range, browser or script) or a ``recording.download`` (``/download``) is written once per
+listening session. The player fetches nothing before playback starts (``preload="none"``), so
+opening the page is not a play.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.http import parse_range_header
 
 from ..access import current_viewer, now, policy, require
-from ..errors import NotFound
+from ..errors import AccessDenied, NotFound
 from ..models import Interview, Recording
 from ..services import audit, fixity, recordings
 from ..services import catalogue as catalogue_service
@@ -106,6 +109,8 @@ def recordings_panel(interview: Interview, viewer) -> dict:
     return {
         "rec_parts": parts,
         "rec_can_listen": policy.can_listen(viewer, interview, at),
+        "rec_level": policy.effective_level(interview, at),
+        "rec_sentence": policy.level_sentence(interview, at),
         "rec_can_download": policy.can_download_master(viewer, interview, at),
         "rec_can_edit": can_edit,
         "rec_can_delete": policy.can_manage(viewer, interview),
@@ -199,13 +204,16 @@ def _serve(recording_id: int, *, download: bool):
     recording = recordings.get_recording(recording_id, viewer)
     interview = recording.interview
     at = now()
-    if download:
-        require(
-            policy.can_download_master(viewer, interview, at),
-            "You may not download this recording.",
-        )
-    else:
-        require(policy.can_listen(viewer, interview, at), policy.level_sentence(interview, at))
+    delivery = policy.audio_delivery(
+        viewer,
+        interview,
+        at,
+        download=download,
+        # HEAD sends no audio: it is answered like the player's Range requests
+        ranged=bool(request.headers.get("Range")) or request.method == "HEAD",
+        listen_only_range_bytes=current_app.config["LISTEN_ONLY_RANGE_BYTES"],
+    )
+    require(delivery.allowed, delivery.refusal)
     # Access is settled: only now look at Range and conditional headers.
     media = recordings.storage()
     if not media.exists(recording.storage_key):
@@ -215,31 +223,56 @@ def _serve(recording_id: int, *, download: bool):
         # One range per response (no multipart/byteranges): ignore the header, send it all.
         request.environ.pop("HTTP_RANGE", None)
         ranges = None
-    if policy.effective_level(interview, at) != "open" and request.method == "GET":
-        starts_at_zero = ranges is None or ranges.ranges[0][0] == 0
-        if download or starts_at_zero:
-            audit.record(
-                viewer,
-                "recording.download" if download else "recording.play",
-                "recording",
-                recording.id,
-                interview_id=interview.id,
-            )
-            commit()
+    if ranges is not None and delivery.max_range_bytes:
+        _cap_range(ranges, recording.size, delivery.max_range_bytes)
     response = media.send(
         recording.storage_key,
         mimetype=recording.mime,
         as_attachment=download,
-        download_name=recording.original_filename,
+        # the uploader's file name only where the policy shows it (recording_fields)
+        download_name=recording.original_filename
+        if "original_filename" in policy.recording_fields(viewer, interview, at)
+        else _neutral_name(recording),
         etag=recording.sha256,
         last_modified=recording.uploaded_at,
     )
+    if delivery.max_range_bytes and response.status_code == 200 and request.method == "GET":
+        # The range was dropped (several ranges, a stale If-Range): never the whole file.
+        response.close()
+        raise AccessDenied(policy.LISTEN_ONLY_REFUSAL)
+    if delivery.audited and request.method == "GET" and response.status_code in (200, 206):
+        # Bytes are going out: a play (/audio, whatever the Range) or a download (/download),
+        # once per listening session (services.audit).
+        action = "recording.download" if download else "recording.play"
+        if audit.audio_sent(
+            viewer, recording, action, at, byte_range=request.headers.get("Range", "")[:100]
+        ):
+            commit()
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Accept-Ranges"] = "bytes"
     response.cache_control.private = True
     response.cache_control.public = False
     response.cache_control.no_cache = True
     return response
+
+
+def _neutral_name(recording: Recording) -> str:
+    """A file name that says no more than the catalogue: accession and part number."""
+    from pathlib import PurePath
+
+    suffix = PurePath(recording.original_filename or "").suffix[:8]
+    return f"{recording.interview.accession}-part{recording.position + 1}{suffix}"
+
+
+def _cap_range(ranges, size: int, limit: int) -> None:
+    """Cut a single Range request to at most ``limit`` bytes (a listen-only grant's Range
+    responses; the browser asks again for what follows)."""
+    span = ranges.range_for_length(size)
+    if span is None:
+        return  # unsatisfiable: Werkzeug answers 416
+    start, stop = span
+    if stop - start > limit:
+        request.environ["HTTP_RANGE"] = f"bytes={start}-{start + limit - 1}"
 
 
 @bp.route("/recordings/<int:recording_id>/audio", methods=["GET", "HEAD"])

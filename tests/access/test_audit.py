@@ -133,3 +133,27 @@ def test_the_session_refuses_to_change_an_event(app, people):
             db.session.flush()
         db.session.rollback()
         assert db.session.get(AuditEvent, event.id).action == "test.event"
+
+
+def test_the_database_refuses_to_change_or_delete_an_event(app, people):
+    """Below the ORM: a bulk UPDATE or DELETE (a console, a script) is refused by triggers;
+    only the user link may become NULL (a deleted user)."""
+    from sqlalchemy import delete, update
+    from sqlalchemy.exc import DatabaseError
+
+    table = AuditEvent.__table__
+    with app.app_context():
+        event = audit.record(Viewer(people["researcher"], "researcher"), "test.event", "thing", 1)
+        db.session.commit()
+        for statement in (
+            update(table).where(table.c.id == event.id).values(action="tampered"),
+            update(table).where(table.c.id == event.id).values(details={}),
+            delete(table).where(table.c.id == event.id),
+        ):
+            with pytest.raises(DatabaseError, match="append-only"):
+                db.session.execute(statement)
+            db.session.rollback()
+        db.session.execute(update(table).where(table.c.id == event.id).values(user_id=None))
+        db.session.commit()
+        kept = db.session.get(AuditEvent, event.id)
+        assert (kept.action, kept.user_id) == ("test.event", None)

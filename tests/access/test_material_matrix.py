@@ -99,9 +99,10 @@ def test_material_matrix_http(app, people, interviews, states, material, login):
             rid = material[kind]
             checks = [
                 (
+                    # a whole-file GET: not for a listen-only grant (README)
                     "audio GET",
                     fetch(client.get, f"/recordings/{rid}/audio"),
-                    200 if listen else None,
+                    (200 if master else 403) if listen else None,
                 ),
                 (
                     "audio HEAD",

@@ -98,12 +98,8 @@ def test_request_approve_listen(page, chromium, live_server, users, restricted):
     assert "You have access to listen" in page.locator("section.access-panel").inner_text()
     audio = page.locator("audio")
     assert audio.count() == 1
-    page.wait_for_function(
-        "() => document.querySelector('audio').readyState >= 1"
-        " && document.querySelector('audio').currentTime >= 3.9",
-        timeout=10000,
-    )
-    page.evaluate("() => document.querySelector('audio').play()")
+    page.wait_for_function("() => Math.abs(window.oralhistPlayer.currentMs() - 4000) < 100")
+    page.evaluate("() => window.oralhistPlayer.play()")
     page.wait_for_function(
         "() => !document.querySelector('audio').paused"
         " && document.querySelector('audio').currentTime > 4.05",

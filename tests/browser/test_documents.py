@@ -53,8 +53,7 @@ def test_link_two_segments_and_follow_the_passage_back_to_the_player(app, users,
     page.wait_for_load_state()
     assert f"/interviews/{interview_id}?t=4&hl=" in page.url
     page.wait_for_function(
-        "() => { const a = document.querySelector('#oh-audio');"
-        " return a && a.readyState >= 1 && Math.abs(a.currentTime - 4) < 0.25; }",
+        "() => window.oralhistPlayer && Math.abs(window.oralhistPlayer.currentMs() - 4000) < 250",
         timeout=10000,
     )
     assert page.console_errors == []

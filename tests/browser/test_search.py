@@ -14,9 +14,7 @@ def test_search_then_click_a_moment_opens_the_player_there(page, interview_id): 
     assert "apprentice" in page.locator("ul.moments .snippet mark").first.inner_text().lower()
     page.click("a.moment")
     page.wait_for_function("() => !!window.oralhistPlayer")
-    page.wait_for_function(
-        "() => Math.abs(document.getElementById('oh-audio').currentTime - 15) < 0.6"
-    )
+    page.wait_for_function("() => Math.abs(window.oralhistPlayer.currentMs() - 15000) < 600")
     assert "?t=15" in page.url
     highlighted = page.locator("#tx-list li.segment.highlight")
     assert highlighted.count() == 1

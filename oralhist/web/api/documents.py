@@ -11,7 +11,8 @@
   (``segment_id``) and ``.../suggestions/dismiss`` (``interview_id``, ``start_ms``).
 
 A document the caller may not see is 404 everywhere; a passage's ``text``, ``segments`` and
-``speakers`` are present only when the caller may read that interview's transcript.
+``speakers`` are present, and its ``note`` is not null, only when the caller may read that
+interview's transcript (``policy.passage_access``).
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def passage_json(p: mentions.Passage) -> dict[str, Any]:
         "interview": {"id": i.id, "title": i.title, "accession": i.accession},
         "start_ms": p.start_ms,
         "end_ms": p.end_ms,
-        "note": p.mention.note,
+        "note": p.note if p.readable else None,
         "citation": p.citation,
         "permalink": p.permalink,
         "url": p.player_link,
@@ -100,7 +101,7 @@ def suggestion_json(s: mentions.Suggestion) -> dict[str, Any]:
         "segment_id": s.segment_id,
         "start_ms": s.start_ms,
         "end_ms": s.end_ms,
-        "speaker": s.speaker,
+        "speaker": s.speaker if s.readable else None,
         "snippet": s.snippet_html if s.readable else None,
         "reason": s.reason,
     }

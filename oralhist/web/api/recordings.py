@@ -21,8 +21,6 @@ from .serialise import recording_json
 def _recording_json(recording, viewer) -> dict:
     data = recording_json(recording, viewer)
     interview = recording.interview
-    if policy.can_listen(viewer, interview, now()):
-        data["tags"] = dict(recording.tags or {})
     if policy.can_download_master(viewer, interview, now()):
         from flask import url_for
 

@@ -29,6 +29,9 @@ def person_json(p: Person) -> dict[str, Any]:
 
 
 def recording_json(r: Recording, viewer: Viewer) -> dict[str, Any]:
+    """A recording's metadata, limited to the fields the policy lets ``viewer`` read
+    (``policy.recording_fields``: those who may not listen get the catalogue's part line)."""
+    at = now()
     data = {
         "id": r.id,
         "interview_id": r.interview_id,
@@ -46,8 +49,11 @@ def recording_json(r: Recording, viewer: Viewer) -> dict[str, Any]:
         "sha256": r.sha256,
         "browser_playable": r.browser_playable,
         "uploaded_at": r.uploaded_at.isoformat() if r.uploaded_at else None,
+        "tags": dict(r.tags or {}),
     }
-    if policy.can_listen(viewer, r.interview, now()):
+    allowed = policy.recording_fields(viewer, r.interview, at)
+    data = {key: value for key, value in data.items() if key in allowed}
+    if policy.can_listen(viewer, r.interview, at):
         data["audio_url"] = url_for("recordings.audio", recording_id=r.id)
     return data
 
