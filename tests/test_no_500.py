@@ -104,3 +104,87 @@ def test_no_route_answers_500_to_junk(app, browser, sample, role):
                 tried += 1
     assert tried > 300  # every route was exercised
     assert failures == []
+
+
+ABSURD = "99999999999999999999"  # beyond any database integer (it was a 500: overflow)
+LIST_ROUTES = [
+    "/interviews",
+    "/documents",
+    "/people",
+    "/collections/voices-1956",
+    "/search?q=the",
+    "/api/v1/interviews",
+    "/api/v1/documents",
+    "/api/v1/people",
+    "/api/v1/collections",
+    "/api/v1/search?q=the",
+]
+
+
+def _urls_with_ids(app, number: str):
+    """Every GET route that takes an integer, with ``number`` in each integer slot."""
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or not rule.arguments:
+            continue
+        values = {}
+        has_int = False
+        for name in rule.arguments:
+            converter = rule._converters[name]
+            if "Integer" in type(converter).__name__:
+                values[name] = number
+                has_int = True
+            elif hasattr(converter, "items"):
+                values[name] = next(iter(converter.items))
+            else:
+                values[name] = "voices-1956"
+        if has_int:
+            yield re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m, v=values: v[m.group(1)], rule.rule)
+
+
+@pytest.mark.parametrize("role", [None, "archivist"])
+def test_absurd_pages_are_a_clear_4xx_on_every_list(app, browser, sample, role):
+    client = browser(role)
+    answers = {}
+    for url in LIST_ROUTES:
+        for page in (ABSURD, "9" * 5000, "1000001", "-1", "1e3"):
+            joiner = "&" if "?" in url else "?"
+            response = client.get(f"{url}{joiner}page={page}")
+            answers[(url, page[:24])] = response.status_code
+            assert response.status_code in (400, 422), (url, page[:24], response.status_code)
+            if url.startswith("/api/"):
+                assert "page" in response.json["error"]["message"]
+        # The last allowed page is answered (empty), not refused.
+        joiner = "&" if "?" in url else "?"
+        assert client.get(f"{url}{joiner}page=1000000").status_code == 200, url
+    assert len(answers) == len(LIST_ROUTES) * 5
+
+
+@pytest.mark.parametrize("number", [ABSURD, str(2**31), str(2**63)])
+def test_ids_beyond_the_database_range_are_not_found(app, browser, sample, number):
+    client = browser("archivist")
+    failures = []
+    with app.app_context():
+        urls = list(_urls_with_ids(app, number))
+    assert len(urls) > 20  # every route with an id was probed
+    for url in urls:
+        response = client.get(url)
+        response.close()
+        if response.status_code != 404:
+            failures.append((url, response.status_code))
+    assert failures == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/access-requests?interview=" + ABSURD,
+        "/api/v1/access-requests?requester=" + ABSURD,
+        "/access/audit?object_id=" + ABSURD,
+        "/api/v1/interviews?per_page=" + ABSURD,
+    ],
+)
+def test_absurd_integer_filters_are_a_clear_4xx(app, browser, sample, url):
+    response = browser("archivist").get(url)
+    assert response.status_code in (400, 422)
+    name = url.split("?")[1].split("=")[0]
+    assert name in response.get_data(as_text=True)

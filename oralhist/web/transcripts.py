@@ -36,6 +36,7 @@ from ..extensions import db
 from ..models import Interview, Person
 from ..services import catalogue
 from ..services import transcripts as service
+from ..services.fields import record_id
 from ..transaction import commit
 from ..transcripts import FORMATS, format_t_param, format_timecode
 from .catalogue import interview_panel
@@ -85,7 +86,7 @@ def transcript_panel(interview: Interview, viewer) -> dict[str, Any]:
         "tx_rows": rows,
         "tx_timed": timed,
         "tx_index": _index_view(transcript) if transcript is not None else [],
-        "tx_highlight": int(highlight) if highlight.isdigit() else None,
+        "tx_highlight": record_id(highlight),
         "tx_can_edit": can_edit,
         "tx_formats": formats,
         "tx_format_labels": DOWNLOAD_LABELS,
@@ -357,9 +358,9 @@ def merge_speaker(interview_id: int, speaker_id: int):
     interview = _interview(interview_id)
     source = service.get_speaker(interview, speaker_id)
     into_id = request.form.get("into", "")
-    if not into_id.isdigit():
+    if record_id(into_id) is None:
         raise ValidationError("Choose the speaker to merge into.")
-    into = service.get_speaker(interview, int(into_id))
+    into = service.get_speaker(interview, record_id(into_id))
     label = source.label
     service.merge_speakers(current_viewer(), source, into)
     commit()
@@ -375,9 +376,9 @@ def segment_speaker(segment_id: int):
     _require_edit(interview)
     if request.method == "POST":
         raw = request.form.get("speaker_id", "")
-        if raw and not raw.isdigit():
+        if raw and record_id(raw) is None:
             raise ValidationError("Choose one of the interview's speakers.")
-        service.reassign_segment(viewer, segment, int(raw) if raw else None)
+        service.reassign_segment(viewer, segment, record_id(raw) if raw else None)
         commit()
         flash("The segment's speaker is changed.", "success")
         return redirect(
