@@ -30,6 +30,7 @@ from ..errors import NotFound, TooLarge, ValidationError
 from ..extensions import db
 from ..models import IndexPoint, Interview, Person, Segment, Speaker, Transcript
 from . import audit, catalogue, indexing
+from .fields import record_id
 
 #: How many segments a preview (dry run) shows.
 PREVIEW_SEGMENTS = 10
@@ -185,6 +186,14 @@ def import_transcript(
     if dry_run:
         return result
 
+    # One import (or restore) of this interview at a time from here to the commit: the version
+    # number, the current flag and the new speakers are decided on what the last one stored.
+    catalogue.lock_interview(interview.id)
+    known = {
+        s.label: s
+        for s in db.session.scalars(select(Speaker).where(Speaker.interview_id == interview.id))
+    }
+    result.new_speakers = [label for label in labels if label not in known]
     version = (
         db.session.scalar(
             select(func.max(Transcript.version)).where(Transcript.interview_id == interview.id)
@@ -417,7 +426,9 @@ def restore_version(viewer: Viewer, interview: Interview, version: int) -> Trans
         "Only the interview's contributor (while it is a draft) and archivists restore "
         "transcript versions.",
     )
+    catalogue.lock_interview(interview.id)
     target = get_version(interview, version)
+    db.session.refresh(target)  # as stored now, after any concurrent import or restore
     if target.is_current:
         return target
     db.session.execute(
@@ -498,7 +509,7 @@ def update_speaker(viewer: Viewer, speaker: Speaker, data: Mapping[str, Any]) ->
             changes["person_id"] = None
         elif isinstance(raw, bool) or not str(raw).isdigit():
             errors["person_id"] = "must be a person's id"
-        elif db.session.get(Person, int(raw)) is None:
+        elif record_id(raw) is None or db.session.get(Person, record_id(raw)) is None:
             errors["person_id"] = f"there is no person {raw}"
         else:
             changes["person_id"] = int(raw)
