@@ -52,6 +52,41 @@ def max_bytes() -> int:
     return int(current_app.config.get("TRANSCRIPT_MAX_BYTES", parsing.DEFAULT_MAX_BYTES))
 
 
+def segment_limit(viewer: Viewer, *, large: bool = False) -> int:
+    """The most segments ``viewer`` may import in one transcript: ``TRANSCRIPT_MAX_SEGMENTS``
+    (default 50,000), or with ``large`` (archivists only) ``TRANSCRIPT_MAX_SEGMENTS_LARGE``
+    (default 1,000,000). Raises ``AccessDenied`` when someone else asks for ``large``."""
+    config = current_app.config
+    if large:
+        require(
+            policy.can_manage(viewer),
+            "Only archivists import transcripts larger than "
+            f"{int(config['TRANSCRIPT_MAX_SEGMENTS']):,} segments.",
+        )
+        return int(config["TRANSCRIPT_MAX_SEGMENTS_LARGE"])
+    return int(config["TRANSCRIPT_MAX_SEGMENTS"])
+
+
+def _check_segment_count(viewer: Viewer, count: int, filename: str, large: bool) -> None:
+    limit = segment_limit(viewer, large=large)
+    if count <= limit:
+        return
+    how = (
+        ""
+        if large
+        else f" An archivist can import it with the option large=true (up to "
+        f"{int(current_app.config['TRANSCRIPT_MAX_SEGMENTS_LARGE']):,})."
+    )
+    setting = "TRANSCRIPT_MAX_SEGMENTS_LARGE" if large else "TRANSCRIPT_MAX_SEGMENTS"
+    raise ValidationError(
+        f"{filename} has {count:,} segments; a transcript may have at most {limit:,} "
+        f"({setting}).{how}",
+        fields={"file": f"more than {limit:,} segments"},
+        max_segments=limit,
+        segments=count,
+    )
+
+
 def check_request_size(content_length: int | None) -> None:
     """Refuse (413) a request whose declared body is far beyond :func:`max_bytes`, before
     its multipart body is parsed and spooled."""
@@ -139,9 +174,12 @@ def import_transcript(
     dry_run: bool = False,
     index_points: Sequence[parsing.IndexPoint] | None = None,
     language: str | None = None,
+    large: bool = False,
 ) -> ImportResult:
     """Parse ``data`` and, unless ``dry_run``, store it as the interview's new current
     version. ``index_points`` (the sample's ``index.json``) replace any the file holds.
+    More segments than ``segment_limit`` (``large``: an archivist's higher limit) is a 422
+    naming the limit, in a dry run too.
 
     Raises ``TranscriptError`` (422, naming file and line) for a file that cannot be read;
     nothing is written in that case. The caller commits.
@@ -160,6 +198,7 @@ def import_transcript(
     parsed = parsing.parse_transcript(
         data, filename, fmt, duration_ms=duration, max_bytes=max_bytes()
     )
+    _check_segment_count(viewer, len(parsed.segments), filename, large)
     points = list(index_points) if index_points is not None else list(parsed.index_points)
     labels: list[str] = []
     for segment in parsed.segments:

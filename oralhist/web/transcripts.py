@@ -149,7 +149,9 @@ def _session_tokens() -> dict[str, str]:
     return dict(tokens) if isinstance(tokens, dict) else {}
 
 
-def _save_pending(interview: Interview, data: bytes, filename: str, fmt: str | None) -> str:
+def _save_pending(
+    interview: Interview, data: bytes, filename: str, fmt: str | None, *, large: bool = False
+) -> str:
     folder = _pending_dir()
     _sweep(folder)
     old = _session_tokens().get(str(interview.id))
@@ -162,6 +164,7 @@ def _save_pending(interview: Interview, data: bytes, filename: str, fmt: str | N
         "interview_id": interview.id,
         "filename": filename,
         "format": fmt,
+        "large": large,
         "created": time.time(),
     }
     (folder / f"{token}.json").write_text(json.dumps(meta), encoding="utf-8")
@@ -216,6 +219,8 @@ def _form(interview: Interview, message: str | None = None, status: int = 200, f
         chosen_format=fmt,
         current=service.current_transcript(interview),
         max_bytes=service.max_bytes(),
+        max_segments=service.segment_limit(current_viewer()),
+        can_import_large=policy.can_manage(current_viewer()),
     ), status
 
 
@@ -243,13 +248,14 @@ def import_form(interview_id: int):
     try:
         fmt = _chosen_format()
         data = service.read_upload(upload.stream, upload.filename)
+        large = bool(request.form.get("large"))
         result = service.import_transcript(
-            current_viewer(), interview, data, upload.filename, fmt, dry_run=True
+            current_viewer(), interview, data, upload.filename, fmt, dry_run=True, large=large
         )
     except OralHistError as exc:
         db.session.rollback()
         return _form(interview, exc.message, exc.status, fmt_text)
-    token = _save_pending(interview, data, result.filename, fmt)
+    token = _save_pending(interview, data, result.filename, fmt, large=large)
     return render_template(
         "transcripts/preview.html",
         interview=interview,
@@ -270,7 +276,7 @@ def confirm_import(interview_id: int):
     try:
         data, meta = _load_pending(interview, token)
         result = service.import_transcript(
-            viewer, interview, data, meta["filename"], meta.get("format")
+            viewer, interview, data, meta["filename"], meta.get("format"), large=meta.get("large")
         )
         filled = service.apply_prefill(
             viewer, interview, result.header, request.form.getlist("prefill")

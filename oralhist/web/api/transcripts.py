@@ -20,9 +20,10 @@ def _flag(value: str | None) -> bool:
 
 @bp.post("/interviews/<int:interview_id>/transcripts")
 def import_transcript(interview_id: int):
-    """Multipart ``file``, optional ``format`` (vtt, srt, ohms, txt, json) and
-    ``dry_run=true``. 201 with counts and warnings (200 and the first segments for a dry
-    run); 422 naming the file and ``details.line`` for a file that cannot be imported."""
+    """Multipart ``file``, optional ``format`` (vtt, srt, ohms, txt, json), ``dry_run=true``
+    and, for archivists, ``large=true`` (beyond ``TRANSCRIPT_MAX_SEGMENTS``). 201 with counts
+    and warnings (200 and the first segments for a dry run); 422 naming the file and
+    ``details.line`` for a file that cannot be imported."""
     viewer = current_viewer()
     interview = catalogue.get_interview(interview_id, viewer)
     service.require_edit(viewer, interview)
@@ -41,7 +42,13 @@ def import_transcript(interview_id: int):
     dry_run = _flag(request.values.get("dry_run"))
     data = service.read_upload(upload.stream, upload.filename)
     result = service.import_transcript(
-        viewer, interview, data, upload.filename, fmt, dry_run=dry_run
+        viewer,
+        interview,
+        data,
+        upload.filename,
+        fmt,
+        dry_run=dry_run,
+        large=_flag(request.values.get("large")),
     )
     if dry_run:
         return jsonify(result.as_json()), 200
