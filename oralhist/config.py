@@ -55,6 +55,12 @@ WTF_CSRF_CHECK_DEFAULT = False
 #: up to ``TRANSCRIPT_MAX_SEGMENTS_LARGE``; the interview page pages either.
 TRANSCRIPT_MAX_SEGMENTS = 50_000
 TRANSCRIPT_MAX_SEGMENTS_LARGE = 1_000_000
+#: Segments per page of the interview page's transcript (a 100-minute interview fits on a
+#: few pages; a 10^6-segment transcript's page took 21.7 s and 245 MiB of HTML when whole),
+#: and the JSON transcript API's default and largest ``per_page``.
+TRANSCRIPT_PAGE_SEGMENTS = 500
+TRANSCRIPT_API_PER_PAGE = 1000
+TRANSCRIPT_API_MAX_PER_PAGE = 5000
 #: Items per page in lists, and the largest per_page the API accepts.
 PER_PAGE = 25
 MAX_PER_PAGE = 100

@@ -639,8 +639,49 @@ class Row:
     timecode: str
 
 
-def rows(transcript: Transcript) -> list[Row]:
-    """The transcript's segments in order, with speaker names resolved in one query."""
+def position_at(
+    transcript: Transcript, *, segment_id: int | None = None, t_ms: int | None = None
+) -> int | None:
+    """The position of segment ``segment_id`` of ``transcript``, or else of the segment that
+    is playing at ``t_ms`` (the last one starting at or before it); None when neither is
+    found. One indexed look-up, whatever the transcript's length."""
+    if segment_id is not None:
+        found = db.session.scalar(
+            select(Segment.position).where(
+                Segment.transcript_id == transcript.id, Segment.id == segment_id
+            )
+        )
+        if found is not None:
+            return found
+    if t_ms is not None:
+        return db.session.scalar(
+            select(Segment.position)
+            .where(
+                Segment.transcript_id == transcript.id,
+                Segment.start_ms.is_not(None),
+                Segment.start_ms <= t_ms,
+            )
+            .order_by(Segment.start_ms.desc(), Segment.position.desc())
+            .limit(1)
+        )
+    return None
+
+
+def is_timed(transcript: Transcript) -> bool:
+    """Whether any segment has a time (one indexed look-up)."""
+    return (
+        db.session.scalar(
+            select(Segment.id)
+            .where(Segment.transcript_id == transcript.id, Segment.start_ms.is_not(None))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def rows(transcript: Transcript, *, start: int = 0, limit: int | None = None) -> list[Row]:
+    """The transcript's segments in order, with speaker names resolved in one query; with
+    ``limit``, only the ``limit`` segments from position ``start`` on (a page)."""
     names: dict[int, tuple[str, int]] = {}
     speakers = db.session.execute(
         select(Speaker, Person.name)
@@ -650,17 +691,22 @@ def rows(transcript: Transcript) -> list[Row]:
     for speaker, person_name in speakers:
         names[speaker.id] = (speaker.display_name or person_name or speaker.label, speaker.id % 8)
     result = []
-    for sid, start, end, speaker_id, text in db.session.execute(
+    stmt = (
         select(Segment.id, Segment.start_ms, Segment.end_ms, Segment.speaker_id, Segment.text)
         .where(Segment.transcript_id == transcript.id)
         .order_by(Segment.position)
-    ):
+    )
+    if start:
+        stmt = stmt.where(Segment.position >= start)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    for sid, begin, end, speaker_id, text in db.session.execute(stmt):
         name, colour = names.get(speaker_id, ("", None)) if speaker_id else ("", None)
-        if start is None:
+        if begin is None:
             t = code = ""
         else:
-            t, code = parsing.format_t_param(start), parsing.format_timecode(start, style="hms")
-        result.append(Row(sid, start, end, speaker_id, name, colour, text, t, code))
+            t, code = parsing.format_t_param(begin), parsing.format_timecode(begin, style="hms")
+        result.append(Row(sid, begin, end, speaker_id, name, colour, text, t, code))
     return result
 
 
@@ -736,20 +782,22 @@ def export_transcript(viewer: Viewer, interview: Interview, fmt: str) -> Export:
     return Export(content, f"{safe}.{extension}", mimetype)
 
 
-def transcript_json(interview: Interview, transcript: Transcript) -> dict[str, Any]:
-    """The API's JSON shape of the current transcript."""
+def transcript_json(
+    interview: Interview, transcript: Transcript, *, page: int = 1, per_page: int | None = None
+) -> dict[str, Any]:
+    """The API's JSON shape of the current transcript: its segments a page at a time
+    (``page``, ``per_page``, ``total`` as every API list; ``per_page`` None: all of them)."""
+    total = transcript.segment_count
+    size = per_page or max(total, 1)
     return {
+        "page": page,
+        "per_page": size,
+        "total": total,
         "interview_id": interview.id,
         "version": transcript.version,
         "language": transcript.language,
         "source_format": transcript.source_format,
-        "timed": transcript.segment_count > 0
-        and db.session.scalar(
-            select(func.count())
-            .select_from(Segment)
-            .where(Segment.transcript_id == transcript.id, Segment.start_ms.is_not(None))
-        )
-        > 0,
+        "timed": is_timed(transcript),
         "segments": [
             {
                 "id": r.id,
@@ -759,7 +807,7 @@ def transcript_json(interview: Interview, transcript: Transcript) -> dict[str, A
                 "speaker_id": r.speaker_id,
                 "text": r.text,
             }
-            for r in rows(transcript)
+            for r in rows(transcript, start=(page - 1) * size, limit=size)
         ],
         "speakers": [speaker_json(s, n) for s, n in speakers_with_counts(interview)],
         "index": [index_point_json(p) for p in transcript.index_points],

@@ -36,9 +36,9 @@ from ..extensions import db
 from ..models import Interview, Person
 from ..services import catalogue
 from ..services import transcripts as service
-from ..services.fields import record_id
+from ..services.fields import record_id, whole_number_problem
 from ..transaction import commit
-from ..transcripts import FORMATS, format_t_param, format_timecode
+from ..transcripts import FORMATS, format_t_param, format_timecode, parse_t_param
 from .catalogue import interview_panel
 
 bp = Blueprint("transcripts", __name__)
@@ -74,9 +74,14 @@ def transcript_panel(interview: Interview, viewer) -> dict[str, Any]:
     if not policy.can_read_transcript(viewer, interview, at):
         return {"tx_show": False}
     transcript = service.current_transcript(interview)
-    rows = service.rows(transcript) if transcript is not None else []
-    timed = any(r.start_ms is not None for r in rows)
-    highlight = request.args.get("hl", "")
+    highlight = record_id(request.args.get("hl", ""))
+    paging = _transcript_page(transcript, highlight)
+    rows = (
+        service.rows(transcript, start=paging["start"], limit=paging["size"])
+        if transcript is not None
+        else []
+    )
+    timed = transcript is not None and service.is_timed(transcript)
     formats = []
     if transcript is not None and rows and policy.can_download_transcript(viewer, interview, at):
         formats = [f for f in DOWNLOAD_LABELS if timed or f not in service.TIMED_ONLY]
@@ -84,9 +89,14 @@ def transcript_panel(interview: Interview, viewer) -> dict[str, Any]:
         "tx_show": True,
         "tx_transcript": transcript,
         "tx_rows": rows,
+        "tx_total": paging["total"],
+        "tx_page": paging["page"],
+        "tx_pages": paging["pages"],
+        "tx_first": paging["start"] + 1,
+        "tx_last": paging["start"] + len(rows),
         "tx_timed": timed,
         "tx_index": _index_view(transcript) if transcript is not None else [],
-        "tx_highlight": record_id(highlight),
+        "tx_highlight": highlight,
         "tx_can_edit": can_edit,
         "tx_formats": formats,
         "tx_format_labels": DOWNLOAD_LABELS,
@@ -94,6 +104,32 @@ def transcript_panel(interview: Interview, viewer) -> dict[str, Any]:
         # "/segments/" : the template appends "<id>/speaker" (no url_for per segment).
         "tx_segment_prefix": url_for("transcripts.segment_speaker", segment_id=0)[:-9],
     }
+
+
+def _transcript_page(transcript, highlight: int | None) -> dict[str, int]:
+    """Which page of the transcript the interview page shows (``TRANSCRIPT_PAGE_SEGMENTS``
+    segments each): ``tx_page`` when given, else the page holding the highlighted segment
+    (``hl``, where search results land) or the moment ``?t=`` opens the player at, else the
+    first. The page costs the same whatever the transcript's length."""
+    size = int(current_app.config["TRANSCRIPT_PAGE_SEGMENTS"])
+    total = transcript.segment_count if transcript is not None else 0
+    pages = max(1, -(-total // size))
+    page = 1
+    explicit = request.args.get("tx_page", "")
+    if explicit and whole_number_problem(explicit, 1, pages) is None:
+        page = int(explicit)
+    elif transcript is not None and total > size:
+        t_ms = None
+        raw_t = request.args.get("t", "")
+        if raw_t:
+            try:
+                t_ms = parse_t_param(raw_t)
+            except ValueError:
+                t_ms = None
+        position = service.position_at(transcript, segment_id=highlight, t_ms=t_ms)
+        if position is not None:
+            page = min(pages, position // size + 1)
+    return {"page": page, "pages": pages, "size": size, "start": (page - 1) * size, "total": total}
 
 
 def _index_view(transcript) -> list[dict[str, Any]]:
