@@ -30,6 +30,27 @@ JUNK_FORMS = [
         "document_id": "[]",
         "access_level": "secret",
     },
+    {
+        "start_ms": "1" + "0" * 30,
+        "end_ms": "9" * 40,
+        "interview_id": "99999999999999999999",
+        "document_id": "99999999999999999999",
+        "segment_id": "99999999999999999999",
+        "speaker_id": "99999999999999999999",
+        "duplicate_id": "99999999999999999999",
+        "into": "99999999999999999999",
+        "position": "99999999999999999999",
+        "ids": "99999999999999999999",
+        "creator_ids": "99999999999999999999",
+        "page": "99999999999999999999",
+        "hl": "99999999999999999999",
+        "tx_page": "99999999999999999999",
+        "t": "99999999999999999999",
+        "user": "99999999999999999999",
+        "object_id": "99999999999999999999",
+        "interview": "99999999999999999999",
+        "requester": "99999999999999999999",
+    },
 ]
 JUNK_JSON = [
     ["not", "an", "object"],
@@ -47,6 +68,24 @@ JUNK_JSON = [
         "purpose": 3,
         "creators": "x",
         "embargo_until": "2020-99-99",
+    },
+    # Numbers beyond every database integer in every id, time and position (they overflowed
+    # the driver into 500s).
+    {
+        "start_ms": 10**30,
+        "end_ms": 10**30,
+        "interview_id": 10**20,
+        "document_id": 10**20,
+        "segment_id": 10**20,
+        "speaker_id": 10**20,
+        "person_id": 10**20,
+        "collection_id": 10**20,
+        "into": 10**20,
+        "position": 10**20,
+        "participants": [{"person_id": 10**20, "role": "interviewee"}],
+        "creators": [10**20],
+        "title": "Absurd numbers",
+        "purpose": "A long enough purpose for the request form to read it.",
     },
 ]
 

@@ -506,7 +506,8 @@ def speakers_with_counts(interview: Interview) -> list[tuple[Speaker, int]]:
 
 
 def get_speaker(interview: Interview, speaker_id: int) -> Speaker:
-    speaker = db.session.get(Speaker, speaker_id)
+    number = record_id(speaker_id)
+    speaker = db.session.get(Speaker, number) if number is not None else None
     if speaker is None or speaker.interview_id != interview.id:
         raise NotFound(f"Interview {interview.id} has no speaker {speaker_id}.")
     return speaker
@@ -607,7 +608,8 @@ def reassign_segment(viewer: Viewer, segment: Segment, speaker_id: int | None) -
     if speaker_id is None:
         segment.speaker_id = None
     else:
-        speaker = db.session.get(Speaker, speaker_id)
+        number = record_id(speaker_id)
+        speaker = db.session.get(Speaker, number) if number is not None else None
         if speaker is None or speaker.interview_id != interview.id:
             raise ValidationError(
                 f"Speaker {speaker_id} is not one of this interview's speakers.",
