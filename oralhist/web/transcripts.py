@@ -36,7 +36,7 @@ from ..extensions import db
 from ..models import Interview, Person
 from ..services import catalogue
 from ..services import transcripts as service
-from ..services.fields import record_id, whole_number_problem
+from ..services.fields import MAX_TIME_MS, record_id, whole_number_problem
 from ..transaction import commit
 from ..transcripts import FORMATS, format_t_param, format_timecode, parse_t_param
 from .catalogue import interview_panel
@@ -126,6 +126,8 @@ def _transcript_page(transcript, highlight: int | None) -> dict[str, int]:
                 t_ms = parse_t_param(raw_t)
             except ValueError:
                 t_ms = None
+            if t_ms is not None and not 0 <= t_ms <= MAX_TIME_MS:
+                t_ms = None  # no such moment: never handed to the database
         position = service.position_at(transcript, segment_id=highlight, t_ms=t_ms)
         if position is not None:
             page = min(pages, position // size + 1)

@@ -57,9 +57,10 @@ def test_the_interview_page_shows_one_page_of_segments(browser, long_one):
 
 
 @pytest.mark.parametrize("bad", ["0", "4", "x", "99999999999999999999", "-1"])
-def test_a_page_that_does_not_exist_shows_the_first(browser, long_one, bad):
+@pytest.mark.parametrize("name", ["tx_page", "t", "hl"])
+def test_a_page_or_moment_that_does_not_exist_shows_the_first(browser, long_one, bad, name):
     interview_id, ids = long_one
-    response = browser(None).get(f"/interviews/{interview_id}?tx_page={bad}")
+    response = browser(None).get(f"/interviews/{interview_id}?{name}={bad}")
     assert response.status_code == 200
     assert _shown(response.get_data(as_text=True)) == ids[:5]
 
