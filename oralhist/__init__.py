@@ -89,6 +89,15 @@ def _configure_sqlite(app: Flask, db) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    @event.listens_for(engine, "savepoint")
+    def _begin_before_savepoint(connection, _name):
+        # pysqlite opens a transaction only before INSERT/UPDATE/DELETE, so a SAVEPOINT sent
+        # first would itself start the transaction and its RELEASE would COMMIT everything
+        # (a later rollback then undid nothing). Begin the real transaction first.
+        dbapi_connection = connection.connection.dbapi_connection
+        if not dbapi_connection.in_transaction:
+            dbapi_connection.execute("BEGIN")
+
 
 def _configure_login(app: Flask) -> None:
     from .extensions import csrf, db, login_manager

@@ -279,6 +279,8 @@ def import_command(path: Path, dry_run: bool, publish: bool) -> None:
     one transaction: all or nothing. People are matched to existing ones by name and
     collections by slug or title, not duplicated. Runs as an archivist.
     """
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
     from .errors import OralHistError
     from .services import bulk
     from .transaction import commit
@@ -305,6 +307,14 @@ def import_command(path: Path, dry_run: bool, publish: bool) -> None:
             commit()
     except OralHistError as exc:
         raise click.ClickException(f"Nothing was imported: {exc.message}") from None
+    except (IntegrityError, OperationalError) as exc:
+        # Another import (or an edit) stored the same thing between our checks and our
+        # writes; all_or_nothing has rolled back. Say so instead of a driver traceback.
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise click.ClickException(
+            "Nothing was imported: the archive changed while this import ran (another import "
+            f"at the same time?): {reason}. Run it again; it checks everything first."
+        ) from None
     click.echo(f"{summary} ({', '.join(summary.interviews)})" if summary.interviews else summary)
 
 

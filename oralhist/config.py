@@ -52,6 +52,19 @@ WTF_CSRF_TIME_LIMIT = None
 #: CSRF is checked by oralhist itself (every cookie-authenticated write; Bearer-token
 #: requests are exempt because browsers never send that header on their own).
 WTF_CSRF_CHECK_DEFAULT = False
+#: The most segments a transcript may have (a 422 names the limit). A 100-minute interview
+#: has 1,000-3,000 cues; 50,000 is a 14-hour session at one cue a second, far beyond any
+#: single recorded session, while a runaway file (10^6 one-word turns took 106 s and 1.8 GB
+#: to import) is refused. An archivist may import a larger one with the ``large`` option,
+#: up to ``TRANSCRIPT_MAX_SEGMENTS_LARGE``; the interview page pages either.
+TRANSCRIPT_MAX_SEGMENTS = 50_000
+TRANSCRIPT_MAX_SEGMENTS_LARGE = 1_000_000
+#: Segments per page of the interview page's transcript (a 100-minute interview fits on a
+#: few pages; a 10^6-segment transcript's page took 21.7 s and 245 MiB of HTML when whole),
+#: and the JSON transcript API's default and largest ``per_page``.
+TRANSCRIPT_PAGE_SEGMENTS = 500
+TRANSCRIPT_API_PER_PAGE = 1000
+TRANSCRIPT_API_MAX_PER_PAGE = 5000
 #: Items per page in lists, and the largest per_page the API accepts.
 PER_PAGE = 25
 #: The most bytes one Range response of /audio carries for a listen-only grant (the browser

@@ -582,6 +582,78 @@ def test_a_failure_while_writing_leaves_no_rows_and_no_files(app, folder, monkey
     assert state(app) == before  # no rows; the stored WAVs and PNG are removed again
 
 
+def test_an_import_that_loses_a_race_with_another_is_refused_cleanly(app, folder, monkeypatch):
+    """Two ``oralhist import`` at once: both plans pass, the first commits, the second then
+    finds its accession taken: a clear message, no traceback,
+    nothing of the second import stored (it was a raw IntegrityError traceback)."""
+    from oralhist.services import bulk
+    from oralhist.transaction import commit
+
+    shutil.copy(EXAMPLE, folder / "manifest.json")
+    real_plan = bulk.plan_import
+
+    def plan_while_another_import_runs(*args, **kwargs):
+        plan = real_plan(*args, **kwargs)
+        other = real_plan(*args, **kwargs)
+        bulk.apply_import(other)
+        commit()
+        return plan
+
+    monkeypatch.setattr(bulk, "plan_import", plan_while_another_import_runs)
+    result = invoke(app, "import", folder)
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "Nothing was imported" in result.output
+    assert "Traceback" not in result.output
+    monkeypatch.setattr(bulk, "plan_import", real_plan)
+    after_first = state(app)
+    assert invoke(app, "import", folder).exit_code == 1  # the plan now sees the first import
+    assert state(app) == after_first
+
+
+def test_two_imports_at_once_one_wins_the_other_says_why(app, folder):
+    """Two real ``oralhist import`` processes on one archive (a file database; PostgreSQL when
+    OH_TEST_DATABASE_URL names it), started together: one imports, the other exits 1 with a
+    clear message and no traceback (it was a raw IntegrityError traceback), nothing doubled."""
+    import os
+    import subprocess
+    import sys
+
+    shutil.copy(EXAMPLE, folder / "manifest.json")
+    env = {
+        **os.environ,
+        "OH_INSTANCE_PATH": app.instance_path,
+        "OH_SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "OH_MEDIA_ROOT": app.config["MEDIA_ROOT"],
+        "OH_SEARCH_INDEX_DIR": app.config["SEARCH_INDEX_DIR"],
+        "OH_OUTBOX_DIR": app.config["OUTBOX_DIR"],
+        "OH_SECRET_KEY": "test",
+    }
+    command = [sys.executable, "-c", "from oralhist.cli import main; main()", "import", folder]
+    processes = [
+        subprocess.Popen(
+            [str(part) for part in command],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    finished = [process.communicate(timeout=180) for process in processes]
+    codes = sorted(process.returncode for process in processes)
+    outputs = [out + err for out, err in finished]
+    assert codes == [0, 1], outputs
+    loser = next(o for o, p in zip(outputs, processes, strict=True) if p.returncode == 1)
+    assert "nothing was imported" in loser.lower()
+    assert "Traceback" not in loser
+    with app.app_context():
+        from oralhist.models import Interview
+
+        accessions = db.session.scalars(select(Interview.accession)).all()
+    assert sorted(accessions) == sorted(set(accessions)) and len(accessions) == 2
+
+
 def test_help_texts_say_what_matters(app):
     assert "restricted" in ok(app, "export", "--help")
     text = ok(app, "import", "--help")

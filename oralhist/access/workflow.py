@@ -15,6 +15,18 @@ passed *is* expired (``effective_status``) wherever it is shown or decided on, a
 the one-open-request slot so the researcher may ask again.
 
 Pure: no Flask, no database. The service asks ``check_move`` before it changes anything.
+
+Two decisions at once (approve and deny, approve and withdraw...) must not both win: in 8 of 8
+trials both used to succeed, leaving requests approved after a denial and moves in the audit log
+that this table forbids. ``check_move`` answers from the row as read, which may already be
+stale, so the service then stores the move with a *conditional update*,
+``UPDATE access_requests SET status = :target ... WHERE id = :id AND status = :source``, and
+treats a row count of 0 as "someone moved it first" (409 naming the status now in force). We
+chose this over a row lock (``SELECT ... FOR UPDATE``) because it is one statement, needs no
+lock held between the read and the write, and is equally correct on both databases: PostgreSQL
+re-checks the ``WHERE`` against the winner's committed row once the winner's row lock is
+released; SQLite serialises writers, so the loser's update runs after the winner's commit and
+matches nothing. ``with_for_update`` would be silently ignored by SQLite.
 """
 
 from __future__ import annotations

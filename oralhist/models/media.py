@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -13,6 +13,9 @@ from .types import UTCDateTime, created_at, intpk, str255
 
 class Recording(db.Model):
     __tablename__ = "recording"
+    #: One part per place: concurrent uploads must not share a position (see
+    #: ``services.catalogue.lock_interview``); reordering renumbers through negative positions.
+    __table_args__ = (UniqueConstraint("interview_id", "position", name="uq_recording_position"),)
 
     id: Mapped[intpk]
     interview_id: Mapped[int] = mapped_column(

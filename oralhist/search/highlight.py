@@ -1,9 +1,14 @@
 """Snippets: the stored text, HTML-escaped, with the query's matches in ``<mark>``.
 
-Cut from the stored text of the hit (a segment is short enough to show whole), with the same
-folding and stemming as the index, so ``organising`` marks ``organised`` and ``Andre`` marks
-``André``. Cheaper and more predictable than whoosh's highlighter, and it never leaves
-unescaped text behind.
+Cut from the stored text of the hit, with the same folding and stemming as the index, so
+``organising`` marks ``organised`` and ``Andre`` marks ``André``. Cheaper and more predictable
+than whoosh's highlighter, and it never leaves unescaped text behind.
+
+Its cost is bounded whatever the text's length: a text longer than ``LONG_TEXT`` is searched
+for its first match piece by piece (``SCAN_PIECE`` characters at a time, ``MAX_SCAN`` at most)
+and only a window around that match is marked and escaped. A 24 MB single-cue SRT used to make
+every search that matched it take ~10 s (the whole text tokenized for one 240-character
+snippet); a match beyond ``MAX_SCAN`` shows the text's opening, unmarked.
 """
 
 from __future__ import annotations
@@ -20,6 +25,12 @@ from .query import Marks
 _ASCII_WORDS = re.compile(r"[\w\*]+(?:\.?[\w\*]+)*")
 SNIPPET_CHARS = 240
 LEAD_CHARS = 70
+#: Texts up to this length are marked whole (every segment of an ordinary transcript).
+LONG_TEXT = 4_000
+#: A long text is scanned for its first match in pieces of this size...
+SCAN_PIECE = 8_000
+#: ...and no further than this: the most one snippet tokenizes (~5 ms of work).
+MAX_SCAN = 200_000
 
 
 class Highlighter:
@@ -98,6 +109,38 @@ class Highlighter:
 
     def snippet(self, text: str, marks: Marks, max_chars: int = SNIPPET_CHARS) -> str:
         text = text or ""
+        if len(text) <= LONG_TEXT:
+            return self._snippet(text, marks, max_chars, 0, 0)
+        first = self._first_match(text, marks)
+        lo = max(0, first - LEAD_CHARS - 20)
+        if lo:  # start at a word
+            space = text.find(" ", lo, first)
+            lo = space + 1 if space >= 0 else lo
+        hi = min(len(text), lo + max_chars + LEAD_CHARS + 40)
+        if hi < len(text):  # end at a word
+            space = text.rfind(" ", first, hi)
+            hi = space if space > first else hi
+        return self._snippet(text[lo:hi], marks, max_chars, lo, len(text) - hi)
+
+    def _first_match(self, text: str, marks: Marks) -> int:
+        """Where the first match of ``marks`` in ``text`` starts (0 when none is found in its
+        first ``MAX_SCAN`` characters), scanning piece by piece, cut at spaces so that no
+        word is split."""
+        pos, end = 0, min(len(text), MAX_SCAN)
+        while pos < end:
+            cut = min(len(text), pos + SCAN_PIECE)
+            if cut < len(text):
+                space = text.find(" ", cut, cut + 200)
+                cut = space if space >= 0 else cut
+            spans = self.spans(text[pos:cut], marks)
+            if spans:
+                return pos + spans[0][0]
+            pos = cut
+        return 0
+
+    def _snippet(self, text: str, marks: Marks, max_chars: int, before: int, after: int) -> str:
+        """The snippet of ``text``, a piece of a longer text with ``before`` characters in
+        front of it and ``after`` behind (ellipses say so)."""
         spans = self.spans(text, marks)
         lo, hi = 0, len(text)
         if len(text) > max_chars:
@@ -110,7 +153,7 @@ class Highlighter:
             if hi < len(text):
                 space = text.rfind(" ", lo, hi)
                 hi = space if space > lo else hi
-        out = ["\u2026" if lo > 0 else ""]
+        out = ["\u2026" if lo > 0 or before > 0 else ""]
         pos = lo
         for start, end in spans:
             if end <= lo or start >= hi:
@@ -120,6 +163,6 @@ class Highlighter:
             out.append("<mark>" + escape(text[start:end]) + "</mark>")
             pos = end
         out.append(escape(text[pos:hi]))
-        if hi < len(text):
+        if hi < len(text) or after > 0:
             out.append("\u2026")
         return "".join(out)

@@ -34,6 +34,9 @@ WORD_KINDS = ("segment", "index")
 CARD_KIND = "card"
 # Longest stored text a document keeps for its snippet; the rest is searchable only.
 DOCUMENT_SNIPPET_SOURCE = 20_000
+# Longest stored text a segment keeps for its snippet: the highlighter looks no further for a
+# match (``highlight.MAX_SCAN``), and each hit loads its stored text (a 24 MB cue did).
+SEGMENT_SNIPPET_SOURCE = 250_000
 NAME_SEPARATOR = "\x1f"
 
 
@@ -337,7 +340,7 @@ def index_fields(doc: dict) -> dict:
                 start=doc.get("start_ms"),
                 end=doc.get("end_ms"),
                 speaker=speaker,
-                text=text,
+                text=text[:SEGMENT_SNIPPET_SOURCE],
             )
         elif kind == "index":
             text = _join(doc.get("title"), doc.get("synopsis"), doc.get("keywords"))

@@ -12,12 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..access import clauses, now, policy, workflow
 from ..access.policy import Viewer
-from ..errors import AccessDenied, Conflict, NotFound, ValidationError
+from ..errors import AccessDenied, Conflict, InvalidTransition, NotFound, ValidationError
 from ..extensions import db
 from ..models import AccessRequest, Interview, User
 from ..models.types import REQUEST_SCOPES, REQUEST_STATUSES
@@ -268,30 +268,51 @@ def decide(
     before = request.status
     details: dict[str, Any] = {"interview_id": request.interview_id, "from": before}
     reason = _reason(data, required=(action == "deny"))
+    changes: dict[str, Any] = {}
     if action == "approve":
         fields = Fields(data)
         fields.choice("scope", REQUEST_SCOPES, default="listen")
         scope = fields.check()["scope"]
-        request.expires_at = parse_expiry(data.get("expires_at"), at)
-        request.scope = scope
+        expires_at = parse_expiry(data.get("expires_at"), at)
+        changes.update(expires_at=expires_at, scope=scope)
         details.update(
             scope=scope,
-            expires_at=request.expires_at.isoformat() if request.expires_at else None,
+            expires_at=expires_at.isoformat() if expires_at else None,
         )
-    request.status = move.target
     if action != "withdraw":
-        request.decided_by_id = viewer.user_id
-        request.decided_at = at
-        request.decision_note = reason
+        changes.update(decided_by_id=viewer.user_id, decided_at=at, decision_note=reason)
     if reason:
         details["reason"] = reason
     details["to"] = move.target
-    db.session.flush()
+    store_move(request, move, changes)
     audit.record(viewer, f"access_request.{action}", "access_request", request.id, **details)
     _tell_requester(request, move, reason)
     if action == "withdraw":
         _tell_archivists_withdrawn(request)
     return request
+
+
+def store_move(request: AccessRequest, move: workflow.Move, changes: Mapping[str, Any]) -> None:
+    """Store ``move`` (and ``changes``) only if the request is still in the move's source
+    status, by a conditional UPDATE (see ``access.workflow`` for why): of two decisions at once,
+    exactly one is stored; the other raises ``InvalidTransition`` (409) naming the status that
+    is now in force, and its caller's transaction, audit event and mail are rolled back."""
+    db.session.flush()  # nothing of ours pending that an autoflush could write unguarded
+    result = db.session.execute(
+        update(AccessRequest)
+        .where(AccessRequest.id == request.id, AccessRequest.status == move.source)
+        .values(status=move.target, **changes)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(request)  # what the database now holds, ours or the winner's
+    if result.rowcount != 1:
+        current = workflow.effective_status(request, now())
+        raise InvalidTransition(
+            f"Request {request.id} is now {current}: it was decided at the same time by someone "
+            f"else, so it cannot be {move.verb} (only a {move.source} request can).",
+            status=current,
+            action=move.action,
+        )
 
 
 def decide_many(
@@ -338,7 +359,13 @@ def expire_due(*, user_id: int | None = None, interview_id: int | None = None) -
     count = 0
     for request in db.session.scalars(stmt).all():
         move = workflow.check_move(None, "expire", request, at)
-        request.status = move.target
+        try:
+            # Under a savepoint, so losing a race (a revoke at the same moment) undoes nothing
+            # else of the caller's transaction: the request is simply no longer ours to expire.
+            with db.session.begin_nested():
+                store_move(request, move, {})
+        except InvalidTransition:
+            continue
         audit.record(
             None,
             "access_request.expire",

@@ -1442,6 +1442,7 @@ def _write_interview(planned: PlannedInterview) -> None:
             script.format,
             index_points=script.index_points,
             language=script.language,
+            large=True,  # the operator's import: the archivist's limit
         ).transcript
         if script.created_at is not None:
             stored.created_at = script.created_at

@@ -38,7 +38,7 @@ from ..media.storage import display_filename
 from ..models import Document, DocumentCreator, Person
 from ..models.types import ACCESS_LEVELS, DOCUMENT_TYPES
 from . import audit, catalogue, indexing
-from .fields import Fields
+from .fields import Fields, record_id
 
 SORTS = {
     "title": (func.lower(Document.title).asc(), Document.id.asc()),
@@ -300,8 +300,8 @@ def _parse_creators(raw: Any) -> list[int | str]:
         if isinstance(item, bool):
             raise ValueError(f"item {index + 1} is not a person id")
         if isinstance(item, int) or (isinstance(item, str) and item.strip().isdigit()):
-            person_id = int(item)
-            if db.session.get(Person, person_id) is None:
+            person_id = record_id(item)
+            if person_id is None or db.session.get(Person, person_id) is None:
                 raise ValueError(f"there is no person {person_id}")
             parsed.append(person_id)
         elif isinstance(item, str) and item.strip():

@@ -13,6 +13,19 @@ from typing import Any
 
 from ..errors import ValidationError
 
+#: The largest id a row can have: PostgreSQL's ``INTEGER`` (SQLite's is wider). A larger number
+#: names no row; passed to the driver it overflows (``?page=99999999999999999999`` and
+#: ``/interviews/99999999999999999999`` answered 500 before this bound existed).
+MAX_ID = 2**31 - 1
+#: The last list page anyone may ask for. Far beyond any real list (a million pages of the
+#: largest page size is 10^8 rows), and small enough that ``page * per_page`` stays a valid
+#: SQL ``OFFSET`` on every database.
+MAX_PAGE = 1_000_000
+#: The longest time, in milliseconds, accepted anywhere a time is typed in: 100 hours. No
+#: oral-history recording is that long (the longest sessions are a working day); a larger
+#: number is a typo or an attack (a ``start_ms`` of 10^30 used to overflow into a 500).
+MAX_TIME_MS = 100 * 3600 * 1000
+
 PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -34,6 +47,43 @@ def parse_partial_date(value: str) -> str:
         except ValueError:
             raise ValueError(f"{value} is not a date in the calendar") from None
     return value
+
+
+def whole_number(raw: Any, name: str, *, minimum: int | None = None, maximum: int = MAX_ID) -> int:
+    """``raw`` (an int, or digits as text) as an int within ``minimum``..``maximum``, or a
+    ``ValidationError`` (422) naming the field and the bound. The one integer reader for the
+    edge: pages, ids and times all come through here or through ``Fields.integer``."""
+    problem = whole_number_problem(raw, minimum, maximum)
+    if problem:
+        raise ValidationError(f"{name} {problem}.", fields={name: problem})
+    return int(raw)
+
+
+def record_id(raw: Any) -> int | None:
+    """``raw`` as a database id, or None when it cannot name a row (not a whole number, below
+    1 or beyond ``MAX_ID``): callers answer "not found" rather than pass it to the driver."""
+    if whole_number_problem(raw, 1, MAX_ID):
+        return None
+    return int(raw)
+
+
+def whole_number_problem(raw: Any, minimum: int | None, maximum: int | None) -> str | None:
+    if isinstance(raw, bool) or not isinstance(raw, int | str):
+        return "must be a whole number"
+    if isinstance(raw, str):
+        text = raw.strip()
+        digits = text[1:] if text[:1] in "+-" else text
+        if not digits.isascii() or not digits.isdigit():
+            return "must be a whole number"
+        # No int() of thousands of digits: a 31-digit number is beyond every bound anyway.
+        value = int(text) if len(digits) <= 30 else int(text[: len(text) - len(digits) + 31])
+    else:
+        value = raw
+    if minimum is not None and value < minimum:
+        return f"must be at least {minimum}"
+    if maximum is not None and value > maximum:
+        return f"must be at most {maximum}"
+    return None
 
 
 class Fields:
@@ -116,7 +166,16 @@ class Fields:
         except ValueError:
             self.errors[name] = "must be a full date, YYYY-MM-DD"
 
-    def integer(self, name: str, *, required: bool = False, minimum: int | None = None) -> None:
+    def integer(
+        self,
+        name: str,
+        *,
+        required: bool = False,
+        minimum: int | None = None,
+        maximum: int = MAX_ID,
+    ) -> None:
+        """A whole number within ``minimum``..``maximum`` (by default the database's integer
+        range, so an id or count that reaches the driver never overflows)."""
         if self.partial and not self.present(name):
             return
         raw = self._raw(name)
@@ -126,20 +185,11 @@ class Fields:
             else:
                 self.values[name] = None
             return
-        if isinstance(raw, bool):
-            self.errors[name] = "must be a whole number"
+        problem = whole_number_problem(raw, minimum, maximum)
+        if problem:
+            self.errors[name] = problem
             return
-        try:
-            value = int(raw) if isinstance(raw, int | str) else None
-        except ValueError:
-            value = None
-        if value is None:
-            self.errors[name] = "must be a whole number"
-            return
-        if minimum is not None and value < minimum:
-            self.errors[name] = f"must be at least {minimum}"
-            return
-        self.values[name] = value
+        self.values[name] = int(raw)
 
     def check(self) -> dict[str, Any]:
         """Return the values, or raise one ValidationError listing every field's problem."""
@@ -152,9 +202,10 @@ class Fields:
 def page_args(
     args: Mapping[str, Any], *, default_per_page: int, max_per_page: int
 ) -> tuple[int, int]:
-    """``page`` and ``per_page`` from query arguments, validated (a 422 names the bad one)."""
+    """``page`` and ``per_page`` from query arguments, validated (a 422 names the bad one;
+    a page beyond ``MAX_PAGE`` is refused, not passed on as an overflowing OFFSET)."""
     fields = Fields(args)
-    fields.integer("page", minimum=1)
+    fields.integer("page", minimum=1, maximum=MAX_PAGE)
     fields.integer("per_page", minimum=1)
     values = fields.check()
     per_page = values.get("per_page") or default_per_page

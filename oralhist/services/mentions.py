@@ -35,6 +35,7 @@ from ..models import DismissedSuggestion, Document, Interview, Mention, Segment
 from ..transcripts.timecode import format_t_param, format_timecode, parse_t_param, parse_timecode
 from . import audit
 from .documents import format_partial_date
+from .fields import MAX_TIME_MS, record_id, whole_number
 
 MAX_NOTE = 5000
 
@@ -49,7 +50,15 @@ def link_refusal(document: Document, interview: Interview) -> str | None:
 
 def parse_time(value: Any, name: str) -> int:
     """A time given as milliseconds (int), or as text: ``hh:mm:ss(.mmm)``, ``mm:ss`` or
-    seconds. Raises ``ValidationError`` naming the field."""
+    seconds, at most ``MAX_TIME_MS`` (100 hours). Raises ``ValidationError`` naming the field."""
+    ms = _parse_time(value, name)
+    if ms > MAX_TIME_MS:
+        problem = f"must be at most {MAX_TIME_MS} ms (100 hours)"
+        raise ValidationError(f"{name} {problem}.", fields={name: problem})
+    return ms
+
+
+def _parse_time(value: Any, name: str) -> int:
     if isinstance(value, bool) or value is None or value == "":
         raise ValidationError(f"{name} is required.", fields={name: "is required"})
     if isinstance(value, int):
@@ -61,7 +70,8 @@ def parse_time(value: Any, name: str) -> int:
     if isinstance(value, str):
         text = value.strip()
         if name.endswith("_ms") and text.isdigit():
-            return int(text)  # milliseconds, as the field's name says
+            # milliseconds, as the field's name says (whole_number refuses 10^30 and beyond)
+            return whole_number(text, name, minimum=0, maximum=MAX_TIME_MS)
         if text.startswith("-"):
             raise ValidationError(
                 f"{name} must not be negative.", fields={name: "must not be negative"}
@@ -117,7 +127,8 @@ def _interview_for_link(interview_id: Any, viewer: Viewer) -> Interview:
         raise ValidationError(
             "interview_id must be the id of an interview.", fields={"interview_id": "is required"}
         )
-    interview = db.session.get(Interview, int(interview_id))
+    number = record_id(interview_id)
+    interview = db.session.get(Interview, number) if number is not None else None
     if interview is None or not policy.can_view_record(viewer, interview):
         raise ValidationError(
             f"There is no interview {interview_id}.", fields={"interview_id": "unknown interview"}
@@ -130,7 +141,8 @@ def _document_for_link(document_id: Any, viewer: Viewer) -> Document:
         isinstance(document_id, int) or (isinstance(document_id, str) and document_id.isdigit())
     ):
         raise ValidationError("Choose the document to link.", fields={"document_id": "is required"})
-    document = db.session.get(Document, int(document_id))
+    number = record_id(document_id)
+    document = db.session.get(Document, number) if number is not None else None
     if document is None or not policy.can_view_document(viewer, document):
         raise ValidationError(
             f"There is no document {document_id}.", fields={"document_id": "unknown document"}
@@ -613,7 +625,8 @@ def _segment_of(segment_id: Any) -> Segment:
             "segment_id must be the id of a transcript segment.",
             fields={"segment_id": "is required"},
         )
-    segment = db.session.get(Segment, int(segment_id))
+    number = record_id(segment_id)
+    segment = db.session.get(Segment, number) if number is not None else None
     if segment is None or segment.start_ms is None:
         raise ValidationError(
             f"There is no timed segment {segment_id}.", fields={"segment_id": "unknown segment"}
@@ -640,14 +653,8 @@ def dismiss_suggestion(
     if not policy.can_dismiss_suggestions(viewer):
         raise AccessDenied("Only archivists dismiss suggestions.")
     interview = _interview_for_link(interview_id, viewer)
-    if isinstance(start_ms, str) and start_ms.strip().isdigit():
-        start_ms = int(start_ms)  # a form's milliseconds, not seconds
-    if isinstance(start_ms, bool) or not isinstance(start_ms, int) or start_ms < 0:
-        raise ValidationError(
-            "start_ms must be a whole number of milliseconds.",
-            fields={"start_ms": "must be milliseconds"},
-        )
-    start = start_ms
+    # a form's milliseconds, not seconds; 10^30 is refused, not passed to the driver
+    start = whole_number(start_ms, "start_ms", minimum=0, maximum=MAX_TIME_MS)
     existing = db.session.scalar(
         select(DismissedSuggestion).where(
             DismissedSuggestion.document_id == document.id,

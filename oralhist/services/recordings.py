@@ -28,7 +28,7 @@ from ..extensions import db
 from ..media.probe import FAMILIES, AudioInfo, probe_audio
 from ..media.storage import Storage, display_filename, open_storage
 from ..models import Document, Interview, Recording
-from . import indexing
+from . import catalogue, indexing
 from .fields import Fields, parse_partial_date
 
 
@@ -81,6 +81,8 @@ def add_recording(
 
     stored = storage().save_stream(stream, max_bytes=max_bytes, validate=validate)
     info = probed[0]
+    # One upload at a time takes the next position (the unique constraint is the backstop).
+    catalogue.lock_interview(interview.id)
     position = db.session.scalar(
         select(func.coalesce(func.max(Recording.position) + 1, 0)).where(
             Recording.interview_id == interview.id
@@ -140,12 +142,11 @@ def update_recording(viewer: Viewer, recording: Recording, data: dict[str, Any])
 def move_recording(viewer: Viewer, recording: Recording, position: int) -> None:
     """Put ``recording`` at ``position`` among its interview's parts and renumber 0..n-1."""
     require(can_edit_material(viewer, recording.interview), "You may not reorder recordings.")
+    catalogue.lock_interview(recording.interview_id)
     parts = [r for r in _parts(recording.interview_id) if r.id != recording.id]
     position = max(0, min(int(position), len(parts)))
     parts.insert(position, recording)
-    for index, part in enumerate(parts):
-        part.position = index
-    db.session.flush()
+    _renumber(parts)
     indexing.interview_changed(recording.interview_id)
 
 
@@ -155,11 +156,10 @@ def delete_recording(viewer: Viewer, recording: Recording) -> str:
     require(can_manage(viewer, recording.interview), "Only archivists delete recordings.")
     key = recording.storage_key
     interview_id = recording.interview_id
+    catalogue.lock_interview(interview_id)
     db.session.delete(recording)
     db.session.flush()
-    for index, part in enumerate(_parts(interview_id)):
-        part.position = index
-    db.session.flush()
+    _renumber(_parts(interview_id))
     indexing.interview_changed(interview_id)
     return key
 
@@ -234,6 +234,22 @@ def timeline(recordings: Iterable[Recording]) -> list[tuple[Recording, int]]:
         result.append((recording, offset))
         offset += recording.duration_ms or 0
     return result
+
+
+def _renumber(parts: list[Recording]) -> None:
+    """Give ``parts`` the positions 0..n-1 in their list order. Positions are unique per
+    interview (``uq_recording_position``) and each row is updated on its own, so swapping two
+    parts directly would collide: every changed part first moves to a negative position that
+    no other part holds, then to its place."""
+    changed = [(index, part) for index, part in enumerate(parts) if part.position != index]
+    if not changed:
+        return
+    for index, part in changed:
+        part.position = -1 - index
+    db.session.flush()
+    for index, part in changed:
+        part.position = index
+    db.session.flush()
 
 
 def _parts(interview_id: int) -> list[Recording]:

@@ -10,6 +10,7 @@ from ..access.policy import Viewer
 from ..errors import QueryError
 from ..search import SearchResults
 from . import indexing
+from .fields import MAX_PAGE, whole_number_problem
 
 FACETS = ("collection", "narrator", "speaker", "decade", "language", "kind")
 SORTS = ("relevance", "date")
@@ -25,13 +26,12 @@ def search_args(args: Mapping[str, Any], *, max_per_page: int = 50) -> dict[str,
     if sort not in SORTS:
         raise QueryError(f"sort is one of {', '.join(SORTS)}.")
     numbers = {}
-    for name, default in (("page", 1), ("per_page", 20)):
+    for name, default, maximum in (("page", 1, MAX_PAGE), ("per_page", 20, max_per_page)):
         raw = args.get(name) or str(default)
-        if not str(raw).isdigit() or int(raw) < 1:
-            raise QueryError(f"{name} must be a whole number from 1.")
+        problem = whole_number_problem(raw, 1, maximum)
+        if problem:
+            raise QueryError(f"{name} {problem}.")
         numbers[name] = int(raw)
-    if numbers["per_page"] > max_per_page:
-        raise QueryError(f"per_page is at most {max_per_page}.")
     filters = {name: str(args[name]) for name in FACETS if args.get(name)}
     return {"q": q, "sort": sort, "filters": filters, **numbers}
 

@@ -30,6 +30,7 @@ from ..errors import NotFound, TooLarge, ValidationError
 from ..extensions import db
 from ..models import IndexPoint, Interview, Person, Segment, Speaker, Transcript
 from . import audit, catalogue, indexing
+from .fields import record_id
 
 #: How many segments a preview (dry run) shows.
 PREVIEW_SEGMENTS = 10
@@ -49,6 +50,41 @@ TIMED_ONLY = frozenset({"vtt", "srt", "ohms"})
 def max_bytes() -> int:
     """The largest transcript file accepted (``TRANSCRIPT_MAX_BYTES``, default 25 MB)."""
     return int(current_app.config.get("TRANSCRIPT_MAX_BYTES", parsing.DEFAULT_MAX_BYTES))
+
+
+def segment_limit(viewer: Viewer, *, large: bool = False) -> int:
+    """The most segments ``viewer`` may import in one transcript: ``TRANSCRIPT_MAX_SEGMENTS``
+    (default 50,000), or with ``large`` (archivists only) ``TRANSCRIPT_MAX_SEGMENTS_LARGE``
+    (default 1,000,000). Raises ``AccessDenied`` when someone else asks for ``large``."""
+    config = current_app.config
+    if large:
+        require(
+            policy.can_manage(viewer),
+            "Only archivists import transcripts larger than "
+            f"{int(config['TRANSCRIPT_MAX_SEGMENTS']):,} segments.",
+        )
+        return int(config["TRANSCRIPT_MAX_SEGMENTS_LARGE"])
+    return int(config["TRANSCRIPT_MAX_SEGMENTS"])
+
+
+def _check_segment_count(viewer: Viewer, count: int, filename: str, large: bool) -> None:
+    limit = segment_limit(viewer, large=large)
+    if count <= limit:
+        return
+    how = (
+        ""
+        if large
+        else f" An archivist can import it with the option large=true (up to "
+        f"{int(current_app.config['TRANSCRIPT_MAX_SEGMENTS_LARGE']):,})."
+    )
+    setting = "TRANSCRIPT_MAX_SEGMENTS_LARGE" if large else "TRANSCRIPT_MAX_SEGMENTS"
+    raise ValidationError(
+        f"{filename} has {count:,} segments; a transcript may have at most {limit:,} "
+        f"({setting}).{how}",
+        fields={"file": f"more than {limit:,} segments"},
+        max_segments=limit,
+        segments=count,
+    )
 
 
 def check_request_size(content_length: int | None) -> None:
@@ -138,9 +174,12 @@ def import_transcript(
     dry_run: bool = False,
     index_points: Sequence[parsing.IndexPoint] | None = None,
     language: str | None = None,
+    large: bool = False,
 ) -> ImportResult:
     """Parse ``data`` and, unless ``dry_run``, store it as the interview's new current
     version. ``index_points`` (the sample's ``index.json``) replace any the file holds.
+    More segments than ``segment_limit`` (``large``: an archivist's higher limit) is a 422
+    naming the limit, in a dry run too.
 
     Raises ``TranscriptError`` (422, naming file and line) for a file that cannot be read;
     nothing is written in that case. The caller commits.
@@ -159,6 +198,7 @@ def import_transcript(
     parsed = parsing.parse_transcript(
         data, filename, fmt, duration_ms=duration, max_bytes=max_bytes()
     )
+    _check_segment_count(viewer, len(parsed.segments), filename, large)
     points = list(index_points) if index_points is not None else list(parsed.index_points)
     labels: list[str] = []
     for segment in parsed.segments:
@@ -185,6 +225,14 @@ def import_transcript(
     if dry_run:
         return result
 
+    # One import (or restore) of this interview at a time from here to the commit: the version
+    # number, the current flag and the new speakers are decided on what the last one stored.
+    catalogue.lock_interview(interview.id)
+    known = {
+        s.label: s
+        for s in db.session.scalars(select(Speaker).where(Speaker.interview_id == interview.id))
+    }
+    result.new_speakers = [label for label in labels if label not in known]
     version = (
         db.session.scalar(
             select(func.max(Transcript.version)).where(Transcript.interview_id == interview.id)
@@ -417,7 +465,9 @@ def restore_version(viewer: Viewer, interview: Interview, version: int) -> Trans
         "Only the interview's contributor (while it is a draft) and archivists restore "
         "transcript versions.",
     )
+    catalogue.lock_interview(interview.id)
     target = get_version(interview, version)
+    db.session.refresh(target)  # as stored now, after any concurrent import or restore
     if target.is_current:
         return target
     db.session.execute(
@@ -456,7 +506,8 @@ def speakers_with_counts(interview: Interview) -> list[tuple[Speaker, int]]:
 
 
 def get_speaker(interview: Interview, speaker_id: int) -> Speaker:
-    speaker = db.session.get(Speaker, speaker_id)
+    number = record_id(speaker_id)
+    speaker = db.session.get(Speaker, number) if number is not None else None
     if speaker is None or speaker.interview_id != interview.id:
         raise NotFound(f"Interview {interview.id} has no speaker {speaker_id}.")
     return speaker
@@ -498,7 +549,7 @@ def update_speaker(viewer: Viewer, speaker: Speaker, data: Mapping[str, Any]) ->
             changes["person_id"] = None
         elif isinstance(raw, bool) or not str(raw).isdigit():
             errors["person_id"] = "must be a person's id"
-        elif db.session.get(Person, int(raw)) is None:
+        elif record_id(raw) is None or db.session.get(Person, record_id(raw)) is None:
             errors["person_id"] = f"there is no person {raw}"
         else:
             changes["person_id"] = int(raw)
@@ -557,7 +608,8 @@ def reassign_segment(viewer: Viewer, segment: Segment, speaker_id: int | None) -
     if speaker_id is None:
         segment.speaker_id = None
     else:
-        speaker = db.session.get(Speaker, speaker_id)
+        number = record_id(speaker_id)
+        speaker = db.session.get(Speaker, number) if number is not None else None
         if speaker is None or speaker.interview_id != interview.id:
             raise ValidationError(
                 f"Speaker {speaker_id} is not one of this interview's speakers.",
@@ -589,8 +641,49 @@ class Row:
     timecode: str
 
 
-def rows(transcript: Transcript) -> list[Row]:
-    """The transcript's segments in order, with speaker names resolved in one query."""
+def position_at(
+    transcript: Transcript, *, segment_id: int | None = None, t_ms: int | None = None
+) -> int | None:
+    """The position of segment ``segment_id`` of ``transcript``, or else of the segment that
+    is playing at ``t_ms`` (the last one starting at or before it); None when neither is
+    found. One indexed look-up, whatever the transcript's length."""
+    if segment_id is not None:
+        found = db.session.scalar(
+            select(Segment.position).where(
+                Segment.transcript_id == transcript.id, Segment.id == segment_id
+            )
+        )
+        if found is not None:
+            return found
+    if t_ms is not None:
+        return db.session.scalar(
+            select(Segment.position)
+            .where(
+                Segment.transcript_id == transcript.id,
+                Segment.start_ms.is_not(None),
+                Segment.start_ms <= t_ms,
+            )
+            .order_by(Segment.start_ms.desc(), Segment.position.desc())
+            .limit(1)
+        )
+    return None
+
+
+def is_timed(transcript: Transcript) -> bool:
+    """Whether any segment has a time (one indexed look-up)."""
+    return (
+        db.session.scalar(
+            select(Segment.id)
+            .where(Segment.transcript_id == transcript.id, Segment.start_ms.is_not(None))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def rows(transcript: Transcript, *, start: int = 0, limit: int | None = None) -> list[Row]:
+    """The transcript's segments in order, with speaker names resolved in one query; with
+    ``limit``, only the ``limit`` segments from position ``start`` on (a page)."""
     names: dict[int, tuple[str, int]] = {}
     speakers = db.session.execute(
         select(Speaker, Person.name)
@@ -600,17 +693,22 @@ def rows(transcript: Transcript) -> list[Row]:
     for speaker, person_name in speakers:
         names[speaker.id] = (speaker.display_name or person_name or speaker.label, speaker.id % 8)
     result = []
-    for sid, start, end, speaker_id, text in db.session.execute(
+    stmt = (
         select(Segment.id, Segment.start_ms, Segment.end_ms, Segment.speaker_id, Segment.text)
         .where(Segment.transcript_id == transcript.id)
         .order_by(Segment.position)
-    ):
+    )
+    if start:
+        stmt = stmt.where(Segment.position >= start)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    for sid, begin, end, speaker_id, text in db.session.execute(stmt):
         name, colour = names.get(speaker_id, ("", None)) if speaker_id else ("", None)
-        if start is None:
+        if begin is None:
             t = code = ""
         else:
-            t, code = parsing.format_t_param(start), parsing.format_timecode(start, style="hms")
-        result.append(Row(sid, start, end, speaker_id, name, colour, text, t, code))
+            t, code = parsing.format_t_param(begin), parsing.format_timecode(begin, style="hms")
+        result.append(Row(sid, begin, end, speaker_id, name, colour, text, t, code))
     return result
 
 
@@ -686,20 +784,22 @@ def export_transcript(viewer: Viewer, interview: Interview, fmt: str) -> Export:
     return Export(content, f"{safe}.{extension}", mimetype)
 
 
-def transcript_json(interview: Interview, transcript: Transcript) -> dict[str, Any]:
-    """The API's JSON shape of the current transcript."""
+def transcript_json(
+    interview: Interview, transcript: Transcript, *, page: int = 1, per_page: int | None = None
+) -> dict[str, Any]:
+    """The API's JSON shape of the current transcript: its segments a page at a time
+    (``page``, ``per_page``, ``total`` as every API list; ``per_page`` None: all of them)."""
+    total = transcript.segment_count
+    size = per_page or max(total, 1)
     return {
+        "page": page,
+        "per_page": size,
+        "total": total,
         "interview_id": interview.id,
         "version": transcript.version,
         "language": transcript.language,
         "source_format": transcript.source_format,
-        "timed": transcript.segment_count > 0
-        and db.session.scalar(
-            select(func.count())
-            .select_from(Segment)
-            .where(Segment.transcript_id == transcript.id, Segment.start_ms.is_not(None))
-        )
-        > 0,
+        "timed": is_timed(transcript),
         "segments": [
             {
                 "id": r.id,
@@ -709,7 +809,7 @@ def transcript_json(interview: Interview, transcript: Transcript) -> dict[str, A
                 "speaker_id": r.speaker_id,
                 "text": r.text,
             }
-            for r in rows(transcript)
+            for r in rows(transcript, start=(page - 1) * size, limit=size)
         ],
         "speakers": [speaker_json(s, n) for s, n in speakers_with_counts(interview)],
         "index": [index_point_json(p) for p in transcript.index_points],

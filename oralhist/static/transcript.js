@@ -241,17 +241,31 @@
             return;
           }
           var seen = {};
+          var elsewhere = [];
           (answer.body.results || []).forEach(function (r) {
             if (r.segment_id == null || seen[r.segment_id]) { return; }
+            seen[r.segment_id] = true;
             var el = document.getElementById("seg-" + r.segment_id);
-            if (el && list.contains(el)) { seen[r.segment_id] = true; el.classList.add("match"); matches.push(el); }
+            if (el && list.contains(el)) { el.classList.add("match"); matches.push(el); }
+            else if (r.url) { elsewhere.push(r); }
           });
           matches.sort(function (a, b) {
             return a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1;
           });
-          if (!matches.length) { count.textContent = "No matches"; return; }
+          if (!matches.length) {
+            if (!elsewhere.length) { count.textContent = "No matches"; return; }
+            /* A long transcript is paged: the matches are on other pages; link the first. */
+            elsewhere.sort(function (a, b) { return (a.start_ms || 0) - (b.start_ms || 0); });
+            count.textContent = elsewhere.length + " on other pages: ";
+            var go = document.createElement("a");
+            go.href = elsewhere[0].url;
+            go.textContent = "go to the first";
+            count.appendChild(go);
+            return;
+          }
           prev.disabled = next.disabled = false;
           show(0);
+          if (elsewhere.length) { count.textContent += " (" + elsewhere.length + " more on other pages)"; }
         })
         .catch(function () { count.textContent = "The search failed; try again."; });
     });

@@ -20,7 +20,10 @@ def register_blueprints(app: Flask) -> None:
         transcripts,
     )
     from .api import bp as api_bp
+    from .helpers import BoundedIntegerConverter
 
+    # Before any rule is added: every route's ids are bounded to the database's range.
+    app.url_map.converters["int"] = BoundedIntegerConverter
     for module in (
         main,
         auth,

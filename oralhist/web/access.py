@@ -32,7 +32,7 @@ from ..models import AccessRequest, AuditEvent, Interview, User
 from ..models.types import REQUEST_STATUSES
 from ..services import access_requests
 from ..services.catalogue import get_interview
-from ..services.fields import Fields
+from ..services.fields import Fields, record_id
 from ..transaction import commit
 from .catalogue import interview_panel
 from .helpers import form_errors, paginate
@@ -247,11 +247,11 @@ def queue():
 @bp.post("/access/queue/bulk")
 def bulk():
     viewer = _archivist()
-    ids = [i for i in request.form.getlist("ids") if i.isdigit()]
+    ids = [i for i in map(record_id, request.form.getlist("ids")) if i is not None]
     action = request.form.get("action", "")
     target = _safe_next(url_for("access.queue"))
     try:
-        done = access_requests.decide_many(viewer, [int(i) for i in ids], action, request.form)
+        done = access_requests.decide_many(viewer, ids, action, request.form)
         commit()
     except ValidationError as exc:
         db.session.rollback()
@@ -288,7 +288,7 @@ def audit_query(args: Mapping[str, Any]):
         stmt = stmt.where(AuditEvent.action == action)
     user = values.get("user") or ""
     if user.isdigit():
-        stmt = stmt.where(AuditEvent.user_id == int(user))
+        stmt = stmt.where(AuditEvent.user_id == (record_id(user) or 0))  # 0 names no one
     elif user:
         ids = select(User.id).where(
             or_(User.email == User.normalise_email(user), User.name == user)

@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import Collection, Interview, Person
 from ..models.types import ACCESS_LEVELS, PARTICIPANT_ROLES
 from ..services import catalogue
+from ..services.fields import record_id
 from ..transaction import commit
 from .helpers import form_errors, paginate
 
@@ -163,9 +164,9 @@ def merge_person(person_id: int):
     viewer = current_viewer()
     keep = catalogue.get_person(person_id)
     duplicate_id = request.form.get("duplicate_id", "")
-    if not duplicate_id.isdigit():
+    if record_id(duplicate_id) is None:
         raise ValidationError("Choose the duplicate to merge into this person.")
-    duplicate = catalogue.get_person(int(duplicate_id))
+    duplicate = catalogue.get_person(record_id(duplicate_id))
     name = duplicate.name
     catalogue.merge_people(viewer, keep, duplicate)
     commit()

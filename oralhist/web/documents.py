@@ -23,6 +23,7 @@ from ..extensions import db
 from ..models import Interview, Person
 from ..models.types import ACCESS_LEVELS
 from ..services import catalogue, documents, mentions
+from ..services.fields import record_id
 from ..transaction import commit
 from ..transcripts.timecode import format_timecode
 from .catalogue import interview_panel
@@ -154,7 +155,7 @@ def _form(found, form=None, errors=None, message=None, status=200):
             or (found is not None and found.access_level == level)
         ],
         selected_creators=(
-            [int(i) for i in form.getlist("creator_ids") if i.isdigit()]
+            [i for i in map(record_id, form.getlist("creator_ids")) if i is not None]
             if form is not None
             else [c.person_id for c in found.creators]
             if found

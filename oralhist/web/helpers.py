@@ -8,12 +8,26 @@ from typing import Any
 
 from flask import current_app, request
 from flask_login import current_user
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
 
 from ..access import current_viewer, now, policy
 from ..errors import ValidationError
 from ..extensions import db
-from ..services.fields import page_args
+from ..services.fields import MAX_ID, page_args
 from ..transcripts.timecode import format_timecode
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """Every ``<int:...>`` in a route. An id beyond ``MAX_ID`` (the database's integer range)
+    names no row: ``/interviews/99999999999999999999`` is a 404 at routing, instead of reaching
+    the database driver and overflowing into a 500. (A plain ``max=`` would make werkzeug answer
+    405 where another method shares the path, so the converter says 404 itself.)"""
+
+    def to_python(self, value: str) -> int:
+        if len(value) > len(str(MAX_ID)) or int(value) > MAX_ID:
+            raise NotFound()
+        return super().to_python(value)
 
 
 @dataclass

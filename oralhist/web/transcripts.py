@@ -36,8 +36,9 @@ from ..extensions import db
 from ..models import Interview, Person
 from ..services import catalogue
 from ..services import transcripts as service
+from ..services.fields import MAX_TIME_MS, record_id, whole_number_problem
 from ..transaction import commit
-from ..transcripts import FORMATS, format_t_param, format_timecode
+from ..transcripts import FORMATS, format_t_param, format_timecode, parse_t_param
 from .catalogue import interview_panel
 
 bp = Blueprint("transcripts", __name__)
@@ -73,9 +74,14 @@ def transcript_panel(interview: Interview, viewer) -> dict[str, Any]:
     if not policy.can_read_transcript(viewer, interview, at):
         return {"tx_show": False}
     transcript = service.current_transcript(interview)
-    rows = service.rows(transcript) if transcript is not None else []
-    timed = any(r.start_ms is not None for r in rows)
-    highlight = request.args.get("hl", "")
+    highlight = record_id(request.args.get("hl", ""))
+    paging = _transcript_page(transcript, highlight)
+    rows = (
+        service.rows(transcript, start=paging["start"], limit=paging["size"])
+        if transcript is not None
+        else []
+    )
+    timed = transcript is not None and service.is_timed(transcript)
     formats = []
     if transcript is not None and rows and policy.can_download_transcript(viewer, interview, at):
         formats = [f for f in DOWNLOAD_LABELS if timed or f not in service.TIMED_ONLY]
@@ -83,9 +89,14 @@ def transcript_panel(interview: Interview, viewer) -> dict[str, Any]:
         "tx_show": True,
         "tx_transcript": transcript,
         "tx_rows": rows,
+        "tx_total": paging["total"],
+        "tx_page": paging["page"],
+        "tx_pages": paging["pages"],
+        "tx_first": paging["start"] + 1,
+        "tx_last": paging["start"] + len(rows),
         "tx_timed": timed,
         "tx_index": _index_view(transcript) if transcript is not None else [],
-        "tx_highlight": int(highlight) if highlight.isdigit() else None,
+        "tx_highlight": highlight,
         "tx_can_edit": can_edit,
         "tx_formats": formats,
         "tx_format_labels": DOWNLOAD_LABELS,
@@ -93,6 +104,34 @@ def transcript_panel(interview: Interview, viewer) -> dict[str, Any]:
         # "/segments/" : the template appends "<id>/speaker" (no url_for per segment).
         "tx_segment_prefix": url_for("transcripts.segment_speaker", segment_id=0)[:-9],
     }
+
+
+def _transcript_page(transcript, highlight: int | None) -> dict[str, int]:
+    """Which page of the transcript the interview page shows (``TRANSCRIPT_PAGE_SEGMENTS``
+    segments each): ``tx_page`` when given, else the page holding the highlighted segment
+    (``hl``, where search results land) or the moment ``?t=`` opens the player at, else the
+    first. The page costs the same whatever the transcript's length."""
+    size = int(current_app.config["TRANSCRIPT_PAGE_SEGMENTS"])
+    total = transcript.segment_count if transcript is not None else 0
+    pages = max(1, -(-total // size))
+    page = 1
+    explicit = request.args.get("tx_page", "")
+    if explicit and whole_number_problem(explicit, 1, pages) is None:
+        page = int(explicit)
+    elif transcript is not None and total > size:
+        t_ms = None
+        raw_t = request.args.get("t", "")
+        if raw_t:
+            try:
+                t_ms = parse_t_param(raw_t)
+            except ValueError:
+                t_ms = None
+            if t_ms is not None and not 0 <= t_ms <= MAX_TIME_MS:
+                t_ms = None  # no such moment: never handed to the database
+        position = service.position_at(transcript, segment_id=highlight, t_ms=t_ms)
+        if position is not None:
+            page = min(pages, position // size + 1)
+    return {"page": page, "pages": pages, "size": size, "start": (page - 1) * size, "total": total}
 
 
 def _index_view(transcript) -> list[dict[str, Any]]:
@@ -148,7 +187,9 @@ def _session_tokens() -> dict[str, str]:
     return dict(tokens) if isinstance(tokens, dict) else {}
 
 
-def _save_pending(interview: Interview, data: bytes, filename: str, fmt: str | None) -> str:
+def _save_pending(
+    interview: Interview, data: bytes, filename: str, fmt: str | None, *, large: bool = False
+) -> str:
     folder = _pending_dir()
     _sweep(folder)
     old = _session_tokens().get(str(interview.id))
@@ -161,6 +202,7 @@ def _save_pending(interview: Interview, data: bytes, filename: str, fmt: str | N
         "interview_id": interview.id,
         "filename": filename,
         "format": fmt,
+        "large": large,
         "created": time.time(),
     }
     (folder / f"{token}.json").write_text(json.dumps(meta), encoding="utf-8")
@@ -215,6 +257,8 @@ def _form(interview: Interview, message: str | None = None, status: int = 200, f
         chosen_format=fmt,
         current=service.current_transcript(interview),
         max_bytes=service.max_bytes(),
+        max_segments=service.segment_limit(current_viewer()),
+        can_import_large=policy.can_manage(current_viewer()),
     ), status
 
 
@@ -242,13 +286,14 @@ def import_form(interview_id: int):
     try:
         fmt = _chosen_format()
         data = service.read_upload(upload.stream, upload.filename)
+        large = bool(request.form.get("large"))
         result = service.import_transcript(
-            current_viewer(), interview, data, upload.filename, fmt, dry_run=True
+            current_viewer(), interview, data, upload.filename, fmt, dry_run=True, large=large
         )
     except OralHistError as exc:
         db.session.rollback()
         return _form(interview, exc.message, exc.status, fmt_text)
-    token = _save_pending(interview, data, result.filename, fmt)
+    token = _save_pending(interview, data, result.filename, fmt, large=large)
     return render_template(
         "transcripts/preview.html",
         interview=interview,
@@ -269,7 +314,7 @@ def confirm_import(interview_id: int):
     try:
         data, meta = _load_pending(interview, token)
         result = service.import_transcript(
-            viewer, interview, data, meta["filename"], meta.get("format")
+            viewer, interview, data, meta["filename"], meta.get("format"), large=meta.get("large")
         )
         filled = service.apply_prefill(
             viewer, interview, result.header, request.form.getlist("prefill")
@@ -357,9 +402,9 @@ def merge_speaker(interview_id: int, speaker_id: int):
     interview = _interview(interview_id)
     source = service.get_speaker(interview, speaker_id)
     into_id = request.form.get("into", "")
-    if not into_id.isdigit():
+    if record_id(into_id) is None:
         raise ValidationError("Choose the speaker to merge into.")
-    into = service.get_speaker(interview, int(into_id))
+    into = service.get_speaker(interview, record_id(into_id))
     label = source.label
     service.merge_speakers(current_viewer(), source, into)
     commit()
@@ -375,9 +420,9 @@ def segment_speaker(segment_id: int):
     _require_edit(interview)
     if request.method == "POST":
         raw = request.form.get("speaker_id", "")
-        if raw and not raw.isdigit():
+        if raw and record_id(raw) is None:
             raise ValidationError("Choose one of the interview's speakers.")
-        service.reassign_segment(viewer, segment, int(raw) if raw else None)
+        service.reassign_segment(viewer, segment, record_id(raw) if raw else None)
         commit()
         flash("The segment's speaker is changed.", "success")
         return redirect(

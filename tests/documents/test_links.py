@@ -103,6 +103,11 @@ def test_bad_form_input_shows_the_page_again_with_a_4xx(app, browser, world, for
         (4000, 16001, 422, "after the end of the recording"),
         (4000, "later", 422, "must be a time"),
         (None, 4000, 422, "is required"),
+        # Absurd times are refused by name before any comparison or query (10^30 was a 500).
+        (10**30, 10**30, 422, "start_ms must be at most 360000000"),
+        ("1" + "0" * 30, "1" + "0" * 30, 422, "start_ms must be at most 360000000"),
+        (4000, 10**30, 422, "end_ms must be at most 360000000"),
+        ("9" * 5000, 4000, 422, "start_ms must be at most"),
     ],
 )
 def test_bad_ranges_through_the_api(app, browser, world, start, end, status, text):
@@ -125,6 +130,17 @@ def test_links_to_missing_things(app, browser, world):
         ).status_code
         == 404
     )
+    assert mention_count(app) == 0
+
+
+def test_ids_beyond_the_database_range_are_not_found(app, browser, world):
+    client = browser("archivist")
+    huge = 10**20
+    beyond_interview = link(client, world.open_doc, huge)
+    assert beyond_interview.status_code == 422
+    assert f"no interview {huge}" in beyond_interview.json["error"]["message"]
+    assert link(client, huge, world.open_interview).status_code == 404
+    assert client.get(f"/api/v1/mentions/{huge}").status_code == 404
     assert mention_count(app) == 0
 
 

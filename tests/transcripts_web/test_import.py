@@ -355,12 +355,16 @@ def test_real_files_import_over_http(app, browser, make_interview, parts, fmt, s
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert (body["format"], body["segments"], body["timed"]) == (fmt, segments, timed)
-    data = browser(None).get(f"/api/v1/interviews/{interview_id}/transcript").get_json()
-    assert len(data["segments"]) == segments
+    data = (
+        browser(None).get(f"/api/v1/interviews/{interview_id}/transcript?per_page=5000").get_json()
+    )
+    assert len(data["segments"]) == data["total"] == segments
     page = browser(None).get(f"/interviews/{interview_id}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert html.count('class="segment') == segments
+    # The page shows the first page of segments (TRANSCRIPT_PAGE_SEGMENTS) and the total.
+    assert html.count('class="segment') == min(segments, app.config["TRANSCRIPT_PAGE_SEGMENTS"])
+    assert f"{segments:,} segment" in html
     if not timed:
         assert 'class="transcript untimed"' in html and 'class="time"' not in html
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify, request
+from flask import Response, current_app, jsonify, request
 
 from ...access import current_viewer
 from ...errors import ValidationError
 from ...services import catalogue
 from ...services import transcripts as service
+from ...services.fields import page_args
 from ...transaction import commit
 from ...transcripts import FORMATS
 from . import bp
@@ -20,9 +21,10 @@ def _flag(value: str | None) -> bool:
 
 @bp.post("/interviews/<int:interview_id>/transcripts")
 def import_transcript(interview_id: int):
-    """Multipart ``file``, optional ``format`` (vtt, srt, ohms, txt, json) and
-    ``dry_run=true``. 201 with counts and warnings (200 and the first segments for a dry
-    run); 422 naming the file and ``details.line`` for a file that cannot be imported."""
+    """Multipart ``file``, optional ``format`` (vtt, srt, ohms, txt, json), ``dry_run=true``
+    and, for archivists, ``large=true`` (beyond ``TRANSCRIPT_MAX_SEGMENTS``). 201 with counts
+    and warnings (200 and the first segments for a dry run); 422 naming the file and
+    ``details.line`` for a file that cannot be imported."""
     viewer = current_viewer()
     interview = catalogue.get_interview(interview_id, viewer)
     service.require_edit(viewer, interview)
@@ -41,7 +43,13 @@ def import_transcript(interview_id: int):
     dry_run = _flag(request.values.get("dry_run"))
     data = service.read_upload(upload.stream, upload.filename)
     result = service.import_transcript(
-        viewer, interview, data, upload.filename, fmt, dry_run=dry_run
+        viewer,
+        interview,
+        data,
+        upload.filename,
+        fmt,
+        dry_run=dry_run,
+        large=_flag(request.values.get("large")),
     )
     if dry_run:
         return jsonify(result.as_json()), 200
@@ -68,14 +76,21 @@ def restore_version(interview_id: int, version: int):
 
 @bp.get("/interviews/<int:interview_id>/transcript")
 def get_transcript(interview_id: int):
-    """``format=json`` (default) gives segments, speakers and index as JSON; ``vtt``,
-    ``srt``, ``txt`` and ``ohms`` give the export file (recorded in the audit log)."""
+    """``format=json`` (default) gives speakers, index and the segments as JSON, a page at a
+    time (``page``, ``per_page``: default ``TRANSCRIPT_API_PER_PAGE`` = 1,000, at most
+    ``TRANSCRIPT_API_MAX_PER_PAGE`` = 5,000; ``total`` segments); ``vtt``, ``srt``, ``txt``
+    and ``ohms`` give the whole export file (recorded in the audit log)."""
     viewer = current_viewer()
     interview = catalogue.get_interview(interview_id, viewer)
     fmt = (request.args.get("format") or "json").strip().lower()
     if fmt == "json":
+        page, per_page = page_args(
+            request.args,
+            default_per_page=current_app.config["TRANSCRIPT_API_PER_PAGE"],
+            max_per_page=current_app.config["TRANSCRIPT_API_MAX_PER_PAGE"],
+        )
         transcript = service.readable_transcript(viewer, interview)
-        return jsonify(service.transcript_json(interview, transcript))
+        return jsonify(service.transcript_json(interview, transcript, page=page, per_page=per_page))
     export = service.export_transcript(viewer, interview, fmt)
     commit()
     return Response(
