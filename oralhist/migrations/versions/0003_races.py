@@ -4,8 +4,8 @@ Concurrent uploads could give two parts of one interview the same position (issu
 ``[0,0,1,1,1,1,2,...]``). Existing duplicates are repaired first, keeping the order the
 archive showed (position, then id), then the constraint is added.
 
-Revision ID: 0002_races
-Revises: 0001
+Revision ID: 0003_races
+Revises: 0002_policy
 Create Date: 2026-12-06 06:00:00
 
 """
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0002_races"
-down_revision = "0001"
+revision = "0003_races"
+down_revision = "0002_policy"
 branch_labels = None
 depends_on = None
 
