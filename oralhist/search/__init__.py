@@ -4,7 +4,7 @@ Pure: no Flask, no database. The app builds plain dicts (see ``schema.index_fiel
 its database commit and a ``SearchScope`` from the access policy; everything else is here.
 """
 
-from .index import IndexUnavailable, RebuildStats, SearchIndex
+from .index import IndexUnavailable, RebuildInProgress, RebuildStats, SearchIndex
 from .results import DocumentHit, InterviewGroup, Moment, SearchResults
 from .scope import SearchScope
 
@@ -13,6 +13,7 @@ __all__ = [
     "IndexUnavailable",
     "InterviewGroup",
     "Moment",
+    "RebuildInProgress",
     "RebuildStats",
     "SearchIndex",
     "SearchResults",

@@ -14,6 +14,7 @@ Matching, grouping and facets are computed over every match under the scope's re
 
 from __future__ import annotations
 
+import fcntl
 import heapq
 import os
 import shutil
@@ -21,6 +22,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -204,6 +206,12 @@ class IndexUnavailable(OralHistError):
 
     status = 503
     code = "search_unavailable"
+
+
+class RebuildInProgress(IndexUnavailable):
+    """A second rebuild was asked for while one runs."""
+
+    code = "rebuild_in_progress"
 
 
 @dataclass
@@ -484,6 +492,64 @@ class SearchIndex:
         if interviews or documents:
             self._write(run)
 
+    def apply_read_under_lock(
+        self,
+        read: Callable[[], tuple[Mapping[int, list[dict] | None], Mapping[int, dict | None]]],
+    ) -> int:
+        """Take the write lock, then call ``read()`` for the replacements to write, write
+        them and commit; return how many interviews and documents were written.
+
+        Reading the state only once the lock is held is what keeps the index in commit
+        order: a writer that read an older state has written it before the next writer
+        reads, so the last state written is always the newest (issue 12 item 1). When
+        ``read`` finds nothing to write, the lock is let go without a commit.
+        """
+        if not self.exists():
+            raise IndexUnavailable(f"The search index at {self.path} is missing. {REINDEX_HINT}")
+        ix = self._open_index()
+        try:
+            writer = self._writer(ix)
+            try:
+                interviews, documents = read()
+                for iid, docs in interviews.items():
+                    self._put_interview(writer, iid, docs)
+                for did, doc in documents.items():
+                    self._put_document(writer, did, doc)
+            except BaseException:
+                writer.cancel()
+                raise
+            if interviews or documents:
+                writer.commit()
+            else:
+                writer.cancel()
+            return len(interviews) + len(documents)
+        finally:
+            ix.close()
+
+    def access_tokens(self) -> dict[int, set[str]]:
+        """Per interview id, the access tokens (``schema.acl_token``) its live records carry:
+        what the access restriction decides by, for ``services.indexing.check_consistency``."""
+        found: dict[int, set[str]] = {}
+        with self._lock:
+            searcher = self._current()
+            for sub, _ in searcher.leaf_searchers():
+                reader = sub.reader()
+                n = reader.doc_count_all()
+                if n == 0:
+                    continue
+                table = self._tables.table(reader)
+                live = None
+                if reader.has_deletions():
+                    live = np.zeros(n, dtype=bool)
+                    live[list(reader.all_doc_ids())] = True
+                for start, end, iid, acl in zip(
+                    table.run_starts, table.run_ends, table.run_iids, table.run_acls, strict=True
+                ):
+                    if not iid or (live is not None and not live[start:end].any()):
+                        continue
+                    found.setdefault(int(iid), set()).add(acl)
+        return found
+
     def rebuild(
         self,
         interview_docs: Iterable[list[dict]],
@@ -502,6 +568,40 @@ class SearchIndex:
         started = time.perf_counter()
         parent = self.path.parent
         parent.mkdir(parents=True, exist_ok=True)
+        with self._rebuild_lock():
+            return self._rebuild(interview_docs, document_docs, progress, started)
+
+    @contextmanager
+    def _rebuild_lock(self):
+        """One rebuild at a time, refused at once (not queued behind the write lock): a
+        file lock beside the index, let go by the system if the process dies."""
+        lock_path = self.path.parent / f".{self.path.name}.rebuild.lock"
+        handle = open(lock_path, "a+")  # noqa: SIM115 - held for the whole rebuild
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                raise RebuildInProgress(
+                    f"Another rebuild of the search index is running (pid {holder});"
+                    " wait for it to finish. The index stays searchable meanwhile."
+                ) from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                handle.truncate()
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        finally:
+            handle.close()
+
+    def _rebuild(self, interview_docs, document_docs, progress, started) -> RebuildStats:
+        parent = self.path.parent
         self._remove_leftovers()
         fresh = parent / f".{self.path.name}.rebuild-{os.getpid()}-{random_name(8)}"
         old_lock = self._hold_live_lock()

@@ -15,6 +15,7 @@ fills only those: a human decides, and nothing typed by a cataloguer is ever ove
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from typing import Any, BinaryIO
 
 from flask import current_app
@@ -28,7 +29,6 @@ from ..extensions import db
 from ..media.probe import FAMILIES, AudioInfo, probe_audio
 from ..media.storage import LocalStorage, display_filename
 from ..models import Document, Interview, Recording
-from . import indexing
 from .fields import Fields, parse_partial_date
 
 
@@ -101,14 +101,13 @@ def add_recording(
         browser_playable=info.browser_playable,
         uploaded_by_id=viewer.user_id,
     )
+    if stored.created:
+        # A change that does not commit leaves no file behind.
+        from .. import transaction
+
+        transaction.on_rollback(partial(remove_unused_files, [stored.key]))
     db.session.add(recording)
-    try:
-        db.session.flush()
-    except Exception:
-        if stored.created:
-            remove_unused_files([stored.key])
-        raise
-    indexing.interview_changed(interview.id)
+    db.session.flush()
     return recording
 
 
@@ -142,12 +141,11 @@ def move_recording(viewer: Viewer, recording: Recording, position: int) -> None:
     for index, part in enumerate(parts):
         part.position = index
     db.session.flush()
-    indexing.interview_changed(recording.interview_id)
 
 
 def delete_recording(viewer: Viewer, recording: Recording) -> str:
-    """Remove the row (archivists only); returns its storage key for the caller to pass to
-    ``remove_unused_files`` after the commit."""
+    """Remove the row (archivists only); its file goes once the change is committed and no
+    row uses its bytes (``remove_unused_files``). Returns its storage key."""
     require(can_manage(viewer, recording.interview), "Only archivists delete recordings.")
     key = recording.storage_key
     interview_id = recording.interview_id
@@ -156,7 +154,9 @@ def delete_recording(viewer: Viewer, recording: Recording) -> str:
     for index, part in enumerate(_parts(interview_id)):
         part.position = index
     db.session.flush()
-    indexing.interview_changed(interview_id)
+    from .. import transaction
+
+    transaction.on_commit(partial(remove_unused_files, [key]))
     return key
 
 
@@ -215,7 +215,6 @@ def apply_embedded_tags(viewer: Viewer, interview: Interview) -> dict:
         setattr(interview, field, value)
     if filled:
         db.session.flush()
-        indexing.interview_changed(interview.id)
     return filled
 
 

@@ -36,7 +36,7 @@ from ..extensions import db
 from ..models import Interview, Person
 from ..services import catalogue
 from ..services import transcripts as service
-from ..transaction import commit
+from ..transaction import abandon
 from ..transcripts import FORMATS, format_t_param, format_timecode
 from .catalogue import interview_panel
 
@@ -246,7 +246,7 @@ def import_form(interview_id: int):
             current_viewer(), interview, data, upload.filename, fmt, dry_run=True
         )
     except OralHistError as exc:
-        db.session.rollback()
+        abandon()
         return _form(interview, exc.message, exc.status, fmt_text)
     token = _save_pending(interview, data, result.filename, fmt)
     return render_template(
@@ -274,9 +274,8 @@ def confirm_import(interview_id: int):
         filled = service.apply_prefill(
             viewer, interview, result.header, request.form.getlist("prefill")
         )
-        commit()
     except OralHistError as exc:
-        db.session.rollback()
+        abandon()
         return _form(interview, exc.message, exc.status)
     _drop_pending(interview, token)
     note = f" Filled in from the file: {', '.join(filled)}." if filled else ""
@@ -315,7 +314,6 @@ def versions(interview_id: int):
 def restore(interview_id: int, version: int):
     interview = _interview(interview_id)
     service.restore_version(current_viewer(), interview, version)
-    commit()
     flash(f"Transcript version {version} is current again.", "success")
     return redirect(url_for("transcripts.versions", interview_id=interview.id))
 
@@ -347,7 +345,6 @@ def update_speaker(interview_id: int, speaker_id: int):
     speaker = service.get_speaker(interview, speaker_id)
     data = {key: request.form[key] for key in ("display_name", "person_id") if key in request.form}
     service.update_speaker(current_viewer(), speaker, data)
-    commit()
     flash(f"Speaker {speaker.label} saved.", "success")
     return redirect(url_for("transcripts.speakers", interview_id=interview.id))
 
@@ -362,7 +359,6 @@ def merge_speaker(interview_id: int, speaker_id: int):
     into = service.get_speaker(interview, int(into_id))
     label = source.label
     service.merge_speakers(current_viewer(), source, into)
-    commit()
     flash(f"{label} is merged into {into.label}.", "success")
     return redirect(url_for("transcripts.speakers", interview_id=interview.id))
 
@@ -378,7 +374,6 @@ def segment_speaker(segment_id: int):
         if raw and not raw.isdigit():
             raise ValidationError("Choose one of the interview's speakers.")
         service.reassign_segment(viewer, segment, int(raw) if raw else None)
-        commit()
         flash("The segment's speaker is changed.", "success")
         return redirect(
             url_for("catalogue.interview", interview_id=interview.id, hl=segment.id)
@@ -400,7 +395,6 @@ def download(interview_id: int):
     interview = _interview(interview_id)
     fmt = request.args.get("format", "vtt").strip().lower()
     export = service.export_transcript(current_viewer(), interview, fmt)
-    commit()
     return Response(
         export.content,
         content_type=export.mimetype,

@@ -39,9 +39,15 @@ def test_an_approval_expires(app, people, interviews, clock, login):
         assert db.session.get(AccessRequest, rid).status == "approved"
     # ... an archivist can no longer revoke it ...
     assert archivist.post(f"/api/v1/access-requests/{rid}/revoke").status_code == 409
-    # ... "My requests" stores it (the lazy sweep) and tells the researcher.
+    # ... "My requests" shows it expired, and stores nothing: GET never writes ...
     page = researcher.get("/access/mine").get_data(as_text=True)
     assert "status-expired" in page
+    with app.app_context():
+        assert db.session.get(AccessRequest, rid).status == "approved"
+    assert not any("expired" in m["Subject"] for m in read_mails(app))
+    # ... `oralhist access expire` (the worker runs it too) stores it and tells them.
+    result = app.test_cli_runner().invoke(args=["access", "expire"])
+    assert result.exit_code == 0 and "1 approval expired" in result.output
     with app.app_context():
         assert db.session.get(AccessRequest, rid).status == "expired"
     assert any("expired" in m["Subject"] for m in read_mails(app))
