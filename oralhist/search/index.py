@@ -573,32 +573,24 @@ class SearchIndex:
 
     @contextmanager
     def _rebuild_lock(self):
-        """One rebuild at a time, refused at once (not queued behind the write lock): a
-        file lock beside the index, let go by the system if the process dies."""
-        lock_path = self.path.parent / f".{self.path.name}.rebuild.lock"
-        handle = open(lock_path, "a+")  # noqa: SIM115 - held for the whole rebuild
+        """One rebuild at a time, refused at once (not queued behind the write lock): an
+        exclusive ``flock`` on the folder that holds the index, so no file is left behind,
+        and the system lets go of it if the process dies."""
+        fd = os.open(self.path.parent, os.O_RDONLY)
         try:
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                handle.seek(0)
-                holder = handle.read().strip() or "another process"
                 raise RebuildInProgress(
-                    f"Another rebuild of the search index is running (pid {holder});"
-                    " wait for it to finish. The index stays searchable meanwhile."
+                    "Another rebuild of the search index is running; wait for it to finish."
+                    " The index stays searchable meanwhile."
                 ) from None
-            handle.seek(0)
-            handle.truncate()
-            handle.write(str(os.getpid()))
-            handle.flush()
             try:
                 yield
             finally:
-                handle.seek(0)
-                handle.truncate()
-                fcntl.flock(handle, fcntl.LOCK_UN)
+                fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
-            handle.close()
+            os.close(fd)
 
     def _rebuild(self, interview_docs, document_docs, progress, started) -> RebuildStats:
         parent = self.path.parent

@@ -215,11 +215,19 @@ def _on_bulk_statement(state) -> None:
         return
     session = state.session
     if state.is_insert:
-        owner = _INSERT_OWNER.get(model)
         params = state.parameters
         rows = params if isinstance(params, list) else [params or {}]
+        if model in (Collection, Person):
+            return  # a new collection or person is in no record yet
+        if model in (Interview, Document):
+            kind = "interview" if model is Interview else "document"
+            ids = {r.get("id") for r in rows}
+            if None in ids:
+                log.warning("bulk insert into %s without ids: not indexed", model.__name__)
+            _queue(session, [(kind, int(i)) for i in ids if i is not None])
+            return
+        owner = _INSERT_OWNER.get(model)
         if owner is None or not rows:
-            log.warning("bulk insert into %s: no index work derived", model.__name__)
             return
         column, target = owner
         ids = sorted({r[column] for r in rows if r.get(column) is not None})
