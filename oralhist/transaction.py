@@ -4,9 +4,14 @@ Pages and API routes: the request is the unit. ``init_app`` wraps every view so 
 write request (POST, PATCH, PUT, DELETE) whose view returns a non-error response commits
 once; any exception, and any 4xx/5xx response, rolls back (errors mapped by ``errors.py``
 included, since they are exceptions when they leave the view). A commit refused by the
-database (a unique or foreign-key constraint hit by a concurrent change) becomes a 409
-``Conflict``, not a 500. No view calls ``commit()`` or ``rollback()`` itself
-(``tests/test_unit_of_work.py`` scans ``oralhist/web`` and ``oralhist/cli.py``).
+database (a unique or foreign-key constraint hit by a concurrent change), at a flush or at
+the commit, becomes a 409 ``Conflict``, not a 500. No view calls ``commit()`` or
+``rollback()`` itself (``tests/test_unit_of_work.py`` scans ``oralhist/web`` and
+``oralhist/cli.py``); a view that answers a refused change with a redirect calls
+``abandon()``, and one whose error answer must still keep a record of the refusal (a failed
+sign-in counted) calls ``keep_on_refusal()``. Work outside the database registers with
+``on_commit`` (delete a replaced file) or ``on_rollback`` (remove a file a failed change
+stored).
 
 Command-line commands and background jobs: ``with unit_of_work():``, the same rules.
 
@@ -19,8 +24,9 @@ them, and nothing else.
 After a commit, one ``after_commit`` listener hands on what the transaction produced, in
 order: the search-index work (derived from the changed rows by ``services.indexing`` and
 stored in the same transaction as ``IndexTask`` rows: the background indexer applies it,
-or this process does at once when ``SEARCH_SYNC`` says so), then the mail queued by
-``services.notify``. A bare ``db.session.commit()`` takes the same path, so it cannot skip
+or this process does at once when ``SEARCH_SYNC`` says so), the ``on_commit`` work, then
+the mail queued by ``services.notify``. Audit events need no hand-on: they are rows of the
+same transaction. A bare ``db.session.commit()`` takes the same path, so it cannot skip
 index work.
 """
 
@@ -100,6 +106,14 @@ def unit_of_work() -> Iterator[Session]:
     _commit()
 
 
+def keep_on_refusal() -> None:
+    """Commit the current request's changes even though it answers with an error status:
+    for records of the refusal itself (a failed sign-in counted for rate limiting, an
+    append-only audit event of a denied action). An exception still rolls everything back."""
+    if has_request_context():
+        g.oh_uow_keep_on_refusal = True
+
+
 def abandon() -> None:
     """Give up the current request's changes: roll back what it did so far, and commit
     nothing when it ends. For views that answer a refused change with a redirect (a flashed
@@ -151,7 +165,8 @@ def _finish_request(response) -> None:
         finally:
             _rollback()  # end the read transaction; a read keeps nothing
         return
-    if response.status_code >= 400 or g.get("oh_uow_abandoned"):
+    refused = response.status_code >= 400 and not g.get("oh_uow_keep_on_refusal")
+    if refused or g.get("oh_uow_abandoned"):
         _rollback()
         return
     _commit()
@@ -165,6 +180,12 @@ def request_unit(view: Callable[..., Any]) -> Callable[..., Any]:
         g.oh_read_only = request.method in SAFE_METHODS
         try:
             response = current_app.make_response(view(*args, **kwargs))
+        except IntegrityError as exc:
+            # A constraint hit by a flush (a concurrent change took the name or number):
+            # a conflict to report, not a server error.
+            _rollback()
+            log.info("flush refused by a constraint: %s", exc.orig)
+            raise Conflict(CONFLICT_MESSAGE) from None
         except BaseException:
             _rollback()
             raise

@@ -80,6 +80,18 @@ def probe(app):
         db.session.add(Collection(slug="kept", title="again", description=""))
         return "saved?", 201
 
+    def flush_conflict():
+        db.session.add(Collection(slug="kept", title="again", description=""))
+        db.session.flush()
+        return "saved?", 201
+
+    def counted_refusal():
+        from oralhist.transaction import keep_on_refusal
+
+        add("refusal-record")
+        keep_on_refusal()
+        return "no", 429
+
     def read():
         db.session.add(Collection(slug="on-get", title="x", description=""))
         db.session.flush()
@@ -90,6 +102,8 @@ def probe(app):
         ("refused", refused, ["POST"]),
         ("raises", raises, ["POST"]),
         ("duplicate", duplicate, ["POST"]),
+        ("flush_conflict", flush_conflict, ["POST"]),
+        ("counted_refusal", counted_refusal, ["POST"]),
         ("read", read, ["GET"]),
     ):
         app.add_url_rule(f"/_probe/{name}", f"probe_{name}", request_unit(view), methods=methods)
@@ -112,6 +126,17 @@ def test_a_commit_refused_by_the_database_is_a_409_not_a_500(app, probe):
     response = client.post("/_probe/duplicate", data={})
     assert response.status_code == 409
     assert "conflicts with a change saved at the same moment" in response.get_data(as_text=True)
+    assert collection_count(app) == 1
+
+
+def test_a_constraint_hit_at_a_flush_is_a_409(app, probe):
+    assert probe.post("/_probe/ok", data={}).status_code == 201
+    assert probe.post("/_probe/flush_conflict", data={}).status_code == 409
+    assert collection_count(app) == 1
+
+
+def test_a_refusal_may_keep_its_own_record(app, probe):
+    assert probe.post("/_probe/counted_refusal", data={}).status_code == 429
     assert collection_count(app) == 1
 
 
