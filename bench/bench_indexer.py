@@ -6,8 +6,9 @@
    ``search_corpus`` bulk-loaded (``bench_search_http``'s load phase) and ``oralhist reindex``.
 2. ``oralhist serve`` (gunicorn and, beside it, ``oralhist worker``).
 3. Commit to searchable: an archivist creates and publishes an interview whose title holds a
-   word no index holds (``--rounds`` times); fresh connections poll ``GET /api/v1/search``
-   until it is found. Reported from the publish response (the commit) to the first hit.
+   word no index holds (a cold round, then ``--rounds`` times); fresh connections poll
+   ``GET /api/v1/search`` until it is found. Reported from the publish response (the commit)
+   to the first hit.
 4. Edits during a rebuild: ``oralhist reindex`` in a subprocess; once it holds the index,
    ``PATCH /api/v1/interviews/<id>`` every 0.5 s until it ends (latency of each), a second
    ``oralhist reindex`` started meanwhile (its exit code, message and time to refusal), and
@@ -77,8 +78,10 @@ def wait_searchable(project: Project, word: str, since: float) -> float | None:
 
 
 def commit_to_searchable(project: Project, token: str, rounds: int) -> dict:
+    """``rounds`` measured after one cold round (reported apart: it includes the worker's
+    start-up check and each gunicorn worker opening its searcher)."""
     times, publish_ms = [], []
-    for _ in range(rounds):
+    for _ in range(rounds + 1):
         word = marker()
         status, created, _ = project.call(
             "POST", "/api/v1/interviews", token, {"title": f"Searchable {word}"}
@@ -91,9 +94,11 @@ def commit_to_searchable(project: Project, token: str, rounds: int) -> dict:
         committed = time.perf_counter()
         publish_ms.append(ms)
         times.append(wait_searchable(project, word, committed))
+    cold, times = times[0], times[1:]
     found = [t for t in times if t is not None]
     return {
         "rounds": rounds,
+        "cold_first_round_ms": cold,
         "after_commit_ms": times,
         "p50_ms": percentile(found, 50) if found else None,
         "max_ms": max(found) if found else None,
@@ -213,7 +218,8 @@ def main() -> int:
         d = during
         print(
             f"\ncommit -> searchable: p50 {searchable['p50_ms']} ms, max {searchable['max_ms']} ms"
-            f" ({searchable['rounds']} rounds; goal < 1000)\n"
+            f" ({searchable['rounds']} rounds, after a cold one:"
+            f" {searchable['cold_first_round_ms']} ms; goal < 1000)\n"
             f"PATCH during a {d['rebuild_seconds']} s rebuild: p50 {d['patch_p50_ms']} ms,"
             f" max {d['patch_max_ms']} ms ({d['patches']} PATCHes)\n"
             f"second reindex meanwhile: {d['second_reindex']}\n"

@@ -256,6 +256,11 @@ def reindex_command(pending: bool, check: bool) -> None:
             indexing.process_pending()
             sys.exit(1)
         return
+    if indexing.search_index().rebuild_running():
+        raise click.ClickException(
+            "Another rebuild of the search index is running; wait for it to finish."
+            " The index stays searchable meanwhile."
+        )
     total = db.session.scalar(select(func.count()).select_from(Interview)) or 0
     try:
         with click.progressbar(length=total, label="Indexing interviews") as bar:

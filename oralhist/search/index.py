@@ -571,11 +571,21 @@ class SearchIndex:
         with self._rebuild_lock():
             return self._rebuild(interview_docs, document_docs, progress, started)
 
+    def rebuild_running(self) -> bool:
+        """True while a rebuild of this index runs (in any process): for a clear refusal
+        before a second one even starts reading (``rebuild`` itself refuses it too)."""
+        try:
+            with self._rebuild_lock():
+                return False
+        except RebuildInProgress:
+            return True
+
     @contextmanager
     def _rebuild_lock(self):
         """One rebuild at a time, refused at once (not queued behind the write lock): an
         exclusive ``flock`` on the folder that holds the index, so no file is left behind,
         and the system lets go of it if the process dies."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path.parent, os.O_RDONLY)
         try:
             try:

@@ -51,6 +51,7 @@ from ..models import (
     Speaker,
     Transcript,
 )
+from ..search import IndexUnavailable
 from ..search.scope import day_number
 
 log = logging.getLogger(__name__)
@@ -431,6 +432,10 @@ def process_pending(limit: int = 500) -> int:
         batch = _Batch(limit)
         try:
             index.apply_read_under_lock(batch.read)
+        except IndexUnavailable as exc:  # busy (a rebuild) or missing: retried later
+            _end_read_transaction()
+            log.warning("search index update deferred, the tasks stay queued: %s", exc.message)
+            return applied
         except Exception:
             _end_read_transaction()
             log.exception("search index update deferred; the tasks stay queued")
@@ -608,8 +613,6 @@ def check_consistency(*, repair: bool = True) -> Drift:
 def startup_check(echo=log.info) -> None:
     """At server start: rebuild a missing or damaged index from the database, then replay
     the queued index work a process that died may have left behind."""
-    from ..search import IndexUnavailable
-
     index = search_index()
     try:
         index.check()
