@@ -68,6 +68,23 @@ def test_a_new_request_expires_the_stale_approval_first(app, people, interviews,
         assert first.status == "expired" and second.status == "pending"
 
 
+def test_the_worker_stores_expiries_and_tells_the_requester(app, people, interviews, clock):
+    from oralhist.worker import Worker
+
+    with app.test_request_context():
+        interview = db.session.get(Interview, interviews["restricted"])
+        first = svc.create_request(viewer(people["researcher"]), interview, FORM)
+        svc.decide(viewer(people["archivist"]), first, "approve", {"expires_at": "2031-06-20"})
+        db.session.commit()
+        rid = first.id
+    clock.set(dt.datetime(2031, 6, 21, tzinfo=dt.UTC))
+    assert not any("expired" in m["Subject"] for m in read_mails(app))
+    Worker(app).run(once=True)
+    with app.app_context():
+        assert db.session.get(AccessRequest, rid).status == "expired"
+    assert any("expired" in m["Subject"] for m in read_mails(app))
+
+
 def test_an_embargo_lifts_on_its_date(app, people, interviews, clock, login):
     lift = T0.date() + dt.timedelta(days=1)
     with app.app_context():
