@@ -54,6 +54,15 @@ def children_of(pid: int) -> list[int]:
     return kids
 
 
+def is_indexer(pid: int) -> bool:
+    """True for the ``oralhist worker`` process."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"oralhist.cli" in argv and b"worker" in argv
+
+
 def tree_of(pid: int) -> list[int]:
     out, todo = [], [pid]
     while todo:
@@ -113,9 +122,14 @@ class Project:
         raise RuntimeError(f"server did not start; see {self.dir / 'server.log'}")
 
     def workers(self) -> list[int]:
-        """The gunicorn worker processes."""
+        """The gunicorn worker processes (not the background indexer ``serve`` starts)."""
         assert self.server is not None
-        return sorted(children_of(self.server.pid))
+        return sorted(p for p in children_of(self.server.pid) if not is_indexer(p))
+
+    def indexer(self) -> int | None:
+        """The background worker (``oralhist worker``) started by ``oralhist serve``."""
+        assert self.server is not None
+        return next((p for p in children_of(self.server.pid) if is_indexer(p)), None)
 
     def stop(self) -> None:
         if self.server is not None and self.server.poll() is None:

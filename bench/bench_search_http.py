@@ -621,7 +621,8 @@ def main() -> int:
                     archivist_email,
                 ],
                 cwd=project.dir,
-                env=project.env,
+                # bulk-loaded rows queue index work; `oralhist reindex` below covers it
+                env={**project.env, "OH_SEARCH_SYNC": "false"},
                 check=True,
                 stdout=subprocess.PIPE,
                 text=True,

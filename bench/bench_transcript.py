@@ -83,7 +83,6 @@ def main() -> None:
         from oralhist.access.policy import Viewer
         from oralhist.services import catalogue, indexing
         from oralhist.services import transcripts as service
-        from oralhist.transaction import commit
         from oralhist.transcripts import parse_transcript
 
         with app.test_request_context():
@@ -92,7 +91,7 @@ def main() -> None:
             viewer = Viewer(user_id=None, role="archivist")
             interview = catalogue.save_interview(viewer, {"title": "Benchmark interview"})
             catalogue.publish(viewer, interview)
-            commit()
+            db.session.commit()
 
             started = time.perf_counter()
             parsed = parse_transcript(data, "bench.vtt")
@@ -103,7 +102,7 @@ def main() -> None:
             result = service.import_transcript(viewer, interview, data, "bench.vtt")
             import_ms = (time.perf_counter() - started) * 1000
             started = time.perf_counter()
-            commit()
+            db.session.commit()
             commit_ms = (time.perf_counter() - started) * 1000
             assert result.segment_count == args.segments
             interview_id = interview.id

@@ -63,6 +63,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, instance_path: s
 
     register_blueprints(app)
     register_error_handlers(app)
+    from . import transaction
+
+    transaction.init_app(app)
     _security_headers(app)
 
     from .cli import register_cli

@@ -86,11 +86,11 @@ def create_user_command(email: str, role: str, name: str, password: str) -> None
     """Create an account with the given role (the way to make the first archivist)."""
     from .errors import OralHistError
     from .services import accounts
-    from .transaction import commit
+    from .transaction import unit_of_work
 
     try:
-        user = accounts.create_user(email, password, role=role, name=name)
-        commit()
+        with unit_of_work():
+            user = accounts.create_user(email, password, role=role, name=name)
     except OralHistError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
@@ -107,12 +107,12 @@ def create_token_command(email: str, name: str) -> None:
     """
     from .errors import OralHistError
     from .services import accounts
-    from .transaction import commit
+    from .transaction import unit_of_work
 
     try:
-        user = accounts.find_user(email)
-        secret = accounts.create_token(user, name)
-        commit()
+        with unit_of_work():
+            user = accounts.find_user(email)
+            secret = accounts.create_token(user, name)
     except OralHistError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"New API token for {user.email} (shown once):")
@@ -124,8 +124,17 @@ def create_token_command(email: str, name: str) -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int, help="Worker processes.")
 @click.option("--threads", default=8, show_default=True, type=int, help="Threads per worker.")
-def serve_command(host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the archive with gunicorn (a production WSGI server), not the debug server."""
+@click.option(
+    "--no-indexer",
+    is_flag=True,
+    help="Do not start the background worker (run `oralhist worker` yourself).",
+)
+def serve_command(host: str, port: int, workers: int, threads: int, no_indexer: bool) -> None:
+    """Serve the archive with gunicorn (a production WSGI server), not the debug server,
+    and start the background worker (`oralhist worker`) beside it: it applies the search
+    index work the web requests leave, so no request waits for the index."""
+    import subprocess
+
     from gunicorn.app.base import BaseApplication
 
     class Server(BaseApplication):
@@ -147,8 +156,48 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
 
     with create_app().app_context():
         indexing.startup_check(echo=click.echo)
+    indexer = None
+    if not no_indexer:
+        indexer = subprocess.Popen([sys.executable, "-m", "oralhist.cli", "worker"])
+        click.echo(f"Started the background worker (pid {indexer.pid}).")
     click.echo(f"Serving oralhist on http://{host}:{port} (Ctrl-C to stop)")
-    Server().run()
+    try:
+        Server().run()
+    finally:
+        if indexer is not None and indexer.poll() is None:
+            indexer.terminate()
+            try:
+                indexer.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                indexer.kill()
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run every duty once, then exit (cron, scripts).")
+@with_appcontext
+def worker_command(once: bool) -> None:
+    """Run the background worker: the one writer of the search index.
+
+    It applies the index work that changes leave in the database (polling it every
+    WORKER_POLL_SECONDS), compares the index's access fields with the database at start and
+    every WORKER_CONSISTENCY_SECONDS (repairing any drift), and stores the expiry of
+    approvals hourly. `oralhist serve` starts one; a second one for the same instance is
+    refused. Stop it with Ctrl-C or SIGTERM: it finishes the batch it is writing.
+    """
+    from .worker import Worker, WorkerRunning
+
+    worker = Worker(current_app._get_current_object(), echo=click.echo)
+    try:
+        worker.acquire()
+    except WorkerRunning as exc:
+        raise click.ClickException(exc.message) from None
+    try:
+        worker.handle_signals()
+        if not once:
+            click.echo(f"oralhist worker (pid {os.getpid()}) is running.")
+        worker.run(once=once)
+    finally:
+        worker.release()
 
 
 @click.command("load-sample")
@@ -158,33 +207,66 @@ def load_sample_command(if_empty: bool) -> None:
     """Load the small, fictional sample archive (collection, people, interviews, audio,
     transcript, a document and its passage links)."""
     from .services import sample
-    from .transaction import commit
+    from .transaction import unit_of_work
 
     if if_empty and sample.archive_has_interviews():
         click.echo("The archive has interviews already; the sample is not loaded.")
         return
-    summary = sample.load_sample()
-    commit()
+    with unit_of_work():
+        summary = sample.load_sample()
     click.echo(summary)
 
 
 @click.command("reindex")
 @click.option("--pending", is_flag=True, help="Only apply queued index work, do not rebuild.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Compare the index's access fields (level, embargo, status, owner) per interview "
+    "with the database; queue and apply a reindex of those that drifted. Exits 1 on drift.",
+)
 @with_appcontext
-def reindex_command(pending: bool) -> None:
-    """Rebuild the search index from the database (the database is the source of truth)."""
+def reindex_command(pending: bool, check: bool) -> None:
+    """Rebuild the search index from the database (the database is the source of truth).
+
+    The index stays searchable while it is rebuilt, and edits are not held up (the
+    background worker applies them once the new index is in place). Only one rebuild runs
+    at a time: a second one is refused at once.
+    """
     from sqlalchemy import func, select
 
     from .extensions import db
     from .models import Interview
+    from .search import IndexUnavailable
     from .services import indexing
+    from .transaction import unit_of_work
 
     if pending:
         click.echo(f"Applied {indexing.process_pending()} queued index tasks.")
         return
+    if check:
+        try:
+            with unit_of_work():
+                drift = indexing.check_consistency(repair=True)
+        except IndexUnavailable as exc:
+            raise click.ClickException(exc.message) from None
+        click.echo(str(drift))
+        if drift.interviews:
+            click.echo(f"Reindexed {len(drift.interviews)} interviews.")
+            indexing.process_pending()
+            sys.exit(1)
+        return
+    if indexing.search_index().rebuild_running():
+        raise click.ClickException(
+            "Another rebuild of the search index is running; wait for it to finish."
+            " The index stays searchable meanwhile."
+        )
     total = db.session.scalar(select(func.count()).select_from(Interview)) or 0
-    with click.progressbar(length=total, label="Indexing interviews") as bar:
-        stats = indexing.rebuild(progress=bar.update)
+    try:
+        with click.progressbar(length=total, label="Indexing interviews") as bar:
+            stats = indexing.rebuild(progress=bar.update)
+    except IndexUnavailable as exc:
+        raise click.ClickException(exc.message) from None
     click.echo(f"Indexed {stats}.")
 
 
@@ -196,12 +278,11 @@ def fixity_command(quiet: bool) -> None:
     the one recorded at ingest, and report missing, changed and orphan files (stored files no
     row uses). Writes the result for the archivist's fixity page; exits 1 when any fail."""
     from .services import fixity
-    from .transaction import commit
+    from .transaction import unit_of_work
 
     total = fixity.files_to_check()
-    with click.progressbar(length=total, label="Checking files") as bar:
+    with unit_of_work(), click.progressbar(length=total, label="Checking files") as bar:
         check = fixity.run_fixity_check(progress=bar.update)
-    commit()
     report = check.report
     for kind in ("missing", "changed", "orphans"):
         for item in report[kind]:
@@ -242,13 +323,15 @@ def export_command(dest: Path, include_media: bool, force: bool) -> None:
     """
     from .errors import OralHistError
     from .services import bulk
-    from .transaction import commit
+    from .transaction import unit_of_work
 
     try:
         bulk.check_destination(dest, force=force)
-        with click.progressbar(length=bulk.export_steps(), label="Exporting") as bar:
+        with (
+            unit_of_work(),  # the audit event of the export
+            click.progressbar(length=bulk.export_steps(), label="Exporting") as bar,
+        ):
             summary = bulk.export_archive(dest, include_media=include_media, progress=bar.update)
-        commit()  # the audit event of the export
     except OralHistError as exc:
         raise click.ClickException(exc.message) from None
     for warning in summary.warnings:
@@ -283,7 +366,7 @@ def import_command(path: Path, dry_run: bool, publish: bool) -> None:
 
     from .errors import OralHistError
     from .services import bulk
-    from .transaction import commit
+    from .transaction import unit_of_work
 
     try:
         with click.progressbar(length=bulk.count_files(path), label="Checking files") as bar:
@@ -301,10 +384,11 @@ def import_command(path: Path, dry_run: bool, publish: bool) -> None:
         click.echo("Nothing was imported (--dry-run).")
         return
     try:
-        with bulk.all_or_nothing(plan):
-            with click.progressbar(length=plan.steps, label="Importing") as bar:
-                summary = bulk.apply_import(plan, progress=bar.update)
-            commit()
+        with (
+            unit_of_work(),
+            click.progressbar(length=plan.steps, label="Importing") as bar,
+        ):
+            summary = bulk.apply_import(plan, progress=bar.update)
     except OralHistError as exc:
         raise click.ClickException(f"Nothing was imported: {exc.message}") from None
     except (IntegrityError, OperationalError) as exc:
@@ -324,6 +408,7 @@ def register_cli(app) -> None:
         create_user_command,
         create_token_command,
         serve_command,
+        worker_command,
         load_sample_command,
         reindex_command,
         fixity_command,

@@ -71,9 +71,16 @@ PER_PAGE = 25
 #: asks again for what follows); whole-file requests are refused to such grants.
 LISTEN_ONLY_RANGE_BYTES = 1024 * 1024
 MAX_PER_PAGE = 100
-#: Apply pending search-index work synchronously after each commit (True), or leave it for
-#: the next request/worker (False). Tests and the default server use True.
-SEARCH_SYNC = True
+#: Who applies the search-index work a commit queued: ``None`` (the default) the background
+#: indexer (``oralhist worker``, started by ``oralhist serve``) for web requests, and the
+#: committing process itself for commands and scripts; ``True`` the committing process
+#: always (tests); ``False`` only the background indexer.
+SEARCH_SYNC = None
+#: How often the background indexer looks for queued index work (seconds; a look is one
+#: indexed ``SELECT``), and how often it compares the index's access fields with the
+#: database (``oralhist reindex --check``).
+WORKER_POLL_SECONDS = 0.1
+WORKER_CONSISTENCY_SECONDS = 3600
 
 ENV_PREFIX = "OH_"
 

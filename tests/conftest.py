@@ -116,6 +116,9 @@ def build_app(folder: Path, **overrides):
             "SERVER_NAME": "localhost",
             # Fast hashing in tests only; test_auth checks that the default is scrypt.
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            # Index work applied by the committing process, so a test sees it at once (the
+            # background indexer is tested on its own: tests/test_worker.py).
+            "SEARCH_SYNC": True,
             **overrides,
         },
         instance_path=str(instance),

@@ -93,11 +93,10 @@ def state(app) -> dict:
 
 def load_sample(app) -> None:
     from oralhist.services import sample
-    from oralhist.transaction import commit
 
     with app.app_context():
         sample.load_sample()
-        commit()
+        db.session.commit()
 
 
 @pytest.fixture
@@ -129,7 +128,6 @@ def enrich_sample(app) -> None:
     from oralhist.models import Interview, Person, Speaker
     from oralhist.services import catalogue, documents, transcripts
     from oralhist.services.sample import LOADER
-    from oralhist.transaction import commit
 
     with app.app_context():
         first = db.session.scalar(select(Interview).where(Interview.accession == "OH-SAMPLE-001"))
@@ -172,7 +170,7 @@ def enrich_sample(app) -> None:
         from oralhist.services import mentions
 
         mentions.add_mention(LOADER, document, second, 0, 0, "The minute book")
-        commit()
+        db.session.commit()
 
 
 def snapshot(app) -> dict:
@@ -706,14 +704,13 @@ def test_a_transcript_txt_cannot_hold_is_exported_as_json(app, make_other_app, t
     from oralhist.models import Interview
     from oralhist.services import transcripts
     from oralhist.services.sample import LOADER
-    from oralhist.transaction import commit
 
     load_sample(app)
     with app.app_context():
         hale = db.session.scalar(select(Interview).where(Interview.accession == "OH-SAMPLE-002"))
         second = transcripts.current_transcript(hale).segments[1]
         transcripts.reassign_segment(LOADER, second, None)
-        commit()
+        db.session.commit()
     before = snapshot(app)
     dest = tmp_path / "out"
     output = ok(app, "export", dest, "--no-media")

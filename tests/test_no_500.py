@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from oralhist.extensions import db
+
 JUNK_FORMS = [
     {},
     {
@@ -93,11 +95,10 @@ JUNK_JSON = [
 @pytest.fixture
 def sample(app):
     from oralhist.services import sample
-    from oralhist.transaction import commit
 
     with app.app_context():
         sample.load_sample()
-        commit()
+        db.session.commit()
 
 
 def _urls(app):

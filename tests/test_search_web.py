@@ -10,7 +10,6 @@ import pytest
 from oralhist.extensions import db
 from oralhist.models import Interview, Person, Segment, Speaker, Transcript
 from oralhist.services import indexing
-from oralhist.transaction import commit
 
 LEVELS = ("open", "registered", "restricted", "closed")
 
@@ -52,8 +51,7 @@ def add_interview(title, level="open", status="published", lines=(), embargo=Non
             )
         )
     db.session.flush()
-    indexing.interview_changed(interview.id)
-    commit()
+    db.session.commit()
     return interview.id
 
 
@@ -208,8 +206,7 @@ def test_index_follows_commits_and_replays_after_a_crash(app, browser):
         app.config["SEARCH_SYNC"] = False
         interview = db.session.get(Interview, iid)
         interview.title = "Renamed wombatitle"
-        indexing.interview_changed(iid)
-        commit()
+        db.session.commit()
         assert indexing.pending_count() == 1
         assert browser().get("/api/v1/search?q=wombatitle").json["total"] == 0
         app.config["SEARCH_SYNC"] = True

@@ -8,6 +8,7 @@ its database commit and a ``SearchScope`` from the access policy; everything els
 
 from .backend import (
     IndexUnavailable,
+    RebuildInProgress,
     RebuildStats,
     SearchBackend,
     check_backend,
@@ -22,6 +23,7 @@ __all__ = [
     "IndexUnavailable",
     "InterviewGroup",
     "Moment",
+    "RebuildInProgress",
     "RebuildStats",
     "SearchBackend",
     "SearchIndex",

@@ -40,6 +40,12 @@ class IndexUnavailable(OralHistError):
     code = "search_unavailable"
 
 
+class RebuildInProgress(IndexUnavailable):
+    """A second rebuild was asked for while one runs."""
+
+    code = "rebuild_in_progress"
+
+
 class UnknownSearchBackend(RuntimeError):
     """``SEARCH_BACKEND`` names no registered engine (raised when the app is created)."""
 

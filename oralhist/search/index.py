@@ -14,6 +14,7 @@ Matching, grouping and facets are computed over every match under the scope's re
 
 from __future__ import annotations
 
+import fcntl
 import heapq
 import os
 import shutil
@@ -21,6 +22,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -33,7 +35,7 @@ from whoosh.searching import Searcher
 from whoosh.util import random_name
 
 from ..errors import QueryError
-from .backend import IndexUnavailable, RebuildStats
+from .backend import IndexUnavailable, RebuildInProgress, RebuildStats
 from .codec import codec
 from .evaluate import SegmentEvaluator, member
 from .highlight import Highlighter
@@ -462,6 +464,64 @@ class SearchIndex:
         if interviews or documents:
             self._write(run)
 
+    def apply_read_under_lock(
+        self,
+        read: Callable[[], tuple[Mapping[int, list[dict] | None], Mapping[int, dict | None]]],
+    ) -> int:
+        """Take the write lock, then call ``read()`` for the replacements to write, write
+        them and commit; return how many interviews and documents were written.
+
+        Reading the state only once the lock is held is what keeps the index in commit
+        order: a writer that read an older state has written it before the next writer
+        reads, so the last state written is always the newest (issue 12 item 1). When
+        ``read`` finds nothing to write, the lock is let go without a commit.
+        """
+        if not self.exists():
+            raise IndexUnavailable(f"The search index at {self.path} is missing. {REINDEX_HINT}")
+        ix = self._open_index()
+        try:
+            writer = self._writer(ix)
+            try:
+                interviews, documents = read()
+                for iid, docs in interviews.items():
+                    self._put_interview(writer, iid, docs)
+                for did, doc in documents.items():
+                    self._put_document(writer, did, doc)
+            except BaseException:
+                writer.cancel()
+                raise
+            if interviews or documents:
+                writer.commit()
+            else:
+                writer.cancel()
+            return len(interviews) + len(documents)
+        finally:
+            ix.close()
+
+    def access_tokens(self) -> dict[int, set[str]]:
+        """Per interview id, the access tokens (``schema.acl_token``) its live records carry:
+        what the access restriction decides by, for ``services.indexing.check_consistency``."""
+        found: dict[int, set[str]] = {}
+        with self._lock:
+            searcher = self._current()
+            for sub, _ in searcher.leaf_searchers():
+                reader = sub.reader()
+                n = reader.doc_count_all()
+                if n == 0:
+                    continue
+                table = self._tables.table(reader)
+                live = None
+                if reader.has_deletions():
+                    live = np.zeros(n, dtype=bool)
+                    live[list(reader.all_doc_ids())] = True
+                for start, end, iid, acl in zip(
+                    table.run_starts, table.run_ends, table.run_iids, table.run_acls, strict=True
+                ):
+                    if not iid or (live is not None and not live[start:end].any()):
+                        continue
+                    found.setdefault(int(iid), set()).add(acl)
+        return found
+
     def rebuild(
         self,
         interview_docs: Iterable[list[dict]],
@@ -480,6 +540,42 @@ class SearchIndex:
         started = time.perf_counter()
         parent = self.path.parent
         parent.mkdir(parents=True, exist_ok=True)
+        with self._rebuild_lock():
+            return self._rebuild(interview_docs, document_docs, progress, started)
+
+    def rebuild_running(self) -> bool:
+        """True while a rebuild of this index runs (in any process): for a clear refusal
+        before a second one even starts reading (``rebuild`` itself refuses it too)."""
+        try:
+            with self._rebuild_lock():
+                return False
+        except RebuildInProgress:
+            return True
+
+    @contextmanager
+    def _rebuild_lock(self):
+        """One rebuild at a time, refused at once (not queued behind the write lock): an
+        exclusive ``flock`` on the folder that holds the index, so no file is left behind,
+        and the system lets go of it if the process dies."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RebuildInProgress(
+                    "Another rebuild of the search index is running; wait for it to finish."
+                    " The index stays searchable meanwhile."
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    def _rebuild(self, interview_docs, document_docs, progress, started) -> RebuildStats:
+        parent = self.path.parent
         self._remove_leftovers()
         fresh = parent / f".{self.path.name}.rebuild-{os.getpid()}-{random_name(8)}"
         old_lock = self._hold_live_lock()

@@ -31,9 +31,9 @@ is a documented, hand-written example.
    problem is collected with the item and field it concerns (``ManifestProblems``).
 2. ``apply_import`` writes the valid plan through the ordinary services (``catalogue``,
    ``recordings``, ``transcripts``, ``documents``, ``mentions``), flushing but never
-   committing. The caller wraps it and the one ``transaction.commit()`` in
-   ``all_or_nothing(plan)``: on any failure the transaction is rolled back and the files the
-   import stored that no row uses are removed again.
+   committing. The caller runs it in one unit of work (``transaction.unit_of_work``): on
+   any failure the transaction is rolled back and the files the import stored that no row
+   uses are removed again (``transaction.on_rollback``).
 
 An import stores an interview's versions in the order of their ``version`` numbers (without
 them: the history in its order, then the current one), so they are numbered 1, 2, ... again;
@@ -63,6 +63,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -1374,8 +1375,12 @@ class ImportSummary:
 
 
 def apply_import(plan: ImportPlan, progress: Progress = _noop) -> ImportSummary:
-    """Create everything in ``plan`` through the services; flush, never commit. Run it
-    inside ``all_or_nothing(plan)`` together with the commit."""
+    """Create everything in ``plan`` through the services; flush, never commit. Run it in
+    one unit of work: if it does not commit, the files it stored that no committed row uses
+    are removed."""
+    from .. import transaction
+
+    transaction.on_rollback(partial(recordings.remove_unused_files, plan.new_keys))
     summary = ImportSummary()
     for collection in plan.collections:
         collection.row = collection.existing or catalogue.save_collection(
@@ -1469,16 +1474,3 @@ def _write_document(planned: PlannedDocument) -> None:
     with planned.file.local(recordings.storage()) as path, path.open("rb") as stream:
         upload = documents.Upload(stream, planned.file_name or "attachment")
         planned.row = documents.save_document(ARCHIVIST, data, upload=upload)
-
-
-@contextlib.contextmanager
-def all_or_nothing(plan: ImportPlan) -> Iterator[None]:
-    """Around ``apply_import`` and the commit: on any failure roll back, and remove the
-    files this import stored that no committed row uses (``remove_unused_files``)."""
-    with documents.new_files_guard():
-        try:
-            yield
-        except BaseException:
-            db.session.rollback()
-            recordings.remove_unused_files(plan.new_keys)
-            raise

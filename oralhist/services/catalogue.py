@@ -16,7 +16,7 @@ from ..errors import Conflict, NotFound, ValidationError
 from ..extensions import db
 from ..models import Collection, Interview, Participant, Person
 from ..models.types import ACCESS_LEVELS, PARTICIPANT_ROLES, utcnow
-from . import audit, indexing
+from . import audit
 from .fields import SLUG, Fields, record_id
 
 SORTS = {
@@ -74,8 +74,6 @@ def save_collection(
     for key, value in values.items():
         setattr(collection, key, value)
     db.session.flush()
-    for interview in collection.interviews:
-        indexing.interview_changed(interview.id)
     return collection
 
 
@@ -110,8 +108,6 @@ def save_person(viewer: Viewer, data: Mapping[str, Any], person: Person | None =
     if not person.sort_name:
         person.sort_name = default_sort_name(person.name)
     db.session.flush()
-    for participation in person.participations:
-        indexing.interview_changed(participation.interview_id)
     return person
 
 
@@ -135,7 +131,6 @@ def merge_people(viewer: Viewer, keep: Person, duplicate: Person) -> Person:
             db.session.delete(participation)
         else:
             participation.person_id = keep.id
-        indexing.interview_changed(participation.interview_id)
     db.session.execute(
         update(Speaker).where(Speaker.person_id == duplicate.id).values(person_id=keep.id)
     )
@@ -152,7 +147,6 @@ def merge_people(viewer: Viewer, keep: Person, duplicate: Person) -> Person:
             db.session.delete(credit)
         else:
             credit.person_id = keep.id
-        indexing.document_changed(credit.document_id)
     for attr in ("dates", "biography"):
         if not getattr(keep, attr) and getattr(duplicate, attr):
             setattr(keep, attr, getattr(duplicate, attr))
@@ -360,7 +354,6 @@ def save_interview(
                 Participant(person_id=person_id, role=role, position=position)
             )
     db.session.flush()
-    indexing.interview_changed(interview.id)
     return interview
 
 
@@ -463,7 +456,6 @@ def publish(viewer: Viewer, interview: Interview) -> Interview:
         interview.published_at = now()
         db.session.flush()
         audit.record_interview_access(viewer, interview, "interview.publish", before, "published")
-        indexing.interview_changed(interview.id)
     return interview
 
 
@@ -474,5 +466,4 @@ def unpublish(viewer: Viewer, interview: Interview) -> Interview:
         interview.status = "draft"
         db.session.flush()
         audit.record_interview_access(viewer, interview, "interview.unpublish", before, "draft")
-        indexing.interview_changed(interview.id)
     return interview

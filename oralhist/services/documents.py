@@ -10,24 +10,23 @@ left empty, the text layer of an attached PDF fills it (``extract_pdf_text``).
 Who sees what (``policy.can_view_document``): a document whose level the viewer may not see
 does not exist for them: every lookup here raises ``NotFound``, and lists leave it out.
 
-Nothing half-saved: a file stored by a save whose transaction then fails is removed again
-(``new_files_guard`` around the save and the commit, in the views). Nothing left over either:
-the file a save replaces or removes is deleted from storage once the change is committed and
-no row uses its bytes any more (else fixity would report it as an orphan forever); the audit
-event of the save names its sha256.
+Nothing half-saved: a file stored by a save whose transaction then rolls back is removed
+again (``transaction.on_rollback``). Nothing left over either: the file a save replaces or
+removes is deleted from storage once the change is committed and no row uses its bytes any
+more (``transaction.on_commit``; else fixity would report it as an orphan forever); the
+audit event of the save names its sha256.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 
 from ..access import clauses, policy, require
 from ..access.policy import Viewer
@@ -37,7 +36,7 @@ from ..media.attachments import AttachmentInfo, extract_pdf_text, probe_attachme
 from ..media.storage import display_filename
 from ..models import Document, DocumentCreator, Person
 from ..models.types import ACCESS_LEVELS, DOCUMENT_TYPES
-from . import audit, catalogue, indexing
+from . import audit, catalogue
 from .fields import Fields, record_id
 
 SORTS = {
@@ -59,19 +58,6 @@ TYPE_LABELS = {
 TEXT_FIELDS = {"publisher": 255, "description": 50_000, "citation": 5_000}
 MAX_FULL_TEXT = 2_000_000
 MAX_CREATORS = 50
-_NEW_FILES = "oralhist_new_document_files"
-_REPLACED_FILES = "oralhist_replaced_document_files"
-_REPLACED_COMMITTED = "oralhist_replaced_document_files_committed"
-
-
-@event.listens_for(Session, "after_commit")
-def _replacements_committed(session: Session) -> None:
-    """The replaced files of a committed transaction may go (``new_files_guard``)."""
-    keys = session.info.pop(_REPLACED_FILES, None)
-    if keys:
-        session.info.setdefault(_REPLACED_COMMITTED, []).extend(keys)
-
-
 # --- reading -------------------------------------------------------------------------------
 
 
@@ -257,10 +243,12 @@ def save_document(
         text_given = bool(values.get("full_text")) or (not creating and document.full_text)
         _attach(document, upload, extract_text=not text_given)
     db.session.flush()
-    indexing.document_changed(document.id)
     replaced = old_key is not None and document.file_key != old_key
     if replaced:
-        db.session.info.setdefault(_REPLACED_FILES, []).append(old_key)
+        from .. import transaction
+        from .recordings import remove_unused_files
+
+        transaction.on_commit(partial(remove_unused_files, [old_key]))
     audit.record(
         viewer,
         "document.create" if creating else "document.update",
@@ -353,7 +341,10 @@ def _attach(document: Document, upload: Upload, *, extract_text: bool) -> None:
         upload.stream, max_bytes=max_attachment_bytes(), validate=validate
     )
     if stored.created:
-        db.session.info.setdefault(_NEW_FILES, []).append(stored.key)
+        from .. import transaction
+        from .recordings import remove_unused_files
+
+        transaction.on_rollback(partial(remove_unused_files, [stored.key]))
     info = probed[0]
     document.file_key = stored.key
     document.file_sha256 = stored.sha256
@@ -362,37 +353,6 @@ def _attach(document: Document, upload: Upload, *, extract_text: bool) -> None:
     document.file_name = name
     if texts and texts[0]:
         document.full_text = texts[0]
-
-
-@contextlib.contextmanager
-def new_files_guard() -> Iterator[None]:
-    """Around a save and its commit: if anything fails, roll back and remove the files this
-    transaction stored (unless some committed row uses the same bytes). If all went well,
-    remove the files the saves replaced that no row uses any more, but only once the change
-    is committed (a block that did not commit keeps them)."""
-    try:
-        yield
-    except BaseException:
-        db.session.rollback()
-        discard_new_files()
-        db.session.info.pop(_REPLACED_FILES, None)  # the rolled-back rows still use them
-        db.session.info.pop(_REPLACED_COMMITTED, None)
-        raise
-    else:
-        db.session.info.pop(_NEW_FILES, None)
-        db.session.info.pop(_REPLACED_FILES, None)  # not committed: keep them
-        replaced = db.session.info.pop(_REPLACED_COMMITTED, [])
-        if replaced:
-            from .recordings import remove_unused_files
-
-            remove_unused_files(replaced)
-
-
-def discard_new_files() -> list[str]:
-    from .recordings import remove_unused_files
-
-    keys = db.session.info.pop(_NEW_FILES, [])
-    return remove_unused_files(keys) if keys else []
 
 
 def people_choices() -> list[Person]:

@@ -20,7 +20,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from flask import current_app, url_for
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..access import now
@@ -126,8 +126,9 @@ def deliver(mail: Mail) -> None:
     write_eml(message, mail.outbox_dir)
 
 
-@event.listens_for(Session, "after_commit")
-def _send_after_commit(session: Session) -> None:
+def deliver_pending(session: Session) -> None:
+    """Send the mail of a committed transaction (called by ``oralhist.transaction`` after
+    the commit, so no mail tells of a change that was rolled back)."""
     for mail in session.info.pop(_PENDING_KEY, []):
         try:
             deliver(mail)
@@ -135,9 +136,12 @@ def _send_after_commit(session: Session) -> None:
             log.exception("Could not deliver mail to %s", mail.to)
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_after_rollback(session: Session, previous_transaction) -> None:
+def drop_pending(session: Session, previous_transaction=None) -> None:
+    """Forget the mail of a rolled-back transaction (called by ``oralhist.transaction``;
+    ``previous_transaction`` is None for a rollback outside any transaction)."""
     # Only the outermost transaction's rollback drops the queue (a savepoint rollback
     # undoes only its own work, which queued nothing that survived).
-    if previous_transaction.parent is None and not previous_transaction.nested:
+    if previous_transaction is None or (
+        previous_transaction.parent is None and not previous_transaction.nested
+    ):
         session.info.pop(_PENDING_KEY, None)

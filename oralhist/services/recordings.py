@@ -15,6 +15,7 @@ fills only those: a human decides, and nothing typed by a cataloguer is ever ove
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from typing import Any, BinaryIO
 
 from flask import current_app
@@ -28,7 +29,7 @@ from ..extensions import db
 from ..media.probe import FAMILIES, AudioInfo, probe_audio
 from ..media.storage import Storage, display_filename, open_storage
 from ..models import Document, Interview, Recording
-from . import catalogue, indexing
+from . import catalogue
 from .fields import Fields, parse_partial_date
 
 
@@ -107,14 +108,13 @@ def add_recording(
         browser_playable=info.browser_playable,
         uploaded_by_id=viewer.user_id,
     )
+    if stored.created:
+        # A change that does not commit leaves no file behind.
+        from .. import transaction
+
+        transaction.on_rollback(partial(remove_unused_files, [stored.key]))
     db.session.add(recording)
-    try:
-        db.session.flush()
-    except Exception:
-        if stored.created:
-            remove_unused_files([stored.key])
-        raise
-    indexing.interview_changed(interview.id)
+    db.session.flush()
     return recording
 
 
@@ -147,12 +147,11 @@ def move_recording(viewer: Viewer, recording: Recording, position: int) -> None:
     position = max(0, min(int(position), len(parts)))
     parts.insert(position, recording)
     _renumber(parts)
-    indexing.interview_changed(recording.interview_id)
 
 
 def delete_recording(viewer: Viewer, recording: Recording) -> str:
-    """Remove the row (archivists only); returns its storage key for the caller to pass to
-    ``remove_unused_files`` after the commit."""
+    """Remove the row (archivists only); its file goes once the change is committed and no
+    row uses its bytes (``remove_unused_files``). Returns its storage key."""
     require(can_manage(viewer, recording.interview), "Only archivists delete recordings.")
     key = recording.storage_key
     interview_id = recording.interview_id
@@ -160,7 +159,9 @@ def delete_recording(viewer: Viewer, recording: Recording) -> str:
     db.session.delete(recording)
     db.session.flush()
     _renumber(_parts(interview_id))
-    indexing.interview_changed(interview_id)
+    from .. import transaction
+
+    transaction.on_commit(partial(remove_unused_files, [key]))
     return key
 
 
@@ -219,7 +220,6 @@ def apply_embedded_tags(viewer: Viewer, interview: Interview) -> dict:
         setattr(interview, field, value)
     if filled:
         db.session.flush()
-        indexing.interview_changed(interview.id)
     return filled
 
 

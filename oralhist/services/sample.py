@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from ..access.policy import Viewer
 from ..extensions import db
 from ..models import Collection, Document, Interview, Person
-from . import catalogue, indexing
+from . import catalogue
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample"
 #: The sample is loaded as if by an archivist, without a user account.
@@ -129,7 +129,6 @@ def load_sample() -> str:
         )
         db.session.add(document)
         db.session.flush()
-        indexing.document_changed(document.id)
     _link_passages(document, first)
     return (
         f"Loaded the sample: collection '{collection.title}', 2 interviews "

@@ -29,7 +29,7 @@ from ..access.policy import Viewer
 from ..errors import NotFound, TooLarge, ValidationError
 from ..extensions import db
 from ..models import IndexPoint, Interview, Person, Segment, Speaker, Transcript
-from . import audit, catalogue, indexing
+from . import audit, catalogue
 from .fields import record_id
 
 #: How many segments a preview (dry run) shows.
@@ -289,7 +289,6 @@ def import_transcript(
         filename=filename,
         segments=len(parsed.segments),
     )
-    indexing.interview_changed(interview.id)
     result.transcript = transcript
     return result
 
@@ -480,7 +479,6 @@ def restore_version(viewer: Viewer, interview: Interview, version: int) -> Trans
     db.session.flush()
     db.session.expire(interview, ["transcripts"])
     audit.record(viewer, "transcript.restore", "interview", interview.id, version=version)
-    indexing.interview_changed(interview.id)
     return target
 
 
@@ -564,7 +562,6 @@ def update_speaker(viewer: Viewer, speaker: Speaker, data: Mapping[str, Any]) ->
         setattr(speaker, key, value)
     db.session.flush()
     db.session.expire(speaker, ["person"])
-    indexing.interview_changed(interview.id)
     return speaker
 
 
@@ -589,7 +586,6 @@ def merge_speakers(viewer: Viewer, source: Speaker, into: Speaker) -> Speaker:
     db.session.flush()
     db.session.expire(interview, ["speakers"])
     audit.record(viewer, "speaker.merge", "interview", interview.id, merged=label, into=into.label)
-    indexing.interview_changed(interview.id)
     return into
 
 
@@ -618,7 +614,6 @@ def reassign_segment(viewer: Viewer, segment: Segment, speaker_id: int | None) -
         segment.speaker_id = speaker.id
     db.session.flush()
     db.session.expire(segment, ["speaker"])
-    indexing.interview_changed(interview.id)
     return segment
 
 

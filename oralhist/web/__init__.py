@@ -1,5 +1,6 @@
-"""The web layer: one blueprint per area. Views parse input, ask the policy, call a service,
-commit once (``oralhist.transaction.commit``) and render."""
+"""The web layer: one blueprint per area. Views parse input, ask the policy, call a service
+and render; each request is one unit of work (``oralhist.transaction``): it commits once
+after a successful write, and rolls back on any error. Views never commit themselves."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ from flask import (
 from flask.cli import with_appcontext
 from sqlalchemy import or_, select
 
-from ..access import current_viewer, forget_viewer, now, policy, require, workflow
+from ..access import current_viewer, now, policy, require, workflow
 from ..errors import AccessDenied, OralHistError, ValidationError
 from ..extensions import db
 from ..models import AccessRequest, AuditEvent, Interview, User
@@ -33,7 +33,7 @@ from ..models.types import REQUEST_STATUSES
 from ..services import access_requests
 from ..services.catalogue import get_interview
 from ..services.fields import Fields, record_id
-from ..transaction import commit
+from ..transaction import abandon
 from .catalogue import interview_panel
 from .helpers import form_errors, paginate
 
@@ -63,13 +63,6 @@ def _safe_next(default: str) -> str:
     if target.startswith("/") and not target.startswith("//") and not parts.netloc:
         return target
     return default
-
-
-def _sweep() -> None:
-    """Store expiries that have fallen due (display is correct without it; see workflow)."""
-    if access_requests.expire_due():
-        commit()
-        forget_viewer()
 
 
 def waiting(since: dt.datetime, at: dt.datetime) -> str:
@@ -133,7 +126,6 @@ def request_access(interview_id: int):
         return _request_form(interview)
     try:
         created = access_requests.create_request(viewer, interview, request.form)
-        commit()
     except ValidationError as exc:
         return _request_form(interview, request.form, form_errors(exc), exc.message, exc.status)
     except AccessDenied:
@@ -153,7 +145,6 @@ def request_access(interview_id: int):
 @bp.get("/access/mine")
 def my_requests():
     viewer = _signed_in_viewer()
-    _sweep()
     viewer = current_viewer()
     stmt = access_requests.request_query(viewer, {"mine": "1", **request.args.to_dict()})
     return render_template(
@@ -202,9 +193,8 @@ def act(request_id: int, action: str):
     target = _safe_next(default)
     try:
         access_requests.decide(viewer, found, action, request.form)
-        commit()
     except ValidationError as exc:
-        db.session.rollback()
+        abandon()
         flash(f"Request {request_id}: {exc.message}", "error")
         return redirect(target)
     flash(f"Request {request_id} is {access_status(found)}.", "success")
@@ -217,7 +207,6 @@ def act(request_id: int, action: str):
 @bp.get("/access/queue")
 def queue():
     viewer = _archivist()
-    _sweep()
     args = request.args.to_dict()
     args.setdefault("status", "pending")
     if args["status"] == "all":
@@ -252,9 +241,8 @@ def bulk():
     target = _safe_next(url_for("access.queue"))
     try:
         done = access_requests.decide_many(viewer, ids, action, request.form)
-        commit()
     except ValidationError as exc:
-        db.session.rollback()
+        abandon()
         flash(f"Nothing was changed: {exc.message}", "error")
         return redirect(target)
     verb = workflow.MOVES_BY_ACTION[action].verb
@@ -386,6 +374,8 @@ def audit_csv():
 @with_appcontext
 def expire_command() -> None:
     """Store 'expired' on approvals whose expiry date has passed, and tell the requesters."""
-    count = access_requests.expire_due()
-    commit()
+    from ..transaction import unit_of_work
+
+    with unit_of_work():
+        count = access_requests.expire_due()
     click.echo(f"{count} approval{'s' if count != 1 else ''} expired.")

@@ -11,7 +11,6 @@ from ..errors import ValidationError
 from ..extensions import db
 from ..models import ApiToken, Notification
 from ..services import accounts
-from ..transaction import commit
 from .helpers import form_errors
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -57,7 +56,6 @@ def change_password():
         )
     except ValidationError as exc:
         return _render(errors=form_errors(exc), status=exc.status)
-    commit()
     flash("Your password is changed.", "success")
     return redirect(url_for("account.index"))
 
@@ -69,7 +67,6 @@ def create_token():
         secret = accounts.create_token(current_user, request.form.get("name", ""))
     except ValidationError as exc:
         return _render(errors=form_errors(exc), status=exc.status)
-    commit()
     flash("Copy your new token now: it is shown only once.", "success")
     return _render(new_token=secret)
 
@@ -78,7 +75,6 @@ def create_token():
 @login_required
 def revoke_token(token_id: int):
     accounts.revoke_token(current_user, token_id)
-    commit()
     flash("Token revoked.", "info")
     return redirect(url_for("account.index"))
 
@@ -92,5 +88,4 @@ def read_notifications():
         )
     ):
         notification.read_at = now()
-    commit()
     return redirect(url_for("account.index"))

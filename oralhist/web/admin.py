@@ -11,7 +11,6 @@ from ..extensions import db
 from ..models import User
 from ..models.types import ROLES
 from ..services import accounts
-from ..transaction import commit
 from .helpers import paginate
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -41,7 +40,6 @@ def _user(user_id: int) -> User:
 @bp.post("/users/<int:user_id>/role")
 def set_role(user_id: int):
     user = accounts.set_role(current_viewer(), _user(user_id), request.form.get("role", ""))
-    commit()
     flash(f"{user.email} is now {user.role}.", "success")
     return redirect(url_for("admin.users"))
 
@@ -50,6 +48,5 @@ def set_role(user_id: int):
 def set_active(user_id: int):
     active = request.form.get("active") == "1"
     user = accounts.set_active(current_viewer(), _user(user_id), active)
-    commit()
     flash(f"{user.email} is {'enabled' if active else 'disabled'}.", "success")
     return redirect(url_for("admin.users"))

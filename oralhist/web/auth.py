@@ -10,7 +10,6 @@ from flask_login import login_required, login_user, logout_user
 from ..access import forget_viewer
 from ..errors import OralHistError, ValidationError
 from ..services import accounts
-from ..transaction import commit
 from .helpers import form_errors
 
 bp = Blueprint("auth", __name__)
@@ -37,7 +36,6 @@ def signup():
             user = accounts.create_user(
                 form.get("email", ""), form.get("password", ""), name=form.get("name", "")
             )
-            commit()
         except OralHistError as exc:
             errors = form_errors(exc) if hasattr(exc, "details") else {}
             errors = errors or {"email": exc.message}

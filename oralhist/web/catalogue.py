@@ -15,7 +15,6 @@ from ..models import Collection, Interview, Person
 from ..models.types import ACCESS_LEVELS, PARTICIPANT_ROLES
 from ..services import catalogue
 from ..services.fields import record_id
-from ..transaction import commit
 from .helpers import form_errors, paginate
 
 bp = Blueprint("catalogue", __name__)
@@ -91,7 +90,6 @@ def _form_page(template: str, context: dict, *, save, saved_message: str, next_u
     if request.method == "POST":
         try:
             saved = save(_form_data())
-            commit()
         except OralHistError as exc:
             return render_template(
                 template,
@@ -169,7 +167,6 @@ def merge_person(person_id: int):
     duplicate = catalogue.get_person(record_id(duplicate_id))
     name = duplicate.name
     catalogue.merge_people(viewer, keep, duplicate)
-    commit()
     flash(f"{name} is merged into {keep.name}.", "success")
     return redirect(url_for("catalogue.person", person_id=keep.id))
 
@@ -230,7 +227,6 @@ def new_interview():
     if request.method == "POST":
         try:
             saved = catalogue.save_interview(viewer, _form_data())
-            commit()
         except OralHistError as exc:
             return _interview_form(None, request.form, form_errors(exc), exc.message, exc.status)
         flash(f"Draft {saved.accession} created.", "success")
@@ -249,7 +245,6 @@ def edit_interview(interview_id: int):
             data["participants"] = []
         try:
             catalogue.save_interview(viewer, data, found)
-            commit()
         except OralHistError as exc:
             return _interview_form(found, request.form, form_errors(exc), exc.message, exc.status)
         flash("Interview saved.", "success")
@@ -267,5 +262,4 @@ def publish_interview(interview_id: int):
     else:
         catalogue.publish(viewer, found)
         flash("The interview is published.", "success")
-    commit()
     return redirect(url_for("catalogue.interview", interview_id=found.id))

@@ -24,7 +24,7 @@ from ..models import Interview, Person
 from ..models.types import ACCESS_LEVELS
 from ..services import catalogue, documents, mentions
 from ..services.fields import record_id
-from ..transaction import commit
+from ..transaction import abandon
 from ..transcripts.timecode import format_timecode
 from .catalogue import interview_panel
 from .helpers import form_errors, paginate
@@ -176,10 +176,9 @@ def edit(document_id: int | None = None):
     )
     if request.method == "POST":
         try:
-            with documents.new_files_guard():
-                saved = documents.save_document(viewer, form_data(), found, upload=upload_of())
-                commit()
+            saved = documents.save_document(viewer, form_data(), found, upload=upload_of())
         except OralHistError as exc:
+            abandon()
             if found is not None:
                 db.session.refresh(found)
             return _form(found, request.form, form_errors(exc), exc.message, exc.status)
@@ -201,9 +200,8 @@ def link(interview_id: int):
     interview = catalogue.get_interview(interview_id, viewer)
     try:
         mention = mentions.link_from_form(viewer, interview, request.form)
-        commit()
     except OralHistError as exc:
-        db.session.rollback()
+        abandon()
         if exc.status in (401, 403):
             raise
         g.documents_link_form = request.form
@@ -222,7 +220,6 @@ def update_mention(mention_id: int):
     mentions.update_mention(
         viewer, mention, {k: v for k, v in request.form.items() if k in ("start", "end", "note")}
     )
-    commit()
     flash("Passage link saved.", "success")
     return redirect(back)
 
@@ -233,7 +230,6 @@ def delete_mention(mention_id: int):
     mention = mentions.get_mention(mention_id, viewer)
     back = _safe_next(url_for("documents.document", document_id=mention.document_id))
     mentions.delete_mention(viewer, mention)
-    commit()
     flash("Passage link removed.", "info")
     return redirect(back)
 
@@ -253,7 +249,6 @@ def accept_suggestion(document_id: int):
     viewer = current_viewer()
     found = documents.get_document(document_id, viewer)
     mentions.accept_suggestion(viewer, found, request.form.get("segment_id"))
-    commit()
     flash("Suggested passage linked.", "success")
     return redirect(url_for("documents.document", document_id=found.id) + "#suggestions")
 
@@ -265,7 +260,6 @@ def dismiss_suggestion(document_id: int):
     mentions.dismiss_suggestion(
         viewer, found, request.form.get("interview_id"), request.form.get("start_ms")
     )
-    commit()
     flash("Suggestion dismissed: it will not be proposed again.", "info")
     return redirect(url_for("documents.document", document_id=found.id) + "#suggestions")
 

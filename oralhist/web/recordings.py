@@ -27,7 +27,6 @@ from ..errors import AccessDenied, NotFound
 from ..models import Interview, Recording
 from ..services import audit, fixity, recordings
 from ..services import catalogue as catalogue_service
-from ..transaction import commit
 from ..transcripts.timecode import parse_t_param
 from . import streamed_upload
 from .catalogue import interview_panel
@@ -64,30 +63,22 @@ def store_upload(interview: Interview, *, several: bool = False) -> list[Recordi
             fields={"file": "is required"},
         )
     added: list[Recording] = []
-    try:
-        while True:
-            if form.file_name != "file":
-                raise ValidationError(
-                    f"The file must be sent in a field named “file”, not “{form.file_name}”.",
-                    fields={"file": "is required"},
-                )
-            added.append(
-                recordings.add_recording(viewer, interview, form.file, form.filename or "")
+    # Files stored by a request that then fails are removed when its unit of work rolls
+    # back (``recordings.add_recording`` registers them).
+    while True:
+        if form.file_name != "file":
+            raise ValidationError(
+                f"The file must be sent in a field named “file”, not “{form.file_name}”.",
+                fields={"file": "is required"},
             )
-            if not several:
-                form.finish()
-                break
-            if not form.next_file():
-                break
-        if len(added) == 1:  # the label may come before or after the file
-            added[0].label = " ".join(form.fields.get("label", "").split())[:255]
-        commit()
-    except BaseException:
-        from ..extensions import db
-
-        db.session.rollback()
-        recordings.remove_unused_files([r.storage_key for r in added])
-        raise
+        added.append(recordings.add_recording(viewer, interview, form.file, form.filename or ""))
+        if not several:
+            form.finish()
+            break
+        if not form.next_file():
+            break
+    if len(added) == 1:  # the label may come before or after the file
+        added[0].label = " ".join(form.fields.get("label", "").split())[:255]
     return added
 
 
@@ -168,7 +159,6 @@ def edit(recording_id: int):
     if move in ("up", "down"):
         data["position"] = max(0, recording.position + (-1 if move == "up" else 1))
     recordings.update_recording(current_viewer(), recording, data)
-    commit()
     flash("Recording saved.", "success")
     return _back(recording.interview_id)
 
@@ -177,9 +167,7 @@ def edit(recording_id: int):
 def delete(recording_id: int):
     recording = recordings.get_recording(recording_id, current_viewer())
     interview_id, name = recording.interview_id, recording.original_filename
-    key = recordings.delete_recording(current_viewer(), recording)
-    commit()
-    recordings.remove_unused_files([key])
+    recordings.delete_recording(current_viewer(), recording)
     flash(f"Removed the recording {name}.", "success")
     return _back(interview_id)
 
@@ -188,7 +176,6 @@ def delete(recording_id: int):
 def apply_tags(interview_id: int):
     interview = _interview(interview_id)
     filled = recordings.apply_embedded_tags(current_viewer(), interview)
-    commit()
     if filled:
         flash("Filled from the embedded tags: " + ", ".join(sorted(filled)) + ".", "success")
     else:
@@ -243,11 +230,12 @@ def _serve(recording_id: int, *, download: bool):
     if delivery.audited and request.method == "GET" and response.status_code in (200, 206):
         # Bytes are going out: a play (/audio, whatever the Range) or a download (/download),
         # once per listening session (services.audit).
+        # The unit of work commits a GET that wrote only read-audit events
+        # (transaction.READ_AUDIT_ACTIONS).
         action = "recording.download" if download else "recording.play"
-        if audit.audio_sent(
+        audit.audio_sent(
             viewer, recording, action, at, byte_range=request.headers.get("Range", "")[:100]
-        ):
-            commit()
+        )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Accept-Ranges"] = "bytes"
     response.cache_control.private = True

@@ -37,7 +37,7 @@ from ..models import Interview, Person
 from ..services import catalogue
 from ..services import transcripts as service
 from ..services.fields import MAX_TIME_MS, record_id, whole_number_problem
-from ..transaction import commit
+from ..transaction import abandon
 from ..transcripts import FORMATS, format_t_param, format_timecode, parse_t_param
 from .catalogue import interview_panel
 
@@ -291,7 +291,7 @@ def import_form(interview_id: int):
             current_viewer(), interview, data, upload.filename, fmt, dry_run=True, large=large
         )
     except OralHistError as exc:
-        db.session.rollback()
+        abandon()
         return _form(interview, exc.message, exc.status, fmt_text)
     token = _save_pending(interview, data, result.filename, fmt, large=large)
     return render_template(
@@ -319,9 +319,8 @@ def confirm_import(interview_id: int):
         filled = service.apply_prefill(
             viewer, interview, result.header, request.form.getlist("prefill")
         )
-        commit()
     except OralHistError as exc:
-        db.session.rollback()
+        abandon()
         return _form(interview, exc.message, exc.status)
     _drop_pending(interview, token)
     note = f" Filled in from the file: {', '.join(filled)}." if filled else ""
@@ -360,7 +359,6 @@ def versions(interview_id: int):
 def restore(interview_id: int, version: int):
     interview = _interview(interview_id)
     service.restore_version(current_viewer(), interview, version)
-    commit()
     flash(f"Transcript version {version} is current again.", "success")
     return redirect(url_for("transcripts.versions", interview_id=interview.id))
 
@@ -392,7 +390,6 @@ def update_speaker(interview_id: int, speaker_id: int):
     speaker = service.get_speaker(interview, speaker_id)
     data = {key: request.form[key] for key in ("display_name", "person_id") if key in request.form}
     service.update_speaker(current_viewer(), speaker, data)
-    commit()
     flash(f"Speaker {speaker.label} saved.", "success")
     return redirect(url_for("transcripts.speakers", interview_id=interview.id))
 
@@ -407,7 +404,6 @@ def merge_speaker(interview_id: int, speaker_id: int):
     into = service.get_speaker(interview, record_id(into_id))
     label = source.label
     service.merge_speakers(current_viewer(), source, into)
-    commit()
     flash(f"{label} is merged into {into.label}.", "success")
     return redirect(url_for("transcripts.speakers", interview_id=interview.id))
 
@@ -423,7 +419,6 @@ def segment_speaker(segment_id: int):
         if raw and record_id(raw) is None:
             raise ValidationError("Choose one of the interview's speakers.")
         service.reassign_segment(viewer, segment, record_id(raw) if raw else None)
-        commit()
         flash("The segment's speaker is changed.", "success")
         return redirect(
             url_for("catalogue.interview", interview_id=interview.id, hl=segment.id)
@@ -445,7 +440,6 @@ def download(interview_id: int):
     interview = _interview(interview_id)
     fmt = request.args.get("format", "vtt").strip().lower()
     export = service.export_transcript(current_viewer(), interview, fmt)
-    commit()
     return Response(
         export.content,
         content_type=export.mimetype,

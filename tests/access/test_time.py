@@ -39,9 +39,15 @@ def test_an_approval_expires(app, people, interviews, clock, login):
         assert db.session.get(AccessRequest, rid).status == "approved"
     # ... an archivist can no longer revoke it ...
     assert archivist.post(f"/api/v1/access-requests/{rid}/revoke").status_code == 409
-    # ... "My requests" stores it (the lazy sweep) and tells the researcher.
+    # ... "My requests" shows it expired, and stores nothing: GET never writes ...
     page = researcher.get("/access/mine").get_data(as_text=True)
     assert "status-expired" in page
+    with app.app_context():
+        assert db.session.get(AccessRequest, rid).status == "approved"
+    assert not any("expired" in m["Subject"] for m in read_mails(app))
+    # ... `oralhist access expire` (the worker runs it too) stores it and tells them.
+    result = app.test_cli_runner().invoke(args=["access", "expire"])
+    assert result.exit_code == 0 and "1 approval expired" in result.output
     with app.app_context():
         assert db.session.get(AccessRequest, rid).status == "expired"
     assert any("expired" in m["Subject"] for m in read_mails(app))
@@ -60,6 +66,23 @@ def test_a_new_request_expires_the_stale_approval_first(app, people, interviews,
         second = svc.create_request(viewer(people["researcher"]), interview, FORM)
         db.session.commit()
         assert first.status == "expired" and second.status == "pending"
+
+
+def test_the_worker_stores_expiries_and_tells_the_requester(app, people, interviews, clock):
+    from oralhist.worker import Worker
+
+    with app.test_request_context():
+        interview = db.session.get(Interview, interviews["restricted"])
+        first = svc.create_request(viewer(people["researcher"]), interview, FORM)
+        svc.decide(viewer(people["archivist"]), first, "approve", {"expires_at": "2031-06-20"})
+        db.session.commit()
+        rid = first.id
+    clock.set(dt.datetime(2031, 6, 21, tzinfo=dt.UTC))
+    assert not any("expired" in m["Subject"] for m in read_mails(app))
+    Worker(app).run(once=True)
+    with app.app_context():
+        assert db.session.get(AccessRequest, rid).status == "expired"
+    assert any("expired" in m["Subject"] for m in read_mails(app))
 
 
 def test_an_embargo_lifts_on_its_date(app, people, interviews, clock, login):

@@ -158,9 +158,8 @@ def make_interview(
             )
         if published:
             catalogue.publish(ARCHIVIST, interview)
-        from oralhist.transaction import commit
 
-        commit()
+        db.session.commit()
         return interview.id
 
 
@@ -171,9 +170,8 @@ def make_document(app, *, title: str, level: str = "open", creator_id: int | Non
         viewer = Viewer(user_id=creator_id, role="archivist")
         document = documents.save_document(viewer, {"title": title, "access_level": level, **kw})
         document.created_by_id = creator_id
-        from oralhist.transaction import commit
 
-        commit()
+        db.session.commit()
         return document.id
 
 

@@ -183,15 +183,21 @@ def test_an_oversized_attachment_is_413_and_nothing_saved(app, browser):
     assert stored_files(app) == []
 
 
+def refuse_commits(monkeypatch) -> None:
+    """Make the unit of work's commit fail as a constraint violation at commit would."""
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm import scoped_session
+
+    def refuse(self):
+        raise IntegrityError("COMMIT", {}, Exception("the database refused the change"))
+
+    monkeypatch.setattr(scoped_session, "commit", refuse)
+
+
 def test_a_failed_transaction_removes_the_stored_file(app, browser, monkeypatch):
-    from oralhist.errors import Conflict
-    from oralhist.web.api import documents as api
-
-    def failing_commit():
-        raise Conflict("The database refused the change.")
-
-    monkeypatch.setattr(api, "commit", failing_commit)
-    response = browser("archivist").post(
+    client = browser("archivist")
+    refuse_commits(monkeypatch)
+    response = client.post(
         "/api/v1/documents",
         data={"title": "Doomed", "file": (io.BytesIO(pdf_bytes()), "p.pdf")},
         content_type="multipart/form-data",
@@ -273,17 +279,10 @@ def test_a_replaced_file_another_row_uses_stays(app, browser):
 
 
 def test_a_failed_replacement_keeps_the_old_file(app, browser, monkeypatch):
-    from oralhist.errors import Conflict
-    from oralhist.web.api import documents as api
-
     client = browser("archivist")
     doc = _with_file(client, pdf_bytes("Kept"))
     before = stored_files(app)
-
-    def failing_commit():
-        raise Conflict("The database refused the change.")
-
-    monkeypatch.setattr(api, "commit", failing_commit)
+    refuse_commits(monkeypatch)
     response = client.patch(
         f"/api/v1/documents/{doc['id']}",
         data={"file": (io.BytesIO(pdf_bytes("Lost")), "p2.pdf")},

@@ -273,13 +273,12 @@ def test_edit_and_remove_a_link(app, browser, world):
 
 def test_a_link_survives_a_transcript_reimport(app, browser, world):
     from oralhist.services import transcripts
-    from oralhist.transaction import commit
 
     link(browser("archivist"), world.open_doc, world.open_interview, 6000, 12000)
     with app.test_request_context():
         interview = db.session.get(Interview, world.open_interview)
         transcripts.import_transcript(ARCHIVIST, interview, VTT_REIMPORT.encode(), "v2.vtt")
-        commit()
+        db.session.commit()
     passage = browser(None).get(f"/api/v1/documents/{world.open_doc}").json["passages"][0]
     assert passage["text"] == "Re-imported words about the pamphlet going round."
     assert passage["start_ms"] == 6000

@@ -269,13 +269,14 @@ def test_cut_off_upload_leaves_no_file_and_no_row(app, browser, interviews, how)
 
 
 def test_failed_commit_removes_the_new_file(app, browser, interviews, monkeypatch):
-    from oralhist.web import recordings as web_recordings
+    from sqlalchemy.orm import scoped_session
 
-    def boom():
+    def boom(self):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(web_recordings, "commit", boom)
-    r = upload(browser("archivist"), interviews["open"], wav_bytes(0.3), "a.wav")
+    archivist = browser("archivist")
+    monkeypatch.setattr(scoped_session, "commit", boom)
+    r = upload(archivist, interviews["open"], wav_bytes(0.3), "a.wav")
     assert r.status_code == 500
     assert recording_count(app) == 0
     assert media_files(app) == []

@@ -11,7 +11,6 @@ from ...access.policy import Viewer
 from ...models import AccessRequest
 from ...services import access_requests
 from ...services.catalogue import get_interview
-from ...transaction import commit
 from . import bp
 from .common import json_body, page_of
 
@@ -44,7 +43,6 @@ def create_access_request(interview_id: int):
     viewer = current_viewer()
     interview = get_interview(interview_id, viewer)
     created = access_requests.create_request(viewer, interview, json_body())
-    commit()
     return jsonify(access_request_json(created, viewer)), 201
 
 
@@ -69,5 +67,4 @@ def act_on_access_request(request_id: int, action: str):
     found = access_requests.get_request(request_id, viewer)
     data = json_body() if request.content_length else {}
     access_requests.decide(viewer, found, action, data)
-    commit()
     return jsonify(access_request_json(found, viewer))

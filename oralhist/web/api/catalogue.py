@@ -8,7 +8,6 @@ from sqlalchemy import select
 from ...access import current_viewer
 from ...models import Collection
 from ...services import catalogue
-from ...transaction import commit
 from . import bp
 from .common import json_body, page_of
 from .serialise import collection_json, interview_json, person_json
@@ -22,7 +21,6 @@ def list_collections():
 @bp.post("/collections")
 def create_collection():
     collection = catalogue.save_collection(current_viewer(), json_body())
-    commit()
     return jsonify(collection_json(collection)), 201
 
 
@@ -36,7 +34,6 @@ def update_collection(ident: str):
     collection = catalogue.save_collection(
         current_viewer(), json_body(), catalogue.get_collection(ident)
     )
-    commit()
     return jsonify(collection_json(collection))
 
 
@@ -49,7 +46,6 @@ def list_people():
 @bp.post("/people")
 def create_person():
     person = catalogue.save_person(current_viewer(), json_body())
-    commit()
     return jsonify(person_json(person)), 201
 
 
@@ -61,7 +57,6 @@ def get_person(person_id: int):
 @bp.patch("/people/<int:person_id>")
 def update_person(person_id: int):
     person = catalogue.save_person(current_viewer(), json_body(), catalogue.get_person(person_id))
-    commit()
     return jsonify(person_json(person))
 
 
@@ -76,7 +71,6 @@ def list_interviews():
 def create_interview():
     viewer = current_viewer()
     interview = catalogue.save_interview(viewer, json_body())
-    commit()
     return jsonify(interview_json(interview, viewer)), 201
 
 
@@ -91,7 +85,6 @@ def update_interview(interview_id: int):
     viewer = current_viewer()
     interview = catalogue.get_interview(interview_id, viewer)
     catalogue.save_interview(viewer, json_body(), interview)
-    commit()
     return jsonify(interview_json(interview, viewer))
 
 
@@ -99,7 +92,6 @@ def update_interview(interview_id: int):
 def publish_interview(interview_id: int):
     viewer = current_viewer()
     interview = catalogue.publish(viewer, catalogue.get_interview(interview_id, viewer))
-    commit()
     return jsonify(interview_json(interview, viewer))
 
 
@@ -107,5 +99,4 @@ def publish_interview(interview_id: int):
 def unpublish_interview(interview_id: int):
     viewer = current_viewer()
     interview = catalogue.unpublish(viewer, catalogue.get_interview(interview_id, viewer))
-    commit()
     return jsonify(interview_json(interview, viewer))

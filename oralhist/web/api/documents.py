@@ -27,7 +27,6 @@ from ...access.policy import Viewer
 from ...errors import ValidationError
 from ...models import Document
 from ...services import catalogue, documents, mentions
-from ...transaction import commit
 from . import bp
 from .common import json_body, page_of
 
@@ -142,9 +141,7 @@ def list_documents():
 def create_document():
     viewer = current_viewer()
     data, upload = _document_payload()
-    with documents.new_files_guard():
-        d = documents.save_document(viewer, data, upload=upload)
-        commit()
+    d = documents.save_document(viewer, data, upload=upload)
     return jsonify(_detail(viewer, d)), 201
 
 
@@ -159,9 +156,7 @@ def update_document(document_id: int):
     viewer = current_viewer()
     d = documents.get_document(document_id, viewer)
     data, upload = _document_payload()
-    with documents.new_files_guard():
-        documents.save_document(viewer, data, d, upload=upload)
-        commit()
+    documents.save_document(viewer, data, d, upload=upload)
     return jsonify(_detail(viewer, d))
 
 
@@ -170,7 +165,6 @@ def create_mention(document_id: int):
     viewer = current_viewer()
     d = documents.get_document(document_id, viewer)
     mention = mentions.create_from_data(viewer, d, json_body())
-    commit()
     return jsonify(passage_json(mentions.passage(viewer, mention))), 201
 
 
@@ -185,7 +179,6 @@ def update_mention(mention_id: int):
     viewer = current_viewer()
     mention = mentions.get_mention(mention_id, viewer)
     mentions.update_mention(viewer, mention, json_body())
-    commit()
     return jsonify(passage_json(mentions.passage(viewer, mention)))
 
 
@@ -193,7 +186,6 @@ def update_mention(mention_id: int):
 def delete_mention(mention_id: int):
     viewer = current_viewer()
     mentions.delete_mention(viewer, mentions.get_mention(mention_id, viewer))
-    commit()
     return "", 204
 
 
@@ -219,7 +211,6 @@ def accept_suggestion(document_id: int):
     d = documents.get_document(document_id, viewer)
     body = json_body()
     mention = mentions.accept_suggestion(viewer, d, body.get("segment_id"), body.get("note") or "")
-    commit()
     return jsonify(passage_json(mentions.passage(viewer, mention))), 201
 
 
@@ -231,7 +222,6 @@ def dismiss_suggestion(document_id: int):
     if "start_ms" not in body:
         raise ValidationError("start_ms is required.", fields={"start_ms": "is required"})
     dismissed = mentions.dismiss_suggestion(viewer, d, body.get("interview_id"), body["start_ms"])
-    commit()
     return jsonify(
         document_id=d.id, interview_id=dismissed.interview_id, start_ms=dismissed.start_ms
     ), 201

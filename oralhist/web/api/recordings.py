@@ -11,7 +11,6 @@ from flask import jsonify
 
 from ...access import current_viewer, now, policy
 from ...services import catalogue, recordings
-from ...transaction import commit
 from .. import streamed_upload
 from . import bp
 from .common import json_body
@@ -61,7 +60,6 @@ def update_recording(recording_id: int):
     viewer = current_viewer()
     recording = recordings.get_recording(recording_id, viewer)
     recordings.update_recording(viewer, recording, json_body())
-    commit()
     return jsonify(_recording_json(recording, viewer))
 
 
@@ -69,7 +67,5 @@ def update_recording(recording_id: int):
 def delete_recording(recording_id: int):
     viewer = current_viewer()
     recording = recordings.get_recording(recording_id, viewer)
-    key = recordings.delete_recording(viewer, recording)
-    commit()
-    recordings.remove_unused_files([key])
+    recordings.delete_recording(viewer, recording)
     return "", 204

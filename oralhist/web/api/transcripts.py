@@ -9,7 +9,6 @@ from ...errors import ValidationError
 from ...services import catalogue
 from ...services import transcripts as service
 from ...services.fields import page_args
-from ...transaction import commit
 from ...transcripts import FORMATS
 from . import bp
 from .common import json_body, page_of
@@ -53,7 +52,6 @@ def import_transcript(interview_id: int):
     )
     if dry_run:
         return jsonify(result.as_json()), 200
-    commit()
     return jsonify(result.as_json()), 201
 
 
@@ -70,7 +68,6 @@ def restore_version(interview_id: int, version: int):
     viewer = current_viewer()
     interview = catalogue.get_interview(interview_id, viewer)
     transcript = service.restore_version(viewer, interview, version)
-    commit()
     return jsonify(service.version_json(transcript))
 
 
@@ -92,7 +89,6 @@ def get_transcript(interview_id: int):
         transcript = service.readable_transcript(viewer, interview)
         return jsonify(service.transcript_json(interview, transcript, page=page, per_page=per_page))
     export = service.export_transcript(viewer, interview, fmt)
-    commit()
     return Response(
         export.content,
         content_type=export.mimetype,
@@ -125,7 +121,6 @@ def update_speaker(interview_id: int, speaker_id: int):
     speaker = service.get_speaker(interview, speaker_id)
     data = json_body()
     service.update_speaker(viewer, speaker, data)
-    commit()
     return jsonify(service.speaker_json(speaker))
 
 
@@ -141,7 +136,6 @@ def merge_speaker(interview_id: int, speaker_id: int):
             "Name the speaker to merge into as 'into' (an id).", fields={"into": "required"}
         )
     target = service.merge_speakers(viewer, source, service.get_speaker(interview, into))
-    commit()
     return jsonify(service.speaker_json(target))
 
 
@@ -157,7 +151,6 @@ def update_segment(segment_id: int):
     if speaker_id is not None and (isinstance(speaker_id, bool) or not isinstance(speaker_id, int)):
         raise ValidationError("'speaker_id' must be an id or null.", fields={"speaker_id": "id"})
     service.reassign_segment(viewer, segment, speaker_id)
-    commit()
     return jsonify(
         {
             "id": segment.id,
