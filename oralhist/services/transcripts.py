@@ -222,6 +222,10 @@ def import_transcript(
             "end_ms": segment.end_ms,
             "speaker_id": known[label].id if (label := _label(segment.speaker)) else None,
             "text": segment.text,
+            "cue_id": segment.cue_id,
+            "cue_settings": segment.cue_settings,
+            "note": segment.note,
+            "words": pack_words(segment.words),
         }
         for position, segment in enumerate(parsed.segments)
     ]
@@ -573,6 +577,23 @@ def reassign_segment(viewer: Viewer, segment: Segment, speaker_id: int | None) -
 # --- reading and export --------------------------------------------------------------------
 
 
+def pack_words(words: Sequence[parsing.Word]) -> list[list[Any]] | None:
+    """Word timings as stored: ``[[text, start_ms, end_ms, confidence], ...]``, or None.
+
+    Measured on a 2,000-segment interview with 15 words a segment (bench_transcript.py):
+    one JSON value per segment keeps the interview page's query at 2,000 rows; a row per
+    word would be 30,000.
+    """
+    if not words:
+        return None
+    return [[w.text, w.start_ms, w.end_ms, w.confidence] for w in words]
+
+
+def unpack_words(packed: Sequence[Sequence[Any]] | None) -> tuple[parsing.Word, ...]:
+    """The inverse of :func:`pack_words`."""
+    return tuple(parsing.Word(*item) for item in packed or ())
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
     """One segment as the page shows it: plain values computed once, cheap to render 2,000
@@ -587,6 +608,19 @@ class Row:
     text: str
     t: str
     timecode: str
+    cue_id: str | None = None
+    cue_settings: str | None = None
+    note: str | None = None
+    #: Packed word timings (see :func:`pack_words`), or None.
+    words: list | None = None
+
+    @property
+    def words_json(self) -> list[dict[str, Any]]:
+        """The words as the API and JSON export give them."""
+        return [
+            {"text": t, "start_ms": s, "end_ms": e, "confidence": c}
+            for t, s, e, c in self.words or ()
+        ]
 
 
 def rows(transcript: Transcript) -> list[Row]:
@@ -600,8 +634,18 @@ def rows(transcript: Transcript) -> list[Row]:
     for speaker, person_name in speakers:
         names[speaker.id] = (speaker.display_name or person_name or speaker.label, speaker.id % 8)
     result = []
-    for sid, start, end, speaker_id, text in db.session.execute(
-        select(Segment.id, Segment.start_ms, Segment.end_ms, Segment.speaker_id, Segment.text)
+    for sid, start, end, speaker_id, text, cue_id, settings, note, words in db.session.execute(
+        select(
+            Segment.id,
+            Segment.start_ms,
+            Segment.end_ms,
+            Segment.speaker_id,
+            Segment.text,
+            Segment.cue_id,
+            Segment.cue_settings,
+            Segment.note,
+            Segment.words,
+        )
         .where(Segment.transcript_id == transcript.id)
         .order_by(Segment.position)
     ):
@@ -610,7 +654,23 @@ def rows(transcript: Transcript) -> list[Row]:
             t = code = ""
         else:
             t, code = parsing.format_t_param(start), parsing.format_timecode(start, style="hms")
-        result.append(Row(sid, start, end, speaker_id, name, colour, text, t, code))
+        result.append(
+            Row(
+                sid,
+                start,
+                end,
+                speaker_id,
+                name,
+                colour,
+                text,
+                t,
+                code,
+                cue_id,
+                settings,
+                note,
+                words,
+            )
+        )
     return result
 
 
@@ -636,7 +696,17 @@ def metadata(interview: Interview) -> dict[str, str]:
 
 def to_parsing(transcript: Transcript) -> tuple[list[parsing.Segment], list[parsing.IndexPoint]]:
     segments = [
-        parsing.Segment(r.start_ms, r.end_ms, r.speaker or None, r.text) for r in rows(transcript)
+        parsing.Segment(
+            r.start_ms,
+            r.end_ms,
+            r.speaker or None,
+            r.text,
+            cue_id=r.cue_id,
+            cue_settings=r.cue_settings,
+            note=r.note,
+            words=unpack_words(r.words),
+        )
+        for r in rows(transcript)
     ]
     points = [
         parsing.IndexPoint(
@@ -708,6 +778,10 @@ def transcript_json(interview: Interview, transcript: Transcript) -> dict[str, A
                 "speaker": r.speaker or None,
                 "speaker_id": r.speaker_id,
                 "text": r.text,
+                "note": r.note,
+                "cue_id": r.cue_id,
+                "cue_settings": r.cue_settings,
+                "words": r.words_json,
             }
             for r in rows(transcript)
         ],

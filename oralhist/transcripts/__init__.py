@@ -22,8 +22,8 @@ from pathlib import PurePath
 from oralhist.errors import TranscriptError
 
 from . import ohms, plain, srt, vtt, whisper_json
-from .decoding import decode_transcript, sniff_text
-from .model import IndexPoint, ParseResult, ParseWarning, Segment
+from .decoding import checked_text, decode_transcript, decode_utf8, sniff_text
+from .model import IndexPoint, ParseResult, ParseWarning, Segment, Word
 from .timecode import format_t_param, format_timecode, parse_t_param, parse_timecode
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "ParseResult",
     "ParseWarning",
     "Segment",
+    "Word",
     "detect_format",
     "format_t_param",
     "format_timecode",
@@ -158,7 +159,11 @@ def parse_transcript(
     fmt = fmt or detect_format(data, filename)
     if fmt == "ohms":
         return ohms.parse(data, filename, duration_ms=duration_ms)
-    text = decode_transcript(data, filename)
+    if fmt in {"vtt", "json"}:
+        what = "WebVTT" if fmt == "vtt" else "JSON"
+        text = checked_text(decode_utf8(data, filename, what), filename, webvtt=fmt == "vtt")
+    else:
+        text = decode_transcript(data, filename)
     return _PARSERS[fmt](text, filename, duration_ms=duration_ms)
 
 

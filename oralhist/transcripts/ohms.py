@@ -45,6 +45,7 @@ from . import vtt
 from .checks import check_timing
 from .model import IndexPoint, ParseResult, ParseWarning, Segment
 from .speakers import split_label
+from .timecode import MAX_TIME_MS
 
 FORMAT = "ohms"
 NAMESPACE = "https://www.weareavp.com/nunncenter/ohms"
@@ -168,9 +169,15 @@ def _index_points(index: Element | None, filename: str) -> list[IndexPoint]:
                 raise ValueError(raw_time)
         except ValueError as error:
             raise TranscriptError(
-                f"index point {number} has a bad <time> {raw_time!r} (seconds expected)",
+                f"index point {number} has a bad <time> {raw_time[:40]!r} (seconds expected)",
                 filename=filename,
             ) from error
+        if seconds * 1000 > MAX_TIME_MS:
+            raise TranscriptError(
+                f"index point {number}'s <time> {raw_time[:40]!r} is past the limit: times "
+                f"may be at most {MAX_TIME_MS // 3_600_000} hours",
+                filename=filename,
+            )
         links = []
         for group in _children(point, "hyperlinks"):
             url = _text(group, "hyperlink").strip()
@@ -198,7 +205,9 @@ def _sync_points(sync: str, warnings: list[ParseWarning]) -> list[tuple[int, int
     interval_text, stamps = sync.split(":", 1)
     try:
         interval_ms = int(float(interval_text or "1") * 60_000)
-    except ValueError:
+        if interval_ms <= 0:
+            raise ValueError(interval_text)
+    except (ValueError, OverflowError):
         warnings.append(
             ParseWarning(None, f"OHMS <sync> interval {interval_text!r} unreadable; untimed")
         )

@@ -84,6 +84,15 @@ WEBVTT_EXPECTED = expectations("webvtt-py")
 @pytest.mark.parametrize("name", sorted(WEBVTT_EXPECTED.keys() - {"_source"}))
 def test_webvtt_py_expectations(name):
     expected = WEBVTT_EXPECTED[name]
+    if name.endswith(".vtt") and expected.get("error") == "MalformedCaptionError":
+        # webvtt-py refuses the file; browsers (the W3C parser, issue 13) drop the damaged
+        # block and keep the rest, and so does this archive, with a warning at that block.
+        result = load(f"webvtt-py/{name}")
+        assert [w.line for w in result.warnings] == [6]
+        assert "browsers drop" in result.warnings[0].message
+        assert "Caption text #2" not in [s.text for s in result.segments]
+        assert len(result.segments) == 6
+        return
     if "error" in expected:
         error = rejects(f"webvtt-py/{name}")
         if expected["error"] == "MalformedCaptionError":
@@ -200,7 +209,12 @@ def within_limits(segments: list[Segment], fmt: str) -> list[Segment]:
                 speaker = who or speaker
                 who = speaker
             end = segments[next_timed[i]].start_ms if i in next_timed else None
-        out.append(Segment(start, end, who, text))
+        kept = {}
+        if fmt in {"json", "vtt", "ohms"}:  # cue ids, settings and word timings survive
+            kept = {"cue_id": s.cue_id, "cue_settings": s.cue_settings, "words": s.words}
+        if fmt == "json":
+            kept["note"] = s.note
+        out.append(Segment(start, end, who, text, **kept))
     return out
 
 

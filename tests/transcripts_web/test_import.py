@@ -4,6 +4,7 @@ header prefill, and real third-party files."""
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import pytest
@@ -60,6 +61,10 @@ def test_api_import_returns_counts(app, browser, make_interview):
         "speaker": "Thomas Whitfield",
         "speaker_id": data["segments"][1]["speaker_id"],
         "text": "In Nottingham, in 1931.",
+        "note": None,
+        "cue_id": None,
+        "cue_settings": None,
+        "words": [],
     }
     assert data["version"] == 1 and data["interview_id"] == interview_id
     assert {s["label"] for s in data["speakers"]} == {"Ruth Adler", "Thomas Whitfield"}
@@ -402,3 +407,34 @@ def test_invalid_real_file_names_file_and_line(app, browser, make_interview):
     details = response.get_json()["error"]["details"]
     assert details["filename"] == path.name and isinstance(details["line"], int)
     assert counts(app, interview_id) == (0, 0, 0)
+
+
+WHISPER_WORDS = {
+    "segments": [
+        {
+            "start": 0.0,
+            "end": 2.0,
+            "text": " Hello there.",
+            "words": [
+                {"word": " Hello", "start": 0.0, "end": 0.8, "probability": 0.91},
+                {"word": " there.", "start": 0.9, "end": 2.0, "probability": 0.5},
+            ],
+        }
+    ]
+}
+
+
+def test_word_timings_are_stored_and_given_by_the_api_and_exports(app, browser, make_interview):
+    interview_id = make_interview()
+    data = json.dumps(WHISPER_WORDS).encode()
+    assert upload(browser("archivist"), interview_id, data, "w.json").status_code == 201
+    client = browser(None)
+    api = client.get(f"/api/v1/interviews/{interview_id}/transcript").get_json()
+    assert api["segments"][0]["words"] == [
+        {"text": "Hello", "start_ms": 0, "end_ms": 800, "confidence": 0.91},
+        {"text": "there.", "start_ms": 900, "end_ms": 2000, "confidence": 0.5},
+    ]
+    exported = client.get(f"/api/v1/interviews/{interview_id}/transcript?format=json")
+    assert json.loads(exported.data)["segments"][0]["words"] == api["segments"][0]["words"]
+    vtt = client.get(f"/api/v1/interviews/{interview_id}/transcript?format=vtt").data.decode()
+    assert "<00:00:00.000>Hello <00:00:00.900>there." in vtt
