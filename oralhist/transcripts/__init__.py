@@ -7,10 +7,10 @@
 The format is recognised from the content first (a ``WEBVTT`` line, an OHMS ``<ROOT>`` or
 ``<record>``, JSON, SRT cue timings), and the file name's extension only breaks ties: cue
 timings without a ``WEBVTT`` line are SRT unless the file is called ``.vtt`` (then the
-WebVTT parser says the header is missing), and text without any recognisable structure is
-plain text unless the extension names another format. Known formats this archive does not
-read (SubViewer ``.sbv``, ASS/SSA, TTML, Word, PDF, RTF) are refused with a message saying
-what to do instead, rather than being imported as garbage plain text.
+WebVTT parser says the header is missing), YouTube SubViewer timings are ``sbv``, and text
+without any recognisable structure is plain text unless the extension names another format.
+Known formats this archive does not read (ASS/SSA, TTML, PDF, RTF) are refused with a
+message saying what to do instead, rather than being imported as garbage plain text.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import PurePath
 
 from oralhist.errors import TranscriptError
 
-from . import ohms, plain, srt, vtt, whisper_json
+from . import ohms, plain, sbv, srt, vtt, whisper_json
 from .decoding import checked_text, decode_transcript, decode_utf8, sniff_text
 from .model import IndexPoint, ParseResult, ParseWarning, Segment, Word
 from .timecode import format_t_param, format_timecode, parse_t_param, parse_timecode
@@ -42,7 +42,7 @@ __all__ = [
     "write_transcript",
 ]
 
-FORMATS = ("vtt", "srt", "ohms", "txt", "json")
+FORMATS = ("vtt", "srt", "ohms", "txt", "json", "sbv")
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 
 _EXTENSIONS = {
@@ -54,9 +54,9 @@ _EXTENSIONS = {
     ".txt": "txt",
     ".text": "txt",
     ".json": "json",
+    ".sbv": "sbv",
 }
 _UNSUPPORTED_EXTENSIONS = {
-    ".sbv": "SubViewer (.sbv) captions",
     ".sub": "MicroDVD/SubViewer (.sub) captions",
     ".ass": "Advanced SubStation (.ass) subtitles",
     ".ssa": "SubStation Alpha (.ssa) subtitles",
@@ -76,7 +76,7 @@ _MAGIC = (
     (b"\xd0\xcf\x11\xe0", "a Word 97-2003 document"),
 )
 _ADVICE = "save or export it as WebVTT, SRT, OHMS XML, JSON or plain text"
-_SRT_TIMING = re.compile(r"^\s*\d+:\d{2}:\d{2}[,.]\d+\s*-->\s*\d+:\d{2}:\d{2}[,.]\d+", re.M)
+_SRT_TIMING = re.compile(r"^\s*\d+:\d{1,2}:\d{1,2}[,.]\d+\s*-->\s*\d+:\d{1,2}:\d{1,2}[,.]\d+", re.M)
 _SBV_TIMING = re.compile(r"^\s*\d+:\d{2}:\d{2}\.\d{3},\d+:\d{2}:\d{2}\.\d{3}\s*$", re.M)
 _OHMS_ROOT = re.compile(r"<(?:[\w.-]+:)?(?:ROOT|record)[\s>/]")
 _MARKUP = re.compile(r"<(?:\?xml|!DOCTYPE|html[\s>]|tt[\s>])", re.IGNORECASE)
@@ -112,14 +112,12 @@ def detect_format(data: bytes, filename: str | None = None) -> str:
         return "json"
     if _SRT_TIMING.search(head):
         return "vtt" if extension in {".vtt", ".webvtt"} else "srt"
-    sbv = _SBV_TIMING.search(head)
-    if sbv or _ASS.search(head):
-        what = "SubViewer (.sbv) captions" if sbv else "ASS/SSA subtitles"
-        line = head.count("\n", 0, sbv.start()) + 1 if sbv else None
+    if _SBV_TIMING.search(head):
+        return "sbv"
+    if _ASS.search(head):
         raise TranscriptError(
-            f"holds {what}, which this archive does not read; {_ADVICE}",
+            f"holds ASS/SSA subtitles, which this archive does not read; {_ADVICE}",
             filename=filename,
-            line=line,
         )
     if extension in _UNSUPPORTED_EXTENSIONS:
         raise TranscriptError(
@@ -132,7 +130,13 @@ def detect_format(data: bytes, filename: str | None = None) -> str:
     return "txt"
 
 
-_PARSERS = {"vtt": vtt.parse, "srt": srt.parse, "txt": plain.parse, "json": whisper_json.parse}
+_PARSERS = {
+    "vtt": vtt.parse,
+    "srt": srt.parse,
+    "txt": plain.parse,
+    "json": whisper_json.parse,
+    "sbv": sbv.parse,
+}
 
 
 def parse_transcript(
@@ -181,6 +185,8 @@ def write_transcript(
         return vtt.write(segments, metadata=metadata)
     if fmt == "srt":
         return srt.write(segments, metadata=metadata)
+    if fmt == "sbv":
+        return sbv.write(segments, metadata=metadata)
     if fmt == "txt":
         return plain.write(segments, metadata=metadata)
     if fmt == "json":

@@ -2,7 +2,8 @@
 
 * Cue numbers are optional; a blank line ends a cue, and so does a line that is itself a
   timing line (or a number followed by one), for files that forgot the blank line.
-* Times need milliseconds (``00:00:01,000``); ``.`` is accepted instead of ``,`` but one
+* Times need milliseconds (``00:00:01,000``; one-digit minutes and seconds are read, as
+  pysrt and srt do); ``.`` is accepted instead of ``,`` but one
   file must not mix the two (a mixed or incomplete timing is most likely damage).
 * Formatting tags ``<i> <b> <u> <s> <font ...>`` and ASS overrides such as ``{\\an8}`` are
   removed; any other ``<...>`` is kept as text (SRT has no escaping, so it may be text).
@@ -27,7 +28,8 @@ from .vtt import cue_times
 
 FORMAT = "srt"
 
-_TS = r"(\d+):([0-5]\d):([0-5]\d)([,.])(\d{1,3})"
+# Minutes and seconds may have one digit ("00:00:0,000"): pysrt and srt read them.
+_TS = r"(\d+):([0-5]?\d):([0-5]?\d)([,.])(\d{1,3})"
 _TIMING = re.compile(rf"\s*{_TS}\s*-->\s*{_TS}(?:\s.*)?")
 _NUMBER = re.compile(r"\s*\d+\s*")
 _FORMAT_TAGS = re.compile(r"</?(?:i|b|u|s)>|</?font\b[^>]*>|\{\\[^}]*\}", re.IGNORECASE)

@@ -51,7 +51,8 @@ FORMAT_CHOICES = [
     ("srt", "SubRip (.srt)"),
     ("ohms", "OHMS XML"),
     ("txt", "Plain text (SPEAKER: turns, optional [hh:mm:ss])"),
-    ("json", "JSON (Whisper-style segments)"),
+    ("json", "JSON (Whisper, WhisperX, whisper.cpp; word timings kept)"),
+    ("sbv", "YouTube SubViewer (.sbv)"),
 ]
 DOWNLOAD_LABELS = {
     "vtt": "WebVTT",

@@ -121,3 +121,8 @@ def test_writer_round_trip_with_speakers():
     out = write_transcript(segments, "srt")
     assert out.startswith("1\n00:00:00,000 --> 00:00:01,000\nKC: one\ntwo\n\n2\n")
     assert srt.parse(out, "x.srt").segments == segments
+
+
+def test_one_digit_minutes_and_seconds_are_read_as_pysrt_does():
+    result = parse_transcript(b"1\n00:00:0,000 --> 00:0:2,500\nx\n", "one.srt")
+    assert (result.segments[0].start_ms, result.segments[0].end_ms) == (0, 2500)
