@@ -23,6 +23,7 @@ from flask import (
     Response,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -85,6 +86,9 @@ def transcript_panel(interview: Interview, viewer) -> dict[str, Any]:
         "tx_transcript": transcript,
         "tx_rows": rows,
         "tx_timed": timed,
+        "tx_words_url": url_for("transcripts.word_timings", interview_id=interview.id)
+        if any(r.has_words for r in rows)
+        else None,
         "tx_index": _index_view(transcript) if transcript is not None else [],
         "tx_highlight": int(highlight) if highlight.isdigit() else None,
         "tx_can_edit": can_edit,
@@ -391,6 +395,19 @@ def segment_speaker(segment_id: int):
         segment=segment,
         speakers=[s for s, _ in service.speakers_with_counts(interview)],
     )
+
+
+# --- word timings for the player --------------------------------------------------------
+
+
+@bp.get("/interviews/<int:interview_id>/transcript/words")
+def word_timings(interview_id: int):
+    """``{"segments": {"<segment id>": [start ms, ...]}}`` of the current transcript, for
+    the player's word highlighting; under the same policy as the transcript on the page."""
+    interview = _interview(interview_id)
+    transcript = service.readable_transcript(current_viewer(), interview)
+    starts = service.word_starts(transcript)
+    return jsonify({"segments": {str(k): v for k, v in starts.items()}})
 
 
 # --- downloads -----------------------------------------------------------------------------

@@ -438,3 +438,34 @@ def test_word_timings_are_stored_and_given_by_the_api_and_exports(app, browser, 
     assert json.loads(exported.data)["segments"][0]["words"] == api["segments"][0]["words"]
     vtt = client.get(f"/api/v1/interviews/{interview_id}/transcript?format=vtt").data.decode()
     assert "<00:00:00.000>Hello <00:00:00.900>there." in vtt
+
+
+@pytest.mark.parametrize(
+    ("level", "role", "status"),
+    [
+        ("open", None, 200),
+        ("registered", None, 302),
+        ("registered", "researcher", 200),
+        ("restricted", "researcher", 403),
+        ("closed", "researcher", 403),
+        ("closed", "contributor", 200),  # the owner
+        ("closed", "archivist", 200),
+    ],
+)
+def test_the_players_word_timings_follow_the_transcript_policy(
+    browser, make_interview, level, role, status
+):
+    interview_id = make_interview(level)
+    data = json.dumps(WHISPER_WORDS).encode()
+    assert upload(browser("archivist"), interview_id, data, "w.json").status_code == 201
+    response = browser(role).get(f"/interviews/{interview_id}/transcript/words")
+    assert response.status_code == status
+    if status == 200:
+        segment_id = str(
+            browser("archivist")
+            .get(f"/api/v1/interviews/{interview_id}/transcript")
+            .get_json()["segments"][0]["id"]
+        )
+        assert response.get_json() == {"segments": {segment_id: [0, 900]}}
+        page = browser(role).get(f"/interviews/{interview_id}").get_data(as_text=True)
+        assert f'data-words-url="/interviews/{interview_id}/transcript/words"' in page
