@@ -324,14 +324,15 @@ def _names(value: str) -> list[str]:
 class Prefill:
     """A catalogue field the file's header can fill because the record leaves it empty."""
 
-    key: str  # "interviewee", "interviewer", "date", "location"
+    key: str  # "interviewee", "interviewer", "date", "location", "summary", "rights"
     label: str
     value: str  # what is shown
     stored: str | list[str]  # what would be stored
 
 
 def prefill_suggestions(interview: Interview, header: Mapping[str, str]) -> list[Prefill]:
-    """Header fields (INTERVIEWEE, INTERVIEWER, DATE, LOCATION) the catalogue record lacks."""
+    """Header fields the catalogue record lacks: interviewee, interviewer, date, place, and
+    (from OHMS) the description as summary and rights + usage as the rights statement."""
     found: list[Prefill] = []
     for role in ("interviewee", "interviewer"):
         names = _names(header.get(role, ""))
@@ -343,7 +344,33 @@ def prefill_suggestions(interview: Interview, header: Mapping[str, str]) -> list
     place = " ".join(header.get("location", "").split())[:255]
     if place and not interview.place:
         found.append(Prefill("location", "Place", place, place))
+    description = header.get("description", "").strip()
+    if description and not interview.summary.strip():
+        found.append(Prefill("summary", "Summary", description, description))
+    rights = "\n".join(v for v in (header.get("rights"), header.get("usage")) if v)
+    if rights and not interview.rights_statement.strip():
+        found.append(Prefill("rights", "Rights statement", rights, rights))
     return found
+
+
+#: Header fields shown in the preview that the catalogue record has no field for (yet).
+RECORD_EXTRAS = {
+    "subjects": "Subjects",
+    "keywords": "Keywords",
+    "language": "Language",
+    "funding": "Funding",
+    "media_url": "Media URL",
+    "gps": "GPS point",
+    "gps_text": "GPS label",
+    "collection_name": "Collection",
+    "series_name": "Series",
+}
+
+
+def header_extras(header: Mapping[str, str]) -> list[tuple[str, str]]:
+    """``(label, value)`` of the file's record-level fields that no catalogue field takes,
+    so the contributor sees them in the preview and can copy what matters."""
+    return [(label, header[key]) for key, label in RECORD_EXTRAS.items() if header.get(key)]
 
 
 def apply_prefill(
@@ -364,6 +391,10 @@ def apply_prefill(
             data["date_recorded"] = offer.stored
         elif offer.key == "location":
             data["place"] = offer.stored
+        elif offer.key == "summary":
+            data["summary"] = offer.stored
+        elif offer.key == "rights":
+            data["rights_statement"] = offer.stored
         else:
             for name in offer.stored:
                 person = db.session.scalar(select(Person).where(Person.name == name).limit(1))
@@ -701,10 +732,15 @@ def readable_transcript(viewer: Viewer, interview: Interview) -> Transcript:
 
 
 def metadata(interview: Interview) -> dict[str, str]:
+    """What the exports say about the interview (OHMS readers show collection and series)."""
     return {
         "title": interview.title,
         "accession": interview.accession,
         "repository": "oralhist",
+        "collection_name": interview.collection.title if interview.collection else "",
+        "description": interview.summary or "",
+        "rights": interview.rights_statement or "",
+        "language": interview.language or "",
         "interviewee": "; ".join(p.name for p in interview.people_in_role("interviewee")),
         "interviewer": "; ".join(p.name for p in interview.people_in_role("interviewer")),
         "date": interview.date_recorded or "",

@@ -346,6 +346,7 @@ def _block(lines: list[str], i: int, result: CueList, lenient: bool) -> int:
 # --- cue text -> turns -------------------------------------------------------------------
 
 _TAG = re.compile(r"<([^>]*)(?:>|$)")
+_VOICE_TAG = re.compile(r"<v[\s.>]")
 _TAG_NAME = re.compile(r"/?([^\s./>]*)")
 
 
@@ -488,7 +489,8 @@ def parse(
 ) -> ParseResult:
     """Parse WebVTT. ``line_offset`` shifts reported lines (WebVTT embedded in OHMS XML);
     ``ohms`` accepts the OHMS habit of ending the last cue at ``00:00:00.000`` (stored as
-    an unknown end, with a warning) and a transcript without cues."""
+    an unknown end, with a warning) and a transcript without cues, and gives a cue without
+    a voice the previous cue's speaker (OHMS writes ``<v>`` on a turn's first cue only)."""
     text = as_text(source, filename, webvtt=True)
     if not text.lstrip("\ufeff").strip(_WHITESPACE + "\x00"):
         raise TranscriptError("is empty: no WEBVTT header and no cues", filename=filename)
@@ -540,7 +542,11 @@ def parse(
             parts[-1] = replace(parts[-1], end_ms=None)
         else:
             parts = _split_cue(cue, cue_turns(cue.text), warnings)
+        voiced = _VOICE_TAG.search(cue.text) is not None
         for part in parts:
+            if ohms and not voiced and segments and segments[-1].speaker:
+                # OHMS writes <v> on a turn's first cue only; the others continue it.
+                part = replace(part, speaker=segments[-1].speaker)
             if not part.text:
                 warnings.append(ParseWarning(line, "cue has no text"))
             segments.append(part)
@@ -624,8 +630,14 @@ def write(segments: Sequence[Segment], *, metadata: Mapping[str, str] | None = N
             timing += " " + segment.cue_settings
         out.append(timing)
         text_lines = _cue_text(segment)
+        voice = ""
         if segment.speaker:
             voice = f"<v {escape(segment.speaker)}>"
+        elif index and segments[index - 1].speaker:
+            # An empty voice: nobody speaks here. Without it an OHMS reader (and this
+            # archive's OHMS import) would continue the previous cue's speaker.
+            voice = "<v>"
+        if voice:
             text_lines = [voice + (text_lines[0] if text_lines else ""), *text_lines[1:]]
         out += text_lines
         out.append("")

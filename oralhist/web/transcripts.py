@@ -261,6 +261,7 @@ def import_form(interview_id: int):
         token=token,
         chosen_format=fmt or "",
         prefill=service.prefill_suggestions(interview, result.header),
+        extras=service.header_extras(result.header),
         current=service.current_transcript(interview),
     )
 

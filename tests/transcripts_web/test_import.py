@@ -84,13 +84,15 @@ def test_import_is_indexed_and_audited(app, browser, make_interview):
 
 def test_bad_line_at_the_end_rejects_everything(app, browser, make_interview):
     interview_id = make_interview()
-    bad = VTT + "\n00:00:25.000 --> 00:00:21.000\n<v Ruth Adler>Backwards.\n"
+    bad = VTT + "\n2562047788015:12:55.808 --> 2562047788015:12:56.000\n<v Ruth Adler>Late.\n"
     response = upload(browser("archivist"), interview_id, bad, "broken.vtt")
     assert response.status_code == 422
     error = response.get_json()["error"]
     assert error["code"] == "transcript_error"
     assert error["details"]["filename"] == "broken.vtt"
-    assert error["details"]["line"] == bad.splitlines().index("00:00:25.000 --> 00:00:21.000") + 1
+    timing = "2562047788015:12:55.808 --> 2562047788015:12:56.000"
+    assert error["details"]["line"] == bad.splitlines().index(timing) + 1
+    assert "at most 100 hours" in error["message"]  # was an API 500 (issue 12 item 8)
     assert "broken.vtt" in error["message"] and "line" in error["message"]
     assert counts(app, interview_id) == (0, 0, 0)
 
@@ -305,7 +307,7 @@ def test_preview_cancel_removes_the_file(app, browser, make_interview):
 
 def test_preview_of_a_bad_file_rerenders_the_form(app, browser, make_interview):
     interview_id = make_interview()
-    bad = VTT + "\n00:00:25.000 --> 00:00:21.000\nBackwards.\n"
+    bad = VTT + "\n200:00:00.000 --> 200:00:01.000\nPast the 100-hour limit.\n"
     shown = preview(browser("archivist"), interview_id, bad, "broken.vtt")
     html = shown.get_data(as_text=True)
     assert shown.status_code == 422
