@@ -133,5 +133,7 @@ class IndexPoint(db.Model):
     subjects: Mapped[list] = mapped_column(JSON, default=list)
     #: [[url, text], ...]
     hyperlinks: Mapped[list] = mapped_column(JSON, default=list)
+    #: OHMS GPS point: {"gps": "lat, long", "gps_zoom": "12", "gps_text": "label"} or NULL.
+    gps: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
 
     transcript: Mapped[Transcript] = relationship(back_populates="index_points")

@@ -261,6 +261,9 @@ def _index_row(transcript: Transcript, position: int, point: parsing.IndexPoint)
         keywords=list(point.keywords),
         subjects=list(point.subjects),
         hyperlinks=[list(link) for link in point.hyperlinks],
+        gps={"gps": point.gps, "gps_zoom": point.gps_zoom, "gps_text": point.gps_text}
+        if point.gps
+        else None,
     )
 
 
@@ -771,6 +774,7 @@ def to_parsing(transcript: Transcript) -> tuple[list[parsing.Segment], list[pars
             keywords=tuple(p.keywords or ()),
             subjects=tuple(p.subjects or ()),
             hyperlinks=tuple((u, t) for u, t in (p.hyperlinks or ())),
+            **(p.gps or {}),
         )
         for p in transcript.index_points
     ]
@@ -867,6 +871,7 @@ def index_point_json(point: IndexPoint) -> dict[str, Any]:
         "keywords": list(point.keywords or []),
         "subjects": list(point.subjects or []),
         "hyperlinks": [{"url": u, "text": t} for u, t in (point.hyperlinks or [])],
+        "gps": point.gps,
     }
 
 

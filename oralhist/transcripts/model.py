@@ -106,11 +106,17 @@ class IndexPoint:
     keywords: tuple[str, ...] = ()
     subjects: tuple[str, ...] = ()
     hyperlinks: tuple[tuple[str, str], ...] = ()  # (url, text)
+    #: OHMS ``<gpspoints>``: the point ("lat, long"), map zoom and label; "" when absent.
+    gps: str = ""
+    gps_zoom: str = ""
+    gps_text: str = ""
 
     def __post_init__(self) -> None:
         _check_ms("start_ms", self.start_ms)
         if self.start_ms is None:
             raise TypeError("an index point needs a start_ms")
+        for name in ("gps", "gps_zoom", "gps_text"):
+            object.__setattr__(self, name, " ".join(normalize_text(getattr(self, name)).split()))
         for name in ("title", "partial_transcript", "synopsis"):
             object.__setattr__(self, name, normalize_text(getattr(self, name)))
         for name in ("keywords", "subjects"):

@@ -214,6 +214,13 @@ def _index_points(index: Element | None, filename: str) -> list[IndexPoint]:
                 keywords=_split_terms(_text(point, "keywords")),
                 subjects=_split_terms(_text(point, "subjects")),
                 hyperlinks=tuple(links),
+                **{
+                    name: " ".join(
+                        " ".join(_text(group, name).split())
+                        for group in _children(point, "gpspoints")
+                    ).strip()
+                    for name in _GPS_FIELDS
+                },
             )
         )
     return points
@@ -463,6 +470,13 @@ def write(
             + _element("synopsis", point.synopsis)
             + _element("keywords", ";".join(point.keywords))
             + _element("subjects", ";".join(point.subjects))
+            + (
+                "<gpspoints>"
+                + "".join(_element(name, getattr(point, name)) for name in _GPS_FIELDS)
+                + "</gpspoints>"
+                if point.gps
+                else ""
+            )
             + links
             + "</point>"
         )

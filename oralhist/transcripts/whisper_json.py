@@ -307,6 +307,10 @@ def _index_point(item: Any, number: int, filename: str) -> IndexPoint:
         keywords=_strings(item.get("keywords"), f"{what} 'keywords'", filename),
         subjects=_strings(item.get("subjects"), f"{what} 'subjects'", filename),
         hyperlinks=tuple((link.get("url", ""), str(link.get("text") or "")) for link in links),
+        **{
+            name: _string(item.get(name, ""), f"{what} {name!r}", filename) or ""
+            for name in ("gps", "gps_zoom", "gps_text")
+        },
     )
 
 
@@ -407,6 +411,7 @@ def write(
                 "keywords": list(p.keywords),
                 "subjects": list(p.subjects),
                 "hyperlinks": [{"url": url, "text": text} for url, text in p.hyperlinks],
+                **({"gps": p.gps, "gps_zoom": p.gps_zoom, "gps_text": p.gps_text} if p.gps else {}),
             }
             for p in index_points
         ],

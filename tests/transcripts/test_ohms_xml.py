@@ -280,3 +280,17 @@ def test_writer_produces_current_form_that_reads_back():
     assert result.segments == segments
     assert result.index_points == points
     assert result.header == metadata
+
+
+def test_index_point_gps_is_read_and_written_back():
+    xml = (
+        f'<?xml version="1.0"?><ROOT xmlns="{ohms.NAMESPACE}"><record><title>T</title>'
+        "<index><point><time>61</time><title>Trip</title><gpspoints><gps>39.95, -75.15</gps>"
+        "<gps_zoom>12</gps_zoom><gps_text>Philadelphia</gps_text></gpspoints></point></index>"
+        "</record></ROOT>"
+    )
+    point = ohms.parse(xml.encode(), "g.xml").index_points[0]
+    assert (point.gps, point.gps_zoom, point.gps_text) == ("39.95, -75.15", "12", "Philadelphia")
+    for fmt, name in (("ohms", "again.xml"), ("json", "again.json")):
+        out = write_transcript([Segment(0, 1000, None, "x")], fmt, index_points=[point])
+        assert parse_transcript(out.encode(), name).index_points == [point]

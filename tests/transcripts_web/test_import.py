@@ -471,3 +471,33 @@ def test_the_players_word_timings_follow_the_transcript_policy(
         assert response.get_json() == {"segments": {segment_id: [0, 900]}}
         page = browser(role).get(f"/interviews/{interview_id}").get_data(as_text=True)
         assert f'data-words-url="/interviews/{interview_id}/transcript/words"' in page
+
+
+def test_ohms_record_fields_offered_and_gps_footnotes_shown(app, browser, make_interview):
+    xml = (
+        '<?xml version="1.0"?><ROOT xmlns="https://www.weareavp.com/nunncenter/ohms"><record>'
+        "<title>T</title><description>About the works.</description><rights>In copyright</rights>"
+        "<usage>Cite as: T.</usage><subject>Bicycles</subject><funding>A grant.</funding>"
+        "<index><point><time>1</time><title>Works</title><gpspoints><gps>52.95, -1.15</gps>"
+        "<gps_zoom>12</gps_zoom><gps_text>Nottingham</gps_text></gpspoints></point></index>"
+        "<transcript>ANN: The works.[[footnote]]1[[/footnote]]\n\n"
+        "[[footnotes]][[note]]Raleigh, 1931.[[/note]][[/footnotes]]</transcript>"
+        "</record></ROOT>"
+    )
+    interview_id = make_interview()
+    archivist = browser("archivist")
+    html = preview(archivist, interview_id, xml.encode(), "r.xml").get_data(as_text=True)
+    assert 'value="summary"' in html and "About the works." in html
+    assert 'value="rights"' in html and "Cite as: T." in html
+    assert "Also in the file" in html and "Bicycles" in html and "A grant." in html
+    assert upload(archivist, interview_id, xml, "r.xml").status_code == 201
+    page = browser(None).get(f"/interviews/{interview_id}").get_data(as_text=True)
+    assert "Nottingham (52.95, -1.15)" in page
+    assert "Note: [1] Raleigh, 1931." in page
+    api = browser(None).get(f"/api/v1/interviews/{interview_id}/transcript").get_json()
+    assert api["segments"][0]["note"] == "[1] Raleigh, 1931."
+    assert api["index"][0]["gps"] == {
+        "gps": "52.95, -1.15",
+        "gps_zoom": "12",
+        "gps_text": "Nottingham",
+    }

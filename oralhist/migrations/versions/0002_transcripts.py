@@ -1,4 +1,4 @@
-"""segment cue id, cue settings, note and packed word timings
+"""segment cue id, cue settings, note and packed word timings; index point GPS
 
 Revision ID: 0002_transcripts
 Revises: 0001
@@ -22,9 +22,13 @@ def upgrade():
         batch_op.add_column(sa.Column("cue_settings", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("note", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("words", sa.JSON(), nullable=True))
+    with op.batch_alter_table("index_point", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("gps", sa.JSON(), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table("index_point", schema=None) as batch_op:
+        batch_op.drop_column("gps")
     with op.batch_alter_table("segment", schema=None) as batch_op:
         batch_op.drop_column("words")
         batch_op.drop_column("note")
