@@ -9,7 +9,9 @@ The format is recognised from the content first (a ``WEBVTT`` line, an OHMS ``<R
 timings without a ``WEBVTT`` line are SRT unless the file is called ``.vtt`` (then the
 WebVTT parser says the header is missing), YouTube SubViewer timings are ``sbv``, and text
 without any recognisable structure is plain text unless the extension names another format.
-Known formats this archive does not read (ASS/SSA, TTML, PDF, RTF) are refused with a
+Word ``.docx`` documents are recognised by their content (a ZIP with
+``word/document.xml``). Known formats this archive does not read (ASS/SSA, TTML, PDF, RTF,
+Word 97-2003 ``.doc``) are refused with a
 message saying what to do instead, rather than being imported as garbage plain text.
 """
 
@@ -21,7 +23,7 @@ from pathlib import PurePath
 
 from oralhist.errors import TranscriptError
 
-from . import ohms, plain, sbv, srt, vtt, whisper_json
+from . import docx, ohms, plain, sbv, srt, vtt, whisper_json
 from .decoding import checked_text, decode_transcript, decode_utf8, sniff_text
 from .model import IndexPoint, ParseResult, ParseWarning, Segment, Word
 from .timecode import format_t_param, format_timecode, parse_t_param, parse_timecode
@@ -42,7 +44,7 @@ __all__ = [
     "write_transcript",
 ]
 
-FORMATS = ("vtt", "srt", "ohms", "txt", "json", "sbv")
+FORMATS = ("vtt", "srt", "ohms", "txt", "json", "sbv", "docx")
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 
 _EXTENSIONS = {
@@ -55,6 +57,7 @@ _EXTENSIONS = {
     ".text": "txt",
     ".json": "json",
     ".sbv": "sbv",
+    ".docx": "docx",
 }
 _UNSUPPORTED_EXTENSIONS = {
     ".sub": "MicroDVD/SubViewer (.sub) captions",
@@ -63,7 +66,6 @@ _UNSUPPORTED_EXTENSIONS = {
     ".ttml": "TTML captions",
     ".dfxp": "DFXP captions",
     ".scc": "Scenarist (.scc) captions",
-    ".docx": "a Word document",
     ".doc": "a Word document",
     ".odt": "an OpenDocument text",
     ".rtf": "an RTF document",
@@ -93,6 +95,8 @@ def detect_format(data: bytes, filename: str | None = None) -> str:
     Raises :class:`TranscriptError` for content that is recognisably a format this archive
     does not read (SBV, ASS, Word, PDF...).
     """
+    if docx.is_docx(data):
+        return "docx"
     for magic, what in _MAGIC:
         if data.startswith(magic):
             raise TranscriptError(f"is {what}, not a transcript file; {_ADVICE}", filename=filename)
@@ -163,6 +167,8 @@ def parse_transcript(
     fmt = fmt or detect_format(data, filename)
     if fmt == "ohms":
         return ohms.parse(data, filename, duration_ms=duration_ms)
+    if fmt == "docx":
+        return docx.parse(data, filename, duration_ms=duration_ms)
     if fmt in {"vtt", "json"}:
         what = "WebVTT" if fmt == "vtt" else "JSON"
         text = checked_text(decode_utf8(data, filename, what), filename, webvtt=fmt == "vtt")

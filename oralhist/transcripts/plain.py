@@ -55,6 +55,8 @@ _HEADER_LINE = re.compile(r"(?P<key>[A-Za-z]+)\s*:\s*(?P<value>.*)")
 _HEADER_KEYS = {
     "INTERVIEWEE": "interviewee",
     "INTERVIEWEES": "interviewee",
+    "NARRATOR": "interviewee",
+    "NARRATORS": "interviewee",
     "INTERVIEWER": "interviewer",
     "INTERVIEWERS": "interviewer",
     "DATE": "date",

@@ -54,6 +54,7 @@ FORMAT_CHOICES = [
     ("txt", "Plain text (SPEAKER: turns, optional [hh:mm:ss])"),
     ("json", "JSON (Whisper, WhisperX, whisper.cpp; word timings kept)"),
     ("sbv", "YouTube SubViewer (.sbv)"),
+    ("docx", "Word document (.docx)"),
 ]
 DOWNLOAD_LABELS = {
     "vtt": "WebVTT",

@@ -15,7 +15,7 @@ TXT = b"SCHNEIDER: hello\n"
 
 
 def test_formats_tuple():
-    assert FORMATS == ("vtt", "srt", "ohms", "txt", "json", "sbv")
+    assert FORMATS == ("vtt", "srt", "ohms", "txt", "json", "sbv", "docx")
 
 
 @pytest.mark.parametrize(
@@ -64,7 +64,7 @@ def test_unsupported_formats_are_refused_with_advice(data, filename, reason):
 def test_forced_format_and_unknown_format():
     assert parse_transcript(SRT, "x.txt", "srt").format == "srt"
     with pytest.raises(TranscriptError, match="not one of"):
-        parse_transcript(SRT, "x.srt", "docx")
+        parse_transcript(SRT, "x.srt", "rtf")
 
 
 def test_max_bytes_is_checked_before_anything_else():

@@ -128,7 +128,7 @@ def test_format_override_and_unknown_format(browser, make_interview):
     assert detected["format"] == "txt" and detected["segments"] == 2
     forced = upload(archivist, interview_id, VTT, "x.vtt", format="txt", dry_run="true")
     assert forced.status_code == 200 and forced.get_json()["format"] == "txt"
-    unknown = upload(archivist, interview_id, VTT, "x.vtt", format="docx")
+    unknown = upload(archivist, interview_id, VTT, "x.vtt", format="rtf")
     assert unknown.status_code == 422
     assert "format" in unknown.get_json()["error"]["details"]["fields"]
 
@@ -501,3 +501,18 @@ def test_ohms_record_fields_offered_and_gps_footnotes_shown(app, browser, make_i
         "gps_zoom": "12",
         "gps_text": "Nottingham",
     }
+
+
+def test_a_word_document_imports_through_the_api_and_the_preview(app, browser, make_interview):
+    from tests.transcripts.test_docx import make
+
+    data = make(["NARRATOR: Ruth Adler", "[00:00:05] ADLER: We started in 1931."])
+    interview_id = make_interview()
+    archivist = browser("archivist")
+    html = preview(archivist, interview_id, data, "adler.docx").get_data(as_text=True)
+    assert "Read as <strong>docx</strong>" in html and 'value="interviewee"' in html
+    response = upload(archivist, interview_id, data, "adler.docx")
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["format"] == "docx"
+    api = browser(None).get(f"/api/v1/interviews/{interview_id}/transcript").get_json()
+    assert [(s["start_ms"], s["speaker"]) for s in api["segments"]] == [(5000, "ADLER")]
