@@ -22,7 +22,13 @@ those cues into the archive's segments:
   text; character references are decoded;
 * MS Teams writes timings like ``0:0:0.0``, which browsers drop: a file in which no timing
   line is valid WebVTT and one has that unpadded form is read leniently, with a warning
-  (a damaged standard file, such as ``00:00:02.00``, is not).
+  (a damaged standard file, such as ``00:00:02.00``, is not);
+* a segment's footnote is written as a ``NOTE footnote`` block right after its cue (a
+  comment to browsers) and read back as that segment's note; a cue with no speaker after
+  one with a speaker is written with an empty ``<v>`` so that OHMS readers do not carry
+  the previous speaker on. Round-trip limits: a word's end time is read back as the next
+  timestamp (WebVTT marks starts only) and its confidence is lost; ``-->`` in a footnote
+  becomes ``->``.
 """
 
 from __future__ import annotations
@@ -50,6 +56,9 @@ _TEAMS_TIMING = re.compile(r"\s*\d+:(?:\d:\d{1,2}|\d{1,2}:\d)\.\d{1,3}\s*-->")
 _PERCENT = re.compile(r"[0-9]+(?:\.[0-9]+)?%")
 _LINE_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _SETTING_ORDER = ("vertical", "line", "position", "size", "align", "region")
+#: A NOTE block right after a cue, first line exactly this: the cue's footnote. Other NOTE
+#: blocks stay comments (dropped), as browsers treat every NOTE block.
+FOOTNOTE = "NOTE footnote"
 
 
 @dataclass
@@ -79,6 +88,8 @@ class CueList:
     cues: list[Cue] = field(default_factory=list)
     dropped: list[Dropped] = field(default_factory=list)
     regions: list[str] = field(default_factory=list)
+    #: cue index -> text of the ``NOTE footnote`` block right after it (this archive's own)
+    footnotes: dict[int, str] = field(default_factory=dict)
 
 
 class SignatureError(ValueError):
@@ -322,6 +333,8 @@ def _block(lines: list[str], i: int, result: CueList, lenient: bool) -> int:
                 result.regions.append(setting[3:])
         result.dropped.append(Dropped(start_line + 1, "REGION block", silent=True))
     elif kind == "style" or (head.startswith("NOTE") and head[4:5] in ("", " ", "\t")):
+        if head == FOOTNOTE and result.cues and len(result.cues) - 1 not in result.footnotes:
+            result.footnotes[len(result.cues) - 1] = "\n".join(buffer[1:])
         result.dropped.append(Dropped(start_line + 1, "comment or style block", silent=True))
     elif bad_timing is not None:
         result.dropped.append(
@@ -520,7 +533,7 @@ def parse(
 
     segments: list[Segment] = []
     seg_lines: list[int | None] = []
-    for cue in found.cues:
+    for number, cue in enumerate(found.cues):
         line = cue.line + line_offset
         cue.line = line
         end_ms = cue.end_ms
@@ -542,6 +555,8 @@ def parse(
             parts[-1] = replace(parts[-1], end_ms=None)
         else:
             parts = _split_cue(cue, cue_turns(cue.text), warnings)
+        if number in found.footnotes:
+            parts[-1] = replace(parts[-1], note=found.footnotes[number])
         voiced = _VOICE_TAG.search(cue.text) is not None
         for part in parts:
             if ohms and not voiced and segments and segments[-1].speaker:
@@ -589,17 +604,24 @@ def cue_times(segments: Sequence[Segment], index: int, fmt_name: str) -> tuple[i
 
 
 def _cue_text(segment: Segment) -> list[str]:
-    """The cue's text lines, with inline timestamps when the words' text matches it."""
+    """The cue's text lines, with an inline timestamp wherever a word's start changes, when
+    the words' text matches the cue's (WebVTT timestamps mark starts only: a word's end is
+    read back as the next timestamp)."""
     text = segment.text
     if segment.words and " ".join(w.text for w in segment.words).split() == text.split():
         out: list[str] = []
         index = 0
+        previous: int | None = None
         for line in text.split("\n"):
             tokens = []
             for token in line.split(" "):
                 word = segment.words[index]
                 index += 1
-                tokens.append(f"<{format_timecode(word.start_ms)}>{escape(token)}")
+                stamp = ""
+                if word.start_ms is not None and word.start_ms != previous:
+                    stamp = f"<{format_timecode(word.start_ms)}>"
+                    previous = word.start_ms
+                tokens.append(stamp + escape(token))
             out.append(" ".join(tokens))
         return out
     return escape(text).split("\n") if text else []
@@ -641,4 +663,6 @@ def write(segments: Sequence[Segment], *, metadata: Mapping[str, str] | None = N
             text_lines = [voice + (text_lines[0] if text_lines else ""), *text_lines[1:]]
         out += text_lines
         out.append("")
+        if segment.note:
+            out += [FOOTNOTE, *segment.note.replace("-->", "->").split("\n"), ""]
     return "\n".join(out)

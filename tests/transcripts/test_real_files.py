@@ -196,12 +196,13 @@ def within_limits(segments: list[Segment], fmt: str) -> list[Segment]:
         if fmt in {"vtt", "srt", "ohms"} and end is None:  # filled from the next start
             following = segments[i + 1].start_ms if i + 1 < len(segments) else None
             end = following if following is not None and following >= start else start
-        if fmt == "srt" and not all(x.speaker for x in segments) and who:
-            who, text = None, f"{who}: {text}"  # the prefix stays text
         if fmt == "txt":
-            # A segment without speaker continues the last one, except untimed notes
-            # ("[END OF TAPE]"), headings ("NOTES") and session headers, which end it.
-            note = start is None and not who and re.fullmatch(r"\[[^\[\]]*\]|[^a-z]+", text)
+            # A segment without speaker continues the last one, except notes
+            # ("[END OF TAPE]"), untimed headings ("NOTES") and session headers.
+            note = not who and (
+                re.fullmatch(r"\[[^\[\]]*\]", text)
+                or (start is None and re.fullmatch(r"[^a-z]+", text))
+            )
             if note or (start is None and not who and re.match(r"[A-Z]+:", text)):
                 speaker = speaker if text.startswith("[") else None
                 who = None
