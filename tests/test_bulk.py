@@ -230,6 +230,10 @@ def snapshot(app) -> dict:
                         s.speaker.label if s.speaker else None,
                         s.speaker.name if s.speaker else None,
                         s.text,
+                        s.cue_id,
+                        s.cue_settings,
+                        s.note,
+                        s.words,
                     )
                     for s in current.segments
                 ]
@@ -647,6 +651,37 @@ def test_a_transcript_txt_cannot_hold_is_exported_as_json(app, make_other_app, t
     output = ok(app, "export", dest, "--no-media")
     assert "OH-SAMPLE-002 cannot be written as txt" in output
     assert (dest / "transcripts" / "OH-SAMPLE-002.json").exists()
+    other = make_other_app()
+    shutil.copytree(app.config["MEDIA_ROOT"], other.config["MEDIA_ROOT"], dirs_exist_ok=True)
+    ok(other, "import", dest)
+    assert snapshot(other) == before
+
+
+def test_word_timings_cue_ids_and_footnotes_survive_export_and_import(
+    app, make_other_app, tmp_path
+):
+    """Issue 13: what the new transcript fields hold is kept by the archive's own export."""
+    from oralhist.models import Interview
+    from oralhist.services import transcripts
+    from oralhist.services.sample import LOADER
+    from oralhist.transaction import commit
+
+    vtt = (
+        "WEBVTT\n\nq1\n00:00:01.000 --> 00:00:03.000 align:start\n"
+        "<v Ann>One <00:00:01.500>two\n\nNOTE footnote\n[1] A source.\n\n"
+        "00:00:03.000 --> 00:00:04.000\n<v Bob>Three.\n"
+    )
+    load_sample(app)
+    with app.test_request_context():
+        hale = db.session.scalar(select(Interview).where(Interview.accession == "OH-SAMPLE-002"))
+        transcripts.import_transcript(LOADER, hale, vtt.encode(), "words.vtt")
+        commit()
+    before = snapshot(app)
+    kept = next(e for e in before["interviews"] if e["record"][0] == "OH-SAMPLE-002")["segments"]
+    assert kept[0][5:8] == ("q1", "align:start", "[1] A source.")
+    assert kept[0][8] == [["One", 1000, 1500, None], ["two", 1500, 3000, None]]
+    dest = tmp_path / "out"
+    ok(app, "export", dest, "--no-media")
     other = make_other_app()
     shutil.copytree(app.config["MEDIA_ROOT"], other.config["MEDIA_ROOT"], dirs_exist_ok=True)
     ok(other, "import", dest)

@@ -281,6 +281,11 @@ def index_points_from_json(items: Iterable[Mapping[str, Any]]) -> list[parsing.I
                     keywords=tuple(str(k) for k in item.get("keywords") or ()),
                     subjects=tuple(str(k) for k in item.get("subjects") or ()),
                     hyperlinks=tuple((str(u), str(t)) for u, t in (item.get("hyperlinks") or ())),
+                    **{
+                        key: str(value)
+                        for key, value in dict(item.get("gps") or {}).items()
+                        if key in {"gps", "gps_zoom", "gps_text"}
+                    },
                 )
             )
         except (KeyError, TypeError, ValueError) as exc:
