@@ -628,8 +628,8 @@ def _cue_text(segment: Segment) -> list[str]:
 
 
 def _safe_id(cue_id: str) -> str:
-    """A cue id may not contain ``-->`` nor a line break (it would become a timing line)."""
-    return " ".join(cue_id.replace("-->", "- ->").split("\n"))
+    """A cue id on one line (a line break would end the id)."""
+    return " ".join(cue_id.split("\n"))
 
 
 def write(segments: Sequence[Segment], *, metadata: Mapping[str, str] | None = None) -> str:
@@ -645,8 +645,8 @@ def write(segments: Sequence[Segment], *, metadata: Mapping[str, str] | None = N
         out += ["NOTE", *notes, ""]
     for index, segment in enumerate(segments):
         start, end = cue_times(segments, index, "WebVTT")
-        if segment.cue_id and segment.cue_id.strip() and "-->" not in segment.cue_id:
-            out.append(_safe_id(segment.cue_id))
+        if segment.cue_id and "-->" not in segment.cue_id:
+            out.append(_safe_id(segment.cue_id))  # an id with "-->" would read as a timing
         timing = f"{format_timecode(start)} --> {format_timecode(end)}"
         if segment.cue_settings:
             timing += " " + segment.cue_settings

@@ -148,3 +148,10 @@ def test_timestamp_tags_become_word_timings_and_are_written_back():
     out = write_transcript(result.segments, "vtt")
     assert "<00:00:01.000>One <00:00:01.500>two <00:00:02.250>three" in out
     assert parse(out).segments == result.segments
+
+
+def test_ids_with_spaces_survive_export():
+    source = "WEBVTT\n\n leading\n00:01.000 --> 00:02.000\na\n\n \n00:02.000 --> 00:03.000\nb\n"
+    first = parse(source)
+    assert [s.cue_id for s in first.segments] == [" leading", " "]
+    assert parse(write_transcript(first.segments, "vtt")).segments == first.segments
