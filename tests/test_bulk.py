@@ -438,7 +438,9 @@ def test_publish_flag_publishes(app, folder):
         assert db.session.scalar(select(Interview.status)) == "published"
 
 
-BAD_VTT = "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nHello\n\n00:00:xx --> 00:00:02.000\nbad\n"
+# A damaged cue block is dropped with a warning (as browsers do); a time past 100 hours is
+# refused.
+BAD_VTT = "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nHello\n\n200:00:00.000 --> 200:00:02.000\nbad\n"
 
 
 def _invalid_json(root: Path) -> None:
@@ -517,7 +519,7 @@ def _history_without_current(root: Path) -> None:
             _duplicate_accession,
             ["interviews[0] (OH-SAMPLE-001).accession", "already used in this archive"],
         ),
-        (_bad_transcript, ["interviews[0].transcript.file", "bad.vtt, line 6", "bad cue timing"]),
+        (_bad_transcript, ["interviews[0].transcript.file", "bad.vtt, line 6", "100 hours"]),
         (_unknown_key, ["interviews[0]", "unknown key 'titel'"]),
         (_history_twice, ["interviews[0].transcript_history", "version 2 is given twice"]),
         (
