@@ -307,11 +307,23 @@ def _index_point(item: Any, number: int, filename: str) -> IndexPoint:
         keywords=_strings(item.get("keywords"), f"{what} 'keywords'", filename),
         subjects=_strings(item.get("subjects"), f"{what} 'subjects'", filename),
         hyperlinks=tuple((link.get("url", ""), str(link.get("text") or "")) for link in links),
-        **{
-            name: _string(item.get(name, ""), f"{what} {name!r}", filename) or ""
-            for name in ("gps", "gps_zoom", "gps_text")
-        },
+        **_gps(item.get("gps"), what, filename),
     )
+
+
+def _gps(value: Any, what: str, filename: str) -> dict[str, str]:
+    """``{"gps": "lat, long", "gps_zoom": "12", "gps_text": "label"}`` (as the API and the
+    export give it); absent or null: no GPS point."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(value.get(k, ""), str) for k in ("gps", "gps_zoom", "gps_text")
+    ):
+        raise TranscriptError(
+            f"{what} 'gps' must be an object of strings (gps, gps_zoom, gps_text)",
+            filename=filename,
+        )
+    return {k: value.get(k, "") for k in ("gps", "gps_zoom", "gps_text")}
 
 
 def parse(
@@ -411,7 +423,11 @@ def write(
                 "keywords": list(p.keywords),
                 "subjects": list(p.subjects),
                 "hyperlinks": [{"url": url, "text": text} for url, text in p.hyperlinks],
-                **({"gps": p.gps, "gps_zoom": p.gps_zoom, "gps_text": p.gps_text} if p.gps else {}),
+                "gps": (
+                    {"gps": p.gps, "gps_zoom": p.gps_zoom, "gps_text": p.gps_text}
+                    if p.gps
+                    else None
+                ),
             }
             for p in index_points
         ],

@@ -342,7 +342,9 @@ REAL_FILES = [
     (("webvtt-py", "subtitles", "sample.vtt"), "vtt", 16, True),
     (("pysrt", "static", "windows-1252.srt"), "srt", 1332, True),
     (("cdown-srt", "srt_tools_files", "gb2312.srt"), "srt", 3, True),
-    (("scihist", "ohms_xml", "legacy", "duarte_OH0344.xml"), "ohms", 111, True),
+    # 111 before issue 13: 4 label-only segments are now part of their turns, and 3
+    # paragraphs holding two turns are split.
+    (("scihist", "ohms_xml", "legacy", "duarte_OH0344.xml"), "ohms", 110, True),
     (("scihist", "ohms_xml", "small-sample-vtt-ohms.xml"), "ohms", 6, True),
     (
         ("scihist", "plain_text_transcript", "isaacs_j2ntg1k_sample_with_timecodes.txt"),
@@ -402,13 +404,22 @@ def test_ohms_index_points_are_imported_and_shown(browser, make_interview):
 
 
 def test_invalid_real_file_names_file_and_line(app, browser, make_interview):
-    path = shared_file("webvtt-py", "subtitles", "invalid_timeframe.vtt")
+    path = shared_file("pysrt", "static", "invalid.srt")
     interview_id = make_interview()
     response = upload(browser("archivist"), interview_id, path.read_bytes(), path.name)
     assert response.status_code == 422
     details = response.get_json()["error"]["details"]
     assert details["filename"] == path.name and isinstance(details["line"], int)
     assert counts(app, interview_id) == (0, 0, 0)
+
+
+def test_a_damaged_real_vtt_block_is_dropped_with_its_line(app, browser, make_interview):
+    path = shared_file("webvtt-py", "subtitles", "invalid_timeframe.vtt")
+    interview_id = make_interview()
+    response = upload(browser("archivist"), interview_id, path.read_bytes(), path.name)
+    assert response.status_code == 201  # browsers drop the block and show the rest
+    assert [w["line"] for w in response.get_json()["warnings"]] == [6]
+    assert counts(app, interview_id) == (1, 6, 0)
 
 
 WHISPER_WORDS = {
