@@ -228,6 +228,10 @@ def snapshot(app) -> dict:
                         s.speaker.label if s.speaker else None,
                         s.speaker.name if s.speaker else None,
                         s.text,
+                        s.cue_id,
+                        s.cue_settings,
+                        s.note,
+                        s.words,
                     )
                     for s in current.segments
                 ]
@@ -432,7 +436,9 @@ def test_publish_flag_publishes(app, folder):
         assert db.session.scalar(select(Interview.status)) == "published"
 
 
-BAD_VTT = "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nHello\n\n00:00:xx --> 00:00:02.000\nbad\n"
+# A damaged cue block is dropped with a warning (as browsers do); a time past 100 hours is
+# refused.
+BAD_VTT = "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nHello\n\n200:00:00.000 --> 200:00:02.000\nbad\n"
 
 
 def _invalid_json(root: Path) -> None:
@@ -511,7 +517,7 @@ def _history_without_current(root: Path) -> None:
             _duplicate_accession,
             ["interviews[0] (OH-SAMPLE-001).accession", "already used in this archive"],
         ),
-        (_bad_transcript, ["interviews[0].transcript.file", "bad.vtt, line 6", "bad cue timing"]),
+        (_bad_transcript, ["interviews[0].transcript.file", "bad.vtt, line 6", "100 hours"]),
         (_unknown_key, ["interviews[0]", "unknown key 'titel'"]),
         (_history_twice, ["interviews[0].transcript_history", "version 2 is given twice"]),
         (
@@ -716,6 +722,37 @@ def test_a_transcript_txt_cannot_hold_is_exported_as_json(app, make_other_app, t
     output = ok(app, "export", dest, "--no-media")
     assert "OH-SAMPLE-002 cannot be written as txt" in output
     assert (dest / "transcripts" / "OH-SAMPLE-002.json").exists()
+    other = make_other_app()
+    shutil.copytree(app.config["MEDIA_ROOT"], other.config["MEDIA_ROOT"], dirs_exist_ok=True)
+    ok(other, "import", dest)
+    assert snapshot(other) == before
+
+
+def test_word_timings_cue_ids_and_footnotes_survive_export_and_import(
+    app, make_other_app, tmp_path
+):
+    """Issue 13: what the new transcript fields hold is kept by the archive's own export."""
+    from oralhist.models import Interview
+    from oralhist.services import transcripts
+    from oralhist.services.sample import LOADER
+    from oralhist.transaction import commit
+
+    vtt = (
+        "WEBVTT\n\nq1\n00:00:01.000 --> 00:00:03.000 align:start\n"
+        "<v Ann>One <00:00:01.500>two\n\nNOTE footnote\n[1] A source.\n\n"
+        "00:00:03.000 --> 00:00:04.000\n<v Bob>Three.\n"
+    )
+    load_sample(app)
+    with app.test_request_context():
+        hale = db.session.scalar(select(Interview).where(Interview.accession == "OH-SAMPLE-002"))
+        transcripts.import_transcript(LOADER, hale, vtt.encode(), "words.vtt")
+        commit()
+    before = snapshot(app)
+    kept = next(e for e in before["interviews"] if e["record"][0] == "OH-SAMPLE-002")["segments"]
+    assert kept[0][5:8] == ("q1", "align:start", "[1] A source.")
+    assert kept[0][8] == [["One", 1000, 1500, None], ["two", 1500, 3000, None]]
+    dest = tmp_path / "out"
+    ok(app, "export", dest, "--no-media")
     other = make_other_app()
     shutil.copytree(app.config["MEDIA_ROOT"], other.config["MEDIA_ROOT"], dirs_exist_ok=True)
     ok(other, "import", dest)

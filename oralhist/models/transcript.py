@@ -101,6 +101,15 @@ class Segment(db.Model):
         ForeignKey("speaker.id", ondelete="SET NULL"), index=True
     )
     text: Mapped[str] = mapped_column(Text)
+    #: A WebVTT cue's identifier and its (browser-valid) settings, written back on export.
+    cue_id: Mapped[str | None] = mapped_column(Text)
+    cue_settings: Mapped[str | None] = mapped_column(Text)
+    #: A footnote (OHMS ``[[note]]``), shown with the segment.
+    note: Mapped[str | None] = mapped_column(Text)
+    #: Word timings, packed: ``[[text, start_ms, end_ms, confidence], ...]`` (NULL: none).
+    #: One JSON value per segment, not a row per word: a 2,000-segment interview with
+    #: 30,000 words loads in one query of 2,000 rows (see ``services.transcripts.rows``).
+    words: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
 
     transcript: Mapped[Transcript] = relationship(back_populates="segments")
     speaker: Mapped[Speaker | None] = relationship()
@@ -124,5 +133,7 @@ class IndexPoint(db.Model):
     subjects: Mapped[list] = mapped_column(JSON, default=list)
     #: [[url, text], ...]
     hyperlinks: Mapped[list] = mapped_column(JSON, default=list)
+    #: OHMS GPS point: {"gps": "lat, long", "gps_zoom": "12", "gps_text": "label"} or NULL.
+    gps: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
 
     transcript: Mapped[Transcript] = relationship(back_populates="index_points")

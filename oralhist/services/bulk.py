@@ -285,7 +285,16 @@ def _transcript_entry(interview, transcript, person_key, dest: Path, summary: Ex
     """
     labels = {s.id: s.label for s in interview.speakers}
     segments = [
-        parsing.Segment(s.start_ms, s.end_ms, labels.get(s.speaker_id), s.text)
+        parsing.Segment(
+            s.start_ms,
+            s.end_ms,
+            labels.get(s.speaker_id),
+            s.text,
+            cue_id=s.cue_id,
+            cue_settings=s.cue_settings,
+            note=s.note,
+            words=transcripts.unpack_words(s.words),
+        )
         for s in transcript.segments
     ]
     used = {labels[s.speaker_id] for s in transcript.segments if s.speaker_id in labels}
@@ -342,6 +351,7 @@ def _transcript_entry(interview, transcript, person_key, dest: Path, summary: Ex
                 "keywords": list(p.keywords or ()),
                 "subjects": list(p.subjects or ()),
                 "hyperlinks": [list(link) for link in p.hyperlinks or ()],
+                **({"gps": p.gps} if p.gps else {}),
             }
             for p in transcript.index_points
         ],
@@ -354,7 +364,19 @@ def _speaker_label(speaker: str | None) -> str | None:
 
 
 def _comparable(segments) -> list[tuple]:
-    return [(s.start_ms, s.end_ms, _speaker_label(s.speaker), s.text) for s in segments]
+    return [
+        (
+            s.start_ms,
+            s.end_ms,
+            _speaker_label(s.speaker),
+            s.text,
+            s.cue_id,
+            s.cue_settings,
+            s.note,
+            s.words,
+        )
+        for s in segments
+    ]
 
 
 def _reads_back(content: str, fmt: str, segments: list[parsing.Segment]) -> bool:
@@ -746,6 +768,7 @@ TRANSCRIPT_KEYS = {
 SPEAKER_KEYS = {"label", "display_name", "person"}
 INDEX_POINT_KEYS = {
     "start_ms",
+    "gps",
     "title",
     "partial_transcript",
     "synopsis",

@@ -270,6 +270,10 @@ def import_transcript(
             "end_ms": segment.end_ms,
             "speaker_id": known[label].id if (label := _label(segment.speaker)) else None,
             "text": segment.text,
+            "cue_id": segment.cue_id,
+            "cue_settings": segment.cue_settings,
+            "note": segment.note,
+            "words": pack_words(segment.words),
         }
         for position, segment in enumerate(parsed.segments)
     ]
@@ -304,6 +308,9 @@ def _index_row(transcript: Transcript, position: int, point: parsing.IndexPoint)
         keywords=list(point.keywords),
         subjects=list(point.subjects),
         hyperlinks=[list(link) for link in point.hyperlinks],
+        gps={"gps": point.gps, "gps_zoom": point.gps_zoom, "gps_text": point.gps_text}
+        if point.gps
+        else None,
     )
 
 
@@ -321,6 +328,11 @@ def index_points_from_json(items: Iterable[Mapping[str, Any]]) -> list[parsing.I
                     keywords=tuple(str(k) for k in item.get("keywords") or ()),
                     subjects=tuple(str(k) for k in item.get("subjects") or ()),
                     hyperlinks=tuple((str(u), str(t)) for u, t in (item.get("hyperlinks") or ())),
+                    **{
+                        key: str(value)
+                        for key, value in dict(item.get("gps") or {}).items()
+                        if key in {"gps", "gps_zoom", "gps_text"}
+                    },
                 )
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -367,14 +379,15 @@ def _names(value: str) -> list[str]:
 class Prefill:
     """A catalogue field the file's header can fill because the record leaves it empty."""
 
-    key: str  # "interviewee", "interviewer", "date", "location"
+    key: str  # "interviewee", "interviewer", "date", "location", "summary", "rights"
     label: str
     value: str  # what is shown
     stored: str | list[str]  # what would be stored
 
 
 def prefill_suggestions(interview: Interview, header: Mapping[str, str]) -> list[Prefill]:
-    """Header fields (INTERVIEWEE, INTERVIEWER, DATE, LOCATION) the catalogue record lacks."""
+    """Header fields the catalogue record lacks: interviewee, interviewer, date, place, and
+    (from OHMS) the description as summary and rights + usage as the rights statement."""
     found: list[Prefill] = []
     for role in ("interviewee", "interviewer"):
         names = _names(header.get(role, ""))
@@ -386,7 +399,33 @@ def prefill_suggestions(interview: Interview, header: Mapping[str, str]) -> list
     place = " ".join(header.get("location", "").split())[:255]
     if place and not interview.place:
         found.append(Prefill("location", "Place", place, place))
+    description = header.get("description", "").strip()
+    if description and not interview.summary.strip():
+        found.append(Prefill("summary", "Summary", description, description))
+    rights = "\n".join(v for v in (header.get("rights"), header.get("usage")) if v)
+    if rights and not interview.rights_statement.strip():
+        found.append(Prefill("rights", "Rights statement", rights, rights))
     return found
+
+
+#: Header fields shown in the preview that the catalogue record has no field for (yet).
+RECORD_EXTRAS = {
+    "subjects": "Subjects",
+    "keywords": "Keywords",
+    "language": "Language",
+    "funding": "Funding",
+    "media_url": "Media URL",
+    "gps": "GPS point",
+    "gps_text": "GPS label",
+    "collection_name": "Collection",
+    "series_name": "Series",
+}
+
+
+def header_extras(header: Mapping[str, str]) -> list[tuple[str, str]]:
+    """``(label, value)`` of the file's record-level fields that no catalogue field takes,
+    so the contributor sees them in the preview and can copy what matters."""
+    return [(label, header[key]) for key, label in RECORD_EXTRAS.items() if header.get(key)]
 
 
 def apply_prefill(
@@ -407,6 +446,10 @@ def apply_prefill(
             data["date_recorded"] = offer.stored
         elif offer.key == "location":
             data["place"] = offer.stored
+        elif offer.key == "summary":
+            data["summary"] = offer.stored
+        elif offer.key == "rights":
+            data["rights_statement"] = offer.stored
         else:
             for name in offer.stored:
                 person = db.session.scalar(select(Person).where(Person.name == name).limit(1))
@@ -620,6 +663,23 @@ def reassign_segment(viewer: Viewer, segment: Segment, speaker_id: int | None) -
 # --- reading and export --------------------------------------------------------------------
 
 
+def pack_words(words: Sequence[parsing.Word]) -> list[list[Any]] | None:
+    """Word timings as stored: ``[[text, start_ms, end_ms, confidence], ...]``, or None.
+
+    Measured on a 2,000-segment interview with 15 words a segment (bench_transcript.py):
+    one JSON value per segment keeps the interview page's query at 2,000 rows; a row per
+    word would be 30,000.
+    """
+    if not words:
+        return None
+    return [[w.text, w.start_ms, w.end_ms, w.confidence] for w in words]
+
+
+def unpack_words(packed: Sequence[Sequence[Any]] | None) -> tuple[parsing.Word, ...]:
+    """The inverse of :func:`pack_words`."""
+    return tuple(parsing.Word(*item) for item in packed or ())
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
     """One segment as the page shows it: plain values computed once, cheap to render 2,000
@@ -634,6 +694,21 @@ class Row:
     text: str
     t: str
     timecode: str
+    note: str | None = None
+    #: Whether the segment has word timings (the page fetches them separately).
+    has_words: bool = False
+    #: Only with ``rows(..., full=True)``: cue id, cue settings, packed words.
+    cue_id: str | None = None
+    cue_settings: str | None = None
+    words: list | None = None
+
+    @property
+    def words_json(self) -> list[dict[str, Any]]:
+        """The words as the API and JSON export give them."""
+        return [
+            {"text": t, "start_ms": s, "end_ms": e, "confidence": c}
+            for t, s, e, c in self.words or ()
+        ]
 
 
 def position_at(
@@ -676,9 +751,16 @@ def is_timed(transcript: Transcript) -> bool:
     )
 
 
-def rows(transcript: Transcript, *, start: int = 0, limit: int | None = None) -> list[Row]:
+def rows(
+    transcript: Transcript, *, start: int = 0, limit: int | None = None, full: bool = False
+) -> list[Row]:
     """The transcript's segments in order, with speaker names resolved in one query; with
-    ``limit``, only the ``limit`` segments from position ``start`` on (a page)."""
+    ``limit``, only the ``limit`` segments from position ``start`` on (a page).
+
+    The page needs no word timings, cue ids or settings (``full=False``): decoding 2,000
+    JSON word lists would add ~40 ms to every view, so the page only learns which segments
+    have words and the player fetches their times from :func:`word_starts` when needed.
+    """
     names: dict[int, tuple[str, int]] = {}
     speakers = db.session.execute(
         select(Speaker, Person.name)
@@ -687,24 +769,59 @@ def rows(transcript: Transcript, *, start: int = 0, limit: int | None = None) ->
     ).all()
     for speaker, person_name in speakers:
         names[speaker.id] = (speaker.display_name or person_name or speaker.label, speaker.id % 8)
+    columns = [
+        Segment.id,
+        Segment.start_ms,
+        Segment.end_ms,
+        Segment.speaker_id,
+        Segment.text,
+        Segment.note,
+        Segment.words.is_not(None),
+    ]
+    if full:
+        columns += [Segment.cue_id, Segment.cue_settings, Segment.words]
     result = []
-    stmt = (
-        select(Segment.id, Segment.start_ms, Segment.end_ms, Segment.speaker_id, Segment.text)
-        .where(Segment.transcript_id == transcript.id)
-        .order_by(Segment.position)
-    )
+    stmt = select(*columns).where(Segment.transcript_id == transcript.id).order_by(Segment.position)
     if start:
         stmt = stmt.where(Segment.position >= start)
     if limit is not None:
         stmt = stmt.limit(limit)
-    for sid, begin, end, speaker_id, text in db.session.execute(stmt):
+    for sid, begin, end, speaker_id, text, note, has_words, *extra in db.session.execute(stmt):
         name, colour = names.get(speaker_id, ("", None)) if speaker_id else ("", None)
         if begin is None:
             t = code = ""
         else:
             t, code = parsing.format_t_param(begin), parsing.format_timecode(begin, style="hms")
-        result.append(Row(sid, begin, end, speaker_id, name, colour, text, t, code))
+        result.append(
+            Row(
+                sid,
+                begin,
+                end,
+                speaker_id,
+                name,
+                colour,
+                text,
+                t,
+                code,
+                note,
+                bool(has_words),
+                *extra,
+            )
+        )
     return result
+
+
+def word_starts(transcript: Transcript) -> dict[int, list[int | None]]:
+    """``{segment id: [word start ms, ...]}`` for the segments that have word timings:
+    what the player needs to mark the word being spoken."""
+    return {
+        sid: [word[1] for word in words]
+        for sid, words in db.session.execute(
+            select(Segment.id, Segment.words).where(
+                Segment.transcript_id == transcript.id, Segment.words.is_not(None)
+            )
+        )
+    }
 
 
 def readable_transcript(viewer: Viewer, interview: Interview) -> Transcript:
@@ -716,10 +833,15 @@ def readable_transcript(viewer: Viewer, interview: Interview) -> Transcript:
 
 
 def metadata(interview: Interview) -> dict[str, str]:
+    """What the exports say about the interview (OHMS readers show collection and series)."""
     return {
         "title": interview.title,
         "accession": interview.accession,
         "repository": "oralhist",
+        "collection_name": interview.collection.title if interview.collection else "",
+        "description": interview.summary or "",
+        "rights": interview.rights_statement or "",
+        "language": interview.language or "",
         "interviewee": "; ".join(p.name for p in interview.people_in_role("interviewee")),
         "interviewer": "; ".join(p.name for p in interview.people_in_role("interviewer")),
         "date": interview.date_recorded or "",
@@ -729,7 +851,17 @@ def metadata(interview: Interview) -> dict[str, str]:
 
 def to_parsing(transcript: Transcript) -> tuple[list[parsing.Segment], list[parsing.IndexPoint]]:
     segments = [
-        parsing.Segment(r.start_ms, r.end_ms, r.speaker or None, r.text) for r in rows(transcript)
+        parsing.Segment(
+            r.start_ms,
+            r.end_ms,
+            r.speaker or None,
+            r.text,
+            cue_id=r.cue_id,
+            cue_settings=r.cue_settings,
+            note=r.note,
+            words=unpack_words(r.words),
+        )
+        for r in rows(transcript, full=True)
     ]
     points = [
         parsing.IndexPoint(
@@ -740,6 +872,7 @@ def to_parsing(transcript: Transcript) -> tuple[list[parsing.Segment], list[pars
             keywords=tuple(p.keywords or ()),
             subjects=tuple(p.subjects or ()),
             hyperlinks=tuple((u, t) for u, t in (p.hyperlinks or ())),
+            **(p.gps or {}),
         )
         for p in transcript.index_points
     ]
@@ -803,8 +936,12 @@ def transcript_json(
                 "speaker": r.speaker or None,
                 "speaker_id": r.speaker_id,
                 "text": r.text,
+                "note": r.note,
+                "cue_id": r.cue_id,
+                "cue_settings": r.cue_settings,
+                "words": r.words_json,
             }
-            for r in rows(transcript, start=(page - 1) * size, limit=size)
+            for r in rows(transcript, start=(page - 1) * size, limit=size, full=True)
         ],
         "speakers": [speaker_json(s, n) for s, n in speakers_with_counts(interview)],
         "index": [index_point_json(p) for p in transcript.index_points],
@@ -834,6 +971,7 @@ def index_point_json(point: IndexPoint) -> dict[str, Any]:
         "keywords": list(point.keywords or []),
         "subjects": list(point.subjects or []),
         "hyperlinks": [{"url": u, "text": t} for u, t in (point.hyperlinks or [])],
+        "gps": point.gps,
     }
 
 

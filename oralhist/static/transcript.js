@@ -89,6 +89,63 @@
     return top >= 0 && top + el.offsetHeight <= box.clientHeight;
   }
 
+  /* --- the word being spoken, in segments with word timings ------------------------------
+     The times come from data-words-url (fetched once, so the page itself stays light); a
+     segment's text is split into word spans the first time it becomes current, and only
+     when its words match the start times one for one (else no word is marked). */
+  var currentWord = null;
+  var wordTimes = null;  // {segment id: [start ms or null, ...]}
+  var wordsUrl = list.getAttribute("data-words-url");
+  if (wordsUrl && window.fetch) {
+    fetch(wordsUrl, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) { if (data && data.segments) { wordTimes = data.segments; } })
+      .catch(function () {});
+  }
+  function wordSpans(li) {
+    if (!wordTimes) { return null; }
+    if (li.ohWords !== undefined) { return li.ohWords; }
+    li.ohWords = null;
+    var times = wordTimes[li.getAttribute("data-segment-id")];
+    var textEl = li.querySelector(".text");
+    if (!times || !textEl || textEl.children.length) { return null; }
+    var tokens = textEl.textContent.split(/(\s+)/).filter(function (t) { return t !== ""; });
+    var words = tokens.filter(function (t) { return !/^\s+$/.test(t); });
+    if (words.length !== times.length) { return null; }
+    var spans = [];
+    var last = null;
+    var fragment = document.createDocumentFragment();
+    tokens.forEach(function (token) {
+      if (/^\s+$/.test(token)) { fragment.appendChild(document.createTextNode(token)); return; }
+      var span = document.createElement("span");
+      span.className = "word";
+      span.textContent = token;
+      var at = times[spans.length];
+      last = at === null ? last : at;
+      span.ohStart = last;
+      spans.push(span);
+      fragment.appendChild(span);
+    });
+    textEl.textContent = "";
+    textEl.appendChild(fragment);
+    li.ohWords = spans;
+    return spans;
+  }
+  function markWord(li, ms) {
+    var spans = li ? wordSpans(li) : null;
+    var found = null;
+    for (var w = 0; spans && w < spans.length; w++) {
+      if (spans[w].ohStart === null) { continue; }
+      if (spans[w].ohStart > ms) { break; }
+      found = spans[w];
+    }
+    if (found !== currentWord) {
+      if (currentWord) { currentWord.classList.remove("word-current"); }
+      if (found) { found.classList.add("word-current"); }
+      currentWord = found;
+    }
+  }
+
   function onTime(ms) {
     var k = lastAtOrBefore(starts, ms);
     var el = k >= 0 ? timed[k] : null;
@@ -98,6 +155,7 @@
       currentEl = el;
       if (el && following() && !inView(el)) { scrollToEl(el, false); }
     }
+    markWord(el, ms);
     if (indexItems.length) {
       var j = lastAtOrBefore(indexStarts, ms);
       var ix = j >= 0 ? indexItems[j] : null;

@@ -7,10 +7,12 @@
 The format is recognised from the content first (a ``WEBVTT`` line, an OHMS ``<ROOT>`` or
 ``<record>``, JSON, SRT cue timings), and the file name's extension only breaks ties: cue
 timings without a ``WEBVTT`` line are SRT unless the file is called ``.vtt`` (then the
-WebVTT parser says the header is missing), and text without any recognisable structure is
-plain text unless the extension names another format. Known formats this archive does not
-read (SubViewer ``.sbv``, ASS/SSA, TTML, Word, PDF, RTF) are refused with a message saying
-what to do instead, rather than being imported as garbage plain text.
+WebVTT parser says the header is missing), YouTube SubViewer timings are ``sbv``, and text
+without any recognisable structure is plain text unless the extension names another format.
+Word ``.docx`` documents are recognised by their content (a ZIP with
+``word/document.xml``). Known formats this archive does not read (ASS/SSA, TTML, PDF, RTF,
+Word 97-2003 ``.doc``) are refused with a
+message saying what to do instead, rather than being imported as garbage plain text.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from pathlib import PurePath
 
 from oralhist.errors import TranscriptError
 
-from . import ohms, plain, srt, vtt, whisper_json
-from .decoding import decode_transcript, sniff_text
-from .model import IndexPoint, ParseResult, ParseWarning, Segment
+from . import docx, ohms, plain, sbv, srt, vtt, whisper_json
+from .decoding import checked_text, decode_transcript, decode_utf8, sniff_text
+from .model import IndexPoint, ParseResult, ParseWarning, Segment, Word
 from .timecode import format_t_param, format_timecode, parse_t_param, parse_timecode
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "ParseResult",
     "ParseWarning",
     "Segment",
+    "Word",
     "detect_format",
     "format_t_param",
     "format_timecode",
@@ -41,7 +44,7 @@ __all__ = [
     "write_transcript",
 ]
 
-FORMATS = ("vtt", "srt", "ohms", "txt", "json")
+FORMATS = ("vtt", "srt", "ohms", "txt", "json", "sbv", "docx")
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 
 _EXTENSIONS = {
@@ -53,16 +56,16 @@ _EXTENSIONS = {
     ".txt": "txt",
     ".text": "txt",
     ".json": "json",
+    ".sbv": "sbv",
+    ".docx": "docx",
 }
 _UNSUPPORTED_EXTENSIONS = {
-    ".sbv": "SubViewer (.sbv) captions",
     ".sub": "MicroDVD/SubViewer (.sub) captions",
     ".ass": "Advanced SubStation (.ass) subtitles",
     ".ssa": "SubStation Alpha (.ssa) subtitles",
     ".ttml": "TTML captions",
     ".dfxp": "DFXP captions",
     ".scc": "Scenarist (.scc) captions",
-    ".docx": "a Word document",
     ".doc": "a Word document",
     ".odt": "an OpenDocument text",
     ".rtf": "an RTF document",
@@ -75,7 +78,7 @@ _MAGIC = (
     (b"\xd0\xcf\x11\xe0", "a Word 97-2003 document"),
 )
 _ADVICE = "save or export it as WebVTT, SRT, OHMS XML, JSON or plain text"
-_SRT_TIMING = re.compile(r"^\s*\d+:\d{2}:\d{2}[,.]\d+\s*-->\s*\d+:\d{2}:\d{2}[,.]\d+", re.M)
+_SRT_TIMING = re.compile(r"^\s*\d+:\d{1,2}:\d{1,2}[,.]\d+\s*-->\s*\d+:\d{1,2}:\d{1,2}[,.]\d+", re.M)
 _SBV_TIMING = re.compile(r"^\s*\d+:\d{2}:\d{2}\.\d{3},\d+:\d{2}:\d{2}\.\d{3}\s*$", re.M)
 _OHMS_ROOT = re.compile(r"<(?:[\w.-]+:)?(?:ROOT|record)[\s>/]")
 _MARKUP = re.compile(r"<(?:\?xml|!DOCTYPE|html[\s>]|tt[\s>])", re.IGNORECASE)
@@ -92,6 +95,8 @@ def detect_format(data: bytes, filename: str | None = None) -> str:
     Raises :class:`TranscriptError` for content that is recognisably a format this archive
     does not read (SBV, ASS, Word, PDF...).
     """
+    if docx.is_docx(data):
+        return "docx"
     for magic, what in _MAGIC:
         if data.startswith(magic):
             raise TranscriptError(f"is {what}, not a transcript file; {_ADVICE}", filename=filename)
@@ -111,14 +116,12 @@ def detect_format(data: bytes, filename: str | None = None) -> str:
         return "json"
     if _SRT_TIMING.search(head):
         return "vtt" if extension in {".vtt", ".webvtt"} else "srt"
-    sbv = _SBV_TIMING.search(head)
-    if sbv or _ASS.search(head):
-        what = "SubViewer (.sbv) captions" if sbv else "ASS/SSA subtitles"
-        line = head.count("\n", 0, sbv.start()) + 1 if sbv else None
+    if _SBV_TIMING.search(head):
+        return "sbv"
+    if _ASS.search(head):
         raise TranscriptError(
-            f"holds {what}, which this archive does not read; {_ADVICE}",
+            f"holds ASS/SSA subtitles, which this archive does not read; {_ADVICE}",
             filename=filename,
-            line=line,
         )
     if extension in _UNSUPPORTED_EXTENSIONS:
         raise TranscriptError(
@@ -131,7 +134,13 @@ def detect_format(data: bytes, filename: str | None = None) -> str:
     return "txt"
 
 
-_PARSERS = {"vtt": vtt.parse, "srt": srt.parse, "txt": plain.parse, "json": whisper_json.parse}
+_PARSERS = {
+    "vtt": vtt.parse,
+    "srt": srt.parse,
+    "txt": plain.parse,
+    "json": whisper_json.parse,
+    "sbv": sbv.parse,
+}
 
 
 def parse_transcript(
@@ -158,7 +167,13 @@ def parse_transcript(
     fmt = fmt or detect_format(data, filename)
     if fmt == "ohms":
         return ohms.parse(data, filename, duration_ms=duration_ms)
-    text = decode_transcript(data, filename)
+    if fmt == "docx":
+        return docx.parse(data, filename, duration_ms=duration_ms)
+    if fmt in {"vtt", "json"}:
+        what = "WebVTT" if fmt == "vtt" else "JSON"
+        text = checked_text(decode_utf8(data, filename, what), filename, webvtt=fmt == "vtt")
+    else:
+        text = decode_transcript(data, filename)
     return _PARSERS[fmt](text, filename, duration_ms=duration_ms)
 
 
@@ -176,6 +191,8 @@ def write_transcript(
         return vtt.write(segments, metadata=metadata)
     if fmt == "srt":
         return srt.write(segments, metadata=metadata)
+    if fmt == "sbv":
+        return sbv.write(segments, metadata=metadata)
     if fmt == "txt":
         return plain.write(segments, metadata=metadata)
     if fmt == "json":

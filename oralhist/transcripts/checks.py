@@ -1,6 +1,9 @@
-"""Timing checks every parser runs on its segments, so every format reports alike.
+"""Timing and size checks every parser runs on its segments, so every format reports alike.
 
-A cue that ends before it starts is an error (its line is named). Cues out of order,
+A cue that ends before it starts is an error (its line is named), and so is a time past
+:data:`~.timecode.MAX_TIME_MS` (100 hours) or a segment whose text is longer than
+:data:`MAX_SEGMENT_CHARS`: one item's cost (indexing, snippets, the page) must stay bounded,
+and a 24 MB cue is damage or abuse, never a transcript. Cues out of order,
 overlapping cues and times past the recording's duration are warnings: the transcript is
 kept exactly in file order and never silently reordered or clipped.
 """
@@ -12,11 +15,37 @@ from collections.abc import Sequence
 from oralhist.errors import TranscriptError
 
 from .model import ParseWarning, Segment
-from .timecode import format_timecode
+from .timecode import format_timecode, time_limit_problem
+
+#: The most text one segment may hold: 20,000 characters, about 25 minutes of speech
+#: (3,500 words). Real cues and turns are far shorter; the longest paragraph in the test
+#: corpus of real transcripts is under 6,000 characters.
+MAX_SEGMENT_CHARS = 20_000
 
 
 def _tc(ms: int) -> str:
     return format_timecode(ms, style="vtt")
+
+
+def check_size(
+    segments: Sequence[Segment], lines: Sequence[int | None], filename: str | None
+) -> None:
+    """Raise for a time past the limit or a segment with too much text."""
+    for i, segment in enumerate(segments):
+        line = lines[i] if i < len(lines) else None
+        for name, value in (("start", segment.start_ms), ("end", segment.end_ms)):
+            problem = time_limit_problem(value)
+            if problem:
+                raise TranscriptError(
+                    f"segment {i + 1}'s {name} {problem}", filename=filename, line=line
+                )
+        if len(segment.text) > MAX_SEGMENT_CHARS:
+            raise TranscriptError(
+                f"segment {i + 1} holds {len(segment.text):,} characters of text; a segment "
+                f"may hold at most {MAX_SEGMENT_CHARS:,}: split it into shorter cues or turns",
+                filename=filename,
+                line=line,
+            )
 
 
 def check_timing(
@@ -27,7 +56,9 @@ def check_timing(
     *,
     duration_ms: int | None = None,
 ) -> None:
-    """Raise for an inverted cue; append warnings for order, overlap and duration."""
+    """Raise for an inverted cue, a time past the limit or an oversized segment; append
+    warnings for order, overlap and duration."""
+    check_size(segments, lines, filename)
     previous: int | None = None  # index of the last timed segment
     latest_end: int | None = None  # index of the timed segment reaching furthest
     for i, segment in enumerate(segments):

@@ -1,6 +1,15 @@
 """Bytes -> text for transcript files, refusing rather than guessing wrong.
 
-Order: a byte-order mark decides (UTF-32 before UTF-16, since the UTF-32-LE mark starts
+Per format: WebVTT is UTF-8 by definition (W3C) and JSON by RFC 8259, so they go through
+:func:`decode_utf8`: a byte-order mark is honoured, and anything else that is not UTF-8 is
+refused naming the line and byte, never guessed as a legacy code page (that is how
+``bad \xff\xfe\xc3(`` ended up stored as ``bad ÿþÃ(``). The W3C decoder would replace
+the bad bytes with U+FFFD; an archive refuses instead, because the replaced letters are lost
+for good while the contributor can re-save the file. SRT and plain text have no declared
+encoding and are often legacy-encoded: they go through :func:`decode_transcript`. OHMS XML
+declares its own encoding and is decoded by the XML parser.
+
+Legacy order: a byte-order mark decides (UTF-32 before UTF-16, since the UTF-32-LE mark starts
 with the UTF-16-LE one); then strict UTF-8; then charset-normalizer for legacy encodings
 (windows-1252, GB2312/GB18030, ...). The result is then checked: text containing U+FFFD
 (already damaged by an earlier conversion) or UTF-8 read as windows-1252 ("Ã©", "â€™")
@@ -85,6 +94,31 @@ def decode_transcript(data: bytes, filename: str | None = None) -> str:
     return _checked(text, filename)
 
 
+def decode_utf8(data: bytes, filename: str | None, what: str) -> str:
+    """Decode a format that must be UTF-8 (``what`` names it in messages).
+
+    A UTF-8, UTF-16 or UTF-32 byte-order mark is honoured (editors on Windows write them);
+    invalid bytes are refused with their line, byte column and file offset. NUL and U+FFFD
+    are left to the format's parser (WebVTT turns NUL into U+FFFD by the W3C rules).
+    """
+    found = bom_encoding(data)
+    codec, skip = found if found else ("utf-8", 0)
+    try:
+        return data[skip:].decode(codec)
+    except UnicodeDecodeError as error:
+        offset = skip + error.start
+        line_start = data.rfind(b"\n", 0, offset) + 1
+        line = data.count(b"\n", 0, offset) + 1
+        bad = data[offset : skip + error.end].hex(" ")
+        raise TranscriptError(
+            f"is not valid {codec.upper()}: line {line}, byte {offset - line_start + 1} "
+            f"(offset {offset:,} in the file) holds the bytes {bad}; {what} files must be "
+            "UTF-8: save it as UTF-8 and upload it again",
+            filename=filename,
+            line=line,
+        ) from error
+
+
 def _decode_legacy(data: bytes, filename: str | None) -> str:
     """Legacy 8-bit or CJK encodings via charset-normalizer.
 
@@ -118,10 +152,17 @@ def _decode_legacy(data: bytes, filename: str | None) -> str:
     return str(best)
 
 
-def _checked(text: str, filename: str | None) -> str:
-    if "\x00" in text:
+def checked_text(text: str, filename: str | None, *, webvtt: bool = False) -> str:
+    """Refuse text that is visibly damaged: NUL characters, U+FFFD replacement characters
+    and UTF-8 read as windows-1252. With ``webvtt`` NUL and U+FFFD pass: the W3C parser
+    turns NUL into U+FFFD, and a browser shows both."""
+    return _checked(text, filename, webvtt=webvtt)
+
+
+def _checked(text: str, filename: str | None, *, webvtt: bool = False) -> str:
+    if "\x00" in text and not webvtt:
         raise TranscriptError("is not a text file (it contains NUL characters)", filename=filename)
-    damaged = text.find("\ufffd")
+    damaged = -1 if webvtt else text.find("\ufffd")
     if damaged >= 0:
         raise TranscriptError(
             "contains U+FFFD replacement characters: the text was damaged by an earlier "
@@ -144,9 +185,12 @@ def _checked(text: str, filename: str | None) -> str:
     return text
 
 
-def as_text(source: str | bytes, filename: str | None) -> str:
-    """Parsers accept either; bytes go through :func:`decode_transcript`."""
+def as_text(source: str | bytes, filename: str | None, *, webvtt: bool = False) -> str:
+    """Parsers accept either; bytes go through :func:`decode_transcript` (or, for WebVTT,
+    :func:`decode_utf8`)."""
     if isinstance(source, bytes):
+        if webvtt:
+            return checked_text(decode_utf8(source, filename, "WebVTT"), filename, webvtt=True)
         return decode_transcript(source, filename)
     return source
 

@@ -43,23 +43,56 @@ def _check_ms(name: str, value: int | None) -> None:
 
 
 @dataclass(frozen=True)
+class Word:
+    """One word with its time (from Whisper-family files or WebVTT timestamp tags).
+    ``confidence`` is the recogniser's probability (0-1) when it gave one."""
+
+    text: str
+    start_ms: int | None
+    end_ms: int | None
+    confidence: float | None = None
+
+    def __post_init__(self) -> None:
+        _check_ms("start_ms", self.start_ms)
+        _check_ms("end_ms", self.end_ms)
+        object.__setattr__(self, "text", " ".join(normalize_text(self.text).split()))
+        if self.confidence is not None:
+            confidence = float(self.confidence)
+            if not 0.0 <= confidence <= 1.0:
+                raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
+            object.__setattr__(self, "confidence", round(confidence, 4))
+
+
+@dataclass(frozen=True)
 class Segment:
     """A stretch of the interview: a cue, a speaker turn or a paragraph.
 
     ``start_ms``/``end_ms`` are ``None`` for untimed transcripts (and ``end_ms`` alone may be
-    ``None`` when a format does not say where the last segment ends).
+    ``None`` when a format does not say where the last segment ends). ``cue_id`` and
+    ``cue_settings`` are a WebVTT cue's identifier and (browser-valid) settings, kept so that
+    VTT -> VTT loses nothing; ``note`` is a footnote (OHMS); ``words`` the word timings.
     """
 
     start_ms: int | None
     end_ms: int | None
     speaker: str | None
     text: str
+    cue_id: str | None = None
+    cue_settings: str | None = None
+    note: str | None = None
+    words: tuple[Word, ...] = ()
 
     def __post_init__(self) -> None:
         _check_ms("start_ms", self.start_ms)
         _check_ms("end_ms", self.end_ms)
         object.__setattr__(self, "speaker", normalize_speaker(self.speaker))
         object.__setattr__(self, "text", normalize_text(self.text))
+        for name in ("cue_id", "cue_settings", "note"):
+            value = getattr(self, name)
+            if value is not None:
+                value = normalize_text(value) if name == "note" else value.strip("\n")
+                object.__setattr__(self, name, value or None)
+        object.__setattr__(self, "words", tuple(w for w in self.words if w.text))
 
 
 @dataclass(frozen=True)
@@ -73,11 +106,17 @@ class IndexPoint:
     keywords: tuple[str, ...] = ()
     subjects: tuple[str, ...] = ()
     hyperlinks: tuple[tuple[str, str], ...] = ()  # (url, text)
+    #: OHMS ``<gpspoints>``: the point ("lat, long"), map zoom and label; "" when absent.
+    gps: str = ""
+    gps_zoom: str = ""
+    gps_text: str = ""
 
     def __post_init__(self) -> None:
         _check_ms("start_ms", self.start_ms)
         if self.start_ms is None:
             raise TypeError("an index point needs a start_ms")
+        for name in ("gps", "gps_zoom", "gps_text"):
+            object.__setattr__(self, name, " ".join(normalize_text(getattr(self, name)).split()))
         for name in ("title", "partial_transcript", "synopsis"):
             object.__setattr__(self, name, normalize_text(getattr(self, name)))
         for name in ("keywords", "subjects"):

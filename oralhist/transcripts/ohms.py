@@ -45,6 +45,7 @@ from . import vtt
 from .checks import check_timing
 from .model import IndexPoint, ParseResult, ParseWarning, Segment
 from .speakers import split_label
+from .timecode import MAX_TIME_MS
 
 FORMAT = "ohms"
 NAMESPACE = "https://www.weareavp.com/nunncenter/ohms"
@@ -52,6 +53,7 @@ NAMESPACE = "https://www.weareavp.com/nunncenter/ohms"
 _FOOTNOTES = re.compile(r"\[\[footnotes\]\](.*?)\[\[/footnotes\]\]", re.S)
 _NOTE = re.compile(r"\[\[note\]\](.*?)\[\[/note\]\]", re.S)
 _FOOTNOTE_REF = re.compile(r"\[\[footnote\]\].*?\[\[/footnote\]\]", re.S)
+_FOOTNOTE_NUMBER = re.compile(r"\[\[footnote\]\](.*?)\[\[/footnote\]\]", re.S)
 _LEFTOVER_MARKUP = re.compile(r"\[\[/?(?:footnotes?|note)\]\]")
 _SYNC_POINT = re.compile(r"(\d+)\((\d+)\)")
 _PLACEHOLDER = re.compile(r"no transcript\.?", re.I)
@@ -63,7 +65,16 @@ _HEADER_FIELDS = (
     "repository",
     "collection_name",
     "series_name",
+    "description",
+    "rights",
+    "usage",
+    "funding",
+    "language",
+    "media_url",
 )
+#: Repeated record elements, joined with "; " into one header value.
+_HEADER_LISTS = {"subjects": ("subject", "subjects"), "keywords": ("keyword", "keywords")}
+_GPS_FIELDS = ("gps", "gps_zoom", "gps_text")
 
 
 def _local(tag: str) -> str:
@@ -127,6 +138,18 @@ def parse(
     header["date"] = (date.get("value") or "").strip() if date is not None else ""
     if not header["date"]:
         header["date"] = " ".join(_text(record, "date_nonpreferred_format").split())
+    for key, names in _HEADER_LISTS.items():
+        terms = [
+            term.strip()
+            for name in names
+            for element in _children(record, name)
+            for term in (element.text or "").split(";")
+            if term.strip()
+        ]
+        header[key] = "; ".join(dict.fromkeys(" ".join(t.split()) for t in terms))
+    gps_holder = _child(record, "gpspoints") if _child(record, "gps") is None else record
+    for name in _GPS_FIELDS:
+        header[name] = " ".join(_text(gps_holder, name).split())
     header = {k: v for k, v in header.items() if v}
 
     warnings: list[ParseWarning] = []
@@ -168,9 +191,15 @@ def _index_points(index: Element | None, filename: str) -> list[IndexPoint]:
                 raise ValueError(raw_time)
         except ValueError as error:
             raise TranscriptError(
-                f"index point {number} has a bad <time> {raw_time!r} (seconds expected)",
+                f"index point {number} has a bad <time> {raw_time[:40]!r} (seconds expected)",
                 filename=filename,
             ) from error
+        if seconds * 1000 > MAX_TIME_MS:
+            raise TranscriptError(
+                f"index point {number}'s <time> {raw_time[:40]!r} is past the limit: times "
+                f"may be at most {MAX_TIME_MS // 3_600_000} hours",
+                filename=filename,
+            )
         links = []
         for group in _children(point, "hyperlinks"):
             url = _text(group, "hyperlink").strip()
@@ -185,6 +214,13 @@ def _index_points(index: Element | None, filename: str) -> list[IndexPoint]:
                 keywords=_split_terms(_text(point, "keywords")),
                 subjects=_split_terms(_text(point, "subjects")),
                 hyperlinks=tuple(links),
+                **{
+                    name: " ".join(
+                        " ".join(_text(group, name).split())
+                        for group in _children(point, "gpspoints")
+                    ).strip()
+                    for name in _GPS_FIELDS
+                },
             )
         )
     return points
@@ -198,7 +234,9 @@ def _sync_points(sync: str, warnings: list[ParseWarning]) -> list[tuple[int, int
     interval_text, stamps = sync.split(":", 1)
     try:
         interval_ms = int(float(interval_text or "1") * 60_000)
-    except ValueError:
+        if interval_ms <= 0:
+            raise ValueError(interval_text)
+    except (ValueError, OverflowError):
         warnings.append(
             ParseWarning(None, f"OHMS <sync> interval {interval_text!r} unreadable; untimed")
         )
@@ -221,11 +259,11 @@ def _legacy(
     text = transcript.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip() or _PLACEHOLDER.fullmatch(text.strip()):
         return [], []
+    notes: dict[str, tuple[int, str]] = {}  # number -> (line, text)
     for block in _FOOTNOTES.finditer(text):
-        for number, note in enumerate(_NOTE.finditer(block.group(1)), 1):
+        for number, note in enumerate(_NOTE.finditer(block.group(1)), len(notes) + 1):
             note_line = first_line + text.count("\n", 0, block.start(1) + note.start())
-            words = " ".join(note.group(1).split())
-            warnings.append(ParseWarning(note_line, f"footnote {number} dropped: {words}"))
+            notes[str(number)] = (note_line, " ".join(note.group(1).split()))
     # Blank out the footnotes block but keep its newlines, so line numbers stay right.
     text = _FOOTNOTES.sub(lambda m: "\n" * m.group(0).count("\n"), text)
 
@@ -235,6 +273,7 @@ def _legacy(
     line_end: dict[int, int] = {}
     starts: dict[int, int] = {}  # word index -> source line (relative)
     turns: dict[int, tuple[str, int]] = {}  # word index -> (speaker, words in the label)
+    headings: set[int] = set()  # word indexes of all-capitals headings
     blank_before = True
     for number, line in enumerate(text.split("\n"), 1):
         tokens = line.split()
@@ -246,7 +285,11 @@ def _legacy(
             starts[first] = number
             label = split_label(line)
             if label and label.kind == "upper":
-                turns[first] = (label.name, len(tokens) - len(label.rest.split()))
+                label_words = len(tokens) - len(label.rest.split())
+                if _is_heading(label.rest):
+                    headings.add(first)  # "APPENDIX: SCIENTIST IN A JEEP"
+                else:
+                    turns[first] = (label.name, label_words)
         for w, token in enumerate(tokens, 1):
             word_at[(number, w)] = len(words)
             words.append(token)
@@ -254,7 +297,26 @@ def _legacy(
         blank_before = False
     if not words:
         return [], []
-    inside_label = {s + i: s for s, (_name, n) in turns.items() for i in range(n)}
+    # A known speaker's label inside a paragraph starts a turn there ("... DUARTE: Very.").
+    speakers = {name for name, _n in turns.values()}
+    for index in range(1, len(words)):
+        token = words[index]
+        if token.endswith(":") and token[:-1] in speakers and index not in turns:
+            if any(index - n < s <= index for s, (_name, n) in turns.items()):
+                continue
+            turns[index] = (token[:-1], 1)
+            starts.setdefault(index, _line_of_word(word_at, index))
+    # A sync point on a label, or on the first word after it, times the whole turn; one
+    # inside a bracketed note ("[END OF AUDIO FILE 1.6]") times the note's start.
+    inside_label = {s + i: s for s, (_name, n) in turns.items() for i in range(n + 1)}
+    group_start: int | None = None
+    for index, token in enumerate(words):
+        if group_start is None and token.startswith("[") and "]" not in token:
+            group_start = index
+        elif group_start is not None:
+            inside_label.setdefault(index, group_start)
+            if "]" in token or index - group_start > 12:
+                group_start = None
 
     anchors: dict[int, int] = {}  # word index -> ms
     last_position = -1
@@ -299,24 +361,60 @@ def _legacy(
     segments: list[Segment] = []
     lines: list[int | None] = []
     speaker: str | None = None
+    carried: tuple[int | None, int] | None = None  # (start ms, line) of a label-only turn
+    referenced: set[str] = set()
     for n, start in enumerate(order):
         stop = order[n + 1] if n + 1 < len(order) else len(words)
         skip = 0
         if start in turns:
             speaker, skip = turns[start]
-        content = _FOOTNOTE_REF.sub("", " ".join(words[start + skip : stop]))
-        content = _LEFTOVER_MARKUP.sub("", content).strip()
+        elif start in headings:
+            speaker = None  # a heading is nobody's speech and ends the current turn
+        raw = " ".join(words[start + skip : stop])
+        refs = [m.group(1).strip() for m in _FOOTNOTE_NUMBER.finditer(raw)]
+        content = _LEFTOVER_MARKUP.sub("", _FOOTNOTE_REF.sub("", raw)).strip()
         start_ms = times.get(start)
+        line = first_line + starts[start] - 1
+        if not content and not refs:
+            # A label alone (its words follow at a sync point): the turn starts here.
+            if carried is None:
+                carried = (start_ms, line)
+            continue
+        if carried is not None:
+            if carried[0] is not None and (start_ms is None or carried[0] < start_ms):
+                start_ms = carried[0]
+            line = carried[1]
+            carried = None
         if n + 1 < len(order):
             end_ms = times.get(stop)
         elif start_ms is not None and duration_ms is not None and duration_ms >= start_ms:
             end_ms = duration_ms
         else:
             end_ms = None
+        note_text = "\n".join(
+            f"[{ref}] {notes[ref][1]}" for ref in refs if ref in notes and notes[ref][1]
+        )
+        referenced.update(refs)
         note_only = content.startswith("[") and content.endswith("]") and start not in turns
-        segments.append(Segment(start_ms, end_ms, None if note_only else speaker, content))
-        lines.append(first_line + starts[start] - 1)
+        who = None if note_only else speaker
+        segments.append(Segment(start_ms, end_ms, who, content, note=note_text or None))
+        lines.append(line)
+    for number, (note_line, note) in notes.items():
+        if number not in referenced:
+            warnings.append(
+                ParseWarning(note_line, f"footnote {number} is referenced nowhere: {note}")
+            )
     return segments, lines
+
+
+def _is_heading(rest: str) -> bool:
+    """``APPENDIX: SCIENTIST IN A JEEP``: what follows the label is itself in capitals."""
+    letters = [c for c in rest if c.isalpha()]
+    return len(letters) >= 4 and not any(c.islower() for c in letters)
+
+
+def _line_of_word(word_at: Mapping[tuple[int, int], int], index: int) -> int:
+    return next(line for (line, _w), i in word_at.items() if i == index)
 
 
 def _interpolate(positions: list[int], anchors: dict[int, int]) -> dict[int, int]:
@@ -372,6 +470,13 @@ def write(
             + _element("synopsis", point.synopsis)
             + _element("keywords", ";".join(point.keywords))
             + _element("subjects", ";".join(point.subjects))
+            + (
+                "<gpspoints>"
+                + "".join(_element(name, getattr(point, name)) for name in _GPS_FIELDS)
+                + "</gpspoints>"
+                if point.gps
+                else ""
+            )
             + links
             + "</point>"
         )
@@ -385,8 +490,19 @@ def write(
         _element("title", meta.get("title", "")),
         _element("accession", meta.get("accession", "")),
         _element("repository", meta.get("repository", "")),
+        _element("collection_name", meta.get("collection_name", "")),
+        _element("series_name", meta.get("series_name", "")),
+        _element("funding", meta.get("funding", "")),
+        *(_element("subject", term) for term in _split_terms(meta.get("subjects", ""))),
+        *(_element("keyword", term) for term in _split_terms(meta.get("keywords", ""))),
         _element("interviewee", meta.get("interviewee", "")),
         _element("interviewer", meta.get("interviewer", "")),
+        _element("media_url", meta.get("media_url", "")),
+        _element("language", meta.get("language", "")),
+        *(_element(name, meta[name]) for name in _GPS_FIELDS if meta.get(name)),
+        _element("description", meta.get("description", "")),
+        _element("rights", meta.get("rights", "")),
+        _element("usage", meta.get("usage", "")),
         "<index>" + "".join(points) + "</index>",
         f"<vtt_transcript><![CDATA[{cue_text}]]></vtt_transcript>",
         "<fmt>audio</fmt>",

@@ -19,10 +19,14 @@ How a file is read:
   ``INTERVIEWEE:``/``DATE:`` lines) becomes one segment without speaker. A paragraph that
   is only a bracketed note (``[END OF INTERVIEW]``) or a capitals heading (``NOTES``) is a
   segment without speaker; a heading also ends the current speaker's turn (the notes that
-  follow are not speech).
+  follow are not speech). A timed segment that is only a bracketed note has no speaker
+  either.
 * Lines inside a paragraph are joined with a space (files are often hard-wrapped);
   paragraphs inside one segment are joined with ``\\n``. A paragraph starts after a blank
   line or at an indented line. BOMs (anywhere) and leading spaces are ignored.
+
+A timecode preceded by a backslash (``\\[3:40:29]``) is text: the writer escapes text that
+looks like a timecode that way, so it is read back as text, not as a new segment.
 
 The writer emits ``[hh:mm:ss] SPEAKER: text`` per segment (``.mmm`` added when needed, no
 brackets when untimed) and a blank line between paragraphs. Round-trip limits: ``end_ms``
@@ -51,10 +55,14 @@ from .timecode import format_timecode, parse_timecode
 FORMAT = "txt"
 
 _TIMECODE = re.compile(r"\[((?:\d+:)?\d{1,2}:\d{2}(?:\.\d{1,3})?)\]")
+#: ``\[3:40:29]``: a timecode that is text (the writer escapes text that looks like one).
+_ESCAPED = re.compile(r"\\(\[(?:\d+:)?\d{1,2}:\d{2}(?:\.\d{1,3})?\])")
 _HEADER_LINE = re.compile(r"(?P<key>[A-Za-z]+)\s*:\s*(?P<value>.*)")
 _HEADER_KEYS = {
     "INTERVIEWEE": "interviewee",
     "INTERVIEWEES": "interviewee",
+    "NARRATOR": "interviewee",
+    "NARRATORS": "interviewee",
     "INTERVIEWER": "interviewer",
     "INTERVIEWERS": "interviewer",
     "DATE": "date",
@@ -200,6 +208,8 @@ def parse(
         at_turn_start = True
         pieces: list[tuple[str, int | str]] = []
         for match in _TIMECODE.finditer(stripped):
+            if match.start() and stripped[match.start() - 1] == "\\":
+                continue  # escaped: text
             try:
                 ms = parse_timecode(match.group(1))
             except ValueError:
@@ -224,6 +234,9 @@ def parse(
                 continue
             label = speaker_label(value) if at_turn_start else None
             at_turn_start = False
+            value = _ESCAPED.sub(r"\1", value)
+            if label:
+                label = label._replace(rest=_ESCAPED.sub(r"\1", label.rest))
             if label:
                 in_header = False
                 speaker = label.name
@@ -270,7 +283,10 @@ def parse(
                 end = max(drafts[next_start[i]].start_ms, draft.start_ms)
             elif duration_ms is not None and duration_ms >= draft.start_ms:
                 end = duration_ms
-        segments.append(Segment(draft.start_ms, end, draft.speaker, draft.text()))
+        speaker = draft.speaker
+        if draft.start_ms is not None and not draft.labelled and _BRACKETED.fullmatch(draft.text()):
+            speaker = None  # "[00:28:04] [END OF INTERVIEW]": a note, nobody's speech
+        segments.append(Segment(draft.start_ms, end, speaker, draft.text()))
         seg_lines.append(draft.line)
     if not segments:
         raise TranscriptError("has a header but no transcript text", filename=filename)
@@ -297,7 +313,8 @@ def write(segments: Sequence[Segment], *, metadata: Mapping[str, str] | None = N
     if out:
         out.append("")
     for segment in segments:
-        paragraphs = segment.text.split("\n") if segment.text else [""]
+        text = _TIMECODE.sub(lambda m: "\\" + m.group(0), segment.text)
+        paragraphs = text.split("\n") if text else [""]
         first = ""
         if segment.start_ms is not None:
             first += _bracket(segment.start_ms) + " "

@@ -8,6 +8,10 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+#: The latest time a transcript may mention: 100 hours. The longest oral-history sessions run
+#: a working day; a cue at 10^9 hours is damage (and would overflow the database's integers).
+MAX_TIME_MS = 100 * 3_600_000
+
 _TIMECODE = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{2})(?:[.,](\d+))?")
 _MAX_T_PARAM = 32
 
@@ -34,6 +38,15 @@ def parse_timecode(text: str) -> int:
     if seconds > 59 or (hours_text is not None and minutes > 59):
         raise ValueError(f"not a timecode (minutes and seconds go up to 59): {text!r}")
     return ((hours * 60 + minutes) * 60 + seconds) * 1000 + _fraction_ms(fraction)
+
+
+def time_limit_problem(ms: int | None) -> str | None:
+    """Why ``ms`` is not a time a transcript may hold (``None`` when it is)."""
+    if ms is None or ms <= MAX_TIME_MS:
+        return None
+    hours = ms // 3_600_000
+    shown = f"{hours:,} hours" if hours < 10**12 else f"about 10^{len(str(hours)) - 1} hours"
+    return f"is {shown} into the recording; times may be at most {MAX_TIME_MS // 3_600_000} hours"
 
 
 def format_timecode(ms: int, *, style: str = "vtt") -> str:

@@ -23,6 +23,7 @@ from flask import (
     Response,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -52,7 +53,9 @@ FORMAT_CHOICES = [
     ("srt", "SubRip (.srt)"),
     ("ohms", "OHMS XML"),
     ("txt", "Plain text (SPEAKER: turns, optional [hh:mm:ss])"),
-    ("json", "JSON (Whisper-style segments)"),
+    ("json", "JSON (Whisper, WhisperX, whisper.cpp; word timings kept)"),
+    ("sbv", "YouTube SubViewer (.sbv)"),
+    ("docx", "Word document (.docx)"),
 ]
 DOWNLOAD_LABELS = {
     "vtt": "WebVTT",
@@ -95,6 +98,9 @@ def transcript_panel(interview: Interview, viewer) -> dict[str, Any]:
         "tx_first": paging["start"] + 1,
         "tx_last": paging["start"] + len(rows),
         "tx_timed": timed,
+        "tx_words_url": url_for("transcripts.word_timings", interview_id=interview.id)
+        if any(r.has_words for r in rows)
+        else None,
         "tx_index": _index_view(transcript) if transcript is not None else [],
         "tx_highlight": highlight,
         "tx_can_edit": can_edit,
@@ -301,6 +307,7 @@ def import_form(interview_id: int):
         token=token,
         chosen_format=fmt or "",
         prefill=service.prefill_suggestions(interview, result.header),
+        extras=service.header_extras(result.header),
         current=service.current_transcript(interview),
     )
 
@@ -430,6 +437,19 @@ def segment_speaker(segment_id: int):
         segment=segment,
         speakers=[s for s, _ in service.speakers_with_counts(interview)],
     )
+
+
+# --- word timings for the player --------------------------------------------------------
+
+
+@bp.get("/interviews/<int:interview_id>/transcript/words")
+def word_timings(interview_id: int):
+    """``{"segments": {"<segment id>": [start ms, ...]}}`` of the current transcript, for
+    the player's word highlighting; under the same policy as the transcript on the page."""
+    interview = _interview(interview_id)
+    transcript = service.readable_transcript(current_viewer(), interview)
+    starts = service.word_starts(transcript)
+    return jsonify({"segments": {str(k): v for k, v in starts.items()}})
 
 
 # --- downloads -----------------------------------------------------------------------------

@@ -134,3 +134,60 @@ def test_search_in_transcript_and_copy_link(page, interview_id):
     page.wait_for_function("() => document.getElementById('tx-copy-text').value !== ''")
     value = page.locator("#tx-copy-text").input_value()
     assert value.endswith(f"/interviews/{interview_id}?t=15")
+
+
+WHISPER_WORDS = {
+    "segments": [
+        {
+            "start": 0.0,
+            "end": 4.0,
+            "text": " Where does your story begin?",
+            "words": [
+                {"word": " Where", "start": 0.0, "end": 0.5, "probability": 0.9},
+                {"word": " does", "start": 0.6, "end": 1.0, "probability": 0.9},
+                {"word": " your", "start": 1.1, "end": 1.5, "probability": 0.9},
+                {"word": " story", "start": 2.0, "end": 2.8, "probability": 0.9},
+                {"word": " begin?", "start": 3.0, "end": 4.0, "probability": 0.9},
+            ],
+        },
+        {"start": 4.0, "end": 8.0, "text": " In Nottingham."},
+    ]
+}
+
+
+@pytest.fixture
+def whisper_interview_id(app, users):
+    import json
+
+    from oralhist.access import load_viewer
+    from oralhist.models import User
+    from oralhist.services import catalogue, indexing, recordings, transcripts
+
+    with app.test_request_context():
+        viewer = load_viewer(db.session.get(User, users["archivist"]))
+        interview = catalogue.save_interview(viewer, {"title": "Whisper words"})
+        recordings.add_recording(viewer, interview, io.BytesIO(wav_bytes(10)), "tone.wav")
+        data = json.dumps(WHISPER_WORDS).encode()
+        transcripts.import_transcript(viewer, interview, data, "whisper.json")
+        catalogue.publish(viewer, interview)
+        db.session.commit()
+        indexing.process_pending()
+        return interview.id
+
+
+def test_the_word_being_spoken_is_highlighted(page, whisper_interview_id):
+    open_page(page, whisper_interview_id)
+    page.evaluate("() => window.oralhistPlayer.seek(2100)")
+    page.wait_for_selector("#tx-list li.segment:nth-child(1) .word-current")
+    assert page.locator(".word-current").count() == 1
+    assert page.locator(".word-current").inner_text() == "story"
+    page.evaluate("() => window.oralhistPlayer.seek(3200)")
+    page.wait_for_function("() => document.querySelector('.word-current').textContent === 'begin?'")
+    # The segment without word timings marks no word.
+    page.evaluate("() => window.oralhistPlayer.seek(5000)")
+    page.wait_for_selector("#tx-list li.segment:nth-child(2).current")
+    assert page.locator(".word-current").count() == 0
+    assert page.locator("#tx-list li.segment:nth-child(1) .text").inner_text() == (
+        "Where does your story begin?"
+    )
+    assert page.console_errors == []

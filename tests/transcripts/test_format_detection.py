@@ -3,7 +3,7 @@
 import pytest
 
 from oralhist.errors import TranscriptError
-from oralhist.transcripts import FORMATS, detect_format, parse_transcript
+from oralhist.transcripts import FORMATS, detect_format, parse_transcript, write_transcript
 
 SRT = b"1\n00:00:01,000 --> 00:00:02,000\nhi\n"
 VTT = b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nhi\n"
@@ -15,7 +15,7 @@ TXT = b"SCHNEIDER: hello\n"
 
 
 def test_formats_tuple():
-    assert FORMATS == ("vtt", "srt", "ohms", "txt", "json")
+    assert FORMATS == ("vtt", "srt", "ohms", "txt", "json", "sbv", "docx")
 
 
 @pytest.mark.parametrize(
@@ -47,13 +47,11 @@ def test_detect(data, filename, expected):
 @pytest.mark.parametrize(
     ("data", "filename", "reason"),
     [
-        (b"0:00:00.378,0:00:11.378\nCaption\n", "a.txt", "SubViewer"),
         (b"[Script Info]\nTitle: x\n", "a.txt", "ASS/SSA"),
         (b"PK\x03\x04rest-of-zip", "a.docx", "Word"),
         (b"%PDF-1.7", "a.pdf", "PDF"),
         (b"{\\rtf1\\ansi hello}", "a.rtf", "RTF"),
         (b"<html><body>x</body></html>", "a.html", "not an OHMS export"),
-        (b"some text", "a.sbv", "SubViewer"),
     ],
 )
 def test_unsupported_formats_are_refused_with_advice(data, filename, reason):
@@ -66,7 +64,7 @@ def test_unsupported_formats_are_refused_with_advice(data, filename, reason):
 def test_forced_format_and_unknown_format():
     assert parse_transcript(SRT, "x.txt", "srt").format == "srt"
     with pytest.raises(TranscriptError, match="not one of"):
-        parse_transcript(SRT, "x.srt", "docx")
+        parse_transcript(SRT, "x.srt", "rtf")
 
 
 def test_max_bytes_is_checked_before_anything_else():
@@ -78,3 +76,21 @@ def test_max_bytes_is_checked_before_anything_else():
 def test_empty_files(data):
     with pytest.raises(TranscriptError, match=r"e.srt: is empty"):
         parse_transcript(data, "e.srt")
+
+
+def test_youtube_sbv_is_detected_and_read():
+    data = b"0:00:00.378,0:00:11.378\n>> ANNA: Hello.\n\n0:00:11.378,0:00:12.305\n>> BEN: Hi.\n"
+    assert detect_format(data, "a.txt") == "sbv"
+    result = parse_transcript(data, "captions.sbv")
+    assert [(s.start_ms, s.end_ms, s.speaker, s.text) for s in result.segments] == [
+        (378, 11378, "ANNA", "Hello."),
+        (11378, 12305, "BEN", "Hi."),
+    ]
+    again = parse_transcript(write_transcript(result.segments, "sbv").encode(), "b.sbv")
+    assert again.segments == result.segments
+
+
+def test_a_damaged_sbv_block_is_refused_with_its_line():
+    with pytest.raises(TranscriptError) as caught:
+        parse_transcript(b"0:00:00.378,0:00:11.378\nok\n\nsome text\n", "c.sbv")
+    assert caught.value.line == 4

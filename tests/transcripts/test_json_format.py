@@ -44,6 +44,7 @@ def test_own_export_reads_back_with_index_and_metadata():
         "end_ms": 1500,
         "speaker": "A",
         "text": "one\ntwo",
+        "words": [],
     }
     result = parse(out)
     assert result.segments == segments

@@ -1,5 +1,6 @@
 """OHMS XML: current and legacy forms, index points, and hostile XML."""
 
+import re
 import time
 import tracemalloc
 from pathlib import Path
@@ -91,13 +92,15 @@ def test_legacy_duarte_turns_and_sync_times():
     assert not [w for w in result.warnings if "overlap" in w.message]
 
 
-def test_legacy_footnotes_removed_and_reported():
+def test_legacy_footnotes_become_notes_of_the_segments_that_cite_them():
     result = real("legacy/smythe_OH0042.xml")
-    assert not any("[[" in s.text for s in result.segments)
-    notes = [w for w in result.warnings if w.message.startswith("footnote")]
-    assert len(notes) == 20
-    assert all(w.line and w.line > 1 for w in notes)
+    assert not any("[[" in s.text or "[[" in (s.note or "") for s in result.segments)
+    cited = [n for s in result.segments if s.note for n in re.findall(r"^\[(\d+)\]", s.note, re.M)]
+    assert sorted(set(cited), key=int) == [str(n) for n in range(1, 21)]  # all 20 kept
+    assert not [w for w in result.warnings if w.message.startswith("footnote")]
     assert result.segments[0].speaker is None  # "[untranscribed pre-interview discussion]"
+    first = next(s for s in result.segments if s.note)
+    assert first.note.startswith("[1] Hubert N. Alyea, interview by Jeffrey L. Sturchio")
 
 
 def test_every_legacy_file_imports():
@@ -122,18 +125,74 @@ def test_legacy_sync_semantics():
     assert result.header == {"title": "T", "interviewee": "Ann"}
 
 
-def test_legacy_without_sync_is_untimed_and_footnote_refs_vanish():
+def test_legacy_without_sync_is_untimed_and_footnotes_become_notes():
     text = (
         "ANN: a claim.[[footnote]]1[[/footnote]] more\n\n[END OF INTERVIEW]\n\n"
-        "[[footnotes]]\n[[note]]A source, 1999.[[/note]]\n[[/footnotes]]"
+        "[[footnotes]]\n[[note]]A source, 1999.[[/note]]\n"
+        "[[note]]Never cited.[[/note]]\n[[/footnotes]]"
     )
     result = ohms.parse(legacy(text).encode(), "l.xml")
     assert result.segments == [
-        Segment(None, None, "ANN", "a claim. more"),
+        Segment(None, None, "ANN", "a claim. more", note="[1] A source, 1999."),
         Segment(None, None, None, "[END OF INTERVIEW]"),
     ]
-    assert result.warnings[0].message == "footnote 1 dropped: A source, 1999."
-    assert result.warnings[0].line == 8
+    assert result.warnings[0].message == "footnote 2 is referenced nowhere: Never cited."
+    assert result.warnings[0].line == 9
+
+
+def test_legacy_headings_turns_in_a_paragraph_and_label_only_turns():
+    text = (
+        "ANN: Did you go?\n\nBOB: Yes. ANN: Really? BOB: Yes.\n\n"
+        "APPENDIX: SCIENTIST IN A JEEP\n\nIn January 1945 we left.\n\n"
+        "ANN:\nthe next morning\n\n[END OF AUDIO FILE 1.6]"
+    )
+    # sync: minute 1 on the word after the label "ANN:" alone on its line (line 10 word 1),
+    # minute 2 inside the bracketed note (line 12 word 3).
+    result = ohms.parse(legacy(text, "1:|10(1)|12(3)").encode(), "l.xml")
+    assert [(s.speaker, s.text) for s in result.segments] == [
+        ("ANN", "Did you go?"),
+        ("BOB", "Yes."),
+        ("ANN", "Really?"),
+        ("BOB", "Yes."),
+        (None, "APPENDIX: SCIENTIST IN A JEEP"),
+        (None, "In January 1945 we left."),  # the heading ends BOB's turn
+        ("ANN", "the next morning"),  # no segment of the label alone
+        (None, "[END OF AUDIO FILE 1.6]"),  # not split at the sync point inside it
+    ]
+    assert result.segments[6].start_ms == 60_000
+    assert result.segments[7].start_ms == 120_000
+
+
+def test_record_level_fields_and_gps_reach_the_header():
+    xml = (
+        f'<?xml version="1.0"?><ROOT xmlns="{ohms.NAMESPACE}"><record><title>T</title>'
+        "<description>About it.</description><subject>Chemistry</subject>"
+        "<subject>Teflon; Patents</subject><keyword>lab</keyword><rights>In copyright</rights>"
+        "<usage>Cite as: T.</usage><funding>A grant.</funding><language>English</language>"
+        "<media_url>https://example.org/a.mp3</media_url><gps>39.95, -75.15</gps>"
+        "<gps_zoom>12</gps_zoom><gps_text>Philadelphia</gps_text></record></ROOT>"
+    )
+    header = ohms.parse(xml.encode(), "r.xml").header
+    assert header == {
+        "title": "T",
+        "description": "About it.",
+        "subjects": "Chemistry; Teflon; Patents",
+        "keywords": "lab",
+        "rights": "In copyright",
+        "usage": "Cite as: T.",
+        "funding": "A grant.",
+        "language": "English",
+        "media_url": "https://example.org/a.mp3",
+        "gps": "39.95, -75.15",
+        "gps_zoom": "12",
+        "gps_text": "Philadelphia",
+    }
+
+
+def test_current_form_continuation_cues_keep_the_speaker():
+    result = real("chappelear-ohmsvtt-example.xml")
+    assert len(result.segments) == 13
+    assert all(s.speaker for s in result.segments)
 
 
 def test_legacy_bad_sync_points_are_ignored_with_warnings():
@@ -221,3 +280,17 @@ def test_writer_produces_current_form_that_reads_back():
     assert result.segments == segments
     assert result.index_points == points
     assert result.header == metadata
+
+
+def test_index_point_gps_is_read_and_written_back():
+    xml = (
+        f'<?xml version="1.0"?><ROOT xmlns="{ohms.NAMESPACE}"><record><title>T</title>'
+        "<index><point><time>61</time><title>Trip</title><gpspoints><gps>39.95, -75.15</gps>"
+        "<gps_zoom>12</gps_zoom><gps_text>Philadelphia</gps_text></gpspoints></point></index>"
+        "</record></ROOT>"
+    )
+    point = ohms.parse(xml.encode(), "g.xml").index_points[0]
+    assert (point.gps, point.gps_zoom, point.gps_text) == ("39.95, -75.15", "12", "Philadelphia")
+    for fmt, name in (("ohms", "again.xml"), ("json", "again.json")):
+        out = write_transcript([Segment(0, 1000, None, "x")], fmt, index_points=[point])
+        assert parse_transcript(out.encode(), name).index_points == [point]

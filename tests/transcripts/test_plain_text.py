@@ -126,3 +126,19 @@ def test_bytes_with_bom_and_windows_line_endings():
     data = "\ufeffA: one\r\n\r\nB: two\r\n".encode()
     result = parse_transcript(data, "x.txt")
     assert [(s.speaker, s.text) for s in result.segments] == [("A", "one"), ("B", "two")]
+
+
+def test_timecode_like_text_is_escaped_on_export_and_read_back_as_text():
+    segments = [
+        Segment(1000, 5000, "SMYTH", "He wrote [3:40:29] on the tape."),
+        Segment(5000, None, "DOEL", "Yes."),
+    ]
+    out = write_transcript(segments, "txt")
+    assert "\\[3:40:29]" in out
+    assert parse_transcript(out.encode(), "x.txt").segments == segments
+
+
+def test_a_timed_bracketed_note_has_no_speaker():
+    text = "[00:00:01] BROCK: Thanks.\n\n[00:00:05] [END OF INTERVIEW]\n"
+    result = parse_transcript(text.encode(), "x.txt")
+    assert [s.speaker for s in result.segments] == ["BROCK", None]

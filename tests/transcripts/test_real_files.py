@@ -84,6 +84,15 @@ WEBVTT_EXPECTED = expectations("webvtt-py")
 @pytest.mark.parametrize("name", sorted(WEBVTT_EXPECTED.keys() - {"_source"}))
 def test_webvtt_py_expectations(name):
     expected = WEBVTT_EXPECTED[name]
+    if name.endswith(".vtt") and expected.get("error") == "MalformedCaptionError":
+        # webvtt-py refuses the file; browsers (the W3C parser, issue 13) drop the damaged
+        # block and keep the rest, and so does this archive, with a warning at that block.
+        result = load(f"webvtt-py/{name}")
+        assert [w.line for w in result.warnings] == [6]
+        assert "browsers drop" in result.warnings[0].message
+        assert "Caption text #2" not in [s.text for s in result.segments]
+        assert len(result.segments) == 6
+        return
     if "error" in expected:
         error = rejects(f"webvtt-py/{name}")
         if expected["error"] == "MalformedCaptionError":
@@ -187,12 +196,13 @@ def within_limits(segments: list[Segment], fmt: str) -> list[Segment]:
         if fmt in {"vtt", "srt", "ohms"} and end is None:  # filled from the next start
             following = segments[i + 1].start_ms if i + 1 < len(segments) else None
             end = following if following is not None and following >= start else start
-        if fmt == "srt" and not all(x.speaker for x in segments) and who:
-            who, text = None, f"{who}: {text}"  # the prefix stays text
         if fmt == "txt":
-            # A segment without speaker continues the last one, except untimed notes
-            # ("[END OF TAPE]"), headings ("NOTES") and session headers, which end it.
-            note = start is None and not who and re.fullmatch(r"\[[^\[\]]*\]|[^a-z]+", text)
+            # A segment without speaker continues the last one, except notes
+            # ("[END OF TAPE]"), untimed headings ("NOTES") and session headers.
+            note = not who and (
+                re.fullmatch(r"\[[^\[\]]*\]", text)
+                or (start is None and re.fullmatch(r"[^a-z]+", text))
+            )
             if note or (start is None and not who and re.match(r"[A-Z]+:", text)):
                 speaker = speaker if text.startswith("[") else None
                 who = None
@@ -200,7 +210,12 @@ def within_limits(segments: list[Segment], fmt: str) -> list[Segment]:
                 speaker = who or speaker
                 who = speaker
             end = segments[next_timed[i]].start_ms if i in next_timed else None
-        out.append(Segment(start, end, who, text))
+        kept = {}
+        if fmt in {"json", "vtt", "ohms"}:  # cue ids, settings and word timings survive
+            kept = {"cue_id": s.cue_id, "cue_settings": s.cue_settings, "words": s.words}
+        if fmt == "json":
+            kept["note"] = s.note
+        out.append(Segment(start, end, who, text, **kept))
     return out
 
 

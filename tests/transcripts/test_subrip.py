@@ -121,3 +121,30 @@ def test_writer_round_trip_with_speakers():
     out = write_transcript(segments, "srt")
     assert out.startswith("1\n00:00:00,000 --> 00:00:01,000\nKC: one\ntwo\n\n2\n")
     assert srt.parse(out, "x.srt").segments == segments
+
+
+def test_one_digit_minutes_and_seconds_are_read_as_pysrt_does():
+    result = parse_transcript(b"1\n00:00:0,000 --> 00:0:2,500\nx\n", "one.srt")
+    assert (result.segments[0].start_ms, result.segments[0].end_ms) == (0, 2500)
+
+
+def test_mixed_and_lower_case_speakers_and_label_like_text_survive_a_round_trip():
+    segments = [
+        Segment(0, 1000, "KC", "Hello."),
+        Segment(1000, 2000, None, "NOTE TO FILE: the tape hisses."),
+        Segment(2000, 3000, "dave", "hi"),
+        Segment(3000, 4000, "Sarah Jones", "Once only."),
+        Segment(4000, 5000, None, "plain"),
+    ]
+    out = write_transcript(segments, "srt")
+    assert "\n<i></i>NOTE TO FILE: the tape hisses.\n" in out
+    assert "\n<b>dave:</b> hi\n" in out and "\nKC: Hello.\n" in out
+    assert srt.parse(out, "x.srt").segments == segments
+
+
+def test_a_stray_capitals_label_in_an_unlabelled_file_stays_text():
+    text = (
+        "1\n00:00:01,000 --> 00:00:02,000\nWARNING: loud noise\n\n"
+        "2\n00:00:03,000 --> 00:00:04,000\nplain\n\n3\n00:00:05,000 --> 00:00:06,000\nmore\n"
+    )
+    assert [s.speaker for s in srt.parse(text, "a.srt").segments] == [None, None, None]

@@ -97,12 +97,7 @@ REAL = [
 ]
 
 
-PARSER_LOSSES = {
-    ("srt", "duarte_OH0344.xml"): "SRT reads 'NAME:' speakers only when every cue has one; "
-    "the SRT writer writes them for some cues only, so mixed speakers are lost",
-    ("txt", "duarte_OH0344.xml"): "plain text cannot say 'no speaker' after a speaker turn: "
-    "an unlabelled paragraph is read back as the previous speaker's",
-}
+PARSER_LOSSES = {}
 
 
 def _cases():

@@ -4,6 +4,7 @@ header prefill, and real third-party files."""
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import pytest
@@ -60,6 +61,10 @@ def test_api_import_returns_counts(app, browser, make_interview):
         "speaker": "Thomas Whitfield",
         "speaker_id": data["segments"][1]["speaker_id"],
         "text": "In Nottingham, in 1931.",
+        "note": None,
+        "cue_id": None,
+        "cue_settings": None,
+        "words": [],
     }
     assert data["version"] == 1 and data["interview_id"] == interview_id
     assert {s["label"] for s in data["speakers"]} == {"Ruth Adler", "Thomas Whitfield"}
@@ -79,13 +84,15 @@ def test_import_is_indexed_and_audited(app, browser, make_interview):
 
 def test_bad_line_at_the_end_rejects_everything(app, browser, make_interview):
     interview_id = make_interview()
-    bad = VTT + "\n00:00:25.000 --> 00:00:21.000\n<v Ruth Adler>Backwards.\n"
+    bad = VTT + "\n2562047788015:12:55.808 --> 2562047788015:12:56.000\n<v Ruth Adler>Late.\n"
     response = upload(browser("archivist"), interview_id, bad, "broken.vtt")
     assert response.status_code == 422
     error = response.get_json()["error"]
     assert error["code"] == "transcript_error"
     assert error["details"]["filename"] == "broken.vtt"
-    assert error["details"]["line"] == bad.splitlines().index("00:00:25.000 --> 00:00:21.000") + 1
+    timing = "2562047788015:12:55.808 --> 2562047788015:12:56.000"
+    assert error["details"]["line"] == bad.splitlines().index(timing) + 1
+    assert "at most 100 hours" in error["message"]  # was an API 500 (issue 12 item 8)
     assert "broken.vtt" in error["message"] and "line" in error["message"]
     assert counts(app, interview_id) == (0, 0, 0)
 
@@ -121,7 +128,7 @@ def test_format_override_and_unknown_format(browser, make_interview):
     assert detected["format"] == "txt" and detected["segments"] == 2
     forced = upload(archivist, interview_id, VTT, "x.vtt", format="txt", dry_run="true")
     assert forced.status_code == 200 and forced.get_json()["format"] == "txt"
-    unknown = upload(archivist, interview_id, VTT, "x.vtt", format="docx")
+    unknown = upload(archivist, interview_id, VTT, "x.vtt", format="rtf")
     assert unknown.status_code == 422
     assert "format" in unknown.get_json()["error"]["details"]["fields"]
 
@@ -300,7 +307,7 @@ def test_preview_cancel_removes_the_file(app, browser, make_interview):
 
 def test_preview_of_a_bad_file_rerenders_the_form(app, browser, make_interview):
     interview_id = make_interview()
-    bad = VTT + "\n00:00:25.000 --> 00:00:21.000\nBackwards.\n"
+    bad = VTT + "\n200:00:00.000 --> 200:00:01.000\nPast the 100-hour limit.\n"
     shown = preview(browser("archivist"), interview_id, bad, "broken.vtt")
     html = shown.get_data(as_text=True)
     assert shown.status_code == 422
@@ -335,7 +342,9 @@ REAL_FILES = [
     (("webvtt-py", "subtitles", "sample.vtt"), "vtt", 16, True),
     (("pysrt", "static", "windows-1252.srt"), "srt", 1332, True),
     (("cdown-srt", "srt_tools_files", "gb2312.srt"), "srt", 3, True),
-    (("scihist", "ohms_xml", "legacy", "duarte_OH0344.xml"), "ohms", 111, True),
+    # 111 before issue 13: 4 label-only segments are now part of their turns, and 3
+    # paragraphs holding two turns are split.
+    (("scihist", "ohms_xml", "legacy", "duarte_OH0344.xml"), "ohms", 110, True),
     (("scihist", "ohms_xml", "small-sample-vtt-ohms.xml"), "ohms", 6, True),
     (
         ("scihist", "plain_text_transcript", "isaacs_j2ntg1k_sample_with_timecodes.txt"),
@@ -399,10 +408,126 @@ def test_ohms_index_points_are_imported_and_shown(browser, make_interview):
 
 
 def test_invalid_real_file_names_file_and_line(app, browser, make_interview):
-    path = shared_file("webvtt-py", "subtitles", "invalid_timeframe.vtt")
+    path = shared_file("pysrt", "static", "invalid.srt")
     interview_id = make_interview()
     response = upload(browser("archivist"), interview_id, path.read_bytes(), path.name)
     assert response.status_code == 422
     details = response.get_json()["error"]["details"]
     assert details["filename"] == path.name and isinstance(details["line"], int)
     assert counts(app, interview_id) == (0, 0, 0)
+
+
+def test_a_damaged_real_vtt_block_is_dropped_with_its_line(app, browser, make_interview):
+    path = shared_file("webvtt-py", "subtitles", "invalid_timeframe.vtt")
+    interview_id = make_interview()
+    response = upload(browser("archivist"), interview_id, path.read_bytes(), path.name)
+    assert response.status_code == 201  # browsers drop the block and show the rest
+    assert [w["line"] for w in response.get_json()["warnings"]] == [6]
+    assert counts(app, interview_id) == (1, 6, 0)
+
+
+WHISPER_WORDS = {
+    "segments": [
+        {
+            "start": 0.0,
+            "end": 2.0,
+            "text": " Hello there.",
+            "words": [
+                {"word": " Hello", "start": 0.0, "end": 0.8, "probability": 0.91},
+                {"word": " there.", "start": 0.9, "end": 2.0, "probability": 0.5},
+            ],
+        }
+    ]
+}
+
+
+def test_word_timings_are_stored_and_given_by_the_api_and_exports(app, browser, make_interview):
+    interview_id = make_interview()
+    data = json.dumps(WHISPER_WORDS).encode()
+    assert upload(browser("archivist"), interview_id, data, "w.json").status_code == 201
+    client = browser(None)
+    api = client.get(f"/api/v1/interviews/{interview_id}/transcript").get_json()
+    assert api["segments"][0]["words"] == [
+        {"text": "Hello", "start_ms": 0, "end_ms": 800, "confidence": 0.91},
+        {"text": "there.", "start_ms": 900, "end_ms": 2000, "confidence": 0.5},
+    ]
+    exported = client.get(f"/api/v1/interviews/{interview_id}/transcript?format=json")
+    assert json.loads(exported.data)["segments"][0]["words"] == api["segments"][0]["words"]
+    vtt = client.get(f"/api/v1/interviews/{interview_id}/transcript?format=vtt").data.decode()
+    assert "<00:00:00.000>Hello <00:00:00.900>there." in vtt
+
+
+@pytest.mark.parametrize(
+    ("level", "role", "status"),
+    [
+        ("open", None, 200),
+        ("registered", None, 302),
+        ("registered", "researcher", 200),
+        ("restricted", "researcher", 403),
+        ("closed", "researcher", 403),
+        ("closed", "contributor", 200),  # the owner
+        ("closed", "archivist", 200),
+    ],
+)
+def test_the_players_word_timings_follow_the_transcript_policy(
+    browser, make_interview, level, role, status
+):
+    interview_id = make_interview(level)
+    data = json.dumps(WHISPER_WORDS).encode()
+    assert upload(browser("archivist"), interview_id, data, "w.json").status_code == 201
+    response = browser(role).get(f"/interviews/{interview_id}/transcript/words")
+    assert response.status_code == status
+    if status == 200:
+        segment_id = str(
+            browser("archivist")
+            .get(f"/api/v1/interviews/{interview_id}/transcript")
+            .get_json()["segments"][0]["id"]
+        )
+        assert response.get_json() == {"segments": {segment_id: [0, 900]}}
+        page = browser(role).get(f"/interviews/{interview_id}").get_data(as_text=True)
+        assert f'data-words-url="/interviews/{interview_id}/transcript/words"' in page
+
+
+def test_ohms_record_fields_offered_and_gps_footnotes_shown(app, browser, make_interview):
+    xml = (
+        '<?xml version="1.0"?><ROOT xmlns="https://www.weareavp.com/nunncenter/ohms"><record>'
+        "<title>T</title><description>About the works.</description><rights>In copyright</rights>"
+        "<usage>Cite as: T.</usage><subject>Bicycles</subject><funding>A grant.</funding>"
+        "<index><point><time>1</time><title>Works</title><gpspoints><gps>52.95, -1.15</gps>"
+        "<gps_zoom>12</gps_zoom><gps_text>Nottingham</gps_text></gpspoints></point></index>"
+        "<transcript>ANN: The works.[[footnote]]1[[/footnote]]\n\n"
+        "[[footnotes]][[note]]Raleigh, 1931.[[/note]][[/footnotes]]</transcript>"
+        "</record></ROOT>"
+    )
+    interview_id = make_interview()
+    archivist = browser("archivist")
+    html = preview(archivist, interview_id, xml.encode(), "r.xml").get_data(as_text=True)
+    assert 'value="summary"' in html and "About the works." in html
+    assert 'value="rights"' in html and "Cite as: T." in html
+    assert "Also in the file" in html and "Bicycles" in html and "A grant." in html
+    assert upload(archivist, interview_id, xml, "r.xml").status_code == 201
+    page = browser(None).get(f"/interviews/{interview_id}").get_data(as_text=True)
+    assert "Nottingham (52.95, -1.15)" in page
+    assert "Note: [1] Raleigh, 1931." in page
+    api = browser(None).get(f"/api/v1/interviews/{interview_id}/transcript").get_json()
+    assert api["segments"][0]["note"] == "[1] Raleigh, 1931."
+    assert api["index"][0]["gps"] == {
+        "gps": "52.95, -1.15",
+        "gps_zoom": "12",
+        "gps_text": "Nottingham",
+    }
+
+
+def test_a_word_document_imports_through_the_api_and_the_preview(app, browser, make_interview):
+    from tests.transcripts.test_docx import make
+
+    data = make(["NARRATOR: Ruth Adler", "[00:00:05] ADLER: We started in 1931."])
+    interview_id = make_interview()
+    archivist = browser("archivist")
+    html = preview(archivist, interview_id, data, "adler.docx").get_data(as_text=True)
+    assert "Read as <strong>docx</strong>" in html and 'value="interviewee"' in html
+    response = upload(archivist, interview_id, data, "adler.docx")
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["format"] == "docx"
+    api = browser(None).get(f"/api/v1/interviews/{interview_id}/transcript").get_json()
+    assert [(s["start_ms"], s["speaker"]) for s in api["segments"]] == [(5000, "ADLER")]
