@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, g
 
 from . import config as default_config
 
@@ -88,7 +88,7 @@ def _configure_sqlite(app: Flask, db) -> None:
 
 
 def _configure_login(app: Flask) -> None:
-    from .extensions import csrf, db, login_manager
+    from .extensions import db, login_manager
     from .models import User
 
     login_manager.login_view = "auth.login"
@@ -118,21 +118,10 @@ def _configure_login(app: Flask) -> None:
 
         raise AccessDenied("Please sign in first.")
 
-    @app.before_request
-    def _token_requests_skip_csrf():
-        # A Bearer token is not sent by browsers on their own, so it cannot be forged
-        # cross-site: token requests need no CSRF token. Cookie requests do.
-        if request.headers.get("Authorization", "").startswith("Bearer "):
-            from flask_login import current_user
+    # Credentials, CSRF and body limits are checked before the body is read.
+    from .web.gate import register_gate
 
-            if current_user.is_authenticated and g.get("oh_token_auth"):
-                return None
-            from .errors import AccessDenied
-
-            raise AccessDenied("The API token is not valid (unknown, revoked or disabled).")
-        if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
-            csrf.protect()
-        return None
+    register_gate(app)
 
 
 def _security_headers(app: Flask) -> None:

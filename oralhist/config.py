@@ -16,8 +16,12 @@ import json
 import os
 from pathlib import Path
 
-#: Upload limit for one request, in bytes (a 100-minute 48 kHz/24-bit WAV master is ~1.7 GB).
+#: Upload limit for one audio upload request, in bytes (a 100-minute 48 kHz/24-bit WAV master
+#: is ~1.7 GB). Only the recording uploads may send this much (``oralhist.web.gate``).
 MAX_CONTENT_LENGTH = 4 * 1024**3
+#: Body limit of every other request (forms, JSON), in bytes; transcript uploads get the
+#: transcript limit and document uploads the attachment limit (plus 1 MiB for the form).
+MAX_FORM_BYTES = 1024 * 1024
 #: Largest document attachment (PDF or image), in bytes.
 MAX_ATTACHMENT_BYTES = 200 * 1024**2
 #: Where recordings and attachments are stored, content-addressed. Relative to the project.
