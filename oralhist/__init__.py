@@ -96,9 +96,16 @@ def _configure_login(app: Flask) -> None:
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+    def load_user(session_id: str):
+        # The session holds "id:generation" (User.get_id); a generation that has moved on
+        # (sign-out, password change) ends every session and cookie issued before.
+        parsed = User.parse_session_id(session_id)
+        if parsed is None:
+            return None
+        user = db.session.get(User, parsed[0])
+        if user is None or not user.active or user.session_generation != parsed[1]:
+            return None
+        return user
 
     @login_manager.request_loader
     def load_user_from_token(req):

@@ -46,6 +46,15 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = False
 REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SAMESITE = "Lax"
+#: Sign-in rate limiting (``services/throttle.py``): failures allowed per scope before a
+#: lock; the first lock's length, doubled per further failure up to the most; and how long
+#: without a failure before a count starts again. ``signup`` counts every sign-up attempt.
+SIGNIN_FREE_FAILURES = {"account": 5, "address": 20, "device": 10, "signup": 20}
+SIGNIN_LOCK_BASE_S = 30
+SIGNIN_LOCK_MAX_S = 15 * 60
+SIGNIN_FORGET_AFTER_S = 60 * 60
+#: How long a browser that signed in stays known to that account (the device cookie).
+SIGNIN_DEVICE_COOKIE_DAYS = 365
 #: werkzeug's password hashing method. Keep scrypt; tests use a fast one.
 PASSWORD_HASH_METHOD = "scrypt"
 WTF_CSRF_TIME_LIMIT = None
