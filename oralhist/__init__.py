@@ -34,6 +34,15 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, instance_path: s
     if test_config:
         app.config.from_mapping(test_config)
     default_config.resolve_paths(app.config, app.instance_path)
+    if app.config.get("TRUSTED_HOSTS") is None:
+        from .urls import trusted_hosts
+
+        app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
+    if int(app.config.get("PROXY_COUNT") or 0) > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        count = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
     if not app.config.get("SECRET_KEY"):
         # Not initialised yet (`oralhist init` writes the key): a throwaway key keeps the
         # CLI usable, and sessions simply do not survive a restart.

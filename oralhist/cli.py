@@ -30,10 +30,35 @@ def _write_secret_key(instance: Path) -> bool:
     return True
 
 
+def _write_public_base_url(instance: Path, url: str) -> bool:
+    """Add PUBLIC_BASE_URL to instance/config.py unless it is there already."""
+    config_file = instance / "config.py"
+    existing = config_file.read_text() if config_file.exists() else ""
+    if "PUBLIC_BASE_URL" in existing:
+        return False
+    with config_file.open("a") as fh:
+        fh.write(
+            "# The address people use to reach the archive: every absolute link (mail) starts\n"
+            "# with it, and requests naming another host are refused (see TRUSTED_HOSTS).\n"
+            "# Change it when the archive is served elsewhere, e.g. 'https://archive.example.org'.\n"
+            f"PUBLIC_BASE_URL = {url!r}\n"
+        )
+    os.chmod(config_file, 0o600)
+    return True
+
+
 @click.command("init")
+@click.option(
+    "--public-url",
+    default="http://127.0.0.1:5000",
+    show_default=True,
+    help="The archive's public address, written once to instance/config.py as "
+    "PUBLIC_BASE_URL (absolute links in mail use it; other Host names are refused).",
+)
 @with_appcontext
-def init_command() -> None:
-    """Create instance/ (database via migrations, secret key, search index) and media/.
+def init_command(public_url: str) -> None:
+    """Create instance/ (database via migrations, secret key, public address, search index)
+    and media/, and remove temporary files of uploads cut off by a crash.
 
     Safe to run again: it only adds what is missing and applies new migrations.
     """
@@ -46,6 +71,8 @@ def init_command() -> None:
     instance.mkdir(parents=True, exist_ok=True)
     if _write_secret_key(instance):
         click.echo(f"Wrote a new secret key to {instance / 'config.py'}")
+    if not app.config.get("PUBLIC_BASE_URL") and _write_public_base_url(instance, public_url):
+        click.echo(f"Wrote PUBLIC_BASE_URL = {public_url!r} to {instance / 'config.py'}")
     for folder in (app.config["MEDIA_ROOT"], app.config["OUTBOX_DIR"]):
         Path(folder).mkdir(parents=True, exist_ok=True)
     upgrade(directory=app.extensions["migrate"].directory)

@@ -55,6 +55,16 @@ SIGNIN_LOCK_MAX_S = 15 * 60
 SIGNIN_FORGET_AFTER_S = 60 * 60
 #: How long a browser that signed in stays known to that account (the device cookie).
 SIGNIN_DEVICE_COOKIE_DAYS = 365
+#: The archive's public address (scheme, host, optional path prefix), e.g.
+#: ``https://archive.example.org``: every absolute link (mail) is built from it, never from
+#: the request's Host header. ``oralhist init`` writes ``http://127.0.0.1:5000``.
+PUBLIC_BASE_URL = None
+#: Host names requests may use (Flask's setting; others get 400). ``None``: the public base
+#: URL's host, plus localhost/127.0.0.1/::1 when served locally.
+TRUSTED_HOSTS = None
+#: How many reverse proxies (nginx) stand in front and set X-Forwarded-For/-Proto: their
+#: client address is then the one rate limiting counts. 0 when clients connect directly.
+PROXY_COUNT = 0
 #: werkzeug's password hashing method. Keep scrypt; tests use a fast one.
 PASSWORD_HASH_METHOD = "scrypt"
 WTF_CSRF_TIME_LIMIT = None
