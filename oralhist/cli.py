@@ -81,8 +81,22 @@ def init_command(public_url: str) -> None:
     if not index.exists():
         index.create()
         click.echo(f"Created the search index in {app.config['SEARCH_INDEX_DIR']}")
+    _sweep_abandoned_uploads()
     indexing.startup_check(echo=click.echo)
     click.echo("Ready. Next: `oralhist create-user EMAIL --role admin`, then `oralhist serve`.")
+
+
+def _sweep_abandoned_uploads() -> None:
+    """Remove temporary files of uploads whose process was killed (never those of uploads
+    still arriving in a live process), and say so."""
+    from .services.recordings import storage
+
+    removed = storage().sweep_temp()
+    if removed:
+        total = sum(int(item["size"]) for item in removed)
+        click.echo(
+            f"Removed {len(removed)} temporary files ({total} bytes) of uploads cut off by a crash."
+        )
 
 
 def _safe_url(url: str) -> str:
@@ -173,6 +187,7 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     from .services import indexing
 
     with create_app().app_context():
+        _sweep_abandoned_uploads()
         indexing.startup_check(echo=click.echo)
     click.echo(f"Serving oralhist on http://{host}:{port} (Ctrl-C to stop)")
     Server().run()
@@ -221,7 +236,8 @@ def reindex_command(pending: bool) -> None:
 def fixity_command(quiet: bool) -> None:
     """Re-read every stored file that a recording or document uses, compare its sha256 with
     the one recorded at ingest, and report missing, changed and orphan files (stored files no
-    row uses). Writes the result for the archivist's fixity page; exits 1 when any fail."""
+    row uses). Also removes the temporary files of uploads whose process was killed, and
+    lists them. Writes the result for the archivist's fixity page; exits 1 when any fail."""
     from .services import fixity
     from .transaction import commit
 
@@ -234,10 +250,17 @@ def fixity_command(quiet: bool) -> None:
         for item in report[kind]:
             used = ", ".join(item.get("used_by", [])) or "no row"
             click.echo(f"{kind.upper().rstrip('S')}: {item['key']} ({used})", err=True)
+    abandoned = report.get("abandoned_uploads", [])
+    for item in abandoned:
+        click.echo(
+            f"ABANDONED UPLOAD: tmp/{item['name']} ({item['size']} bytes of an upload whose "
+            "process is gone), removed"
+        )
     if not quiet or check.failures:
         click.echo(
             f"Checked {check.checked} files: {len(report['missing'])} missing, "
-            f"{len(report['changed'])} changed, {len(report['orphans'])} orphans."
+            f"{len(report['changed'])} changed, {len(report['orphans'])} orphans; "
+            f"{len(abandoned)} abandoned upload files removed."
         )
     if check.failures:
         sys.exit(1)
