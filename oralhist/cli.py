@@ -164,9 +164,60 @@ def create_token_command(email: str, name: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int, help="Worker processes.")
-@click.option("--threads", default=8, show_default=True, type=int, help="Threads per worker.")
-def serve_command(host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the archive with gunicorn (a production WSGI server), not the debug server."""
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=int,
+    help="Threads per worker: requests served at once by each (gthread workers).",
+)
+@click.option(
+    "--timeout",
+    default=60,
+    show_default=True,
+    type=int,
+    help="Seconds a silent worker may take before gunicorn restarts it.",
+)
+@click.option(
+    "--keepalive",
+    default=5,
+    show_default=True,
+    type=int,
+    help="Seconds an idle kept-alive connection waits for its next request.",
+)
+@click.option(
+    "--body-timeout",
+    default=30,
+    show_default=True,
+    type=int,
+    help="Seconds one read of a request body may wait for the client: a body sent slowly "
+    "or not at all then ends with 400 instead of holding a thread (BODY_READ_TIMEOUT_S).",
+)
+@click.option(
+    "--graceful-timeout",
+    default=30,
+    show_default=True,
+    type=int,
+    help="Seconds running requests get to finish on stop or restart.",
+)
+def serve_command(
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    timeout: int,
+    keepalive: int,
+    body_timeout: int,
+    graceful_timeout: int,
+) -> None:
+    """Serve the archive with gunicorn (a production WSGI server), not the debug server.
+
+    gthread workers: each worker process serves --threads requests at once, while idle and
+    slow-starting connections wait in the worker's poller, not in a thread. Requests that
+    cannot succeed are refused before their body is read, and every body read is bounded by
+    --body-timeout. In production, put a buffering reverse proxy (nginx) in front: see the
+    README's "Production" section.
+    """
     from gunicorn.app.base import BaseApplication
 
     class Server(BaseApplication):
@@ -174,14 +225,16 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("timeout", 120)
+            self.cfg.set("worker_class", "oralhist.serving.Worker")  # gthread, see there
+            self.cfg.set("timeout", timeout)
+            self.cfg.set("graceful_timeout", graceful_timeout)
+            self.cfg.set("keepalive", keepalive)
             self.cfg.set("accesslog", "-")
 
         def load(self):
             from . import create_app
 
-            return create_app()
+            return create_app({"BODY_READ_TIMEOUT_S": body_timeout})
 
     from . import create_app
     from .services import indexing

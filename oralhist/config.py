@@ -19,6 +19,10 @@ from pathlib import Path
 #: Upload limit for one audio upload request, in bytes (a 100-minute 48 kHz/24-bit WAV master
 #: is ~1.7 GB). Only the recording uploads may send this much (``oralhist.web.gate``).
 MAX_CONTENT_LENGTH = 4 * 1024**3
+#: Under gunicorn, how long one read of a request body may wait for the client (seconds):
+#: a body announced and then sent slowly or not at all ends with 400 instead of holding a
+#: worker thread. ``oralhist serve --body-timeout`` sets it.
+BODY_READ_TIMEOUT_S = 30
 #: Body limit of every other request (forms, JSON), in bytes; transcript uploads get the
 #: transcript limit and document uploads the attachment limit (plus 1 MiB for the form).
 MAX_FORM_BYTES = 1024 * 1024

@@ -20,17 +20,21 @@ decides, in this order, from the request line and headers alone:
    from the (small, limited) form body. Bearer-token requests need none: browsers never send
    that header on their own.
 
+Under gunicorn each read of a body waits at most ``BODY_READ_TIMEOUT_S`` for the client
+(:func:`_bound_body_reads`), so slow bodies cannot hold the worker threads.
+
 Refusals made here mark the response ``Connection: close``: a WSGI server that keeps the
 connection open would otherwise read (and discard) the unread body to reach the next request.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import IO, Any
 
 from flask import Flask, Request, current_app, g, request
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestEntityTooLarge
 from werkzeug.sansio.multipart import NEED_DATA, Data, Field, MultipartDecoder, Preamble
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -92,6 +96,10 @@ class GatedRequest(Request):
     def close(self) -> None:
         for stream in self.__dict__.pop("_oh_file_streams", []):
             stream.close()
+        sock = self.__dict__.pop("_oh_timed_socket", None)
+        if sock is not None:  # before the response is sent: writes keep no timeout
+            with contextlib.suppress(OSError):
+                sock.settimeout(None)
         super().close()
 
 
@@ -102,7 +110,9 @@ def register_gate(app: Flask) -> None:
 
     @app.after_request
     def _close_unread(response):
-        if g.get("oh_body_refused"):
+        # Also after any error on a request with a body: its body may be partly unread (a
+        # timed-out read, a parse error), and draining it could hold the thread again.
+        if g.get("oh_body_refused") or (response.status_code >= 400 and _has_body()):
             response.headers["Connection"] = "close"
         return response
 
@@ -128,6 +138,7 @@ def _gate(endpoint: str | None, values: Any) -> None:
     request.max_content_length = limit
     if limit is not None and (request.content_length or 0) > limit:
         _refuse(_too_large(limit))
+    _bound_body_reads()
     if limit is not None and request.content_length is None and _has_body():
         # Chunked: count the bytes as they arrive and refuse the one past the limit.
         # (Werkzeug's own limit would silently cut a url-encoded form at the limit.)
@@ -159,6 +170,19 @@ def _gate(endpoint: str | None, values: Any) -> None:
     _check_csrf()
 
 
+def _bound_body_reads() -> None:
+    """Under gunicorn, make each read of a request body wait at most
+    ``BODY_READ_TIMEOUT_S`` for the client: a client that announces a body and sends it
+    slowly (or never) then ends with 400 instead of holding a worker thread for as long as
+    it likes. Restored when the request closes, before the response is written."""
+    timeout = current_app.config.get("BODY_READ_TIMEOUT_S")
+    sock = request.environ.get("gunicorn.socket")
+    if sock is None or not timeout or not _has_body():
+        return
+    sock.settimeout(float(timeout))
+    request.__dict__["_oh_timed_socket"] = sock
+
+
 class _CountedInput:
     """A chunked body that raises 413 as soon as more than ``limit`` bytes have arrived."""
 
@@ -173,7 +197,10 @@ class _CountedInput:
                 out += chunk
             return bytes(out)
         # Ask for one byte more than is left, so a body one byte over is caught.
-        data = self._stream.read(min(size, self._left + 1))
+        try:
+            data = self._stream.read(min(size, self._left + 1))
+        except OSError as exc:  # the client went quiet (BODY_READ_TIMEOUT_S) or away
+            raise ClientDisconnected() from exc
         self._left -= len(data)
         if self._left < 0:
             raise _too_large(self._limit)
@@ -266,7 +293,10 @@ def _first_part_token(field_name: str) -> str | None:
             event = decoder.next_event()
             if event is NEED_DATA:
                 want = min(8192, budget - len(read))
-                chunk = raw.read(want) if want > 0 else b""
+                try:
+                    chunk = raw.read(want) if want > 0 else b""
+                except OSError as exc:  # the client went quiet or away
+                    raise ClientDisconnected() from exc
                 if not chunk:
                     token = None
                     break  # the budget or the body ended before the token did
