@@ -82,6 +82,7 @@ def init_command(public_url: str) -> None:
         index.create()
         click.echo(f"Created the search index in {app.config['SEARCH_INDEX_DIR']}")
     _sweep_abandoned_uploads()
+    _forget_old_sign_in_counts()
     indexing.startup_check(echo=click.echo)
     click.echo("Ready. Next: `oralhist create-user EMAIL --role admin`, then `oralhist serve`.")
 
@@ -97,6 +98,13 @@ def _sweep_abandoned_uploads() -> None:
         click.echo(
             f"Removed {len(removed)} temporary files ({total} bytes) of uploads cut off by a crash."
         )
+
+
+def _forget_old_sign_in_counts() -> None:
+    """Drop sign-in failure counts that no longer lock anything (services.throttle)."""
+    from .services import throttle
+
+    throttle.forget_old()
 
 
 def _safe_url(url: str) -> str:
@@ -241,6 +249,7 @@ def serve_command(
 
     with create_app().app_context():
         _sweep_abandoned_uploads()
+        _forget_old_sign_in_counts()
         indexing.startup_check(echo=click.echo)
     click.echo(f"Serving oralhist on http://{host}:{port} (Ctrl-C to stop)")
     Server().run()

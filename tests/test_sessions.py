@@ -211,3 +211,15 @@ def test_sign_up_is_limited_per_address(app, clock):
     response = client.post("/signup", data=bad)
     assert response.status_code == 429
     assert int(response.headers["Retry-After"]) > 0
+
+
+def test_old_counts_are_forgotten(app, users, clock):
+    from oralhist.services import throttle
+
+    for n in range(7):
+        _attempt(Browser(app), "researcher@example.org", f"guess {n}")
+    with app.app_context():
+        assert throttle.forget_old() == 0  # still locked, and recent
+        clock.advance(hours=2)
+        assert throttle.forget_old() == 2  # the account's and the address's counts
+    assert _attempt(Browser(app), "researcher@example.org", PASSWORD).status_code == 302
