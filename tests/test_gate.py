@@ -283,3 +283,23 @@ def test_api_read_that_needs_a_user_is_401_for_the_anonymous(browser):
     response = browser(None).client.get("/api/v1/access-requests")
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_every_multipart_form_sends_its_csrf_token_first():
+    """The gate reads only a multipart body's first part for the token: every such form in
+    the templates must start with it (as upload.js does)."""
+    import re
+    from pathlib import Path
+
+    import oralhist
+
+    templates = Path(oralhist.__file__).parent / "templates"
+    forms = []
+    for path in templates.rglob("*.html"):
+        text = path.read_text()
+        for match in re.finditer(r"<form[^>]*multipart/form-data[^>]*>", text):
+            after = text[match.end() :]
+            first_field = re.search(r"\{\{\s*csrf\(\)\s*\}\}|<input|<select|<textarea", after)
+            forms.append((path.name, first_field.group(0) if first_field else None))
+    assert len(forms) >= 4
+    assert all(first and first.startswith("{{") for _, first in forms), forms
