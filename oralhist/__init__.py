@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, g
 
 from . import config as default_config
 
@@ -37,6 +37,15 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, instance_path: s
     from .search.backend import check_backend
 
     check_backend(app.config)  # an unknown engine, or a whoosh of another version: say so now
+    if app.config.get("TRUSTED_HOSTS") is None:
+        from .urls import trusted_hosts
+
+        app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
+    if int(app.config.get("PROXY_COUNT") or 0) > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        count = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
     if not app.config.get("SECRET_KEY"):
         # Not initialised yet (`oralhist init` writes the key): a throwaway key keeps the
         # CLI usable, and sessions simply do not survive a restart.
@@ -103,7 +112,7 @@ def _configure_sqlite(app: Flask, db) -> None:
 
 
 def _configure_login(app: Flask) -> None:
-    from .extensions import csrf, db, login_manager
+    from .extensions import db, login_manager
     from .models import User
 
     login_manager.login_view = "auth.login"
@@ -111,9 +120,16 @@ def _configure_login(app: Flask) -> None:
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+    def load_user(session_id: str):
+        # The session holds "id:generation" (User.get_id); a generation that has moved on
+        # (sign-out, password change) ends every session and cookie issued before.
+        parsed = User.parse_session_id(session_id)
+        if parsed is None:
+            return None
+        user = db.session.get(User, parsed[0])
+        if user is None or not user.active or user.session_generation != parsed[1]:
+            return None
+        return user
 
     @login_manager.request_loader
     def load_user_from_token(req):
@@ -133,21 +149,10 @@ def _configure_login(app: Flask) -> None:
 
         raise AccessDenied("Please sign in first.")
 
-    @app.before_request
-    def _token_requests_skip_csrf():
-        # A Bearer token is not sent by browsers on their own, so it cannot be forged
-        # cross-site: token requests need no CSRF token. Cookie requests do.
-        if request.headers.get("Authorization", "").startswith("Bearer "):
-            from flask_login import current_user
+    # Credentials, CSRF and body limits are checked before the body is read.
+    from .web.gate import register_gate
 
-            if current_user.is_authenticated and g.get("oh_token_auth"):
-                return None
-            from .errors import AccessDenied
-
-            raise AccessDenied("The API token is not valid (unknown, revoked or disabled).")
-        if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
-            csrf.protect()
-        return None
+    register_gate(app)
 
 
 def _security_headers(app: Flask) -> None:

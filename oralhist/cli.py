@@ -30,10 +30,35 @@ def _write_secret_key(instance: Path) -> bool:
     return True
 
 
+def _write_public_base_url(instance: Path, url: str) -> bool:
+    """Add PUBLIC_BASE_URL to instance/config.py unless it is there already."""
+    config_file = instance / "config.py"
+    existing = config_file.read_text() if config_file.exists() else ""
+    if "PUBLIC_BASE_URL" in existing:
+        return False
+    with config_file.open("a") as fh:
+        fh.write(
+            "# The address people use to reach the archive: every absolute link (mail) starts\n"
+            "# with it, and requests naming another host are refused (see TRUSTED_HOSTS).\n"
+            "# Change it when the archive is served elsewhere, e.g. 'https://archive.example.org'.\n"
+            f"PUBLIC_BASE_URL = {url!r}\n"
+        )
+    os.chmod(config_file, 0o600)
+    return True
+
+
 @click.command("init")
+@click.option(
+    "--public-url",
+    default="http://127.0.0.1:5000",
+    show_default=True,
+    help="The archive's public address, written once to instance/config.py as "
+    "PUBLIC_BASE_URL (absolute links in mail use it; other Host names are refused).",
+)
 @with_appcontext
-def init_command() -> None:
-    """Create instance/ (database via migrations, secret key, search index) and media/.
+def init_command(public_url: str) -> None:
+    """Create instance/ (database via migrations, secret key, public address, search index)
+    and media/, and remove temporary files of uploads cut off by a crash.
 
     Safe to run again: it only adds what is missing and applies new migrations.
     """
@@ -46,6 +71,8 @@ def init_command() -> None:
     instance.mkdir(parents=True, exist_ok=True)
     if _write_secret_key(instance):
         click.echo(f"Wrote a new secret key to {instance / 'config.py'}")
+    if not app.config.get("PUBLIC_BASE_URL") and _write_public_base_url(instance, public_url):
+        click.echo(f"Wrote PUBLIC_BASE_URL = {public_url!r} to {instance / 'config.py'}")
     for folder in (app.config["MEDIA_ROOT"], app.config["OUTBOX_DIR"]):
         Path(folder).mkdir(parents=True, exist_ok=True)
     upgrade(directory=app.extensions["migrate"].directory)
@@ -54,8 +81,30 @@ def init_command() -> None:
     if not index.exists():
         index.create()
         click.echo(f"Created the search index in {app.config['SEARCH_INDEX_DIR']}")
+    _sweep_abandoned_uploads()
+    _forget_old_sign_in_counts()
     indexing.startup_check(echo=click.echo)
     click.echo("Ready. Next: `oralhist create-user EMAIL --role admin`, then `oralhist serve`.")
+
+
+def _sweep_abandoned_uploads() -> None:
+    """Remove temporary files of uploads whose process was killed (never those of uploads
+    still arriving in a live process), and say so."""
+    from .services.recordings import storage
+
+    removed = storage().sweep_temp()
+    if removed:
+        total = sum(int(item["size"]) for item in removed)
+        click.echo(
+            f"Removed {len(removed)} temporary files ({total} bytes) of uploads cut off by a crash."
+        )
+
+
+def _forget_old_sign_in_counts() -> None:
+    """Drop sign-in failure counts that no longer lock anything (services.throttle)."""
+    from .services import throttle
+
+    throttle.forget_old()
 
 
 def _safe_url(url: str) -> str:
@@ -123,16 +172,68 @@ def create_token_command(email: str, name: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int, help="Worker processes.")
-@click.option("--threads", default=8, show_default=True, type=int, help="Threads per worker.")
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=int,
+    help="Threads per worker: requests served at once by each (gthread workers).",
+)
+@click.option(
+    "--timeout",
+    default=60,
+    show_default=True,
+    type=int,
+    help="Seconds a silent worker may take before gunicorn restarts it.",
+)
+@click.option(
+    "--keepalive",
+    default=5,
+    show_default=True,
+    type=int,
+    help="Seconds an idle kept-alive connection waits for its next request.",
+)
+@click.option(
+    "--body-timeout",
+    default=30,
+    show_default=True,
+    type=int,
+    help="Seconds one read of a request body may wait for the client: a body sent slowly "
+    "or not at all then ends with 400 instead of holding a thread (BODY_READ_TIMEOUT_S).",
+)
+@click.option(
+    "--graceful-timeout",
+    default=30,
+    show_default=True,
+    type=int,
+    help="Seconds running requests get to finish on stop or restart.",
+)
 @click.option(
     "--no-indexer",
     is_flag=True,
     help="Do not start the background worker (run `oralhist worker` yourself).",
 )
-def serve_command(host: str, port: int, workers: int, threads: int, no_indexer: bool) -> None:
+def serve_command(
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    timeout: int,
+    keepalive: int,
+    body_timeout: int,
+    graceful_timeout: int,
+    no_indexer: bool,
+) -> None:
     """Serve the archive with gunicorn (a production WSGI server), not the debug server,
     and start the background worker (`oralhist worker`) beside it: it applies the search
-    index work the web requests leave, so no request waits for the index."""
+    index work the web requests leave, so no request waits for the index.
+
+    gthread workers: each worker process serves --threads requests at once, while idle and
+    slow-starting connections wait in the worker's poller, not in a thread. Requests that
+    cannot succeed are refused before their body is read, and every body read is bounded by
+    --body-timeout. In production, put a buffering reverse proxy (nginx) in front: see the
+    README's "Production" section.
+    """
     import subprocess
 
     from gunicorn.app.base import BaseApplication
@@ -142,19 +243,23 @@ def serve_command(host: str, port: int, workers: int, threads: int, no_indexer: 
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("timeout", 120)
+            self.cfg.set("worker_class", "oralhist.serving.Worker")  # gthread, see there
+            self.cfg.set("timeout", timeout)
+            self.cfg.set("graceful_timeout", graceful_timeout)
+            self.cfg.set("keepalive", keepalive)
             self.cfg.set("accesslog", "-")
 
         def load(self):
             from . import create_app
 
-            return create_app()
+            return create_app({"BODY_READ_TIMEOUT_S": body_timeout})
 
     from . import create_app
     from .services import indexing
 
     with create_app().app_context():
+        _sweep_abandoned_uploads()
+        _forget_old_sign_in_counts()
         indexing.startup_check(echo=click.echo)
     indexer = None
     if not no_indexer:
@@ -276,7 +381,8 @@ def reindex_command(pending: bool, check: bool) -> None:
 def fixity_command(quiet: bool) -> None:
     """Re-read every stored file that a recording or document uses, compare its sha256 with
     the one recorded at ingest, and report missing, changed and orphan files (stored files no
-    row uses). Writes the result for the archivist's fixity page; exits 1 when any fail."""
+    row uses). Also removes the temporary files of uploads whose process was killed, and
+    lists them. Writes the result for the archivist's fixity page; exits 1 when any fail."""
     from .services import fixity
     from .transaction import unit_of_work
 
@@ -288,10 +394,17 @@ def fixity_command(quiet: bool) -> None:
         for item in report[kind]:
             used = ", ".join(item.get("used_by", [])) or "no row"
             click.echo(f"{kind.upper().rstrip('S')}: {item['key']} ({used})", err=True)
+    abandoned = report.get("abandoned_uploads", [])
+    for item in abandoned:
+        click.echo(
+            f"ABANDONED UPLOAD: tmp/{item['name']} ({item['size']} bytes of an upload whose "
+            "process is gone), removed"
+        )
     if not quiet or check.failures:
         click.echo(
             f"Checked {check.checked} files: {len(report['missing'])} missing, "
-            f"{len(report['changed'])} changed, {len(report['orphans'])} orphans."
+            f"{len(report['changed'])} changed, {len(report['orphans'])} orphans; "
+            f"{len(abandoned)} abandoned upload files removed."
         )
     if check.failures:
         sys.exit(1)

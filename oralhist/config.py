@@ -16,8 +16,16 @@ import json
 import os
 from pathlib import Path
 
-#: Upload limit for one request, in bytes (a 100-minute 48 kHz/24-bit WAV master is ~1.7 GB).
+#: Upload limit for one audio upload request, in bytes (a 100-minute 48 kHz/24-bit WAV master
+#: is ~1.7 GB). Only the recording uploads may send this much (``oralhist.web.gate``).
 MAX_CONTENT_LENGTH = 4 * 1024**3
+#: Under gunicorn, how long one read of a request body may wait for the client (seconds):
+#: a body announced and then sent slowly or not at all ends with 400 instead of holding a
+#: worker thread. ``oralhist serve --body-timeout`` sets it.
+BODY_READ_TIMEOUT_S = 30
+#: Body limit of every other request (forms, JSON), in bytes; transcript uploads get the
+#: transcript limit and document uploads the attachment limit (plus 1 MiB for the form).
+MAX_FORM_BYTES = 1024 * 1024
 #: Largest document attachment (PDF or image), in bytes.
 MAX_ATTACHMENT_BYTES = 200 * 1024**2
 #: Where recordings and attachments are stored, content-addressed. Relative to the project.
@@ -46,6 +54,25 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = False
 REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SAMESITE = "Lax"
+#: Sign-in rate limiting (``services/throttle.py``): failures allowed per scope before a
+#: lock; the first lock's length, doubled per further failure up to the most; and how long
+#: without a failure before a count starts again. ``signup`` counts every sign-up attempt.
+SIGNIN_FREE_FAILURES = {"account": 5, "address": 20, "device": 10, "signup": 20}
+SIGNIN_LOCK_BASE_S = 30
+SIGNIN_LOCK_MAX_S = 15 * 60
+SIGNIN_FORGET_AFTER_S = 60 * 60
+#: How long a browser that signed in stays known to that account (the device cookie).
+SIGNIN_DEVICE_COOKIE_DAYS = 365
+#: The archive's public address (scheme, host, optional path prefix), e.g.
+#: ``https://archive.example.org``: every absolute link (mail) is built from it, never from
+#: the request's Host header. ``oralhist init`` writes ``http://127.0.0.1:5000``.
+PUBLIC_BASE_URL = None
+#: Host names requests may use (Flask's setting; others get 400). ``None``: the public base
+#: URL's host, plus localhost/127.0.0.1/::1 when served locally.
+TRUSTED_HOSTS = None
+#: How many reverse proxies (nginx) stand in front and set X-Forwarded-For/-Proto: their
+#: client address is then the one rate limiting counts. 0 when clients connect directly.
+PROXY_COUNT = 0
 #: werkzeug's password hashing method. Keep scrypt; tests use a fast one.
 PASSWORD_HASH_METHOD = "scrypt"
 WTF_CSRF_TIME_LIMIT = None

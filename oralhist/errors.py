@@ -52,6 +52,30 @@ class AccessDenied(OralHistError):
     code = "forbidden"
 
 
+class AuthenticationRequired(AccessDenied):
+    """No credentials, or credentials that are not valid, where the action needs them: 401
+    with ``WWW-Authenticate: Bearer`` (RFC 6750; ``bearer_error`` is its ``error``, e.g.
+    ``invalid_token``). Anonymous API requests refused with ``AccessDenied`` get the same."""
+
+    status = 401
+    code = "unauthorized"
+
+    def __init__(self, message: str, *, bearer_error: str | None = None, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.bearer_error = bearer_error
+
+
+class TooManyAttempts(OralHistError):
+    """Too many failed attempts (sign-in): 429 with ``Retry-After`` seconds."""
+
+    status = 429
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after: int, **details: Any) -> None:
+        super().__init__(message, retry_after=retry_after, **details)
+        self.retry_after = max(1, int(retry_after))
+
+
 class Conflict(OralHistError):
     """The request contradicts what is stored: a duplicate accession, an open request."""
 
@@ -112,6 +136,13 @@ def register_error_handlers(app) -> None:
         return request.path.startswith("/api/")
 
     def render(status: int, code: str, message: str, details: dict | None = None):
+        from flask.globals import _cv_request
+
+        context = _cv_request.get(None)
+        if context is not None and context.url_adapter is None:
+            # The request was refused before a URL adapter existed (an untrusted Host):
+            # the HTML page cannot build its links, so answer in plain text.
+            return app.response_class(f"{status}: {message}\n", mimetype="text/plain"), status
         if wants_json():
             body = {"error": {"code": code, "message": message, "details": details or {}}}
             return jsonify(body), status
@@ -122,16 +153,28 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(OralHistError)
     def handle_domain_error(error: OralHistError):
+        from flask_login import current_user
+
         from .extensions import db
 
         db.session.rollback()
-        if isinstance(error, AccessDenied) and not wants_json():
+        if isinstance(error, AccessDenied) and not current_user.is_authenticated:
+            if wants_json() or isinstance(error, AuthenticationRequired):
+                # RFC 7235: no (valid) credentials where some are needed is 401, not 403.
+                challenge = 'Bearer realm="oralhist"'
+                bearer_error = getattr(error, "bearer_error", None)
+                if bearer_error:
+                    challenge += f', error="{bearer_error}"'
+                resp, status = render(401, "unauthorized", error.message, error.details)
+                return resp, status, {"WWW-Authenticate": challenge}
             from flask import redirect, url_for
-            from flask_login import current_user
 
-            if not current_user.is_authenticated:
-                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        return render(error.status, error.code, error.message, error.details)
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        response = render(error.status, error.code, error.message, error.details)
+        if isinstance(error, TooManyAttempts):
+            resp, status = response
+            return resp, status, {"Retry-After": str(error.retry_after)}
+        return response
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
@@ -140,7 +183,7 @@ def register_error_handlers(app) -> None:
         code = (error.name or "error").lower().replace(" ", "_")
         message = error.description or error.name
         if error.code == 413:
-            limit = app.config.get("MAX_CONTENT_LENGTH")
+            limit = getattr(error, "oh_limit", None) or request.max_content_length
             message = "The upload is larger than this archive accepts"
             if limit:
                 message += f" ({limit} bytes at most)"

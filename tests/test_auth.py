@@ -142,10 +142,11 @@ def test_api_token_from_account_page(app, users):
         token.revoked = True
         db.session.commit()
     revoked = api.get("/api/v1/interviews", headers={"Authorization": f"Bearer {secret}"})
-    assert revoked.status_code == 403
+    assert revoked.status_code == 401
     bogus = api.get("/api/v1/interviews", headers={"Authorization": "Bearer nope"})
-    assert bogus.status_code == 403
-    assert bogus.json["error"]["code"] == "forbidden"
+    assert bogus.status_code == 401
+    assert bogus.json["error"]["code"] == "unauthorized"
+    assert bogus.headers["WWW-Authenticate"] == 'Bearer realm="oralhist", error="invalid_token"'
 
 
 def test_cookie_api_writes_need_csrf(app, users):

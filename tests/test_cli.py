@@ -71,11 +71,14 @@ def test_init_then_sample_gives_a_browsable_archive(fresh):
     assert "Wrote a new secret key" in output
     config_text = (fresh / "instance" / "config.py").read_text()
     assert "SECRET_KEY" in config_text
+    assert "PUBLIC_BASE_URL = 'http://127.0.0.1:5000'" in config_text
     assert oct((fresh / "instance" / "config.py").stat().st_mode)[-3:] == "600"
     assert "Wrote a new secret key" not in run(app, "init")  # safe to run again
 
     app = fresh.make_app()  # reads the written key
     assert not app.config.get("OH_EPHEMERAL_SECRET")
+    assert app.config["PUBLIC_BASE_URL"] == "http://127.0.0.1:5000"
+    assert app.test_client().get("/", headers={"Host": "evil.example"}).status_code == 400
     assert "Loaded the sample" in run(app, "load-sample")
     assert "loaded already" in run(app, "load-sample")
     assert "has interviews already" in run(app, "load-sample", "--if-empty")
@@ -109,7 +112,7 @@ def test_init_then_sample_gives_a_browsable_archive(fresh):
     restricted = next(i for i in listing["items"] if i["accession"] == "OH-SAMPLE-002")
     assert restricted["can_read_transcript"] is False
     hidden = client.get(f"/api/v1/interviews/{restricted['id']}/transcript")
-    assert hidden.status_code in (403, 404)
+    assert hidden.status_code in (401, 404)  # anonymous: credentials needed
 
 
 def test_create_user_and_token(fresh):

@@ -41,6 +41,11 @@ if TYPE_CHECKING:
 
 from ..errors import NotFound, TooLarge
 
+try:  # POSIX: an upload's temporary file is locked while its process lives
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
 KEY_RE = re.compile(r"[0-9a-f]{64}")
 _FANOUT_RE = re.compile(r"[0-9a-f]{2}")
 TEMP_DIR = "tmp"
@@ -205,10 +210,11 @@ class LocalStorage:
         raise. In every failure case the temporary file is removed.
         """
         self.temp_dir.mkdir(parents=True, exist_ok=True)
-        temp = self.temp_dir / f"{secrets.token_hex(16)}{TEMP_SUFFIX}"
+        temp, fd = self._new_temp()
+        # The lock lives as long as this duplicate: until the file is stored or removed.
+        lock_fd = os.dup(fd)
         size = 0
         try:
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o600)
             with open(fd, "wb", buffering=0) as out, _Hasher() as digest:
                 while True:
                     chunk = stream.read(self.chunk_size)
@@ -232,7 +238,75 @@ class LocalStorage:
         except BaseException:
             _unlink_quietly(temp)
             raise
+        finally:
+            os.close(lock_fd)
         return StoredFile(key=sha256, sha256=sha256, size=size, created=created)
+
+    def _new_temp(self) -> tuple[Path, int]:
+        """Create a temporary upload file, locked (``flock``) for as long as it is open.
+
+        The lock says "a live process is writing this": the kernel drops it when the process
+        ends, however it ends (kill -9 included), which is how :meth:`sweep_temp` tells an
+        abandoned file from one still arriving. The name also carries the owner's pid, for
+        people reading ``media/tmp``.
+        """
+        while True:
+            temp = self.temp_dir / f"{os.getpid()}-{secrets.token_hex(16)}{TEMP_SUFFIX}"
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o600)
+            if fcntl is None:
+                return temp, fd
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if os.fstat(fd).st_ino == os.stat(temp).st_ino:
+                    return temp, fd
+            except (BlockingIOError, FileNotFoundError):
+                pass
+            os.close(fd)  # a sweep took the new file in that instant: use another name
+
+    def sweep_temp(self, older_than_s: float = 3600) -> list[dict[str, int | str]]:
+        """Remove the temporary files of uploads whose process is gone (a crash, kill -9);
+        returns each removed file's name and size.
+
+        A file is abandoned when no process holds its lock (see :meth:`_new_temp`), so an
+        upload in progress in another live process, or another worker, is never touched,
+        however slowly it arrives. Where ``flock`` does not exist (Windows), a file untouched
+        for ``older_than_s`` counts as abandoned instead. ``flock`` is per host: keep
+        ``media/tmp`` on a local disk, not one shared between hosts over NFS.
+        """
+        if not self.temp_dir.is_dir():
+            return []
+        cutoff = time.time() - older_than_s
+        removed: list[dict[str, int | str]] = []
+        for entry in sorted(self.temp_dir.iterdir()):
+            if not entry.name.endswith(TEMP_SUFFIX):
+                continue
+            try:
+                fd = os.open(entry, os.O_RDONLY | _O_BINARY)
+            except OSError:  # gone already, or not a file we may read
+                continue
+            try:
+                info = os.fstat(fd)
+                if not stat.S_ISREG(info.st_mode):
+                    continue
+                if fcntl is not None:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        continue  # a live upload is writing it
+                elif info.st_mtime >= cutoff:
+                    continue
+                try:
+                    entry.unlink()
+                except FileNotFoundError:
+                    continue
+                removed.append({"name": entry.name, "size": info.st_size})
+            finally:
+                os.close(fd)
+        return removed
+
+    def cleanup_temp(self, older_than_s: float = 3600) -> int:
+        """How many abandoned temporary files :meth:`sweep_temp` removed."""
+        return len(self.sweep_temp(older_than_s))
 
     def _commit(self, temp: Path, sha256: str, size: int) -> bool:
         """Move ``temp`` to its content-addressed place; False when that content was there."""
@@ -360,24 +434,6 @@ class LocalStorage:
             while chunk := f.read(self.chunk_size):
                 digest.update(chunk)
         return digest.hexdigest()
-
-    def cleanup_temp(self, older_than_s: float = 3600) -> int:
-        """Remove ``.part`` files abandoned by crashed uploads; returns how many."""
-        if not self.temp_dir.is_dir():
-            return 0
-        cutoff = time.time() - older_than_s
-        removed = 0
-        for entry in self.temp_dir.iterdir():
-            if not entry.name.endswith(TEMP_SUFFIX):
-                continue
-            try:
-                info = entry.lstat()
-                if stat.S_ISREG(info.st_mode) and info.st_mtime < cutoff:
-                    entry.unlink()
-                    removed += 1
-            except FileNotFoundError:
-                continue
-        return removed
 
 
 STORAGES = ("local", "memory")

@@ -6,7 +6,7 @@ from .document import DismissedSuggestion, Document, DocumentCreator, Mention
 from .media import FixityCheck, Recording
 from .search import IndexTask
 from .transcript import IndexPoint, Segment, Speaker, Transcript
-from .user import ApiToken, User
+from .user import ApiToken, SignInThrottle, User
 
 __all__ = [
     "AccessRequest",
@@ -26,6 +26,7 @@ __all__ = [
     "Person",
     "Recording",
     "Segment",
+    "SignInThrottle",
     "Speaker",
     "Transcript",
     "User",

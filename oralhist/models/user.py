@@ -7,7 +7,7 @@ import hashlib
 import secrets
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -27,6 +27,10 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20), default="researcher")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[created_at]
+    #: Part of the identity a session (and a "keep me signed in" cookie) carries: signing out
+    #: and changing the password move it on, so every cookie issued before stops working,
+    #: copies included (``get_id`` / the user loader compare it).
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete")
 
@@ -40,6 +44,18 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:  # Flask-Login: what the session stores
+        return f"{self.id}:{self.session_generation or 0}"
+
+    @staticmethod
+    def parse_session_id(value: str) -> tuple[int, int] | None:
+        """(user id, generation) from what ``get_id`` returned; None for anything else
+        (sessions made before generations existed end: their value has no generation)."""
+        ident, sep, generation = value.partition(":")
+        if not sep or not ident.isdigit() or not generation.isdigit():
+            return None
+        return int(ident), int(generation)
 
     @property
     def is_active(self) -> bool:  # Flask-Login
@@ -82,3 +98,20 @@ class ApiToken(db.Model):
     @staticmethod
     def hash(secret: str) -> str:
         return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class SignInThrottle(db.Model):
+    """Failed sign-ins counted per account, per client address and per device cookie
+    (``services.throttle``). One row per (scope, key); ``key`` is a sha256, so no address or
+    email is stored in the clear. A table, not Flask-Limiter: it needs no Redis or Memcached,
+    and every gunicorn worker and host sees the same counts through the database."""
+
+    __tablename__ = "sign_in_throttle"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    id: Mapped[intpk]
+    scope: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -95,7 +95,16 @@ def change_password(user: User, current: str, new: str) -> None:
         )
     check_password_strength(new, "new_password")
     user.set_password(new, _hash_method())
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """End every session and "keep me signed in" cookie of ``user`` (sign-out, a password
+    change): the session generation moves on, so cookies carrying the old one, copies
+    included, no longer sign anyone in. Done in SQL, so two at once both count."""
+    user.session_generation = User.session_generation + 1
     db.session.flush()
+    db.session.refresh(user, ["session_generation"])
 
 
 def set_role(viewer: Viewer, user: User, role: str) -> User:

@@ -8,6 +8,10 @@ A check reports three kinds of failure, each with what uses the key:
   removal that did not happen). Orphans are reported as failures too: nothing should be in
   ``media/`` that the archive does not know about, and an archivist decides what to do.
 
+It also removes, and reports under ``abandoned_uploads``, the temporary files of uploads cut
+off by a killed process (``media/tmp/*.part`` that no live process holds): never archive data,
+so removing them is not a failure.
+
 ``run_fixity_check`` adds a ``FixityCheck`` row (the caller commits) and never raises for a
 bad file: the report is the result.
 """
@@ -83,15 +87,17 @@ def run_fixity_check(progress: Callable[[int], None] | None = None) -> FixityChe
                 }
             )
     orphans = [{"key": key} for key in media.iter_keys() if key not in expected]
-    # Temporary files of uploads that a crash cut off more than an hour ago: never data.
-    abandoned = media.cleanup_temp(older_than_s=3600)
+    # Temporary files of uploads whose process died (kill -9, a crash): never data. Uploads
+    # still arriving in a live process are left alone (storage.sweep_temp).
+    abandoned = media.sweep_temp()
     check.checked = len(expected)
     check.failures = len(missing) + len(changed) + len(orphans)
     check.report = {
         "missing": missing,
         "changed": changed,
         "orphans": orphans,
-        "abandoned_uploads_removed": abandoned,
+        "abandoned_uploads": abandoned,
+        "abandoned_uploads_removed": len(abandoned),
     }
     check.finished_at = dt.datetime.now(dt.UTC)
     db.session.add(check)

@@ -390,13 +390,12 @@ def citation_text(interview: Interview, start_ms: int, end_ms: int) -> str:
 
 
 def permalink(interview: Interview, start_ms: int, end_ms: int, *, external: bool = True) -> str:
-    return url_for(
-        "catalogue.interview",
-        interview_id=interview.id,
-        t=format_t_param(start_ms),
-        end=format_t_param(end_ms),
-        _external=external,
-    )
+    values = {"t": format_t_param(start_ms), "end": format_t_param(end_ms)}
+    if external:  # a citation: the archive's public address, never the request's Host
+        from ..urls import public_url
+
+        return public_url("catalogue.interview", interview_id=interview.id, **values)
+    return url_for("catalogue.interview", interview_id=interview.id, **values)
 
 
 def player_link(interview: Interview, start_ms: int, first_segment: Segment | None) -> str:

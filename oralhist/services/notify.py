@@ -19,7 +19,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -45,12 +45,15 @@ class Mail:
 
 
 def link(endpoint: str, **values) -> tuple[str, str]:
-    """(path for the in-app row, absolute URL for the mail) of a page."""
-    try:
-        path = url_for(endpoint, _external=False, **values)
-    except RuntimeError:  # no request and no SERVER_NAME (a CLI sweep)
-        return "", ""
-    return path, url_for(endpoint, _external=True, **values)
+    """(path for the in-app row, absolute URL for the mail) of a page. The absolute URL
+    starts with the configured public base URL, never with the request's Host."""
+    from urllib.parse import urlsplit
+
+    from ..urls import public_url
+
+    absolute = public_url(endpoint, **values)
+    parts = urlsplit(absolute)
+    return parts.path + (f"?{parts.query}" if parts.query else ""), absolute
 
 
 def notify(user: User, message: str, url: str = "", *, subject: str, body: str) -> Notification:

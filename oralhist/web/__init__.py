@@ -45,3 +45,6 @@ def register_blueprints(app: Flask) -> None:
     app.context_processor(template_globals)
     # Also a Jinja global, so macros imported without context (pagination) can use it.
     app.jinja_env.globals["url_with"] = url_with
+    from ..urls import public_url
+
+    app.jinja_env.globals["public_url"] = public_url

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 
 from ..access import now
@@ -56,7 +56,9 @@ def change_password():
         )
     except ValidationError as exc:
         return _render(errors=form_errors(exc), status=exc.status)
-    flash("Your password is changed.", "success")
+    # The change ended every session (the generation moved on); this one continues.
+    login_user(current_user._get_current_object())
+    flash("Your password is changed. Every other session is signed out.", "success")
     return redirect(url_for("account.index"))
 
 

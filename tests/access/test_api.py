@@ -29,7 +29,9 @@ def test_create_and_read(people, interviews, login):
         "intended_use",
         "agree_terms",
     }
-    assert login(None).post(url, json=FORM).status_code == 403
+    anonymous = login(None).post(url, json=FORM)
+    assert anonymous.status_code == 401
+    assert anonymous.headers["WWW-Authenticate"].startswith("Bearer")
     draft = f"/api/v1/interviews/{interviews['draft']}/access-requests"
     assert researcher.post(draft, json=FORM).status_code == 404
     closed = f"/api/v1/interviews/{interviews['closed']}/access-requests"
@@ -56,7 +58,7 @@ def test_list_own_or_all(people, interviews, states, login):
     paged = login("archivist").get("/api/v1/access-requests?per_page=2&page=2").json
     assert paged["page"] == 2 and paged["per_page"] == 2 and len(paged["items"]) == 2
     assert login("archivist").get("/api/v1/access-requests?status=bogus").status_code == 422
-    assert login(None).get("/api/v1/access-requests").status_code == 403
+    assert login(None).get("/api/v1/access-requests").status_code == 401
     assert (
         login("researcher").get(f"/api/v1/access-requests/{states['pending']}").status_code == 404
     )

@@ -224,7 +224,7 @@ def test_drafts_are_left_out_for_those_who_may_not_see_them(app, browser, world)
 
 def test_who_may_link(app, browser, world):
     for role, status in (
-        (None, 403),
+        (None, 401),
         ("researcher", 403),
         ("contributor2", 403),
         ("contributor", 201),
@@ -386,7 +386,7 @@ def test_dismissed_suggestions_do_not_come_back_through_the_page(app, browser, w
 
 def test_who_sees_suggestions(app, browser, world):
     url = f"/api/v1/documents/{world.open_doc}/suggestions"
-    assert browser(None).get(url).status_code == 403
+    assert browser(None).get(url).status_code == 401
     assert browser("researcher").get(url).status_code == 403
     assert browser("contributor2").get(url).json["items"] == []  # no interview of theirs
     own = browser("contributor").get(url).json["items"]

@@ -8,7 +8,6 @@ import io
 import os
 import stat
 import threading
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -235,18 +234,19 @@ def test_iter_keys_of_an_empty_store(tmp_path: Path) -> None:
     assert list(LocalStorage(tmp_path / "nothing-yet").iter_keys()) == []
 
 
-def test_cleanup_temp_removes_only_old_part_files(storage: LocalStorage) -> None:
+def test_sweep_temp_removes_only_part_files_no_process_holds(storage: LocalStorage) -> None:
+    import fcntl
+
     tmp = storage.root / "tmp"
     tmp.mkdir(parents=True)
-    old, fresh, other = tmp / "old.part", tmp / "fresh.part", tmp / "keep.txt"
-    for path in (old, fresh, other):
+    dead, live, other = tmp / "dead.part", tmp / "live.part", tmp / "keep.txt"
+    for path in (dead, live, other):
         path.write_bytes(b"x")
-    hours_ago = time.time() - 7200
-    os.utime(old, (hours_ago, hours_ago))
-    os.utime(other, (hours_ago, hours_ago))
-    assert storage.cleanup_temp(older_than_s=3600) == 1
-    assert not old.exists()
-    assert fresh.exists() and other.exists()
+    with open(live, "rb") as holder:
+        fcntl.flock(holder.fileno(), fcntl.LOCK_EX)
+        assert storage.sweep_temp() == [{"name": "dead.part", "size": 1}]
+    assert not dead.exists()
+    assert live.exists() and other.exists()
 
 
 def test_fifty_megabytes_are_saved_in_bounded_memory(tmp_path: Path) -> None:

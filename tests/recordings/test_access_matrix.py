@@ -23,33 +23,35 @@ API_READ = {  # the record of a published interview is public; a draft's is not
     **{level: (200,) * 6 for level in ("open", "registered", "restricted", "closed")},
     "draft": (404, 404, 200, 404, 200, 200),
 }
+# A write without credentials is refused before anything is looked up or read: 401 from the
+# API, the sign-in page (302) from the pages, whether or not the interview is a draft.
 UPLOAD_API = {
     **{
-        level: (403, 403, 403, 403, 201, 201)
+        level: (401, 403, 403, 403, 201, 201)
         for level in ("open", "registered", "restricted", "closed")
     },
-    "draft": (404, 404, 201, 404, 201, 201),
+    "draft": (401, 404, 201, 404, 201, 201),
 }
 UPLOAD_PAGE = {
     **{
         level: (302, 403, 403, 403, 302, 302)
         for level in ("open", "registered", "restricted", "closed")
     },
-    "draft": (404, 404, 302, 404, 302, 302),
+    "draft": (302, 404, 302, 404, 302, 302),
 }
 DELETE_API = {
     **{
-        level: (403, 403, 403, 403, 204, 204)
+        level: (401, 403, 403, 403, 204, 204)
         for level in ("open", "registered", "restricted", "closed")
     },
-    "draft": (404, 404, 403, 404, 204, 204),
+    "draft": (401, 404, 403, 404, 204, 204),
 }
 PATCH_API = {
     **{
-        level: (403, 403, 403, 403, 200, 200)
+        level: (401, 403, 403, 403, 200, 200)
         for level in ("open", "registered", "restricted", "closed")
     },
-    "draft": (404, 404, 200, 404, 200, 200),
+    "draft": (401, 404, 200, 404, 200, 200),
 }
 INTERVIEWS = ("open", "registered", "restricted", "closed", "draft")
 
@@ -178,7 +180,7 @@ def test_api_patch(app, browser, recorded, name):
 @pytest.mark.parametrize("name", ["open", "draft"])
 def test_page_delete(app, browser, interviews, name):
     clients = _clients(browser)
-    expected = {"open": (302, 403, 403, 403, 302, 302), "draft": (404, 404, 403, 404, 302, 302)}
+    expected = {"open": (302, 403, 403, 403, 302, 302), "draft": (302, 404, 403, 404, 302, 302)}
     results = []
     for index, role in enumerate(ROLE_COLUMNS):
         rid = _fresh_recording(app, interviews[name], 700 + index)

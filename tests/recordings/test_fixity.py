@@ -16,7 +16,7 @@ def _run(app):
 def test_clean_archive_passes(app, browser, recorded):
     result = _run(app)
     assert result.exit_code == 0, result.output
-    assert f"Checked {len(recorded)} files: 0 missing, 0 changed, 0 orphans." in result.output
+    assert f"Checked {len(recorded)} files: 0 missing, 0 changed, 0 orphans;" in result.output
     page = browser("archivist").get("/admin/fixity").get_data(as_text=True)
     assert "All files are intact" in page
 
@@ -79,21 +79,29 @@ def test_fixity_page_before_any_check(app, browser):
 
 
 def test_abandoned_upload_temp_files_are_swept(app, recorded):
+    """A .part that no live process holds is an abandoned upload: removed and reported. One
+    whose upload is still arriving (its lock held) is never touched, however old."""
+    import fcntl
     import time
     from pathlib import Path
 
     media = Path(app.config["MEDIA_ROOT"])
     temp = next(p for p in media.rglob("*") if p.is_dir() and p.name == "tmp")
     old = temp / "crashed-upload.part"
-    new = temp / "uploading-now.part"
+    live = temp / "uploading-now.part"
     old.write_bytes(b"half an upload")
-    new.write_bytes(b"still arriving")
+    live.write_bytes(b"still arriving")
     hour_ago = time.time() - 7200
-    os.utime(old, (hour_ago, hour_ago))
-    result = _run(app)
+    os.utime(live, (hour_ago, hour_ago))
+    with open(live, "rb") as holder:
+        fcntl.flock(holder.fileno(), fcntl.LOCK_EX)  # as LocalStorage does while writing
+        result = _run(app)
     assert result.exit_code == 0, result.output
+    assert "ABANDONED UPLOAD: tmp/crashed-upload.part (14 bytes" in result.output
+    assert "1 abandoned upload files removed" in result.output
     assert not old.exists()
-    assert new.exists()  # an upload in progress is never touched
+    assert live.exists()  # an upload in progress is never touched
     with app.app_context():
         check = db.session.query(FixityCheck).one()
         assert check.report["abandoned_uploads_removed"] == 1
+        assert check.report["abandoned_uploads"] == [{"name": "crashed-upload.part", "size": 14}]

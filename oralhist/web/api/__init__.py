@@ -1,7 +1,9 @@
 """The JSON API under ``/api/v1`` (a contract: see DESIGN.md "The JSON API").
 
 Authentication: the session cookie (with the CSRF token in ``X-CSRFToken`` for writes) or
-``Authorization: Bearer TOKEN``. Errors: ``{"error": {"code", "message", "details"}}``.
+``Authorization: Bearer TOKEN``. Without credentials where they are needed: 401 with
+``WWW-Authenticate: Bearer`` (``oralhist.web.gate``, ``oralhist.errors``).
+Errors: ``{"error": {"code", "message", "details"}}``.
 Lists: ``{"items": [...], "page", "per_page", "total"}``.
 """
 

@@ -1,0 +1,64 @@
+"""Absolute links: built from the configured public base URL, never from the request.
+
+Mail (and later IIIF manifests and OAI-PMH records) must carry links to the archive's real
+address. Building them from the request's ``Host`` header let a request sent with
+``Host: evil.example`` put ``http://evil.example/...`` into an archivist's mail. So every
+absolute link comes from :func:`public_url`, which binds the URL map to ``PUBLIC_BASE_URL``
+(written by ``oralhist init``; ``https://archive.example.org`` or with a path prefix,
+``https://example.org/archive``), whatever the request said.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from flask import current_app
+
+#: Used only when neither PUBLIC_BASE_URL nor SERVER_NAME is configured (an archive that was
+#: never initialised): what `oralhist serve` listens on by default.
+FALLBACK_BASE_URL = "http://127.0.0.1:5000"
+
+
+def public_base_url(config: Any = None) -> str:
+    """The archive's public address without a trailing slash."""
+    config = config if config is not None else current_app.config
+    configured = config.get("PUBLIC_BASE_URL")
+    if configured:
+        return str(configured).rstrip("/")
+    server = config.get("SERVER_NAME")
+    if server:
+        root = (config.get("APPLICATION_ROOT") or "/").rstrip("/")
+        return f"{config.get('PREFERRED_URL_SCHEME') or 'http'}://{server}{root}"
+    return FALLBACK_BASE_URL
+
+
+def public_url(endpoint: str, **values: Any) -> str:
+    """The absolute URL of ``endpoint`` at the public base URL (``_anchor`` as url_for)."""
+    base = urlsplit(public_base_url())
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
+    )
+    anchor = values.pop("_anchor", None)
+    values = {key: value for key, value in values.items() if value is not None}
+    url = adapter.build(endpoint, values, force_external=True)
+    if anchor is not None:
+        url += "#" + quote(str(anchor), safe="%!#$&'()*+,/:;=?@")
+    return url
+
+
+def trusted_hosts(config: Any) -> list[str]:
+    """The ``Host`` names requests may use when ``TRUSTED_HOSTS`` is not set: the public
+    base URL's host (and ``SERVER_NAME``'s), plus the loopback names when the archive is
+    served locally (no public base URL, or a loopback one)."""
+    hosts: list[str] = []
+    base = urlsplit(public_base_url(config))
+    if base.hostname:
+        hosts.append(base.hostname)
+    server = config.get("SERVER_NAME")
+    if server:
+        hosts.append(urlsplit(f"//{server}").hostname or server)
+    loopback = ("localhost", "127.0.0.1", "::1", "[::1]")
+    if not config.get("PUBLIC_BASE_URL") or base.hostname in loopback:
+        hosts.extend(loopback)
+    return list(dict.fromkeys(hosts))
