@@ -238,7 +238,14 @@ def _run_callbacks(callbacks: list[Callable[[], None]]) -> None:
 
 def _hand_on(session: Session) -> None:
     """What a committed transaction produced, handed on in order: index work, the
-    registered ``on_commit`` work, then mail."""
+    registered ``on_commit`` work, then mail.
+
+    SQLAlchemy fires ``after_commit`` for a released SAVEPOINT too (``begin_nested``, as
+    the accession retry uses): that commits nothing yet, so nothing is handed on until the
+    outermost transaction commits. (Handing on there deadlocked SQLite: the indexer's own
+    connection waited for the write lock the still-open request transaction held.)"""
+    if session.get_nested_transaction() is not None:
+        return
     session.info.pop(_ON_ROLLBACK, None)
     indexing.after_commit(session)
     _run_callbacks(session.info.pop(_ON_COMMIT, []))

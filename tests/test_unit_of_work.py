@@ -57,8 +57,9 @@ def collection_count(app) -> int:
 
 
 @pytest.fixture
-def probe(app):
-    """Routes that change the database and then end in various ways."""
+def probe(app, users):
+    """Routes that change the database and then end in various ways, and a signed-in
+    browser to call them (anonymous writes are refused before any view runs)."""
 
     def add(slug: str) -> None:
         db.session.add(Collection(slug=slug, title=slug, description=""))
@@ -107,7 +108,7 @@ def probe(app):
         ("read", read, ["GET"]),
     ):
         app.add_url_rule(f"/_probe/{name}", f"probe_{name}", request_unit(view), methods=methods)
-    return Browser(app)
+    return Browser(app, "archivist@example.org")
 
 
 def test_errors_and_error_statuses_roll_back(app, probe):
@@ -186,3 +187,26 @@ def test_mail_and_files_follow_the_commit_not_the_rollback(app, tmp_path):
             on_rollback(lambda: ran.append("rollback 2"))
             raise RuntimeError("boom")
     assert ran == ["commit 1", "rollback 2"]
+
+
+def test_a_released_savepoint_hands_nothing_on_before_the_real_commit(app, monkeypatch):
+    """SQLAlchemy fires ``after_commit`` when a SAVEPOINT is released (the accession retry
+    uses one): index work, callbacks and mail wait for the outermost commit. Handing them on
+    at the savepoint made the indexer's own connection wait for the write lock the request
+    still held (30 s per new interview on SQLite)."""
+    from oralhist.models import IndexTask
+    from oralhist.services import indexing
+    from oralhist.transaction import on_commit
+
+    applied: list[int] = []
+    monkeypatch.setattr(indexing, "process_pending", lambda *a, **k: applied.append(1) or 0)
+    ran: list[str] = []
+    with app.app_context():
+        with unit_of_work():
+            on_commit(lambda: ran.append("commit"))
+            with db.session.begin_nested():
+                db.session.add(Interview(title="Nested", accession="OH-N-1", status="draft"))
+            assert applied == [] and ran == []
+            assert db.session.scalar(select(func.count()).select_from(IndexTask)) == 1
+        assert applied == [1]
+        assert ran == ["commit"]
