@@ -59,12 +59,12 @@ def _app(tmp: str):
 
 
 def _interview(viewer, title: str) -> int:
+    from oralhist.extensions import db
     from oralhist.services import catalogue
-    from oralhist.transaction import commit
 
     interview = catalogue.save_interview(viewer, {"title": title})
     catalogue.publish(viewer, interview)
-    commit()
+    db.session.commit()
     return interview.id
 
 
@@ -76,8 +76,6 @@ def measure_search(cue_mb: int) -> dict:
     from oralhist.access.policy import Viewer
     from oralhist.extensions import db
     from oralhist.models import Segment, Transcript
-    from oralhist.services import indexing
-    from oralhist.transaction import commit
 
     words = ["the", "branch", "meeting", "went", "on", "about", "nothing", "that", "winter"]
     text = " ".join(words[i % len(words)] for i in range(cue_mb * 1_000_000 // 6))
@@ -104,8 +102,7 @@ def measure_search(cue_mb: int) -> dict:
                 Segment(transcript_id=transcript.id, position=0, start_ms=0, end_ms=1000, text=text)
             )
             db.session.flush()
-            indexing.interview_changed(interview_id)
-            commit()
+            db.session.commit()
         client = app.test_client()
         times = []
         for _ in range(5):
@@ -146,7 +143,6 @@ def measure_import(turns: int) -> dict:
     from oralhist.errors import OralHistError
     from oralhist.extensions import db
     from oralhist.services import transcripts as service
-    from oralhist.transaction import commit
 
     data = _turns(turns)
     figures: dict = {"turns": turns, "bytes": len(data)}
@@ -175,7 +171,7 @@ def measure_import(turns: int) -> dict:
             service.import_transcript(viewer, interview, data, "turns.txt", **options)
             figures["import_s"] = round(time.perf_counter() - started, 2)
             started = time.perf_counter()
-            commit()
+            db.session.commit()
             figures["commit_and_index_s"] = round(time.perf_counter() - started, 2)
         figures["import_peak_rss_mb"] = _peak_mb()
         client = app.test_client()

@@ -81,9 +81,13 @@ def _rollback() -> None:
 
 
 def _commit() -> None:
-    """Commit the session; a constraint refused at commit becomes ``Conflict`` (409)."""
+    """Commit the session; a constraint refused at commit becomes ``Conflict`` (409). Index
+    work this process applies itself (``SEARCH_SYNC``) runs after the commit has released the
+    session's connection (``indexing.apply_deferred``)."""
+    session = db.session()
+    session.info[indexing.DEFER_APPLY] = True
     try:
-        db.session.commit()
+        session.commit()
     except IntegrityError as exc:
         _rollback()
         log.info("commit refused by a constraint: %s", exc.orig)
@@ -91,6 +95,9 @@ def _commit() -> None:
     except BaseException:
         _rollback()
         raise
+    finally:
+        session.info.pop(indexing.DEFER_APPLY, None)
+    indexing.apply_deferred(session)
 
 
 @contextmanager

@@ -591,7 +591,6 @@ def test_an_import_that_loses_a_race_with_another_is_refused_cleanly(app, folder
     finds its accession taken: a clear message, no traceback,
     nothing of the second import stored (it was a raw IntegrityError traceback)."""
     from oralhist.services import bulk
-    from oralhist.transaction import commit
 
     shutil.copy(EXAMPLE, folder / "manifest.json")
     real_plan = bulk.plan_import
@@ -600,7 +599,7 @@ def test_an_import_that_loses_a_race_with_another_is_refused_cleanly(app, folder
         plan = real_plan(*args, **kwargs)
         other = real_plan(*args, **kwargs)
         bulk.apply_import(other)
-        commit()
+        db.session.commit()
         return plan
 
     monkeypatch.setattr(bulk, "plan_import", plan_while_another_import_runs)
@@ -735,7 +734,6 @@ def test_word_timings_cue_ids_and_footnotes_survive_export_and_import(
     from oralhist.models import Interview
     from oralhist.services import transcripts
     from oralhist.services.sample import LOADER
-    from oralhist.transaction import commit
 
     vtt = (
         "WEBVTT\n\nq1\n00:00:01.000 --> 00:00:03.000 align:start\n"
@@ -746,7 +744,7 @@ def test_word_timings_cue_ids_and_footnotes_survive_export_and_import(
     with app.test_request_context():
         hale = db.session.scalar(select(Interview).where(Interview.accession == "OH-SAMPLE-002"))
         transcripts.import_transcript(LOADER, hale, vtt.encode(), "words.vtt")
-        commit()
+        db.session.commit()
     before = snapshot(app)
     kept = next(e for e in before["interviews"] if e["record"][0] == "OH-SAMPLE-002")["segments"]
     assert kept[0][5:8] == ("q1", "align:start", "[1] A source.")

@@ -59,12 +59,11 @@ def _new_interview(app, users) -> int:
     from oralhist.access import load_viewer
     from oralhist.models import User
     from oralhist.services import catalogue
-    from oralhist.transaction import commit
 
     with app.test_request_context():
         viewer = load_viewer(db.session.get(User, users["archivist"]))
         interview = catalogue.save_interview(viewer, {"title": "Many parts"})
-        commit()
+        db.session.commit()
         return interview.id
 
 

@@ -125,9 +125,9 @@ class MemoryStorage:
     def hash(self, key: str) -> str:
         return hashlib.sha256(self._bytes(key)).hexdigest()
 
-    def cleanup_temp(self, older_than_s: float = 3600) -> int:
-        """Nothing to clean: a save that fails keeps nothing."""
-        return 0
+    def sweep_temp(self, older_than_s: float = 3600) -> list[dict[str, int | str]]:
+        """Nothing to sweep: a save that fails keeps nothing."""
+        return []
 
     def damage(self, key: str, data: bytes) -> None:
         """Replace a stored file's bytes (tests of fixity: a changed file)."""

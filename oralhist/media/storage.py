@@ -121,8 +121,9 @@ class Storage(Protocol):
         """The sha256 of the stored bytes, read again (fixity)."""
         ...
 
-    def cleanup_temp(self, older_than_s: float = 3600) -> int:
-        """Remove what interrupted saves left behind; return how many."""
+    def sweep_temp(self, older_than_s: float = 3600) -> list[dict[str, int | str]]:
+        """Remove what interrupted saves left behind (never a save still in progress in a
+        live process); return each removed file's name and size, for fixity's report."""
         ...
 
 
@@ -304,9 +305,6 @@ class LocalStorage:
                 os.close(fd)
         return removed
 
-    def cleanup_temp(self, older_than_s: float = 3600) -> int:
-        """How many abandoned temporary files :meth:`sweep_temp` removed."""
-        return len(self.sweep_temp(older_than_s))
 
     def _commit(self, temp: Path, sha256: str, size: int) -> bool:
         """Move ``temp`` to its content-addressed place; False when that content was there."""

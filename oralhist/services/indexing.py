@@ -255,10 +255,32 @@ def after_commit(session: Session) -> None:
         return
     if not _apply_here():
         return  # the background indexer polls the outbox
+    if session.info.get(DEFER_APPLY):
+        # The unit of work applies it once this session has let go of its connection
+        # (``apply_deferred``): applying here took a second connection while the first was
+        # still held, and 16 simultaneous requests exhausted the pool (5 + 10).
+        session.info[_APPLY_AFTER] = True
+        return
     app = current_app._get_current_object()
     try:
         with app.app_context():  # a fresh session: this one has just committed
             process_pending()
+    except Exception:  # never let the index break a committed change
+        log.exception("search index update deferred; the tasks stay queued")
+
+
+#: Set by ``transaction`` around its commit: apply the index work after it (same session).
+DEFER_APPLY = "oh_index_defer_apply"
+_APPLY_AFTER = "oh_index_apply_after"
+
+
+def apply_deferred(session: Session) -> None:
+    """Apply the index work the unit of work's commit left for this process (``SEARCH_SYNC``),
+    in the same session now that its transaction has ended: one connection at a time."""
+    if not session.info.pop(_APPLY_AFTER, False):
+        return
+    try:
+        process_pending()
     except Exception:  # never let the index break a committed change
         log.exception("search index update deferred; the tasks stay queued")
 

@@ -175,14 +175,15 @@ def test_suggestion_rules_matrix(app, people, interviews, states):
 
 
 def test_suggestions_through_http(app, people, interviews, states, login):
-    """The suggestions API answers contributors and archivists only."""
+    """The suggestions API answers contributors and archivists only (anonymous callers are
+    asked to authenticate: 401)."""
     from oralhist.services import documents as svc
 
     with app.test_request_context():
         archivist = Viewer(user_id=people["archivist"], role="archivist")
         doc = svc.save_document(archivist, {"title": "Mill strike", "access_level": "open"}).id
         db.session.commit()
-    want = {None: 403, "researcher": 403, "r_approved": 403, "contributor2": 200}
+    want = {None: 401, "researcher": 403, "r_approved": 403, "contributor2": 200}
     want |= {"contributor": 200, "archivist": 200}
     got = {key: login(key).get(f"/api/v1/documents/{doc}/suggestions").status_code for key in want}
     assert got == want

@@ -38,7 +38,6 @@ def seeded(app, people, interviews, states):
     document (so the document is visible to everyone) on each."""
     from oralhist.models import IndexPoint
     from oralhist.services import documents, mentions, transcripts
-    from oralhist.transaction import commit
 
     archivist = Viewer(user_id=people["archivist"], role="archivist")
     made: dict[str, dict[str, int]] = {"mention": {}}
@@ -68,7 +67,7 @@ def seeded(app, people, interviews, states):
                 archivist, document, interview, 0, 500, f"Discusses {marker(kind, 'note')}."
             )
             made["mention"][kind] = mention.id
-        commit()
+        db.session.commit()
         made["document"] = {"id": document.id}
     return made
 
