@@ -87,7 +87,7 @@ def _commit() -> None:
     session = db.session()
     session.info[indexing.DEFER_APPLY] = True
     try:
-        session.commit()
+        db.session.commit()
     except IntegrityError as exc:
         _rollback()
         log.info("commit refused by a constraint: %s", exc.orig)
