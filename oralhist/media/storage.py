@@ -305,7 +305,6 @@ class LocalStorage:
                 os.close(fd)
         return removed
 
-
     def _commit(self, temp: Path, sha256: str, size: int) -> bool:
         """Move ``temp`` to its content-addressed place; False when that content was there."""
         final = self._key_path(sha256)
