@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 
 from .transcripts.timecode import format_t_param
 
@@ -95,3 +95,23 @@ def moment_url(
         return public_url("catalogue.interview", interview_id=interview_id, **values)
     return url_for("catalogue.interview", interview_id=interview_id, **values)
 
+
+def safe_next(default: str, target: str | None = None) -> str:
+    """Where to go after a form: ``target`` (else the request's ``next`` field or argument)
+    when it is a same-origin relative path, else ``default``.
+
+    Only a path that starts with one ``/`` and has no scheme, no host and no backslash (which
+    browsers read as ``/``, so ``/\\evil.example`` would leave the site) is followed.
+    """
+    if target is None:
+        target = request.form.get("next") or request.args.get("next") or ""
+    if (
+        target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ord(c) < 32 or ord(c) == 127 for c in target)
+    ):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return default

@@ -24,7 +24,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import url_for
 from sqlalchemy import func, select
 
 from ..access import now, policy, require
@@ -32,7 +31,8 @@ from ..access.policy import Viewer
 from ..errors import AccessDenied, Conflict, NotFound, QueryError, ValidationError
 from ..extensions import db
 from ..models import DismissedSuggestion, Document, Interview, Mention, Segment
-from ..transcripts.timecode import format_t_param, format_timecode, parse_t_param, parse_timecode
+from ..transcripts.timecode import format_timecode, parse_t_param, parse_timecode
+from ..urls import moment_url
 from . import audit
 from .documents import format_partial_date
 from .fields import MAX_TIME_MS, record_id, whole_number
@@ -390,19 +390,14 @@ def citation_text(interview: Interview, start_ms: int, end_ms: int) -> str:
 
 
 def permalink(interview: Interview, start_ms: int, end_ms: int, *, external: bool = True) -> str:
-    values = {"t": format_t_param(start_ms), "end": format_t_param(end_ms)}
-    if external:  # a citation: the archive's public address, never the request's Host
-        from ..urls import public_url
-
-        return public_url("catalogue.interview", interview_id=interview.id, **values)
-    return url_for("catalogue.interview", interview_id=interview.id, **values)
+    """The passage's citation link (``external``: at the archive's public address)."""
+    return moment_url(interview.id, start_ms, end_ms=end_ms, external=external)
 
 
 def player_link(interview: Interview, start_ms: int, first_segment: Segment | None) -> str:
-    args: dict[str, Any] = {"t": format_t_param(start_ms)}
-    if first_segment is not None:
-        args["hl"] = first_segment.id
-    return url_for("catalogue.interview", interview_id=interview.id, **args)
+    """The player at the passage start, its first segment highlighted."""
+    segment_id = first_segment.id if first_segment is not None else None
+    return moment_url(interview.id, start_ms, segment_id=segment_id)
 
 
 def passage(viewer: Viewer, mention: Mention) -> Passage:

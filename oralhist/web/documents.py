@@ -26,6 +26,7 @@ from ..services import catalogue, documents, mentions
 from ..services.fields import record_id
 from ..transaction import abandon
 from ..transcripts.timecode import format_timecode
+from ..urls import safe_next
 from .catalogue import interview_panel
 from .helpers import form_errors, paginate
 
@@ -35,13 +36,6 @@ INLINE_MIMES = ("application/pdf", "image/png", "image/jpeg", "image/gif", "imag
 #: The attached file is shown by the browser itself (PDF viewer, image): no scripts, no
 #: framing by other sites.
 FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
-
-
-def _safe_next(default: str) -> str:
-    target = request.form.get("next") or request.args.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
 
 
 # --- the list and the page -----------------------------------------------------------------
@@ -216,7 +210,7 @@ def link(interview_id: int):
 def update_mention(mention_id: int):
     viewer = current_viewer()
     mention = mentions.get_mention(mention_id, viewer)
-    back = _safe_next(url_for("documents.document", document_id=mention.document_id))
+    back = safe_next(url_for("documents.document", document_id=mention.document_id))
     mentions.update_mention(
         viewer, mention, {k: v for k, v in request.form.items() if k in ("start", "end", "note")}
     )
@@ -228,7 +222,7 @@ def update_mention(mention_id: int):
 def delete_mention(mention_id: int):
     viewer = current_viewer()
     mention = mentions.get_mention(mention_id, viewer)
-    back = _safe_next(url_for("documents.document", document_id=mention.document_id))
+    back = safe_next(url_for("documents.document", document_id=mention.document_id))
     mentions.delete_mention(viewer, mention)
     flash("Passage link removed.", "info")
     return redirect(back)
