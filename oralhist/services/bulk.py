@@ -81,6 +81,16 @@ from ..models import Collection, Document, Interview, Mention, Person, Speaker
 from ..models.types import ACCESS_LEVELS, DOCUMENT_TYPES, INTERVIEW_STATUSES, PARTICIPANT_ROLES
 from . import audit, catalogue, documents, mentions, recordings, transcripts
 from .fields import SLUG, Fields
+from .serialise import (
+    collection_fields,
+    document_fields,
+    index_point_fields,
+    interview_fields,
+    person_fields,
+    recording_fields,
+    speaker_fields,
+    version_fields,
+)
 
 FORMAT = "oralhist-archive"
 FORMAT_VERSION = 1
@@ -92,6 +102,16 @@ NOTICE = (
     "restricted, closed and embargoed material. Keep it as safely as the archive itself."
 )
 _CHUNK = 1024 * 1024
+#: The recording fields the manifest carries (after ``file``), in this order.
+EXPORTED_RECORDING_FIELDS = (
+    "original_filename",
+    "label",
+    "position",
+    "sha256",
+    "size",
+    "format",
+    "duration_ms",
+)
 
 Progress = Callable[[int], Any]
 
@@ -165,19 +185,10 @@ def export_archive(
         "notice": NOTICE,
         "media_included": include_media,
         "collections": [
-            {"slug": c.slug, "title": c.title, "description": c.description}
+            collection_fields(c)
             for c in db.session.scalars(select(Collection).order_by(Collection.slug))
         ],
-        "people": [
-            {
-                "key": person_key[p.id],
-                "name": p.name,
-                "sort_name": p.sort_name,
-                "dates": p.dates,
-                "biography": p.biography,
-            }
-            for p in people
-        ],
+        "people": [{"key": person_key[p.id], **person_fields(p)} for p in people],
         "interviews": [],
         "documents": [],
         "mentions": [],
@@ -228,18 +239,9 @@ def _interview_entry(
     copier: _MediaCopier | None,
     summary: ExportSummary,
 ) -> dict[str, Any]:
+    collection = interview.collection.slug if interview.collection else None
     entry: dict[str, Any] = {
-        "accession": interview.accession,
-        "title": interview.title,
-        "collection": interview.collection.slug if interview.collection else None,
-        "summary": interview.summary,
-        "date_recorded": interview.date_recorded or None,
-        "place": interview.place,
-        "language": interview.language,
-        "rights_statement": interview.rights_statement,
-        "access_level": interview.access_level,
-        "embargo_until": interview.embargo_until.isoformat() if interview.embargo_until else None,
-        "status": interview.status,
+        **interview_fields(interview, ("collection", collection)),
         "participants": [
             {"person": person_key[p.person_id], "role": p.role} for p in interview.participants
         ],
@@ -247,18 +249,13 @@ def _interview_entry(
     }
     for recording in interview.recordings:
         where = f"recording {recording.position + 1} of {interview.accession}"
+        fields = recording_fields(recording)
         entry["recordings"].append(
             {
                 "file": copier.copy(recording.storage_key, recording.sha256, where)
                 if copier
                 else None,
-                "original_filename": recording.original_filename,
-                "label": recording.label,
-                "position": recording.position,
-                "sha256": recording.sha256,
-                "size": recording.size,
-                "format": recording.format,
-                "duration_ms": recording.duration_ms,
+                **{key: fields[key] for key in EXPORTED_RECORDING_FIELDS},
             }
         )
         summary.recordings += 1
@@ -329,14 +326,10 @@ def _transcript_entry(interview, transcript, person_key, dest: Path, summary: Ex
     return {
         "file": relative,
         "format": fmt,
-        "version": transcript.version,
-        "created_at": transcript.created_at.isoformat() if transcript.created_at else None,
-        "language": transcript.language,
-        "source_filename": transcript.source_filename,
+        **version_fields(transcript),
         "speakers": [
             {
-                "label": s.label,
-                "display_name": s.display_name,
+                **speaker_fields(s),
                 "person": person_key.get(s.person_id) if s.person_id else None,
             }
             for s in interview.speakers
@@ -344,12 +337,7 @@ def _transcript_entry(interview, transcript, person_key, dest: Path, summary: Ex
         ],
         "index_points": [
             {
-                "start_ms": p.start_ms,
-                "title": p.title,
-                "partial_transcript": p.partial_transcript,
-                "synopsis": p.synopsis,
-                "keywords": list(p.keywords or ()),
-                "subjects": list(p.subjects or ()),
+                **index_point_fields(p),
                 "hyperlinks": [list(link) for link in p.hyperlinks or ()],
                 **({"gps": p.gps} if p.gps else {}),
             }
@@ -390,14 +378,7 @@ def _reads_back(content: str, fmt: str, segments: list[parsing.Segment]) -> bool
 def _document_entry(document: Document, person_key, copier: _MediaCopier | None) -> dict:
     entry: dict[str, Any] = {
         "key": f"document-{document.id}",
-        "title": document.title,
-        "doc_type": document.doc_type,
-        "date": document.date or None,
-        "publisher": document.publisher,
-        "description": document.description,
-        "citation": document.citation,
-        "external_url": document.external_url,
-        "access_level": document.access_level,
+        **document_fields(document),
         "creators": [person_key[c.person_id] for c in document.creators],
         "full_text": document.full_text,
     }

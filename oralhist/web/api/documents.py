@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import jsonify, request, url_for
+from flask import jsonify, request
 
 from ...access import current_viewer
 from ...access.policy import Viewer
@@ -29,81 +29,7 @@ from ...models import Document
 from ...services import catalogue, documents, mentions
 from . import bp
 from .common import json_body, page_of
-
-
-def document_json(d: Document, *, full: bool = False) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": d.id,
-        "title": d.title,
-        "doc_type": d.doc_type,
-        "date": d.date or None,
-        "creators": [{"person_id": c.person_id, "name": c.person.name} for c in d.creators],
-        "publisher": d.publisher,
-        "description": d.description,
-        "citation": d.citation,
-        "external_url": d.external_url or None,
-        "access_level": d.access_level,
-        "file": None,
-        "has_full_text": bool(d.full_text),
-        "created_at": d.created_at.isoformat() if d.created_at else None,
-        "url": url_for("documents.document", document_id=d.id),
-    }
-    if d.file_key:
-        data["file"] = {
-            "name": d.file_name,
-            "size": d.file_size,
-            "sha256": d.file_sha256,
-            "mime": d.file_mime,
-            "url": url_for("documents.file", document_id=d.id),
-        }
-    if full:
-        data["full_text"] = d.full_text
-    return data
-
-
-def passage_json(p: mentions.Passage) -> dict[str, Any]:
-    i = p.interview
-    data: dict[str, Any] = {
-        "id": p.mention.id,
-        "document_id": p.document.id,
-        "document_title": p.document.title,
-        "interview_id": i.id,
-        "interview": {"id": i.id, "title": i.title, "accession": i.accession},
-        "start_ms": p.start_ms,
-        "end_ms": p.end_ms,
-        "note": p.note if p.readable else None,
-        "citation": p.citation,
-        "permalink": p.permalink,
-        "url": p.player_link,
-        "transcript_readable": p.readable,
-    }
-    if p.readable:
-        data["speakers"] = p.speakers
-        data["segments"] = [
-            {
-                "id": s.id,
-                "start_ms": s.start_ms,
-                "end_ms": s.end_ms,
-                "speaker": s.speaker.name if s.speaker else None,
-                "text": s.text,
-            }
-            for s in p.segments
-        ]
-        data["text"] = " ".join(s.text for s in p.segments)
-    return data
-
-
-def suggestion_json(s: mentions.Suggestion) -> dict[str, Any]:
-    return {
-        "interview_id": s.interview.id,
-        "interview": {"id": s.interview.id, "title": s.interview.title},
-        "segment_id": s.segment_id,
-        "start_ms": s.start_ms,
-        "end_ms": s.end_ms,
-        "speaker": s.speaker if s.readable else None,
-        "snippet": s.snippet_html if s.readable else None,
-        "reason": s.reason,
-    }
+from .serialise import document_json, passage_json, suggestion_json
 
 
 def _document_payload() -> tuple[dict[str, Any], documents.Upload | None]:

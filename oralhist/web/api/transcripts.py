@@ -12,6 +12,7 @@ from ...services.fields import page_args
 from ...transcripts import FORMATS
 from . import bp
 from .common import json_body, page_of
+from .serialise import speaker_json, transcript_json, version_json
 
 
 def _flag(value: str | None) -> bool:
@@ -60,7 +61,7 @@ def list_versions(interview_id: int):
     viewer = current_viewer()
     interview = catalogue.get_interview(interview_id, viewer)
     service.require_read(viewer, interview)
-    return page_of(service.versions_query(interview), service.version_json)
+    return page_of(service.versions_query(interview), version_json)
 
 
 @bp.post("/interviews/<int:interview_id>/transcripts/<int:version>/restore")
@@ -68,7 +69,7 @@ def restore_version(interview_id: int, version: int):
     viewer = current_viewer()
     interview = catalogue.get_interview(interview_id, viewer)
     transcript = service.restore_version(viewer, interview, version)
-    return jsonify(service.version_json(transcript))
+    return jsonify(version_json(transcript))
 
 
 @bp.get("/interviews/<int:interview_id>/transcript")
@@ -87,7 +88,7 @@ def get_transcript(interview_id: int):
             max_per_page=current_app.config["TRANSCRIPT_API_MAX_PER_PAGE"],
         )
         transcript = service.readable_transcript(viewer, interview)
-        return jsonify(service.transcript_json(interview, transcript, page=page, per_page=per_page))
+        return jsonify(transcript_json(interview, transcript, page=page, per_page=per_page))
     export = service.export_transcript(viewer, interview, fmt)
     return Response(
         export.content,
@@ -101,7 +102,7 @@ def list_speakers(interview_id: int):
     viewer = current_viewer()
     interview = catalogue.get_interview(interview_id, viewer)
     service.require_read(viewer, interview)
-    items = [service.speaker_json(s, n) for s, n in service.speakers_with_counts(interview)]
+    items = [speaker_json(s, n) for s, n in service.speakers_with_counts(interview)]
     return jsonify(items=items, page=1, per_page=max(len(items), 1), total=len(items))
 
 
@@ -110,7 +111,7 @@ def get_speaker(interview_id: int, speaker_id: int):
     viewer = current_viewer()
     interview = catalogue.get_interview(interview_id, viewer)
     service.require_read(viewer, interview)
-    return jsonify(service.speaker_json(service.get_speaker(interview, speaker_id)))
+    return jsonify(speaker_json(service.get_speaker(interview, speaker_id)))
 
 
 @bp.patch("/interviews/<int:interview_id>/speakers/<int:speaker_id>")
@@ -121,7 +122,7 @@ def update_speaker(interview_id: int, speaker_id: int):
     speaker = service.get_speaker(interview, speaker_id)
     data = json_body()
     service.update_speaker(viewer, speaker, data)
-    return jsonify(service.speaker_json(speaker))
+    return jsonify(speaker_json(speaker))
 
 
 @bp.post("/interviews/<int:interview_id>/speakers/<int:speaker_id>/merge")
@@ -136,7 +137,7 @@ def merge_speaker(interview_id: int, speaker_id: int):
             "Name the speaker to merge into as 'into' (an id).", fields={"into": "required"}
         )
     target = service.merge_speakers(viewer, source, service.get_speaker(interview, into))
-    return jsonify(service.speaker_json(target))
+    return jsonify(speaker_json(target))
 
 
 @bp.patch("/segments/<int:segment_id>")
