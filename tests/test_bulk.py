@@ -17,7 +17,8 @@ import pytest
 from sqlalchemy import func, select
 
 from oralhist.extensions import db
-from oralhist.services import bulk
+from oralhist.services.archive import apply, planner
+from oralhist.services.archive.manifest import FORMAT
 from tests.conftest import build_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -289,7 +290,7 @@ def test_round_trip_into_a_fresh_archive(app, make_other_app, tmp_path):
     output = ok(app, "export", dest)
     assert "restricted" in output
     manifest = json.loads((dest / "manifest.json").read_text())
-    assert manifest["format"] == bulk.FORMAT and manifest["media_included"] is True
+    assert manifest["format"] == FORMAT and manifest["media_included"] is True
     assert {i["accession"] for i in manifest["interviews"]} == {
         "OH-DRAFT-1",
         "OH-SAMPLE-001",
@@ -590,26 +591,25 @@ def test_an_import_that_loses_a_race_with_another_is_refused_cleanly(app, folder
     """Two ``oralhist import`` at once: both plans pass, the first commits, the second then
     finds its accession taken: a clear message, no traceback,
     nothing of the second import stored (it was a raw IntegrityError traceback)."""
-    from oralhist.services import bulk
     from oralhist.transaction import commit
 
     shutil.copy(EXAMPLE, folder / "manifest.json")
-    real_plan = bulk.plan_import
+    real_plan = planner.plan_import
 
     def plan_while_another_import_runs(*args, **kwargs):
         plan = real_plan(*args, **kwargs)
         other = real_plan(*args, **kwargs)
-        bulk.apply_import(other)
+        apply.apply_import(other)
         commit()
         return plan
 
-    monkeypatch.setattr(bulk, "plan_import", plan_while_another_import_runs)
+    monkeypatch.setattr(planner, "plan_import", plan_while_another_import_runs)
     result = invoke(app, "import", folder)
     assert result.exit_code == 1, result.output
     assert isinstance(result.exception, SystemExit)
     assert "Nothing was imported" in result.output
     assert "Traceback" not in result.output
-    monkeypatch.setattr(bulk, "plan_import", real_plan)
+    monkeypatch.setattr(planner, "plan_import", real_plan)
     after_first = state(app)
     assert invoke(app, "import", folder).exit_code == 1  # the plan now sees the first import
     assert state(app) == after_first
