@@ -23,6 +23,8 @@ from ..extensions import db
 from ..models import Interview, Person
 from ..models.types import ACCESS_LEVELS
 from ..services import catalogue, documents, mentions
+from ..services import passages as passage_service
+from ..services import suggestions as suggestion_service
 from ..services.fields import record_id
 from ..transaction import abandon
 from ..transcripts.timecode import format_timecode
@@ -61,12 +63,12 @@ def index():
 def document(document_id: int):
     viewer = current_viewer()
     found = documents.get_document(document_id, viewer)
-    passages = mentions.passages_for_document(viewer, found)
+    passages = passage_service.passages_for_document(viewer, found)
     suggestions = []
     suggestion_error = None
     if policy.can_see_suggestions(viewer):
         try:
-            suggestions = mentions.suggestions(viewer, found)
+            suggestions = suggestion_service.suggestions(viewer, found)
         except OralHistError as exc:  # the index unavailable: the page still works
             suggestion_error = exc.message
     return render_template(
@@ -232,7 +234,7 @@ def delete_mention(mention_id: int):
 def cite(mention_id: int):
     """The citation and the permanent link, as plain text (one per line)."""
     viewer = current_viewer()
-    passage = mentions.passage(viewer, mentions.get_mention(mention_id, viewer))
+    passage = passage_service.passage(viewer, mentions.get_mention(mention_id, viewer))
     return Response(
         f"{passage.citation}\n{passage.permalink}\n", mimetype="text/plain; charset=utf-8"
     )
@@ -242,7 +244,7 @@ def cite(mention_id: int):
 def accept_suggestion(document_id: int):
     viewer = current_viewer()
     found = documents.get_document(document_id, viewer)
-    mentions.accept_suggestion(viewer, found, request.form.get("segment_id"))
+    suggestion_service.accept_suggestion(viewer, found, request.form.get("segment_id"))
     flash("Suggested passage linked.", "success")
     return redirect(url_for("documents.document", document_id=found.id) + "#suggestions")
 
@@ -251,7 +253,7 @@ def accept_suggestion(document_id: int):
 def dismiss_suggestion(document_id: int):
     viewer = current_viewer()
     found = documents.get_document(document_id, viewer)
-    mentions.dismiss_suggestion(
+    suggestion_service.dismiss_suggestion(
         viewer, found, request.form.get("interview_id"), request.form.get("start_ms")
     )
     flash("Suggestion dismissed: it will not be proposed again.", "info")
@@ -263,11 +265,11 @@ def dismiss_suggestion(document_id: int):
 
 @interview_panel
 def documents_panel(interview: Interview, viewer) -> dict:
-    passages = mentions.passages_for_interview(viewer, interview)
+    passages = passage_service.passages_for_interview(viewer, interview)
     can_link = policy.can_link_passages(viewer, interview)
     return {
         "doc_passages": passages,
-        "doc_groups": mentions.documents_with_passages(passages),
+        "doc_groups": passage_service.documents_with_passages(passages),
         "doc_can_link": can_link,
         "doc_choices": documents.linkable_documents(viewer) if can_link else [],
         "doc_form": g.get("documents_link_form"),

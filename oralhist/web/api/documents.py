@@ -27,6 +27,8 @@ from ...access.policy import Viewer
 from ...errors import ValidationError
 from ...models import Document
 from ...services import catalogue, documents, mentions
+from ...services import passages as passage_service
+from ...services import suggestions as suggestion_service
 from . import bp
 from .common import json_body, page_of
 from .serialise import document_json, passage_json, suggestion_json
@@ -53,7 +55,7 @@ def _document_payload() -> tuple[dict[str, Any], documents.Upload | None]:
 
 def _detail(viewer: Viewer, d: Document) -> dict[str, Any]:
     data = document_json(d, full=True)
-    data["passages"] = [passage_json(p) for p in mentions.passages_for_document(viewer, d)]
+    data["passages"] = [passage_json(p) for p in passage_service.passages_for_document(viewer, d)]
     return data
 
 
@@ -91,13 +93,15 @@ def create_mention(document_id: int):
     viewer = current_viewer()
     d = documents.get_document(document_id, viewer)
     mention = mentions.create_from_data(viewer, d, json_body())
-    return jsonify(passage_json(mentions.passage(viewer, mention))), 201
+    return jsonify(passage_json(passage_service.passage(viewer, mention))), 201
 
 
 @bp.get("/mentions/<int:mention_id>")
 def get_mention(mention_id: int):
     viewer = current_viewer()
-    return jsonify(passage_json(mentions.passage(viewer, mentions.get_mention(mention_id, viewer))))
+    return jsonify(
+        passage_json(passage_service.passage(viewer, mentions.get_mention(mention_id, viewer)))
+    )
 
 
 @bp.patch("/mentions/<int:mention_id>")
@@ -105,7 +109,7 @@ def update_mention(mention_id: int):
     viewer = current_viewer()
     mention = mentions.get_mention(mention_id, viewer)
     mentions.update_mention(viewer, mention, json_body())
-    return jsonify(passage_json(mentions.passage(viewer, mention)))
+    return jsonify(passage_json(passage_service.passage(viewer, mention)))
 
 
 @bp.delete("/mentions/<int:mention_id>")
@@ -119,7 +123,7 @@ def delete_mention(mention_id: int):
 def interview_mentions(interview_id: int):
     viewer = current_viewer()
     interview = catalogue.get_interview(interview_id, viewer)
-    items = [passage_json(p) for p in mentions.passages_for_interview(viewer, interview)]
+    items = [passage_json(p) for p in passage_service.passages_for_interview(viewer, interview)]
     return jsonify(items=items, total=len(items))
 
 
@@ -127,7 +131,7 @@ def interview_mentions(interview_id: int):
 def document_suggestions(document_id: int):
     viewer = current_viewer()
     d = documents.get_document(document_id, viewer)
-    items = [suggestion_json(s) for s in mentions.suggestions(viewer, d)]
+    items = [suggestion_json(s) for s in suggestion_service.suggestions(viewer, d)]
     return jsonify(items=items, total=len(items))
 
 
@@ -136,8 +140,10 @@ def accept_suggestion(document_id: int):
     viewer = current_viewer()
     d = documents.get_document(document_id, viewer)
     body = json_body()
-    mention = mentions.accept_suggestion(viewer, d, body.get("segment_id"), body.get("note") or "")
-    return jsonify(passage_json(mentions.passage(viewer, mention))), 201
+    mention = suggestion_service.accept_suggestion(
+        viewer, d, body.get("segment_id"), body.get("note") or ""
+    )
+    return jsonify(passage_json(passage_service.passage(viewer, mention))), 201
 
 
 @bp.post("/documents/<int:document_id>/suggestions/dismiss")
@@ -147,7 +153,9 @@ def dismiss_suggestion(document_id: int):
     body = json_body()
     if "start_ms" not in body:
         raise ValidationError("start_ms is required.", fields={"start_ms": "is required"})
-    dismissed = mentions.dismiss_suggestion(viewer, d, body.get("interview_id"), body["start_ms"])
+    dismissed = suggestion_service.dismiss_suggestion(
+        viewer, d, body.get("interview_id"), body["start_ms"]
+    )
     return jsonify(
         document_id=d.id, interview_id=dismissed.interview_id, start_ms=dismissed.start_ms
     ), 201

@@ -23,7 +23,8 @@ from ...models import (
     Speaker,
     Transcript,
 )
-from ...services import mentions
+from ...services import passages as passage_service
+from ...services import suggestions as suggestion_service
 from ...services import transcripts as transcript_service
 from ...services.serialise import (
     collection_fields,
@@ -172,7 +173,7 @@ def document_json(d: Document, *, full: bool = False) -> dict[str, Any]:
     return data
 
 
-def passage_json(p: mentions.Passage) -> dict[str, Any]:
+def passage_json(p: passage_service.Passage) -> dict[str, Any]:
     i = p.interview
     data: dict[str, Any] = {
         "id": p.mention.id,
@@ -204,7 +205,7 @@ def passage_json(p: mentions.Passage) -> dict[str, Any]:
     return data
 
 
-def suggestion_json(s: mentions.Suggestion) -> dict[str, Any]:
+def suggestion_json(s: suggestion_service.Suggestion) -> dict[str, Any]:
     return {
         "interview_id": s.interview.id,
         "interview": {"id": s.interview.id, "title": s.interview.title},
