@@ -9,7 +9,16 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Speaker
-from .. import audit, catalogue, documents, mentions, recordings, transcripts
+from .. import (
+    audit,
+    catalogue,
+    documents,
+    mentions,
+    recordings,
+    transcript_speakers,
+    transcript_versions,
+    transcripts,
+)
 from .manifest import (
     ARCHIVIST,
     ImportPlan,
@@ -119,9 +128,9 @@ def _write_interview(planned: PlannedInterview) -> None:
             if person is not None:
                 changes = {**changes, "person_id": person.row.id}
             if speaker is not None and changes:
-                transcripts.update_speaker(ARCHIVIST, speaker, changes)
+                transcript_speakers.update_speaker(ARCHIVIST, speaker, changes)
     if current_version is not None and current_version != len(versions):
-        transcripts.restore_version(ARCHIVIST, interview, current_version)
+        transcript_versions.restore_version(ARCHIVIST, interview, current_version)
 
 
 def _write_document(planned: PlannedDocument) -> None:

@@ -18,7 +18,7 @@ from ...access import now
 from ...errors import OralHistError, TranscriptError, ValidationError
 from ...extensions import db
 from ...models import Collection, Document, Interview, Mention, Person
-from .. import audit, recordings, transcripts
+from .. import audit, recordings, transcript_export, transcript_versions
 from ..serialise import (
     collection_fields,
     document_fields,
@@ -187,11 +187,11 @@ def _interview_entry(
             }
         )
         summary.recordings += 1
-    transcript = transcripts.current_transcript(interview)
+    transcript = transcript_versions.current_transcript(interview)
     if transcript is not None:
         entry["transcript"] = _transcript_entry(interview, transcript, person_key, dest, summary)
         summary.transcripts += 1
-        earlier = [t for t in reversed(transcripts.versions(interview)) if not t.is_current]
+        earlier = [t for t in reversed(transcript_versions.versions(interview)) if not t.is_current]
         if earlier:
             entry["transcript_history"] = [
                 _transcript_entry(interview, t, person_key, dest, summary) for t in earlier
@@ -218,12 +218,12 @@ def _transcript_entry(interview, transcript, person_key, dest: Path, summary: Ex
             cue_id=s.cue_id,
             cue_settings=s.cue_settings,
             note=s.note,
-            words=transcripts.unpack_words(s.words),
+            words=transcript_export.unpack_words(s.words),
         )
         for s in transcript.segments
     ]
     used = {labels[s.speaker_id] for s in transcript.segments if s.speaker_id in labels}
-    metadata = transcripts.metadata(interview)
+    metadata = transcript_export.metadata(interview)
     timed = [s.start_ms is not None for s in segments]
     preferred = "vtt" if all(timed) and segments else "txt" if not any(timed) else "json"
     which = "transcript" if transcript.is_current else f"transcript version {transcript.version}"

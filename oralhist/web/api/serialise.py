@@ -25,7 +25,7 @@ from ...models import (
 )
 from ...services import passages as passage_service
 from ...services import suggestions as suggestion_service
-from ...services import transcripts as transcript_service
+from ...services import transcript_export, transcript_speakers
 from ...services.serialise import (
     collection_fields,
     document_fields,
@@ -92,7 +92,7 @@ def transcript_json(
         "version": transcript.version,
         "language": transcript.language,
         "source_format": transcript.source_format,
-        "timed": transcript_service.is_timed(transcript),
+        "timed": transcript_export.is_timed(transcript),
         "segments": [
             {
                 "id": r.id,
@@ -106,12 +106,12 @@ def transcript_json(
                 "cue_settings": r.cue_settings,
                 "words": r.words_json,
             }
-            for r in transcript_service.rows(
+            for r in transcript_export.rows(
                 transcript, start=(page - 1) * size, limit=size, full=True
             )
         ],
         "speakers": [
-            speaker_json(s, n) for s, n in transcript_service.speakers_with_counts(interview)
+            speaker_json(s, n) for s, n in transcript_speakers.speakers_with_counts(interview)
         ],
         "index": [index_point_json(p) for p in transcript.index_points],
     }
