@@ -435,16 +435,16 @@ def export_command(dest: Path, include_media: bool, force: bool) -> None:
     share it as carefully as the archive itself.
     """
     from .errors import OralHistError
-    from .services import bulk
+    from .services.archive import export
     from .transaction import unit_of_work
 
     try:
-        bulk.check_destination(dest, force=force)
+        export.check_destination(dest, force=force)
         with (
             unit_of_work(),  # the audit event of the export
-            click.progressbar(length=bulk.export_steps(), label="Exporting") as bar,
+            click.progressbar(length=export.export_steps(), label="Exporting") as bar,
         ):
-            summary = bulk.export_archive(dest, include_media=include_media, progress=bar.update)
+            summary = export.export_archive(dest, include_media=include_media, progress=bar.update)
     except OralHistError as exc:
         raise click.ClickException(exc.message) from None
     for warning in summary.warnings:
@@ -478,16 +478,16 @@ def import_command(path: Path, dry_run: bool, publish: bool) -> None:
     from sqlalchemy.exc import IntegrityError, OperationalError
 
     from .errors import OralHistError
-    from .services import bulk
+    from .services.archive import apply, manifest, planner
     from .transaction import unit_of_work
 
     try:
-        with click.progressbar(length=bulk.count_files(path), label="Checking files") as bar:
-            plan = bulk.plan_import(path, publish=publish, progress=bar.update)
-    except bulk.ManifestProblems as exc:
+        with click.progressbar(length=planner.count_files(path), label="Checking files") as bar:
+            plan = planner.plan_import(path, publish=publish, progress=bar.update)
+    except manifest.ManifestProblems as exc:
         for problem in exc.problems:
             click.echo(f"  {problem}", err=True)
-        raise click.ClickException(f"{path / bulk.MANIFEST}: {exc.message}") from None
+        raise click.ClickException(f"{path / manifest.MANIFEST}: {exc.message}") from None
     for warning in plan.warnings:
         click.echo(f"Warning: {warning}", err=True)
     if dry_run:
@@ -501,7 +501,7 @@ def import_command(path: Path, dry_run: bool, publish: bool) -> None:
             unit_of_work(),
             click.progressbar(length=plan.steps, label="Importing") as bar,
         ):
-            summary = bulk.apply_import(plan, progress=bar.update)
+            summary = apply.apply_import(plan, progress=bar.update)
     except OralHistError as exc:
         raise click.ClickException(f"Nothing was imported: {exc.message}") from None
     except (IntegrityError, OperationalError) as exc:

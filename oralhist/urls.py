@@ -13,7 +13,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from flask import current_app
+from flask import current_app, request, url_for
+
+from .transcripts.timecode import format_t_param
 
 #: Used only when neither PUBLIC_BASE_URL nor SERVER_NAME is configured (an archive that was
 #: never initialised): what `oralhist serve` listens on by default.
@@ -62,3 +64,54 @@ def trusted_hosts(config: Any) -> list[str]:
     if not config.get("PUBLIC_BASE_URL") or base.hostname in loopback:
         hosts.extend(loopback)
     return list(dict.fromkeys(hosts))
+
+
+def moment_url(
+    interview_id: int,
+    start_ms: int | None = None,
+    *,
+    end_ms: int | None = None,
+    segment_id: int | None = None,
+    anchor: bool = False,
+    external: bool = False,
+) -> str:
+    """The one deep link into an interview: its page opened at a moment.
+
+    ``?t=SECONDS`` starts the player at ``start_ms``, ``end`` marks where a passage ends and
+    ``hl`` highlights the segment in the transcript; ``anchor`` adds ``#seg-<id>`` so the
+    browser scrolls to it (search results). ``external`` (a citation) gives the archive's
+    public address (:func:`public_url`), never the request's ``Host``.
+    """
+    values: dict[str, Any] = {}
+    if start_ms is not None:
+        values["t"] = format_t_param(start_ms)
+    if end_ms is not None:
+        values["end"] = format_t_param(end_ms)
+    if segment_id is not None:
+        values["hl"] = segment_id
+        if anchor:
+            values["_anchor"] = f"seg-{segment_id}"
+    if external:
+        return public_url("catalogue.interview", interview_id=interview_id, **values)
+    return url_for("catalogue.interview", interview_id=interview_id, **values)
+
+
+def safe_next(default: str, target: str | None = None) -> str:
+    """Where to go after a form: ``target`` (else the request's ``next`` field or argument)
+    when it is a same-origin relative path, else ``default``.
+
+    Only a path that starts with one ``/`` and has no scheme, no host and no backslash (which
+    browsers read as ``/``, so ``/\\evil.example`` would leave the site) is followed.
+    """
+    if target is None:
+        target = request.form.get("next") or request.args.get("next") or ""
+    if (
+        target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ord(c) < 32 or ord(c) == 127 for c in target)
+    ):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return default

@@ -17,7 +17,9 @@ import pytest
 from sqlalchemy import func, select
 
 from oralhist.extensions import db
-from oralhist.services import bulk
+from oralhist.services import transcript_export, transcript_speakers, transcript_versions
+from oralhist.services.archive import apply, planner
+from oralhist.services.archive.manifest import FORMAT
 from tests.conftest import build_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,20 +140,22 @@ def enrich_sample(app) -> None:
                 Speaker.interview_id == first.id, Speaker.label == "Dr. Ruth Adler"
             )
         )
-        transcripts.update_speaker(
+        transcript_speakers.update_speaker(
             LOADER, speaker, {"display_name": "Ruth Adler (historian)", "person_id": ruth.id}
         )
         catalogue.save_interview(LOADER, {"embargo_until": "2031-01-01"}, second)
-        revised = transcripts.export_transcript(LOADER, first, "vtt").content
+        revised = transcript_export.export_transcript(LOADER, first, "vtt").content
         revised = revised.replace("pamphlet", "pamphlet (revised)", 1)
         assert "(revised)" in revised
-        _, points = transcripts.to_parsing(transcripts.current_transcript(first))
+        _, points = transcript_export.to_parsing(transcript_versions.current_transcript(first))
         transcripts.import_transcript(
             LOADER, first, revised.encode(), "revised.vtt", index_points=points
         )
-        redone = transcripts.export_transcript(LOADER, second, "txt").content + "\nLATER: Added.\n"
+        redone = (
+            transcript_export.export_transcript(LOADER, second, "txt").content + "\nLATER: Added.\n"
+        )
         transcripts.import_transcript(LOADER, second, redone.encode(), "second-pass.txt")
-        transcripts.restore_version(LOADER, second, 1)
+        transcript_versions.restore_version(LOADER, second, 1)
         catalogue.save_interview(
             LOADER, {"title": "A draft with no material", "accession": "OH-DRAFT-1"}
         )
@@ -176,7 +180,6 @@ def enrich_sample(app) -> None:
 def snapshot(app) -> dict:
     """Everything the round trip must keep, without database ids."""
     from oralhist.models import Collection, Document, Interview, Mention, Person
-    from oralhist.services import transcripts
 
     with app.app_context():
         result: dict = {"interviews": [], "documents": [], "mentions": []}
@@ -217,9 +220,9 @@ def snapshot(app) -> dict:
                     t.created_at,
                     [(s.start_ms, s.end_ms, s.speaker_id is not None, s.text) for s in t.segments],
                 )
-                for t in transcripts.versions(i)
+                for t in transcript_versions.versions(i)
             ]
-            current = transcripts.current_transcript(i)
+            current = transcript_versions.current_transcript(i)
             if current is not None:
                 entry["segments"] = [
                     (
@@ -289,7 +292,7 @@ def test_round_trip_into_a_fresh_archive(app, make_other_app, tmp_path):
     output = ok(app, "export", dest)
     assert "restricted" in output
     manifest = json.loads((dest / "manifest.json").read_text())
-    assert manifest["format"] == bulk.FORMAT and manifest["media_included"] is True
+    assert manifest["format"] == FORMAT and manifest["media_included"] is True
     assert {i["accession"] for i in manifest["interviews"]} == {
         "OH-DRAFT-1",
         "OH-SAMPLE-001",
@@ -590,25 +593,24 @@ def test_an_import_that_loses_a_race_with_another_is_refused_cleanly(app, folder
     """Two ``oralhist import`` at once: both plans pass, the first commits, the second then
     finds its accession taken: a clear message, no traceback,
     nothing of the second import stored (it was a raw IntegrityError traceback)."""
-    from oralhist.services import bulk
 
     shutil.copy(EXAMPLE, folder / "manifest.json")
-    real_plan = bulk.plan_import
+    real_plan = planner.plan_import
 
     def plan_while_another_import_runs(*args, **kwargs):
         plan = real_plan(*args, **kwargs)
         other = real_plan(*args, **kwargs)
-        bulk.apply_import(other)
+        apply.apply_import(other)
         db.session.commit()
         return plan
 
-    monkeypatch.setattr(bulk, "plan_import", plan_while_another_import_runs)
+    monkeypatch.setattr(planner, "plan_import", plan_while_another_import_runs)
     result = invoke(app, "import", folder)
     assert result.exit_code == 1, result.output
     assert isinstance(result.exception, SystemExit)
     assert "Nothing was imported" in result.output
     assert "Traceback" not in result.output
-    monkeypatch.setattr(bulk, "plan_import", real_plan)
+    monkeypatch.setattr(planner, "plan_import", real_plan)
     after_first = state(app)
     assert invoke(app, "import", folder).exit_code == 1  # the plan now sees the first import
     assert state(app) == after_first
@@ -674,7 +676,6 @@ def test_embargo_is_a_date(app, folder):
 
 def test_hand_written_history_is_stored_oldest_first_with_its_dates(app, folder):
     from oralhist.models import Interview
-    from oralhist.services import transcripts
 
     (folder / "first.vtt").write_text(GOOD_VTT)
     (folder / "final.vtt").write_text(GOOD_VTT.replace("Hello", "Hello again"))
@@ -698,7 +699,7 @@ def test_hand_written_history_is_stored_oldest_first_with_its_dates(app, folder)
         interview = db.session.scalar(select(Interview))
         found = [
             (t.version, t.is_current, t.segments[0].text, t.created_at.year == 1999)
-            for t in transcripts.versions(interview)
+            for t in transcript_versions.versions(interview)
         ]
     assert found == [(2, True, "Hello again", False), (1, False, "Hello", True)]
 
@@ -707,14 +708,13 @@ def test_a_transcript_txt_cannot_hold_is_exported_as_json(app, make_other_app, t
     """Plain text cannot say 'no speaker' after a speaker's turn: the export reads each file
     back and falls back to the lossless JSON format (with a warning)."""
     from oralhist.models import Interview
-    from oralhist.services import transcripts
     from oralhist.services.sample import LOADER
 
     load_sample(app)
     with app.app_context():
         hale = db.session.scalar(select(Interview).where(Interview.accession == "OH-SAMPLE-002"))
-        second = transcripts.current_transcript(hale).segments[1]
-        transcripts.reassign_segment(LOADER, second, None)
+        second = transcript_versions.current_transcript(hale).segments[1]
+        transcript_speakers.reassign_segment(LOADER, second, None)
         db.session.commit()
     before = snapshot(app)
     dest = tmp_path / "out"

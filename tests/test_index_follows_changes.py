@@ -12,7 +12,13 @@ from sqlalchemy import func, select
 from oralhist.access.policy import Viewer
 from oralhist.extensions import db
 from oralhist.models import Document, IndexTask, Interview, Person, Speaker
-from oralhist.services import catalogue, documents, transcripts
+from oralhist.services import (
+    catalogue,
+    documents,
+    transcript_speakers,
+    transcript_versions,
+    transcripts,
+)
 from oralhist.transcripts import model as parsing
 
 ARCHIVIST = Viewer(user_id=None, role="archivist")
@@ -101,7 +107,7 @@ def change(app, fn) -> None:
 def test_the_speaker_facet_follows_link_rename_and_merge(app, world, search):
     def link():
         speaker = one(Speaker, interview_id=world["interview"], label="WHITFIELD")
-        transcripts.update_speaker(ARCHIVIST, speaker, {"person_id": world["tom"]})
+        transcript_speakers.update_speaker(ARCHIVIST, speaker, {"person_id": world["tom"]})
 
     change(app, link)
     data = search("quokka")
@@ -168,16 +174,16 @@ def test_catalogue_fields_collection_and_participants_follow(app, world, search)
 def test_speakers_segments_and_versions_follow(app, world, search):
     def rename_speaker():
         speaker = one(Speaker, interview_id=world["interview"], label="ADLER")
-        transcripts.update_speaker(ARCHIVIST, speaker, {"display_name": "Ruth Adler"})
+        transcript_speakers.update_speaker(ARCHIVIST, speaker, {"display_name": "Ruth Adler"})
 
     change(app, rename_speaker)
     assert facet(search("bakery"), "speaker") == ["Ruth Adler", "WHITFIELD"]
 
     def reassign():
         interview = db.session.get(Interview, world["interview"])
-        first = transcripts.current_transcript(interview).segments[0]
+        first = transcript_versions.current_transcript(interview).segments[0]
         adler = one(Speaker, interview_id=world["interview"], label="ADLER")
-        transcripts.reassign_segment(ARCHIVIST, first, adler.id)
+        transcript_speakers.reassign_segment(ARCHIVIST, first, adler.id)
 
     change(app, reassign)
     assert search("quokka")["results"][0]["speaker"] == "Ruth Adler"
@@ -185,7 +191,7 @@ def test_speakers_segments_and_versions_follow(app, world, search):
     def merge_speakers():
         source = one(Speaker, interview_id=world["interview"], label="ADLER")
         into = one(Speaker, interview_id=world["interview"], label="WHITFIELD")
-        transcripts.merge_speakers(ARCHIVIST, source, into)
+        transcript_speakers.merge_speakers(ARCHIVIST, source, into)
 
     change(app, merge_speakers)
     assert facet(search("bakery"), "speaker") == ["WHITFIELD"]
@@ -205,7 +211,7 @@ def test_speakers_segments_and_versions_follow(app, world, search):
 
     def restore():
         interview = db.session.get(Interview, world["interview"])
-        transcripts.restore_version(ARCHIVIST, interview, 1)
+        transcript_versions.restore_version(ARCHIVIST, interview, 1)
 
     change(app, restore)
     assert "<mark>quokka</mark>" in search("quokka")["results"][0]["snippet"]

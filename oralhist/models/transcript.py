@@ -108,7 +108,7 @@ class Segment(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
     #: Word timings, packed: ``[[text, start_ms, end_ms, confidence], ...]`` (NULL: none).
     #: One JSON value per segment, not a row per word: a 2,000-segment interview with
-    #: 30,000 words loads in one query of 2,000 rows (see ``services.transcripts.rows``).
+    #: 30,000 words loads in one query of 2,000 rows (see ``services.transcript_export.rows``).
     words: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
 
     transcript: Mapped[Transcript] = relationship(back_populates="segments")

@@ -10,21 +10,17 @@ the live one with two processes and swaps it in.
 
 Matching, grouping and facets are computed over every match under the scope's restriction
 (``evaluate``, ``restriction``); only the shown page loads stored fields and cuts snippets.
+
+This module holds the lifecycle (open, check, refresh), writing and the query entry points;
+``SearchIndex`` takes its rebuild and swap from ``rebuild``, its grouping and facets from
+``grouping`` and its "did you mean" from ``suggest``.
 """
 
 from __future__ import annotations
 
-import fcntl
-import heapq
 import os
-import shutil
 import threading
-import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
-from itertools import chain
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -32,17 +28,17 @@ from whoosh import query as wq
 from whoosh.index import LockError
 from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.searching import Searcher
-from whoosh.util import random_name
 
 from ..errors import QueryError
-from .backend import IndexUnavailable, RebuildInProgress, RebuildStats
+from .backend import IndexUnavailable
 from .codec import codec
-from .evaluate import SegmentEvaluator, member
+from .evaluate import SegmentEvaluator
+from .grouping import GroupingMixin, SpeakerNumbers
 from .highlight import Highlighter
-from .pool import MultiSegmentWriter
-from .query import AllOf, AnyOf, Compiler, Word, parse, positive_words
+from .query import AllOf, AnyOf, Compiler, parse
+from .rebuild import RebuildMixin
 from .restriction import CARD_DEFAULTS, AccessRestriction, InterviewSet, KindSet, TableCache
-from .results import DocumentHit, InterviewGroup, Moment, SearchResults
+from .results import Moment, SearchResults
 from .schema import (
     CARD_KIND,
     KINDS,
@@ -56,18 +52,13 @@ from .schema import (
 )
 from .scope import SearchScope
 from .storage import MappedFileStorage
+from .suggest import SuggestMixin
 from .whoosh_internals import check_whoosh, read_toc
 
-# Two indexing processes (the machine has two cores), each holding postings in memory up to
-# REBUILD_LIMITMB (``pool.PostingPool``'s estimate) before spilling a run to disk: 128
-# measured 325 MB peak RSS per process at 1,000 interviews (goal < 400 MB).
-REBUILD_PROCS = 2
-REBUILD_LIMITMB = 128
 REINDEX_HINT = "Run `oralhist reindex` to rebuild it from the database."
 SORTS = ("relevance", "date")
 FILTERS = ("collection", "narrator", "speaker", "decade", "language", "kind")
 MAX_PER_PAGE = 100
-MAX_FACET_VALUES = 50
 REQUIRED_FIELDS = {"doc_id", "body", "exact", "speaker_key", "c_iid", "c_acl", "c_kind"}
 
 
@@ -81,129 +72,7 @@ def _requires_every_word(node) -> bool:
     return True
 
 
-def _process_alive(pid: str) -> bool:
-    try:
-        os.kill(int(pid), 0)
-    except (ValueError, ProcessLookupError):
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-@dataclass
-class Groups:
-    """Per group key (sorted; an interview id, or ``-(docnum + 1)`` for a document): the best
-    score, the number of moments, and whether its catalogue record matched."""
-
-    keys: np.ndarray
-    best: np.ndarray
-    moments: np.ndarray
-    catalogue: np.ndarray
-
-    @classmethod
-    def of(cls, keys: np.ndarray, scores: np.ndarray, moment: np.ndarray | None) -> Groups:
-        """Group matches by key (``moment``: which matches are moments; all if ``None``)."""
-        if len(keys) > 1:
-            # The usual case: each group's matches are one run of docnums (an interview's
-            # records are added together; a document is a group of its own), so runs are
-            # groups and no sort of the matches is needed. Checked: interview keys (> 0) of
-            # successive runs increase (index order is id order); document keys are distinct.
-            starts = np.concatenate(([0], np.flatnonzero(keys[1:] != keys[:-1]) + 1))
-            run_keys = keys[starts]
-            interviews = run_keys[run_keys > 0]
-            if (interviews[1:] > interviews[:-1]).all():
-                sizes = np.diff(np.append(starts, len(keys)))
-                if moment is None:
-                    moments = sizes
-                    catalogue = np.zeros(len(starts), dtype=bool)
-                else:
-                    moments = np.add.reduceat(moment.astype(np.int64), starts)
-                    catalogue = moments < sizes
-                order = np.argsort(run_keys, kind="stable")
-                best = np.maximum.reduceat(scores, starts)
-                return cls(run_keys[order], best[order], moments[order], catalogue[order])
-        unique, inverse = np.unique(keys, return_inverse=True)
-        best = np.zeros(len(unique), dtype=np.float64)
-        np.maximum.at(best, inverse, scores)
-        catalogue = np.zeros(len(unique), dtype=bool)
-        if moment is None:
-            moments = np.bincount(inverse, minlength=len(unique))
-        else:
-            moments = np.bincount(inverse[moment], minlength=len(unique))
-            catalogue[inverse[~moment]] = True
-        return cls(unique, best, moments, catalogue)
-
-    @classmethod
-    def merge(cls, parts: list[Groups]) -> Groups:
-        """One table from several segments' (an interview may span segments)."""
-        if len(parts) == 1:
-            return parts[0]
-        if not parts:
-            empty = np.empty(0, dtype=np.int64)
-            return cls(empty, np.empty(0), empty, np.empty(0, dtype=bool))
-        keys = np.concatenate([p.keys for p in parts])
-        unique, inverse = np.unique(keys, return_inverse=True)
-        best = np.zeros(len(unique), dtype=np.float64)
-        np.maximum.at(best, inverse, np.concatenate([p.best for p in parts]))
-        moments = np.bincount(
-            inverse, weights=np.concatenate([p.moments for p in parts]), minlength=len(unique)
-        ).astype(np.int64)
-        catalogue = np.zeros(len(unique), dtype=bool)
-        catalogue[inverse[np.concatenate([p.catalogue for p in parts])]] = True
-        return cls(unique, best, moments, catalogue)
-
-    def __len__(self) -> int:
-        return len(self.keys)
-
-    def row(self, key: int) -> tuple[float, int, bool]:
-        i = int(np.searchsorted(self.keys, key))
-        return float(self.best[i]), int(self.moments[i]), bool(self.catalogue[i])
-
-
-class SpeakerNumbers:
-    """Every speaker name of the index's segments numbered once, so that a query's speaker
-    facet is one ``bincount`` over all segments (a common word's matches have a thousand
-    speakers). Names are only ever added: a name no segment holds any more counts nothing."""
-
-    def __init__(self) -> None:
-        self._number: dict[str, int] = {}
-        self._names: list[str] = []
-
-    def numbers(self, table) -> np.ndarray:
-        """The number of each of a segment table's speaker refs."""
-        found = table.speaker_numbers
-        if found is None:
-            number = self._number
-            for name in table.speakers:
-                if name not in number:
-                    number[name] = len(self._names)
-                    self._names.append(name)
-            found = table.speaker_numbers = np.array(
-                [number[name] for name in table.speakers], dtype=np.int64
-            )
-        return found
-
-    def top(self, numbers: list[np.ndarray], counts: list[np.ndarray], k: int):
-        """The ``k`` most frequent named speakers, ties by name, from per-segment tallies."""
-        if not numbers:
-            return []
-        total = np.bincount(
-            np.concatenate(numbers), weights=np.concatenate(counts), minlength=len(self._names)
-        )
-        unnamed = self._number.get("")
-        if unnamed is not None:
-            total[unnamed] = 0
-        present = np.flatnonzero(total)
-        if len(present) > k:
-            floor = np.partition(total[present], -k)[-k]
-            present = present[total[present] >= floor]
-        names = self._names
-        tally = [(names[i], int(total[i])) for i in present.tolist()]
-        return sorted(tally, key=lambda kv: (-kv[1], kv[0]))[:k]
-
-
-class SearchIndex:
+class SearchIndex(RebuildMixin, GroupingMixin, SuggestMixin):
     """The Whoosh search backend (``SEARCH_BACKEND = "whoosh"``): a ``SearchBackend``."""
 
     def __init__(
@@ -522,146 +391,6 @@ class SearchIndex:
                     found.setdefault(int(iid), set()).add(acl)
         return found
 
-    def rebuild(
-        self,
-        interview_docs: Iterable[list[dict]],
-        document_docs: Iterable[dict],
-        *,
-        progress: Callable[[int], None] | None = None,
-    ) -> RebuildStats:
-        """Build a fresh index from scratch with two processes, then swap it in.
-
-        The live index stays searchable meanwhile, and its write lock is held for the whole
-        rebuild so that no change can land in the index about to be replaced: other writers
-        wait (and after ``writer_timeout`` raise ``IndexUnavailable``; the app's queue keeps the
-        work). ``progress(n)`` is called with the number of interviews or documents indexed
-        since the last call (``click``'s ``bar.update`` takes exactly that).
-        """
-        started = time.perf_counter()
-        parent = self.path.parent
-        parent.mkdir(parents=True, exist_ok=True)
-        with self._rebuild_lock():
-            return self._rebuild(interview_docs, document_docs, progress, started)
-
-    def rebuild_running(self) -> bool:
-        """True while a rebuild of this index runs (in any process): for a clear refusal
-        before a second one even starts reading (``rebuild`` itself refuses it too)."""
-        try:
-            with self._rebuild_lock():
-                return False
-        except RebuildInProgress:
-            return True
-
-    @contextmanager
-    def _rebuild_lock(self):
-        """One rebuild at a time, refused at once (not queued behind the write lock): an
-        exclusive ``flock`` on the folder that holds the index, so no file is left behind,
-        and the system lets go of it if the process dies."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise RebuildInProgress(
-                    "Another rebuild of the search index is running; wait for it to finish."
-                    " The index stays searchable meanwhile."
-                ) from None
-            try:
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
-
-    def _rebuild(self, interview_docs, document_docs, progress, started) -> RebuildStats:
-        parent = self.path.parent
-        self._remove_leftovers()
-        fresh = parent / f".{self.path.name}.rebuild-{os.getpid()}-{random_name(8)}"
-        old_lock = self._hold_live_lock()
-        try:
-            fresh.mkdir()
-            ix = MappedFileStorage(fresh).create_index(build_schema(self.language))
-            writer = MultiSegmentWriter(
-                ix,
-                procs=REBUILD_PROCS,
-                limitmb=REBUILD_LIMITMB,
-                multisegment=True,
-                codec=codec(),
-            )
-            n_int = n_doc = records = words = 0
-            try:
-                for docs in interview_docs:
-                    docs = list(docs)
-                    if not docs:
-                        continue
-                    for doc in docs:
-                        fields = index_fields(doc)
-                        writer.add_document(**fields)
-                        if doc["kind"] == "segment":
-                            words += len(fields["exact"].split())
-                    writer.add_document(**card_fields(card_of(docs[0])))
-                    records += len(docs)
-                    n_int += 1
-                    if progress:
-                        progress(1)
-                for doc in document_docs:
-                    writer.add_document(**index_fields(doc))
-                    records += 1
-                    n_doc += 1
-                    if progress:
-                        progress(1)
-            except BaseException:
-                writer.cancel()
-                raise
-            writer.commit()
-            ix.close()
-            self._swap_in(fresh)
-        finally:
-            if old_lock is not None:
-                old_lock.release()
-            if fresh.exists():
-                shutil.rmtree(fresh, ignore_errors=True)
-        with self._lock:
-            self._close()
-        return RebuildStats(n_int, n_doc, records, words, time.perf_counter() - started)
-
-    def _remove_leftovers(self) -> None:
-        """Remove what a rebuild killed midway left (``.<name>.rebuild-<pid>-*`` of a dead
-        process) and retired indexes a swap could not delete (``.<name>.old-*``)."""
-        for p in self.path.parent.glob(f".{self.path.name}.*-*-*"):
-            kind, _, rest = p.name[len(self.path.name) + 2 :].partition("-")
-            dead = kind == "rebuild" and not _process_alive(rest.split("-")[0])
-            if kind == "old" or dead:
-                shutil.rmtree(p, ignore_errors=True)
-
-    def _hold_live_lock(self):
-        if not self.exists():
-            return None
-        try:
-            ix = self._open_index()
-        except IndexUnavailable:
-            return None  # damaged: nobody can write to it anyway, and it is about to go
-        lock = ix.lock("WRITELOCK")
-        deadline = time.monotonic() + self.writer_timeout
-        while not lock.acquire():
-            if time.monotonic() > deadline:
-                raise IndexUnavailable(
-                    "The search index is busy (another process is writing to it); the rebuild"
-                    " did not start. Try again in a moment."
-                )
-            time.sleep(0.05)
-        return lock
-
-    def _swap_in(self, fresh: Path) -> None:
-        retired = None
-        if self.path.exists():
-            retired = self.path.parent / f".{self.path.name}.old-{os.getpid()}-{random_name(8)}"
-            os.replace(self.path, retired)
-        os.replace(fresh, self.path)
-        if retired is not None:
-            shutil.rmtree(retired, ignore_errors=True)
-
     # ------------------------------------------------------------ querying
 
     def _interviews(self, searcher):
@@ -834,169 +563,6 @@ class SearchIndex:
                 results.suggestion = self._suggest(searcher, q, tree, scope, filter_queries)
             return results
 
-    def _group_matches(self, searcher, query):
-        """Every match, grouped by interview (a document is a group of its own).
-
-        Returns the ``Groups`` (best score, moments and catalogue match per group key: an
-        interview id, or ``-(docnum + 1)`` for a document); kind and speaker counts; and the
-        raw hits for ``_top_hits``. The per-match work is numpy over the segment's columns (a
-        common word has tens of thousands of matches), and so is the per-group work.
-        """
-        kinds: Counter = Counter()
-        speaker_ids: list[np.ndarray] = []  # per segment: speakers' numbers and their counts
-        speaker_counts: list[np.ndarray] = []
-        hits: list = []
-        parts: list[Groups] = []
-        for table, offset, found in self._evaluate(searcher, query):
-            docs, scores = found.ids, found.scores
-            iids, kind_refs, speaker_refs = table.columns()
-            names = table.kinds
-            kind_of = kind_refs[docs]
-            by_kind = np.bincount(kind_of, minlength=len(names)).tolist()
-            for ref in np.flatnonzero(by_kind).tolist():
-                kinds[names[ref]] += by_kind[ref]
-            ref_of = {name: i for i, name in enumerate(names) if by_kind[i]}
-            keys = iids[docs].astype(np.int64)
-            if "document" in ref_of:
-                is_doc = kind_of == ref_of["document"]
-                keys[is_doc] = -(offset + docs[is_doc] + 1)
-            if "segment" in ref_of:
-                seg_ref = ref_of["segment"]
-                refs = speaker_refs[docs] if by_kind[seg_ref] == len(docs) else None
-                if refs is None:
-                    refs = speaker_refs[docs[kind_of == seg_ref]]
-                counts = np.bincount(refs)
-                present = np.flatnonzero(counts)
-                speaker_ids.append(self._speakers.numbers(table)[present])
-                speaker_counts.append(counts[present])
-            # A catalogue record (kind interview) makes its group a catalogue match, not a
-            # moment; everything else is a moment (a document counts as its own group).
-            moment = kind_of != ref_of["interview"] if "interview" in ref_of else None
-            parts.append(Groups.of(keys, scores, moment))
-            hits.append((offset, docs, keys, scores, moment))
-        speakers = self._speakers.top(speaker_ids, speaker_counts, MAX_FACET_VALUES)
-        return Groups.merge(parts), kinds, speakers, hits
-
-    @staticmethod
-    def _top_hits(hits: list, wanted, per_group: int) -> dict:
-        """The ``per_group`` best moments (score, docnum) of each wanted group key."""
-        found: dict = {key: [] for key in wanted}
-        if per_group <= 0 or not found:
-            return found
-        wanted_keys = np.array(sorted(found), dtype=np.int64)
-        for offset, docs, keys, scores, moment in hits:
-            picked = member(wanted_keys, keys)
-            if moment is not None:
-                picked &= moment
-            at = np.flatnonzero(picked)
-            for key, score, docnum in zip(
-                keys[at].tolist(), scores[at].tolist(), (docs[at] + offset).tolist(), strict=True
-            ):
-                found[key].append((score, docnum))
-        return {key: heapq.nlargest(per_group, hits) for key, hits in found.items()}
-
-    def _facts(self, searcher, key: int) -> tuple:
-        """(collection, narrators, language, decade, date for sorting) of a group key."""
-        found = self._group_facts.get(key)
-        if found is None:
-            if key < 0:  # a document
-                year = self._document(searcher, -key - 1).get("year")
-                found = (None, (), None, year, "" if year is None else f"{int(year):04d}")
-            else:
-                card = self._card(searcher, key)
-                year = card.get("year")
-                found = (
-                    card.get("collection"),
-                    tuple(card.get("narrators") or ()),
-                    card.get("language"),
-                    year,
-                    card.get("date_recorded") or "",
-                )
-            if found[3] is not None:
-                found = (*found[:3], str(int(found[3]) // 10 * 10), found[4])
-            self._group_facts[key] = found
-        return found
-
-    def _facets_and_order(self, searcher, groups: Groups, kinds, speakers, sort):
-        keys = groups.keys.tolist()
-        known = self._group_facts.get
-        facts = [known(key) or self._facts(searcher, key) for key in keys]
-        # One column per fact (C-level transposition and counting; empty values dropped).
-        columns = zip(*facts, strict=True) if facts else ((),) * 5
-        collections, narrators, languages, decades, dates = columns
-
-        def count(values) -> Counter:
-            counter = Counter(values)
-            for empty in ("", None):
-                counter.pop(empty, None)
-            return counter
-
-        def top(counter: Counter) -> list[tuple[str, int]]:
-            """The most frequent values, ties by name; only those that can be in the top
-            are sorted (a common word's speaker facet has a thousand names)."""
-            items = counter.items()
-            if len(counter) > MAX_FACET_VALUES:
-                floor = heapq.nlargest(MAX_FACET_VALUES, counter.values())[-1]
-                items = [kv for kv in items if kv[1] >= floor]
-            return sorted(items, key=lambda kv: (-kv[1], kv[0]))[:MAX_FACET_VALUES]
-
-        facets = {
-            "collection": top(count(collections)),
-            "narrator": top(count(chain.from_iterable(narrators))),
-            "speaker": speakers,
-            "decade": sorted(count(decades).items()),
-            "language": top(count(languages)),
-            "kind": top(kinds),
-        }
-        if sort == "date":
-            best = groups.best.tolist()
-            at = sorted(
-                range(len(keys)),
-                key=lambda i: (dates[i] == "", dates[i], -best[i], keys[i]),
-            )
-        else:
-            at = np.lexsort((groups.keys, -groups.moments, -groups.best))
-        return facets, groups.keys[at].tolist()
-
-    def _moment(self, searcher, docnum: int, marks) -> Moment:
-        fields = searcher.stored_fields(docnum)
-        stored = fields["stored"]
-        return Moment(
-            kind=stored["kind"],
-            interview_id=stored["iid"],
-            segment_id=stored.get("seg"),
-            start_ms=stored.get("start"),
-            end_ms=stored.get("end"),
-            speaker=stored.get("speaker") or "",
-            snippet_html=self._highlighter.snippet(stored.get("text") or "", marks),
-        )
-
-    def _group(self, searcher, key, g, top: list, marks):
-        best, n_moments, catalogue = g
-        if key < 0:  # a document
-            stored = self._document(searcher, -key - 1)
-            return DocumentHit(
-                document_id=stored["document_id"],
-                title=stored.get("title") or "",
-                snippet_html=self._highlighter.snippet(stored.get("text") or "", marks),
-                score=best,
-            )
-        card = self._card(searcher, key)
-        moments = [self._moment(searcher, docnum, marks) for _, docnum in top]
-        moments.sort(key=lambda m: (m.start_ms is None, m.start_ms or 0))
-        return InterviewGroup(
-            interview_id=key,
-            accession=card["accession"],
-            title=card["title"],
-            collection_title=card["collection_title"],
-            year=card["year"],
-            narrators=list(card["narrators"]),
-            score=best,
-            moments=moments,
-            total_moments=n_moments,
-            catalogue_match=catalogue,
-        )
-
     def search_interview(self, interview_id: int, q: str, scope: SearchScope) -> list[Moment]:
         """Every moment of one interview matching ``q`` that ``scope`` may read, in time order."""
         tree = parse(q)
@@ -1019,75 +585,3 @@ class SearchIndex:
             moments = [self._moment(searcher, n, compiler.marks) for n in docnums]
         moments.sort(key=lambda m: (m.start_ms is None, m.start_ms or 0, m.kind != "index"))
         return moments
-
-    # ------------------------------------------------------------ did you mean
-
-    def suggest(self, q: str, scope: SearchScope) -> str | None:
-        """A corrected query whose misspelt words are replaced by words ``scope`` may read."""
-        tree = parse(q)
-        with self._lock:
-            searcher = self._current()
-            return self._suggest(searcher, q, tree, scope, [])
-
-    def _word_query(self, searcher, text: str):
-        words = [t.text for t in self._fold(text)]
-        if len(words) != 1:
-            return None
-        return self._compiler(searcher).word(words[0])
-
-    def _visible(self, searcher, query, scope, extra=()) -> bool:
-        return self._exists(
-            searcher, wq.And([query, *extra, AccessRestriction(scope, self._tables)])
-        )
-
-    def _has_unseen_word(self, searcher, tree, scope) -> bool:
-        for word in positive_words(tree):
-            query = self._word_query(searcher, word.text)
-            if query is not None and not self._visible(searcher, query, scope):
-                return True
-        return False
-
-    def _suggest(self, searcher, q: str, tree, scope, filter_queries) -> str | None:
-        reader = searcher.reader()
-        replacements: list[tuple[Word, str]] = []
-        for word in positive_words(tree):
-            query = self._word_query(searcher, word.text)
-            folded = [t.text for t in self._fold(word.text)]
-            if query is None or len(folded) != 1 or self._visible(searcher, query, scope):
-                continue
-            original = folded[0]
-            if len(original) < 3 or original.isdigit():
-                continue
-            for distance in (1, 2) if len(original) > 4 else (1,):
-                found = {
-                    t.decode() if isinstance(t, bytes) else t
-                    for t in reader.terms_within(
-                        "exact", original, distance, prefix=2 if len(original) >= 5 else 1
-                    )
-                }
-                found.discard(original)
-                ranked = sorted(found, key=lambda t: (-reader.doc_frequency("exact", t), t))
-                choice = next(
-                    (
-                        t
-                        for t in ranked[:10]
-                        if (cq := self._word_query(searcher, t)) is not None
-                        and self._visible(searcher, cq, scope)
-                    ),
-                    None,
-                )
-                if choice:
-                    replacements.append((word, choice))
-                    break
-        if not replacements:
-            return None
-        suggestion = q
-        for word, choice in sorted(replacements, key=lambda r: -r[0].start):
-            suggestion = suggestion[: word.start] + choice + suggestion[word.end :]
-        try:
-            corrected, _ = self._compile(searcher, parse(suggestion))
-        except QueryError:
-            return None
-        if not self._visible(searcher, corrected, scope, filter_queries):
-            return None
-        return suggestion

@@ -1,4 +1,7 @@
-"""Passage links (mentions) between interviews and documents, suggestions, and citations.
+"""Passage links (mentions) between interviews and documents: the rules, look-ups and writing.
+
+Reading passages and citations is ``services.passages``; suggested links are
+``services.suggestions``.
 
 A mention is a time range (``start_ms``..``end_ms``) of an interview that discusses a
 document. It is anchored to time, not to segment ids, so it survives a transcript
@@ -19,22 +22,18 @@ highlighted: ``/interviews/<id>?t=<start seconds>&hl=<segment id>``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from flask import url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..access import now, policy, require
 from ..access.policy import Viewer
-from ..errors import AccessDenied, Conflict, NotFound, QueryError, ValidationError
+from ..errors import Conflict, NotFound, ValidationError
 from ..extensions import db
-from ..models import DismissedSuggestion, Document, Interview, Mention, Segment
-from ..transcripts.timecode import format_t_param, format_timecode, parse_t_param, parse_timecode
+from ..models import Document, Interview, Mention
+from ..transcripts.timecode import format_timecode, parse_t_param, parse_timecode
 from . import audit
-from .documents import format_partial_date
 from .fields import MAX_TIME_MS, record_id, whole_number
 
 MAX_NOTE = 5000
@@ -93,17 +92,21 @@ def check_range(interview: Interview, start_ms: int, end_ms: int) -> None:
         raise ValidationError("A passage cannot start or end before 00:00:00.")
     if end_ms < start_ms:
         raise ValidationError(
-            f"The passage ends ({_hms(end_ms)}) before it starts ({_hms(start_ms)}): "
+            f"The passage ends ({hms(end_ms)}) before it starts ({hms(start_ms)}): "
             "give the earlier time first.",
             fields={"end_ms": "is before the start"},
         )
     duration = interview.duration_ms
     if duration and end_ms > duration:
         raise ValidationError(
-            f"The passage ends at {_hms(end_ms)}, after the end of the recording "
-            f"({_hms(duration)}).",
+            f"The passage ends at {hms(end_ms)}, after the end of the recording ({hms(duration)}).",
             fields={"end_ms": "is after the end of the recording"},
         )
+
+
+def hms(ms: int) -> str:
+    """``h:mm:ss`` for messages and citations (100 hours and more: the milliseconds)."""
+    return format_timecode(max(0, ms), style="vtt")[:-4] if ms < 360_000_000 else str(ms)
 
 
 # --- lookups -------------------------------------------------------------------------------
@@ -120,7 +123,7 @@ def get_mention(mention_id: int, viewer: Viewer) -> Mention:
     return mention
 
 
-def _interview_for_link(interview_id: Any, viewer: Viewer) -> Interview:
+def interview_for_link(interview_id: Any, viewer: Viewer) -> Interview:
     if isinstance(interview_id, bool) or not (
         isinstance(interview_id, int) or (isinstance(interview_id, str) and interview_id.isdigit())
     ):
@@ -210,7 +213,7 @@ def create_from_data(viewer: Viewer, document: Document, data: Mapping[str, Any]
     """The API's ``POST /documents/<id>/mentions`` body: interview_id, start_ms, end_ms, note."""
     if not isinstance(data, Mapping):
         raise ValidationError("The request body must be a JSON object.")
-    interview = _interview_for_link(data.get("interview_id"), viewer)
+    interview = interview_for_link(data.get("interview_id"), viewer)
     return add_mention(
         viewer,
         document,
@@ -303,380 +306,3 @@ def _clean_note(note: Any) -> str:
             fields={"note": "is too long"},
         )
     return note
-
-
-# --- reading passages ----------------------------------------------------------------------
-
-
-@dataclass
-class Passage:
-    """A mention as a page shows it, under the access policy."""
-
-    mention: Mention
-    document: Document
-    interview: Interview
-    #: the viewer may read the interview's words: the note, the excerpt and its speakers
-    readable: bool
-    #: the link's note, or "" when the viewer may not read the interview (policy)
-    note: str = ""
-    #: the viewer may edit or remove this link
-    can_edit: bool = False
-    #: the interview's access sentence (why the words are not shown)
-    level_sentence: str = ""
-    segments: list[Segment] = field(default_factory=list)
-    speakers: list[str] = field(default_factory=list)
-    citation: str = ""
-    permalink: str = ""
-    player_link: str = ""
-
-    @property
-    def start_ms(self) -> int:
-        return self.mention.start_ms
-
-    @property
-    def end_ms(self) -> int:
-        return self.mention.end_ms
-
-
-def overlapping_segments(interview: Interview, start_ms: int, end_ms: int) -> list[Segment]:
-    """The current transcript's timed segments that overlap ``start_ms``..``end_ms``
-    (segments that only touch the range at one end are left out)."""
-    transcript = interview.current_transcript
-    if transcript is None:
-        return []
-    seg_end = func.coalesce(Segment.end_ms, Segment.start_ms)
-    rows = db.session.scalars(
-        select(Segment)
-        .where(
-            Segment.transcript_id == transcript.id,
-            Segment.start_ms.is_not(None),
-            Segment.start_ms <= end_ms,
-            seg_end >= start_ms,
-        )
-        .order_by(Segment.position)
-    ).all()
-    result = []
-    for seg in rows:
-        s, e = seg.start_ms, seg.end_ms if seg.end_ms is not None else seg.start_ms
-        if start_ms < end_ms and s < e and (e == start_ms or s == end_ms):
-            continue
-        result.append(seg)
-    return result
-
-
-def _hms(ms: int) -> str:
-    return format_timecode(max(0, ms), style="vtt")[:-4] if ms < 360_000_000 else str(ms)
-
-
-def citation_text(interview: Interview, start_ms: int, end_ms: int) -> str:
-    """ "Interview with Thomas Whitfield by Ruth Adler, 12 March 2026, 00:41:10–00:43:05,
-    Voices of the 1956 Crisis (sample), OH-SAMPLE-001": what is missing is left out."""
-    narrators = " and ".join(p.name for p in interview.people_in_role("interviewee"))
-    interviewers = " and ".join(p.name for p in interview.people_in_role("interviewer"))
-    if narrators and interviewers:
-        head = f"Interview with {narrators} by {interviewers}"
-    elif narrators:
-        head = f"Interview with {narrators}"
-    elif interviewers:
-        head = f"{interview.title}, interview by {interviewers}"
-    else:
-        head = interview.title
-    parts = [head, format_partial_date(interview.date_recorded)]
-    parts.append(f"{_hms(start_ms)}–{_hms(end_ms)}")
-    if interview.collection is not None:
-        parts.append(interview.collection.title)
-    parts.append(interview.accession)
-    return ", ".join(p for p in parts if p)
-
-
-def permalink(interview: Interview, start_ms: int, end_ms: int, *, external: bool = True) -> str:
-    values = {"t": format_t_param(start_ms), "end": format_t_param(end_ms)}
-    if external:  # a citation: the archive's public address, never the request's Host
-        from ..urls import public_url
-
-        return public_url("catalogue.interview", interview_id=interview.id, **values)
-    return url_for("catalogue.interview", interview_id=interview.id, **values)
-
-
-def player_link(interview: Interview, start_ms: int, first_segment: Segment | None) -> str:
-    args: dict[str, Any] = {"t": format_t_param(start_ms)}
-    if first_segment is not None:
-        args["hl"] = first_segment.id
-    return url_for("catalogue.interview", interview_id=interview.id, **args)
-
-
-def passage(viewer: Viewer, mention: Mention) -> Passage:
-    """The passage for display: note, words, speakers and segment highlight only when the
-    viewer may read the interview's transcript (``policy.passage_access``); the catalogue
-    line, time and citation always."""
-    interview = mention.interview
-    at = now()
-    readable = policy.passage_access(viewer, interview, mention.document, at).words
-    segments = overlapping_segments(interview, mention.start_ms, mention.end_ms) if readable else []
-    speakers: list[str] = []
-    for seg in segments:
-        name = seg.speaker.name if seg.speaker else ""
-        if name and name not in speakers:
-            speakers.append(name)
-    return Passage(
-        mention=mention,
-        document=mention.document,
-        interview=interview,
-        readable=readable,
-        note=mention.note if readable else "",
-        can_edit=policy.can_link_passages(viewer, interview),
-        level_sentence=policy.level_sentence(interview, at),
-        segments=segments,
-        speakers=speakers,
-        citation=citation_text(interview, mention.start_ms, mention.end_ms),
-        permalink=permalink(interview, mention.start_ms, mention.end_ms),
-        player_link=player_link(interview, mention.start_ms, segments[0] if segments else None),
-    )
-
-
-def passages_for_document(viewer: Viewer, document: Document) -> list[Passage]:
-    """Every passage that discusses ``document``, across the interviews the viewer may see
-    (drafts they may not see are left out entirely), by interview then time."""
-    mentions = db.session.scalars(
-        select(Mention)
-        .join(Interview, Interview.id == Mention.interview_id)
-        .where(Mention.document_id == document.id)
-        .order_by(func.lower(Interview.title), Interview.id, Mention.start_ms, Mention.id)
-    ).all()
-    at = now()
-    return [
-        passage(viewer, m)
-        for m in mentions
-        if policy.passage_access(viewer, m.interview, document, at).listed
-    ]
-
-
-def passages_for_interview(viewer: Viewer, interview: Interview) -> list[Passage]:
-    """The interview's passage links to documents the viewer may see, in time order."""
-    if not policy.can_view_record(viewer, interview):
-        return []
-    mentions = db.session.scalars(
-        select(Mention)
-        .where(Mention.interview_id == interview.id)
-        .order_by(Mention.start_ms, Mention.end_ms, Mention.id)
-    ).all()
-    at = now()
-    return [
-        passage(viewer, m)
-        for m in mentions
-        if policy.passage_access(viewer, interview, m.document, at).listed
-    ]
-
-
-def documents_with_passages(passages: list[Passage]) -> list[tuple[Document, list[Passage]]]:
-    """Group an interview's passages by document, documents in order of first passage."""
-    grouped: dict[int, tuple[Document, list[Passage]]] = {}
-    for p in passages:
-        grouped.setdefault(p.document.id, (p.document, []))[1].append(p)
-    return list(grouped.values())
-
-
-# --- suggestions ---------------------------------------------------------------------------
-
-STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been
-    before being below between both but by can could did do does doing down during each
-    few for from further had has have having he her here hers him his how i if in into is
-    it its itself just me more most my no nor not now of off on once only or other our ours
-    out over own same she should so some such than that the their theirs them then there
-    these they this those through to too under until up very was we were what when where
-    which while who whom why will with would you your yours one two first new why left
-    document pamphlet letter article minutes photograph copy sample""".split()  # noqa: SIM905
-)
-_WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]", re.UNICODE)
-MAX_SUGGESTIONS = 25
-
-
-@dataclass
-class Suggestion:
-    interview: Interview
-    segment_id: int
-    start_ms: int
-    end_ms: int
-    speaker: str
-    snippet_html: str
-    reason: str
-    readable: bool = True
-
-
-def distinctive_words(text: str, limit: int) -> list[str]:
-    """Words worth searching for: not common, at least four letters, longest first."""
-    seen: list[str] = []
-    for match in _WORD.finditer(text or ""):
-        word = match.group(0).strip("'’-").lower()
-        if len(word) >= 4 and word not in STOPWORDS and word not in seen:
-            seen.append(word)
-    seen.sort(key=lambda w: -len(w))
-    return seen[:limit]
-
-
-def _phrase(text: str) -> str:
-    words = [m.group(0) for m in _WORD.finditer(text or "")]
-    return " ".join(words)
-
-
-def suggestion_queries(document: Document) -> list[tuple[str, str]]:
-    """(query, reason) pairs, most telling first."""
-    queries: list[tuple[str, str]] = []
-    title = _phrase(document.title)
-    if len(title.split()) >= 2:
-        queries.append((f'"{title}"', "the title, as a phrase"))
-    for credit in document.creators:
-        name = _phrase(credit.person.name)
-        if name:
-            queries.append(
-                (f'"{name}"' if " " in name else name, f"a creator's name: {credit.person.name}")
-            )
-    title_words = distinctive_words(document.title, 4)
-    if title_words:
-        queries.append((" ".join(title_words), "words of the title: " + ", ".join(title_words)))
-    description_words = [
-        w for w in distinctive_words(document.description, 3) if w not in title_words
-    ]
-    if len(description_words) >= 2:
-        queries.append(
-            (
-                " ".join(description_words),
-                "words of the description: " + ", ".join(description_words),
-            )
-        )
-    return queries
-
-
-def suggestions(viewer: Viewer, document: Document, limit: int = MAX_SUGGESTIONS) -> list:
-    """Passages that probably discuss ``document``, found in the transcripts with the search
-    index under the viewer's own search scope (archivist-wide only for archivists), in
-    interviews where the viewer may link passages; already linked and dismissed ones are
-    skipped."""
-    from . import indexing
-
-    require(policy.can_see_suggestions(viewer), "Only contributors and archivists see suggestions.")
-    scope = policy.search_scope(viewer, now())
-    index = indexing.search_index()
-    linked: dict[int, list[tuple[int, int]]] = {}
-    for m in document.mentions:
-        linked.setdefault(m.interview_id, []).append((m.start_ms, m.end_ms))
-    dismissed = set(
-        db.session.execute(
-            select(DismissedSuggestion.interview_id, DismissedSuggestion.start_ms).where(
-                DismissedSuggestion.document_id == document.id
-            )
-        ).all()
-    )
-    found: list[Suggestion] = []
-    seen: set[int] = set()
-    interviews: dict[int, Interview | None] = {}
-    for query, reason in suggestion_queries(document):
-        try:
-            results = index.search(
-                f"{query} kind:segment", scope, per_page=50, moments_per_group=10
-            )
-        except QueryError:
-            continue
-        for group in results.groups:
-            moments = getattr(group, "moments", None)
-            if not moments:
-                continue
-            iid = group.interview_id
-            if iid not in interviews:
-                interview = db.session.get(Interview, iid)
-                ok = interview is not None and policy.can_take_suggestion(viewer, interview)
-                interviews[iid] = interview if ok else None
-            interview = interviews[iid]
-            if interview is None:
-                continue
-            for moment in moments:
-                if moment.segment_id is None or moment.start_ms is None:
-                    continue
-                if moment.segment_id in seen or (iid, moment.start_ms) in dismissed:
-                    continue
-                end = moment.end_ms if moment.end_ms is not None else moment.start_ms
-                if any(s <= end and moment.start_ms <= e for s, e in linked.get(iid, ())):
-                    continue
-                seen.add(moment.segment_id)
-                found.append(
-                    Suggestion(
-                        interview=interview,
-                        segment_id=moment.segment_id,
-                        start_ms=moment.start_ms,
-                        end_ms=end,
-                        speaker=moment.speaker,
-                        snippet_html=moment.snippet_html,
-                        reason=reason,
-                        readable=policy.can_read_transcript(viewer, interview, now()),
-                    )
-                )
-                if len(found) >= limit:
-                    return found
-    return found
-
-
-def _segment_of(segment_id: Any) -> Segment:
-    if isinstance(segment_id, bool) or not (
-        isinstance(segment_id, int) or (isinstance(segment_id, str) and segment_id.isdigit())
-    ):
-        raise ValidationError(
-            "segment_id must be the id of a transcript segment.",
-            fields={"segment_id": "is required"},
-        )
-    number = record_id(segment_id)
-    segment = db.session.get(Segment, number) if number is not None else None
-    if segment is None or segment.start_ms is None:
-        raise ValidationError(
-            f"There is no timed segment {segment_id}.", fields={"segment_id": "unknown segment"}
-        )
-    return segment
-
-
-def accept_suggestion(
-    viewer: Viewer, document: Document, segment_id: Any, note: str = ""
-) -> Mention:
-    """Link the suggested segment's time range to ``document``."""
-    segment = _segment_of(segment_id)
-    interview = segment.transcript.interview
-    if not policy.can_view_record(viewer, interview):
-        raise ValidationError(f"There is no timed segment {segment_id}.")
-    end = segment.end_ms if segment.end_ms is not None else segment.start_ms
-    return add_mention(viewer, document, interview, segment.start_ms, end, note)
-
-
-def dismiss_suggestion(
-    viewer: Viewer, document: Document, interview_id: Any, start_ms: Any
-) -> DismissedSuggestion:
-    """Never suggest the passage at ``start_ms`` of that interview for ``document`` again."""
-    if not policy.can_dismiss_suggestions(viewer):
-        raise AccessDenied("Only archivists dismiss suggestions.")
-    interview = _interview_for_link(interview_id, viewer)
-    # a form's milliseconds, not seconds; 10^30 is refused, not passed to the driver
-    start = whole_number(start_ms, "start_ms", minimum=0, maximum=MAX_TIME_MS)
-    existing = db.session.scalar(
-        select(DismissedSuggestion).where(
-            DismissedSuggestion.document_id == document.id,
-            DismissedSuggestion.interview_id == interview.id,
-            DismissedSuggestion.start_ms == start,
-        )
-    )
-    if existing is not None:
-        return existing
-    dismissed = DismissedSuggestion(
-        document_id=document.id,
-        interview_id=interview.id,
-        start_ms=start,
-        dismissed_by_id=viewer.user_id,
-    )
-    db.session.add(dismissed)
-    db.session.flush()
-    audit.record(
-        viewer,
-        "suggestion.dismiss",
-        "document",
-        document.id,
-        interview_id=interview.id,
-        start_ms=start,
-    )
-    return dismissed

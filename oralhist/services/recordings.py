@@ -14,9 +14,9 @@ fills only those: a human decides, and nothing typed by a cataloguer is ever ove
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import partial
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -116,6 +116,60 @@ def add_recording(
     db.session.add(recording)
     db.session.flush()
     return recording
+
+
+class UploadForm(Protocol):
+    """A multipart upload read part by part (``oralhist.web.streamed_upload.StreamedForm``):
+    the service needs only these, so it does not depend on the web layer."""
+
+    file_name: str | None
+    filename: str | None
+    fields: Mapping[str, str]
+
+    @property
+    def file(self) -> BinaryIO: ...
+
+    def finish(self) -> None: ...
+
+    def next_file(self) -> bool: ...
+
+
+def add_uploads(
+    viewer: Viewer, interview: Interview, form: UploadForm | None, *, several: bool = False
+) -> list[Recording]:
+    """Read the streamed ``file`` part (``several``: every file part, in order) into new
+    Recordings.
+
+    Shared by the page and the API: checks access before reading the file's bytes. Files
+    stored by a request that then fails are removed when its unit of work rolls back
+    (``add_recording`` registers them), so several files are added all together or not at
+    all. A ``label`` applies when there is one file.
+    """
+    require(
+        can_edit_material(viewer, interview),
+        "Only the interview's contributor (while it is a draft) and archivists add recordings.",
+    )
+    if form is None or form.file_name is None:
+        raise ValidationError(
+            "Send the audio as multipart/form-data in a field named “file”.",
+            fields={"file": "is required"},
+        )
+    added: list[Recording] = []
+    while True:
+        if form.file_name != "file":
+            raise ValidationError(
+                f"The file must be sent in a field named “file”, not “{form.file_name}”.",
+                fields={"file": "is required"},
+            )
+        added.append(add_recording(viewer, interview, form.file, form.filename or ""))
+        if not several:
+            form.finish()
+            break
+        if not form.next_file():
+            break
+    if len(added) == 1:  # the label may come before or after the file
+        added[0].label = " ".join(form.fields.get("label", "").split())[:255]
+    return added
 
 
 def format_label(recording: Recording) -> str:

@@ -9,7 +9,6 @@ import io
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 from flask import (
@@ -34,6 +33,7 @@ from ..services import access_requests
 from ..services.catalogue import get_interview
 from ..services.fields import Fields, record_id
 from ..transaction import abandon
+from ..urls import safe_next
 from .catalogue import interview_panel
 from .helpers import form_errors, paginate
 
@@ -54,15 +54,6 @@ def _archivist():
     viewer = _signed_in_viewer()
     require(policy.can_decide_requests(viewer), "Only archivists decide access requests.")
     return viewer
-
-
-def _safe_next(default: str) -> str:
-    """A same-site path from ``next`` (never an absolute URL elsewhere)."""
-    target = request.form.get("next") or request.args.get("next") or ""
-    parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
-        return target
-    return default
 
 
 def waiting(since: dt.datetime, at: dt.datetime) -> str:
@@ -190,7 +181,7 @@ def act(request_id: int, action: str):
         if policy.can_decide_requests(viewer)
         else url_for("access.my_requests")
     )
-    target = _safe_next(default)
+    target = safe_next(default)
     try:
         access_requests.decide(viewer, found, action, request.form)
     except ValidationError as exc:
@@ -238,7 +229,7 @@ def bulk():
     viewer = _archivist()
     ids = [i for i in map(record_id, request.form.getlist("ids")) if i is not None]
     action = request.form.get("action", "")
-    target = _safe_next(url_for("access.queue"))
+    target = safe_next(url_for("access.queue"))
     try:
         done = access_requests.decide_many(viewer, ids, action, request.form)
     except ValidationError as exc:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -21,6 +20,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from ..access import forget_viewer
 from ..errors import OralHistError, TooManyAttempts, ValidationError
 from ..services import accounts, throttle
+from ..urls import safe_next
 from .helpers import form_errors
 
 bp = Blueprint("auth", __name__)
@@ -79,15 +79,6 @@ def _remember_device(response, email: str):
     return response
 
 
-def safe_next(target: str | None) -> str:
-    """Only same-site relative paths are followed after sign-in."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc:
-            return target
-    return url_for("main.home")
-
-
 @bp.route("/signup", methods=["GET", "POST"])
 def signup():
     errors: dict[str, str] = {}
@@ -114,7 +105,7 @@ def signup():
         login_user(user)
         forget_viewer()
         flash("Welcome. Your researcher account is ready.", "success")
-        return redirect(safe_next(request.args.get("next")))
+        return redirect(safe_next(url_for("main.home"), request.args.get("next") or ""))
     return render_template("auth/signup.html", errors=errors)
 
 
@@ -141,7 +132,9 @@ def login():
         login_user(user, remember=bool(request.form.get("remember")))
         forget_viewer()
         flash(f"Signed in as {user.display_name}.", "success")
-        return _remember_device(redirect(safe_next(request.args.get("next"))), user.email)
+        return _remember_device(
+            redirect(safe_next(url_for("main.home"), request.args.get("next") or "")), user.email
+        )
     return render_template("auth/login.html")
 
 

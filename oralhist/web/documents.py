@@ -23,9 +23,12 @@ from ..extensions import db
 from ..models import Interview, Person
 from ..models.types import ACCESS_LEVELS
 from ..services import catalogue, documents, mentions
+from ..services import passages as passage_service
+from ..services import suggestions as suggestion_service
 from ..services.fields import record_id
 from ..transaction import abandon
 from ..transcripts.timecode import format_timecode
+from ..urls import safe_next
 from .catalogue import interview_panel
 from .helpers import form_errors, paginate
 
@@ -35,13 +38,6 @@ INLINE_MIMES = ("application/pdf", "image/png", "image/jpeg", "image/gif", "imag
 #: The attached file is shown by the browser itself (PDF viewer, image): no scripts, no
 #: framing by other sites.
 FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
-
-
-def _safe_next(default: str) -> str:
-    target = request.form.get("next") or request.args.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
 
 
 # --- the list and the page -----------------------------------------------------------------
@@ -67,12 +63,12 @@ def index():
 def document(document_id: int):
     viewer = current_viewer()
     found = documents.get_document(document_id, viewer)
-    passages = mentions.passages_for_document(viewer, found)
+    passages = passage_service.passages_for_document(viewer, found)
     suggestions = []
     suggestion_error = None
     if policy.can_see_suggestions(viewer):
         try:
-            suggestions = mentions.suggestions(viewer, found)
+            suggestions = suggestion_service.suggestions(viewer, found)
         except OralHistError as exc:  # the index unavailable: the page still works
             suggestion_error = exc.message
     return render_template(
@@ -216,7 +212,7 @@ def link(interview_id: int):
 def update_mention(mention_id: int):
     viewer = current_viewer()
     mention = mentions.get_mention(mention_id, viewer)
-    back = _safe_next(url_for("documents.document", document_id=mention.document_id))
+    back = safe_next(url_for("documents.document", document_id=mention.document_id))
     mentions.update_mention(
         viewer, mention, {k: v for k, v in request.form.items() if k in ("start", "end", "note")}
     )
@@ -228,7 +224,7 @@ def update_mention(mention_id: int):
 def delete_mention(mention_id: int):
     viewer = current_viewer()
     mention = mentions.get_mention(mention_id, viewer)
-    back = _safe_next(url_for("documents.document", document_id=mention.document_id))
+    back = safe_next(url_for("documents.document", document_id=mention.document_id))
     mentions.delete_mention(viewer, mention)
     flash("Passage link removed.", "info")
     return redirect(back)
@@ -238,7 +234,7 @@ def delete_mention(mention_id: int):
 def cite(mention_id: int):
     """The citation and the permanent link, as plain text (one per line)."""
     viewer = current_viewer()
-    passage = mentions.passage(viewer, mentions.get_mention(mention_id, viewer))
+    passage = passage_service.passage(viewer, mentions.get_mention(mention_id, viewer))
     return Response(
         f"{passage.citation}\n{passage.permalink}\n", mimetype="text/plain; charset=utf-8"
     )
@@ -248,7 +244,7 @@ def cite(mention_id: int):
 def accept_suggestion(document_id: int):
     viewer = current_viewer()
     found = documents.get_document(document_id, viewer)
-    mentions.accept_suggestion(viewer, found, request.form.get("segment_id"))
+    suggestion_service.accept_suggestion(viewer, found, request.form.get("segment_id"))
     flash("Suggested passage linked.", "success")
     return redirect(url_for("documents.document", document_id=found.id) + "#suggestions")
 
@@ -257,7 +253,7 @@ def accept_suggestion(document_id: int):
 def dismiss_suggestion(document_id: int):
     viewer = current_viewer()
     found = documents.get_document(document_id, viewer)
-    mentions.dismiss_suggestion(
+    suggestion_service.dismiss_suggestion(
         viewer, found, request.form.get("interview_id"), request.form.get("start_ms")
     )
     flash("Suggestion dismissed: it will not be proposed again.", "info")
@@ -269,11 +265,11 @@ def dismiss_suggestion(document_id: int):
 
 @interview_panel
 def documents_panel(interview: Interview, viewer) -> dict:
-    passages = mentions.passages_for_interview(viewer, interview)
+    passages = passage_service.passages_for_interview(viewer, interview)
     can_link = policy.can_link_passages(viewer, interview)
     return {
         "doc_passages": passages,
-        "doc_groups": mentions.documents_with_passages(passages),
+        "doc_groups": passage_service.documents_with_passages(passages),
         "doc_can_link": can_link,
         "doc_choices": documents.linkable_documents(viewer) if can_link else [],
         "doc_form": g.get("documents_link_form"),

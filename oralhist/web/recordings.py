@@ -41,47 +41,6 @@ def _stream_upload(endpoint: str | None, values: Any) -> None:
         streamed_upload.begin()
 
 
-def store_upload(interview: Interview, *, several: bool = False) -> list[Recording]:
-    """Read the streamed ``file`` part (``several``: every file part, in order) into new
-    Recordings.
-
-    Shared by the page and the API: checks access before reading the file's bytes, commits
-    once, and on any failure rolls back and removes the files it stored: several files are
-    added all together or not at all. A ``label`` applies when there is one file.
-    """
-    from ..errors import ValidationError
-
-    viewer = current_viewer()
-    require(
-        policy.can_edit_material(viewer, interview),
-        "Only the interview's contributor (while it is a draft) and archivists add recordings.",
-    )
-    form = streamed_upload.current()
-    if form is None or form.file_name is None:
-        raise ValidationError(
-            "Send the audio as multipart/form-data in a field named “file”.",
-            fields={"file": "is required"},
-        )
-    added: list[Recording] = []
-    # Files stored by a request that then fails are removed when its unit of work rolls
-    # back (``recordings.add_recording`` registers them).
-    while True:
-        if form.file_name != "file":
-            raise ValidationError(
-                f"The file must be sent in a field named “file”, not “{form.file_name}”.",
-                fields={"file": "is required"},
-            )
-        added.append(recordings.add_recording(viewer, interview, form.file, form.filename or ""))
-        if not several:
-            form.finish()
-            break
-        if not form.next_file():
-            break
-    if len(added) == 1:  # the label may come before or after the file
-        added[0].label = " ".join(form.fields.get("label", "").split())[:255]
-    return added
-
-
 # -- the interview page panel --------------------------------------------------------------
 
 
@@ -133,7 +92,9 @@ def _back(interview_id: int, anchor: str = "recordings"):
 def upload(interview_id: int):
     """The upload form (without JavaScript; with it, ``upload.js`` uses the API)."""
     interview = _interview(interview_id)
-    added = store_upload(interview, several=True)
+    added = recordings.add_uploads(
+        current_viewer(), interview, streamed_upload.current(), several=True
+    )
     message = "Added " + ", ".join(
         f"{r.original_filename} ({r.duration_ms // 1000} s)" for r in added
     )

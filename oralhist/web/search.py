@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
+from .. import urls
 from ..access import current_viewer
 from ..extensions import db
 from ..models import Collection
 from ..search import SearchResults
 from ..services import search as search_service
-from ..transcripts.timecode import format_t_param
 
 bp = Blueprint("search", __name__)
 
 
 def moment_url(interview_id: int, start_ms: int | None, segment_id: int | None = None) -> str:
-    """The interview page opened at the moment: ``?t=SECONDS`` starts the player there and
-    ``hl`` highlights the passage in the transcript."""
-    args = {}
-    if start_ms is not None:
-        args["t"] = format_t_param(start_ms)
-    if segment_id is not None:
-        args["hl"] = segment_id
-    return url_for("catalogue.interview", interview_id=interview_id, **args) + (
-        f"#seg-{segment_id}" if segment_id is not None else ""
-    )
+    """A search result's link: the interview page at the moment, scrolled to the passage
+    (``urls.moment_url``, shared with the API)."""
+    return urls.moment_url(interview_id, start_ms, segment_id=segment_id, anchor=True)
 
 
 @bp.get("/search")

@@ -35,7 +35,7 @@ from ..access import current_viewer, now, policy
 from ..errors import OralHistError, ValidationError
 from ..extensions import db
 from ..models import Interview, Person
-from ..services import catalogue
+from ..services import catalogue, transcript_export, transcript_speakers, transcript_versions
 from ..services import transcripts as service
 from ..services.fields import MAX_TIME_MS, record_id, whole_number_problem
 from ..transaction import abandon
@@ -76,18 +76,18 @@ def transcript_panel(interview: Interview, viewer) -> dict[str, Any]:
     can_edit = policy.can_edit_material(viewer, interview)
     if not policy.can_read_transcript(viewer, interview, at):
         return {"tx_show": False}
-    transcript = service.current_transcript(interview)
+    transcript = transcript_versions.current_transcript(interview)
     highlight = record_id(request.args.get("hl", ""))
     paging = _transcript_page(transcript, highlight)
     rows = (
-        service.rows(transcript, start=paging["start"], limit=paging["size"])
+        transcript_export.rows(transcript, start=paging["start"], limit=paging["size"])
         if transcript is not None
         else []
     )
-    timed = transcript is not None and service.is_timed(transcript)
+    timed = transcript is not None and transcript_export.is_timed(transcript)
     formats = []
     if transcript is not None and rows and policy.can_download_transcript(viewer, interview, at):
-        formats = [f for f in DOWNLOAD_LABELS if timed or f not in service.TIMED_ONLY]
+        formats = [f for f in DOWNLOAD_LABELS if timed or f not in transcript_export.TIMED_ONLY]
     return {
         "tx_show": True,
         "tx_transcript": transcript,
@@ -134,7 +134,7 @@ def _transcript_page(transcript, highlight: int | None) -> dict[str, int]:
                 t_ms = None
             if t_ms is not None and not 0 <= t_ms <= MAX_TIME_MS:
                 t_ms = None  # no such moment: never handed to the database
-        position = service.position_at(transcript, segment_id=highlight, t_ms=t_ms)
+        position = transcript_export.position_at(transcript, segment_id=highlight, t_ms=t_ms)
         if position is not None:
             page = min(pages, position // size + 1)
     return {"page": page, "pages": pages, "size": size, "start": (page - 1) * size, "total": total}
@@ -162,11 +162,11 @@ def _interview(interview_id: int) -> Interview:
 
 
 def _require_edit(interview: Interview) -> None:
-    service.require_edit(current_viewer(), interview)
+    transcript_speakers.require_edit(current_viewer(), interview)
 
 
 def _require_read(interview: Interview) -> None:
-    service.require_read(current_viewer(), interview)
+    transcript_speakers.require_read(current_viewer(), interview)
 
 
 # --- pending uploads (between preview and confirm) -----------------------------------------
@@ -261,7 +261,7 @@ def _form(interview: Interview, message: str | None = None, status: int = 200, f
         message=message,
         format_choices=FORMAT_CHOICES,
         chosen_format=fmt,
-        current=service.current_transcript(interview),
+        current=transcript_versions.current_transcript(interview),
         max_bytes=service.max_bytes(),
         max_segments=service.segment_limit(current_viewer()),
         can_import_large=policy.can_manage(current_viewer()),
@@ -308,7 +308,7 @@ def import_form(interview_id: int):
         chosen_format=fmt or "",
         prefill=service.prefill_suggestions(interview, result.header),
         extras=service.header_extras(result.header),
-        current=service.current_transcript(interview),
+        current=transcript_versions.current_transcript(interview),
     )
 
 
@@ -357,7 +357,7 @@ def versions(interview_id: int):
     return render_template(
         "transcripts/versions.html",
         interview=interview,
-        versions=service.versions(interview),
+        versions=transcript_versions.versions(interview),
         can_edit=policy.can_edit_material(current_viewer(), interview),
     )
 
@@ -365,7 +365,7 @@ def versions(interview_id: int):
 @bp.post("/interviews/<int:interview_id>/transcript/versions/<int:version>/restore")
 def restore(interview_id: int, version: int):
     interview = _interview(interview_id)
-    service.restore_version(current_viewer(), interview, version)
+    transcript_versions.restore_version(current_viewer(), interview, version)
     flash(f"Transcript version {version} is current again.", "success")
     return redirect(url_for("transcripts.versions", interview_id=interview.id))
 
@@ -384,7 +384,7 @@ def speakers(interview_id: int):
     return render_template(
         "transcripts/speakers.html",
         interview=interview,
-        speakers=service.speakers_with_counts(interview),
+        speakers=transcript_speakers.speakers_with_counts(interview),
         people=people,
         participant_ids={p.person_id for p in interview.participants},
         can_edit=can_edit,
@@ -394,9 +394,9 @@ def speakers(interview_id: int):
 @bp.post("/interviews/<int:interview_id>/speakers/<int:speaker_id>")
 def update_speaker(interview_id: int, speaker_id: int):
     interview = _interview(interview_id)
-    speaker = service.get_speaker(interview, speaker_id)
+    speaker = transcript_speakers.get_speaker(interview, speaker_id)
     data = {key: request.form[key] for key in ("display_name", "person_id") if key in request.form}
-    service.update_speaker(current_viewer(), speaker, data)
+    transcript_speakers.update_speaker(current_viewer(), speaker, data)
     flash(f"Speaker {speaker.label} saved.", "success")
     return redirect(url_for("transcripts.speakers", interview_id=interview.id))
 
@@ -404,13 +404,13 @@ def update_speaker(interview_id: int, speaker_id: int):
 @bp.post("/interviews/<int:interview_id>/speakers/<int:speaker_id>/merge")
 def merge_speaker(interview_id: int, speaker_id: int):
     interview = _interview(interview_id)
-    source = service.get_speaker(interview, speaker_id)
+    source = transcript_speakers.get_speaker(interview, speaker_id)
     into_id = request.form.get("into", "")
     if record_id(into_id) is None:
         raise ValidationError("Choose the speaker to merge into.")
-    into = service.get_speaker(interview, record_id(into_id))
+    into = transcript_speakers.get_speaker(interview, record_id(into_id))
     label = source.label
-    service.merge_speakers(current_viewer(), source, into)
+    transcript_speakers.merge_speakers(current_viewer(), source, into)
     flash(f"{label} is merged into {into.label}.", "success")
     return redirect(url_for("transcripts.speakers", interview_id=interview.id))
 
@@ -418,14 +418,14 @@ def merge_speaker(interview_id: int, speaker_id: int):
 @bp.route("/segments/<int:segment_id>/speaker", methods=["GET", "POST"])
 def segment_speaker(segment_id: int):
     viewer = current_viewer()
-    segment = service.get_segment(segment_id, viewer)
+    segment = transcript_speakers.get_segment(segment_id, viewer)
     interview = segment.transcript.interview
     _require_edit(interview)
     if request.method == "POST":
         raw = request.form.get("speaker_id", "")
         if raw and record_id(raw) is None:
             raise ValidationError("Choose one of the interview's speakers.")
-        service.reassign_segment(viewer, segment, record_id(raw) if raw else None)
+        transcript_speakers.reassign_segment(viewer, segment, record_id(raw) if raw else None)
         flash("The segment's speaker is changed.", "success")
         return redirect(
             url_for("catalogue.interview", interview_id=interview.id, hl=segment.id)
@@ -435,7 +435,7 @@ def segment_speaker(segment_id: int):
         "transcripts/segment_speaker.html",
         interview=interview,
         segment=segment,
-        speakers=[s for s, _ in service.speakers_with_counts(interview)],
+        speakers=[s for s, _ in transcript_speakers.speakers_with_counts(interview)],
     )
 
 
@@ -447,8 +447,8 @@ def word_timings(interview_id: int):
     """``{"segments": {"<segment id>": [start ms, ...]}}`` of the current transcript, for
     the player's word highlighting; under the same policy as the transcript on the page."""
     interview = _interview(interview_id)
-    transcript = service.readable_transcript(current_viewer(), interview)
-    starts = service.word_starts(transcript)
+    transcript = transcript_export.readable_transcript(current_viewer(), interview)
+    starts = transcript_export.word_starts(transcript)
     return jsonify({"segments": {str(k): v for k, v in starts.items()}})
 
 
@@ -459,7 +459,7 @@ def word_timings(interview_id: int):
 def download(interview_id: int):
     interview = _interview(interview_id)
     fmt = request.args.get("format", "vtt").strip().lower()
-    export = service.export_transcript(current_viewer(), interview, fmt)
+    export = transcript_export.export_transcript(current_viewer(), interview, fmt)
     return Response(
         export.content,
         content_type=export.mimetype,

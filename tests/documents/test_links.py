@@ -303,7 +303,7 @@ def test_cite_gives_the_text_and_the_permanent_link(app, browser, world):
 def test_citation_formatting_leaves_out_what_is_missing(app_ctx):
     from oralhist.models import Collection, Participant, Person
     from oralhist.services.documents import format_partial_date
-    from oralhist.services.mentions import citation_text
+    from oralhist.services.passages import citation_text
     from oralhist.transcripts.timecode import format_t_param
 
     assert format_partial_date("2026-03-12") == "12 March 2026"

@@ -17,7 +17,7 @@ from whoosh.filedb.filestore import FileStorage
 
 from oralhist.search.codec import ArrayBlockWriter, PackedValues, _compress_stored, codec
 from oralhist.search.evaluate import SegmentEvaluator
-from oralhist.search.index import Groups, SpeakerNumbers
+from oralhist.search.grouping import Groups, SpeakerNumbers
 from oralhist.search.restriction import InterviewSet, KindSet, SegmentTable
 from oralhist.search.schema import Language, build_schema, card_fields, card_of, index_fields
 

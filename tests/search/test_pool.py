@@ -16,7 +16,7 @@ from whoosh.writing import IndexingError
 from whoosh.writing import PostingPool as WhooshPostingPool
 from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
-import oralhist.search.index as search_index
+import oralhist.search.rebuild as search_rebuild
 from oralhist.search import SearchIndex, pool
 from oralhist.search.codec import codec
 from oralhist.search.schema import build_schema, card_fields, card_of, index_fields
@@ -121,7 +121,7 @@ def test_a_segment_is_whooshs_byte_for_byte_however_many_runs(tmp_path, small_pi
 
 
 def test_the_rebuild_indexes_what_whooshs_writer_does(tmp_path, monkeypatch, small_pieces):
-    monkeypatch.setattr(search_index, "REBUILD_LIMITMB", TINY_MB)
+    monkeypatch.setattr(search_rebuild, "REBUILD_LIMITMB", TINY_MB)
     monkeypatch.setattr(pool, "JOB_DOCS", 40)  # work for both processes
     interviews, documents = generated_archive()
     ix = SearchIndex(tmp_path / "index")

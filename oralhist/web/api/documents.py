@@ -20,90 +20,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import jsonify, request, url_for
+from flask import jsonify, request
 
 from ...access import current_viewer
 from ...access.policy import Viewer
 from ...errors import ValidationError
 from ...models import Document
 from ...services import catalogue, documents, mentions
+from ...services import passages as passage_service
+from ...services import suggestions as suggestion_service
 from . import bp
 from .common import json_body, page_of
-
-
-def document_json(d: Document, *, full: bool = False) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": d.id,
-        "title": d.title,
-        "doc_type": d.doc_type,
-        "date": d.date or None,
-        "creators": [{"person_id": c.person_id, "name": c.person.name} for c in d.creators],
-        "publisher": d.publisher,
-        "description": d.description,
-        "citation": d.citation,
-        "external_url": d.external_url or None,
-        "access_level": d.access_level,
-        "file": None,
-        "has_full_text": bool(d.full_text),
-        "created_at": d.created_at.isoformat() if d.created_at else None,
-        "url": url_for("documents.document", document_id=d.id),
-    }
-    if d.file_key:
-        data["file"] = {
-            "name": d.file_name,
-            "size": d.file_size,
-            "sha256": d.file_sha256,
-            "mime": d.file_mime,
-            "url": url_for("documents.file", document_id=d.id),
-        }
-    if full:
-        data["full_text"] = d.full_text
-    return data
-
-
-def passage_json(p: mentions.Passage) -> dict[str, Any]:
-    i = p.interview
-    data: dict[str, Any] = {
-        "id": p.mention.id,
-        "document_id": p.document.id,
-        "document_title": p.document.title,
-        "interview_id": i.id,
-        "interview": {"id": i.id, "title": i.title, "accession": i.accession},
-        "start_ms": p.start_ms,
-        "end_ms": p.end_ms,
-        "note": p.note if p.readable else None,
-        "citation": p.citation,
-        "permalink": p.permalink,
-        "url": p.player_link,
-        "transcript_readable": p.readable,
-    }
-    if p.readable:
-        data["speakers"] = p.speakers
-        data["segments"] = [
-            {
-                "id": s.id,
-                "start_ms": s.start_ms,
-                "end_ms": s.end_ms,
-                "speaker": s.speaker.name if s.speaker else None,
-                "text": s.text,
-            }
-            for s in p.segments
-        ]
-        data["text"] = " ".join(s.text for s in p.segments)
-    return data
-
-
-def suggestion_json(s: mentions.Suggestion) -> dict[str, Any]:
-    return {
-        "interview_id": s.interview.id,
-        "interview": {"id": s.interview.id, "title": s.interview.title},
-        "segment_id": s.segment_id,
-        "start_ms": s.start_ms,
-        "end_ms": s.end_ms,
-        "speaker": s.speaker if s.readable else None,
-        "snippet": s.snippet_html if s.readable else None,
-        "reason": s.reason,
-    }
+from .serialise import document_json, passage_json, suggestion_json
 
 
 def _document_payload() -> tuple[dict[str, Any], documents.Upload | None]:
@@ -127,7 +55,7 @@ def _document_payload() -> tuple[dict[str, Any], documents.Upload | None]:
 
 def _detail(viewer: Viewer, d: Document) -> dict[str, Any]:
     data = document_json(d, full=True)
-    data["passages"] = [passage_json(p) for p in mentions.passages_for_document(viewer, d)]
+    data["passages"] = [passage_json(p) for p in passage_service.passages_for_document(viewer, d)]
     return data
 
 
@@ -165,13 +93,15 @@ def create_mention(document_id: int):
     viewer = current_viewer()
     d = documents.get_document(document_id, viewer)
     mention = mentions.create_from_data(viewer, d, json_body())
-    return jsonify(passage_json(mentions.passage(viewer, mention))), 201
+    return jsonify(passage_json(passage_service.passage(viewer, mention))), 201
 
 
 @bp.get("/mentions/<int:mention_id>")
 def get_mention(mention_id: int):
     viewer = current_viewer()
-    return jsonify(passage_json(mentions.passage(viewer, mentions.get_mention(mention_id, viewer))))
+    return jsonify(
+        passage_json(passage_service.passage(viewer, mentions.get_mention(mention_id, viewer)))
+    )
 
 
 @bp.patch("/mentions/<int:mention_id>")
@@ -179,7 +109,7 @@ def update_mention(mention_id: int):
     viewer = current_viewer()
     mention = mentions.get_mention(mention_id, viewer)
     mentions.update_mention(viewer, mention, json_body())
-    return jsonify(passage_json(mentions.passage(viewer, mention)))
+    return jsonify(passage_json(passage_service.passage(viewer, mention)))
 
 
 @bp.delete("/mentions/<int:mention_id>")
@@ -193,7 +123,7 @@ def delete_mention(mention_id: int):
 def interview_mentions(interview_id: int):
     viewer = current_viewer()
     interview = catalogue.get_interview(interview_id, viewer)
-    items = [passage_json(p) for p in mentions.passages_for_interview(viewer, interview)]
+    items = [passage_json(p) for p in passage_service.passages_for_interview(viewer, interview)]
     return jsonify(items=items, total=len(items))
 
 
@@ -201,7 +131,7 @@ def interview_mentions(interview_id: int):
 def document_suggestions(document_id: int):
     viewer = current_viewer()
     d = documents.get_document(document_id, viewer)
-    items = [suggestion_json(s) for s in mentions.suggestions(viewer, d)]
+    items = [suggestion_json(s) for s in suggestion_service.suggestions(viewer, d)]
     return jsonify(items=items, total=len(items))
 
 
@@ -210,8 +140,10 @@ def accept_suggestion(document_id: int):
     viewer = current_viewer()
     d = documents.get_document(document_id, viewer)
     body = json_body()
-    mention = mentions.accept_suggestion(viewer, d, body.get("segment_id"), body.get("note") or "")
-    return jsonify(passage_json(mentions.passage(viewer, mention))), 201
+    mention = suggestion_service.accept_suggestion(
+        viewer, d, body.get("segment_id"), body.get("note") or ""
+    )
+    return jsonify(passage_json(passage_service.passage(viewer, mention))), 201
 
 
 @bp.post("/documents/<int:document_id>/suggestions/dismiss")
@@ -221,7 +153,9 @@ def dismiss_suggestion(document_id: int):
     body = json_body()
     if "start_ms" not in body:
         raise ValidationError("start_ms is required.", fields={"start_ms": "is required"})
-    dismissed = mentions.dismiss_suggestion(viewer, d, body.get("interview_id"), body["start_ms"])
+    dismissed = suggestion_service.dismiss_suggestion(
+        viewer, d, body.get("interview_id"), body["start_ms"]
+    )
     return jsonify(
         document_id=d.id, interview_id=dismissed.interview_id, start_ms=dismissed.start_ms
     ), 201

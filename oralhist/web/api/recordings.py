@@ -1,8 +1,8 @@
 """API: recordings (upload, read, label/reorder, delete).
 
 The upload body is streamed (``oralhist.web.streamed_upload``): the preprocessor that starts
-reading it is registered on the ``api`` blueprint by ``oralhist.web.recordings`` for the
-``api.upload_recording`` endpoint only.
+reading it is registered on the ``api`` blueprint below, for the ``api.upload_recording``
+endpoint only; ``services.recordings.add_uploads`` reads it (shared with the page).
 """
 
 from __future__ import annotations
@@ -37,11 +37,9 @@ def _stream_upload(endpoint, values) -> None:
 
 @bp.post("/interviews/<int:interview_id>/recordings")
 def upload_recording(interview_id: int):
-    from ..recordings import store_upload
-
     viewer = current_viewer()
     interview = catalogue.get_interview(interview_id, viewer)
-    (recording,) = store_upload(interview)
+    (recording,) = recordings.add_uploads(viewer, interview, streamed_upload.current())
     data = _recording_json(recording, viewer)
     suggestions = recordings.tag_suggestions(interview, [recording])
     if suggestions:

@@ -8,7 +8,7 @@ from ...access import current_viewer
 from ...search import DocumentHit
 from ...services import catalogue
 from ...services import search as search_service
-from ..search import moment_url
+from ...urls import moment_url
 from . import bp
 
 
@@ -21,7 +21,9 @@ def _moment_json(moment) -> dict:
         "end_ms": moment.end_ms,
         "speaker": moment.speaker,
         "snippet": moment.snippet_html,
-        "url": moment_url(moment.interview_id, moment.start_ms, moment.segment_id),
+        "url": moment_url(
+            moment.interview_id, moment.start_ms, segment_id=moment.segment_id, anchor=True
+        ),
     }
 
 

@@ -1,6 +1,8 @@
-"""JSON shapes of the records, with field names from DESIGN.md's data section.
+"""JSON shapes of the records in the API, with field names from DESIGN.md's data section.
 
-Every function takes the viewer when what it may show depends on the policy.
+Each builds on the fields it shares with the archive export (``services/serialise.py``) and
+adds ids, links and what the policy lets the viewer see. Every function takes the viewer when
+what it may show depends on the policy.
 """
 
 from __future__ import annotations
@@ -11,48 +13,45 @@ from flask import url_for
 
 from ...access import now, policy
 from ...access.policy import Viewer
-from ...models import Collection, Interview, Person, Recording
+from ...models import (
+    Collection,
+    Document,
+    IndexPoint,
+    Interview,
+    Person,
+    Recording,
+    Speaker,
+    Transcript,
+)
+from ...services import passages as passage_service
+from ...services import suggestions as suggestion_service
+from ...services import transcript_export, transcript_speakers
+from ...services.serialise import (
+    collection_fields,
+    document_fields,
+    index_point_fields,
+    interview_fields,
+    person_fields,
+    recording_fields,
+    speaker_fields,
+    version_fields,
+)
 
 
 def collection_json(c: Collection) -> dict[str, Any]:
-    return {"id": c.id, "slug": c.slug, "title": c.title, "description": c.description}
+    return {"id": c.id, **collection_fields(c)}
 
 
 def person_json(p: Person) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "name": p.name,
-        "sort_name": p.sort_name,
-        "dates": p.dates,
-        "biography": p.biography,
-    }
+    return {"id": p.id, **person_fields(p)}
 
 
 def recording_json(r: Recording, viewer: Viewer) -> dict[str, Any]:
     """A recording's metadata, limited to the fields the policy lets ``viewer`` read
     (``policy.recording_fields``: those who may not listen get the catalogue's part line)."""
     at = now()
-    data = {
-        "id": r.id,
-        "interview_id": r.interview_id,
-        "position": r.position,
-        "label": r.label,
-        "original_filename": r.original_filename,
-        "duration_ms": r.duration_ms,
-        "format": r.format,
-        "mime": r.mime,
-        "codec": r.codec,
-        "sample_rate": r.sample_rate,
-        "channels": r.channels,
-        "bitrate": r.bitrate,
-        "size": r.size,
-        "sha256": r.sha256,
-        "browser_playable": r.browser_playable,
-        "uploaded_at": r.uploaded_at.isoformat() if r.uploaded_at else None,
-        "tags": dict(r.tags or {}),
-    }
     allowed = policy.recording_fields(viewer, r.interview, at)
-    data = {key: value for key, value in data.items() if key in allowed}
+    data = {key: value for key, value in recording_fields(r).items() if key in allowed}
     if policy.can_listen(viewer, r.interview, at):
         data["audio_url"] = url_for("recordings.audio", recording_id=r.id)
     return data
@@ -62,19 +61,9 @@ def interview_json(i: Interview, viewer: Viewer) -> dict[str, Any]:
     at = now()
     return {
         "id": i.id,
-        "accession": i.accession,
-        "title": i.title,
-        "collection_id": i.collection_id,
-        "summary": i.summary,
-        "date_recorded": i.date_recorded or None,
-        "place": i.place,
-        "language": i.language,
-        "rights_statement": i.rights_statement,
-        "access_level": i.access_level,
+        **interview_fields(i, ("collection_id", i.collection_id)),
         "effective_access_level": policy.effective_level(i, at),
         "access_statement": policy.level_sentence(i, at),
-        "embargo_until": i.embargo_until.isoformat() if i.embargo_until else None,
-        "status": i.status,
         "participants": [
             {"person_id": p.person_id, "name": p.person.name, "role": p.role}
             for p in i.participants
@@ -85,4 +74,145 @@ def interview_json(i: Interview, viewer: Viewer) -> dict[str, Any]:
         "can_read_transcript": policy.can_read_transcript(viewer, i, at),
         "can_listen": policy.can_listen(viewer, i, at),
         "url": url_for("catalogue.interview", interview_id=i.id, _external=False),
+    }
+
+
+def transcript_json(
+    interview: Interview, transcript: Transcript, *, page: int = 1, per_page: int | None = None
+) -> dict[str, Any]:
+    """The JSON shape of the current transcript: its segments a page at a time
+    (``page``, ``per_page``, ``total`` as every API list; ``per_page`` None: all of them)."""
+    total = transcript.segment_count
+    size = per_page or max(total, 1)
+    return {
+        "page": page,
+        "per_page": size,
+        "total": total,
+        "interview_id": interview.id,
+        "version": transcript.version,
+        "language": transcript.language,
+        "source_format": transcript.source_format,
+        "timed": transcript_export.is_timed(transcript),
+        "segments": [
+            {
+                "id": r.id,
+                "start_ms": r.start_ms,
+                "end_ms": r.end_ms,
+                "speaker": r.speaker or None,
+                "speaker_id": r.speaker_id,
+                "text": r.text,
+                "note": r.note,
+                "cue_id": r.cue_id,
+                "cue_settings": r.cue_settings,
+                "words": r.words_json,
+            }
+            for r in transcript_export.rows(
+                transcript, start=(page - 1) * size, limit=size, full=True
+            )
+        ],
+        "speakers": [
+            speaker_json(s, n) for s, n in transcript_speakers.speakers_with_counts(interview)
+        ],
+        "index": [index_point_json(p) for p in transcript.index_points],
+    }
+
+
+def speaker_json(speaker: Speaker, segment_count: int | None = None) -> dict[str, Any]:
+    data = {
+        "id": speaker.id,
+        **speaker_fields(speaker),
+        "name": speaker.name,
+        "person_id": speaker.person_id,
+        "colour_index": speaker.colour_index,
+    }
+    if segment_count is not None:
+        data["segment_count"] = segment_count
+    return data
+
+
+def index_point_json(point: IndexPoint) -> dict[str, Any]:
+    return {
+        **index_point_fields(point),
+        "hyperlinks": [{"url": u, "text": t} for u, t in (point.hyperlinks or [])],
+        "gps": point.gps,
+    }
+
+
+def version_json(transcript: Transcript) -> dict[str, Any]:
+    return {
+        **version_fields(transcript),
+        "is_current": transcript.is_current,
+        "source_format": transcript.source_format,
+        "segment_count": transcript.segment_count,
+        "warnings": transcript.warnings or [],
+        "created_by": transcript.created_by.display_name if transcript.created_by else None,
+    }
+
+
+def document_json(d: Document, *, full: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": d.id,
+        **document_fields(d),
+        "creators": [{"person_id": c.person_id, "name": c.person.name} for c in d.creators],
+        "external_url": d.external_url or None,
+        "file": None,
+        "has_full_text": bool(d.full_text),
+        "created_at": d.created_at.isoformat() if d.created_at else None,
+        "url": url_for("documents.document", document_id=d.id),
+    }
+    if d.file_key:
+        data["file"] = {
+            "name": d.file_name,
+            "size": d.file_size,
+            "sha256": d.file_sha256,
+            "mime": d.file_mime,
+            "url": url_for("documents.file", document_id=d.id),
+        }
+    if full:
+        data["full_text"] = d.full_text
+    return data
+
+
+def passage_json(p: passage_service.Passage) -> dict[str, Any]:
+    i = p.interview
+    data: dict[str, Any] = {
+        "id": p.mention.id,
+        "document_id": p.document.id,
+        "document_title": p.document.title,
+        "interview_id": i.id,
+        "interview": {"id": i.id, "title": i.title, "accession": i.accession},
+        "start_ms": p.start_ms,
+        "end_ms": p.end_ms,
+        "note": p.note if p.readable else None,
+        "citation": p.citation,
+        "permalink": p.permalink,
+        "url": p.player_link,
+        "transcript_readable": p.readable,
+    }
+    if p.readable:
+        data["speakers"] = p.speakers
+        data["segments"] = [
+            {
+                "id": s.id,
+                "start_ms": s.start_ms,
+                "end_ms": s.end_ms,
+                "speaker": s.speaker.name if s.speaker else None,
+                "text": s.text,
+            }
+            for s in p.segments
+        ]
+        data["text"] = " ".join(s.text for s in p.segments)
+    return data
+
+
+def suggestion_json(s: suggestion_service.Suggestion) -> dict[str, Any]:
+    return {
+        "interview_id": s.interview.id,
+        "interview": {"id": s.interview.id, "title": s.interview.title},
+        "segment_id": s.segment_id,
+        "start_ms": s.start_ms,
+        "end_ms": s.end_ms,
+        "speaker": s.speaker if s.readable else None,
+        "snippet": s.snippet_html if s.readable else None,
+        "reason": s.reason,
     }

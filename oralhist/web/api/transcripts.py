@@ -6,12 +6,13 @@ from flask import Response, current_app, jsonify, request
 
 from ...access import current_viewer
 from ...errors import ValidationError
-from ...services import catalogue
+from ...services import catalogue, transcript_export, transcript_speakers, transcript_versions
 from ...services import transcripts as service
 from ...services.fields import page_args
 from ...transcripts import FORMATS
 from . import bp
 from .common import json_body, page_of
+from .serialise import speaker_json, transcript_json, version_json
 
 
 def _flag(value: str | None) -> bool:
@@ -26,7 +27,7 @@ def import_transcript(interview_id: int):
     ``details.line`` for a file that cannot be imported."""
     viewer = current_viewer()
     interview = catalogue.get_interview(interview_id, viewer)
-    service.require_edit(viewer, interview)
+    transcript_speakers.require_edit(viewer, interview)
     service.check_request_size(request.content_length)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
@@ -59,16 +60,16 @@ def import_transcript(interview_id: int):
 def list_versions(interview_id: int):
     viewer = current_viewer()
     interview = catalogue.get_interview(interview_id, viewer)
-    service.require_read(viewer, interview)
-    return page_of(service.versions_query(interview), service.version_json)
+    transcript_speakers.require_read(viewer, interview)
+    return page_of(transcript_versions.versions_query(interview), version_json)
 
 
 @bp.post("/interviews/<int:interview_id>/transcripts/<int:version>/restore")
 def restore_version(interview_id: int, version: int):
     viewer = current_viewer()
     interview = catalogue.get_interview(interview_id, viewer)
-    transcript = service.restore_version(viewer, interview, version)
-    return jsonify(service.version_json(transcript))
+    transcript = transcript_versions.restore_version(viewer, interview, version)
+    return jsonify(version_json(transcript))
 
 
 @bp.get("/interviews/<int:interview_id>/transcript")
@@ -86,9 +87,9 @@ def get_transcript(interview_id: int):
             default_per_page=current_app.config["TRANSCRIPT_API_PER_PAGE"],
             max_per_page=current_app.config["TRANSCRIPT_API_MAX_PER_PAGE"],
         )
-        transcript = service.readable_transcript(viewer, interview)
-        return jsonify(service.transcript_json(interview, transcript, page=page, per_page=per_page))
-    export = service.export_transcript(viewer, interview, fmt)
+        transcript = transcript_export.readable_transcript(viewer, interview)
+        return jsonify(transcript_json(interview, transcript, page=page, per_page=per_page))
+    export = transcript_export.export_transcript(viewer, interview, fmt)
     return Response(
         export.content,
         content_type=export.mimetype,
@@ -100,8 +101,8 @@ def get_transcript(interview_id: int):
 def list_speakers(interview_id: int):
     viewer = current_viewer()
     interview = catalogue.get_interview(interview_id, viewer)
-    service.require_read(viewer, interview)
-    items = [service.speaker_json(s, n) for s, n in service.speakers_with_counts(interview)]
+    transcript_speakers.require_read(viewer, interview)
+    items = [speaker_json(s, n) for s, n in transcript_speakers.speakers_with_counts(interview)]
     return jsonify(items=items, page=1, per_page=max(len(items), 1), total=len(items))
 
 
@@ -109,8 +110,8 @@ def list_speakers(interview_id: int):
 def get_speaker(interview_id: int, speaker_id: int):
     viewer = current_viewer()
     interview = catalogue.get_interview(interview_id, viewer)
-    service.require_read(viewer, interview)
-    return jsonify(service.speaker_json(service.get_speaker(interview, speaker_id)))
+    transcript_speakers.require_read(viewer, interview)
+    return jsonify(speaker_json(transcript_speakers.get_speaker(interview, speaker_id)))
 
 
 @bp.patch("/interviews/<int:interview_id>/speakers/<int:speaker_id>")
@@ -118,10 +119,10 @@ def update_speaker(interview_id: int, speaker_id: int):
     """``display_name`` and/or ``person_id`` (null unlinks)."""
     viewer = current_viewer()
     interview = catalogue.get_interview(interview_id, viewer)
-    speaker = service.get_speaker(interview, speaker_id)
+    speaker = transcript_speakers.get_speaker(interview, speaker_id)
     data = json_body()
-    service.update_speaker(viewer, speaker, data)
-    return jsonify(service.speaker_json(speaker))
+    transcript_speakers.update_speaker(viewer, speaker, data)
+    return jsonify(speaker_json(speaker))
 
 
 @bp.post("/interviews/<int:interview_id>/speakers/<int:speaker_id>/merge")
@@ -129,28 +130,30 @@ def merge_speaker(interview_id: int, speaker_id: int):
     """``{"into": speaker_id}``: the segments move there and this speaker is removed."""
     viewer = current_viewer()
     interview = catalogue.get_interview(interview_id, viewer)
-    source = service.get_speaker(interview, speaker_id)
+    source = transcript_speakers.get_speaker(interview, speaker_id)
     into = json_body().get("into")
     if isinstance(into, bool) or not isinstance(into, int):
         raise ValidationError(
             "Name the speaker to merge into as 'into' (an id).", fields={"into": "required"}
         )
-    target = service.merge_speakers(viewer, source, service.get_speaker(interview, into))
-    return jsonify(service.speaker_json(target))
+    target = transcript_speakers.merge_speakers(
+        viewer, source, transcript_speakers.get_speaker(interview, into)
+    )
+    return jsonify(speaker_json(target))
 
 
 @bp.patch("/segments/<int:segment_id>")
 def update_segment(segment_id: int):
     """``{"speaker_id": id | null}``: reassign one segment's speaker."""
     viewer = current_viewer()
-    segment = service.get_segment(segment_id, viewer)
+    segment = transcript_speakers.get_segment(segment_id, viewer)
     data = json_body()
     if "speaker_id" not in data:
         raise ValidationError("Send 'speaker_id'.", fields={"speaker_id": "required"})
     speaker_id = data["speaker_id"]
     if speaker_id is not None and (isinstance(speaker_id, bool) or not isinstance(speaker_id, int)):
         raise ValidationError("'speaker_id' must be an id or null.", fields={"speaker_id": "id"})
-    service.reassign_segment(viewer, segment, speaker_id)
+    transcript_speakers.reassign_segment(viewer, segment, speaker_id)
     return jsonify(
         {
             "id": segment.id,

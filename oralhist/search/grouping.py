@@ -1,0 +1,296 @@
+"""Grouping matches by interview and counting facets, over every match (numpy over the
+index's columns); used by ``SearchIndex.search``.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from dataclasses import dataclass
+from itertools import chain
+
+import numpy as np
+
+from .evaluate import member
+from .results import DocumentHit, InterviewGroup, Moment
+
+MAX_FACET_VALUES = 50
+
+
+@dataclass
+class Groups:
+    """Per group key (sorted; an interview id, or ``-(docnum + 1)`` for a document): the best
+    score, the number of moments, and whether its catalogue record matched."""
+
+    keys: np.ndarray
+    best: np.ndarray
+    moments: np.ndarray
+    catalogue: np.ndarray
+
+    @classmethod
+    def of(cls, keys: np.ndarray, scores: np.ndarray, moment: np.ndarray | None) -> Groups:
+        """Group matches by key (``moment``: which matches are moments; all if ``None``)."""
+        if len(keys) > 1:
+            # The usual case: each group's matches are one run of docnums (an interview's
+            # records are added together; a document is a group of its own), so runs are
+            # groups and no sort of the matches is needed. Checked: interview keys (> 0) of
+            # successive runs increase (index order is id order); document keys are distinct.
+            starts = np.concatenate(([0], np.flatnonzero(keys[1:] != keys[:-1]) + 1))
+            run_keys = keys[starts]
+            interviews = run_keys[run_keys > 0]
+            if (interviews[1:] > interviews[:-1]).all():
+                sizes = np.diff(np.append(starts, len(keys)))
+                if moment is None:
+                    moments = sizes
+                    catalogue = np.zeros(len(starts), dtype=bool)
+                else:
+                    moments = np.add.reduceat(moment.astype(np.int64), starts)
+                    catalogue = moments < sizes
+                order = np.argsort(run_keys, kind="stable")
+                best = np.maximum.reduceat(scores, starts)
+                return cls(run_keys[order], best[order], moments[order], catalogue[order])
+        unique, inverse = np.unique(keys, return_inverse=True)
+        best = np.zeros(len(unique), dtype=np.float64)
+        np.maximum.at(best, inverse, scores)
+        catalogue = np.zeros(len(unique), dtype=bool)
+        if moment is None:
+            moments = np.bincount(inverse, minlength=len(unique))
+        else:
+            moments = np.bincount(inverse[moment], minlength=len(unique))
+            catalogue[inverse[~moment]] = True
+        return cls(unique, best, moments, catalogue)
+
+    @classmethod
+    def merge(cls, parts: list[Groups]) -> Groups:
+        """One table from several segments' (an interview may span segments)."""
+        if len(parts) == 1:
+            return parts[0]
+        if not parts:
+            empty = np.empty(0, dtype=np.int64)
+            return cls(empty, np.empty(0), empty, np.empty(0, dtype=bool))
+        keys = np.concatenate([p.keys for p in parts])
+        unique, inverse = np.unique(keys, return_inverse=True)
+        best = np.zeros(len(unique), dtype=np.float64)
+        np.maximum.at(best, inverse, np.concatenate([p.best for p in parts]))
+        moments = np.bincount(
+            inverse, weights=np.concatenate([p.moments for p in parts]), minlength=len(unique)
+        ).astype(np.int64)
+        catalogue = np.zeros(len(unique), dtype=bool)
+        catalogue[inverse[np.concatenate([p.catalogue for p in parts])]] = True
+        return cls(unique, best, moments, catalogue)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def row(self, key: int) -> tuple[float, int, bool]:
+        i = int(np.searchsorted(self.keys, key))
+        return float(self.best[i]), int(self.moments[i]), bool(self.catalogue[i])
+
+
+class SpeakerNumbers:
+    """Every speaker name of the index's segments numbered once, so that a query's speaker
+    facet is one ``bincount`` over all segments (a common word's matches have a thousand
+    speakers). Names are only ever added: a name no segment holds any more counts nothing."""
+
+    def __init__(self) -> None:
+        self._number: dict[str, int] = {}
+        self._names: list[str] = []
+
+    def numbers(self, table) -> np.ndarray:
+        """The number of each of a segment table's speaker refs."""
+        found = table.speaker_numbers
+        if found is None:
+            number = self._number
+            for name in table.speakers:
+                if name not in number:
+                    number[name] = len(self._names)
+                    self._names.append(name)
+            found = table.speaker_numbers = np.array(
+                [number[name] for name in table.speakers], dtype=np.int64
+            )
+        return found
+
+    def top(self, numbers: list[np.ndarray], counts: list[np.ndarray], k: int):
+        """The ``k`` most frequent named speakers, ties by name, from per-segment tallies."""
+        if not numbers:
+            return []
+        total = np.bincount(
+            np.concatenate(numbers), weights=np.concatenate(counts), minlength=len(self._names)
+        )
+        unnamed = self._number.get("")
+        if unnamed is not None:
+            total[unnamed] = 0
+        present = np.flatnonzero(total)
+        if len(present) > k:
+            floor = np.partition(total[present], -k)[-k]
+            present = present[total[present] >= floor]
+        names = self._names
+        tally = [(names[i], int(total[i])) for i in present.tolist()]
+        return sorted(tally, key=lambda kv: (-kv[1], kv[0]))[:k]
+
+
+class GroupingMixin:
+    """``SearchIndex``'s grouping and facets (its state is set up by ``SearchIndex``)."""
+
+    def _group_matches(self, searcher, query):
+        """Every match, grouped by interview (a document is a group of its own).
+
+        Returns the ``Groups`` (best score, moments and catalogue match per group key: an
+        interview id, or ``-(docnum + 1)`` for a document); kind and speaker counts; and the
+        raw hits for ``_top_hits``. The per-match work is numpy over the segment's columns (a
+        common word has tens of thousands of matches), and so is the per-group work.
+        """
+        kinds: Counter = Counter()
+        speaker_ids: list[np.ndarray] = []  # per segment: speakers' numbers and their counts
+        speaker_counts: list[np.ndarray] = []
+        hits: list = []
+        parts: list[Groups] = []
+        for table, offset, found in self._evaluate(searcher, query):
+            docs, scores = found.ids, found.scores
+            iids, kind_refs, speaker_refs = table.columns()
+            names = table.kinds
+            kind_of = kind_refs[docs]
+            by_kind = np.bincount(kind_of, minlength=len(names)).tolist()
+            for ref in np.flatnonzero(by_kind).tolist():
+                kinds[names[ref]] += by_kind[ref]
+            ref_of = {name: i for i, name in enumerate(names) if by_kind[i]}
+            keys = iids[docs].astype(np.int64)
+            if "document" in ref_of:
+                is_doc = kind_of == ref_of["document"]
+                keys[is_doc] = -(offset + docs[is_doc] + 1)
+            if "segment" in ref_of:
+                seg_ref = ref_of["segment"]
+                refs = speaker_refs[docs] if by_kind[seg_ref] == len(docs) else None
+                if refs is None:
+                    refs = speaker_refs[docs[kind_of == seg_ref]]
+                counts = np.bincount(refs)
+                present = np.flatnonzero(counts)
+                speaker_ids.append(self._speakers.numbers(table)[present])
+                speaker_counts.append(counts[present])
+            # A catalogue record (kind interview) makes its group a catalogue match, not a
+            # moment; everything else is a moment (a document counts as its own group).
+            moment = kind_of != ref_of["interview"] if "interview" in ref_of else None
+            parts.append(Groups.of(keys, scores, moment))
+            hits.append((offset, docs, keys, scores, moment))
+        speakers = self._speakers.top(speaker_ids, speaker_counts, MAX_FACET_VALUES)
+        return Groups.merge(parts), kinds, speakers, hits
+
+    @staticmethod
+    def _top_hits(hits: list, wanted, per_group: int) -> dict:
+        """The ``per_group`` best moments (score, docnum) of each wanted group key."""
+        found: dict = {key: [] for key in wanted}
+        if per_group <= 0 or not found:
+            return found
+        wanted_keys = np.array(sorted(found), dtype=np.int64)
+        for offset, docs, keys, scores, moment in hits:
+            picked = member(wanted_keys, keys)
+            if moment is not None:
+                picked &= moment
+            at = np.flatnonzero(picked)
+            for key, score, docnum in zip(
+                keys[at].tolist(), scores[at].tolist(), (docs[at] + offset).tolist(), strict=True
+            ):
+                found[key].append((score, docnum))
+        return {key: heapq.nlargest(per_group, hits) for key, hits in found.items()}
+
+    def _facts(self, searcher, key: int) -> tuple:
+        """(collection, narrators, language, decade, date for sorting) of a group key."""
+        found = self._group_facts.get(key)
+        if found is None:
+            if key < 0:  # a document
+                year = self._document(searcher, -key - 1).get("year")
+                found = (None, (), None, year, "" if year is None else f"{int(year):04d}")
+            else:
+                card = self._card(searcher, key)
+                year = card.get("year")
+                found = (
+                    card.get("collection"),
+                    tuple(card.get("narrators") or ()),
+                    card.get("language"),
+                    year,
+                    card.get("date_recorded") or "",
+                )
+            if found[3] is not None:
+                found = (*found[:3], str(int(found[3]) // 10 * 10), found[4])
+            self._group_facts[key] = found
+        return found
+
+    def _facets_and_order(self, searcher, groups: Groups, kinds, speakers, sort):
+        keys = groups.keys.tolist()
+        known = self._group_facts.get
+        facts = [known(key) or self._facts(searcher, key) for key in keys]
+        # One column per fact (C-level transposition and counting; empty values dropped).
+        columns = zip(*facts, strict=True) if facts else ((),) * 5
+        collections, narrators, languages, decades, dates = columns
+
+        def count(values) -> Counter:
+            counter = Counter(values)
+            for empty in ("", None):
+                counter.pop(empty, None)
+            return counter
+
+        def top(counter: Counter) -> list[tuple[str, int]]:
+            """The most frequent values, ties by name; only those that can be in the top
+            are sorted (a common word's speaker facet has a thousand names)."""
+            items = counter.items()
+            if len(counter) > MAX_FACET_VALUES:
+                floor = heapq.nlargest(MAX_FACET_VALUES, counter.values())[-1]
+                items = [kv for kv in items if kv[1] >= floor]
+            return sorted(items, key=lambda kv: (-kv[1], kv[0]))[:MAX_FACET_VALUES]
+
+        facets = {
+            "collection": top(count(collections)),
+            "narrator": top(count(chain.from_iterable(narrators))),
+            "speaker": speakers,
+            "decade": sorted(count(decades).items()),
+            "language": top(count(languages)),
+            "kind": top(kinds),
+        }
+        if sort == "date":
+            best = groups.best.tolist()
+            at = sorted(
+                range(len(keys)),
+                key=lambda i: (dates[i] == "", dates[i], -best[i], keys[i]),
+            )
+        else:
+            at = np.lexsort((groups.keys, -groups.moments, -groups.best))
+        return facets, groups.keys[at].tolist()
+
+    def _moment(self, searcher, docnum: int, marks) -> Moment:
+        fields = searcher.stored_fields(docnum)
+        stored = fields["stored"]
+        return Moment(
+            kind=stored["kind"],
+            interview_id=stored["iid"],
+            segment_id=stored.get("seg"),
+            start_ms=stored.get("start"),
+            end_ms=stored.get("end"),
+            speaker=stored.get("speaker") or "",
+            snippet_html=self._highlighter.snippet(stored.get("text") or "", marks),
+        )
+
+    def _group(self, searcher, key, g, top: list, marks):
+        best, n_moments, catalogue = g
+        if key < 0:  # a document
+            stored = self._document(searcher, -key - 1)
+            return DocumentHit(
+                document_id=stored["document_id"],
+                title=stored.get("title") or "",
+                snippet_html=self._highlighter.snippet(stored.get("text") or "", marks),
+                score=best,
+            )
+        card = self._card(searcher, key)
+        moments = [self._moment(searcher, docnum, marks) for _, docnum in top]
+        moments.sort(key=lambda m: (m.start_ms is None, m.start_ms or 0))
+        return InterviewGroup(
+            interview_id=key,
+            accession=card["accession"],
+            title=card["title"],
+            collection_title=card["collection_title"],
+            year=card["year"],
+            narrators=list(card["narrators"]),
+            score=best,
+            moments=moments,
+            total_moments=n_moments,
+            catalogue_match=catalogue,
+        )
