@@ -80,7 +80,10 @@ def test_an_untrusted_host_is_refused_before_anything_happens(app, users):
             headers={"Host": "evil.example", "X-CSRFToken": researcher.token()},
         )
         assert response.status_code == 400, url
-        assert "is not trusted" in response.get_data(as_text=True)
+        text = response.get_data(as_text=True)
+        # says what an operator must change, and which names the archive answers to
+        assert "does not answer to the host name 'evil.example'" in text
+        assert "PUBLIC_BASE_URL" in text and "localhost" in text
         assert response.mimetype == "text/plain"  # no page that links to the wrong host
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AccessRequest)) == 0

@@ -30,11 +30,17 @@ connection open would otherwise read (and discard) the unread body to reach the 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable
 from typing import IO, Any
 
 from flask import Flask, Request, current_app, g, request
-from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import (
+    ClientDisconnected,
+    HTTPException,
+    RequestEntityTooLarge,
+    SecurityError,
+)
 from werkzeug.sansio.multipart import NEED_DATA, Data, Field, MultipartDecoder, Preamble
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -46,6 +52,8 @@ ANONYMOUS_WRITES = frozenset({"auth.login", "auth.signup"})
 CSRF_PEEK_BYTES = 64 * 1024
 #: Room for a multipart envelope and its small fields around a file of the route's limit.
 MULTIPART_OVERHEAD = 1024 * 1024
+
+log = logging.getLogger(__name__)
 
 
 def _media_limit() -> int | None:
@@ -124,6 +132,21 @@ def _has_body() -> bool:
     )
 
 
+def _explained(error: Exception) -> Exception:
+    """An untrusted ``Host`` refused with what an operator must change: an archive upgraded
+    from before ``PUBLIC_BASE_URL`` existed, or moved, answers only to the loopback names."""
+    if not isinstance(error, SecurityError):
+        return error
+    allowed = ", ".join(current_app.config.get("TRUSTED_HOSTS") or []) or "none"
+    host = request.environ.get("HTTP_HOST", "")[:100]
+    log.warning("refused a request for host %r (trusted: %s)", host, allowed)
+    return SecurityError(
+        f"This archive does not answer to the host name {host!r} (it answers to: {allowed})."
+        " If this is the archive's own address, set PUBLIC_BASE_URL (or TRUSTED_HOSTS) in"
+        " instance/config.py and restart it."
+    )
+
+
 def _refuse(error: Exception) -> None:
     """Raise ``error``, and close the connection after the answer if a body is unread."""
     if _has_body():
@@ -133,7 +156,7 @@ def _refuse(error: Exception) -> None:
 
 def _gate(endpoint: str | None, values: Any) -> None:
     if request.routing_exception is not None:
-        _refuse(request.routing_exception)
+        _refuse(_explained(request.routing_exception))
     limit = body_limit(endpoint)
     request.max_content_length = limit
     if limit is not None and (request.content_length or 0) > limit:
