@@ -1,12 +1,13 @@
 """The marker-word leak scan over every text tied to an interview.
 
 Each interview of each kind (open, registered, restricted, closed, embargoed, draft) gets its
-own marker word in every kind of text that belongs to it: the current transcript's words, its
-speaker names, an older transcript version, an index point's synopsis, and the note of a
-passage link to an open document. Then every role of the access matrix reads every route and
-API that can show such text: a marker may appear only to those who may read that interview's
-transcript (``LISTEN`` of the matrix, written out by hand), and must appear to them where the
-route shows it (so the scan cannot pass by showing nothing).
+own marker word in every kind of text that belongs to it: the current transcript's words
+(timed word by word), its speaker names, its cue ids and footnotes, an older transcript
+version, an index point's synopsis, and the note of a passage link to an open document.
+Then every role of the access matrix reads every route and API that can show such text: a
+marker may appear only to those who may read that interview's transcript (``LISTEN`` of the
+matrix, written out by hand), and must appear to them where the route shows it (so the scan
+cannot pass by showing nothing).
 """
 
 from __future__ import annotations
@@ -19,12 +20,16 @@ from oralhist.models import Interview
 
 from .test_policy_matrix import LISTEN, ROLES, VIEW_RECORD
 
-TEXTS = ("seg", "spk", "old", "idx", "note")
+TEXTS = ("seg", "spk", "cue", "fn", "old", "idx", "note")
 
 VTT = """WEBVTT
 
+{cue}
 00:00:00.000 --> 00:00:00.800
-<v {speaker}>We marched past the mill, {word}, in the rain.
+<v {speaker}>We marched <00:00:00.400>past the mill, {word}, in the rain.
+
+NOTE footnote
+{footnote}
 """
 
 
@@ -47,9 +52,16 @@ def seeded(app, people, interviews, states):
         )
         for kind, iid in interviews.items():
             interview = db.session.get(Interview, iid)
-            old = VTT.format(speaker="Narrator", word=marker(kind, "old"))
+            old = VTT.format(
+                cue="c1", speaker="Narrator", word=marker(kind, "old"), footnote="A note."
+            )
             transcripts.import_transcript(archivist, interview, old.encode(), f"{kind}-1.vtt")
-            new = VTT.format(speaker=marker(kind, "spk").title(), word=marker(kind, "seg"))
+            new = VTT.format(
+                cue=marker(kind, "cue"),
+                speaker=marker(kind, "spk").title(),
+                word=marker(kind, "seg"),
+                footnote=f"Footnote on {marker(kind, 'fn')}.",
+            )
             transcripts.import_transcript(archivist, interview, new.encode(), f"{kind}-2.vtt")
             db.session.flush()
             db.session.refresh(interview)
@@ -78,6 +90,7 @@ def _urls(kind: str, iid: int, mid: int, doc: int) -> list[str]:
         f"/api/v1/interviews/{iid}",
         f"/api/v1/interviews/{iid}/mentions",
         f"/api/v1/interviews/{iid}/transcript",
+        f"/interviews/{iid}/transcript/words",
         f"/interviews/{iid}/transcript/download?format=vtt",
         f"/api/v1/mentions/{mid}",
         f"/mentions/{mid}/cite",
@@ -132,8 +145,10 @@ def test_those_who_may_read_see_the_notes_and_words(app, people, interviews, sta
             mid = seeded["mention"][kind]
             _, page = _text(client, f"/interviews/{iid}")
             _, passage = _text(client, f"/api/v1/mentions/{mid}")
+            _, transcript = _text(client, f"/api/v1/interviews/{iid}/transcript")
             for where, body, texts in (
-                ("interview page", page, ("seg", "spk", "idx", "note")),
+                ("transcript api", transcript, ("seg", "spk", "cue", "fn")),
+                ("interview page", page, ("seg", "spk", "fn", "idx", "note")),
                 ("document page", document_page, ("seg", "note")),
                 ("document api", document_api, ("seg", "note")),
                 ("mention api", passage, ("seg", "note")),
