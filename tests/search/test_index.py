@@ -28,17 +28,14 @@ def test_another_instance_sees_changes_on_its_next_query(fresh_index):
 
 
 def test_rebuild_swaps_in_a_fresh_index(fresh_index):
+    """Whoosh-specific: another process's open index sees the swap and no temporary folder
+    is left (what a rebuild returns is the contract's, tests/search/contract/test_writing)."""
     other = SearchIndex(fresh_index.path)
     assert other.search("mill", ARCHIVIST).total_groups
-    calls = []
-    stats = fresh_index.rebuild(
+    fresh_index.rebuild(
         [interview(30, [("New", "Only the windmill remains.")])],
         [document(9, "Windmill plan", "windmill")],
-        progress=calls.append,
     )
-    assert (stats.interviews, stats.documents, stats.records) == (1, 1, 3)
-    assert stats.words == 4 and stats.words_per_second > 0
-    assert calls == [1, 1]
     assert other.search("mill", ARCHIVIST).total_groups == 0  # the old index is gone
     assert other.search("windmill", ARCHIVIST).total_groups == 2
     leftovers = [p for p in fresh_index.path.parent.iterdir() if p.name.startswith(".")]
