@@ -140,3 +140,29 @@ class Project:
                 os.killpg(self.server.pid, signal.SIGKILL)
         if not self.keep:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def bench_app(tmp: str | os.PathLike):
+    """An app in this process on an empty archive in ``tmp`` (SQLite, media, index), for
+    benchmarks that call services directly rather than through the server."""
+    from oralhist import create_app
+    from oralhist.extensions import db
+    from oralhist.services import indexing
+
+    instance = Path(tmp) / "instance"
+    instance.mkdir()
+    app = create_app(
+        {
+            "TESTING": False,
+            "SECRET_KEY": "bench",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite3",
+            "MEDIA_ROOT": f"{tmp}/media",
+            "SEARCH_INDEX_DIR": str(instance / "search-index"),
+            "OUTBOX_DIR": str(instance / "outbox"),
+        },
+        instance_path=str(instance),
+    )
+    with app.app_context():
+        db.create_all()
+        indexing.search_index().create()
+    return app

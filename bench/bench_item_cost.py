@@ -34,28 +34,9 @@ HERE = Path(__file__).resolve().parent
 
 
 def _app(tmp: str):
-    from oralhist import create_app
-    from oralhist.extensions import db
+    from _server import bench_app
 
-    instance = Path(tmp) / "instance"
-    instance.mkdir()
-    app = create_app(
-        {
-            "TESTING": False,
-            "SECRET_KEY": "bench",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite3",
-            "MEDIA_ROOT": f"{tmp}/media",
-            "SEARCH_INDEX_DIR": str(instance / "search-index"),
-            "OUTBOX_DIR": str(instance / "outbox"),
-        },
-        instance_path=str(instance),
-    )
-    with app.app_context():
-        db.create_all()
-        from oralhist.services import indexing
-
-        indexing.search_index().create()
-    return app
+    return bench_app(tmp)
 
 
 def _interview(viewer, title: str) -> int:

@@ -30,7 +30,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from oralhist import create_app  # noqa: E402
+from _server import bench_app  # noqa: E402
+
 from oralhist.extensions import db  # noqa: E402
 
 GOAL_MS = 150.0
@@ -75,27 +76,13 @@ def main() -> None:
 
     data = make_vtt(args.segments, words=args.words)
     with tempfile.TemporaryDirectory() as tmp:
-        instance = Path(tmp) / "instance"
-        instance.mkdir()
-        app = create_app(
-            {
-                "TESTING": False,
-                "SECRET_KEY": "bench",
-                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite3",
-                "MEDIA_ROOT": f"{tmp}/media",
-                "SEARCH_INDEX_DIR": str(instance / "search-index"),
-                "OUTBOX_DIR": str(instance / "outbox"),
-            },
-            instance_path=str(instance),
-        )
+        app = bench_app(tmp)
         from oralhist.access.policy import Viewer
-        from oralhist.services import catalogue, indexing
+        from oralhist.services import catalogue
         from oralhist.services import transcripts as service
         from oralhist.transcripts import parse_transcript
 
         with app.test_request_context():
-            db.create_all()
-            indexing.search_index().create()
             viewer = Viewer(user_id=None, role="archivist")
             interview = catalogue.save_interview(viewer, {"title": "Benchmark interview"})
             catalogue.publish(viewer, interview)
