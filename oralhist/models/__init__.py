@@ -4,6 +4,7 @@ from .access import AccessRequest, AuditEvent, Notification
 from .catalogue import Collection, Interview, Participant, Person
 from .document import DismissedSuggestion, Document, DocumentCreator, Mention
 from .media import FixityCheck, Recording
+from .oai import OaiRecord
 from .search import IndexTask
 from .transcript import IndexPoint, Segment, Speaker, Transcript
 from .user import ApiToken, SignInThrottle, User
@@ -22,6 +23,7 @@ __all__ = [
     "Interview",
     "Mention",
     "Notification",
+    "OaiRecord",
     "Participant",
     "Person",
     "Recording",

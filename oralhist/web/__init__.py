@@ -16,6 +16,7 @@ def register_blueprints(app: Flask) -> None:
         catalogue,
         documents,
         main,
+        oai,
         recordings,
         search,
         transcripts,
@@ -36,6 +37,7 @@ def register_blueprints(app: Flask) -> None:
         recordings,
         transcripts,
         documents,
+        oai,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)
