@@ -165,3 +165,22 @@ def archive(app, users, clock) -> Archive:
         db.session.commit()
         made.open_ids = [made.ids["open"], *(made.ids[f"extra{n}"] for n in range(5))]
     return made
+
+
+@pytest.fixture
+def live_url(app):
+    """The app served over real HTTP on a free loopback port (for real clients)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    app.config["SERVER_NAME"] = None
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+    with app.app_context():
+        db.session.remove()
