@@ -15,6 +15,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         catalogue,
         documents,
+        iiif,
         main,
         oai,
         recordings,
@@ -38,6 +39,7 @@ def register_blueprints(app: Flask) -> None:
         transcripts,
         documents,
         oai,
+        iiif,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)
