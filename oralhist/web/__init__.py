@@ -14,6 +14,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         auth,
         catalogue,
+        discovery,
         documents,
         iiif,
         main,
@@ -40,6 +41,7 @@ def register_blueprints(app: Flask) -> None:
         documents,
         oai,
         iiif,
+        discovery,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)
