@@ -21,7 +21,7 @@ import dataclasses
 import json
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 from sqlalchemy import select
 
 from ..access import current_viewer, now, policy, require
@@ -54,6 +54,19 @@ def _cors(response: Response) -> Response:
     for key, value in CORS_HEADERS.items():
         response.headers[key] = value
     response.vary.update(("Cookie", "Authorization"))
+    return response
+
+
+@bp.after_app_request
+def _cors_for_audio(response: Response) -> Response:
+    """The audio a manifest paints may be played by a viewer on another site (Clover sets
+    ``crossorigin="anonymous"``). A cross-origin request with ``*`` never carries cookies,
+    so this opens nothing: the audio route's own policy still decides who gets the bytes."""
+    if request.endpoint == "recordings.audio":
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Expose-Headers"] = (
+            "Accept-Ranges, Content-Length, Content-Range"
+        )
     return response
 
 
@@ -272,18 +285,12 @@ def _add_passages(interview: Interview, viewer, canvases) -> None:
                 "id": f"{canvas_id}/passages/{passage.mention.id}",
                 "type": "Annotation",
                 "motivation": "linking",
-                "body": [body],
+                "label": {"en": [passage.document.title]},
+                "body": body,
                 "target": iiif.fragment(canvas_id, lo, hi),
             }
             if passage.note:  # the note only for those who may read the interview
-                annotation["body"].append(
-                    {
-                        "type": "TextualBody",
-                        "value": passage.note,
-                        "format": "text/plain",
-                        "purpose": "commenting",
-                    }
-                )
+                annotation["summary"] = {"en": [passage.note]}
             items_by_part.setdefault(part.position, []).append(annotation)
     for canvas, pages, part in canvases:
         if part.position in items_by_part:

@@ -56,8 +56,8 @@ def test_open_interview_manifest(app, archive):
     assert "<v Ada Pellow>We worked by Lanternlight" in text
     link = pages["passages"]["items"][0]
     assert link["motivation"] == "linking"
-    assert link["body"][0]["id"] == f"http://localhost/documents/{archive.document_id}"
-    assert link["body"][1]["value"] == "About the lamps."
+    assert link["body"]["id"] == f"http://localhost/documents/{archive.document_id}"
+    assert link["summary"] == {"en": ["About the lamps."]}
     assert link["target"] == f"{base}/canvas/1#t=0,0.4"
     (index,) = data["structures"]
     ranges = index["items"]
