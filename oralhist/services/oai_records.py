@@ -25,11 +25,19 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ..access import now
 from ..extensions import db
-from ..models import Collection, Interview, Mention, OaiRecord, Recording
+from ..models import (
+    Collection,
+    Interview,
+    Mention,
+    OaiRecord,
+    Participant,
+    Recording,
+    Transcript,
+)
 from . import indexing
 
 #: ``session.info`` key: interviews deleted in this transaction.
@@ -182,6 +190,13 @@ def published_interviews(keys: Iterable[int]) -> dict[int, Interview]:
     if not keys:
         return {}
     found = db.session.scalars(
-        select(Interview).where(Interview.id.in_(keys), Interview.status == "published")
+        select(Interview)
+        .options(
+            selectinload(Interview.participants).selectinload(Participant.person),
+            selectinload(Interview.collection),
+            selectinload(Interview.recordings),
+            selectinload(Interview.transcripts).selectinload(Transcript.index_points),
+        )
+        .where(Interview.id.in_(keys), Interview.status == "published")
     )
     return {i.id: i for i in found}

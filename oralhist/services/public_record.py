@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
 from ..access import now, policy
 from ..access.policy import Viewer
-from ..models import Interview, Participant
+from ..extensions import db
+from ..models import Interview, Mention, Participant
 from ..urls import public_url
-from . import passages as passage_service
 from . import transcript_versions
 from .serialise import collection_fields, index_point_fields, interview_fields, person_fields
 
@@ -98,13 +101,27 @@ def public_record(interview: Interview, viewer: Viewer) -> PublicRecord:
             values = index_point_fields(point)
             record.keywords.extend(k for k in values["keywords"] if k not in record.keywords)
             record.subjects.extend(s for s in values["subjects"] if s not in record.subjects)
-    for passage in passage_service.passages_for_interview(viewer, interview):
+    # Linked documents: the passage links the viewer may see listed (catalogue data), without
+    # building each passage's excerpt (``passages.passage`` reads the segments).
+    linked = db.session.scalars(
+        select(Mention)
+        .options(selectinload(Mention.document))
+        .where(Mention.interview_id == interview.id)
+        .order_by(Mention.start_ms, Mention.end_ms, Mention.id)
+    )
+    seen: set[int] = set()
+    for mention in linked:
+        if mention.document_id in seen:
+            continue
+        if not policy.passage_access(viewer, interview, mention.document, at).listed:
+            continue
+        seen.add(mention.document_id)
         record.documents.append(
             LinkedDocument(
-                title=passage.document.title,
-                url=public_url("documents.document", document_id=passage.document.id),
-                start_ms=passage.start_ms,
-                end_ms=passage.end_ms,
+                title=mention.document.title,
+                url=public_url("documents.document", document_id=mention.document_id),
+                start_ms=mention.start_ms,
+                end_ms=mention.end_ms,
             )
         )
     return record
