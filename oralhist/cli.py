@@ -518,8 +518,23 @@ def fixity_command(quiet: bool) -> None:
     "or list them only.",
 )
 @click.option("--force", is_flag=True, help="Write into DEST even when it is not empty.")
+@click.option(
+    "--bag",
+    is_flag=True,
+    help="Write DEST as a BagIt 1.0 bag (payload in DEST/data/, sha256 and sha512 manifests, "
+    "bag-info.txt) for preservation systems; validated after writing.",
+)
+@click.option("--interview", "interview_id", type=int, help="Only this interview (by id).")
+@click.option("--collection", "collection_slug", help="Only this collection's interviews.")
 @with_appcontext
-def export_command(dest: Path, include_media: bool, force: bool) -> None:
+def export_command(
+    dest: Path,
+    include_media: bool,
+    force: bool,
+    bag: bool,
+    interview_id: int | None,
+    collection_slug: str | None,
+) -> None:
     """Export the whole archive to the folder DEST, for another oralhist (`oralhist import`)
     and for people to read.
 
@@ -528,26 +543,51 @@ def export_command(dest: Path, include_media: bool, force: bool) -> None:
     README.txt, transcripts/<accession>.vtt (.txt when untimed; earlier versions as
     <accession>.v<N>.vtt) and, with media, media/<sha256>.
 
+    With --bag, DEST is a BagIt bag (RFC 8493) holding the same files under DEST/data/,
+    with sha256 and sha512 manifests and bag-info.txt (Source-Organization, Bagging-Date,
+    External-Identifier: the accession or collection slug, Payload-Oxum); `oralhist import`
+    takes it back after validating every checksum. --interview ID or --collection SLUG
+    limits the export to those interviews, their linked documents and the people named.
+
     WARNING: this is an archivist's export. It contains EVERYTHING, regardless of access
     level: drafts, restricted, closed and embargoed interviews and documents. Store and
     share it as carefully as the archive itself.
     """
     from .errors import OralHistError
+    from .services.archive import bag as bags
     from .services.archive import export
     from .transaction import unit_of_work
 
+    if interview_id is not None and collection_slug is not None:
+        raise click.UsageError("Give --interview or --collection, not both.")
+    if bag and not include_media:
+        raise click.UsageError("A bag holds the files themselves: --bag needs the media.")
     try:
         export.check_destination(dest, force=force)
+        ids, identifier = bags.scope(interview_id, collection_slug)
         with (
             unit_of_work(),  # the audit event of the export
-            click.progressbar(length=export.export_steps(), label="Exporting") as bar,
+            click.progressbar(length=export.export_steps(ids), label="Exporting") as bar,
         ):
-            summary = export.export_archive(dest, include_media=include_media, progress=bar.update)
+            if bag:
+                bagged = bags.export_bag(
+                    dest, interview_ids=ids, external_identifier=identifier, progress=bar.update
+                )
+                summary = bagged.export
+            else:
+                summary = export.export_archive(
+                    dest, include_media=include_media, progress=bar.update, interview_ids=ids
+                )
     except OralHistError as exc:
         raise click.ClickException(exc.message) from None
     for warning in summary.warnings:
         click.echo(f"Warning: {warning}", err=True)
     click.echo(f"Exported {summary} to {dest}.")
+    if bag:
+        click.echo(
+            f"It is a valid BagIt bag ({bagged.external_identifier}, "
+            f"Payload-Oxum {bagged.payload_oxum}); check it with: bagit.py --validate {dest}"
+        )
     click.echo("It contains restricted and closed material: keep it safe.")
 
 
@@ -565,6 +605,10 @@ def import_command(path: Path, dry_run: bool, publish: bool) -> None:
     """Import interviews, people, collections, recordings, transcripts, documents and passage
     links from the folder PATH, described by PATH/manifest.json.
 
+    PATH may also be a BagIt bag (`oralhist export --bag`): the whole bag is validated
+    first (every file present, none extra, every sha256/sha512 matching), and one changed
+    byte refuses the import, naming the file, before anything is read or written.
+
     The manifest is what `oralhist export` writes, or a hand-written one (see
     docs/manifest-example.json): only each interview's "title" is required; file paths are
     relative to PATH and may not leave it. Everything is checked first (JSON, unknown keys,
@@ -577,8 +621,17 @@ def import_command(path: Path, dry_run: bool, publish: bool) -> None:
 
     from .errors import OralHistError
     from .services.archive import apply, manifest, planner
+    from .services.archive import bag as bags
     from .transaction import unit_of_work
 
+    if bags.is_bag(path):
+        try:
+            path = bags.check_bag(path)
+        except OralHistError as exc:
+            for problem in exc.details.get("problems", []):
+                click.echo(f"  {problem}", err=True)
+            raise click.ClickException(exc.message) from None
+        click.echo(f"The bag is valid: every checksum matches. Importing from {path}.")
     try:
         with click.progressbar(length=planner.count_files(path), label="Checking files") as bar:
             plan = planner.plan_import(path, publish=publish, progress=bar.update)

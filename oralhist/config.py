@@ -43,6 +43,20 @@ OUTBOX_DIR = "outbox"
 MAIL_SMTP_HOST = None
 MAIL_SMTP_PORT = 25
 MAIL_FROM = "oralhist@localhost"
+#: Interoperability (issue 17). The archive's name in OAI-PMH ``Identify``, Dublin Core and
+#: MODS ``publisher``, schema.org JSON-LD and BagIt ``Source-Organization`` (unless set).
+OAI_REPOSITORY_NAME = "oralhist"
+#: The ``<repository>`` of ``oai:<repository>:interview/<id>``; None: the public URL's host.
+#: Changing it changes every identifier harvesters hold: set it once.
+OAI_REPOSITORY_IDENTIFIER = None
+#: ``adminEmail`` in ``Identify``; None: MAIL_FROM when it is a real address.
+OAI_ADMIN_EMAIL = None
+#: Records (or headers) per ListRecords/ListIdentifiers page.
+OAI_PAGE_SIZE = 100
+#: How long a resumption token stays valid (seconds; announced as ``expirationDate``).
+OAI_TOKEN_LIFETIME_S = 86400
+#: ``Source-Organization`` of BagIt bags; None: OAI_REPOSITORY_NAME.
+BAG_SOURCE_ORGANIZATION = None
 #: SQLAlchemy URL; ``None`` means SQLite in instance/.
 SQLALCHEMY_DATABASE_URI = None
 SQLALCHEMY_ENGINE_OPTIONS: dict = {}

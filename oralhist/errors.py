@@ -133,7 +133,8 @@ def register_error_handlers(app) -> None:
     from werkzeug.exceptions import HTTPException
 
     def wants_json() -> bool:
-        return request.path.startswith("/api/")
+        # IIIF resources are read by viewers and scripts too: JSON errors, 401 not a redirect.
+        return request.path.startswith(("/api/", "/iiif/"))
 
     def render(status: int, code: str, message: str, details: dict | None = None):
         from flask.globals import _cv_request

@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 
 from .errors import Conflict
 from .extensions import db
-from .services import indexing, notify
+from .services import indexing, notify, oai_records  # noqa: F401 (its listeners)
 
 log = logging.getLogger(__name__)
 

@@ -40,6 +40,13 @@ MATRIX = [
     ("PATCH", "/api/v1/interviews/{published}", (401, 403, 403, 403, 200, 200)),
     ("POST", "/api/v1/interviews/{draft}/publish", (401, 404, 403, 404, 200, 200)),
     ("POST", "/interviews/{draft}/publish", (302, 404, 403, 404, 302, 302)),
+    # interoperability (issue 17): public to all; a draft's manifest only to who sees it
+    ("GET", "/oai?verb=Identify", (200, 200, 200, 200, 200, 200)),
+    ("POST", "/oai?verb=Identify", (200, 200, 200, 200, 200, 200)),
+    ("GET", "/sitemap.xml", (200, 200, 200, 200, 200, 200)),
+    ("GET", "/iiif/collections", (200, 200, 200, 200, 200, 200)),
+    ("GET", "/iiif/interviews/{published}/manifest", (200, 200, 200, 200, 200, 200)),
+    ("GET", "/iiif/interviews/{draft}/manifest", (404, 404, 200, 404, 200, 200)),
 ]
 
 BODIES = {

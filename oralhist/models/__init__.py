@@ -5,6 +5,7 @@ from .catalogue import Collection, Interview, Participant, Person
 from .document import DismissedSuggestion, Document, DocumentCreator, Mention
 from .job import Job
 from .media import FixityCheck, Recording
+from .oai import OaiRecord
 from .search import IndexTask
 from .transcript import IndexPoint, Segment, Speaker, Transcript
 from .user import ApiToken, SignInThrottle, User
@@ -24,6 +25,7 @@ __all__ = [
     "Job",
     "Mention",
     "Notification",
+    "OaiRecord",
     "Participant",
     "Person",
     "Recording",

@@ -177,10 +177,20 @@ def _changed(session: Session, obj: object) -> bool:
     return any(state.attrs[name].history.has_changes() for name in attributes)
 
 
+#: ``session.info`` key: every interview whose indexed values changed in this transaction
+#: (each time, not only when first queued). ``services/oai_records`` derives the OAI-PMH
+#: datestamps from the same changes, so a person's rename re-dates the records showing it.
+CHANGED_INTERVIEWS = "oh_changed_interviews"
+
+
 def _queue(session: Session, keys: Iterable[Key]) -> None:
     """Write an ``IndexTask`` per key not queued yet in this transaction."""
+    keys = set(keys)
+    session.info.setdefault(CHANGED_INTERVIEWS, set()).update(
+        i for kind, i in keys if kind == "interview"
+    )
     queued = session.info.setdefault(_QUEUED, set())
-    fresh = sorted(set(keys) - queued)
+    fresh = sorted(keys - queued)
     if not fresh:
         return
     session.connection().execute(

@@ -14,9 +14,12 @@ def register_blueprints(app: Flask) -> None:
         admin,
         auth,
         catalogue,
+        discovery,
         documents,
+        iiif,
         jobs,
         main,
+        oai,
         recordings,
         search,
         transcripts,
@@ -38,6 +41,9 @@ def register_blueprints(app: Flask) -> None:
         transcripts,
         documents,
         jobs,
+        oai,
+        iiif,
+        discovery,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)

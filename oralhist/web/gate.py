@@ -47,6 +47,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 #: Endpoints that accept a write from someone not signed in.
 ANONYMOUS_WRITES = frozenset({"auth.login", "auth.signup"})
+#: POST routes that only read (OAI-PMH allows its requests as POST forms): no sign-in, no CSRF.
+READ_ONLY_POSTS = frozenset({"oai.endpoint"})
 
 #: The most read of a multipart body to find its ``csrf_token`` part (the first part).
 CSRF_PEEK_BYTES = 64 * 1024
@@ -180,7 +182,7 @@ def _gate(endpoint: str | None, values: Any) -> None:
                 bearer_error="invalid_token",
             )
         )
-    if request.method in SAFE_METHODS:
+    if request.method in SAFE_METHODS or endpoint in READ_ONLY_POSTS:
         return
     if not current_user.is_authenticated and endpoint not in ANONYMOUS_WRITES:
         if request.path.startswith("/api/"):

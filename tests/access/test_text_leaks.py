@@ -101,6 +101,13 @@ def _urls(kind: str, iid: int, mid: int, doc: int) -> list[str]:
         "/api/v1/search?q=mill",
         "/search?q=discusses",
         "/api/v1/search?q=mill&kind=segment",
+        # interoperability (issue 17): harvested, IIIF and crawler-facing texts
+        f"/iiif/interviews/{iid}/manifest",
+        f"/iiif/interviews/{iid}/transcript/1.vtt",
+        "/iiif/collections",
+        "/oai?verb=ListRecords&metadataPrefix=oai_dc",
+        "/oai?verb=ListRecords&metadataPrefix=mods",
+        "/sitemap.xml",
     ]
 
 
@@ -146,7 +153,9 @@ def test_those_who_may_read_see_the_notes_and_words(app, people, interviews, sta
             _, page = _text(client, f"/interviews/{iid}")
             _, passage = _text(client, f"/api/v1/mentions/{mid}")
             _, transcript = _text(client, f"/api/v1/interviews/{iid}/transcript")
+            _, vtt = _text(client, f"/iiif/interviews/{iid}/transcript/1.vtt")
             for where, body, texts in (
+                ("iiif transcript", vtt, ("seg", "spk")),
                 ("transcript api", transcript, ("seg", "spk", "cue", "fn")),
                 ("interview page", page, ("seg", "spk", "fn", "idx", "note")),
                 ("document page", document_page, ("seg", "note")),

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Collection as Many
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,16 @@ from ... import transcripts as parsing
 from ...access import now
 from ...errors import OralHistError, TranscriptError, ValidationError
 from ...extensions import db
-from ...models import Collection, Document, Interview, Mention, Person
+from ...models import (
+    Collection,
+    Document,
+    DocumentCreator,
+    Interview,
+    Mention,
+    Participant,
+    Person,
+    Speaker,
+)
 from .. import audit, recordings, transcript_export, transcript_versions
 from ..serialise import (
     collection_fields,
@@ -87,24 +97,84 @@ def check_destination(dest: Path, *, force: bool) -> None:
         )
 
 
-def export_steps() -> int:
+def export_steps(interview_ids: Many[int] | None = None) -> int:
     """How many steps ``export_archive`` reports (for a progress bar): one per interview
     and per document."""
+    if interview_ids is not None:
+        return len(interview_ids) + len(_linked_documents(interview_ids))
     return len(db.session.scalars(select(Interview.id)).all()) + len(
         db.session.scalars(select(Document.id)).all()
     )
 
 
+def _linked_documents(interview_ids: Many[int]) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(Mention.document_id)
+            .where(Mention.interview_id.in_(sorted(interview_ids)))
+            .distinct()
+        )
+    )
+
+
+def _people_of(interview_ids: Many[int], document_ids: Many[int]) -> set[int]:
+    """Everyone a scoped export's records name: participants, speakers' persons, creators."""
+    ids = sorted(interview_ids)
+    found = set(
+        db.session.scalars(select(Participant.person_id).where(Participant.interview_id.in_(ids)))
+    )
+    found |= set(
+        db.session.scalars(
+            select(Speaker.person_id).where(
+                Speaker.interview_id.in_(ids), Speaker.person_id.is_not(None)
+            )
+        )
+    )
+    found |= set(
+        db.session.scalars(
+            select(DocumentCreator.person_id).where(
+                DocumentCreator.document_id.in_(sorted(document_ids))
+            )
+        )
+    )
+    return found
+
+
 def export_archive(
-    dest: Path, *, include_media: bool = True, progress: Progress = no_progress
+    dest: Path,
+    *,
+    include_media: bool = True,
+    progress: Progress = no_progress,
+    interview_ids: Many[int] | None = None,
 ) -> ExportSummary:
     """Write the whole archive to ``dest`` (see the module docstring); regardless of access
     levels. Raises ``ValidationError`` if a stored file does not match its recorded sha256
-    (run ``oralhist fixity``). Call ``check_destination`` first."""
+    (run ``oralhist fixity``). Call ``check_destination`` first.
+
+    ``interview_ids`` limits the export to those interviews, the documents their passages
+    link to, those links, and the people and collections they name (a BagIt package of one
+    interview or one collection: ``services/archive/bag.py``)."""
     dest.mkdir(parents=True, exist_ok=True)
     summary = ExportSummary()
     copier = _MediaCopier(dest, summary) if include_media else None
-    people = list(db.session.scalars(select(Person).order_by(Person.id)))
+    people_query = select(Person).order_by(Person.id)
+    interviews_query = select(Interview).order_by(Interview.accession)
+    documents_query = select(Document).order_by(Document.id)
+    mentions_query = select(Mention).order_by(
+        Mention.document_id, Mention.interview_id, Mention.start_ms
+    )
+    collections_query = select(Collection).order_by(Collection.slug)
+    if interview_ids is not None:
+        ids = sorted(interview_ids)
+        document_ids = _linked_documents(ids)
+        people_query = people_query.where(Person.id.in_(sorted(_people_of(ids, document_ids))))
+        interviews_query = interviews_query.where(Interview.id.in_(ids))
+        documents_query = documents_query.where(Document.id.in_(document_ids))
+        mentions_query = mentions_query.where(Mention.interview_id.in_(ids))
+        collections_query = collections_query.where(
+            Collection.id.in_(select(Interview.collection_id).where(Interview.id.in_(ids)))
+        )
+    people = list(db.session.scalars(people_query))
     person_key = {p.id: f"person-{p.id}" for p in people}
     manifest: dict[str, Any] = {
         "format": FORMAT,
@@ -112,27 +182,22 @@ def export_archive(
         "exported_at": now().isoformat(timespec="seconds"),
         "notice": NOTICE,
         "media_included": include_media,
-        "collections": [
-            collection_fields(c)
-            for c in db.session.scalars(select(Collection).order_by(Collection.slug))
-        ],
+        "collections": [collection_fields(c) for c in db.session.scalars(collections_query)],
         "people": [{"key": person_key[p.id], **person_fields(p)} for p in people],
         "interviews": [],
         "documents": [],
         "mentions": [],
     }
-    for interview in db.session.scalars(select(Interview).order_by(Interview.accession)):
+    for interview in db.session.scalars(interviews_query):
         entry = _interview_entry(interview, person_key, dest, copier, summary)
         manifest["interviews"].append(entry)
         summary.interviews += 1
         progress(1)
-    for document in db.session.scalars(select(Document).order_by(Document.id)):
+    for document in db.session.scalars(documents_query):
         manifest["documents"].append(_document_entry(document, person_key, copier))
         summary.documents += 1
         progress(1)
-    for mention in db.session.scalars(
-        select(Mention).order_by(Mention.document_id, Mention.interview_id, Mention.start_ms)
-    ):
+    for mention in db.session.scalars(mentions_query):
         manifest["mentions"].append(
             {
                 "document": f"document-{mention.document_id}",

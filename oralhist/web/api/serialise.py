@@ -36,6 +36,7 @@ from ...services.serialise import (
     speaker_fields,
     version_fields,
 )
+from ...urls import public_url
 
 
 def collection_json(c: Collection) -> dict[str, Any]:
@@ -74,6 +75,7 @@ def interview_json(i: Interview, viewer: Viewer) -> dict[str, Any]:
         "can_read_transcript": policy.can_read_transcript(viewer, i, at),
         "can_listen": policy.can_listen(viewer, i, at),
         "url": url_for("catalogue.interview", interview_id=i.id, _external=False),
+        "iiif_manifest": public_url("iiif.manifest", interview_id=i.id),
     }
 
 
