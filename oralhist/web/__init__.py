@@ -15,6 +15,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         catalogue,
         documents,
+        editor,
         main,
         recordings,
         search,
@@ -35,6 +36,7 @@ def register_blueprints(app: Flask) -> None:
         access,
         recordings,
         transcripts,
+        editor,
         documents,
     ):
         app.register_blueprint(module.bp)
