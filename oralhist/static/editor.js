@@ -135,7 +135,7 @@
     if (li) {
       li.classList.add("ed-current");
       speakerSelect.value = li.getAttribute("data-speaker-id") || "";
-      if (!syncNext) { setSyncNext(li); }
+      setSyncNext(li);  // tap to sync starts from the segment one moves to
     }
   }
   function setSyncNext(li) {
