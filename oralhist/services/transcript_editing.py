@@ -76,6 +76,10 @@ class _Entry:
     last_version: int | None = None
     changed: bool = False
     ref: str | None = None
+    #: Whether ``values`` holds every column (a stored segment's text is read on demand).
+    loaded: bool = True
+    #: Merged away or removed earlier in the batch.
+    gone: bool = False
 
     def set(self, name: str, value: Any) -> None:
         if self.values.get(name) != value:
@@ -212,24 +216,31 @@ class _Batch:
         self.speakers = set(
             db.session.scalars(select(Speaker.id).where(Speaker.interview_id == interview.id))
         )
+        # Only what every row needs (order, times, speaker): the texts, notes and word
+        # timings of the rows an operation touches are read when it does (``full``).
         self.segments = [
             _Entry(
-                row.id,
-                row.position,
-                {c: getattr(row, c) for c in SEGMENT_COLUMNS},
-                row.last_version,
+                row_id,
+                key,
+                {"start_ms": start, "end_ms": end, "speaker_id": speaker},
+                last,
+                loaded=False,
             )
-            for row in db.session.execute(
+            for row_id, key, last, start, end, speaker in db.session.execute(
                 select(
                     Segment.id,
                     Segment.position,
                     Segment.last_version,
-                    *(getattr(Segment, c) for c in SEGMENT_COLUMNS),
+                    Segment.start_ms,
+                    Segment.end_ms,
+                    Segment.speaker_id,
                 )
                 .where(current.holds(Segment))
                 .order_by(Segment.position)
             )
         ]
+        self.by_id = {e.row_id: e for e in self.segments}
+        self.by_ref: dict[str, _Entry] = {}
         self.points = [
             _Entry(
                 row.id, row.position, {c: getattr(row, c) for c in INDEX_COLUMNS}, row.last_version
@@ -253,17 +264,19 @@ class _Batch:
 
     # lookup ------------------------------------------------------------------------------
 
+    def full(self, *entries: _Entry) -> None:
+        """Read the stored texts, notes, cue data and word timings of these segments."""
+        load_segments(entries)
+
     def _find(self, ref: Any, where: str) -> int:
         if isinstance(ref, bool) or not isinstance(ref, int | str) or ref == "":
             raise ValidationError(
                 f"{where}: 'segment_id' must name a segment (its id, or the ref a split gave).",
                 fields={"segment_id": "required"},
             )
-        for n, entry in enumerate(self.segments):
-            if (isinstance(ref, int) and entry.row_id == ref and entry.ref is None) or (
-                isinstance(ref, str) and entry.ref == ref
-            ):
-                return n
+        found = self.by_id.get(ref) if isinstance(ref, int) else self.by_ref.get(ref)
+        if found is not None and not found.gone:
+            return self.segments.index(found)
         if isinstance(ref, int) and any(e.row_id == ref for e in self.removed_segments):
             raise ValidationError(
                 f"{where}: segment {ref} was merged away earlier in this batch.",
@@ -320,6 +333,7 @@ class _Batch:
     def update(self, op: Mapping[str, Any], where: str) -> None:
         n = self._find(op.get("segment_id"), where)
         entry = self.segments[n]
+        self.full(entry)
         values = dict(entry.values)
         if "text" in op:
             values["text"] = _text(op["text"], "text", where, maximum=MAX_TEXT)
@@ -357,6 +371,7 @@ class _Batch:
     def split(self, op: Mapping[str, Any], where: str) -> None:
         n = self._find(op.get("segment_id"), where)
         entry = self.segments[n]
+        self.full(entry)
         text = entry.values["text"]
         offset = op.get("offset")
         if isinstance(offset, bool) or not isinstance(offset, int):
@@ -395,7 +410,7 @@ class _Batch:
                 f"{where}: 'ref' must be a short text naming the new segment.",
                 fields={"ref": "text"},
             )
-        if ref is not None and (ref in self.touched or any(e.ref == ref for e in self.segments)):
+        if ref is not None and (ref in self.touched or ref in self.by_ref):
             raise ValidationError(f"{where}: 'ref' {ref!r} is used twice.", fields={"ref": "dup"})
         entry.set("text", first)
         entry.set("end_ms", at if at is not None else end)
@@ -411,6 +426,8 @@ class _Batch:
         )
         tail = _Entry(None, None, tail_values, changed=True, ref=ref)
         self.segments.insert(n + 1, tail)
+        if ref is not None:
+            self.by_ref[ref] = tail
         self.counts["split"] += 1
         self._touch(op.get("segment_id"), entry)
         if ref is not None:
@@ -424,6 +441,7 @@ class _Batch:
                 fields={"segment_id": "last segment"},
             )
         entry, nxt = self.segments[n], self.segments[n + 1]
+        self.full(entry, nxt)
         if entry.values["speaker_id"] != nxt.values["speaker_id"]:
             raise ValidationError(
                 f"{where}: the next segment has another speaker; give both the same speaker "
@@ -440,6 +458,7 @@ class _Batch:
         entry.set("words", words)
         entry.set("note", "\n".join(notes) or None)
         del self.segments[n + 1]
+        nxt.gone = True
         if nxt.row_id is not None:
             self.removed_segments.append(nxt)
         for name, touched in list(self.touched.items()):
@@ -520,6 +539,24 @@ class _Batch:
     def _touch(self, ref: Any, entry: _Entry) -> None:
         if ref is not None:
             self.touched[str(ref)] = entry
+
+
+def load_segments(entries) -> None:
+    """Fill in the stored columns of segment entries read without them (one query per
+    500), so a batch reads the texts of the segments it touches, not of all 2,000."""
+    missing = {e.row_id: e for e in entries if not e.loaded and e.row_id is not None}
+    ids = sorted(missing)
+    rest = [c for c in SEGMENT_COLUMNS if c not in ("start_ms", "end_ms", "speaker_id")]
+    for at in range(0, len(ids), 500):
+        rows = db.session.execute(
+            select(Segment.id, *(getattr(Segment, c) for c in rest)).where(
+                Segment.id.in_(ids[at : at + 500])
+            )
+        )
+        for row_id, *values in rows:
+            entry = missing[row_id]
+            entry.values.update(zip(rest, values, strict=True))
+            entry.loaded = True
 
 
 def _words_for_text(words: Sequence[Sequence[Any]], text: str) -> list | None:
@@ -748,6 +785,8 @@ def _store(
                 .execution_options(synchronize_session=False)
             )
     if in_place:
+        if model is Segment:  # re-keyed rows were not read by any operation
+            load_segments([entries[n] for n in in_place])
         # The stored values, as the versions up to ``newest`` hold them (history).
         ids = [entries[n].row_id for n in in_place]
         old = db.session.execute(
@@ -780,6 +819,8 @@ def _store(
                 for r in old
             ],
         )
+    if model is Segment:  # rows of an older base copied into the new version
+        load_segments([e for n, e in enumerate(entries) if not open_row[n]])
     rows = []
     fresh: list[_Entry] = []
     for n, entry in enumerate(entries):

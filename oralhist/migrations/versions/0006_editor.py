@@ -83,6 +83,7 @@ def downgrade():
                 existing_nullable=False,
             )
             batch_op.drop_column('last_version')
-    with op.batch_alter_table('transcript', schema=None) as batch_op:
-        batch_op.drop_column('changes')
-        batch_op.drop_column('base_version')
+    # Not a batch (which would copy, drop and rename ``transcript`` on SQLite, and dropping
+    # it cascades to every segment); ALTER TABLE ... DROP COLUMN (SQLite 3.35+, PostgreSQL).
+    op.execute('ALTER TABLE transcript DROP COLUMN changes')
+    op.execute('ALTER TABLE transcript DROP COLUMN base_version')
