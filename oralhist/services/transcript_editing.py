@@ -864,10 +864,16 @@ def _conflict(interview: Interview, base_version: int, current: Transcript) -> V
         )
     )
     changes: list[dict[str, Any]] = []
+    touched: list[int] | None = None
+    touched_points: list[int] | None = None
     if exists is not None:
         diff = transcript_versions.diff_versions(interview, base_version, current.version)
         what = f" It differs from version {base_version} in: {diff.summary()}."
         changes = [h.as_json() for h in diff.hunks[:20]]
+        # Every segment the newer versions changed (by id, old and new): an editor whose own
+        # changes touch none of them may apply them again on the current version.
+        touched = sorted({s.id for h in diff.hunks for s in (*h.old, *h.new)})
+        touched_points = sorted({p["id"] for c in diff.index for p in (c.old, c.new) if p})
     by = current.created_by.display_name if current.created_by else "someone"
     return VersionConflict(
         f"Version {current.version} of this transcript was saved by {by} while you were "
@@ -877,4 +883,6 @@ def _conflict(interview: Interview, base_version: int, current: Transcript) -> V
         base_version=base_version,
         saved=saved,
         changes=changes,
+        changed_segment_ids=touched,
+        changed_index_point_ids=touched_points,
     )

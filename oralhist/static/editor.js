@@ -21,6 +21,7 @@
   var current = null;   // the segment being edited (li)
   var syncNext = null;  // the segment tap-to-sync sets next
   var saving = false;
+  var rebased = false;  // saved on top of someone else's version: reload to show theirs too
   var status = document.getElementById("ed-status");
   var pending = document.getElementById("ed-pending");
   var saveButton = document.getElementById("ed-save");
@@ -205,7 +206,7 @@
       return;
     }
     flushText(li); flushText(next);
-    record({ op: "merge", segment_id: key(li) });
+    record({ op: "merge", segment_id: key(li), _next: key(next) });  // _next: for the conflict check only
     var joined = textOf(li) + " " + textOf(next);
     var box = li.querySelector(".ed-text");
     var caret = textOf(li).length;
@@ -394,6 +395,38 @@
     });
   }
 
+  // After a conflict: when the newer versions changed none of the segments these edits
+  // touch, offer to apply them on the current version (the ids of edited segments stay).
+  function offerRebase(details, sent) {
+    var theirs = details.changed_segment_ids, theirPoints = details.changed_index_point_ids;
+    if (!theirs || !theirPoints || !details.current_version) { return; }
+    var mine = {}, minePoints = {};
+    sent.forEach(function (op) {
+      if (typeof op.segment_id === "number") { mine[op.segment_id] = true; }
+      if (typeof op._next === "number") { mine[op._next] = true; }
+      if (typeof op.index_point_id === "number") { minePoints[op.index_point_id] = true; }
+    });
+    var clash = theirs.some(function (id) { return mine[id]; }) ||
+      theirPoints.some(function (id) { return minePoints[id]; });
+    if (clash) {
+      status.appendChild(document.createTextNode("\nThey changed something you changed too: reload the page and make your changes again."));
+      return;
+    }
+    var button = document.createElement("button");
+    button.type = "button";
+    button.id = "ed-rebase";
+    button.textContent = "Apply my changes on top of version " + details.current_version;
+    button.addEventListener("click", function () {
+      base = details.current_version;
+      root.classList.remove("ed-conflict");
+      rebased = true;
+      save();
+    });
+    status.appendChild(document.createElement("br"));
+    status.appendChild(button);
+    button.focus();
+  }
+
   function save() {
     if (current) { flushText(current); }
     if (!ops.length || saving) { changed(); return; }
@@ -405,7 +438,9 @@
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
-      body: JSON.stringify({ base_version: base, operations: sent })
+      body: JSON.stringify({ base_version: base, operations: sent }, function (k, v) {
+        return k.charAt(0) === "_" ? undefined : v;
+      })
     }).then(function (response) {
       return response.json().then(function (data) { return { status: response.status, data: data }; });
     }).then(function (answer) {
@@ -420,6 +455,10 @@
         Array.prototype.forEach.call(list.querySelectorAll("li.ed-seg"), function (li) { li.removeAttribute("data-text-base"); li.setAttribute("data-logged-text", textOf(li)); });
         changed();
         if (!answer.data.created) { say("Nothing changed: no new version was made.", "ok"); return; }
+        if (rebased) {  // the page still shows the other editor's segments as they were
+          window.location.assign(window.location.pathname + "?saved=" + base);
+          return;
+        }
         say("Saved as version " + base + ".", "ok");
         return fetch(root.getAttribute("data-diff-url").replace("/0/diff", "/" + base + "/diff"), { credentials: "same-origin" })
           .then(function (r) { return r.json(); })
@@ -437,6 +476,9 @@
           return "• " + (o ? "“" + o.text + "”" : "(new)") + " → " + (n ? "“" + n.text + "”" : "(removed)");
         });
         if (lines.length) { message += "\n" + lines.join("\n"); }
+        say(message, "error");
+        offerRebase(error.details || {}, sent);
+        return;
       }
       say(message, "error");
     }).catch(function () {

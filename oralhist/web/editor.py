@@ -77,6 +77,7 @@ def edit(interview_id: int):
         points=points,
         word_starts=transcript_export.word_starts(transcript),
         edtc=editor_timecode,
+        saved=record_id(request.args.get("saved", "")),
         **recordings_panel(interview, viewer),
     )
 

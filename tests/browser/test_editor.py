@@ -176,5 +176,31 @@ def test_a_second_save_on_an_old_version_is_refused_with_what_changed(
         assert "ed-dirty" in segment(page, 3).get_attribute("class")
         version, rows = transcript(app, interview_id)
         assert version == 2 and rows[2][2] == "And the bicycle works?"
+        # The other editor changed another segment: this one may apply its change on top.
+        page.click("#ed-rebase")
+        page.wait_for_url("**/transcript/edit?saved=3")
+        assert "Saved as version 3" in page.locator("#ed-status").inner_text()
+        assert segment(page, 1).locator(".ed-text").inner_text() == (
+            "Where does your story begin? Tell me."
+        )
+        version, rows = transcript(app, interview_id)
+        assert version == 3
+        assert [r[2] for r in rows[:3]] == [
+            "Where does your story begin? Tell me.",
+            "In Nottingham, in 1931.",
+            "And the bicycle works? Yes.",
+        ]
+        # The other editor, still on version 2, edits the segment this one just changed:
+        # it is told to reload rather than offered to apply its change on top.
+        box = segment(other, 3).locator(".ed-text")
+        box.click()
+        other.keyboard.press("End")
+        other.keyboard.type(" Please.")
+        other.keyboard.press("Control+S")
+        other.wait_for_function(
+            "() => document.getElementById('ed-status').textContent.includes('Not saved')"
+        )
+        assert "reload the page" in other.locator("#ed-status").inner_text()
+        assert other.locator("#ed-rebase").count() == 0
     finally:
         other_context.close()
