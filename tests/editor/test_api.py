@@ -68,6 +68,9 @@ def test_a_stale_base_version_is_a_conflict_with_what_changed(browser, with_tran
     assert "saved by Archivist" in error["message"] and "1 segment changed" in error["message"]
     (hunk,) = error["details"]["changes"]
     assert hunk["new"][0]["text"] == "Where did it begin?"
+    changed = error["details"]["changed_segment_ids"]
+    assert first["id"] in changed and second["id"] not in changed
+    assert error["details"]["changed_index_point_ids"] == []
     assert segments(archivist, interview_id)[1]["text"] == second["text"]  # nothing saved
     assert version(archivist, interview_id) == 2
 
