@@ -95,8 +95,7 @@
     if (!li) { return; }
     var text = textOf(li);
     var last = li.getAttribute("data-logged-text");
-    if (last === null) { last = li.getAttribute("data-text-base"); }
-    if (text === last) { return; }
+    if (last === null || text === last) { return; }
     li.setAttribute("data-logged-text", text);
     var prev = ops[ops.length - 1];
     if (prev && prev.op === "update" && prev.segment_id === key(li) && Object.keys(prev).length === 3 && "text" in prev) {
@@ -133,6 +132,10 @@
     if (current === li) { return; }
     if (current) { flushText(current); current.classList.remove("ed-current"); }
     current = li;
+    if (li && !li.hasAttribute("data-logged-text")) {
+      // The text as it was before this visit (read once, when first needed, not for all rows).
+      li.setAttribute("data-logged-text", textOf(li));
+    }
     if (li) {
       li.classList.add("ed-current");
       speakerSelect.value = li.getAttribute("data-speaker-id") || "";
@@ -182,10 +185,8 @@
     copy.classList.remove("ed-current", "ed-sync-next");
     copy.setAttribute("data-ref", op.ref);
     copy.setAttribute("data-id", "");
-    copy.removeAttribute("data-text-base");
     copy.querySelector(".ed-text").textContent = tail;
     copy.setAttribute("data-logged-text", tail);
-    copy.setAttribute("data-text-base", tail);
     if (at !== null) {
       li.setAttribute("data-end-ms", at);
       copy.setAttribute("data-start-ms", at);
@@ -452,7 +453,6 @@
         root.setAttribute("data-version", base);
         document.getElementById("ed-base").textContent = base;
         Array.prototype.forEach.call(root.querySelectorAll(".ed-dirty"), function (el) { el.classList.remove("ed-dirty"); });
-        Array.prototype.forEach.call(list.querySelectorAll("li.ed-seg"), function (li) { li.removeAttribute("data-text-base"); li.setAttribute("data-logged-text", textOf(li)); });
         changed();
         if (!answer.data.created) { say("Nothing changed: no new version was made.", "ok"); return; }
         if (rebased) {  // the page still shows the other editor's segments as they were
@@ -489,9 +489,6 @@
   }
 
   // --- events -----------------------------------------------------------------------------
-  Array.prototype.forEach.call(list.querySelectorAll("li.ed-seg"), function (li) {
-    li.setAttribute("data-text-base", textOf(li));
-  });
   list.addEventListener("focusin", function (event) { var li = segOf(event.target); if (li) { setCurrent(li); } });
   list.addEventListener("input", function (event) {
     var li = segOf(event.target);
