@@ -26,8 +26,13 @@
   var pending = document.getElementById("ed-pending");
   var saveButton = document.getElementById("ed-save");
   var speakerSelect = document.getElementById("ed-speaker");
-  var wordStarts = {};
-  try { wordStarts = JSON.parse(document.getElementById("ed-words").textContent) || {}; } catch (e) { wordStarts = {}; }
+  var wordStarts = {};  // {segment id: [word start ms, ...]}, fetched once the page is up
+  if (root.getAttribute("data-words-url")) {
+    fetch(root.getAttribute("data-words-url"), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : { segments: {} }; })
+      .then(function (data) { wordStarts = data.segments || {}; })
+      .catch(function () {});
+  }
   var NUDGE = 100;
 
   // --- the player -------------------------------------------------------------------------

@@ -75,7 +75,11 @@ def edit(interview_id: int):
         rows=rows,
         speakers=speakers,
         points=points,
-        word_starts=transcript_export.word_starts(transcript),
+        # Word timings (for where a split's second part starts) are fetched by the page
+        # after it has loaded: decoding 38,000 timed words would double its render time.
+        words_url=url_for("transcripts.word_timings", interview_id=interview.id)
+        if any(r.has_words for r in rows)
+        else None,
         edtc=editor_timecode,
         saved=record_id(request.args.get("saved", "")),
         **recordings_panel(interview, viewer),

@@ -402,3 +402,33 @@ def test_roles(browser, make_interview, role, state):
     diff = client.get(f"/api/v1/interviews/{interview_id}/transcripts/2/diff?against=1")
     readable = state == "published" or role in ("contributor", "archivist")
     assert diff.status_code == (200 if readable else 404)
+
+
+WORD_TIMED = """WEBVTT
+
+00:00:00.000 --> 00:00:03.000
+<v Ann>one <00:00:01.250>two <00:00:02.100>three
+"""
+
+
+def test_a_split_without_a_time_starts_at_the_word_timings(browser, make_interview):
+    interview_id = make_interview("open", "published")
+    archivist = browser("archivist")
+    assert upload(archivist, interview_id, WORD_TIMED).status_code == 201
+    (only,) = segments(archivist, interview_id)
+    assert [w["start_ms"] for w in only["words"]][1:] == [1250, 2100]
+    page = archivist.get(f"/interviews/{interview_id}/transcript/edit").get_data(as_text=True)
+    assert f'data-words-url="/interviews/{interview_id}/transcript/words"' in page
+    response = archivist.post(f"/api/v1/segments/{only['id']}/split", json={"offset": 4})
+    assert response.status_code == 201, response.get_json()
+    first, second = response.get_json()["segments"]
+    assert (first["text"], first["end_ms"]) == ("one", 1250)
+    assert (second["text"], second["start_ms"], second["end_ms"]) == ("two three", 1250, 3000)
+    after = segments(archivist, interview_id)
+    assert [len(s["words"]) for s in after] == [1, 2]
+    # A changed word drops the timings (they would belong to another word); punctuation not.
+    fixed = archivist.patch(f"/api/v1/segments/{after[1]['id']}", json={"text": "Two, three."})
+    assert fixed.status_code == 200
+    assert [w["text"] for w in segments(archivist, interview_id)[1]["words"]] == ["Two,", "three."]
+    archivist.patch(f"/api/v1/segments/{after[1]['id']}", json={"text": "Four five six."})
+    assert segments(archivist, interview_id)[1]["words"] == []
