@@ -119,6 +119,15 @@ def test_edit_split_merge_sync_and_save_with_the_diff_shown(app, page, interview
     page.keyboard.press("Alt+Period")
     assert segment(page, 3).get_attribute("data-start-ms") == "10500"
     assert "unsaved change" in page.locator("#ed-pending").inner_text()
+    # An index point at the player's time.
+    page.evaluate("() => window.oralhistPlayer.seek(5000)")
+    page.keyboard.press("Alt+I")
+    page.wait_for_selector("#ed-index-form[open]")
+    assert page.locator("#ed-index-start").input_value() == "0:00:05.000"
+    page.keyboard.type("Nottingham")
+    page.fill("#ed-index-keywords", "childhood; 1931")
+    page.click("#ed-index button[value=ok]")
+    assert page.locator("#ed-points li .ed-point-title").all_inner_texts() == ["Nottingham"]
     # Save: one new version, and the diff is shown.
     page.keyboard.press("Control+S")
     page.wait_for_selector("#ed-diff:not([hidden])")
@@ -128,6 +137,7 @@ def test_edit_split_merge_sync_and_save_with_the_diff_shown(app, page, interview
     assert diff.locator("ins", has_text="Derby,").count() == 1
     assert "Saved as version 2" in page.locator("#ed-status").inner_text()
     assert page.locator(".ed-dirty").count() == 0
+    assert "1 index point change" in diff.inner_text()
     version, rows = transcript(app, interview_id)
     assert version == 2
     assert rows == [
@@ -137,6 +147,13 @@ def test_edit_split_merge_sync_and_save_with_the_diff_shown(app, page, interview
         (15000, 17500, "I started there"),
         (17500, 25000, "as an apprentice. Fourteen years old."),
     ]
+    with app.app_context():
+        from oralhist.models import Interview
+
+        points = db.session.get(Interview, interview_id).current_transcript.index_points
+        assert [(p.start_ms, p.title, p.keywords) for p in points] == [
+            (5000, "Nottingham", ["childhood", "1931"])
+        ]
     # The full comparison page shows the same.
     page.click("#ed-diff a")
     page.wait_for_selector(".version-diff")
