@@ -18,6 +18,7 @@ SCRIPTS = [
     ("bench_search.py", ["--interviews", os.environ.get("OH_BENCH_INTERVIEWS", "100")]),
     ("bench_search_http.py", ["--interviews", os.environ.get("OH_BENCH_INTERVIEWS", "100")]),
     ("bench_transcript.py", []),
+    ("bench_editor.py", []),
     ("bench_item_cost.py", []),
     ("bench_upload.py", []),
     ("bench_stream.py", []),

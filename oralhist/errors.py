@@ -83,6 +83,13 @@ class Conflict(OralHistError):
     code = "conflict"
 
 
+class VersionConflict(Conflict):
+    """An edit made on a transcript version that is no longer the current one (optimistic
+    locking): ``details`` carry ``current_version``, ``base_version`` and what changed."""
+
+    code = "version_conflict"
+
+
 class InvalidTransition(Conflict):
     """A workflow move that the transition table does not allow from the current state."""
 

@@ -324,6 +324,12 @@ def can_edit_material(viewer: Viewer, interview) -> bool:
     return can_edit_record(viewer, interview)
 
 
+def can_edit_transcript(viewer: Viewer, interview) -> bool:
+    """Correct the transcript in the editor (text, times, speakers, index points; each save
+    a new version): the record's editors, i.e. archivists, and the contributor of a draft."""
+    return can_edit_record(viewer, interview)
+
+
 def can_request_access(viewer: Viewer, interview, now: dt.datetime) -> bool:
     """A signed-in user who cannot yet hear a published, restricted interview may ask."""
     return (

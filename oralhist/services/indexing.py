@@ -85,8 +85,10 @@ INDEXED_ATTRIBUTES: dict[type, frozenset[str] | None] = {
     Person: frozenset({"name"}),
     Participant: frozenset({"interview_id", "person_id", "role"}),
     Speaker: frozenset({"interview_id", "label", "display_name", "person_id"}),
-    Transcript: frozenset({"interview_id", "is_current", "segments", "index_points"}),
-    Segment: frozenset({"transcript_id", "start_ms", "end_ms", "speaker_id", "text", "position"}),
+    Transcript: frozenset({"interview_id", "is_current", "version"}),
+    Segment: frozenset(
+        {"transcript_id", "start_ms", "end_ms", "speaker_id", "text", "position", "last_version"}
+    ),
     IndexPoint: None,
     Document: frozenset({"title", "doc_type", "date", "description", "full_text", "access_level"}),
     DocumentCreator: frozenset({"document_id", "person_id"}),
@@ -249,6 +251,11 @@ def _on_bulk_statement(state) -> None:
     # The rows the statement is about to change or delete, as they are now (an update
     # that moved rows to another owner would also need the new owners: none does).
     where = state.statement.whereclause
+    params = state.parameters
+    if state.is_update and where is None and isinstance(params, list):
+        # An ORM bulk UPDATE by primary key (``execute(update(Model), [{"id": ..}, ..])``).
+        _queue(session, _keys_where(session, model, model.id.in_([p["id"] for p in params])))
+        return
     _queue(session, _keys_where(session, model, true() if where is None else where))
 
 
@@ -388,7 +395,7 @@ def interview_docs(interview: Interview) -> list[dict]:
             Segment.speaker_id,
             Segment.text,
         )
-        .where(Segment.transcript_id == transcript.id)
+        .where(transcript.holds(Segment))
         .order_by(Segment.position)
     )
     for segment_id, position, start_ms, end_ms, speaker_id, text in rows:

@@ -57,7 +57,7 @@ def overlapping_segments(interview: Interview, start_ms: int, end_ms: int) -> li
     rows = db.session.scalars(
         select(Segment)
         .where(
-            Segment.transcript_id == transcript.id,
+            transcript.holds(Segment),
             Segment.start_ms.is_not(None),
             Segment.start_ms <= end_ms,
             seg_end >= start_ms,

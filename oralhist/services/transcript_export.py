@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import transcripts as parsing
 from ..access import now, policy, require
@@ -84,29 +84,26 @@ class Row:
 def position_at(
     transcript: Transcript, *, segment_id: int | None = None, t_ms: int | None = None
 ) -> int | None:
-    """The position of segment ``segment_id`` of ``transcript``, or else of the segment that
-    is playing at ``t_ms`` (the last one starting at or before it); None when neither is
-    found. One indexed look-up, whatever the transcript's length."""
+    """The ordinal (0-based place in reading order) of segment ``segment_id`` of
+    ``transcript``, or else of the segment that is playing at ``t_ms`` (the last one
+    starting at or before it); None when neither is found. Two look-ups (the row's sort key,
+    then a count of the version's rows before it), whatever the transcript's length."""
+    holds = transcript.holds(Segment)
+    key = None
     if segment_id is not None:
-        found = db.session.scalar(
-            select(Segment.position).where(
-                Segment.transcript_id == transcript.id, Segment.id == segment_id
-            )
-        )
-        if found is not None:
-            return found
-    if t_ms is not None:
-        return db.session.scalar(
+        key = db.session.scalar(select(Segment.position).where(holds, Segment.id == segment_id))
+    if key is None and t_ms is not None:
+        key = db.session.scalar(
             select(Segment.position)
-            .where(
-                Segment.transcript_id == transcript.id,
-                Segment.start_ms.is_not(None),
-                Segment.start_ms <= t_ms,
-            )
+            .where(holds, Segment.start_ms.is_not(None), Segment.start_ms <= t_ms)
             .order_by(Segment.start_ms.desc(), Segment.position.desc())
             .limit(1)
         )
-    return None
+    if key is None:
+        return None
+    return db.session.scalar(
+        select(func.count()).select_from(Segment).where(holds, Segment.position < key)
+    )
 
 
 def is_timed(transcript: Transcript) -> bool:
@@ -114,7 +111,7 @@ def is_timed(transcript: Transcript) -> bool:
     return (
         db.session.scalar(
             select(Segment.id)
-            .where(Segment.transcript_id == transcript.id, Segment.start_ms.is_not(None))
+            .where(transcript.holds(Segment), Segment.start_ms.is_not(None))
             .limit(1)
         )
         is not None
@@ -125,7 +122,7 @@ def rows(
     transcript: Transcript, *, start: int = 0, limit: int | None = None, full: bool = False
 ) -> list[Row]:
     """The transcript's segments in order, with speaker names resolved in one query; with
-    ``limit``, only the ``limit`` segments from position ``start`` on (a page).
+    ``limit``, only the ``limit`` segments from ordinal ``start`` on (a page).
 
     The page needs no word timings, cue ids or settings (``full=False``): decoding 2,000
     JSON word lists would add ~40 ms to every view, so the page only learns which segments
@@ -151,9 +148,9 @@ def rows(
     if full:
         columns += [Segment.cue_id, Segment.cue_settings, Segment.words]
     result = []
-    stmt = select(*columns).where(Segment.transcript_id == transcript.id).order_by(Segment.position)
+    stmt = select(*columns).where(transcript.holds(Segment)).order_by(Segment.position)
     if start:
-        stmt = stmt.where(Segment.position >= start)
+        stmt = stmt.offset(start)
     if limit is not None:
         stmt = stmt.limit(limit)
     for sid, begin, end, speaker_id, text, note, has_words, *extra in db.session.execute(stmt):
@@ -188,7 +185,7 @@ def word_starts(transcript: Transcript) -> dict[int, list[int | None]]:
         sid: [word[1] for word in words]
         for sid, words in db.session.execute(
             select(Segment.id, Segment.words).where(
-                Segment.transcript_id == transcript.id, Segment.words.is_not(None)
+                transcript.holds(Segment), Segment.words.is_not(None)
             )
         )
     }

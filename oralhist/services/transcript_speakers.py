@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import Interview, Person, Segment, Speaker
 from . import audit
 from .fields import record_id
+from .transcript_editing import save_edits
 from .transcript_versions import current_transcript
 
 
@@ -27,7 +28,7 @@ def speakers_with_counts(interview: Interview) -> list[tuple[Speaker, int]]:
         counts = dict(
             db.session.execute(
                 select(Segment.speaker_id, func.count())
-                .where(Segment.transcript_id == current.id, Segment.speaker_id.is_not(None))
+                .where(current.holds(Segment), Segment.speaker_id.is_not(None))
                 .group_by(Segment.speaker_id)
             ).all()
         )
@@ -132,20 +133,21 @@ def get_segment(segment_id: int, viewer: Viewer) -> Segment:
 
 
 def reassign_segment(viewer: Viewer, segment: Segment, speaker_id: int | None) -> Segment:
-    """Give one segment another of the interview's speakers (None: no speaker)."""
+    """Give one segment another of the interview's speakers (None: no speaker). Saved like
+    any edit, as a new transcript version (``services.transcript_editing``); the segment
+    keeps its id."""
     interview = segment.transcript.interview
     require_edit(viewer, interview)
-    if speaker_id is None:
-        segment.speaker_id = None
-    else:
-        number = record_id(speaker_id)
-        speaker = db.session.get(Speaker, number) if number is not None else None
-        if speaker is None or speaker.interview_id != interview.id:
-            raise ValidationError(
-                f"Speaker {speaker_id} is not one of this interview's speakers.",
-                fields={"speaker_id": "not a speaker of this interview"},
-            )
-        segment.speaker_id = speaker.id
-    db.session.flush()
-    db.session.expire(segment, ["speaker"])
-    return segment
+    number = record_id(speaker_id) if speaker_id is not None else None
+    if speaker_id is not None and number is None:
+        raise ValidationError(
+            f"Speaker {speaker_id} is not one of this interview's speakers.",
+            fields={"speaker_id": "not a speaker of this interview"},
+        )
+    save_edits(
+        viewer, interview, [{"op": "update", "segment_id": segment.id, "speaker_id": number}]
+    )
+    found = db.session.get(Segment, segment.id, populate_existing=True)
+    if found is None:  # cannot happen: an edited segment keeps its id
+        raise NotFound(f"There is no segment {segment.id}.")
+    return found

@@ -33,7 +33,8 @@ from ..access.policy import Viewer
 from ..errors import TooLarge, ValidationError
 from ..extensions import db
 from ..models import IndexPoint, Interview, Person, Segment, Speaker, Transcript
-from . import audit, catalogue
+from ..models.transcript import POSITION_GAP
+from . import audit, catalogue, transcript_versions
 from .transcript_export import pack_words
 
 #: How many segments a preview (dry run) shows.
@@ -239,6 +240,7 @@ def import_transcript(
         .values(is_current=False)
         .execution_options(synchronize_session="fetch")
     )
+    transcript_versions.retire_open_rows(interview.id, version - 1)
     transcript = Transcript(
         interview_id=interview.id,
         version=version,
@@ -259,7 +261,7 @@ def import_transcript(
     rows = [
         {
             "transcript_id": transcript.id,
-            "position": position,
+            "position": position * POSITION_GAP,
             "start_ms": segment.start_ms,
             "end_ms": segment.end_ms,
             "speaker_id": known[label].id if (label := _label(segment.speaker)) else None,
@@ -294,7 +296,7 @@ def import_transcript(
 def _index_row(transcript: Transcript, position: int, point: parsing.IndexPoint) -> IndexPoint:
     return IndexPoint(
         transcript_id=transcript.id,
-        position=position,
+        position=position * POSITION_GAP,
         start_ms=point.start_ms,
         title=point.title,
         partial_transcript=point.partial_transcript,

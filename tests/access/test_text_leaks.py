@@ -3,7 +3,8 @@
 Each interview of each kind (open, registered, restricted, closed, embargoed, draft) gets its
 own marker word in every kind of text that belongs to it: the current transcript's words
 (timed word by word), its speaker names, its cue ids and footnotes, an older transcript
-version, an index point's synopsis, and the note of a passage link to an open document.
+version, an index point's synopsis, the note of a passage link to an open document, and
+an index point added in the transcript editor (the diff between versions shows them all).
 Then every role of the access matrix reads every route and API that can show such text: a
 marker may appear only to those who may read that interview's transcript (``LISTEN`` of the
 matrix, written out by hand), and must appear to them where the route shows it (so the scan
@@ -20,7 +21,7 @@ from oralhist.models import Interview
 
 from .test_policy_matrix import LISTEN, ROLES, VIEW_RECORD
 
-TEXTS = ("seg", "spk", "cue", "fn", "old", "idx", "note")
+TEXTS = ("seg", "spk", "cue", "fn", "old", "idx", "note", "edit")
 
 VTT = """WEBVTT
 
@@ -42,7 +43,7 @@ def seeded(app, people, interviews, states):
     """Marker words in every text of every interview, and a passage link to an open
     document (so the document is visible to everyone) on each."""
     from oralhist.models import IndexPoint
-    from oralhist.services import documents, mentions, transcripts
+    from oralhist.services import documents, mentions, transcript_editing, transcripts
 
     archivist = Viewer(user_id=people["archivist"], role="archivist")
     made: dict[str, dict[str, int]] = {"mention": {}}
@@ -79,6 +80,11 @@ def seeded(app, people, interviews, states):
                 archivist, document, interview, 0, 500, f"Discusses {marker(kind, 'note')}."
             )
             made["mention"][kind] = mention.id
+            transcript_editing.save_edits(
+                archivist,
+                interview,
+                [{"op": "index_add", "start_ms": 100, "title": f"Edited {marker(kind, 'edit')}"}],
+            )
         db.session.commit()
         made["document"] = {"id": document.id}
     return made
@@ -90,6 +96,9 @@ def _urls(kind: str, iid: int, mid: int, doc: int) -> list[str]:
         f"/api/v1/interviews/{iid}",
         f"/api/v1/interviews/{iid}/mentions",
         f"/api/v1/interviews/{iid}/transcript",
+        f"/api/v1/interviews/{iid}/transcripts/3/diff?against=1",
+        f"/interviews/{iid}/transcript/versions/3/diff?against=1",
+        f"/interviews/{iid}/transcript/edit",
         f"/interviews/{iid}/transcript/words",
         f"/interviews/{iid}/transcript/download?format=vtt",
         f"/api/v1/mentions/{mid}",
@@ -154,9 +163,13 @@ def test_those_who_may_read_see_the_notes_and_words(app, people, interviews, sta
             _, passage = _text(client, f"/api/v1/mentions/{mid}")
             _, transcript = _text(client, f"/api/v1/interviews/{iid}/transcript")
             _, vtt = _text(client, f"/iiif/interviews/{iid}/transcript/1.vtt")
+            _, diff = _text(client, f"/api/v1/interviews/{iid}/transcripts/3/diff?against=1")
+            _, diff_page = _text(client, f"/interviews/{iid}/transcript/versions/3/diff?against=1")
             for where, body, texts in (
                 ("iiif transcript", vtt, ("seg", "spk")),
-                ("transcript api", transcript, ("seg", "spk", "cue", "fn")),
+                ("diff api", diff, ("seg", "old", "idx", "edit")),
+                ("diff page", diff_page, ("seg", "old", "edit")),
+                ("transcript api", transcript, ("seg", "spk", "cue", "fn", "edit")),
                 ("interview page", page, ("seg", "spk", "fn", "idx", "note")),
                 ("document page", document_page, ("seg", "note")),
                 ("document api", document_api, ("seg", "note")),

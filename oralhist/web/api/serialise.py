@@ -134,6 +134,7 @@ def speaker_json(speaker: Speaker, segment_count: int | None = None) -> dict[str
 
 def index_point_json(point: IndexPoint) -> dict[str, Any]:
     return {
+        "id": point.id,
         **index_point_fields(point),
         "hyperlinks": [{"url": u, "text": t} for u, t in (point.hyperlinks or [])],
         "gps": point.gps,
@@ -148,6 +149,8 @@ def version_json(transcript: Transcript) -> dict[str, Any]:
         "segment_count": transcript.segment_count,
         "warnings": transcript.warnings or [],
         "created_by": transcript.created_by.display_name if transcript.created_by else None,
+        "base_version": transcript.base_version,
+        "changes": transcript.changes,
     }
 
 

@@ -140,27 +140,3 @@ def merge_speaker(interview_id: int, speaker_id: int):
         viewer, source, transcript_speakers.get_speaker(interview, into)
     )
     return jsonify(speaker_json(target))
-
-
-@bp.patch("/segments/<int:segment_id>")
-def update_segment(segment_id: int):
-    """``{"speaker_id": id | null}``: reassign one segment's speaker."""
-    viewer = current_viewer()
-    segment = transcript_speakers.get_segment(segment_id, viewer)
-    data = json_body()
-    if "speaker_id" not in data:
-        raise ValidationError("Send 'speaker_id'.", fields={"speaker_id": "required"})
-    speaker_id = data["speaker_id"]
-    if speaker_id is not None and (isinstance(speaker_id, bool) or not isinstance(speaker_id, int)):
-        raise ValidationError("'speaker_id' must be an id or null.", fields={"speaker_id": "id"})
-    transcript_speakers.reassign_segment(viewer, segment, speaker_id)
-    return jsonify(
-        {
-            "id": segment.id,
-            "start_ms": segment.start_ms,
-            "end_ms": segment.end_ms,
-            "speaker": segment.speaker.name if segment.speaker else None,
-            "speaker_id": segment.speaker_id,
-            "text": segment.text,
-        }
-    )
