@@ -117,6 +117,10 @@ def test_versions_share_rows_and_history_stays_as_it_was(app, users):
         assert len(v2.segments) == 41 and len(v1.segments) == 40
 
 
+#: The revision just before the editor's migration (0008_editor).
+BEFORE_EDITOR = "0007_interop"
+
+
 def test_the_migration_converts_existing_versions(app):
     """Versions stored before 0006 (each with its own rows, positions 0..n-1) come out
     retired at their own version, the newest open, and positions spread; the downgrade
@@ -131,7 +135,7 @@ def test_the_migration_converts_existing_versions(app):
     with app.app_context():
         directory = app.extensions["migrate"].directory
         reset_schema()
-        upgrade(directory=directory, revision="0005_edge")
+        upgrade(directory=directory, revision=BEFORE_EDITOR)
         with db.engine.begin() as c:
             c.execute(
                 text(
@@ -186,7 +190,7 @@ def test_the_migration_converts_existing_versions(app):
             t = db.session.scalar(select(Transcript).where(Transcript.version == version))
             assert [s.text for s in t.segments] == [f"{expected} {n}" for n in range(rows)]
         db.session.remove()
-        downgrade(directory=directory, revision="0005_edge")
+        downgrade(directory=directory, revision=BEFORE_EDITOR)
         with db.engine.connect() as c:
             back = c.execute(
                 text("SELECT transcript_id, position FROM segment ORDER BY transcript_id, position")
