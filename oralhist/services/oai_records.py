@@ -36,7 +36,6 @@ from ..models import (
     OaiRecord,
     Participant,
     Recording,
-    Transcript,
 )
 from . import indexing
 
@@ -195,7 +194,8 @@ def published_interviews(keys: Iterable[int]) -> dict[int, Interview]:
             selectinload(Interview.participants).selectinload(Participant.person),
             selectinload(Interview.collection),
             selectinload(Interview.recordings),
-            selectinload(Interview.transcripts).selectinload(Transcript.index_points),
+            # Index points are shared between versions (Transcript.holds): read per record.
+            selectinload(Interview.transcripts),
         )
         .where(Interview.id.in_(keys), Interview.status == "published")
     )
