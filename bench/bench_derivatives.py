@@ -4,8 +4,9 @@ Generates a WAV master (default: 100 minutes, 48 kHz, 24-bit stereo: the 1.7 GB 
 DESIGN.md) with numpy, in one-minute chunks of speech-like sound (tones under a syllable-rate
 envelope, with pauses, and noise), and a 10-minute one the same way; then runs each recipe
 (``media/recipes.py``: MP3 access copy, audiowaveform peaks) in a child process of its own and
-reports wall and CPU time, real-time factors, output size and the child's peak RSS (VmHWM). The two lengths
-show whether memory grows with the file (it must not: decoding and encoding stream).
+reports wall and CPU time, real-time factors, output size and the child's peak RSS (VmHWM).
+The two lengths show whether memory grows with the file (it must not: decoding and encoding
+stream).
 
     python bench/bench_derivatives.py [--minutes 100] [--short-minutes 10] [--bits 24]
         [--channels 2] [--keep]

@@ -22,6 +22,7 @@ SCRIPTS = [
     ("bench_upload.py", []),
     ("bench_stream.py", []),
     ("bench_fixity.py", []),
+    ("bench_derivatives.py", []),
 ]
 
 
