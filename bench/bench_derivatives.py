@@ -111,7 +111,9 @@ def main() -> int:
     parser.add_argument("--channels", type=int, choices=(1, 2), default=2)
     parser.add_argument("--keep", action="store_true", help="Keep the generated masters.")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="oh-bench-derivatives-", dir=ROOT))
+    data = HERE / "data"  # git-ignored
+    data.mkdir(exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="oh-bench-derivatives-", dir=data))
     report: dict = {
         "load_average_before": os.getloadavg(),
         "master": {"rate": RATE, "bits": args.bits, "channels": args.channels},
