@@ -24,6 +24,7 @@ SCRIPTS = [
     ("bench_stream.py", []),
     ("bench_fixity.py", []),
     ("bench_interop.py", ["--interviews", "300"]),
+    ("bench_derivatives.py", []),
 ]
 
 

@@ -403,6 +403,35 @@ def jobs_retry_command(job_id: int) -> None:
     click.echo(f"Job {job_id} queued again as job {new_id}.")
 
 
+@click.group("derivatives")
+def derivatives_group() -> None:
+    """Access copies and waveforms made from the masters."""
+
+
+@derivatives_group.command("make")
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice(["access", "waveform"]),
+    help="Only this kind (repeatable); default: every kind a master gets at ingest.",
+)
+@with_appcontext
+def derivatives_make_command(kinds: tuple[str, ...]) -> None:
+    """Queue the derivatives any recording lacks (an archive made before they existed);
+    `oralhist worker` makes them."""
+    from .media import derivatives
+    from .transaction import unit_of_work
+
+    with unit_of_work():
+        queued = derivatives.request_missing(kinds or derivatives.AT_INGEST)
+        ids = [job.id for job in queued]
+    if ids:
+        click.echo(f"{len(ids)} jobs queued or already running: {', '.join(map(str, ids))}.")
+    else:
+        click.echo("Every recording has its derivatives.")
+
+
 @click.command("load-sample")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the archive has interviews.")
 @with_appcontext
@@ -674,6 +703,7 @@ def register_cli(app) -> None:
         serve_command,
         worker_command,
         jobs_group,
+        derivatives_group,
         load_sample_command,
         reindex_command,
         fixity_command,

@@ -22,7 +22,9 @@ Background jobs (``oralhist.jobs``: alignment, transcription, derivatives) run i
 their own beside this loop (``jobs.runner.JobRunner``): a five-minute job never stalls the
 index outbox, and the outbox keeps its one writer (this loop's thread). ``--jobs-only``
 workers (``jobs_only=True``) run jobs and nothing else: any number of them, on any host
-sharing the database, take no instance lock and never touch the index.
+sharing the database, take no instance lock and never touch the index. On PostgreSQL a full
+worker also holds a database-wide advisory lock, so a second full worker on another host is
+refused: the outbox keeps one writer whatever the number of hosts.
 """
 
 from __future__ import annotations
@@ -36,13 +38,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from flask import Flask
 
 from .errors import OralHistError
 
 log = logging.getLogger(__name__)
+
+
+#: The PostgreSQL advisory lock key of the one index writer ("ohix").
+INDEX_WRITER_LOCK = 0x6F686978
 
 
 class WorkerRunning(OralHistError):
@@ -129,6 +135,7 @@ class Worker:
         )
         self.stop = threading.Event()
         self._lock_file: TextIO | None = None
+        self._db_lock: Any = None
 
     # -- one worker per instance
 
@@ -137,9 +144,49 @@ class Worker:
 
     def acquire(self) -> None:
         """Take the instance's worker lock, or raise ``WorkerRunning`` at once (a
-        ``jobs_only`` worker takes none: it never writes the index)."""
+        ``jobs_only`` worker takes none: it never writes the index). On PostgreSQL also the
+        database-wide index-writer lock (an advisory lock held by a connection of this
+        worker): a full worker on another host sharing the database is refused too, so the
+        outbox has one writer whatever the number of hosts."""
         if self.jobs_only:
             return
+        self._acquire_file_lock()
+        try:
+            self._acquire_database_lock()
+        except BaseException:
+            self._release_file_lock()
+            raise
+
+    def _acquire_database_lock(self) -> None:
+        from sqlalchemy import text
+
+        from .extensions import db
+
+        with self.app.app_context():
+            engine = db.engine
+        if engine.dialect.name != "postgresql":
+            return  # SQLite: one host by construction; the file lock is enough
+        connection = engine.connect()
+        # Out of the pool: closing it ends the database session, and with it the lock.
+        connection.detach()
+        try:
+            taken = connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": INDEX_WRITER_LOCK}
+            ).scalar()
+            connection.commit()
+        except BaseException:
+            connection.close()
+            raise
+        if not taken:
+            connection.close()
+            raise WorkerRunning(
+                "Another oralhist worker already writes the search index for this database"
+                " (on this or another host); one is enough. Run `oralhist worker --jobs-only`"
+                " for more job workers."
+            )
+        self._db_lock = connection
+
+    def _acquire_file_lock(self) -> None:
         path = self._lock_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(path, "a+")  # noqa: SIM115 - held while the worker runs
@@ -160,6 +207,12 @@ class Worker:
         self._lock_file = handle
 
     def release(self) -> None:
+        if self._db_lock is not None:
+            self._db_lock.close()  # the session ends: PostgreSQL lets go of the lock
+            self._db_lock = None
+        self._release_file_lock()
+
+    def _release_file_lock(self) -> None:
         if self._lock_file is not None:
             self._lock_file.close()  # closing lets go of the lock
             self._lock_file = None

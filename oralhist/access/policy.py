@@ -237,6 +237,8 @@ class AudioDelivery:
     refusal: str = ""
     max_range_bytes: int | None = None
     audited: bool = False
+    #: Which file goes out: "access" (the access copy) or "master".
+    source: str = "master"
 
 
 #: The refusal of a whole-file request to a listen-only grant.
@@ -254,6 +256,7 @@ def audio_delivery(
     download: bool,
     ranged: bool,
     listen_only_range_bytes: int,
+    access_copy: bool = False,
 ) -> AudioDelivery:
     """Whether and how audio bytes go out.
 
@@ -263,7 +266,13 @@ def audio_delivery(
     (the browser asks again for the rest), and refuses whole-file requests. This is a
     deterrent, not a control: any audio a browser can play can be saved by a determined
     listener (README, "Listening and downloading"). Reads of material that is not open are
-    audited."""
+    audited.
+
+    Which file: ``/audio`` (the player) streams the recording's access copy whenever one
+    exists (``access_copy``), to every listener, archivists included; the master goes out
+    from ``/audio`` only while there is no access copy yet, and otherwise only from
+    ``/download``, to those who may download it (archivists, the depositor, download
+    grants)."""
     audited = effective_level(interview, now) != "open" or interview.status != "published"
     if download:
         if not can_download_master(viewer, interview, now):
@@ -271,11 +280,14 @@ def audio_delivery(
         return AudioDelivery(True, audited=audited)
     if not can_listen(viewer, interview, now):
         return AudioDelivery(False, level_sentence(interview, now))
+    source = "access" if access_copy else "master"
     if can_download_master(viewer, interview, now):
-        return AudioDelivery(True, audited=audited)
+        return AudioDelivery(True, audited=audited, source=source)
     if not ranged:
         return AudioDelivery(False, LISTEN_ONLY_REFUSAL)
-    return AudioDelivery(True, max_range_bytes=listen_only_range_bytes, audited=audited)
+    return AudioDelivery(
+        True, max_range_bytes=listen_only_range_bytes, audited=audited, source=source
+    )
 
 
 #: What anyone who may see the record learns of a recording: the catalogue's part list

@@ -63,7 +63,7 @@ log = logging.getLogger(__name__)
 #: Modules whose import registers job handlers (one line per lane). ``JOB_HANDLER_MODULES``
 #: in the configuration adds more (tests, plug-ins).
 HANDLER_MODULES: list[str] = [
-    "oralhist.jobs.builtin",
+    "oralhist.media.recipes",  # access copies and waveforms (media.derivatives)
 ]
 
 

@@ -312,3 +312,9 @@ def encode(
     finally:
         output.close()
     return written
+
+
+def engine() -> str:
+    """What decodes and encodes here, for a derivative's provenance."""
+    codec = av.library_versions.get("libavcodec") or ()
+    return f"PyAV {av.__version__}, libavcodec {'.'.join(str(v) for v in codec)}"

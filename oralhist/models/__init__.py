@@ -2,6 +2,7 @@
 
 from .access import AccessRequest, AuditEvent, Notification
 from .catalogue import Collection, Interview, Participant, Person
+from .derivative import Derivative
 from .document import DismissedSuggestion, Document, DocumentCreator, Mention
 from .job import Job
 from .media import FixityCheck, Recording
@@ -15,6 +16,7 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Collection",
+    "Derivative",
     "DismissedSuggestion",
     "Document",
     "DocumentCreator",

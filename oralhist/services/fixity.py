@@ -8,6 +8,10 @@ A check reports three kinds of failure, each with what uses the key:
   removal that did not happen). Orphans are reported as failures too: nothing should be in
   ``media/`` that the archive does not know about, and an archivist decides what to do.
 
+Derivatives (access copies, waveforms) are checked like masters; one that is missing or
+changed is also made again from its master (a job each, listed under
+``derivatives_remade``).
+
 It also removes, and reports under ``abandoned_uploads``, the temporary files of uploads cut
 off by a killed process (``media/tmp/*.part`` that no live process holds): never archive data,
 so removing them is not a failure.
@@ -25,7 +29,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Document, FixityCheck, Recording
+from ..models import Derivative, Document, FixityCheck, Recording
 from .recordings import storage
 
 
@@ -52,6 +56,17 @@ def referenced_files() -> dict[str, _Expected]:
     ):
         entry = expected.setdefault(key, _Expected(sha256 or key, size))
         entry.used_by.append(f"document {did}")
+    for xid, kind, key, sha256, size in db.session.execute(
+        select(
+            Derivative.id,
+            Derivative.kind,
+            Derivative.storage_key,
+            Derivative.sha256,
+            Derivative.size,
+        ).order_by(Derivative.id)
+    ):
+        entry = expected.setdefault(key, _Expected(sha256, size))
+        entry.used_by.append(f"{kind} derivative {xid}")
     return expected
 
 
@@ -90,6 +105,12 @@ def run_fixity_check(progress: Callable[[int], None] | None = None) -> FixityChe
     # Temporary files of uploads whose process died (kill -9, a crash): never data. Uploads
     # still arriving in a live process are left alone (storage.sweep_temp).
     abandoned = media.sweep_temp()
+    # A derivative is made again from its master (a master is only ever reported).
+    from ..media import derivatives
+
+    remade = derivatives.repair(
+        [e["key"] for e in missing + changed if any(" derivative " in u for u in e["used_by"])]
+    )
     check.checked = len(expected)
     check.failures = len(missing) + len(changed) + len(orphans)
     check.report = {
@@ -98,6 +119,7 @@ def run_fixity_check(progress: Callable[[int], None] | None = None) -> FixityChe
         "orphans": orphans,
         "abandoned_uploads": abandoned,
         "abandoned_uploads_removed": len(abandoned),
+        "derivatives_remade": [job.id for job in remade],
     }
     check.finished_at = dt.datetime.now(dt.UTC)
     db.session.add(check)

@@ -28,7 +28,7 @@ from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..media.probe import FAMILIES, AudioInfo, probe_audio
 from ..media.storage import Storage, display_filename, open_storage
-from ..models import Document, Interview, Recording
+from ..models import Derivative, Document, Interview, Recording
 from . import catalogue
 from .fields import Fields, parse_partial_date
 
@@ -115,6 +115,10 @@ def add_recording(
         transaction.on_rollback(partial(remove_unused_files, [stored.key]))
     db.session.add(recording)
     db.session.flush()
+    # Its access copy and waveform are made in the background (media.derivatives).
+    from ..media import derivatives
+
+    derivatives.request_at_ingest(recording, user=viewer)
     return recording
 
 
@@ -204,8 +208,9 @@ def move_recording(viewer: Viewer, recording: Recording, position: int) -> None:
 
 
 def delete_recording(viewer: Viewer, recording: Recording) -> str:
-    """Remove the row (archivists only); its file goes once the change is committed and no
-    row uses its bytes (``remove_unused_files``). Returns its storage key."""
+    """Remove the row (archivists only); its file (and its derivatives') goes once the
+    change is committed and no row uses its bytes (``remove_unused_files``). Returns its
+    storage key."""
     require(can_manage(viewer, recording.interview), "Only archivists delete recordings.")
     key = recording.storage_key
     interview_id = recording.interview_id
@@ -214,8 +219,11 @@ def delete_recording(viewer: Viewer, recording: Recording) -> str:
     db.session.flush()
     _renumber(_parts(interview_id))
     from .. import transaction
+    from ..media import derivatives
 
-    transaction.on_commit(partial(remove_unused_files, [key]))
+    # Its derivatives go too, unless another recording has the same bytes.
+    derived = derivatives.forget_unused([recording.sha256])
+    transaction.on_commit(partial(remove_unused_files, [key, *derived]))
     return key
 
 
@@ -228,6 +236,9 @@ def keys_in_use(keys: Iterable[str]) -> set[str]:
         db.session.scalars(select(Recording.storage_key).where(Recording.storage_key.in_(keys)))
     )
     used |= set(db.session.scalars(select(Document.file_key).where(Document.file_key.in_(keys))))
+    used |= set(
+        db.session.scalars(select(Derivative.storage_key).where(Derivative.storage_key.in_(keys)))
+    )
     return used
 
 

@@ -24,6 +24,7 @@ from werkzeug.http import parse_range_header
 
 from ..access import current_viewer, now, policy, require
 from ..errors import AccessDenied, NotFound
+from ..media import derivatives
 from ..models import Interview, Recording
 from ..services import audit, fixity, recordings
 from ..services import catalogue as catalogue_service
@@ -59,6 +60,9 @@ def recordings_panel(interview: Interview, viewer) -> dict:
     return {
         "rec_parts": parts,
         "rec_can_listen": policy.can_listen(viewer, interview, at),
+        # parts a browser plays: by their format, or through their access copy
+        "rec_playable": derivatives.available(interview.recordings, "access")
+        | {r.id for r in interview.recordings if r.browser_playable},
         "rec_level": policy.effective_level(interview, at),
         "rec_sentence": policy.level_sentence(interview, at),
         "rec_can_download": policy.can_download_master(viewer, interview, at),
@@ -152,6 +156,8 @@ def _serve(recording_id: int, *, download: bool):
     recording = recordings.get_recording(recording_id, viewer)
     interview = recording.interview
     at = now()
+    # The access copy, when made and present (media.derivatives): what the player streams.
+    copy = None if download else derivatives.usable(derivatives.current(recording, "access"))
     delivery = policy.audio_delivery(
         viewer,
         interview,
@@ -160,11 +166,35 @@ def _serve(recording_id: int, *, download: bool):
         # HEAD sends no audio: it is answered like the player's Range requests
         ranged=bool(request.headers.get("Range")) or request.method == "HEAD",
         listen_only_range_bytes=current_app.config["LISTEN_ONLY_RANGE_BYTES"],
+        access_copy=copy is not None,
     )
     require(delivery.allowed, delivery.refusal)
     # Access is settled: only now look at Range and conditional headers.
     media = recordings.storage()
-    if not media.exists(recording.storage_key):
+    if delivery.source == "access" and copy is not None:
+        key, size, mime, sha256, since = (
+            copy.storage_key,
+            copy.size,
+            copy.mime,
+            copy.sha256,
+            copy.created_at,
+        )
+        name = _neutral_name(recording, ".mp3" if copy.mime == "audio/mpeg" else "")
+    else:
+        key, size, mime, sha256, since = (
+            recording.storage_key,
+            recording.size,
+            recording.mime,
+            recording.sha256,
+            recording.uploaded_at,
+        )
+        # the uploader's file name only where the policy shows it (recording_fields)
+        name = (
+            recording.original_filename
+            if "original_filename" in policy.recording_fields(viewer, interview, at)
+            else _neutral_name(recording)
+        )
+    if not media.exists(key):
         raise NotFound("The recording's file is missing; an archivist has been told by fixity.")
     ranges = parse_range_header(request.headers.get("Range"))
     if ranges is not None and len(ranges.ranges) > 1:
@@ -172,17 +202,14 @@ def _serve(recording_id: int, *, download: bool):
         request.environ.pop("HTTP_RANGE", None)
         ranges = None
     if ranges is not None and delivery.max_range_bytes:
-        _cap_range(ranges, recording.size, delivery.max_range_bytes)
+        _cap_range(ranges, size, delivery.max_range_bytes)
     response = media.send(
-        recording.storage_key,
-        mimetype=recording.mime,
+        key,
+        mimetype=mime,
         as_attachment=download,
-        # the uploader's file name only where the policy shows it (recording_fields)
-        download_name=recording.original_filename
-        if "original_filename" in policy.recording_fields(viewer, interview, at)
-        else _neutral_name(recording),
-        etag=recording.sha256,
-        last_modified=recording.uploaded_at,
+        download_name=name,
+        etag=sha256,
+        last_modified=since,
     )
     if delivery.max_range_bytes and response.status_code == 200 and request.method == "GET":
         # The range was dropped (several ranges, a stale If-Range): never the whole file.
@@ -205,11 +232,11 @@ def _serve(recording_id: int, *, download: bool):
     return response
 
 
-def _neutral_name(recording: Recording) -> str:
+def _neutral_name(recording: Recording, suffix: str = "") -> str:
     """A file name that says no more than the catalogue: accession and part number."""
     from pathlib import PurePath
 
-    suffix = PurePath(recording.original_filename or "").suffix[:8]
+    suffix = suffix or PurePath(recording.original_filename or "").suffix[:8]
     return f"{recording.interview.accession}-part{recording.position + 1}{suffix}"
 
 

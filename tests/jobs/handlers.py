@@ -53,7 +53,10 @@ def wait(job, ctx) -> None:
             time.sleep(0.05)
             tick += 1
     with ctx.finish() as done:
-        _result(job, done)
+        if "version" in job.params:
+            _result(job, done, version=job.params["version"], url=f"/interviews/{job.interview_id}")
+        else:
+            _result(job, done)
 
 
 @jobs.handler("test.fail", title="A test job that fails")
@@ -72,3 +75,15 @@ def write_then_fail(job, ctx) -> None:
     with ctx.finish() as done:
         _result(job, done)
         raise ValidationError("The result does not fit.")
+
+
+@jobs.handler("test.step", title="A test job in steps")
+def step(job, ctx) -> None:
+    """A few short steps (a job a worker spends some time on), then its one result."""
+    db.session.rollback()
+    steps = int(job.params.get("steps", 5))
+    for n in range(steps):
+        ctx.progress(100 * n // steps, f"Step {n + 1} of {steps}")
+        time.sleep(float(job.params.get("pause", 0.05)))
+    with ctx.finish() as done:
+        _result(job, done, pid=os.getpid())

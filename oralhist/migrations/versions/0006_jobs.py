@@ -1,4 +1,4 @@
-"""jobs: the background job table
+"""jobs: the background job table and derivatives of recordings
 
 Revision ID: 0006_jobs
 Revises: 0005_edge
@@ -60,9 +60,35 @@ def upgrade():
             sqlite_where=sa.text(ACTIVE_EXCLUSIVE),
             postgresql_where=sa.text(ACTIVE_EXCLUSIVE),
         )
+    op.create_table('derivative',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('source_sha256', sa.String(length=64), nullable=False),
+    sa.Column('params_hash', sa.String(length=64), nullable=False),
+    sa.Column('params', sa.JSON(), nullable=False),
+    sa.Column('storage_key', sa.String(length=128), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('size', sa.BigInteger(), nullable=False),
+    sa.Column('mime', sa.String(length=80), nullable=False),
+    sa.Column('duration_ms', sa.Integer(), nullable=True),
+    sa.Column('codec', sa.String(length=80), nullable=True),
+    sa.Column('made_with', sa.String(length=255), nullable=False),
+    sa.Column('job_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['job_id'], ['job.id'], name=op.f('fk_derivative_job_id_job'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_derivative')),
+    sa.UniqueConstraint('source_sha256', 'kind', 'params_hash', name='uq_derivative_source')
+    )
+    with op.batch_alter_table('derivative', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_derivative_source_sha256'), ['source_sha256'], unique=False)
+        batch_op.create_index(batch_op.f('ix_derivative_storage_key'), ['storage_key'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('derivative', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_derivative_storage_key'))
+        batch_op.drop_index(batch_op.f('ix_derivative_source_sha256'))
+    op.drop_table('derivative')
     with op.batch_alter_table('job', schema=None) as batch_op:
         batch_op.drop_index('uq_job_exclusive_active')
         batch_op.drop_index('ix_job_status_id')

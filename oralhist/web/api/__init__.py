@@ -13,5 +13,5 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import access, catalogue, documents, jobs, recordings, search, transcripts  # noqa: E402,F401  (routes register on bp)
+from . import access, catalogue, derivatives, documents, jobs, recordings, search, transcripts  # noqa: E402,F401  (routes register on bp)
 from . import editing as _editing  # noqa: E402,F401  (the transcript editor's routes)

@@ -20,6 +20,14 @@ from .serialise import recording_json
 def _recording_json(recording, viewer) -> dict:
     data = recording_json(recording, viewer)
     interview = recording.interview
+    if policy.can_listen(viewer, interview, now()):
+        from flask import url_for
+
+        from ...media import derivatives
+
+        # The player's waveform (GET .../waveform), and whether the access copy is made.
+        data["waveform_url"] = url_for("api.recording_waveform", recording_id=recording.id)
+        data["access_copy"] = derivatives.current(recording, "access") is not None
     if policy.can_download_master(viewer, interview, now()):
         from flask import url_for
 
