@@ -77,9 +77,10 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, instance_path: s
     transaction.init_app(app)
     _security_headers(app)
 
-    from .cli import register_cli
+    from .cli import guard_commands, register_cli
 
     register_cli(app)
+    guard_commands(app)  # last: every command but init first checks the archive is there
     return app
 
 
