@@ -75,6 +75,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, instance_path: s
     from . import transaction
 
     transaction.init_app(app)
+    from .services import deposit as _deposit
+
+    _deposit.install_listeners()  # a finished deposit job tells its depositor
     _security_headers(app)
 
     from .cli import guard_commands, register_cli

@@ -117,13 +117,22 @@ def how_to_run() -> str:
 def _sweep_abandoned_uploads() -> None:
     """Remove temporary files of uploads whose process was killed (never those of uploads
     still arriving in a live process), and say so."""
+    from .services import deposit
     from .services.recordings import storage
+    from .transaction import unit_of_work
 
     removed = storage().sweep_temp()
     if removed:
         total = sum(int(item["size"]) for item in removed)
         click.echo(
             f"Removed {len(removed)} temporary files ({total} bytes) of uploads cut off by a crash."
+        )
+    with unit_of_work():
+        dropped = deposit.sweep_staged()
+    if dropped:
+        click.echo(
+            f"Removed {dropped} audio files uploaded for deposits never submitted "
+            f"(kept {deposit.staged_hours()} hours)."
         )
 
 

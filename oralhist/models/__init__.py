@@ -2,6 +2,7 @@
 
 from .access import AccessRequest, AuditEvent, Notification
 from .catalogue import Collection, Interview, Participant, Person
+from .deposit import DepositJob, StagedAudio
 from .document import DismissedSuggestion, Document, DocumentCreator, Mention
 from .media import FixityCheck, Recording
 from .search import IndexTask
@@ -13,6 +14,7 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Collection",
+    "DepositJob",
     "DismissedSuggestion",
     "Document",
     "DocumentCreator",
@@ -28,6 +30,7 @@ __all__ = [
     "Segment",
     "SignInThrottle",
     "Speaker",
+    "StagedAudio",
     "Transcript",
     "User",
 ]

@@ -319,7 +319,7 @@ def save_interview(
         )
     participants = None
     if "participants" in data:
-        participants = _parse_participants(data["participants"])
+        participants = _parse_participants(viewer, data["participants"])
     accession = values.get("accession")
     if accession:
         clash = db.session.scalar(select(Interview).where(Interview.accession == accession))
@@ -415,7 +415,11 @@ def _insert_interview(interview: Interview, *, generate: bool, year: int | None)
     )
 
 
-def _parse_participants(raw: Any) -> list[tuple[int, str]]:
+def _parse_participants(viewer: Viewer, raw: Any) -> list[tuple[int, str]]:
+    """``[{"person_id", "role"}]`` or, for someone not yet in the archive,
+    ``[{"name", "role"}]``: a name is the one existing person of exactly that name (any
+    case), else a new person created on the spot, so a depositor never leaves the form to
+    add someone. The role defaults to interviewee."""
     if not isinstance(raw, list):
         raise ValidationError(
             "participants must be a list of {person_id, role}.",
@@ -428,8 +432,12 @@ def _parse_participants(raw: Any) -> list[tuple[int, str]]:
                 f"participants[{index}] must be an object with person_id and role.",
                 fields={"participants": f"item {index} is not an object"},
             )
+        named = item.get("person_id") in (None, "") and item.get("name") not in (None, "")
         fields = Fields(item)
-        fields.integer("person_id", required=True, minimum=1)
+        if named:
+            fields.string("name", required=True)
+        else:
+            fields.integer("person_id", required=True, minimum=1)
         fields.choice("role", PARTICIPANT_ROLES, default="interviewee")
         try:
             values = fields.check()
@@ -437,15 +445,36 @@ def _parse_participants(raw: Any) -> list[tuple[int, str]]:
             raise ValidationError(
                 f"participants[{index}]: {exc.message}", fields={"participants": exc.message}
             ) from None
-        if db.session.get(Person, values["person_id"]) is None:
-            raise ValidationError(
-                f"participants[{index}]: there is no person {values['person_id']}.",
-                fields={"participants": f"unknown person {values['person_id']}"},
-            )
-        pair = (values["person_id"], values["role"])
+        if named:
+            person_id = person_named(viewer, values["name"]).id
+        else:
+            person_id = values["person_id"]
+            if db.session.get(Person, person_id) is None:
+                raise ValidationError(
+                    f"participants[{index}]: there is no person {person_id}.",
+                    fields={"participants": f"unknown person {person_id}"},
+                )
+        pair = (person_id, values["role"])
         if pair not in parsed:
             parsed.append(pair)
     return parsed
+
+
+def person_named(viewer: Viewer, name: str) -> Person:
+    """The one person called ``name`` (case and spacing aside), or a new one: two people
+    of that name already make it ambiguous, so a new one is not guessed into either."""
+    name = " ".join(name.split())
+    matches = list(
+        db.session.scalars(select(Person).where(func.lower(Person.name) == name.lower()).limit(2))
+    )
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise ValidationError(
+            f"There are several people called {name}: choose the right one from the list.",
+            fields={"participants": f"several people are called {name}"},
+        )
+    return save_person(viewer, {"name": name})
 
 
 def publish(viewer: Viewer, interview: Interview) -> Interview:
@@ -454,6 +483,7 @@ def publish(viewer: Viewer, interview: Interview) -> Interview:
         before = interview.status
         interview.status = "published"
         interview.published_at = now()
+        interview.review_requested_at = None  # reviewed: off the review queue
         db.session.flush()
         audit.record_interview_access(viewer, interview, "interview.publish", before, "published")
     return interview

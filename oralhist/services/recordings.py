@@ -28,7 +28,7 @@ from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..media.probe import FAMILIES, AudioInfo, probe_audio
 from ..media.storage import Storage, display_filename, open_storage
-from ..models import Document, Interview, Recording
+from ..models import Document, Interview, Recording, StagedAudio
 from . import catalogue
 from .fields import Fields, parse_partial_date
 
@@ -220,7 +220,8 @@ def delete_recording(viewer: Viewer, recording: Recording) -> str:
 
 
 def keys_in_use(keys: Iterable[str]) -> set[str]:
-    """Which of ``keys`` some row (Recording or Document attachment) still points at."""
+    """Which of ``keys`` some row (Recording, Document attachment, or audio staged for a
+    deposit) still points at."""
     keys = set(keys)
     if not keys:
         return set()
@@ -228,6 +229,9 @@ def keys_in_use(keys: Iterable[str]) -> set[str]:
         db.session.scalars(select(Recording.storage_key).where(Recording.storage_key.in_(keys)))
     )
     used |= set(db.session.scalars(select(Document.file_key).where(Document.file_key.in_(keys))))
+    used |= set(
+        db.session.scalars(select(StagedAudio.storage_key).where(StagedAudio.storage_key.in_(keys)))
+    )
     return used
 
 

@@ -14,9 +14,11 @@ def register_blueprints(app: Flask) -> None:
         admin,
         auth,
         catalogue,
+        deposit,
         documents,
         main,
         recordings,
+        review,
         search,
         transcripts,
     )
@@ -36,6 +38,8 @@ def register_blueprints(app: Flask) -> None:
         recordings,
         transcripts,
         documents,
+        review,
+        deposit,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)
