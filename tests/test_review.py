@@ -12,9 +12,7 @@ from oralhist.models import AuditEvent, Interview, Notification, User
 
 @pytest.fixture
 def draft(browser):
-    return browser("contributor").post("/api/v1/interviews", json={"title": "Review me"}).json[
-        "id"
-    ]
+    return browser("contributor").post("/api/v1/interviews", json={"title": "Review me"}).json["id"]
 
 
 def test_submit_for_review_tells_the_archivists_and_fills_the_queue(app, browser, users, draft):
@@ -87,3 +85,25 @@ def test_a_published_interview_offers_no_review(app, browser, draft):
     browser("archivist").post(f"/interviews/{draft}/publish", data={"action": "publish"})
     page = browser("contributor").get(f"/interviews/{draft}").get_data(as_text=True)
     assert "Submit for review" not in page
+
+
+@pytest.mark.parametrize(
+    ("level", "later"),
+    [
+        ("open", "will be open to everyone once it is published"),
+        ("restricted", "will be available on request once it is published"),
+    ],
+)
+def test_a_draft_page_says_what_is_true_for_a_draft(app, browser, level, later):
+    owner = browser("contributor")
+    iid = owner.post("/api/v1/interviews", json={"title": "Draft", "access_level": level}).json[
+        "id"
+    ]
+    for role in ("contributor", "archivist"):
+        page = browser(role).get(f"/interviews/{iid}").get_data(as_text=True)
+        assert "This is a draft, seen only by its contributor and archivists." in page
+        assert later in page
+        assert "are open to everyone" not in page
+    browser("archivist").post(f"/interviews/{iid}/publish", data={"action": "publish"})
+    published = browser(None).get(f"/interviews/{iid}").get_data(as_text=True)
+    assert "This is a draft" not in published

@@ -92,12 +92,13 @@ def effective_level(interview, now: dt.datetime) -> str:
 #: What will hold once a draft is published, by effective level (a draft itself is seen only
 #: by its contributor and archivists, whatever its level: "open to everyone" was untrue).
 DRAFT_SENTENCES = {
-    "open": "once published, its audio and transcript will be open to everyone",
-    "registered": "once published, its audio and transcript will be available to signed-in "
-    "researchers",
-    "restricted": "once published, its audio and transcript will be available on request",
-    "closed": "once published, its audio and transcript will stay closed",
+    "open": "Audio and transcript will be open to everyone once it is published.",
+    "registered": "Audio and transcript will be available to signed-in researchers once it "
+    "is published.",
+    "restricted": "Audio and transcript will be available on request once it is published.",
+    "closed": "Audio and transcript will stay closed when it is published.",
 }
+DRAFT_PREFIX = "This is a draft, seen only by its contributor and archivists."
 
 
 def level_sentence(interview, now: dt.datetime) -> str:
@@ -110,10 +111,10 @@ def level_sentence(interview, now: dt.datetime) -> str:
         later = DRAFT_SENTENCES[level]
         if embargoed:
             later = (
-                "once published, its audio and transcript will be closed until "
-                f"{interview.embargo_until:%-d %B %Y}"
+                "Audio and transcript will be closed until "
+                f"{interview.embargo_until:%-d %B %Y}, even once it is published."
             )
-        return f"This is a draft: only its contributor and archivists can see it; {later}."
+        return f"{DRAFT_PREFIX} {later}"
     sentence = LEVEL_SENTENCES[level]
     if embargoed:
         sentence = f"Audio and transcript are closed until {interview.embargo_until:%-d %B %Y}."
