@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -497,3 +498,64 @@ def unpublish(viewer: Viewer, interview: Interview) -> Interview:
         db.session.flush()
         audit.record_interview_access(viewer, interview, "interview.unpublish", before, "draft")
     return interview
+
+
+# --- what the interview list shows of each interview -----------------------------------------
+
+
+@dataclass(frozen=True)
+class ListFacts:
+    """What the interview list shows beside a title: the narrators, the audio's length and
+    whether there is audio and a current transcript."""
+
+    narrators: tuple[str, ...] = ()
+    duration_ms: int = 0
+    parts: int = 0
+    has_transcript: bool = False
+
+    @property
+    def has_audio(self) -> bool:
+        return self.parts > 0
+
+
+def list_facts(interviews: Sequence[Interview]) -> dict[int, ListFacts]:
+    """``ListFacts`` of a page of interviews in three queries whatever the page size (never
+    one per row). All of it is catalogue record (people, duration, that a transcript exists),
+    public for a published interview: no transcript text."""
+    from ..models import Recording, Transcript
+
+    ids = [i.id for i in interviews]
+    if not ids:
+        return {}
+    narrators: dict[int, list[str]] = {}
+    for interview_id, name in db.session.execute(
+        select(Participant.interview_id, Person.name)
+        .join(Person, Person.id == Participant.person_id)
+        .where(Participant.interview_id.in_(ids), Participant.role == "interviewee")
+        .order_by(Participant.interview_id, Participant.position)
+    ):
+        narrators.setdefault(interview_id, []).append(name)
+    audio = {
+        interview_id: (int(total or 0), int(count))
+        for interview_id, total, count in db.session.execute(
+            select(Recording.interview_id, func.sum(Recording.duration_ms), func.count())
+            .where(Recording.interview_id.in_(ids))
+            .group_by(Recording.interview_id)
+        )
+    }
+    transcribed = set(
+        db.session.scalars(
+            select(Transcript.interview_id).where(
+                Transcript.interview_id.in_(ids), Transcript.is_current.is_(True)
+            )
+        )
+    )
+    return {
+        i: ListFacts(
+            narrators=tuple(narrators.get(i, ())),
+            duration_ms=audio.get(i, (0, 0))[0],
+            parts=audio.get(i, (0, 0))[1],
+            has_transcript=i in transcribed,
+        )
+        for i in ids
+    }

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from ..access import clauses, current_viewer, now, policy, require
 from ..errors import OralHistError, ValidationError
@@ -92,7 +93,14 @@ def collection(slug: str):
     stmt, _ = catalogue.interview_query(
         current_viewer(), {"collection": str(found.id), "sort": request.args.get("sort", "title")}
     )
-    return render_template("catalogue/collection.html", collection=found, page=paginate(stmt))
+    page = paginate(stmt)
+    return render_template(
+        "catalogue/collection.html",
+        collection=found,
+        page=page,
+        facts=catalogue.list_facts(page.items),
+        level_of=lambda i: policy.effective_level(i, now()),
+    )
 
 
 @bp.route("/collections/new", methods=["GET", "POST"])
@@ -205,9 +213,12 @@ def merge_person(person_id: int):
 def interviews():
     viewer = current_viewer()
     stmt, values = catalogue.interview_query(viewer, request.args)
+    page = paginate(stmt.options(selectinload(Interview.collection)))
     return render_template(
         "catalogue/interviews.html",
-        page=paginate(stmt),
+        page=page,
+        facts=catalogue.list_facts(page.items),
+        level_of=lambda i: policy.effective_level(i, now()),
         values=values,
         collections=db.session.scalars(select(Collection).order_by(Collection.title)).all(),
         access_levels=ACCESS_LEVELS,

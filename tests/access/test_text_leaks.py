@@ -101,6 +101,12 @@ def _urls(kind: str, iid: int, mid: int, doc: int) -> list[str]:
         "/api/v1/search?q=mill",
         "/search?q=discusses",
         "/api/v1/search?q=mill&kind=segment",
+        # pages of the deposit area: the list's facts, the review queue, the deposit form,
+        # the navigation's counts and the notifications they lead to
+        "/interviews?per_page=50",
+        "/review",
+        "/deposit",
+        "/account/",
     ]
 
 
