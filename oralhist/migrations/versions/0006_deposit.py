@@ -57,12 +57,18 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_deposit_job_notified_at'), ['notified_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_deposit_job_user_id'), ['user_id'], unique=False)
 
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.create_index('ix_notification_user_unread', ['user_id', 'read_at'], unique=False)
+
     with op.batch_alter_table('interview', schema=None) as batch_op:
         batch_op.add_column(sa.Column('review_requested_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f('ix_interview_review_requested_at'), ['review_requested_at'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.drop_index('ix_notification_user_unread')
+
     with op.batch_alter_table('interview', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_interview_review_requested_at'))
         batch_op.drop_column('review_requested_at')
