@@ -16,6 +16,7 @@ def register_blueprints(app: Flask) -> None:
         catalogue,
         deposit,
         documents,
+        jobs,
         main,
         recordings,
         review,
@@ -38,6 +39,7 @@ def register_blueprints(app: Flask) -> None:
         recordings,
         transcripts,
         documents,
+        jobs,
         review,
         deposit,
     ):
