@@ -105,12 +105,19 @@ def test_deposit_starts_alignment_shows_progress_and_tells_the_depositor(
         interview = db.session.scalar(select(Interview))
         assert interview.title == "Mary Smith remembers the bakery"
     # The job's progress is on the page; the worker runs it; the bar reaches the end.
-    page.wait_for_selector("text=Aligning the transcript to the audio", timeout=10_000)
+    job = page.locator("section.jobs li.job")
+    assert "Aligning the transcript to the audio" in job.inner_text()
+    assert job.get_attribute("data-job-status") == "queued"
+    assert page.get_attribute("section.jobs progress", "value") == "0"
     jobs.run_pending(app)
-    page.wait_for_selector("text=/[Dd]one/", timeout=20_000)
+    # jobs.js follows the job live: the bar reaches 100 and the result is named.
+    page.wait_for_selector("section.jobs li.job[data-job-status=done]", timeout=20_000)
+    assert page.eval_on_selector("section.jobs progress", "p => p.value") == 100
+    page.wait_for_selector("section.jobs .job-result:has-text('proposed version 2')")
     # The notice: a badge in the navigation and the notification on the account page.
     page.reload()
-    assert "1 unread notifications" in page.inner_text("nav.bar")
+    badge = page.text_content("nav.bar a[href='/account/'] .count")
+    assert badge == "1 unread notifications"
     page.click("nav.bar a[href='/account/']")
     page.wait_for_load_state()
     assert "aligned to the audio" in page.content()
