@@ -163,7 +163,7 @@ def _oralhist(cwd, *args, env_extra=None):
     import subprocess
     import sys
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OH_")}
+    env = {k: v for k, v in os.environ.items() if k != "OH_INSTANCE_PATH"}
     env.update(env_extra or {})
     return subprocess.run(
         [sys.executable, "-m", "oralhist.cli", *args],

@@ -215,6 +215,8 @@ class DepositResult:
     #: Parts that could not get a job of their own now (an exclusive job runs for the
     #: interview): the page says to start them later.
     waiting: list[Recording] = field(default_factory=list)
+    #: The job kind the deposit needed but this archive has no handler for.
+    unavailable: str | None = None
 
     @property
     def job_kind(self) -> str | None:
@@ -321,9 +323,16 @@ def _start_jobs(viewer: Viewer, result: DepositResult) -> None:
         return
     from .. import jobs
 
-    if result.transcript is not None:
-        if result.timing in ("untimed", "rough"):
-            result.jobs.append(jobs.enqueue("align", interview=result.interview, user=viewer))
+    kind = "align" if result.transcript is not None else "transcribe"
+    try:
+        jobs.get_handler(kind)
+    except jobs.UnknownJobKind:
+        # An archive without the alignment engine installed: the deposit stands, the page
+        # says no job was started (``DepositResult.unavailable``).
+        result.unavailable = kind
+        return
+    if kind == "align":
+        result.jobs.append(jobs.enqueue("align", interview=result.interview, user=viewer))
     else:
         for recording in result.recordings:
             try:

@@ -133,6 +133,12 @@ def _what_happens(result: service.DepositResult) -> str:
             " The archive is now making a draft machine transcript (progress below). You will "
             "be told here and by mail when it is ready to check and correct."
         )
+    elif result.unavailable:
+        next_step = (
+            " This archive cannot "
+            + ("align transcripts" if result.unavailable == "align" else "transcribe audio")
+            + " by itself yet (no engine is installed): an archivist can add the times later."
+        )
     elif result.transcript is not None:
         next_step = " The transcript is already time-coded: nothing more to do."
     else:

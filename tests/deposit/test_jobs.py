@@ -132,3 +132,25 @@ def test_a_job_that_is_not_a_deposits_tells_nobody_here(app, browser, contributo
     jobs.run_pending(app)
     with app.app_context():
         assert db.session.query(Notification).count() == 0
+
+
+def test_without_an_engine_the_deposit_stands_and_says_so(app, contributor, monkeypatch):
+    registry = jobs.load_handlers()
+    monkeypatch.delitem(registry, "align", raising=False)
+    staged = stage(contributor).json["items"][0]
+    response = deposit_form(
+        contributor, [staged["id"]], transcript=("typed.txt", UNTIMED_TXT.encode())
+    )
+    assert response.status_code == 302
+    assert _jobs(app) == []
+    page = contributor.get(response.headers["Location"]).get_data(as_text=True)
+    assert "cannot align transcripts by itself yet" in page
+
+
+def test_the_home_page_points_to_the_notice(app, contributor, stubs):
+    staged = stage(contributor).json["items"][0]
+    deposit_form(contributor, [staged["id"]], transcript=("typed.txt", UNTIMED_TXT.encode()))
+    assert "unread notification" not in contributor.get("/").get_data(as_text=True)
+    jobs.run_pending(app)
+    home = contributor.get("/").get_data(as_text=True)
+    assert "You have 1 unread notification</a>" in home
