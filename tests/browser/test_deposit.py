@@ -126,3 +126,43 @@ def test_deposit_starts_alignment_shows_progress_and_tells_the_depositor(
         (notice,) = db.session.scalars(select(Notification)).all()
         assert notice.user_id == users["contributor"]
     assert page.console_errors == [] and page.outside == []
+
+
+def test_people_are_suggested_as_a_name_is_typed(app, page, users):
+    from oralhist.models import Person
+
+    with app.app_context():
+        person = Person(name="Ruth Adler", sort_name="Adler, Ruth", dates="1931-2019")
+        db.session.add(person)
+        db.session.commit()
+        ruth = person.id
+    sign_in(page, "contributor@example.org")
+    page.goto(page.base + "/interviews/new")
+    assert page.inner_text("label[for=p-name-1]") == "Narrator (interviewee)"
+    assert page.input_value("#p-role-2") == "interviewer"
+    page.type("#p-name-2", "Ruth")
+    page.wait_for_selector("#oh-people-list option[value='Ruth Adler']", state="attached")
+    page.fill("#p-name-2", "Ruth Adler")
+    hidden = "#p-name-2 ~ input[name=participant_person]"
+    assert page.input_value(hidden) == str(ruth)
+    page.fill("#p-name-2", "Ruth Adlington")  # changed: a new person, not Ruth Adler
+    assert page.input_value(hidden) == ""
+    page.fill("#p-name-2", "Ruth Adler")
+    rows = page.locator("#oh-participants .participant").count()
+    page.click("text=Add another person")
+    assert page.locator("#oh-participants .participant").count() == rows + 1
+    assert page.evaluate("() => document.activeElement.id") == f"p-name-{rows + 1}"
+    page.fill(f"#p-name-{rows + 1}", "Jo Bloggs")
+    page.fill("#f-title", "With people")
+    page.fill("#p-name-1", "Mary Smith")
+    page.click("main button:has-text('Save')")
+    page.wait_for_load_state()
+    with app.app_context():
+        interview = db.session.scalar(select(Interview))
+        assert [(p.person.name, p.role) for p in interview.participants] == [
+            ("Mary Smith", "interviewee"),
+            ("Ruth Adler", "interviewer"),
+            ("Jo Bloggs", "other"),
+        ]
+        assert interview.participants[1].person_id == ruth
+    assert page.console_errors == [] and page.outside == []
