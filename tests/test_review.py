@@ -46,6 +46,10 @@ def test_submit_for_review_tells_the_archivists_and_fills_the_queue(app, browser
     archivist.post(f"/interviews/{draft}/publish", data={"action": "publish"})
     with app.app_context():
         assert db.session.get(Interview, draft).review_requested_at is None
+        (told,) = db.session.scalars(
+            select(Notification).where(Notification.user_id == users["contributor"])
+        ).all()
+        assert "reviewed and published" in told.message
     assert "Review me" not in archivist.get("/review").get_data(as_text=True)
     assert 'href="/review">Review</a>' in archivist.get("/").get_data(as_text=True)
 

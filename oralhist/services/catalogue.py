@@ -482,9 +482,14 @@ def publish(viewer: Viewer, interview: Interview) -> Interview:
     require(policy.can_manage(viewer, interview), "Only archivists publish interviews.")
     if interview.status != "published":
         before = interview.status
+        submitted = interview.review_requested_at is not None
         interview.status = "published"
         interview.published_at = now()
         interview.review_requested_at = None  # reviewed: off the review queue
+        if submitted:
+            from .review import tell_contributor_published
+
+            tell_contributor_published(interview)
         db.session.flush()
         audit.record_interview_access(viewer, interview, "interview.publish", before, "published")
     return interview

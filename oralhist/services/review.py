@@ -49,6 +49,27 @@ def submit_for_review(viewer: Viewer, interview: Interview) -> Interview:
     return interview
 
 
+def tell_contributor_published(interview: Interview) -> None:
+    """The draft its contributor submitted for review is published: tell them (in the app and
+    by mail), as the submit button promised."""
+    from ..models import User
+
+    contributor = db.session.get(User, interview.created_by_id) if interview.created_by_id else None
+    if contributor is None or not contributor.active:
+        return
+    path, absolute = notify.link("catalogue.interview", interview_id=interview.id)
+    notify.notify(
+        contributor,
+        f"{interview.accession} “{interview.title}” is reviewed and published.",
+        path,
+        subject=f"[oralhist] Published: {interview.accession} {interview.title}"[:200],
+        body=(
+            f"The archivists reviewed and published {interview.accession} "
+            f"“{interview.title}”.\n\nIt is here: {absolute}\n"
+        ),
+    )
+
+
 def withdraw_review(viewer: Viewer, interview: Interview) -> Interview:
     """Take a submission back (to keep working on the draft)."""
     require(
