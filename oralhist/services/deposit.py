@@ -20,7 +20,8 @@ How it holds together:
   needs nothing. (Job kinds are the align area's; ``oralhist.jobs`` is the queue.)
 - **Told when ready.** A ``DepositJob`` row remembers who to tell. When the job is finished
   (in its ``ctx.finish()`` unit of work), ``_tell_depositors`` adds the in-app notification
-  and queues the mail in that same commit, once (``notified_at``).
+  and queues the mail in that same commit, once (``notified_at``), unless the job's handler
+  told the depositor itself in that commit.
 """
 
 from __future__ import annotations
@@ -351,6 +352,23 @@ def _start_jobs(viewer: Viewer, result: DepositResult) -> None:
 # --- telling the depositor --------------------------------------------------------------------
 
 _JOB_FINISHED_KEY = "oh_deposit_job_update"
+_TOLD_KEY = "oh_deposit_told_users"
+
+
+def _note_notified(session: Session, _flush_context, _instances) -> None:
+    """Before a flush in a transaction that finishes a job: who is being notified (a flush
+    turns the new rows into stored ones, and ``_tell_depositors`` must still see them)."""
+    if not session.info.get(_JOB_FINISHED_KEY):
+        return
+    from ..models import Notification
+
+    told = session.info.setdefault(_TOLD_KEY, set())
+    told.update(obj.user_id for obj in session.new if isinstance(obj, Notification))
+
+
+def _forget(session: Session, *_args) -> None:
+    session.info.pop(_TOLD_KEY, None)
+    session.info.pop(_JOB_FINISHED_KEY, None)
 
 
 def _watch_job_updates(orm_execute_state) -> None:
@@ -369,8 +387,12 @@ def _tell_depositors(session: Session) -> None:
     commit), in this same commit, once."""
     if not session.info.pop(_JOB_FINISHED_KEY, False):
         return
-    from ..models import Job
+    from ..models import Job, Notification
 
+    # A handler may tell the people concerned itself (the align area's does, with a link to
+    # its preview): whoever it told in this commit is not told twice.
+    told = set(session.info.pop(_TOLD_KEY, ()))
+    told |= {obj.user_id for obj in session.new if isinstance(obj, Notification)}
     rows = session.execute(
         select(DepositJob, Job)
         .join(Job, Job.id == DepositJob.job_id)
@@ -380,7 +402,7 @@ def _tell_depositors(session: Session) -> None:
         deposit_job.notified_at = now()
         user = session.get(User, deposit_job.user_id)
         interview = session.get(Interview, deposit_job.interview_id)
-        if user is None or interview is None or not user.active:
+        if user is None or interview is None or not user.active or user.id in told:
             continue
         what = (
             "The transcript is aligned to the audio"
@@ -406,4 +428,6 @@ def install_listeners() -> None:
     """Register the session hooks (once per process)."""
     if not event.contains(Session, "do_orm_execute", _watch_job_updates):
         event.listen(Session, "do_orm_execute", _watch_job_updates)
+        event.listen(Session, "before_flush", _note_notified)
         event.listen(Session, "before_commit", _tell_depositors)
+        event.listen(Session, "after_rollback", _forget)

@@ -154,3 +154,26 @@ def test_the_home_page_points_to_the_notice(app, contributor, stubs):
     jobs.run_pending(app)
     home = contributor.get("/").get_data(as_text=True)
     assert "You have 1 unread notification</a>" in home
+
+
+def test_a_handler_that_tells_the_depositor_itself_is_not_doubled(
+    app, users, contributor, monkeypatch
+):
+    from oralhist.models import User
+    from oralhist.services import notify
+
+    def run(job, ctx) -> None:
+        with ctx.finish() as done:
+            user = db.session.get(User, job.created_by_id)
+            notify.notify(user, "Ready (from the handler).", "/", subject="Ready", body="Ready.")
+            done.result = {"version": 2}
+
+    registry = jobs.load_handlers()
+    monkeypatch.setitem(registry, "align", jobs.Handler("align", run, True, "Aligning"))
+    staged = stage(contributor).json["items"][0]
+    deposit_form(contributor, [staged["id"]], transcript=("typed.txt", UNTIMED_TXT.encode()))
+    jobs.run_pending(app)
+    with app.app_context():
+        messages = [n.message for n in db.session.scalars(select(Notification))]
+        assert messages == ["Ready (from the handler)."]
+        assert db.session.scalar(select(DepositJob)).notified_at is not None
