@@ -176,7 +176,8 @@ def _oralhist(cwd, *args, env_extra=None):
 
 
 @pytest.mark.parametrize(
-    "args", [("create-token", "x@example.org"), ("reindex",), ("access", "expire")]
+    "args",
+    [("create-token", "x@example.org"), ("reindex",), ("access", "expire"), ("jobs", "list")],
 )
 def test_a_command_outside_the_project_folder_says_where_it_looked(tmp_path, args):
     result = _oralhist(tmp_path, *args)
