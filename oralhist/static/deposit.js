@@ -16,7 +16,7 @@
   var send = document.getElementById("oh-audio-send");
   var submit = document.getElementById("oh-deposit-submit");
   var busy = false;
-  send.hidden = true;
+  send.style.display = "none";  // files go up as soon as they are chosen
 
   function mb(n) { return (n / 1048576).toFixed(1) + " MB"; }
   function hms(ms) {
