@@ -75,11 +75,15 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, instance_path: s
     from . import transaction
 
     transaction.init_app(app)
+    from .services import deposit as _deposit
+
+    _deposit.install_listeners()  # a finished deposit job tells its depositor
     _security_headers(app)
 
-    from .cli import register_cli
+    from .cli import guard_commands, register_cli
 
     register_cli(app)
+    guard_commands(app)  # last: every command but init first checks the archive is there
     return app
 
 

@@ -84,19 +84,55 @@ def init_command(public_url: str) -> None:
     _sweep_abandoned_uploads()
     _forget_old_sign_in_counts()
     indexing.startup_check(echo=click.echo)
-    click.echo("Ready. Next: `oralhist create-user EMAIL --role admin`, then `oralhist serve`.")
+    command = how_to_run()
+    click.echo(f"Ready. Next: `{command} create-user EMAIL --role admin`, then `{command} serve`.")
+    if command != "oralhist":
+        click.echo(
+            "(`oralhist` alone is not on your PATH: type the path above, or first "
+            f"`source {Path(command).parent / 'activate'}` to use plain `oralhist`.)"
+        )
+
+
+def how_to_run() -> str:
+    """How the person who ran this command can run ``oralhist`` again from where they are:
+    plain ``oralhist`` when the PATH finds this same program, else its path (``.venv/bin/
+    oralhist`` from the project folder). ``init`` used to say "Next: oralhist create-user"
+    while ``oralhist`` was not on the PATH (it lives in the project's .venv)."""
+    import shutil
+
+    script = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if script is None or script.name != "oralhist":
+        # Run as `flask --app oralhist ...` or `python -m ...`: the venv's script is beside
+        # the interpreter.
+        script = Path(sys.executable).parent / "oralhist"
+    found = shutil.which("oralhist")
+    if found and script.exists() and Path(found).resolve() == script.resolve():
+        return "oralhist"
+    try:
+        return str(script.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(script.absolute())
 
 
 def _sweep_abandoned_uploads() -> None:
     """Remove temporary files of uploads whose process was killed (never those of uploads
     still arriving in a live process), and say so."""
+    from .services import deposit
     from .services.recordings import storage
+    from .transaction import unit_of_work
 
     removed = storage().sweep_temp()
     if removed:
         total = sum(int(item["size"]) for item in removed)
         click.echo(
             f"Removed {len(removed)} temporary files ({total} bytes) of uploads cut off by a crash."
+        )
+    with unit_of_work():
+        dropped = deposit.sweep_staged()
+    if dropped:
+        click.echo(
+            f"Removed {dropped} audio files uploaded for deposits never submitted "
+            f"(kept {deposit.staged_hours()} hours)."
         )
 
 
@@ -695,6 +731,99 @@ def import_command(path: Path, dry_run: bool, publish: bool) -> None:
     click.echo(f"{summary} ({', '.join(summary.interviews)})" if summary.interviews else summary)
 
 
+class NoArchive(click.ClickException):
+    """The command was run where there is no archive (outside the project folder, or before
+    ``oralhist init``): one line saying where it looked and how to point it elsewhere."""
+
+
+def where_to_point(app) -> str:
+    """The one sentence every 'no archive here' message ends with."""
+    return (
+        "Run it in the project folder (the one holding instance/), or point it at the "
+        "archive: `oralhist --instance PATH/instance ...` or OH_INSTANCE_PATH=PATH/instance "
+        "(`oralhist init` creates a new archive here)."
+    )
+
+
+def check_archive(app) -> None:
+    """Refuse, in one clear line, to run a command on an archive that is not there.
+
+    Without this, ``oralhist create-token`` run outside the project folder printed a 147-line
+    SQLAlchemy traceback (SQLite cannot open ``instance/oralhist.sqlite3`` under a folder
+    that does not exist; where the folder exists it would even create an empty database)."""
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .extensions import db
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    on_disk = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    if on_disk and not Path(url.database).is_file():
+        raise NoArchive(
+            f"No archive found: there is no database at {url.database} (instance folder "
+            f"{app.instance_path}). {where_to_point(app)}"
+        )
+    try:
+        with app.app_context():
+            # The accounts table: every archive has it (tests build theirs without Alembic).
+            initialised = inspect(db.engine).has_table("user")
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise NoArchive(
+            f"Could not open the archive's database {_safe_url(str(url))} (instance folder "
+            f"{app.instance_path}): {reason}. {where_to_point(app)}"
+        ) from None
+    if not initialised:
+        raise NoArchive(
+            f"The database {_safe_url(str(url))} (instance folder {app.instance_path}) holds "
+            f"no archive yet: run `{how_to_run()} init` first, or point the command at the "
+            "archive with --instance PATH or OH_INSTANCE_PATH."
+        )
+
+
+#: Commands that run before (or without) an archive.
+NO_ARCHIVE_NEEDED = frozenset({"init"})
+
+
+def _guard(command: click.Command) -> None:
+    """Check the archive is there just before ``command`` runs (after ``--help`` is handled,
+    which needs no archive); groups guard each of their subcommands."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _guard(sub)
+        return
+    callback = command.callback
+    if callback is None or getattr(callback, "_oh_guarded", False):
+        return
+
+    import functools
+
+    @functools.wraps(callback)
+    def guarded(*args, **kwargs):
+        from flask import has_app_context
+        from flask.cli import ScriptInfo
+
+        if has_app_context():
+            app = current_app._get_current_object()
+        else:
+            app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+        check_archive(app)
+        return callback(*args, **kwargs)
+
+    guarded._oh_guarded = True  # type: ignore[attr-defined]
+    command.callback = guarded
+
+
+def guard_commands(app) -> None:
+    """Give every command but ``init`` the archive check (``check_archive``); called by
+    ``create_app`` after all commands are registered, so commands added by other areas
+    (jobs, align...) are guarded too."""
+    for name, command in app.cli.commands.items():
+        if name not in NO_ARCHIVE_NEEDED:
+            _guard(command)
+
+
 def register_cli(app) -> None:
     for command in (
         init_command,
@@ -719,14 +848,29 @@ def _create_app():
     return create_app()
 
 
+def _set_instance(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value:
+        os.environ["OH_INSTANCE_PATH"] = value
+
+
 @click.group(
     cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False
 )
 @click.version_option(package_name="oralhist")
+@click.option(
+    "--instance",
+    metavar="PATH",
+    is_eager=True,
+    expose_value=False,
+    callback=_set_instance,
+    help="The archive's instance folder (default: instance/ in the current folder; "
+    "or set OH_INSTANCE_PATH).",
+)
 def main() -> None:
     """oralhist: an archive for oral history interviews.
 
-    Run from the project folder; works on instance/ and media/ there. Start with
+    Run from the project folder; works on instance/ and media/ there (or on the folder
+    given by --instance / OH_INSTANCE_PATH). Start with
     `oralhist init`, then `oralhist create-user EMAIL --role admin`, then `oralhist serve`.
     """
 

@@ -26,6 +26,9 @@ BODY_READ_TIMEOUT_S = 30
 #: Body limit of every other request (forms, JSON), in bytes; transcript uploads get the
 #: transcript limit and document uploads the attachment limit (plus 1 MiB for the form).
 MAX_FORM_BYTES = 1024 * 1024
+#: How long audio uploaded on the deposit page waits for its deposit (hours) before
+#: ``oralhist init``/``serve`` remove it (``services.deposit.sweep_staged``).
+DEPOSIT_STAGED_HOURS = 72
 #: Largest document attachment (PDF or image), in bytes.
 MAX_ATTACHMENT_BYTES = 200 * 1024**2
 #: Where recordings and attachments are stored, content-addressed. Relative to the project.

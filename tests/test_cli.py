@@ -153,3 +153,97 @@ def test_every_command_has_help(fresh):
         result = app.test_cli_runner().invoke(args=[command, "--help"])
         assert result.exit_code == 0
         assert len(result.output.splitlines()) > 3, command
+
+
+# --- outside the project folder (#15) -------------------------------------------------------
+
+
+def _oralhist(cwd, *args, env_extra=None):
+    """Run the real ``oralhist`` command (a new process, as a person would) in ``cwd``."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OH_INSTANCE_PATH"}
+    env.update(env_extra or {})
+    return subprocess.run(
+        [sys.executable, "-m", "oralhist.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("create-token", "x@example.org"), ("reindex",), ("access", "expire"), ("jobs", "list")],
+)
+def test_a_command_outside_the_project_folder_says_where_it_looked(tmp_path, args):
+    result = _oralhist(tmp_path, *args)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr  # one line, never a traceback
+    assert "Traceback" not in result.stderr + result.stdout
+    assert str(tmp_path / "instance") in lines[0]
+    assert "--instance" in lines[0] and "OH_INSTANCE_PATH" in lines[0]
+    assert not (tmp_path / "instance").exists()  # nothing created on the way
+
+
+def test_an_empty_instance_folder_is_not_given_an_empty_database(tmp_path):
+    (tmp_path / "instance").mkdir()
+    result = _oralhist(tmp_path, "create-token", "x@example.org")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "no database" in result.stderr
+    assert list((tmp_path / "instance").iterdir()) == []
+
+
+def test_help_needs_no_archive(tmp_path):
+    result = _oralhist(tmp_path, "create-token", "--help")
+    assert result.returncode == 0 and "EMAIL" in result.stdout
+
+
+def test_instance_option_and_variable_point_at_the_archive(fresh, tmp_path):
+    app = fresh.make_app()
+    run(app, "init")
+    run(app, "create-user", "a@example.org", "--role", "admin", "--password", "long enough pw")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    instance = str(fresh / "instance")
+    by_option = _oralhist(elsewhere, "--instance", instance, "create-token", "a@example.org")
+    assert by_option.returncode == 0, by_option.stderr
+    by_variable = _oralhist(
+        elsewhere, "create-token", "a@example.org", env_extra={"OH_INSTANCE_PATH": instance}
+    )
+    assert by_variable.returncode == 0, by_variable.stderr
+    assert by_option.stdout.strip().splitlines()[-1] != by_variable.stdout.strip().splitlines()[-1]
+
+
+def test_a_database_without_tables_is_told_to_run_init(fresh):
+    app = fresh.make_app()
+    from oralhist.cli import NoArchive, check_archive
+
+    (fresh / "instance").mkdir()
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        (fresh / "instance" / "oralhist.sqlite3").write_bytes(b"")
+    with pytest.raises(NoArchive, match="init"):
+        check_archive(app)
+
+
+def test_init_says_how_to_run_the_command_when_it_is_not_on_the_path(fresh, monkeypatch):
+    import sys
+
+    venv_bin = fresh / ".venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    script = venv_bin / "oralhist"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    monkeypatch.setattr(sys, "argv", [str(script)])
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    output = run(fresh.make_app(), "init")
+    assert "Next: `.venv/bin/oralhist create-user EMAIL --role admin`" in output
+    assert "source .venv/bin/activate" in output
+    monkeypatch.setenv("PATH", f"{venv_bin}:/usr/bin:/bin")
+    again = run(fresh.make_app(), "init")
+    assert "Next: `oralhist create-user EMAIL --role admin`" in again
+    assert "activate" not in again

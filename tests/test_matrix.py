@@ -47,6 +47,16 @@ MATRIX = [
     ("GET", "/iiif/collections", (200, 200, 200, 200, 200, 200)),
     ("GET", "/iiif/interviews/{published}/manifest", (200, 200, 200, 200, 200, 200)),
     ("GET", "/iiif/interviews/{draft}/manifest", (404, 404, 200, 404, 200, 200)),
+    # One-step deposit and review (#14 item 5, #15).
+    ("GET", "/deposit", (302, 403, 200, 200, 200, 200)),
+    ("POST", "/deposit", (302, 403, 422, 422, 422, 422)),
+    ("POST", "/deposit/audio", (302, 403, 422, 422, 422, 422)),
+    ("POST", "/deposit/audio/99999/remove", (302, 404, 404, 404, 404, 404)),
+    ("GET", "/api/v1/deposit/audio", (401, 403, 200, 200, 200, 200)),
+    ("POST", "/api/v1/deposit/audio", (401, 403, 422, 422, 422, 422)),
+    ("DELETE", "/api/v1/deposit/audio/99999", (401, 404, 404, 404, 404, 404)),
+    ("GET", "/review", (302, 403, 403, 403, 200, 200)),
+    ("POST", "/interviews/{draft}/review", (302, 404, 302, 404, 403, 403)),
 ]
 
 BODIES = {
@@ -77,6 +87,8 @@ def test_role_matrix(app, browser, records, method, template, expected):
             response = client.get(url)
         elif method == "PATCH":
             response = client.patch(url, json={"summary": "changed"})
+        elif method == "DELETE":
+            response = client.delete(url)
         elif url.startswith("/api/"):
             body = {k: f"{v} {role}" for k, v in BODIES.get(url, {}).items()}
             response = client.post(url, json=body)
@@ -91,5 +103,6 @@ def test_role_matrix(app, browser, records, method, template, expected):
             with app.app_context():
                 draft = db.session.get(Interview, records["draft"])
                 draft.status = "draft"
+                draft.review_requested_at = None
                 db.session.commit()
     assert mismatches == []

@@ -89,10 +89,34 @@ def effective_level(interview, now: dt.datetime) -> str:
     return interview.access_level
 
 
+#: What will hold once a draft is published, by effective level (a draft itself is seen only
+#: by its contributor and archivists, whatever its level: "open to everyone" was untrue).
+DRAFT_SENTENCES = {
+    "open": "Audio and transcript will be open to everyone once it is published.",
+    "registered": "Audio and transcript will be available to signed-in researchers once it "
+    "is published.",
+    "restricted": "Audio and transcript will be available on request once it is published.",
+    "closed": "Audio and transcript will stay closed when it is published.",
+}
+DRAFT_PREFIX = "This is a draft, seen only by its contributor and archivists."
+
+
 def level_sentence(interview, now: dt.datetime) -> str:
+    """The plain sentence saying who may hear and read the interview now."""
     level = effective_level(interview, now)
+    embargoed = (
+        level == "closed" and interview.embargo_until and today_of(now) < interview.embargo_until
+    )
+    if getattr(interview, "status", "published") == "draft":
+        later = DRAFT_SENTENCES[level]
+        if embargoed:
+            later = (
+                "Audio and transcript will be closed until "
+                f"{interview.embargo_until:%-d %B %Y}, even once it is published."
+            )
+        return f"{DRAFT_PREFIX} {later}"
     sentence = LEVEL_SENTENCES[level]
-    if level == "closed" and interview.embargo_until and today_of(now) < interview.embargo_until:
+    if embargoed:
         sentence = f"Audio and transcript are closed until {interview.embargo_until:%-d %B %Y}."
     return sentence
 
@@ -141,6 +165,17 @@ def can_assign_accession(viewer: Viewer) -> bool:
 
 def can_manage(viewer: Viewer, interview=None) -> bool:
     """Publish, set access, decide requests, delete recordings, link passages anywhere."""
+    return viewer.is_archivist
+
+
+def can_submit_for_review(viewer: Viewer, interview) -> bool:
+    """The contributor of a draft asks the archivists to review (and publish) it; they may
+    also take the request back while it waits."""
+    return viewer.is_contributor and is_owner(viewer, interview) and interview.status == "draft"
+
+
+def can_review(viewer: Viewer) -> bool:
+    """See the drafts awaiting review (the archivists' review queue)."""
     return viewer.is_archivist
 
 
@@ -521,6 +556,7 @@ class SitePermissions:
     manage: bool
     administer: bool
     assign_accession: bool
+    review: bool
     #: document access levels the viewer may see (the documents list's filter offers these)
     document_levels: frozenset[str]
 
@@ -534,5 +570,6 @@ def site_permissions(viewer: Viewer) -> SitePermissions:
         manage=can_manage(viewer),
         administer=can_administer(viewer),
         assign_accession=can_assign_accession(viewer),
+        review=can_review(viewer),
         document_levels=document_levels(viewer),
     )

@@ -2,6 +2,7 @@
 
 from .access import AccessRequest, AuditEvent, Notification
 from .catalogue import Collection, Interview, Participant, Person
+from .deposit import DepositJob, StagedAudio
 from .derivative import Derivative
 from .document import DismissedSuggestion, Document, DocumentCreator, Mention
 from .job import Job
@@ -16,6 +17,7 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Collection",
+    "DepositJob",
     "Derivative",
     "DismissedSuggestion",
     "Document",
@@ -34,6 +36,7 @@ __all__ = [
     "Segment",
     "SignInThrottle",
     "Speaker",
+    "StagedAudio",
     "Transcript",
     "User",
 ]

@@ -110,6 +110,9 @@ _append_only_triggers()
 
 class Notification(db.Model):
     __tablename__ = "notification"
+    #: The navigation counts a user's unread notifications on every page
+    #: (``services.navigation``): an index range, not a scan of all their notifications.
+    __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at"),)
 
     id: Mapped[intpk]
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)

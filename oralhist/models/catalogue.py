@@ -78,6 +78,9 @@ class Interview(db.Model):
     created_at: Mapped[created_at]
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: When the contributor submitted the draft for review (None: not submitted, or
+    #: published since): archivists' review queue lists drafts with a value here.
+    review_requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
 
     collection: Mapped[Collection | None] = relationship(back_populates="interviews")
     created_by = relationship("User")

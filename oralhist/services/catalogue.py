@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -319,7 +320,7 @@ def save_interview(
         )
     participants = None
     if "participants" in data:
-        participants = _parse_participants(data["participants"])
+        participants = _parse_participants(viewer, data["participants"])
     accession = values.get("accession")
     if accession:
         clash = db.session.scalar(select(Interview).where(Interview.accession == accession))
@@ -415,7 +416,11 @@ def _insert_interview(interview: Interview, *, generate: bool, year: int | None)
     )
 
 
-def _parse_participants(raw: Any) -> list[tuple[int, str]]:
+def _parse_participants(viewer: Viewer, raw: Any) -> list[tuple[int, str]]:
+    """``[{"person_id", "role"}]`` or, for someone not yet in the archive,
+    ``[{"name", "role"}]``: a name is the one existing person of exactly that name (any
+    case), else a new person created on the spot, so a depositor never leaves the form to
+    add someone. The role defaults to interviewee."""
     if not isinstance(raw, list):
         raise ValidationError(
             "participants must be a list of {person_id, role}.",
@@ -428,8 +433,12 @@ def _parse_participants(raw: Any) -> list[tuple[int, str]]:
                 f"participants[{index}] must be an object with person_id and role.",
                 fields={"participants": f"item {index} is not an object"},
             )
+        named = item.get("person_id") in (None, "") and item.get("name") not in (None, "")
         fields = Fields(item)
-        fields.integer("person_id", required=True, minimum=1)
+        if named:
+            fields.string("name", required=True)
+        else:
+            fields.integer("person_id", required=True, minimum=1)
         fields.choice("role", PARTICIPANT_ROLES, default="interviewee")
         try:
             values = fields.check()
@@ -437,23 +446,50 @@ def _parse_participants(raw: Any) -> list[tuple[int, str]]:
             raise ValidationError(
                 f"participants[{index}]: {exc.message}", fields={"participants": exc.message}
             ) from None
-        if db.session.get(Person, values["person_id"]) is None:
-            raise ValidationError(
-                f"participants[{index}]: there is no person {values['person_id']}.",
-                fields={"participants": f"unknown person {values['person_id']}"},
-            )
-        pair = (values["person_id"], values["role"])
+        if named:
+            person_id = person_named(viewer, values["name"]).id
+        else:
+            person_id = values["person_id"]
+            if db.session.get(Person, person_id) is None:
+                raise ValidationError(
+                    f"participants[{index}]: there is no person {person_id}.",
+                    fields={"participants": f"unknown person {person_id}"},
+                )
+        pair = (person_id, values["role"])
         if pair not in parsed:
             parsed.append(pair)
     return parsed
+
+
+def person_named(viewer: Viewer, name: str) -> Person:
+    """The one person called ``name`` (case and spacing aside), or a new one: two people
+    of that name already make it ambiguous, so a new one is not guessed into either."""
+    name = " ".join(name.split())
+    matches = list(
+        db.session.scalars(select(Person).where(func.lower(Person.name) == name.lower()).limit(2))
+    )
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise ValidationError(
+            f"There are several people called {name}: choose the right one from the list.",
+            fields={"participants": f"several people are called {name}"},
+        )
+    return save_person(viewer, {"name": name})
 
 
 def publish(viewer: Viewer, interview: Interview) -> Interview:
     require(policy.can_manage(viewer, interview), "Only archivists publish interviews.")
     if interview.status != "published":
         before = interview.status
+        submitted = interview.review_requested_at is not None
         interview.status = "published"
         interview.published_at = now()
+        interview.review_requested_at = None  # reviewed: off the review queue
+        if submitted:
+            from .review import tell_contributor_published
+
+            tell_contributor_published(interview)
         db.session.flush()
         audit.record_interview_access(viewer, interview, "interview.publish", before, "published")
     return interview
@@ -467,3 +503,64 @@ def unpublish(viewer: Viewer, interview: Interview) -> Interview:
         db.session.flush()
         audit.record_interview_access(viewer, interview, "interview.unpublish", before, "draft")
     return interview
+
+
+# --- what the interview list shows of each interview -----------------------------------------
+
+
+@dataclass(frozen=True)
+class ListFacts:
+    """What the interview list shows beside a title: the narrators, the audio's length and
+    whether there is audio and a current transcript."""
+
+    narrators: tuple[str, ...] = ()
+    duration_ms: int = 0
+    parts: int = 0
+    has_transcript: bool = False
+
+    @property
+    def has_audio(self) -> bool:
+        return self.parts > 0
+
+
+def list_facts(interviews: Sequence[Interview]) -> dict[int, ListFacts]:
+    """``ListFacts`` of a page of interviews in three queries whatever the page size (never
+    one per row). All of it is catalogue record (people, duration, that a transcript exists),
+    public for a published interview: no transcript text."""
+    from ..models import Recording, Transcript
+
+    ids = [i.id for i in interviews]
+    if not ids:
+        return {}
+    narrators: dict[int, list[str]] = {}
+    for interview_id, name in db.session.execute(
+        select(Participant.interview_id, Person.name)
+        .join(Person, Person.id == Participant.person_id)
+        .where(Participant.interview_id.in_(ids), Participant.role == "interviewee")
+        .order_by(Participant.interview_id, Participant.position)
+    ):
+        narrators.setdefault(interview_id, []).append(name)
+    audio = {
+        interview_id: (int(total or 0), int(count))
+        for interview_id, total, count in db.session.execute(
+            select(Recording.interview_id, func.sum(Recording.duration_ms), func.count())
+            .where(Recording.interview_id.in_(ids))
+            .group_by(Recording.interview_id)
+        )
+    }
+    transcribed = set(
+        db.session.scalars(
+            select(Transcript.interview_id).where(
+                Transcript.interview_id.in_(ids), Transcript.is_current.is_(True)
+            )
+        )
+    )
+    return {
+        i: ListFacts(
+            narrators=tuple(narrators.get(i, ())),
+            duration_ms=audio.get(i, (0, 0))[0],
+            parts=audio.get(i, (0, 0))[1],
+            has_transcript=i in transcribed,
+        )
+        for i in ids
+    }

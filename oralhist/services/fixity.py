@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Derivative, Document, FixityCheck, Recording
+from ..models import Derivative, Document, FixityCheck, Recording, StagedAudio
 from .recordings import storage
 
 
@@ -67,6 +67,13 @@ def referenced_files() -> dict[str, _Expected]:
     ):
         entry = expected.setdefault(key, _Expected(sha256, size))
         entry.used_by.append(f"{kind} derivative {xid}")
+    for sid, key, sha256, size in db.session.execute(
+        select(
+            StagedAudio.id, StagedAudio.storage_key, StagedAudio.sha256, StagedAudio.size
+        ).order_by(StagedAudio.id)
+    ):
+        entry = expected.setdefault(key, _Expected(sha256, size))
+        entry.used_by.append(f"staged audio {sid}")
     return expected
 
 

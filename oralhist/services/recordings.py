@@ -28,7 +28,7 @@ from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..media.probe import FAMILIES, AudioInfo, probe_audio
 from ..media.storage import Storage, display_filename, open_storage
-from ..models import Derivative, Document, Interview, Recording
+from ..models import Derivative, Document, Interview, Recording, StagedAudio
 from . import catalogue
 from .fields import Fields, parse_partial_date
 
@@ -228,7 +228,8 @@ def delete_recording(viewer: Viewer, recording: Recording) -> str:
 
 
 def keys_in_use(keys: Iterable[str]) -> set[str]:
-    """Which of ``keys`` some row (Recording or Document attachment) still points at."""
+    """Which of ``keys`` some row (Recording, Document attachment, derivative, or audio staged
+    for a deposit) still points at."""
     keys = set(keys)
     if not keys:
         return set()
@@ -238,6 +239,9 @@ def keys_in_use(keys: Iterable[str]) -> set[str]:
     used |= set(db.session.scalars(select(Document.file_key).where(Document.file_key.in_(keys))))
     used |= set(
         db.session.scalars(select(Derivative.storage_key).where(Derivative.storage_key.in_(keys)))
+    )
+    used |= set(
+        db.session.scalars(select(StagedAudio.storage_key).where(StagedAudio.storage_key.in_(keys)))
     )
     return used
 

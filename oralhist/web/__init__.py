@@ -14,6 +14,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         auth,
         catalogue,
+        deposit,
         discovery,
         documents,
         editor,
@@ -22,6 +23,7 @@ def register_blueprints(app: Flask) -> None:
         main,
         oai,
         recordings,
+        review,
         search,
         transcripts,
     )
@@ -46,6 +48,8 @@ def register_blueprints(app: Flask) -> None:
         oai,
         iiif,
         discovery,
+        review,
+        deposit,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)

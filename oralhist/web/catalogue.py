@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from ..access import clauses, current_viewer, now, policy, require
 from ..errors import OralHistError, ValidationError
@@ -29,18 +30,45 @@ def interview_panel(fn: Callable[[Interview, Any], dict]) -> Callable:
     return fn
 
 
-def _form_data() -> dict[str, Any]:
-    """Form fields as the services expect them (participants as a list of dicts)."""
-    data: dict[str, Any] = {k: v for k, v in request.form.items() if k != "csrf_token"}
-    if "participant_person" in request.form:
-        people = request.form.getlist("participant_person")
-        roles = request.form.getlist("participant_role")
-        data["participants"] = [
-            {"person_id": p, "role": r} for p, r in zip(people, roles, strict=False) if p
-        ]
-        data.pop("participant_person", None)
-        data.pop("participant_role", None)
+PARTICIPANT_FIELDS = ("participant_person", "participant_name", "participant_role")
+
+
+def _form_data(form=None) -> dict[str, Any]:
+    """Form fields as the services expect them (participants as a list of dicts).
+
+    A participant row (``catalogue/_participants.html``) sends ``participant_person`` (the id
+    the type-ahead chose), ``participant_name`` (what is typed) and ``participant_role``. A
+    name typed without a chosen id, or changed after choosing, is a name to find or create;
+    an empty row is skipped."""
+    form = form if form is not None else request.form
+    data: dict[str, Any] = {
+        k: v for k, v in form.items() if k != "csrf_token" and k not in PARTICIPANT_FIELDS
+    }
+    if "participant_role" in form:
+        people = form.getlist("participant_person")
+        names = form.getlist("participant_name")
+        roles = form.getlist("participant_role")
+        rows = []
+        for index, role in enumerate(roles):
+            person_id = people[index].strip() if index < len(people) else ""
+            name = " ".join(names[index].split()) if index < len(names) else ""
+            if person_id and name and not _names_person(person_id, name):
+                person_id = ""  # the chosen person's name was changed: a new name
+            if person_id:
+                rows.append({"person_id": person_id, "role": role})
+            elif name:
+                rows.append({"name": name, "role": role})
+        data["participants"] = rows
     return data
+
+
+def _names_person(person_id: str, name: str) -> bool:
+    """Does ``name`` still name the person ``person_id`` (as the form showed it)?"""
+    number = record_id(person_id)
+    person = db.session.get(Person, number) if number is not None else None
+    if person is None:
+        return True  # the service names the unknown id
+    return name.lower() in (person.name.lower(), (person.sort_name or "").lower())
 
 
 # --- collections ---------------------------------------------------------------------------
@@ -65,7 +93,14 @@ def collection(slug: str):
     stmt, _ = catalogue.interview_query(
         current_viewer(), {"collection": str(found.id), "sort": request.args.get("sort", "title")}
     )
-    return render_template("catalogue/collection.html", collection=found, page=paginate(stmt))
+    page = paginate(stmt)
+    return render_template(
+        "catalogue/collection.html",
+        collection=found,
+        page=page,
+        facts=catalogue.list_facts(page.items),
+        level_of=lambda i: policy.effective_level(i, now()),
+    )
 
 
 @bp.route("/collections/new", methods=["GET", "POST"])
@@ -178,9 +213,12 @@ def merge_person(person_id: int):
 def interviews():
     viewer = current_viewer()
     stmt, values = catalogue.interview_query(viewer, request.args)
+    page = paginate(stmt.options(selectinload(Interview.collection)))
     return render_template(
         "catalogue/interviews.html",
-        page=paginate(stmt),
+        page=page,
+        facts=catalogue.list_facts(page.items),
+        level_of=lambda i: policy.effective_level(i, now()),
         values=values,
         collections=db.session.scalars(select(Collection).order_by(Collection.title)).all(),
         access_levels=ACCESS_LEVELS,
@@ -214,7 +252,6 @@ def _interview_form(found: Interview | None, form=None, errors=None, message=Non
         errors=errors or {},
         message=message,
         collections=db.session.scalars(select(Collection).order_by(Collection.title)).all(),
-        people=db.session.scalars(select(Person).order_by(Person.sort_name)).all(),
         access_levels=ACCESS_LEVELS,
         participant_roles=PARTICIPANT_ROLES,
     ), status

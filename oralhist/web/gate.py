@@ -78,6 +78,9 @@ def _attachment_limit() -> int:
 BODY_LIMITS: dict[str, Callable[[], int | None]] = {
     "recordings.upload": _media_limit,
     "api.upload_recording": _media_limit,
+    "deposit.stage_audio": _media_limit,
+    "api.stage_deposit_audio": _media_limit,
+    "deposit.deposit": _transcript_limit,  # the one-step deposit's form carries the transcript
     "transcripts.import_form": _transcript_limit,
     "api.import_transcript": _transcript_limit,
     "documents.edit": _attachment_limit,

@@ -82,9 +82,25 @@ def url_with(**changes: Any) -> str:
     return request.path + ("?" + query if query else "")
 
 
+class LazyNavCounts:
+    """The navigation's counts (``services.navigation``), queried when a template first
+    reads one (base.html does, once per page) and never for a page that does not."""
+
+    def __init__(self) -> None:
+        self._counts = None
+
+    def __getattr__(self, name: str) -> int:
+        if self.__dict__.get("_counts") is None:
+            from ..services.navigation import nav_counts
+
+            self._counts = nav_counts(current_viewer())
+        return getattr(self._counts, name)
+
+
 def template_globals() -> dict[str, Any]:
     return {
         "may": policy.site_permissions(current_viewer()),
+        "nav": LazyNavCounts(),
         "url_rules": current_app.view_functions,
         "now": now(),
         "current_user": current_user,

@@ -117,6 +117,12 @@ def _urls(kind: str, iid: int, mid: int, doc: int) -> list[str]:
         "/oai?verb=ListRecords&metadataPrefix=oai_dc",
         "/oai?verb=ListRecords&metadataPrefix=mods",
         "/sitemap.xml",
+        # pages of the deposit area: the list's facts, the review queue, the deposit form,
+        # the navigation's counts and the notifications they lead to
+        "/interviews?per_page=50",
+        "/review",
+        "/deposit",
+        "/account/",
     ]
 
 

@@ -13,5 +13,15 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import access, catalogue, derivatives, documents, jobs, recordings, search, transcripts  # noqa: E402,F401  (routes register on bp)
+from . import (  # noqa: E402,F401  (routes register on bp)
+    access,
+    catalogue,
+    deposit,
+    derivatives,
+    documents,
+    jobs,
+    recordings,
+    search,
+    transcripts,
+)
 from . import editing as _editing  # noqa: E402,F401  (the transcript editor's routes)
