@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..models import Interview, Person
-from ..urls import moment_url
 from ..transcripts.timecode import format_timecode
+from ..urls import moment_url
 
 MONTHS = [
     "January", "February", "March", "April", "May", "June",

@@ -44,6 +44,15 @@ def _stream_upload(endpoint: str | None, values: Any) -> None:
 # -- the interview page panel --------------------------------------------------------------
 
 
+#: Where the loudness strip's peaks are served (BBC audiowaveform JSON, the jobs lane's route).
+WAVEFORM_RULE = "/api/v1/recordings/<int:recording_id>/waveform"
+
+
+def _waveforms_served() -> bool:
+    """The player asks for waveforms only where this archive serves them (no 404 noise)."""
+    return any(rule.rule == WAVEFORM_RULE for rule in current_app.url_map.iter_rules())
+
+
 def _end_param(start_ms: int) -> int | None:
     """``?end=`` of a cited range: where playback stops (ignored unless after the start)."""
     raw = request.args.get("end", "")
@@ -77,6 +86,7 @@ def recordings_panel(interview: Interview, viewer) -> dict:
         "rec_can_download": policy.can_download_master(viewer, interview, at),
         "rec_can_edit": can_edit,
         "rec_can_delete": policy.can_manage(viewer, interview),
+        "rec_waveforms": _waveforms_served(),
         "rec_start_ms": start_ms,
         "rec_end_ms": end_ms,
         "rec_total_ms": sum(r.duration_ms or 0 for r in interview.recordings),

@@ -20,7 +20,9 @@ def sample(app, users):
 
     with app.test_request_context():
         sample.load_sample()
-        interview = db.session.scalar(select(Interview).where(Interview.accession == "OH-SAMPLE-001"))
+        interview = db.session.scalar(
+            select(Interview).where(Interview.accession == "OH-SAMPLE-001")
+        )
         restricted = db.session.scalar(
             select(Interview).where(Interview.accession != "OH-SAMPLE-001")
         )
