@@ -141,7 +141,6 @@ def cite(interview: Interview, start_ms: int, end_ms: int | None, *, archive: st
     narrators = interview.people_in_role("interviewee")
     interviewers = interview.people_in_role("interviewer")
     collection = interview.collection.title if interview.collection is not None else ""
-    title = f"“{interview.title.rstrip('.')}”" if interview.title else ""
     by = f"interview by {_names(interviewers)}" if interviewers else "interview"
     when = time_range(start_ms, end_ms)
 
@@ -153,7 +152,7 @@ def cite(interview: Interview, start_ms: int, end_ms: int | None, *, archive: st
             bib_head = _end(inverted(narrators[0]) + ", and " + _names(narrators[1:]))
     else:
         # No narrator on record: the title leads, as for an anonymous work.
-        note_head = _sentence(title, by)
+        note_head = f"“{interview.title.rstrip('.')},” {by}" if interview.title else by
         bib_head = ""
     note = _sentence(
         note_head,

@@ -13,4 +13,12 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import access, catalogue, citations, documents, recordings, search, transcripts  # noqa: E402,F401  (routes register on bp)
+from . import (  # noqa: E402,F401  (routes register on bp)
+    access,
+    catalogue,
+    citations,
+    documents,
+    recordings,
+    search,
+    transcripts,
+)

@@ -8,7 +8,7 @@ from flask import current_app, jsonify, request
 from ...access import current_viewer
 from ...errors import ValidationError
 from ...services import catalogue, citations
-from ...transcripts.timecode import parse_t_param
+from ...transcripts.timecode import format_timecode, parse_t_param
 from . import bp
 
 
@@ -37,6 +37,14 @@ def cite_interview(interview_id: int):
     interview = catalogue.get_interview(interview_id, current_viewer())
     start_ms = _time_arg("t", required=True)
     end_ms = _time_arg("end", required=False)
+    duration = interview.duration_ms or 0
+    for name, value in (("t", start_ms), ("end", end_ms)):
+        if value is not None and duration and value > duration:
+            length = format_timecode(duration, style="hms")
+            raise ValidationError(
+                f"{name} is after the end of the interview ({length})",
+                fields={name: "is after the end of the interview"},
+            )
     if end_ms is not None and end_ms <= start_ms:
         raise ValidationError(
             "end must come after t (the range to cite runs from t to end)",
