@@ -90,6 +90,7 @@ def _urls(kind: str, iid: int, mid: int, doc: int) -> list[str]:
         f"/api/v1/interviews/{iid}",
         f"/api/v1/interviews/{iid}/mentions",
         f"/api/v1/interviews/{iid}/transcript",
+        f"/api/v1/interviews/{iid}/citation?t=0&end=0.5",
         f"/interviews/{iid}/transcript/words",
         f"/interviews/{iid}/transcript/download?format=vtt",
         f"/api/v1/mentions/{mid}",
