@@ -15,6 +15,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         catalogue,
         documents,
+        listening,  # noqa: F401  (the player's interview-page panel)
         main,
         recordings,
         search,
