@@ -15,6 +15,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         catalogue,
         documents,
+        jobs,
         listening,  # noqa: F401  (the player's interview-page panel)
         main,
         recordings,
@@ -37,6 +38,7 @@ def register_blueprints(app: Flask) -> None:
         recordings,
         transcripts,
         documents,
+        jobs,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)

@@ -18,6 +18,7 @@ from . import (  # noqa: E402,F401  (routes register on bp)
     catalogue,
     citations,
     documents,
+    jobs,
     recordings,
     search,
     transcripts,
