@@ -6,6 +6,7 @@ from .document import DismissedSuggestion, Document, DocumentCreator, Mention
 from .job import Job
 from .media import FixityCheck, Recording
 from .search import IndexTask
+from .speaker_merge import SpeakerMerge
 from .transcript import IndexPoint, Segment, Speaker, Transcript
 from .user import ApiToken, SignInThrottle, User
 
@@ -30,6 +31,7 @@ __all__ = [
     "Segment",
     "SignInThrottle",
     "Speaker",
+    "SpeakerMerge",
     "Transcript",
     "User",
 ]

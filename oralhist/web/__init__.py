@@ -16,7 +16,7 @@ def register_blueprints(app: Flask) -> None:
         catalogue,
         documents,
         jobs,
-        listening,  # noqa: F401  (the player's interview-page panel)
+        listening,
         main,
         recordings,
         search,
@@ -39,6 +39,7 @@ def register_blueprints(app: Flask) -> None:
         transcripts,
         documents,
         jobs,
+        listening,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)

@@ -21,5 +21,6 @@ from . import (  # noqa: E402,F401  (routes register on bp)
     jobs,
     recordings,
     search,
+    speaker_merges,
     transcripts,
 )
