@@ -112,3 +112,28 @@ def test_archivist_pages_have_no_axe_violations(page, sample):
     ]:
         page.goto(page.base + path)
         assert (path, violations(page)) == (path, [])
+
+
+def test_player_dialogs_have_no_axe_violations(page, sample):
+    page.goto(f"{page.base}/interviews/{sample['interview']}?t=30")
+    page.wait_for_function("() => !!window.oralhistPlayer")
+    page.click("#oh-keys-open")
+    page.wait_for_selector("#oh-keys[open]")
+    assert violations(page) == []
+    page.click("#oh-keys-close")
+    page.click("#tx-cite")
+    page.wait_for_function("() => document.getElementById('tx-cite-url').value !== ''")
+    assert violations(page) == []
+
+
+def test_speaker_merge_pages_have_no_axe_violations(page, sample):
+    from tests.browser.conftest import sign_in as enter
+
+    enter(page, "archivist@example.org")
+    page.goto(f"{page.base}/interviews/{sample['interview']}/speakers")
+    page.locator("form.speaker-merge button[type=submit]").first.click()
+    page.wait_for_selector("h1:has-text('Merge')")
+    assert violations(page) == []
+    page.click("form button[type=submit]:has-text('Merge')")
+    page.wait_for_selector("#merges-h")
+    assert violations(page) == []
