@@ -335,3 +335,51 @@ def test_no_waveform_no_strip(page, long_interview):
     open_page(page, long_interview)
     assert page.locator("#oh-wave").is_hidden()
     assert page.console_errors == []
+
+
+def test_index_points_and_passages_are_marked_on_the_strip(page, app, users):
+    from sqlalchemy import select
+
+    from oralhist.models import Interview
+    from oralhist.services import sample
+
+    with app.test_request_context():
+        sample.load_sample()
+        db.session.commit()
+        interview = db.session.scalar(
+            select(Interview).where(Interview.accession == "OH-SAMPLE-001")
+        )
+        interview_id = interview.id
+    _serve_waveform(app)
+    open_page(page, interview_id)
+    page.wait_for_selector("#oh-wave:not([hidden])")
+    colours = page.evaluate(
+        """() => {
+          const c = document.getElementById('oh-wave'), g = c.getContext('2d');
+          const total = window.oralhistPlayer.durationMs();
+          const at = (ms, y) => { const x = Math.round(ms / total * c.width);
+            return Array.from(g.getImageData(Math.min(x, c.width - 1), y, 1, 1).data); };
+          const index = [...document.querySelectorAll('li.index-point')]
+            .map(li => at(+li.dataset.startMs, 1));
+          const passages = [...document.querySelectorAll('.doc-passage')]
+            .map(li => at((+li.dataset.startMs + +li.dataset.endMs) / 2, c.height - 1));
+          return {index, passages};
+        }"""
+    )
+    assert colours["index"] and colours["passages"]
+    assert all(rgba[:3] == [178, 107, 0] for rgba in colours["index"])  # #b26b00
+    assert all(rgba[0] == 120 and rgba[2] == 160 for rgba in colours["passages"])
+
+
+def test_focus_stays_visible_on_the_player_controls(page, long_interview):
+    open_page(page, long_interview)
+    for selector in ("#oh-back", "#oh-speed", "#tx-cite", "#tx-scroll"):
+        page.focus(selector)
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Tab")
+        outline = page.evaluate(
+            "(s) => { const e = document.querySelector(s), c = getComputedStyle(e);"
+            " return [document.activeElement === e, c.outlineStyle, parseFloat(c.outlineWidth)]; }",
+            selector,
+        )
+        assert outline[0] and outline[1] != "none" and outline[2] >= 2, (selector, outline)
