@@ -17,6 +17,7 @@ opening the page is not a play.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -45,12 +46,12 @@ def _stream_upload(endpoint: str | None, values: Any) -> None:
 
 
 #: Where the loudness strip's peaks are served (BBC audiowaveform JSON, the jobs lane's route).
-WAVEFORM_RULE = "/api/v1/recordings/<int:recording_id>/waveform"
+WAVEFORM_RULE = re.compile(r"/api/v1/recordings/<(?:int:)?[a-z_]+>/waveform")
 
 
 def _waveforms_served() -> bool:
     """The player asks for waveforms only where this archive serves them (no 404 noise)."""
-    return any(rule.rule == WAVEFORM_RULE for rule in current_app.url_map.iter_rules())
+    return any(WAVEFORM_RULE.fullmatch(rule.rule) for rule in current_app.url_map.iter_rules())
 
 
 def _end_param(start_ms: int) -> int | None:
