@@ -84,6 +84,8 @@ SIGNIN_DEVICE_COOKIE_DAYS = 365
 #: ``https://archive.example.org``: every absolute link (mail) is built from it, never from
 #: the request's Host header. ``oralhist init`` writes ``http://127.0.0.1:5000``.
 PUBLIC_BASE_URL = None
+#: The repository's name as citations give it ("Nottingham Local Studies Library").
+ARCHIVE_NAME = "oralhist"
 #: Host names requests may use (Flask's setting; others get 400). ``None``: the public base
 #: URL's host, plus localhost/127.0.0.1/::1 when served locally.
 TRUSTED_HOSTS = None

@@ -9,6 +9,7 @@ from .job import Job
 from .media import FixityCheck, Recording
 from .oai import OaiRecord
 from .search import IndexTask
+from .speaker_merge import SpeakerMerge
 from .transcript import IndexPoint, Segment, Speaker, Transcript
 from .user import ApiToken, SignInThrottle, User
 
@@ -36,6 +37,7 @@ __all__ = [
     "Segment",
     "SignInThrottle",
     "Speaker",
+    "SpeakerMerge",
     "StagedAudio",
     "Transcript",
     "User",

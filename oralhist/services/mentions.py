@@ -105,8 +105,9 @@ def check_range(interview: Interview, start_ms: int, end_ms: int) -> None:
 
 
 def hms(ms: int) -> str:
-    """``h:mm:ss`` for messages and citations (100 hours and more: the milliseconds)."""
-    return format_timecode(max(0, ms), style="vtt")[:-4] if ms < 360_000_000 else str(ms)
+    """``h:mm:ss`` (``0:41:10``) for messages and citations: interview time as the site shows
+    it everywhere (the player, the transcript, search results)."""
+    return format_timecode(max(0, ms), style="hms")
 
 
 # --- lookups -------------------------------------------------------------------------------

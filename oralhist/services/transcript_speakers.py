@@ -11,9 +11,9 @@ from sqlalchemy import func, select, update
 
 from ..access import now, policy, require
 from ..access.policy import Viewer
-from ..errors import NotFound, ValidationError
+from ..errors import Conflict, NotFound, ValidationError
 from ..extensions import db
-from ..models import Interview, Person, Segment, Speaker
+from ..models import Interview, Person, Segment, Speaker, SpeakerMerge
 from . import audit
 from .fields import record_id
 from .transcript_editing import save_edits
@@ -101,27 +101,152 @@ def update_speaker(viewer: Viewer, speaker: Speaker, data: Mapping[str, Any]) ->
 
 
 def merge_speakers(viewer: Viewer, source: Speaker, into: Speaker) -> Speaker:
-    """Move every segment of ``source`` (in every version) to ``into`` and remove ``source``."""
+    """Move every segment of ``source`` (in every version) to ``into`` and remove ``source``
+    (:func:`merge`, for callers that want the speaker merged into)."""
+    return merge(viewer, source, into).into
+
+
+def merge(viewer: Viewer, source: Speaker, into: Speaker) -> SpeakerMerge:
+    """Move every segment of ``source`` (in every version) to ``into`` and remove ``source``;
+    the returned record keeps what :func:`undo_merge` needs to put it back."""
     interview = source.interview
     require_edit(viewer, interview)
     if into.interview_id != source.interview_id:
         raise ValidationError("Speakers can only be merged within one interview.")
     if into.id == source.id:
         raise ValidationError("Choose another speaker to merge into.")
-    if not into.person_id and source.person_id:
+    took_person = bool(not into.person_id and source.person_id)
+    if took_person:
         into.person_id = source.person_id
+    moved = list(db.session.scalars(select(Segment.id).where(Segment.speaker_id == source.id)))
     db.session.execute(
         update(Segment)
         .where(Segment.speaker_id == source.id)
         .values(speaker_id=into.id)
         .execution_options(synchronize_session="fetch")
     )
+    record = SpeakerMerge(
+        interview_id=interview.id,
+        into_id=into.id,
+        source_label=source.label,
+        source_display_name=source.display_name or "",
+        source_person_id=source.person_id,
+        took_person=took_person,
+        segment_ids=moved,
+        merged_by_id=viewer.user_id,
+    )
+    db.session.add(record)
     label = source.label
     db.session.delete(source)
     db.session.flush()
     db.session.expire(interview, ["speakers"])
-    audit.record(viewer, "speaker.merge", "interview", interview.id, merged=label, into=into.label)
-    return into
+    audit.record(
+        viewer,
+        "speaker.merge",
+        "interview",
+        interview.id,
+        merged=label,
+        into=into.label,
+        merge_id=record.id,
+        segments=len(moved),
+    )
+    return record
+
+
+def undoable_merges(interview: Interview, limit: int = 10) -> list[SpeakerMerge]:
+    """The interview's latest merges that can still be undone, newest first."""
+    return list(
+        db.session.scalars(
+            select(SpeakerMerge)
+            .where(
+                SpeakerMerge.interview_id == interview.id,
+                SpeakerMerge.undone_at.is_(None),
+                SpeakerMerge.into_id.is_not(None),
+            )
+            .order_by(SpeakerMerge.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def merge_counts(source: Speaker) -> tuple[int, int]:
+    """(segments in the current version, in every version) of ``source``: what a merge
+    would move, for the confirmation."""
+    current = current_transcript(source.interview)
+    every = db.session.scalar(
+        select(func.count()).select_from(Segment).where(Segment.speaker_id == source.id)
+    )
+    now_count = 0
+    if current is not None:
+        now_count = db.session.scalar(
+            select(func.count())
+            .select_from(Segment)
+            .where(Segment.speaker_id == source.id, Segment.transcript_id == current.id)
+        )
+    return now_count or 0, every or 0
+
+
+def get_merge(interview: Interview, merge_id: int) -> SpeakerMerge:
+    number = record_id(merge_id)
+    record = db.session.get(SpeakerMerge, number) if number is not None else None
+    if record is None or record.interview_id != interview.id:
+        raise NotFound(f"Interview {interview.id} has no speaker merge {merge_id}.")
+    return record
+
+
+def undo_merge(viewer: Viewer, record: SpeakerMerge) -> Speaker:
+    """Put a merge back: the source speaker again (label, name, person), with the segments
+    that moved and still belong to the speaker they moved to (a segment reassigned since
+    keeps its new speaker). Refused once undone, or when either speaker's place is taken."""
+    interview = db.session.get(Interview, record.interview_id)
+    require_edit(viewer, interview)
+    if record.undone_at is not None:
+        raise Conflict(f"This merge of {record.source_label} was undone already.")
+    into = record.into
+    if into is None:
+        raise Conflict(
+            f"The speaker {record.source_label} was merged into is gone (merged or removed "
+            "since): this merge cannot be undone."
+        )
+    taken = db.session.scalar(
+        select(Speaker.id).where(
+            Speaker.interview_id == interview.id, Speaker.label == record.source_label
+        )
+    )
+    if taken is not None:
+        raise Conflict(
+            f"There is a speaker labelled {record.source_label} again (a later import): "
+            "this merge cannot be undone; reassign the segments instead."
+        )
+    restored = Speaker(
+        interview_id=interview.id,
+        label=record.source_label,
+        display_name=record.source_display_name,
+        person_id=record.source_person_id,
+    )
+    db.session.add(restored)
+    db.session.flush()
+    if record.segment_ids:
+        db.session.execute(
+            update(Segment)
+            .where(Segment.id.in_(record.segment_ids), Segment.speaker_id == into.id)
+            .values(speaker_id=restored.id)
+            .execution_options(synchronize_session="fetch")
+        )
+    if record.took_person and into.person_id == record.source_person_id:
+        into.person_id = None
+    record.undone_at = now()
+    db.session.flush()
+    db.session.expire(interview, ["speakers"])
+    audit.record(
+        viewer,
+        "speaker.merge_undo",
+        "interview",
+        interview.id,
+        restored=restored.label,
+        merge_id=record.id,
+    )
+    return restored
 
 
 def get_segment(segment_id: int, viewer: Viewer) -> Segment:

@@ -1,8 +1,10 @@
-/* The transcript beside the player: click a time to play from there, the current segment
-   follows the audio (binary search over start times, no per-tick DOM scan) and is kept in
-   view unless the reader has scrolled away (auto-scroll pauses ~5 s after a wheel, touch,
-   key or drag scroll; "Follow along" resumes at once). "Copy link to this moment", ?hl=
-   highlighting, and search inside this transcript with next/previous.
+/* The transcript beside the player: click a line (or a word, when word times exist) or a
+   time to play from there; the current segment follows the audio (binary search over start
+   times, no per-tick DOM scan) and is kept in view while "Follow playback" is on; scrolling
+   the transcript turns following off and shows "Return to the current line". A deep link
+   (?t=, ?hl=, a search result) lands with its line in view and highlighted. "Copy link to
+   this moment" (to the millisecond), "Cite…" (the selected passage or the current line:
+   permalink ?t=&end= and Chicago/MLA citations), search inside this transcript.
 
    Talks to the player through window.oralhistPlayer (static/player.js); without it the
    time links stay plain ?t= links and, if the page has an <audio>, it is used directly. */
@@ -13,7 +15,6 @@
   var box = document.getElementById("tx-scroll");
   if (!panel || !list || !box) { return; }
 
-  var PAUSE_MS = 5000;
   var items = list.querySelectorAll("li.segment");
   var starts = [];   // start ms of timed segments, in document order
   var timed = [];    // the matching <li> elements
@@ -68,16 +69,37 @@
 
   var currentEl = null;
   var currentIndexEl = null;
-  var followButton = document.getElementById("tx-follow");
-  var userScrolledAt = 0;
+  var followButton = document.getElementById("tx-follow");   // "Return to the current line"
+  var followToggle = document.getElementById("tx-follow-toggle");
+  var follow = true;
   var programmaticUntil = 0;
 
-  function following() { return Date.now() - userScrolledAt > PAUSE_MS; }
+  function following() { return follow; }
+  function setFollow(on) {
+    follow = !!on;
+    if (followToggle) { followToggle.setAttribute("aria-pressed", follow ? "true" : "false"); }
+    if (followButton) { followButton.hidden = follow || !currentEl; }
+    if (follow && currentEl && !inView(currentEl)) { scrollToEl(currentEl, true); }
+  }
 
+  /* The part of the transcript box the reader can see: inside the window and below the
+     docked player (window coordinates). */
+  function visibleBand() {
+    var b = box.getBoundingClientRect();
+    var under = parseInt(getComputedStyle(document.documentElement).getPropertyValue("--player-height"), 10) || 0;
+    var top = Math.max(b.top, under), bottom = Math.min(b.bottom, window.innerHeight);
+    if (bottom - top < 40) { top = b.top; bottom = b.bottom; }  // the box is off-screen: its own view
+    return {top: top, bottom: bottom, boxTop: b.top};
+  }
   function scrollToEl(el, smooth) {
-    // Scroll only the transcript box, never the page under the reader.
-    var top = el.offsetTop - box.clientHeight / 3;
-    programmaticUntil = Date.now() + (smooth ? 800 : 150);
+    // Scroll only the transcript box, never the page under the reader: the line goes a
+    // third of the way down the part of the box that can be seen.
+    var band = visibleBand();
+    var wanted = band.top + (band.bottom - band.top) / 3;
+    var top = box.scrollTop + (el.getBoundingClientRect().top - wanted);
+    // Our own scroll is not the reader's: scroll events count as the reader's again once it
+    // has ended ("scrollend"; a time limit where the browser has no such event).
+    programmaticUntil = Date.now() + (smooth ? 1500 : 300);
     if (smooth && box.scrollTo) {
       box.scrollTo({ top: Math.max(0, top), behavior: "smooth" });
     } else {
@@ -85,8 +107,8 @@
     }
   }
   function inView(el) {
-    var top = el.offsetTop - box.scrollTop;
-    return top >= 0 && top + el.offsetHeight <= box.clientHeight;
+    var band = visibleBand(), r = el.getBoundingClientRect();
+    return r.top >= band.top && r.bottom <= band.bottom;
   }
 
   /* --- the word being spoken, in segments with word timings ------------------------------
@@ -165,17 +187,12 @@
         currentIndexEl = ix;
       }
     }
-    if (followButton) { followButton.hidden = following(); }
+    if (followButton) { followButton.hidden = following() || !currentEl; }
   }
 
+  /* The reader scrolled the transcript away: following stops until they ask for it back. */
   function userScrolled() {
-    userScrolledAt = Date.now();
-    if (followButton) { followButton.hidden = false; }
-    window.clearTimeout(userScrolled.timer);
-    userScrolled.timer = window.setTimeout(function () {
-      if (followButton) { followButton.hidden = true; }
-      if (currentEl && !inView(currentEl)) { scrollToEl(currentEl, true); }
-    }, PAUSE_MS + 50);
+    if (follow) { setFollow(false); }
   }
   ["wheel", "touchmove", "mousedown"].forEach(function (name) {
     box.addEventListener(name, userScrolled, { passive: true });
@@ -188,13 +205,17 @@
   box.addEventListener("scroll", function () {
     if (Date.now() > programmaticUntil) { userScrolled(); }
   }, { passive: true });
+  box.addEventListener("scrollend", function () {
+    window.setTimeout(function () { programmaticUntil = 0; }, 0);
+  }, { passive: true });
   if (followButton) {
     followButton.addEventListener("click", function () {
-      userScrolledAt = 0;
-      window.clearTimeout(userScrolled.timer);
-      followButton.hidden = true;
+      setFollow(true);
       if (currentEl) { scrollToEl(currentEl, true); }
     });
+  }
+  if (followToggle) {
+    followToggle.addEventListener("click", function () { setFollow(!follow); });
   }
 
   /* --- time links ------------------------------------------------------------------------ */
@@ -202,25 +223,55 @@
     var match = /[?&]t=([0-9.]+)/.exec(href || "");
     return match ? parseFloat(match[1]) : null;
   }
-  panel.addEventListener("click", function (event) {
-    var link = event.target.closest ? event.target.closest("a.time") : null;
-    if (!link || !panel.contains(link)) { return; }
+  function tParam(ms) {
+    var whole = Math.floor(ms / 1000), rest = ms % 1000;
+    return rest ? (whole + "." + String(1000 + rest).slice(1)).replace(/0+$/, "") : String(whole);
+  }
+  function playFrom(target) {
     var p = player();
-    var seconds = secondsOf(link.getAttribute("href"));
-    if (!p || seconds === null || event.ctrlKey || event.metaKey || event.shiftKey) { return; }
-    event.preventDefault();
-    var target = Math.round(seconds * 1000);
+    if (!p) { return false; }
     p.seek(target);
     p.play();
-    userScrolledAt = 0;
+    setFollow(true);
     onTime(target);
     if (history.replaceState) {
       var url = new URL(window.location.href);
-      url.searchParams.set("t", String(seconds));
+      url.searchParams.set("t", tParam(target));
       url.searchParams.delete("hl");
+      url.searchParams.delete("end");
       url.hash = "";
       history.replaceState(null, "", url.toString());
     }
+    return true;
+  }
+  panel.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a.time") : null;
+    if (!link || !panel.contains(link)) { return; }
+    var seconds = secondsOf(link.getAttribute("href"));
+    if (!player() || seconds === null || event.ctrlKey || event.metaKey || event.shiftKey) { return; }
+    event.preventDefault();
+    playFrom(Math.round(seconds * 1000));
+  });
+  /* A click on a line's text plays from that line, or from the word clicked when the words
+     are timed; not while the reader selects text (to cite it), nor on the line's own
+     controls, nor while "Select passage" (documents) is picking segments. */
+  list.addEventListener("click", function (event) {
+    if (event.defaultPrevented || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) { return; }
+    if (document.body.classList.contains("selecting")) { return; }
+    if (event.target.closest("a,button,input,select,textarea,label,[contenteditable]")) { return; }
+    var selection = window.getSelection ? window.getSelection() : null;
+    if (selection && !selection.isCollapsed && String(selection).trim()) { return; }
+    var li = event.target.closest("li.segment");
+    if (!li || !list.contains(li)) { return; }
+    var start = parseInt(li.getAttribute("data-start-ms"), 10);
+    if (isNaN(start)) { return; }
+    var spans = wordSpans(li);
+    if (spans) {
+      var hit = document.elementFromPoint(event.clientX, event.clientY);
+      var word = hit && hit.closest ? hit.closest("span.word") : null;
+      if (word && li.contains(word) && word.ohStart !== null && word.ohStart !== undefined) { start = word.ohStart; }
+    }
+    playFrom(start);
   });
 
   /* --- copy link to this moment ---------------------------------------------------------- */
@@ -230,8 +281,7 @@
   function momentUrl() {
     var p = player();
     var ms = p ? p.currentMs() : (currentEl ? parseInt(currentEl.getAttribute("data-start-ms"), 10) : 0);
-    var seconds = Math.floor((ms || 0) / 1000);
-    return panel.getAttribute("data-page-url") + "?t=" + seconds;
+    return panel.getAttribute("data-page-url") + "?t=" + tParam(Math.max(0, ms || 0));
   }
   function showFallback(url, note) {
     copyText.hidden = false;
@@ -257,6 +307,134 @@
     });
   }
 
+  /* --- cite the selected passage or the current line ------------------------------------- */
+  var citeButton = document.getElementById("tx-cite");
+  var citeDialog = document.getElementById("tx-cite-dialog");
+  var selectedRange = null;  // {start, end} ms of the passage selected in the transcript
+  function intAttr(el, name) {
+    var v = parseInt(el.getAttribute(name), 10);
+    return isNaN(v) ? null : v;
+  }
+  function segmentOf(node) {
+    var el = node && (node.nodeType === 1 ? node : node.parentNode);
+    var li = el && el.closest ? el.closest("li.segment") : null;
+    return li && list.contains(li) ? li : null;
+  }
+  function segmentEnd(li) {
+    var end = intAttr(li, "data-end-ms");
+    if (end !== null) { return end; }
+    for (var n = li.nextElementSibling; n; n = n.nextElementSibling) {
+      var next = intAttr(n, "data-start-ms");
+      if (next !== null) { return next; }
+    }
+    var p = player();
+    return p ? p.durationMs() : null;
+  }
+  function wordStart(node) {
+    var el = node && (node.nodeType === 1 ? node : node.parentNode);
+    var word = el && el.closest ? el.closest("span.word") : null;
+    return word && word.ohStart !== null && word.ohStart !== undefined ? word.ohStart : null;
+  }
+  /* The selection as a time range: from the first selected line (or timed word) to the end
+     of the last one; null when nothing timed is selected in the transcript. */
+  function selectionRange() {
+    var selection = window.getSelection ? window.getSelection() : null;
+    if (!selection || selection.isCollapsed || !selection.rangeCount || !String(selection).trim()) { return null; }
+    var range = selection.getRangeAt(0);
+    var first = segmentOf(range.startContainer), last = segmentOf(range.endContainer);
+    if (!first && !last) { return null; }
+    first = first || list.querySelector("li.segment");
+    last = last || first;
+    var start = intAttr(first, "data-start-ms");
+    if (start === null) { return null; }
+    var fromWord = wordStart(range.startContainer);
+    if (fromWord !== null && fromWord >= start) { start = fromWord; }
+    var end = segmentEnd(last);
+    if (end === null || end <= start) { return {start: start, end: null}; }
+    return {start: start, end: end};
+  }
+  document.addEventListener("selectionchange", function () {
+    selectedRange = selectionRange();
+    if (citeButton) { citeButton.textContent = selectedRange ? "Cite the selection…" : "Cite…"; }
+  });
+  function currentRange() {
+    if (selectedRange) { return selectedRange; }
+    if (currentEl) {
+      var start = intAttr(currentEl, "data-start-ms");
+      var end = segmentEnd(currentEl);
+      return {start: start, end: end !== null && end > start ? end : null};
+    }
+    var p = player();
+    return {start: p ? p.currentMs() : 0, end: null};
+  }
+  function copyFrom(field, button) {
+    var text = field.value;
+    var status = document.getElementById("tx-cite-status");
+    function done() { status.textContent = "Copied: " + button.textContent.replace(/^Copy /, ""); }
+    if (navigator.clipboard && navigator.clipboard.writeText && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () { field.focus(); field.select(); status.textContent = "Press Ctrl+C to copy."; });
+      return;
+    }
+    field.focus();
+    field.select();
+    try {
+      if (document.execCommand && document.execCommand("copy")) { done(); return; }
+    } catch (e) { /* the selected text stays for the reader to copy */ }
+    status.textContent = "Press Ctrl+C to copy.";
+  }
+  function openCitation(range) {
+    if (!citeDialog) { return; }
+    var p = player();
+    var fmt = p && p.format ? p.format : function (ms) { return String(Math.floor(ms / 1000)) + " s"; };
+    var url = citeDialog.getAttribute("data-cite-url") + "?t=" + tParam(range.start) +
+      (range.end !== null ? "&end=" + tParam(range.end) : "");
+    var status = document.getElementById("tx-cite-status");
+    document.getElementById("tx-cite-range").textContent =
+      fmt(range.start) + (range.end !== null ? "–" + fmt(range.end) : "");
+    ["tx-cite-url", "tx-cite-chicago", "tx-cite-bib", "tx-cite-mla"].forEach(function (id) {
+      document.getElementById(id).value = "";
+    });
+    status.textContent = "Preparing the citation…";
+    citeDialog.ohRange = range;
+    if (citeDialog.showModal && !citeDialog.open) { citeDialog.showModal(); }
+    fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}})
+      .then(function (r) { return r.json().then(function (body) { return {ok: r.ok, body: body}; }); })
+      .then(function (answer) {
+        if (!answer.ok) {
+          status.textContent = (answer.body.error && answer.body.error.message) || "The citation could not be made.";
+          return;
+        }
+        var c = answer.body;
+        document.getElementById("tx-cite-url").value = c.url;
+        document.getElementById("tx-cite-chicago").value = c.chicago_note;
+        document.getElementById("tx-cite-bib").value = c.chicago_bibliography;
+        document.getElementById("tx-cite-mla").value = c.mla;
+        document.getElementById("tx-cite-mla-in").textContent = c.mla_in_text;
+        status.textContent = "";
+      })
+      .catch(function () { status.textContent = "The citation could not be made; try again."; });
+  }
+  if (citeButton && citeDialog) {
+    citeButton.addEventListener("click", function () { openCitation(currentRange()); });
+    Array.prototype.forEach.call(citeDialog.querySelectorAll(".cite-copy"), function (button) {
+      button.addEventListener("click", function () { copyFrom(document.getElementById(button.getAttribute("data-copy")), button); });
+    });
+    document.getElementById("tx-cite-play").addEventListener("click", function () {
+      var range = citeDialog.ohRange, p = player();
+      citeDialog.close();
+      if (!range || !p) { return; }
+      if (p.playRange && range.end !== null) { p.playRange(range.start, range.end); } else { p.seek(range.start); p.play(); }
+    });
+  }
+  document.addEventListener("keydown", function (event) {
+    var p = window.oralhistPlayer;
+    if (event.key !== "c" && event.key !== "f") { return; }
+    if (!p || !p.shortcutsAllowed || !p.shortcutsAllowed(event)) { return; }
+    if (citeDialog && citeDialog.open) { return; }
+    event.preventDefault();
+    if (event.key === "c") { openCitation(currentRange()); } else { setFollow(!follow); }
+  });
+
   /* --- search in this transcript --------------------------------------------------------- */
   var form = document.getElementById("tx-search");
   var input = document.getElementById("tx-q");
@@ -276,7 +454,7 @@
     active = (k + matches.length) % matches.length;
     var el = matches[active];
     el.classList.add("match-active");
-    userScrolled();
+    setFollow(false);
     scrollToEl(el, true);
     count.textContent = (active + 1) + " of " + matches.length;
   }
@@ -335,14 +513,21 @@
   var tools = document.getElementById("tx-tools");
   if (tools) { tools.hidden = false; }
 
-  var hl = new URLSearchParams(window.location.search).get("hl");
-  var highlighted = hl && /^\d+$/.test(hl) ? document.getElementById("seg-" + hl) : null;
-  if (highlighted && list.contains(highlighted)) {
-    highlighted.classList.add("highlight");
-    scrollToEl(highlighted, false);
-    userScrolledAt = Date.now();  // let the reader see it before the audio moves the view
-    if (panel.scrollIntoView && !window.location.hash) { panel.scrollIntoView({ block: "start" }); }
+  /* A deep link lands with its line in the transcript box's view and the box in the
+     window's, below the docked player (at about 40% of the window's height). */
+  function land(el) {
+    el.classList.add("highlight");
+    scrollToEl(el, false);
+    var rect = el.getBoundingClientRect();
+    var docked = parseInt(getComputedStyle(document.documentElement).getPropertyValue("--player-height"), 10) || 0;
+    if (rect.top < docked + 8 || rect.bottom > window.innerHeight) {
+      window.scrollBy(0, rect.top - Math.round(window.innerHeight * 0.4));
+    }
   }
+  var params = new URLSearchParams(window.location.search);
+  var hl = params.get("hl");
+  var highlighted = hl && /^\d+$/.test(hl) ? document.getElementById("seg-" + hl) : null;
+  if (highlighted && !list.contains(highlighted)) { highlighted = null; }
 
   var subscribed = false;
   function subscribe() {
@@ -350,7 +535,7 @@
     if (!p || subscribed) { return; }
     subscribed = true;
     p.onTime(onTime);
-    var t = new URLSearchParams(window.location.search).get("t");
+    var t = params.get("t");
     if (!window.oralhistPlayer && t !== null && fallbackAudio) {
       var seconds = parseFloat(t);
       if (!isNaN(seconds)) {
@@ -359,7 +544,9 @@
       }
     }
     onTime(p.currentMs());
+    if (!highlighted && t !== null && currentEl) { land(currentEl); }
   }
+  if (highlighted) { land(highlighted); }
   document.addEventListener("oralhist:player-ready", subscribe);
   if (window.oralhistPlayer) { subscribe(); } else { window.setTimeout(subscribe, 1000); }
 })();

@@ -61,6 +61,7 @@ def check_timing(
     check_size(segments, lines, filename)
     previous: int | None = None  # index of the last timed segment
     latest_end: int | None = None  # index of the timed segment reaching furthest
+    past: list[tuple[int, int | None, int, int]] = []  # (index, line, start, reach) past the audio
     for i, segment in enumerate(segments):
         line = lines[i] if i < len(lines) else None
         start, end = segment.start_ms, segment.end_ms
@@ -90,12 +91,28 @@ def check_timing(
                 )
             )
         if duration_ms is not None and max(start, end or 0) > duration_ms:
-            warnings.append(
-                ParseWarning(
-                    line,
-                    f"{cue} ({_tc(start)}) runs past the end of the recording ({_tc(duration_ms)})",
-                )
-            )
+            past.append((i, line, start, max(start, end or 0)))
         previous = i
         if end is not None and (latest_end is None or end > segments[latest_end].end_ms):
             latest_end = i
+    if past and duration_ms is not None:
+        warnings.append(past_the_audio(past, duration_ms))
+
+
+def past_the_audio(
+    past: Sequence[tuple[int, int | None, int, int]], duration_ms: int
+) -> ParseWarning:
+    """One warning for every cue that runs past the end of the recording (a transcript of
+    another recording, or a part not uploaded yet), at the first such cue's line: a
+    1,331-cue SRT that overshoots gives one line, not 1,331."""
+    first, line, start, _ = past[0]
+    furthest = max(reach for _, _, _, reach in past)
+    many = len(past) > 1
+    return ParseWarning(
+        line,
+        f"{len(past):,} cue{'s' if many else ''} (from cue {first + 1}, "
+        f"{_tc(start)}) run{'' if many else 's'} past the end of the recording "
+        f"({_tc(duration_ms)}); the transcript reaches {_tc(furthest)}, "
+        f"{_tc(furthest - duration_ms)} longer than the audio. Check that it belongs to this "
+        "interview's recordings and that every part is uploaded.",
+    )

@@ -20,6 +20,7 @@ def register_blueprints(app: Flask) -> None:
         editor,
         iiif,
         jobs,
+        listening,
         main,
         oai,
         recordings,
@@ -50,6 +51,7 @@ def register_blueprints(app: Flask) -> None:
         discovery,
         review,
         deposit,
+        listening,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)

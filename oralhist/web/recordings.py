@@ -45,6 +45,19 @@ def _stream_upload(endpoint: str | None, values: Any) -> None:
 # -- the interview page panel --------------------------------------------------------------
 
 
+#: Where the loudness strip's peaks are served (BBC audiowaveform JSON, the jobs lane's route).
+def _end_param(start_ms: int) -> int | None:
+    """``?end=`` of a cited range: where playback stops (ignored unless after the start)."""
+    raw = request.args.get("end", "")
+    if not raw:
+        return None
+    try:
+        end_ms = parse_t_param(raw)
+    except ValueError:
+        return None
+    return end_ms if end_ms > start_ms else None
+
+
 @interview_panel
 def recordings_panel(interview: Interview, viewer) -> dict:
     at = now()
@@ -56,6 +69,7 @@ def recordings_panel(interview: Interview, viewer) -> dict:
             start_ms = parse_t_param(raw_t)
         except ValueError:
             start_ms = 0
+    end_ms = _end_param(start_ms)
     can_edit = policy.can_edit_material(viewer, interview)
     return {
         "rec_parts": parts,
@@ -68,7 +82,10 @@ def recordings_panel(interview: Interview, viewer) -> dict:
         "rec_can_download": policy.can_download_master(viewer, interview, at),
         "rec_can_edit": can_edit,
         "rec_can_delete": policy.can_manage(viewer, interview),
+        # the player asks for a waveform only where one has been computed (no 404 noise)
+        "rec_waveforms": derivatives.available(interview.recordings, "waveform"),
         "rec_start_ms": start_ms,
+        "rec_end_ms": end_ms,
         "rec_total_ms": sum(r.duration_ms or 0 for r in interview.recordings),
         "rec_tag_suggestions": recordings.tag_suggestions(interview) if can_edit else {},
         "rec_max_bytes": _max_bytes(),

@@ -388,6 +388,7 @@ def speakers(interview_id: int):
         people=people,
         participant_ids={p.person_id for p in interview.participants},
         can_edit=can_edit,
+        merges=transcript_speakers.undoable_merges(interview) if can_edit else [],
     )
 
 
@@ -409,9 +410,19 @@ def merge_speaker(interview_id: int, speaker_id: int):
     if record_id(into_id) is None:
         raise ValidationError("Choose the speaker to merge into.")
     into = transcript_speakers.get_speaker(interview, record_id(into_id))
+    if request.form.get("confirm") != "yes":
+        # nothing changes until the contributor confirms (page: templates/player/)
+        transcript_speakers.require_edit(current_viewer(), interview)
+        return render_template(
+            "player/speaker_merge_confirm.html",
+            interview=interview,
+            source=source,
+            into=into,
+            counts=transcript_speakers.merge_counts(source),
+        )
     label = source.label
-    transcript_speakers.merge_speakers(current_viewer(), source, into)
-    flash(f"{label} is merged into {into.label}.", "success")
+    transcript_speakers.merge(current_viewer(), source, into)
+    flash(f"{label} is merged into {into.label}. You can undo it below.", "success")
     return redirect(url_for("transcripts.speakers", interview_id=interview.id))
 
 

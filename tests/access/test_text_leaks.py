@@ -99,6 +99,7 @@ def _urls(kind: str, iid: int, mid: int, doc: int) -> list[str]:
         f"/api/v1/interviews/{iid}/transcripts/3/diff?against=1",
         f"/interviews/{iid}/transcript/versions/3/diff?against=1",
         f"/interviews/{iid}/transcript/edit",
+        f"/api/v1/interviews/{iid}/citation?t=0&end=0.5",
         f"/interviews/{iid}/transcript/words",
         f"/interviews/{iid}/transcript/download?format=vtt",
         f"/api/v1/mentions/{mid}",

@@ -42,7 +42,8 @@ def test_t_param_opens_the_player_at_that_moment(page, two_parts):
     page.wait_for_function("() => window.oralhistPlayer !== undefined")
     assert page.evaluate("window.oralhistPlayer.currentMs()") == pytest.approx(5000, abs=300)
     assert page.evaluate("window.oralhistPlayer.durationMs()") == 16_000
-    assert page.locator("#oh-where").inner_text() == "Part 1, 00:00:05"
+    assert page.locator("#oh-where").inner_text() == "0:00:05"
+    assert page.locator("#oh-part").inner_text() == "Part 1, 0:00:05"
     # nothing is fetched before playback (preload="none"); playing starts at 5 s
     assert page.evaluate("document.getElementById('oh-audio').readyState") == 0
     page.evaluate("window.oralhistPlayer.play()")
@@ -64,8 +65,10 @@ def test_hms_t_param_lands_in_the_second_part(page, two_parts):
         timeout=10_000,
     )
     part = page.evaluate("window.oralhistPlayer.partAt(13000)")
-    assert (part["number"], part["localMs"], part["text"]) == (2, 3000, "Part 2, 00:00:03")
-    assert page.locator("#oh-where").inner_text() == "Part 2, 00:00:03"
+    assert (part["number"], part["localMs"], part["text"]) == (2, 3000, "Part 2, 0:00:03")
+    # One time format: interview time first, the part as secondary information.
+    assert page.locator("#oh-where").inner_text() == "0:00:13"
+    assert page.locator("#oh-part").inner_text() == "Part 2, 0:00:03"
 
 
 def test_seek_api_and_moving_to_the_next_part(page, two_parts):

@@ -145,7 +145,7 @@ def test_speaker_pages(browser, with_transcript):
 
     archivist.post(
         f"/interviews/{interview_id}/speakers/{found['Thomas Whitfield']['id']}/merge",
-        data={"into": str(found["Ruth Adler"]["id"])},
+        data={"into": str(found["Ruth Adler"]["id"]), "confirm": "yes"},
     )
     assert set(speakers(archivist, interview_id)) == {"Ruth Adler"}
     assert {s["speaker"] for s in segments(archivist, interview_id)} == {"Ruth"}

@@ -16,12 +16,14 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 from . import (  # noqa: E402,F401  (routes register on bp)
     access,
     catalogue,
+    citations,
     deposit,
     derivatives,
     documents,
     jobs,
     recordings,
     search,
+    speaker_merges,
     transcripts,
 )
 from . import editing as _editing  # noqa: E402,F401  (the transcript editor's routes)
