@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from ..models.types import ACCESS_LEVELS, ROLES
 from ..search.scope import SearchScope, day_number
+from . import consent
 
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 
@@ -82,19 +83,60 @@ def today_of(now: dt.datetime) -> dt.date:
     return now.astimezone(dt.UTC).date()
 
 
+def _closed_on(until: dt.date | None, today: dt.date) -> bool:
+    return until is not None and today < until
+
+
+def transcript_closed_by_consent(interview, now: dt.datetime) -> bool:
+    """A participant's agreement closes the transcript today (``access.consent``)."""
+    return _closed_on(getattr(interview, "consent_transcript_until", None), today_of(now))
+
+
+def audio_closed_by_consent(interview, now: dt.datetime) -> bool:
+    """A participant's agreement closes the audio today (``access.consent``)."""
+    return _closed_on(getattr(interview, "consent_audio_until", None), today_of(now))
+
+
 def effective_level(interview, now: dt.datetime) -> str:
-    """The level in force now: ``closed`` while an embargo runs, else the interview's own."""
+    """The level in force now: ``closed`` while an embargo runs or while the agreements close
+    both transcript and audio, else the interview's own."""
     if interview.embargo_until is not None and today_of(now) < interview.embargo_until:
+        return "closed"
+    if transcript_closed_by_consent(interview, now) and audio_closed_by_consent(interview, now):
         return "closed"
     return interview.access_level
 
 
+def index_embargo(interview) -> dt.date | None:
+    """The date until which the interview's words are closed, as the search index holds it:
+    the later of the embargo and the agreements' closing of the transcript (the index
+    compares it with the day at query time, so a date passing lifts it by itself)."""
+    dates = [d for d in (interview.embargo_until, interview.consent_transcript_until) if d]
+    return max(dates, default=None)
+
+
+def consent_reasons(interview, now: dt.datetime) -> list[str]:
+    """Why the agreements restrict the interview today, in plain sentences."""
+    return consent.reasons_in_force(consent.interview_closures(interview), today_of(now))
+
+
 def level_sentence(interview, now: dt.datetime) -> str:
-    level = effective_level(interview, now)
-    sentence = LEVEL_SENTENCES[level]
-    if level == "closed" and interview.embargo_until and today_of(now) < interview.embargo_until:
-        sentence = f"Audio and transcript are closed until {interview.embargo_until:%-d %B %Y}."
-    return sentence
+    """What the interview page says of its access, with the reason in plain words."""
+    reasons = consent_reasons(interview, now) if _has_consent_closure(interview, now) else []
+    embargoed = interview.embargo_until is not None and today_of(now) < interview.embargo_until
+    if embargoed:
+        reasons.insert(
+            0, f"Audio and transcript are closed until {interview.embargo_until:%-d %B %Y}."
+        )
+    if reasons:
+        if not embargoed and effective_level(interview, now) != "closed":
+            reasons.append(LEVEL_SENTENCES[interview.access_level])
+        return " ".join(reasons)
+    return LEVEL_SENTENCES[effective_level(interview, now)]
+
+
+def _has_consent_closure(interview, now: dt.datetime) -> bool:
+    return transcript_closed_by_consent(interview, now) or audio_closed_by_consent(interview, now)
 
 
 def is_owner(viewer: Viewer, interview) -> bool:
@@ -144,6 +186,18 @@ def can_manage(viewer: Viewer, interview=None) -> bool:
     return viewer.is_archivist
 
 
+def can_manage_consent(viewer: Viewer, interview=None) -> bool:
+    """See and change release agreements (and their signed forms) and redactions: archivists
+    only (an agreement's terms and a redaction's reason are themselves confidential)."""
+    return viewer.is_archivist
+
+
+def sees_unredacted(viewer: Viewer) -> bool:
+    """Redacted passages and anonymised names are withheld from everyone but archivists
+    (the depositor included: a redaction protects a third party from every reader)."""
+    return viewer.is_archivist
+
+
 def can_edit_catalogue(viewer: Viewer) -> bool:
     """Collections and people: contributors create and edit; archivists merge."""
     return viewer.is_contributor
@@ -165,10 +219,15 @@ def _grant(viewer: Viewer, interview, now: dt.datetime) -> Grant | None:
     return grant if grant is not None and grant.valid(now) else None
 
 
-def _material_open_to(viewer: Viewer, interview, now: dt.datetime) -> bool:
+def _material_open_to(viewer: Viewer, interview, now: dt.datetime, kind: str) -> bool:
+    """``kind`` ``transcript`` or ``audio``: the agreements may close one and not the other."""
     if viewer.is_archivist or is_owner(viewer, interview):
         return True
     if interview.status != "published":
+        return False
+    if kind == "transcript" and transcript_closed_by_consent(interview, now):
+        return False
+    if kind == "audio" and audio_closed_by_consent(interview, now):
         return False
     level = effective_level(interview, now)
     if level == "open":
@@ -182,18 +241,18 @@ def _material_open_to(viewer: Viewer, interview, now: dt.datetime) -> bool:
 
 def can_read_transcript(viewer: Viewer, interview, now: dt.datetime) -> bool:
     """Transcript text: the page, the API, exports, search snippets and counts."""
-    return _material_open_to(viewer, interview, now)
+    return _material_open_to(viewer, interview, now, "transcript")
 
 
 def can_listen(viewer: Viewer, interview, now: dt.datetime) -> bool:
     """Stream the audio in the player (a Range request is streaming too)."""
-    return _material_open_to(viewer, interview, now)
+    return _material_open_to(viewer, interview, now, "audio")
 
 
 def can_download_master(viewer: Viewer, interview, now: dt.datetime) -> bool:
     """Download the master file: as listening, except that a restricted grant must carry the
     ``listen_download`` scope."""
-    if not _material_open_to(viewer, interview, now):
+    if not _material_open_to(viewer, interview, now, "audio"):
         return False
     if viewer.is_archivist or is_owner(viewer, interview):
         return True
@@ -308,6 +367,7 @@ def can_request_access(viewer: Viewer, interview, now: dt.datetime) -> bool:
         viewer.signed_in
         and interview.status == "published"
         and effective_level(interview, now) == "restricted"
+        and not audio_closed_by_consent(interview, now)
         and not can_listen(viewer, interview, now)
     )
 

@@ -2,6 +2,7 @@
 
 from .access import AccessRequest, AuditEvent, Notification
 from .catalogue import Collection, Interview, Participant, Person
+from .consent import Redaction, ReleaseAgreement
 from .document import DismissedSuggestion, Document, DocumentCreator, Mention
 from .media import FixityCheck, Recording
 from .search import IndexTask
@@ -25,6 +26,8 @@ __all__ = [
     "Participant",
     "Person",
     "Recording",
+    "Redaction",
+    "ReleaseAgreement",
     "Segment",
     "SignInThrottle",
     "Speaker",

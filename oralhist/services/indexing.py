@@ -37,6 +37,7 @@ from flask import current_app, has_request_context
 from sqlalchemy import delete, event, func, insert, inspect, select, true
 from sqlalchemy.orm import Session, selectinload
 
+from ..access import policy
 from ..extensions import db
 from ..models import (
     Collection,
@@ -47,6 +48,8 @@ from ..models import (
     Interview,
     Participant,
     Person,
+    Redaction,
+    ReleaseAgreement,
     Segment,
     Speaker,
     Transcript,
@@ -79,10 +82,15 @@ INDEXED_ATTRIBUTES: dict[type, frozenset[str] | None] = {
             "embargo_until",
             "status",
             "created_by_id",
+            "consent_transcript_until",
         }
     ),
     Collection: frozenset({"slug", "title"}),
-    Person: frozenset({"name"}),
+    Person: frozenset({"name", "date_of_death"}),
+    # Agreements (anonymised names, closing dates) and redactions change what the public
+    # part of an interview's index holds.
+    ReleaseAgreement: None,
+    Redaction: None,
     Participant: frozenset({"interview_id", "person_id", "role"}),
     Speaker: frozenset({"interview_id", "label", "display_name", "person_id"}),
     Transcript: frozenset({"interview_id", "is_current", "segments", "index_points"}),
@@ -114,6 +122,11 @@ def _owner_selects(model: type, where) -> list[tuple[str, object]]:
     if model in (Segment, IndexPoint):
         tids = select(model.transcript_id).where(where)
         return [("interview", select(Transcript.interview_id).where(Transcript.id.in_(tids)))]
+    if model is ReleaseAgreement:
+        pids = select(ReleaseAgreement.participant_id).where(where)
+        return [("interview", select(Participant.interview_id).where(Participant.id.in_(pids)))]
+    if model is Redaction:
+        return [("interview", select(Redaction.interview_id).where(where))]
     if model is Document:
         return [("document", select(Document.id).where(where))]
     if model is DocumentCreator:
@@ -337,7 +350,7 @@ def interview_base(interview: Interview) -> dict:
         "date_recorded": interview.date_recorded,
         "language": interview.language or "",
         "access_level": interview.access_level,
-        "embargo_until": day_number(interview.embargo_until),
+        "embargo_until": day_number(policy.index_embargo(interview)),
         "status": interview.status,
         "owner_id": interview.created_by_id,
     }
@@ -604,10 +617,11 @@ def check_consistency(*, repair: bool = True) -> Drift:
             Interview.embargo_until,
             Interview.status,
             Interview.created_by_id,
+            Interview.consent_transcript_until,
         )
     ).all()
     drift = Drift(checked=len(rows))
-    for iid, level, embargo, status, owner in rows:
+    for iid, level, embargo, status, owner, consent_until in rows:
         tokens = in_index.pop(iid, None)
         if tokens is None:
             drift.missing.append(iid)
@@ -615,7 +629,9 @@ def check_consistency(*, repair: bool = True) -> Drift:
         expected = expected_access_tokens(
             {
                 "access_level": level,
-                "embargo_until": day_number(embargo),
+                "embargo_until": day_number(
+                    max(filter(None, (embargo, consent_until)), default=None)
+                ),
                 "status": status,
                 "owner_id": owner,
             }

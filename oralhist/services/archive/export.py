@@ -18,7 +18,7 @@ from ...access import now
 from ...errors import OralHistError, TranscriptError, ValidationError
 from ...extensions import db
 from ...models import Collection, Document, Interview, Mention, Person
-from .. import audit, recordings, transcript_export, transcript_versions
+from .. import audit, consent, recordings, transcript_export, transcript_versions
 from ..serialise import (
     collection_fields,
     document_fields,
@@ -223,7 +223,7 @@ def _transcript_entry(interview, transcript, person_key, dest: Path, summary: Ex
         for s in transcript.segments
     ]
     used = {labels[s.speaker_id] for s in transcript.segments if s.speaker_id in labels}
-    metadata = transcript_export.metadata(interview)
+    metadata = transcript_export.metadata(interview, consent.NO_REDACTION)
     timed = [s.start_ms is not None for s in segments]
     preferred = "vtt" if all(timed) and segments else "txt" if not any(timed) else "json"
     which = "transcript" if transcript.is_current else f"transcript version {transcript.version}"

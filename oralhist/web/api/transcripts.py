@@ -6,7 +6,13 @@ from flask import Response, current_app, jsonify, request
 
 from ...access import current_viewer
 from ...errors import ValidationError
-from ...services import catalogue, transcript_export, transcript_speakers, transcript_versions
+from ...services import (
+    catalogue,
+    consent,
+    transcript_export,
+    transcript_speakers,
+    transcript_versions,
+)
 from ...services import transcripts as service
 from ...services.fields import page_args
 from ...transcripts import FORMATS
@@ -88,7 +94,10 @@ def get_transcript(interview_id: int):
             max_per_page=current_app.config["TRANSCRIPT_API_MAX_PER_PAGE"],
         )
         transcript = transcript_export.readable_transcript(viewer, interview)
-        return jsonify(transcript_json(interview, transcript, page=page, per_page=per_page))
+        redactor = consent.redactor_for(viewer, interview)
+        return jsonify(
+            transcript_json(interview, transcript, redactor=redactor, page=page, per_page=per_page)
+        )
     export = transcript_export.export_transcript(viewer, interview, fmt)
     return Response(
         export.content,
