@@ -92,6 +92,17 @@ def _expire_approvals() -> str | None:
     return f"{count} approvals expired" if count else None
 
 
+def _lift_expired_redactions() -> str | None:
+    """Redactions whose ``until`` date has passed already mask nothing when read; deleting
+    them (audited) reindexes their interviews, so their words are searchable again."""
+    from .services import consent
+    from .transaction import unit_of_work
+
+    with unit_of_work():
+        count = consent.lift_expired()
+    return f"{count} redactions lifted by their date" if count else None
+
+
 class Worker:
     """The loop of ``oralhist worker``; ``run`` returns when ``stop`` is set."""
 
@@ -108,6 +119,7 @@ class Worker:
                 _check_consistency,
             ),
             Duty("access expiry", 3600.0, _expire_approvals),
+            Duty("redaction expiry", 3600.0, _lift_expired_redactions),
         ]
         self.stop = threading.Event()
         self._lock_file: TextIO | None = None

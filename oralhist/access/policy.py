@@ -198,6 +198,13 @@ def sees_unredacted(viewer: Viewer) -> bool:
     return viewer.is_archivist
 
 
+def may_name_participant(viewer: Viewer, interview, person_id: int) -> bool:
+    """Whether ``viewer`` may learn that person ``person_id`` took part in ``interview``
+    (false when their agreement asks to be anonymised, for everyone but archivists): a
+    person's page does not list the interviews where they are anonymous."""
+    return sees_unredacted(viewer) or person_id not in consent.anonymised_labels(interview)
+
+
 def can_edit_catalogue(viewer: Viewer) -> bool:
     """Collections and people: contributors create and edit; archivists merge."""
     return viewer.is_contributor

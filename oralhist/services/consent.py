@@ -664,3 +664,38 @@ def redactor_for(viewer: Viewer, interview: Interview, at: dt.datetime | None = 
     if policy.sees_unredacted(viewer):
         return NO_REDACTION
     return public_redactor(interview, at)
+
+
+class _Shown:
+    """An object seen through a proxy: some attributes replaced, the rest its own."""
+
+    def __init__(self, real: Any, **shown: Any) -> None:
+        self._real = real
+        self.__dict__.update(shown)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def public_view(interview: Interview, redactor: Redactor) -> Any:
+    """``interview`` as a reader who may not know anonymised names sees it: title, summary
+    and place with the names replaced, participants' names as their labels (``anonymised``
+    True: the page shows the label without a link to the person)."""
+    if not redactor.person_labels:
+        return interview
+    participants = [
+        _Shown(
+            p,
+            person=_Shown(p.person, name=redactor.person_labels[p.person_id], anonymised=True),
+        )
+        if p.person_id in redactor.person_labels
+        else p
+        for p in interview.participants
+    ]
+    return _Shown(
+        interview,
+        title=redactor.anonymise(interview.title),
+        summary=redactor.anonymise(interview.summary),
+        place=redactor.anonymise(interview.place),
+        participants=participants,
+    )

@@ -14,6 +14,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         auth,
         catalogue,
+        consent,
         documents,
         main,
         recordings,
@@ -36,6 +37,7 @@ def register_blueprints(app: Flask) -> None:
         recordings,
         transcripts,
         documents,
+        consent,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)

@@ -58,14 +58,24 @@ def recording_json(r: Recording, viewer: Viewer) -> dict[str, Any]:
 
 
 def interview_json(i: Interview, viewer: Viewer) -> dict[str, Any]:
+    """An interview's record; for everyone but archivists, anonymised participants appear as
+    their label, without their person id, and their names are replaced in the text."""
     at = now()
+    redactor = consent.redactor_for(viewer, i, at)
+    fields = interview_fields(i, ("collection_id", i.collection_id))
+    if redactor.person_labels:
+        for key in ("title", "summary", "place"):
+            if isinstance(fields.get(key), str):
+                fields[key] = redactor.anonymise(fields[key])
     return {
         "id": i.id,
-        **interview_fields(i, ("collection_id", i.collection_id)),
+        **fields,
         "effective_access_level": policy.effective_level(i, at),
         "access_statement": policy.level_sentence(i, at),
         "participants": [
-            {"person_id": p.person_id, "name": p.person.name, "role": p.role}
+            {"person_id": None, "name": redactor.person_labels[p.person_id], "role": p.role}
+            if p.person_id in redactor.person_labels
+            else {"person_id": p.person_id, "name": p.person.name, "role": p.role}
             for p in i.participants
         ],
         "recordings": [recording_json(r, viewer) for r in i.recordings],
