@@ -219,7 +219,8 @@ def test_the_index_holds_the_later_of_embargo_and_agreement():
             agreement(closed_years_after_death=25),
             dt.date(2010, 5, 4),
             "2026-12-06",
-            "Closed until 4 May 2035 (25 years after the death of the narrator) at the narrator's request.",
+            "Closed until 4 May 2035 (25 years after the death of the narrator) at the "
+            "narrator's request.",
         ),
         (
             agreement(closed_years_after_death=25),

@@ -105,11 +105,8 @@ def test_redacted_words_leave_nothing_for_readers_and_stay_for_archivists(app, b
         assert "[redacted 0:00:10-0:00:12]" in seen["page"], role
         assert "[redacted 0:00:10-0:00:12]" in seen["vtt"], role
         search = browser(role).get(f"/api/v1/search?q={WORD}").json
-        assert (
-            search["total"] == 0
-            and search["facets"] == {}
-            or all(not values for values in search["facets"].values())
-        )
+        assert search["total"] == 0
+        assert all(not values for values in search["facets"].values())
         assert browser(role).get(f"/api/v1/interviews/{iid}/search?q={WORD}").json["total"] == 0
     archivist = texts_for(browser("archivist").client, iid)
     assert WORD in archivist["api"] and WORD in archivist["vtt"]
