@@ -38,7 +38,6 @@ def list_agreements(interview_id: int):
 
 
 @bp.patch("/interviews/<int:interview_id>/agreements/<int:participant_id>")
-@bp.put("/interviews/<int:interview_id>/agreements/<int:participant_id>")
 def save_agreement(interview_id: int, participant_id: int):
     viewer, interview = _interview(interview_id)
     participant = consent.save_agreement(viewer, interview, participant_id, json_body())
