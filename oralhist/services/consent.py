@@ -699,3 +699,14 @@ def public_view(interview: Interview, redactor: Redactor) -> Any:
         place=redactor.anonymise(interview.place),
         participants=participants,
     )
+
+
+def public_speaker(speaker: Any, redactor: Redactor) -> Any:
+    """A speaker as ``redactor``'s reader sees it: an anonymised person's speaker shows the
+    label in place of its name, file label and linked person."""
+    if not redactor:
+        return speaker
+    shown = redactor.name(speaker.person_id, speaker.name)
+    if shown == speaker.name and speaker.person_id not in redactor.person_labels:
+        return speaker
+    return _Shown(speaker, name=shown, label=shown, display_name=shown, person=None, person_id=None)

@@ -394,10 +394,14 @@ def speakers(interview_id: int):
     people = []
     if can_edit:
         people = db.session.scalars(db.select(Person).order_by(Person.sort_name)).all()
+    redactor = consent.redactor_for(current_viewer(), interview)
     return render_template(
         "transcripts/speakers.html",
-        interview=interview,
-        speakers=transcript_speakers.speakers_with_counts(interview),
+        interview=consent.public_view(interview, redactor),
+        speakers=[
+            (consent.public_speaker(s, redactor), n)
+            for s, n in transcript_speakers.speakers_with_counts(interview)
+        ],
         people=people,
         participant_ids={p.person_id for p in interview.participants},
         can_edit=can_edit,

@@ -111,7 +111,10 @@ def list_speakers(interview_id: int):
     viewer = current_viewer()
     interview = catalogue.get_interview(interview_id, viewer)
     transcript_speakers.require_read(viewer, interview)
-    items = [speaker_json(s, n) for s, n in transcript_speakers.speakers_with_counts(interview)]
+    redactor = consent.redactor_for(viewer, interview)
+    items = [
+        speaker_json(s, n, redactor) for s, n in transcript_speakers.speakers_with_counts(interview)
+    ]
     return jsonify(items=items, page=1, per_page=max(len(items), 1), total=len(items))
 
 
@@ -120,7 +123,12 @@ def get_speaker(interview_id: int, speaker_id: int):
     viewer = current_viewer()
     interview = catalogue.get_interview(interview_id, viewer)
     transcript_speakers.require_read(viewer, interview)
-    return jsonify(speaker_json(transcript_speakers.get_speaker(interview, speaker_id)))
+    return jsonify(
+        speaker_json(
+            transcript_speakers.get_speaker(interview, speaker_id),
+            redactor=consent.redactor_for(viewer, interview),
+        )
+    )
 
 
 @bp.patch("/interviews/<int:interview_id>/speakers/<int:speaker_id>")
