@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Document, FixityCheck, Recording
+from ..models import Document, FixityCheck, Recording, ReleaseAgreement
 from .recordings import storage
 
 
@@ -52,6 +52,18 @@ def referenced_files() -> dict[str, _Expected]:
     ):
         entry = expected.setdefault(key, _Expected(sha256 or key, size))
         entry.used_by.append(f"document {did}")
+    for aid, key, sha256, size in db.session.execute(
+        select(
+            ReleaseAgreement.id,
+            ReleaseAgreement.form_key,
+            ReleaseAgreement.form_sha256,
+            ReleaseAgreement.form_size,
+        )
+        .where(ReleaseAgreement.form_key.is_not(None))
+        .order_by(ReleaseAgreement.id)
+    ):
+        entry = expected.setdefault(key, _Expected(sha256 or key, size))
+        entry.used_by.append(f"signed release form {aid}")
     return expected
 
 

@@ -28,7 +28,7 @@ from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..media.probe import FAMILIES, AudioInfo, probe_audio
 from ..media.storage import Storage, display_filename, open_storage
-from ..models import Document, Interview, Recording
+from ..models import Document, Interview, Recording, ReleaseAgreement
 from . import catalogue
 from .fields import Fields, parse_partial_date
 
@@ -228,6 +228,11 @@ def keys_in_use(keys: Iterable[str]) -> set[str]:
         db.session.scalars(select(Recording.storage_key).where(Recording.storage_key.in_(keys)))
     )
     used |= set(db.session.scalars(select(Document.file_key).where(Document.file_key.in_(keys))))
+    used |= set(
+        db.session.scalars(
+            select(ReleaseAgreement.form_key).where(ReleaseAgreement.form_key.in_(keys))
+        )
+    )
     return used
 
 
