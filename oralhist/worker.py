@@ -103,6 +103,13 @@ def _lift_expired_redactions() -> str | None:
     return f"{count} redactions lifted by their date" if count else None
 
 
+def _make_redacted_audio() -> str | None:
+    from .services import redacted_audio
+
+    made = redacted_audio.make_pending()
+    return f"{made} redacted audio copies made" if made else None
+
+
 class Worker:
     """The loop of ``oralhist worker``; ``run`` returns when ``stop`` is set."""
 
@@ -120,6 +127,7 @@ class Worker:
             ),
             Duty("access expiry", 3600.0, _expire_approvals),
             Duty("redaction expiry", 3600.0, _lift_expired_redactions),
+            Duty("redacted audio", 10.0, _make_redacted_audio),
         ]
         self.stop = threading.Event()
         self._lock_file: TextIO | None = None

@@ -2,7 +2,7 @@
 
 from .access import AccessRequest, AuditEvent, Notification
 from .catalogue import Collection, Interview, Participant, Person
-from .consent import Redaction, ReleaseAgreement
+from .consent import RedactedAudio, Redaction, ReleaseAgreement
 from .document import DismissedSuggestion, Document, DocumentCreator, Mention
 from .media import FixityCheck, Recording
 from .search import IndexTask
@@ -26,6 +26,7 @@ __all__ = [
     "Participant",
     "Person",
     "Recording",
+    "RedactedAudio",
     "Redaction",
     "ReleaseAgreement",
     "Segment",

@@ -25,7 +25,7 @@ from werkzeug.http import parse_range_header
 from ..access import current_viewer, now, policy, require
 from ..errors import AccessDenied, NotFound
 from ..models import Interview, Recording
-from ..services import audit, fixity, recordings
+from ..services import audit, fixity, recordings, redacted_audio
 from ..services import catalogue as catalogue_service
 from ..transcripts.timecode import parse_t_param
 from . import streamed_upload
@@ -162,9 +162,12 @@ def _serve(recording_id: int, *, download: bool):
         listen_only_range_bytes=current_app.config["LISTEN_ONLY_RANGE_BYTES"],
     )
     require(delivery.allowed, delivery.refusal)
+    # Which bytes: the master, or for everyone but archivists its copy with the redacted
+    # ranges silenced (``services.redacted_audio``; never the master in its place).
+    served = redacted_audio.served_file(viewer, recording)
     # Access is settled: only now look at Range and conditional headers.
     media = recordings.storage()
-    if not media.exists(recording.storage_key):
+    if not media.exists(served.key):
         raise NotFound("The recording's file is missing; an archivist has been told by fixity.")
     ranges = parse_range_header(request.headers.get("Range"))
     if ranges is not None and len(ranges.ranges) > 1:
@@ -172,16 +175,16 @@ def _serve(recording_id: int, *, download: bool):
         request.environ.pop("HTTP_RANGE", None)
         ranges = None
     if ranges is not None and delivery.max_range_bytes:
-        _cap_range(ranges, recording.size, delivery.max_range_bytes)
+        _cap_range(ranges, served.size, delivery.max_range_bytes)
     response = media.send(
-        recording.storage_key,
-        mimetype=recording.mime,
+        served.key,
+        mimetype=served.mime,
         as_attachment=download,
         # the uploader's file name only where the policy shows it (recording_fields)
         download_name=recording.original_filename
         if "original_filename" in policy.recording_fields(viewer, interview, at)
         else _neutral_name(recording),
-        etag=recording.sha256,
+        etag=served.sha256,
         last_modified=recording.uploaded_at,
     )
     if delivery.max_range_bytes and response.status_code == 200 and request.method == "GET":

@@ -73,7 +73,26 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_redaction_interview_id'), ['interview_id'], unique=False)
 
 
+    op.create_table('redacted_audio',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('master_sha256', sa.String(length=64), nullable=False),
+    sa.Column('spans_hash', sa.String(length=64), nullable=False),
+    sa.Column('storage_key', sa.String(length=128), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('size', sa.BigInteger(), nullable=False),
+    sa.Column('mime', sa.String(length=80), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('CURRENT_TIMESTAMP'), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_redacted_audio')),
+    sa.UniqueConstraint('master_sha256', 'spans_hash', name='uq_redacted_audio_source')
+    )
+    with op.batch_alter_table('redacted_audio', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_redacted_audio_storage_key'), ['storage_key'], unique=False)
+
+
 def downgrade():
+    with op.batch_alter_table('redacted_audio', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_redacted_audio_storage_key'))
+    op.drop_table('redacted_audio')
     with op.batch_alter_table('redaction', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_redaction_interview_id'))
     op.drop_table('redaction')

@@ -1,0 +1,190 @@
+"""The audio everyone but archivists hears when an interview has redactions: per recording
+(part), a stored copy of the master with the redacted ranges silenced (``media.redact``).
+
+**Content-addressed.** A copy is found by (master sha256, ``spans_hash``: the ranges that
+fall in the part, relative to it, and the fill), so changing a redaction makes a new copy,
+lifting every redaction in a part serves its master again, and identical masters share one.
+
+**Made in the background, never on a request.** ``make_pending`` (the worker's duty
+``redacted audio``, and ``oralhist redactions make-audio``) makes the missing copies: it reads
+what to make, ends its read, copies the file without holding the database, stores it, then
+records it in one short unit of work. Until its copy exists a part with a redaction is not
+served to listeners (a 503 saying so): the master is never sent in its place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..access import now, policy
+from ..access.policy import Viewer
+from ..errors import OralHistError, UnsupportedMedia
+from ..extensions import db
+from ..media.redact import silence_wav
+from ..models import Interview, Recording, RedactedAudio, Redaction
+from . import consent
+from .recordings import storage, timeline
+
+
+class RedactedAudioPending(OralHistError):
+    """The silenced copy of a part with a redaction is not made yet (503, ``Retry-After``)."""
+
+    status = 503
+    code = "redacted_audio_pending"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Served:
+    """Which stored file ``/audio`` and ``/download`` send."""
+
+    key: str
+    sha256: str
+    size: int
+    mime: str
+    redacted: bool
+
+
+def tone_hz() -> float:
+    """``REDACTION_TONE_HZ``: 0 (the default) fills redacted ranges with digital silence;
+    a frequency fills them with a quiet tone, so listeners hear that something was cut."""
+    return float(current_app.config.get("REDACTION_TONE_HZ") or 0)
+
+
+def part_spans(recording: Recording, offset_ms: int, redactions) -> list[tuple[int, int]]:
+    """The redacted ranges that fall in this part, relative to its start."""
+    end = offset_ms + (recording.duration_ms or 0)
+    out = []
+    for start_ms, end_ms in redactions:
+        a, b = max(start_ms, offset_ms), min(end_ms, end)
+        if a < b:
+            out.append((a - offset_ms, b - offset_ms))
+    return sorted(out)
+
+
+def spans_hash(spans: list[tuple[int, int]], fill: float) -> str:
+    text = ";".join(f"{a}-{b}" for a, b in spans) + f"|fill={fill:g}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _spans_of(recording: Recording) -> list[tuple[int, int]]:
+    interview = recording.interview
+    active = [(r.start_ms, r.end_ms) for r in consent.active_redactions(interview)]
+    if not active:
+        return []
+    offset = next(o for r, o in timeline(interview.recordings) if r.id == recording.id)
+    return part_spans(recording, offset, active)
+
+
+def served_file(viewer: Viewer, recording: Recording) -> Served:
+    """The master for archivists and for parts without a redaction; otherwise its silenced
+    copy, or ``RedactedAudioPending`` while it is being made."""
+    master = Served(recording.storage_key, recording.sha256, recording.size, recording.mime, False)
+    if policy.sees_unredacted(viewer):
+        return master
+    spans = _spans_of(recording)
+    if not spans:
+        return master
+    digest = spans_hash(spans, tone_hz())
+    copy = db.session.scalar(
+        select(RedactedAudio).where(
+            RedactedAudio.master_sha256 == recording.sha256, RedactedAudio.spans_hash == digest
+        )
+    )
+    if copy is None or not storage().exists(copy.storage_key):
+        raise RedactedAudioPending(
+            "Part of this recording is redacted, and the copy with those passages silenced is "
+            "still being prepared. Try again in a few minutes.",
+            retry_after=30,
+        )
+    return Served(copy.storage_key, copy.sha256, copy.size, copy.mime, True)
+
+
+def wanted() -> list[tuple[int, str, str, list[tuple[int, int]]]]:
+    """``(recording id, master key, spans hash, spans)`` of every silenced copy that should
+    exist and does not."""
+    fill = tone_hz()
+    today = policy.today_of(now())
+    interview_ids = db.session.scalars(
+        select(Redaction.interview_id)
+        .where((Redaction.until.is_(None)) | (Redaction.until > today))
+        .distinct()
+    ).all()
+    out = []
+    for iid in sorted(interview_ids):
+        interview = db.session.get(Interview, iid)
+        for recording in interview.recordings:
+            spans = _spans_of(recording)
+            if not spans:
+                continue
+            digest = spans_hash(spans, fill)
+            exists = db.session.scalar(
+                select(RedactedAudio.id).where(
+                    RedactedAudio.master_sha256 == recording.sha256,
+                    RedactedAudio.spans_hash == digest,
+                )
+            )
+            if exists is None:
+                out.append((recording.id, recording.storage_key, digest, spans))
+    return out
+
+
+def make_pending(limit: int | None = None) -> int:
+    """Make the missing silenced copies (at most ``limit``); returns how many were made.
+    Call outside any unit of work: each copy is recorded in its own."""
+    from ..transaction import unit_of_work
+
+    todo = wanted()
+    db.session.rollback()  # end the read: the copy is made without holding the database
+    made = 0
+    for recording_id, key, digest, spans in todo[:limit]:
+        media = storage()
+        with (
+            media.open(key) as source,
+            tempfile.TemporaryFile(dir=media_temp_dir()) as out,
+        ):
+            try:
+                silence_wav(source, out, spans, tone_hz=tone_hz(), name=f"recording {recording_id}")
+            except UnsupportedMedia:
+                current_app.logger.warning(
+                    "recording %s: only PCM WAV masters are silenced so far", recording_id
+                )
+                continue
+            out.seek(0)
+            stored = media.save_stream(out)
+        with unit_of_work():
+            recording = db.session.get(Recording, recording_id)
+            if recording is None:
+                continue
+            taken = db.session.scalar(
+                select(RedactedAudio).where(
+                    RedactedAudio.master_sha256 == recording.sha256,
+                    RedactedAudio.spans_hash == digest,
+                )
+            )
+            if taken is None:
+                db.session.add(
+                    RedactedAudio(
+                        master_sha256=recording.sha256,
+                        spans_hash=digest,
+                        storage_key=stored.key,
+                        sha256=stored.sha256,
+                        size=stored.size,
+                        mime=recording.mime,
+                    )
+                )
+                made += 1
+    return made
+
+
+def media_temp_dir() -> str | None:
+    """Where copies are assembled before they are stored (the system's temp folder)."""
+    return current_app.config.get("REDACTED_AUDIO_TEMP_DIR") or None
