@@ -4,6 +4,7 @@ from .access import AccessRequest, AuditEvent, Notification
 from .catalogue import Collection, Interview, Participant, Person
 from .consent import RedactedAudio, Redaction, ReleaseAgreement
 from .document import DismissedSuggestion, Document, DocumentCreator, Mention
+from .job import Job
 from .media import FixityCheck, Recording
 from .search import IndexTask
 from .transcript import IndexPoint, Segment, Speaker, Transcript
@@ -21,6 +22,7 @@ __all__ = [
     "IndexPoint",
     "IndexTask",
     "Interview",
+    "Job",
     "Mention",
     "Notification",
     "Participant",

@@ -500,6 +500,7 @@ def add_redaction(viewer: Viewer, interview: Interview, data: Any) -> Redaction:
     )
     db.session.add(redaction)
     db.session.flush()
+    _renew_audio(interview, viewer)
     audit.record(viewer, "redaction.add", "interview", interview.id, **redaction_json(redaction))
     return redaction
 
@@ -520,6 +521,7 @@ def change_redaction(viewer: Viewer, redaction: Redaction, data: Any) -> Redacti
     for key, value in values.items():
         setattr(redaction, key, value)
     db.session.flush()
+    _renew_audio(interview, viewer)
     after = redaction_json(redaction)
     audit.record(
         viewer,
@@ -541,7 +543,16 @@ def lift_redaction(viewer: Viewer | None, redaction: Redaction, *, why: str = ""
     record = redaction_json(redaction)
     interview.redactions.remove(redaction)
     db.session.flush()
+    if interview.redactions:
+        _renew_audio(interview, viewer)
     audit.record(viewer, "redaction.lift", "interview", interview.id, why=why, **record)
+
+
+def _renew_audio(interview: Interview, viewer: Viewer | None) -> None:
+    """The redactions changed: queue the making of the silenced audio copies."""
+    from .redacted_audio import request_copies
+
+    request_copies(interview, viewer)
 
 
 def lift_expired(at: dt.datetime | None = None) -> int:

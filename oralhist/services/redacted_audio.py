@@ -5,22 +5,25 @@
 fall in the part, relative to it, and the fill), so changing a redaction makes a new copy,
 lifting every redaction in a part serves its master again, and identical masters share one.
 
-**Made in the background, never on a request.** ``make_pending`` (the worker's duty
-``redacted audio``, and ``oralhist redactions make-audio``) makes the missing copies: it reads
-what to make, ends its read, copies the file without holding the database, stores it, then
-records it in one short unit of work. Until its copy exists a part with a redaction is not
+**Made in the background, never on a request.** Adding, changing or lifting a redaction
+queues a ``redact_audio`` job (``oralhist.jobs``; its progress shows on the interview page),
+and the worker's duty ``redacted audio`` (``make_pending``) makes any copy still missing: each
+reads what to make, ends its read, copies the file without holding the database, stores it,
+then records it in one short unit of work. Until its copy exists a part with a redaction is not
 served to listeners (a 503 saying so): the master is never sent in its place.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import tempfile
 from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select
 
+from .. import jobs
 from ..access import now, policy
 from ..access.policy import Viewer
 from ..errors import OralHistError, UnsupportedMedia
@@ -29,6 +32,8 @@ from ..media.redact import silence_wav
 from ..models import Interview, Recording, RedactedAudio, Redaction
 from . import consent
 from .recordings import storage, timeline
+
+log = logging.getLogger(__name__)
 
 
 class RedactedAudioPending(OralHistError):
@@ -108,81 +113,109 @@ def served_file(viewer: Viewer, recording: Recording) -> Served:
     return Served(copy.storage_key, copy.sha256, copy.size, copy.mime, True)
 
 
-def wanted() -> list[tuple[int, str, str, list[tuple[int, int]]]]:
+def wanted(interview_id: int | None = None) -> list[tuple[int, str, str, list[tuple[int, int]]]]:
     """``(recording id, master key, spans hash, spans)`` of every silenced copy that should
-    exist and does not."""
+    exist and does not (of one interview, or of all)."""
     fill = tone_hz()
     today = policy.today_of(now())
-    interview_ids = db.session.scalars(
-        select(Redaction.interview_id)
-        .where((Redaction.until.is_(None)) | (Redaction.until > today))
-        .distinct()
-    ).all()
+    stmt = select(Redaction.interview_id).where(
+        (Redaction.until.is_(None)) | (Redaction.until > today)
+    )
+    if interview_id is not None:
+        stmt = stmt.where(Redaction.interview_id == interview_id)
     out = []
-    for iid in sorted(interview_ids):
+    for iid in sorted(set(db.session.scalars(stmt))):
         interview = db.session.get(Interview, iid)
         for recording in interview.recordings:
             spans = _spans_of(recording)
             if not spans:
                 continue
             digest = spans_hash(spans, fill)
-            exists = db.session.scalar(
-                select(RedactedAudio.id).where(
-                    RedactedAudio.master_sha256 == recording.sha256,
-                    RedactedAudio.spans_hash == digest,
-                )
-            )
-            if exists is None:
+            if _copy_of(recording.sha256, digest) is None:
                 out.append((recording.id, recording.storage_key, digest, spans))
     return out
 
 
+def _copy_of(master_sha256: str, digest: str) -> RedactedAudio | None:
+    return db.session.scalar(
+        select(RedactedAudio).where(
+            RedactedAudio.master_sha256 == master_sha256, RedactedAudio.spans_hash == digest
+        )
+    )
+
+
+def _make_file(recording_id: int, key: str, spans: list[tuple[int, int]]):
+    """Silence ``spans`` of the stored master ``key`` into a new stored file (no database:
+    call with no transaction held). None when the master is not a PCM WAV."""
+    media = storage()
+    with media.open(key) as source, tempfile.TemporaryFile(dir=media_temp_dir()) as out:
+        try:
+            silence_wav(source, out, spans, tone_hz=tone_hz(), name=f"recording {recording_id}")
+        except UnsupportedMedia:
+            log.warning("recording %s: only PCM WAV masters are silenced so far", recording_id)
+            return None
+        out.seek(0)
+        return media.save_stream(out)
+
+
+def _record(recording_id: int, digest: str, stored) -> bool:
+    """Record a made copy (in the caller's unit of work); False when it is already there."""
+    recording = db.session.get(Recording, recording_id)
+    if recording is None or _copy_of(recording.sha256, digest) is not None:
+        return False
+    db.session.add(
+        RedactedAudio(
+            master_sha256=recording.sha256,
+            spans_hash=digest,
+            storage_key=stored.key,
+            sha256=stored.sha256,
+            size=stored.size,
+            mime=recording.mime,
+        )
+    )
+    db.session.flush()
+    return True
+
+
 def make_pending(limit: int | None = None) -> int:
-    """Make the missing silenced copies (at most ``limit``); returns how many were made.
-    Call outside any unit of work: each copy is recorded in its own."""
+    """Make every missing silenced copy (at most ``limit``); returns how many were made.
+    The worker's repair duty (jobs ``redact_audio`` do the same per interview). Call
+    outside any unit of work: each copy is recorded in its own."""
     from ..transaction import unit_of_work
 
     todo = wanted()
     db.session.rollback()  # end the read: the copy is made without holding the database
     made = 0
     for recording_id, key, digest, spans in todo[:limit]:
-        media = storage()
-        with (
-            media.open(key) as source,
-            tempfile.TemporaryFile(dir=media_temp_dir()) as out,
-        ):
-            try:
-                silence_wav(source, out, spans, tone_hz=tone_hz(), name=f"recording {recording_id}")
-            except UnsupportedMedia:
-                current_app.logger.warning(
-                    "recording %s: only PCM WAV masters are silenced so far", recording_id
-                )
-                continue
-            out.seek(0)
-            stored = media.save_stream(out)
+        stored = _make_file(recording_id, key, spans)
+        if stored is None:
+            continue
         with unit_of_work():
-            recording = db.session.get(Recording, recording_id)
-            if recording is None:
-                continue
-            taken = db.session.scalar(
-                select(RedactedAudio).where(
-                    RedactedAudio.master_sha256 == recording.sha256,
-                    RedactedAudio.spans_hash == digest,
-                )
-            )
-            if taken is None:
-                db.session.add(
-                    RedactedAudio(
-                        master_sha256=recording.sha256,
-                        spans_hash=digest,
-                        storage_key=stored.key,
-                        sha256=stored.sha256,
-                        size=stored.size,
-                        mime=recording.mime,
-                    )
-                )
-                made += 1
+            made += _record(recording_id, digest, stored)
     return made
+
+
+def request_copies(interview: Interview, viewer: Viewer | None) -> None:
+    """Queue a ``redact_audio`` job for ``interview`` when its redactions changed and it has
+    recordings (the caller's unit of work commits it)."""
+    if interview.recordings:
+        jobs.enqueue("redact_audio", interview=interview, user=viewer)
+
+
+@jobs.handler("redact_audio", exclusive=False, title="Silencing the redacted passages in the audio")
+def run_job(job, ctx) -> None:
+    """Make the interview's missing silenced copies, one part at a time."""
+    todo = wanted(job.interview_id)
+    db.session.rollback()  # no transaction is held while copying
+    made = []
+    for n, (recording_id, key, digest, spans) in enumerate(todo):
+        ctx.progress(100 * n // max(1, len(todo)), f"Part {n + 1} of {len(todo)}")
+        stored = _make_file(recording_id, key, spans)
+        if stored is not None:
+            made.append((recording_id, digest, stored))
+    with ctx.finish() as done:
+        count = sum(_record(recording_id, digest, stored) for recording_id, digest, stored in made)
+        done.result = {"copies": count, "parts": len(todo)}
 
 
 def media_temp_dir() -> str | None:

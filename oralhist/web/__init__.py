@@ -16,6 +16,7 @@ def register_blueprints(app: Flask) -> None:
         catalogue,
         consent,
         documents,
+        jobs,
         main,
         recordings,
         search,
@@ -38,6 +39,7 @@ def register_blueprints(app: Flask) -> None:
         transcripts,
         documents,
         consent,
+        jobs,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)

@@ -149,3 +149,29 @@ def test_frame_spans_round_outwards_and_merge():
     assert frame_spans([(1001, 1999)], 1000, 10_000) == [(1001, 1999)]
     assert frame_spans([(1, 2)], 44100, 10**6) == [(44, 89)]
     assert frame_spans([(0, 10), (5, 20), (30, 40)], 1000, 35) == [(0, 20), (30, 35)]
+
+
+def test_a_redaction_queues_a_job_that_makes_the_copy(app, browser, archive, recorded):
+    from oralhist import jobs
+
+    iid = archive["interview"]
+    browser("archivist").post(
+        f"/api/v1/interviews/{iid}/redactions",
+        json={"start_ms": 3000, "end_ms": 4000, "reason": "r"},
+    )
+    with app.app_context():
+        from oralhist.models import Job
+
+        queued = db.session.query(Job).filter_by(kind="redact_audio", interview_id=iid).all()
+        assert [j.status for j in queued] == ["queued"]
+        db.session.rollback()
+    jobs.run_pending(app)
+    with app.app_context():
+        job = db.session.query(Job).filter_by(kind="redact_audio").one()
+        assert job.status == "done" and job.result == {"copies": 1, "parts": 1}
+        db.session.rollback()
+    served = browser("researcher").get(f"/recordings/{recorded}/audio")
+    assert served.status_code == 200
+    samples = decode(served.data)
+    served.close()
+    assert rms(samples[3 * RATE : 4 * RATE]) < 1.0

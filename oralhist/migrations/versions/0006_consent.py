@@ -1,7 +1,7 @@
 """consent: release agreements, redactions, date of death, the open-publication override
 
 Revision ID: 0006_consent
-Revises: 0005_edge
+Revises: 0006_jobs
 Create Date: 2026-12-06 08:40:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0006_consent'
-down_revision = '0005_edge'
+down_revision = '0006_jobs'
 branch_labels = None
 depends_on = None
 
