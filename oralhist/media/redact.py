@@ -108,3 +108,24 @@ def silence_wav(
                 writer.writeframesraw(bytes(block))
                 position += got
     return frames
+
+
+def fill_block(block, offset: int, ranges: Sequence[tuple[int, int]], rate: int, tone_hz: float):
+    """For decoded audio (``media.audio``'s int16 blocks, ``offset`` frames in): the frames
+    of ``ranges`` set to silence, or to the quiet tone."""
+    import numpy as np
+
+    if not block.flags.writeable:
+        block = block.copy()
+    count = len(block)
+    for a, b in ranges:
+        lo, hi = max(a, offset), min(b, offset + count)
+        if lo >= hi:
+            continue
+        if not tone_hz:
+            block[lo - offset : hi - offset] = 0
+            continue
+        t = np.arange(lo, hi, dtype=np.float64) / rate
+        sine = np.round(0.1 * 32767 * np.sin(2 * math.pi * tone_hz * t)).astype(np.int16)
+        block[lo - offset : hi - offset] = sine.reshape(-1, 1) if block.ndim == 2 else sine
+    return block

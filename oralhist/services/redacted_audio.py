@@ -146,20 +146,69 @@ def _copy_of(master_sha256: str, digest: str) -> RedactedAudio | None:
 
 def _make_file(recording_id: int, key: str, spans: list[tuple[int, int]]):
     """Silence ``spans`` of the stored master ``key`` into a new stored file (no database:
-    call with no transaction held). None when the master is not a PCM WAV."""
+    call with no transaction held): ``(stored file, mime)``, or None when it cannot be
+    decoded. A PCM WAV master gives a WAV copy, sample-exact outside the spans; any other
+    format gives an AAC copy in MP4 (what every current browser plays; the silencing is
+    applied to the decoded samples, so the spans are digital silence before encoding)."""
     media = storage()
     with media.open(key) as source, tempfile.TemporaryFile(dir=media_temp_dir()) as out:
         try:
             silence_wav(source, out, spans, tone_hz=tone_hz(), name=f"recording {recording_id}")
         except UnsupportedMedia:
-            log.warning("recording %s: only PCM WAV masters are silenced so far", recording_id)
+            pass
+        else:
+            out.seek(0)
+            return media.save_stream(out), None
+    return _make_encoded(recording_id, key, spans)
+
+
+def _make_encoded(recording_id: int, key: str, spans: list[tuple[int, int]]):
+    import os
+
+    from ..media import audio
+    from ..media.redact import fill_block, frame_spans
+
+    media = storage()
+    name = f"recording {recording_id}"
+    with media.local_file(key) as path:
+        try:
+            info = audio.probe(path, name=name)
+        except UnsupportedMedia as exc:
+            log.warning("%s: cannot be silenced (%s)", name, exc.message)
             return None
-        out.seek(0)
-        return media.save_stream(out)
+        rate = info.sample_rate or 48000
+        channels = min(info.channels or 1, 2)
+        frames = -(-info.duration_ms * rate // 1000)
+        ranges = frame_spans(spans, rate, frames)
+        fill = tone_hz()
+
+        def transform(block, offset: int):
+            return fill_block(block, offset, ranges, rate, fill)
+
+        handle, temp = tempfile.mkstemp(suffix=".m4a", dir=media_temp_dir())
+        os.close(handle)
+        try:
+            audio.encode(
+                path,
+                temp,
+                container_format="mp4",
+                codec="aac",
+                rate=rate,
+                channels=channels,
+                bit_rate=64000 * channels,
+                transform=transform,
+                options={"movflags": "+faststart"},
+                name=name,
+            )
+            with open(temp, "rb") as stream:
+                return media.save_stream(stream), "audio/mp4"
+        finally:
+            os.unlink(temp)
 
 
-def _record(recording_id: int, digest: str, stored) -> bool:
+def _record(recording_id: int, digest: str, made) -> bool:
     """Record a made copy (in the caller's unit of work); False when it is already there."""
+    stored, mime = made
     recording = db.session.get(Recording, recording_id)
     if recording is None or _copy_of(recording.sha256, digest) is not None:
         return False
@@ -170,7 +219,7 @@ def _record(recording_id: int, digest: str, stored) -> bool:
             storage_key=stored.key,
             sha256=stored.sha256,
             size=stored.size,
-            mime=recording.mime,
+            mime=mime or recording.mime,
         )
     )
     db.session.flush()
