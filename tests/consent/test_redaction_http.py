@@ -221,3 +221,18 @@ def test_the_page_form_redacts_with_times(app, browser, archive):
 
 def test_name_marker_is_not_the_redaction_marker():
     assert NAME != WORD
+
+
+def test_the_command_line_lists_lifts_and_makes(app, browser, archive, clock):
+    iid = archive["interview"]
+    redact(browser, iid, until="2026-12-10")
+    runner = app.test_cli_runner()
+    listed = runner.invoke(args=["redactions", "list"])
+    assert listed.exit_code == 0 and "0:00:10-0:00:12 until 2026-12-10" in listed.output
+    assert "third party named" in listed.output
+    assert "0 redactions lifted" in runner.invoke(args=["redactions", "lift-expired"]).output
+    clock.advance(days=4)
+    assert "1 redaction lifted" in runner.invoke(args=["redactions", "lift-expired"]).output
+    assert "No redactions." in runner.invoke(args=["redactions", "list"]).output
+    made = runner.invoke(args=["redactions", "make-audio"])
+    assert made.exit_code == 0 and "0 silenced audio copies made" in made.output
