@@ -33,6 +33,15 @@ LEVEL_SENTENCES = {
 }
 
 
+#: How the material not closed by an agreement is available, by level.
+LEVEL_PHRASES = {
+    "open": "open to everyone",
+    "registered": "available to signed-in researchers",
+    "restricted": "available on request",
+    "closed": "closed",
+}
+
+
 @dataclass(frozen=True)
 class Grant:
     """An approved access request, as the policy needs it."""
@@ -130,7 +139,9 @@ def level_sentence(interview, now: dt.datetime) -> str:
         )
     if reasons:
         if not embargoed and effective_level(interview, now) != "closed":
-            reasons.append(LEVEL_SENTENCES[interview.access_level])
+            # one kind of material is closed by an agreement: say how the other is available
+            other = "audio" if transcript_closed_by_consent(interview, now) else "transcript"
+            reasons.append(f"The {other} is {LEVEL_PHRASES[interview.access_level]}.")
         return " ".join(reasons)
     return LEVEL_SENTENCES[effective_level(interview, now)]
 

@@ -242,6 +242,14 @@ def test_the_reason_in_plain_words(agreement_, died, today, expected):
     assert expected in policy.level_sentence(found, day(today))
 
 
+def test_one_kind_closed_says_how_the_other_is_available():
+    found = interview("registered", None, [(N, agreement(publication="transcript_only"))])
+    assert policy.level_sentence(found, day("2026-12-06")) == (
+        "The audio is not published, at the narrator's request. "
+        "The transcript is available to signed-in researchers."
+    )
+
+
 def test_a_date_that_passed_says_nothing_more():
     found = interview("open", None, [(N, agreement(closed_until=dt.date(2031, 1, 1)))])
     assert policy.level_sentence(found, day("2031-01-02")) == policy.LEVEL_SENTENCES["open"]
