@@ -824,6 +824,64 @@ def guard_commands(app) -> None:
             _guard(command)
 
 
+@click.group("redactions")
+def redactions_group() -> None:
+    """Time-range redactions: list them, lift those whose date passed, make the silenced
+    audio copies (the worker does both by itself)."""
+
+
+@redactions_group.command("list")
+@click.argument("accession", required=False)
+@with_appcontext
+def redactions_list_command(accession: str | None) -> None:
+    """Every redaction (or ACCESSION's): range, reason, until."""
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .models import Interview, Redaction
+    from .transcripts.timecode import format_timecode
+
+    stmt = (
+        select(Redaction, Interview.accession)
+        .join(Interview)
+        .order_by(Interview.accession, Redaction.start_ms)
+    )
+    if accession:
+        stmt = stmt.where(Interview.accession == accession)
+    rows = db.session.execute(stmt).all()
+    for redaction, acc in rows:
+        span = (
+            f"{format_timecode(redaction.start_ms, style='hms')}-"
+            f"{format_timecode(redaction.end_ms, style='hms')}"
+        )
+        until = f" until {redaction.until}" if redaction.until else ""
+        click.echo(f"{redaction.id}\t{acc}\t{span}{until}\t{redaction.reason}")
+    if not rows:
+        click.echo("No redactions.")
+
+
+@redactions_group.command("lift-expired")
+@with_appcontext
+def redactions_lift_expired_command() -> None:
+    """Lift (audited) the redactions whose until date has passed."""
+    from .services import consent
+    from .transaction import unit_of_work
+
+    with unit_of_work():
+        count = consent.lift_expired()
+    click.echo(f"{count} redaction{'' if count == 1 else 's'} lifted.")
+
+
+@redactions_group.command("make-audio")
+@with_appcontext
+def redactions_make_audio_command() -> None:
+    """Make every missing audio copy with the redacted ranges silenced."""
+    from .services import redacted_audio
+
+    made = redacted_audio.make_pending()
+    click.echo(f"{made} silenced audio cop{'y' if made == 1 else 'ies'} made.")
+
+
 def register_cli(app) -> None:
     for command in (
         init_command,
@@ -833,6 +891,7 @@ def register_cli(app) -> None:
         worker_command,
         jobs_group,
         derivatives_group,
+        redactions_group,
         load_sample_command,
         reindex_command,
         fixity_command,

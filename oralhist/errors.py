@@ -179,7 +179,7 @@ def register_error_handlers(app) -> None:
 
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         response = render(error.status, error.code, error.message, error.details)
-        if isinstance(error, TooManyAttempts):
+        if getattr(error, "retry_after", None):  # 429 sign-in, 503 audio being prepared
             resp, status = response
             return resp, status, {"Retry-After": str(error.retry_after)}
         return response

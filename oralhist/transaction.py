@@ -55,7 +55,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 #: The one exception to "GET never writes": the append-only audit events of bytes being
 #: sent to the reader (a recording played or downloaded, a transcript downloaded). The audit
 #: must record a read at the moment of the read, and a read is a GET.
-READ_AUDIT_ACTIONS = frozenset({"recording.play", "recording.download", "transcript.download"})
+READ_AUDIT_ACTIONS = frozenset(
+    {"recording.play", "recording.download", "transcript.download", "agreement.form.read"}
+)
 
 CONFLICT_MESSAGE = (
     "The change could not be saved: it conflicts with a change saved at the same moment"

@@ -103,6 +103,24 @@ def _expire_approvals() -> str | None:
     return f"{count} approvals expired" if count else None
 
 
+def _lift_expired_redactions() -> str | None:
+    """Redactions whose ``until`` date has passed already mask nothing when read; deleting
+    them (audited) reindexes their interviews, so their words are searchable again."""
+    from .services import consent
+    from .transaction import unit_of_work
+
+    with unit_of_work():
+        count = consent.lift_expired()
+    return f"{count} redactions lifted by their date" if count else None
+
+
+def _make_redacted_audio() -> str | None:
+    from .services import redacted_audio
+
+    made = redacted_audio.make_pending()
+    return f"{made} redacted audio copies made" if made else None
+
+
 class Worker:
     """The loop of ``oralhist worker``; ``run`` returns when ``stop`` is set."""
 
@@ -131,6 +149,8 @@ class Worker:
                     _check_consistency,
                 ),
                 Duty("access expiry", 3600.0, _expire_approvals),
+                Duty("redaction expiry", 3600.0, _lift_expired_redactions),
+                Duty("redacted audio", 10.0, _make_redacted_audio),
             ]
         )
         self.stop = threading.Event()

@@ -17,7 +17,12 @@ import pytest
 from sqlalchemy import func, select
 
 from oralhist.extensions import db
-from oralhist.services import transcript_export, transcript_speakers, transcript_versions
+from oralhist.services import (
+    consent,
+    transcript_export,
+    transcript_speakers,
+    transcript_versions,
+)
 from oralhist.services.archive import apply, planner
 from oralhist.services.archive.manifest import FORMAT
 from tests.conftest import build_app
@@ -147,7 +152,9 @@ def enrich_sample(app) -> None:
         revised = transcript_export.export_transcript(LOADER, first, "vtt").content
         revised = revised.replace("pamphlet", "pamphlet (revised)", 1)
         assert "(revised)" in revised
-        _, points = transcript_export.to_parsing(transcript_versions.current_transcript(first))
+        _, points = transcript_export.to_parsing(
+            transcript_versions.current_transcript(first), consent.NO_REDACTION
+        )
         transcripts.import_transcript(
             LOADER, first, revised.encode(), "revised.vtt", index_points=points
         )

@@ -14,6 +14,7 @@ from oralhist.extensions import db
 from oralhist.models import Document, IndexTask, Interview, Person, Speaker
 from oralhist.services import (
     catalogue,
+    consent,
     documents,
     transcript_speakers,
     transcript_versions,
@@ -58,6 +59,13 @@ def world(app):
                 "collection_id": voices.id,
                 "participants": [{"person_id": tom.id, "role": "interviewee"}],
             },
+        )
+        # open publication needs the narrator's signed release agreement (issue 16)
+        consent.save_agreement(
+            ARCHIVIST,
+            interview,
+            interview.participants[0].id,
+            {"status": "signed", "signed_on": "2020-01-01"},
         )
         catalogue.publish(ARCHIVIST, interview)
         transcripts.import_transcript(ARCHIVIST, interview, FIRST, "first.txt", "txt")

@@ -45,7 +45,14 @@ def readable_interviews_clause(viewer: Viewer, now: dt.datetime) -> Any:
     if viewer.is_archivist:
         return true()
     today = today_of(now)
-    not_embargoed = or_(Interview.embargo_until.is_(None), Interview.embargo_until <= today)
+    not_embargoed = and_(
+        or_(Interview.embargo_until.is_(None), Interview.embargo_until <= today),
+        # the agreements' closing of the transcript (``policy.transcript_closed_by_consent``)
+        or_(
+            Interview.consent_transcript_until.is_(None),
+            Interview.consent_transcript_until <= today,
+        ),
+    )
     levels = ["open"] + (["registered"] if viewer.signed_in else [])
     material = and_(
         Interview.status == "published", not_embargoed, Interview.access_level.in_(levels)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from ..models.types import ACCESS_LEVELS, ROLES
 from ..search.scope import SearchScope, day_number
+from . import consent
 
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 
@@ -29,6 +30,15 @@ LEVEL_SENTENCES = {
     "registered": "Audio and transcript are available to signed-in researchers.",
     "restricted": "Audio and transcript are available on request.",
     "closed": "Audio and transcript are closed.",
+}
+
+
+#: How the material not closed by an agreement is available, by level.
+LEVEL_PHRASES = {
+    "open": "open to everyone",
+    "registered": "available to signed-in researchers",
+    "restricted": "available on request",
+    "closed": "closed",
 }
 
 
@@ -82,9 +92,26 @@ def today_of(now: dt.datetime) -> dt.date:
     return now.astimezone(dt.UTC).date()
 
 
+def _closed_on(until: dt.date | None, today: dt.date) -> bool:
+    return until is not None and today < until
+
+
+def transcript_closed_by_consent(interview, now: dt.datetime) -> bool:
+    """A participant's agreement closes the transcript today (``access.consent``)."""
+    return _closed_on(getattr(interview, "consent_transcript_until", None), today_of(now))
+
+
+def audio_closed_by_consent(interview, now: dt.datetime) -> bool:
+    """A participant's agreement closes the audio today (``access.consent``)."""
+    return _closed_on(getattr(interview, "consent_audio_until", None), today_of(now))
+
+
 def effective_level(interview, now: dt.datetime) -> str:
-    """The level in force now: ``closed`` while an embargo runs, else the interview's own."""
+    """The level in force now: ``closed`` while an embargo runs or while the agreements close
+    both transcript and audio, else the interview's own."""
     if interview.embargo_until is not None and today_of(now) < interview.embargo_until:
+        return "closed"
+    if transcript_closed_by_consent(interview, now) and audio_closed_by_consent(interview, now):
         return "closed"
     return interview.access_level
 
@@ -101,24 +128,55 @@ DRAFT_SENTENCES = {
 DRAFT_PREFIX = "This is a draft, seen only by its contributor and archivists."
 
 
-def level_sentence(interview, now: dt.datetime) -> str:
-    """The plain sentence saying who may hear and read the interview now."""
+def index_embargo(interview) -> dt.date | None:
+    """The date until which the interview's words are closed, as the search index holds it:
+    the later of the embargo and the agreements' closing of the transcript (the index
+    compares it with the day at query time, so a date passing lifts it by itself)."""
+    dates = [d for d in (interview.embargo_until, interview.consent_transcript_until) if d]
+    return max(dates, default=None)
+
+
+def consent_reasons(interview, now: dt.datetime) -> list[str]:
+    """Why the agreements restrict the interview today, in plain sentences."""
+    return consent.reasons_in_force(consent.interview_closures(interview), today_of(now))
+
+
+def _draft_sentence(interview, now: dt.datetime) -> str:
     level = effective_level(interview, now)
     embargoed = (
         level == "closed" and interview.embargo_until and today_of(now) < interview.embargo_until
     )
-    if getattr(interview, "status", "published") == "draft":
-        later = DRAFT_SENTENCES[level]
-        if embargoed:
-            later = (
-                "Audio and transcript will be closed until "
-                f"{interview.embargo_until:%-d %B %Y}, even once it is published."
-            )
-        return f"{DRAFT_PREFIX} {later}"
-    sentence = LEVEL_SENTENCES[level]
+    later = DRAFT_SENTENCES[level]
     if embargoed:
-        sentence = f"Audio and transcript are closed until {interview.embargo_until:%-d %B %Y}."
-    return sentence
+        later = (
+            "Audio and transcript will be closed until "
+            f"{interview.embargo_until:%-d %B %Y}, even once it is published."
+        )
+    return f"{DRAFT_PREFIX} {later}"
+
+
+def level_sentence(interview, now: dt.datetime) -> str:
+    """What the interview page says of its access, with the reason in plain words (for a
+    draft: that it is a draft, and what will hold once it is published)."""
+    if getattr(interview, "status", "published") == "draft":
+        return _draft_sentence(interview, now)
+    reasons = consent_reasons(interview, now) if _has_consent_closure(interview, now) else []
+    embargoed = interview.embargo_until is not None and today_of(now) < interview.embargo_until
+    if embargoed:
+        reasons.insert(
+            0, f"Audio and transcript are closed until {interview.embargo_until:%-d %B %Y}."
+        )
+    if reasons:
+        if not embargoed and effective_level(interview, now) != "closed":
+            # one kind of material is closed by an agreement: say how the other is available
+            other = "audio" if transcript_closed_by_consent(interview, now) else "transcript"
+            reasons.append(f"The {other} is {LEVEL_PHRASES[interview.access_level]}.")
+        return " ".join(reasons)
+    return LEVEL_SENTENCES[effective_level(interview, now)]
+
+
+def _has_consent_closure(interview, now: dt.datetime) -> bool:
+    return transcript_closed_by_consent(interview, now) or audio_closed_by_consent(interview, now)
 
 
 def is_owner(viewer: Viewer, interview) -> bool:
@@ -179,6 +237,25 @@ def can_review(viewer: Viewer) -> bool:
     return viewer.is_archivist
 
 
+def can_manage_consent(viewer: Viewer, interview=None) -> bool:
+    """See and change release agreements (and their signed forms) and redactions: archivists
+    only (an agreement's terms and a redaction's reason are themselves confidential)."""
+    return viewer.is_archivist
+
+
+def sees_unredacted(viewer: Viewer) -> bool:
+    """Redacted passages and anonymised names are withheld from everyone but archivists
+    (the depositor included: a redaction protects a third party from every reader)."""
+    return viewer.is_archivist
+
+
+def may_name_participant(viewer: Viewer, interview, person_id: int) -> bool:
+    """Whether ``viewer`` may learn that person ``person_id`` took part in ``interview``
+    (false when their agreement asks to be anonymised, for everyone but archivists): a
+    person's page does not list the interviews where they are anonymous."""
+    return sees_unredacted(viewer) or person_id not in consent.anonymised_labels(interview)
+
+
 def can_edit_catalogue(viewer: Viewer) -> bool:
     """Collections and people: contributors create and edit; archivists merge."""
     return viewer.is_contributor
@@ -222,10 +299,15 @@ def _grant(viewer: Viewer, interview, now: dt.datetime) -> Grant | None:
     return grant if grant is not None and grant.valid(now) else None
 
 
-def _material_open_to(viewer: Viewer, interview, now: dt.datetime) -> bool:
+def _material_open_to(viewer: Viewer, interview, now: dt.datetime, kind: str) -> bool:
+    """``kind`` ``transcript`` or ``audio``: the agreements may close one and not the other."""
     if viewer.is_archivist or is_owner(viewer, interview):
         return True
     if interview.status != "published":
+        return False
+    if kind == "transcript" and transcript_closed_by_consent(interview, now):
+        return False
+    if kind == "audio" and audio_closed_by_consent(interview, now):
         return False
     level = effective_level(interview, now)
     if level == "open":
@@ -239,18 +321,18 @@ def _material_open_to(viewer: Viewer, interview, now: dt.datetime) -> bool:
 
 def can_read_transcript(viewer: Viewer, interview, now: dt.datetime) -> bool:
     """Transcript text: the page, the API, exports, search snippets and counts."""
-    return _material_open_to(viewer, interview, now)
+    return _material_open_to(viewer, interview, now, "transcript")
 
 
 def can_listen(viewer: Viewer, interview, now: dt.datetime) -> bool:
     """Stream the audio in the player (a Range request is streaming too)."""
-    return _material_open_to(viewer, interview, now)
+    return _material_open_to(viewer, interview, now, "audio")
 
 
 def can_download_master(viewer: Viewer, interview, now: dt.datetime) -> bool:
     """Download the master file: as listening, except that a restricted grant must carry the
     ``listen_download`` scope."""
-    if not _material_open_to(viewer, interview, now):
+    if not _material_open_to(viewer, interview, now, "audio"):
         return False
     if viewer.is_archivist or is_owner(viewer, interview):
         return True
@@ -383,6 +465,7 @@ def can_request_access(viewer: Viewer, interview, now: dt.datetime) -> bool:
         viewer.signed_in
         and interview.status == "published"
         and effective_level(interview, now) == "restricted"
+        and not audio_closed_by_consent(interview, now)
         and not can_listen(viewer, interview, now)
     )
 

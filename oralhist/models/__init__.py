@@ -2,6 +2,7 @@
 
 from .access import AccessRequest, AuditEvent, Notification
 from .catalogue import Collection, Interview, Participant, Person
+from .consent import RedactedAudio, Redaction, ReleaseAgreement
 from .deposit import DepositJob, StagedAudio
 from .derivative import Derivative
 from .document import DismissedSuggestion, Document, DocumentCreator, Mention
@@ -34,6 +35,9 @@ __all__ = [
     "Participant",
     "Person",
     "Recording",
+    "RedactedAudio",
+    "Redaction",
+    "ReleaseAgreement",
     "Segment",
     "SignInThrottle",
     "Speaker",

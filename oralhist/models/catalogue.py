@@ -44,6 +44,8 @@ class Person(db.Model):
     #: Free-form life dates as written: "1931-2019", "b. 1931".
     dates: Mapped[str] = mapped_column(String(80), default="")
     biography: Mapped[text]
+    #: Recorded for agreements closed until N years after the narrator's death.
+    date_of_death: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[created_at]
 
     participations: Mapped[list[Participant]] = relationship(back_populates="person")
@@ -81,6 +83,14 @@ class Interview(db.Model):
     #: When the contributor submitted the draft for review (None: not submitted, or
     #: published since): archivists' review queue lists drafts with a value here.
     review_requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
+    #: An archivist's reason for publishing open without a signed narrator agreement
+    #: (empty: no override; audited when set).
+    consent_override: Mapped[str] = mapped_column(Text, default="")
+    #: The latest date the participants' agreements close the transcript / the audio until
+    #: (``access.consent.FOREVER``: indefinitely; None: not closed). Derived from the
+    #: agreements by ``services.consent`` at every flush; compared with the day at read time.
+    consent_transcript_until: Mapped[dt.date | None] = mapped_column(Date)
+    consent_audio_until: Mapped[dt.date | None] = mapped_column(Date)
 
     collection: Mapped[Collection | None] = relationship(back_populates="interviews")
     created_by = relationship("User")
@@ -96,6 +106,13 @@ class Interview(db.Model):
         "Transcript", back_populates="interview", order_by="Transcript.version"
     )
     speakers = relationship("Speaker", back_populates="interview", order_by="Speaker.id")
+    redactions = relationship(
+        "Redaction",
+        back_populates="interview",
+        order_by="Redaction.start_ms",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
 
     @property
     def duration_ms(self) -> int:
@@ -131,3 +148,10 @@ class Participant(db.Model):
 
     interview: Mapped[Interview] = relationship(back_populates="participants")
     person: Mapped[Person] = relationship(back_populates="participations")
+    agreement = relationship(
+        "ReleaseAgreement",
+        back_populates="participant",
+        uselist=False,
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )

@@ -266,10 +266,17 @@ class TableCache:
 def acl_verdict(acl: str, scope: SearchScope) -> int:
     """ALLOW, DENY, GRANT or REQUEST (allowed only for the interviews a scope opens) for an
     acl token."""
+    acl, _, audience = acl.partition("|")
     parts = acl.split(":")
     kind = parts[0]
     if kind == "x":
         return DENY  # cards are never results
+    # A partly withheld interview's records: the whole ones for archivists only, the public
+    # ones (redacted, anonymised) for everyone else.
+    if audience == "a":
+        return ALLOW if scope.everything else DENY
+    if audience == "p" and scope.everything:
+        return DENY
     if scope.everything:
         return ALLOW
     if kind in ("s", "p"):  # words: segments, index points

@@ -233,7 +233,16 @@ def acl_token(doc: dict) -> bytes:
     ``s:<level>:<embargo>`` / ``p:...`` for the words of a published interview's segments /
     index points, ``s:draft`` / ``p:draft`` for a draft's; ``c:pub`` / ``c:draft:<owner>`` for
     catalogue records; ``d:<level>`` for documents. Interview ids are a separate column.
+
+    A record written for one audience only (``audience``: ``public`` for what everyone but
+    archivists sees of a partly withheld interview, ``archivist`` for the whole of it) ends
+    in ``|p`` / ``|a`` (``restriction.acl_verdict``).
     """
+    suffix = {"public": b"|p", "archivist": b"|a"}.get(doc.get("audience") or "", b"")
+    return _acl_token(doc) + suffix
+
+
+def _acl_token(doc: dict) -> bytes:
     kind = doc["kind"]
     code = KIND_CODES[kind]
     if kind == "document":

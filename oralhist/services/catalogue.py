@@ -17,7 +17,7 @@ from ..errors import Conflict, NotFound, ValidationError
 from ..extensions import db
 from ..models import Collection, Interview, Participant, Person
 from ..models.types import ACCESS_LEVELS, PARTICIPANT_ROLES, utcnow
-from . import audit
+from . import audit, consent
 from .fields import SLUG, Fields, record_id
 
 SORTS = {
@@ -343,6 +343,10 @@ def save_interview(
         ):
             if key in values and values[key] != getattr(interview, key):
                 changes.append((action, _audit_value(getattr(interview, key)), values[key]))
+        if values.get("access_level", interview.access_level) != interview.access_level:
+            consent.check_open_publication(
+                interview, level=values["access_level"], status=interview.status
+            )
         for key, value in values.items():
             setattr(interview, key, value)
         for action, before, after in changes:
@@ -478,9 +482,16 @@ def person_named(viewer: Viewer, name: str) -> Person:
     return save_person(viewer, {"name": name})
 
 
-def publish(viewer: Viewer, interview: Interview) -> Interview:
+def publish(
+    viewer: Viewer, interview: Interview, *, consent_override: str | None = None
+) -> Interview:
+    """Publish a draft. Open publication needs every narrator's signed release agreement,
+    or an archivist's reason (``consent_override``, audited)."""
     require(policy.can_manage(viewer, interview), "Only archivists publish interviews.")
+    if consent_override is not None:
+        consent.set_override(viewer, interview, consent_override)
     if interview.status != "published":
+        consent.check_open_publication(interview, level=interview.access_level, status="published")
         before = interview.status
         submitted = interview.review_requested_at is not None
         interview.status = "published"

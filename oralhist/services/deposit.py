@@ -297,7 +297,7 @@ def deposit(
         )
         times = db.session.execute(
             select(Segment.start_ms, Segment.end_ms)
-            .where(Segment.transcript_id == imported.transcript.id)
+            .where(imported.transcript.holds(Segment))
             .order_by(Segment.position)
         ).all()
         timing = transcript_timing([(start, end) for start, end in times])

@@ -29,7 +29,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Derivative, Document, FixityCheck, Recording, StagedAudio
+from ..models import (
+    Derivative,
+    Document,
+    FixityCheck,
+    Recording,
+    RedactedAudio,
+    ReleaseAgreement,
+    StagedAudio,
+)
 from .recordings import storage
 
 
@@ -74,6 +82,25 @@ def referenced_files() -> dict[str, _Expected]:
     ):
         entry = expected.setdefault(key, _Expected(sha256, size))
         entry.used_by.append(f"staged audio {sid}")
+    for aid, key, sha256, size in db.session.execute(
+        select(
+            ReleaseAgreement.id,
+            ReleaseAgreement.form_key,
+            ReleaseAgreement.form_sha256,
+            ReleaseAgreement.form_size,
+        )
+        .where(ReleaseAgreement.form_key.is_not(None))
+        .order_by(ReleaseAgreement.id)
+    ):
+        entry = expected.setdefault(key, _Expected(sha256 or key, size))
+        entry.used_by.append(f"signed release form {aid}")
+    for cid, key, sha256, size in db.session.execute(
+        select(
+            RedactedAudio.id, RedactedAudio.storage_key, RedactedAudio.sha256, RedactedAudio.size
+        ).order_by(RedactedAudio.id)
+    ):
+        entry = expected.setdefault(key, _Expected(sha256, size))
+        entry.used_by.append(f"redacted audio copy {cid}")
     return expected
 
 

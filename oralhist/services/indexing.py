@@ -37,6 +37,7 @@ from flask import current_app, has_request_context
 from sqlalchemy import delete, event, func, insert, inspect, select, true
 from sqlalchemy.orm import Session, selectinload
 
+from ..access import policy
 from ..extensions import db
 from ..models import (
     Collection,
@@ -47,6 +48,8 @@ from ..models import (
     Interview,
     Participant,
     Person,
+    Redaction,
+    ReleaseAgreement,
     Segment,
     Speaker,
     Transcript,
@@ -54,6 +57,7 @@ from ..models import (
 from ..search import IndexUnavailable
 from ..search.backend import SearchBackend, open_backend
 from ..search.scope import day_number
+from . import consent
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +83,15 @@ INDEXED_ATTRIBUTES: dict[type, frozenset[str] | None] = {
             "embargo_until",
             "status",
             "created_by_id",
+            "consent_transcript_until",
         }
     ),
     Collection: frozenset({"slug", "title"}),
-    Person: frozenset({"name"}),
+    Person: frozenset({"name", "date_of_death"}),
+    # Agreements (anonymised names, closing dates) and redactions change what the public
+    # part of an interview's index holds.
+    ReleaseAgreement: None,
+    Redaction: None,
     Participant: frozenset({"interview_id", "person_id", "role"}),
     Speaker: frozenset({"interview_id", "label", "display_name", "person_id"}),
     Transcript: frozenset({"interview_id", "is_current", "version"}),
@@ -116,6 +125,11 @@ def _owner_selects(model: type, where) -> list[tuple[str, object]]:
     if model in (Segment, IndexPoint):
         tids = select(model.transcript_id).where(where)
         return [("interview", select(Transcript.interview_id).where(Transcript.id.in_(tids)))]
+    if model is ReleaseAgreement:
+        pids = select(ReleaseAgreement.participant_id).where(where)
+        return [("interview", select(Participant.interview_id).where(Participant.id.in_(pids)))]
+    if model is Redaction:
+        return [("interview", select(Redaction.interview_id).where(where))]
     if model is Document:
         return [("document", select(Document.id).where(where))]
     if model is DocumentCreator:
@@ -340,28 +354,77 @@ def search_index() -> SearchBackend:
     return index
 
 
-def interview_base(interview: Interview) -> dict:
-    """The fields every index document of an interview carries (for filters and facets)."""
+def interview_base(interview: Interview, redactor: consent.Redactor | None = None) -> dict:
+    """The fields every index document of an interview carries (for filters and facets): as
+    the public sees them (anonymised names as their labels), since the result card and the
+    narrator facet are one per interview."""
     collection = interview.collection
+    if redactor is None:
+        redactor = consent.public_redactor(interview)
     return {
         "interview_id": interview.id,
         "accession": interview.accession,
-        "interview_title": interview.title,
+        "interview_title": redactor.anonymise(interview.title) or "",
         "collection": collection.slug if collection else "",
         "collection_title": collection.title if collection else "",
-        "narrators": [p.name for p in interview.people_in_role("interviewee")],
+        "narrators": [redactor.name(p.id, p.name) for p in interview.people_in_role("interviewee")],
         "year": interview.year,
         "date_recorded": interview.date_recorded,
         "language": interview.language or "",
         "access_level": interview.access_level,
-        "embargo_until": day_number(interview.embargo_until),
+        "embargo_until": day_number(policy.index_embargo(interview)),
         "status": interview.status,
         "owner_id": interview.created_by_id,
     }
 
 
 def interview_docs(interview: Interview) -> list[dict]:
-    base = interview_base(interview)
+    """The interview's index documents. When some of it is withheld from the public (a
+    redaction in force, an anonymised name), each document that differs is written twice:
+    as the public sees it (``audience`` ``public``) and whole (``audience`` ``archivist``,
+    doc id suffixed ``~a``); the backend's access restriction shows each audience only its
+    own (``schema.acl_token``), so a redacted word or a real name is found, counted and
+    suggested only for archivists."""
+    redactor = consent.public_redactor(interview)
+    docs = _interview_docs(interview, redactor)
+    if not redactor:
+        return docs
+    out = []
+    for doc in docs:
+        public = _public_doc(doc, redactor)
+        if public == doc:
+            out.append(doc)
+        else:
+            out.append({**public, "audience": "public"})
+            out.append({**doc, "audience": "archivist", "doc_id": f"{doc['doc_id']}~a"})
+    return out
+
+
+def _public_doc(doc: dict, redactor: consent.Redactor) -> dict:
+    kind = doc["kind"]
+    out = dict(doc)
+    if kind == "interview":
+        out["title"] = redactor.anonymise(doc["title"])
+        out["summary"] = redactor.anonymise(doc["summary"])
+        out["people"] = [redactor.name(pid, name) for pid, name in doc["_people"]]
+        out["place"] = redactor.anonymise(doc["place"])
+    elif kind == "segment":
+        text, _words, _masked = redactor.segment(doc["text"], doc["start_ms"], doc["end_ms"])
+        out["text"] = text
+        out["speaker"] = redactor.name(doc["_speaker_person"], doc["speaker"])
+    elif kind == "index":
+        out["text"] = redactor.point_text(doc["start_ms"], doc["text"])
+        if redactor.masks.hit(doc["start_ms"], doc["start_ms"]):
+            out["title"] = out["synopsis"] = ""
+            out["keywords"] = []
+        else:
+            out["title"] = redactor.anonymise(doc["title"])
+            out["synopsis"] = redactor.anonymise(doc["synopsis"])
+    return out
+
+
+def _interview_docs(interview: Interview, redactor: consent.Redactor) -> list[dict]:
+    base = interview_base(interview, redactor)
     docs = [
         {
             **base,
@@ -370,6 +433,7 @@ def interview_docs(interview: Interview) -> list[dict]:
             "title": interview.title,
             "summary": interview.summary,
             "people": [p.person.name for p in interview.participants],
+            "_people": [(p.person_id, p.person.name) for p in interview.participants],
             "place": interview.place,
         }
     ]
@@ -379,7 +443,7 @@ def interview_docs(interview: Interview) -> list[dict]:
     # Segments as plain rows, not ORM objects: an interview has a thousand or more, and a
     # full reindex reads every one (speakers, a handful per interview, are loaded once).
     names = {
-        s.id: s.name
+        s.id: (s.name, s.person_id)
         for s in db.session.scalars(
             select(Speaker)
             .where(Speaker.interview_id == interview.id)
@@ -408,7 +472,8 @@ def interview_docs(interview: Interview) -> list[dict]:
                 "position": position,
                 "start_ms": start_ms,
                 "end_ms": end_ms,
-                "speaker": names.get(speaker_id, ""),
+                "speaker": names.get(speaker_id, ("", None))[0],
+                "_speaker_person": names.get(speaker_id, ("", None))[1],
                 "text": text,
             }
         )
@@ -601,7 +666,9 @@ def expected_access_tokens(interview: Interview | dict) -> set[str]:
 
     base = interview if isinstance(interview, dict) else interview_base(interview)
     words = {
-        acl_token({**base, "kind": kind}).decode() for kind in ("interview", "segment", "index")
+        acl_token({**base, "kind": kind, "audience": audience}).decode()
+        for kind in ("interview", "segment", "index")
+        for audience in (None, "public", "archivist")
     }
     return words | {"x"}  # the result card, which is never a result
 
@@ -621,10 +688,11 @@ def check_consistency(*, repair: bool = True) -> Drift:
             Interview.embargo_until,
             Interview.status,
             Interview.created_by_id,
+            Interview.consent_transcript_until,
         )
     ).all()
     drift = Drift(checked=len(rows))
-    for iid, level, embargo, status, owner in rows:
+    for iid, level, embargo, status, owner, consent_until in rows:
         tokens = in_index.pop(iid, None)
         if tokens is None:
             drift.missing.append(iid)
@@ -632,7 +700,9 @@ def check_consistency(*, repair: bool = True) -> Drift:
         expected = expected_access_tokens(
             {
                 "access_level": level,
-                "embargo_until": day_number(embargo),
+                "embargo_until": day_number(
+                    max(filter(None, (embargo, consent_until)), default=None)
+                ),
                 "status": status,
                 "owner_id": owner,
             }

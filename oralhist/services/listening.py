@@ -19,7 +19,7 @@ def transcript_overrun_ms(interview: Interview, transcript: Transcript | None) -
         return None
     reach = db.session.scalar(
         select(func.max(func.coalesce(Segment.end_ms, Segment.start_ms))).where(
-            Segment.transcript_id == transcript.id
+            transcript.holds(Segment)
         )
     )
     if reach is None or reach <= duration:

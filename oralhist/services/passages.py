@@ -5,6 +5,7 @@ its links into the player (``permalink``, ``player_link``, built by ``urls.momen
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from sqlalchemy import func, select
 
@@ -13,6 +14,7 @@ from ..access.policy import Viewer
 from ..extensions import db
 from ..models import Document, Interview, Mention, Segment
 from ..urls import moment_url
+from . import consent
 from .documents import format_partial_date
 from .mentions import hms
 
@@ -73,19 +75,28 @@ def overlapping_segments(interview: Interview, start_ms: int, end_ms: int) -> li
     return result
 
 
-def citation_text(interview: Interview, start_ms: int, end_ms: int) -> str:
+def citation_text(
+    interview: Interview, start_ms: int, end_ms: int, redactor: consent.Redactor | None = None
+) -> str:
     """ "Interview with Thomas Whitfield by Ruth Adler, 12 March 2026, 00:41:10–00:43:05,
-    Voices of the 1956 Crisis (sample), OH-SAMPLE-001": what is missing is left out."""
-    narrators = " and ".join(p.name for p in interview.people_in_role("interviewee"))
-    interviewers = " and ".join(p.name for p in interview.people_in_role("interviewer"))
+    Voices of the 1956 Crisis (sample), OH-SAMPLE-001": what is missing is left out.
+    ``redactor`` None: as the public sees it (anonymised names as their labels)."""
+    if redactor is None:
+        redactor = consent.public_redactor(interview)
+    narrators = " and ".join(
+        redactor.name(p.id, p.name) for p in interview.people_in_role("interviewee")
+    )
+    interviewers = " and ".join(
+        redactor.name(p.id, p.name) for p in interview.people_in_role("interviewer")
+    )
     if narrators and interviewers:
         head = f"Interview with {narrators} by {interviewers}"
     elif narrators:
         head = f"Interview with {narrators}"
     elif interviewers:
-        head = f"{interview.title}, interview by {interviewers}"
+        head = f"{redactor.anonymise(interview.title)}, interview by {interviewers}"
     else:
-        head = interview.title
+        head = redactor.anonymise(interview.title) or ""
     parts = [head, format_partial_date(interview.date_recorded)]
     parts.append(f"{hms(start_ms)}–{hms(end_ms)}")
     if interview.collection is not None:
@@ -105,6 +116,23 @@ def player_link(interview: Interview, start_ms: int, first_segment: Segment | No
     return moment_url(interview.id, start_ms, segment_id=segment_id)
 
 
+def _shown(segment: Segment, redactor: consent.Redactor) -> SimpleNamespace:
+    """A segment as a reader who may not see a redacted passage or a name sees it."""
+    text, _words, _masked = redactor.segment(segment.text, segment.start_ms, segment.end_ms)
+    speaker = None
+    if segment.speaker is not None:
+        speaker = SimpleNamespace(
+            name=redactor.name(segment.speaker.person_id, segment.speaker.name)
+        )
+    return SimpleNamespace(
+        id=segment.id,
+        start_ms=segment.start_ms,
+        end_ms=segment.end_ms,
+        speaker=speaker,
+        text=text,
+    )
+
+
 def passage(viewer: Viewer, mention: Mention) -> Passage:
     """The passage for display: note, words, speakers and segment highlight only when the
     viewer may read the interview's transcript (``policy.passage_access``); the catalogue
@@ -112,7 +140,10 @@ def passage(viewer: Viewer, mention: Mention) -> Passage:
     interview = mention.interview
     at = now()
     readable = policy.passage_access(viewer, interview, mention.document, at).words
+    redactor = consent.redactor_for(viewer, interview, at)
     segments = overlapping_segments(interview, mention.start_ms, mention.end_ms) if readable else []
+    if redactor:
+        segments = [_shown(seg, redactor) for seg in segments]
     speakers: list[str] = []
     for seg in segments:
         name = seg.speaker.name if seg.speaker else ""
@@ -123,12 +154,12 @@ def passage(viewer: Viewer, mention: Mention) -> Passage:
         document=mention.document,
         interview=interview,
         readable=readable,
-        note=mention.note if readable else "",
+        note=(redactor.anonymise(mention.note) or "") if readable else "",
         can_edit=policy.can_link_passages(viewer, interview),
         level_sentence=policy.level_sentence(interview, at),
         segments=segments,
         speakers=speakers,
-        citation=citation_text(interview, mention.start_ms, mention.end_ms),
+        citation=citation_text(interview, mention.start_ms, mention.end_ms, redactor),
         permalink=permalink(interview, mention.start_ms, mention.end_ms),
         player_link=player_link(interview, mention.start_ms, segments[0] if segments else None),
     )

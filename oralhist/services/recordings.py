@@ -28,7 +28,15 @@ from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..media.probe import FAMILIES, AudioInfo, probe_audio
 from ..media.storage import Storage, display_filename, open_storage
-from ..models import Derivative, Document, Interview, Recording, StagedAudio
+from ..models import (
+    Derivative,
+    Document,
+    Interview,
+    Recording,
+    RedactedAudio,
+    ReleaseAgreement,
+    StagedAudio,
+)
 from . import catalogue
 from .fields import Fields, parse_partial_date
 
@@ -242,6 +250,16 @@ def keys_in_use(keys: Iterable[str]) -> set[str]:
     )
     used |= set(
         db.session.scalars(select(StagedAudio.storage_key).where(StagedAudio.storage_key.in_(keys)))
+    )
+    used |= set(
+        db.session.scalars(
+            select(ReleaseAgreement.form_key).where(ReleaseAgreement.form_key.in_(keys))
+        )
+    )
+    used |= set(
+        db.session.scalars(
+            select(RedactedAudio.storage_key).where(RedactedAudio.storage_key.in_(keys))
+        )
     )
     return used
 

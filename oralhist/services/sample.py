@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from ..access.policy import Viewer
 from ..extensions import db
 from ..models import Collection, Document, Interview, Person
-from . import catalogue
+from . import catalogue, consent
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample"
 #: The sample is loaded as if by an archivist, without a user account.
@@ -111,6 +111,19 @@ def load_sample() -> str:
     )
     _add_material(first, second)
     for interview in (first, second):
+        # The sample narrators "signed" their release agreements: open publication needs it.
+        for participant in interview.participants:
+            if participant.role == "interviewee" and participant.agreement is None:
+                consent.save_agreement(
+                    LOADER,
+                    interview,
+                    participant.id,
+                    {
+                        "status": "signed",
+                        "signed_on": "2026-03-12",
+                        "conditions": "Fictional sample agreement.",
+                    },
+                )
         catalogue.publish(LOADER, interview)
     document = db.session.scalar(
         select(Document).where(Document.title == "Why we Left the Communist Party")

@@ -17,7 +17,8 @@ from ..access.policy import Viewer
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..models import Interview, Person, Segment, Speaker, Transcript
-from . import audit
+from . import audit, consent
+from .consent import Redactor
 from .transcript_speakers import require_read
 from .transcript_versions import current_transcript
 
@@ -119,7 +120,12 @@ def is_timed(transcript: Transcript) -> bool:
 
 
 def rows(
-    transcript: Transcript, *, start: int = 0, limit: int | None = None, full: bool = False
+    transcript: Transcript,
+    *,
+    start: int = 0,
+    limit: int | None = None,
+    full: bool = False,
+    redactor: Redactor,
 ) -> list[Row]:
     """The transcript's segments in order, with speaker names resolved in one query; with
     ``limit``, only the ``limit`` segments from ordinal ``start`` on (a page).
@@ -127,6 +133,9 @@ def rows(
     The page needs no word timings, cue ids or settings (``full=False``): decoding 2,000
     JSON word lists would add ~40 ms to every view, so the page only learns which segments
     have words and the player fetches their times from :func:`word_starts` when needed.
+
+    ``redactor`` (required, so that no caller forgets it: ``consent.redactor_for``) replaces
+    redacted passages by their placeholder and anonymised names by their labels.
     """
     names: dict[int, tuple[str, int]] = {}
     speakers = db.session.execute(
@@ -135,7 +144,10 @@ def rows(
         .where(Speaker.interview_id == transcript.interview_id)
     ).all()
     for speaker, person_name in speakers:
-        names[speaker.id] = (speaker.display_name or person_name or speaker.label, speaker.id % 8)
+        name = speaker.display_name or person_name or speaker.label
+        if redactor:
+            name = redactor.name(speaker.person_id, name)
+        names[speaker.id] = (name, speaker.id % 8)
     columns = [
         Segment.id,
         Segment.start_ms,
@@ -155,6 +167,15 @@ def rows(
         stmt = stmt.limit(limit)
     for sid, begin, end, speaker_id, text, note, has_words, *extra in db.session.execute(stmt):
         name, colour = names.get(speaker_id, ("", None)) if speaker_id else ("", None)
+        if redactor:
+            words = extra[2] if full else None
+            text, words, masked = redactor.segment(text, begin, end, words)
+            if masked:
+                note, has_words = None, False  # a footnote on withheld words is withheld too
+            elif note:
+                note = redactor.anonymise(note)
+            if full:
+                extra = [extra[0], extra[1], words]
         if begin is None:
             t = code = ""
         else:
@@ -178,16 +199,18 @@ def rows(
     return result
 
 
-def word_starts(transcript: Transcript) -> dict[int, list[int | None]]:
+def word_starts(transcript: Transcript, redactor: Redactor) -> dict[int, list[int | None]]:
     """``{segment id: [word start ms, ...]}`` for the segments that have word timings:
-    what the player needs to mark the word being spoken."""
+    what the player needs to mark the word being spoken (none for a segment with a redacted
+    passage: its words are not on the page)."""
     return {
         sid: [word[1] for word in words]
-        for sid, words in db.session.execute(
-            select(Segment.id, Segment.words).where(
+        for sid, start_ms, end_ms, words in db.session.execute(
+            select(Segment.id, Segment.start_ms, Segment.end_ms, Segment.words).where(
                 transcript.holds(Segment), Segment.words.is_not(None)
             )
         )
+        if not redactor.masks.hit(start_ms, end_ms)
     }
 
 
@@ -199,24 +222,31 @@ def readable_transcript(viewer: Viewer, interview: Interview) -> Transcript:
     return transcript
 
 
-def metadata(interview: Interview) -> dict[str, str]:
+def metadata(interview: Interview, redactor: Redactor) -> dict[str, str]:
     """What the exports say about the interview (OHMS readers show collection and series)."""
+    labels = redactor.person_labels
     return {
         "title": interview.title,
         "accession": interview.accession,
         "repository": "oralhist",
         "collection_name": interview.collection.title if interview.collection else "",
-        "description": interview.summary or "",
+        "description": redactor.anonymise(interview.summary) or "",
         "rights": interview.rights_statement or "",
         "language": interview.language or "",
-        "interviewee": "; ".join(p.name for p in interview.people_in_role("interviewee")),
-        "interviewer": "; ".join(p.name for p in interview.people_in_role("interviewer")),
+        "interviewee": "; ".join(
+            labels.get(p.id, p.name) for p in interview.people_in_role("interviewee")
+        ),
+        "interviewer": "; ".join(
+            labels.get(p.id, p.name) for p in interview.people_in_role("interviewer")
+        ),
         "date": interview.date_recorded or "",
         "location": interview.place or "",
     }
 
 
-def to_parsing(transcript: Transcript) -> tuple[list[parsing.Segment], list[parsing.IndexPoint]]:
+def to_parsing(
+    transcript: Transcript, redactor: Redactor
+) -> tuple[list[parsing.Segment], list[parsing.IndexPoint]]:
     segments = [
         parsing.Segment(
             r.start_ms,
@@ -228,13 +258,13 @@ def to_parsing(transcript: Transcript) -> tuple[list[parsing.Segment], list[pars
             note=r.note,
             words=unpack_words(r.words),
         )
-        for r in rows(transcript, full=True)
+        for r in rows(transcript, full=True, redactor=redactor)
     ]
     points = [
         parsing.IndexPoint(
             start_ms=p.start_ms,
             title=p.title,
-            partial_transcript=p.partial_transcript,
+            partial_transcript=redactor.point_text(p.start_ms, p.partial_transcript),
             synopsis=p.synopsis,
             keywords=tuple(p.keywords or ()),
             subjects=tuple(p.subjects or ()),
@@ -264,14 +294,15 @@ def export_transcript(viewer: Viewer, interview: Interview, fmt: str) -> Export:
         "You do not have access to this transcript.",
     )
     transcript = readable_transcript(viewer, interview)
-    segments, points = to_parsing(transcript)
+    redactor = consent.redactor_for(viewer, interview)
+    segments, points = to_parsing(transcript, redactor)
     if fmt in TIMED_ONLY and segments and any(s.start_ms is None for s in segments):
         raise ValidationError(
             f"This transcript has no time codes, so it cannot be exported as {fmt}; "
             "choose txt or json."
         )
     content = parsing.write_transcript(
-        segments, fmt, index_points=points, metadata=metadata(interview)
+        segments, fmt, index_points=points, metadata=metadata(interview, redactor)
     )
     mimetype, extension = EXPORTS[fmt]
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", interview.accession).strip("._") or "transcript"

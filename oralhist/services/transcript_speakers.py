@@ -181,7 +181,7 @@ def merge_counts(source: Speaker) -> tuple[int, int]:
         now_count = db.session.scalar(
             select(func.count())
             .select_from(Segment)
-            .where(Segment.speaker_id == source.id, Segment.transcript_id == current.id)
+            .where(Segment.speaker_id == source.id, current.holds(Segment))
         )
     return now_count or 0, every or 0
 

@@ -14,7 +14,7 @@ from ..errors import OralHistError, ValidationError
 from ..extensions import db
 from ..models import Collection, Interview, Person
 from ..models.types import ACCESS_LEVELS, PARTICIPANT_ROLES
-from ..services import catalogue
+from ..services import catalogue, consent
 from ..services.fields import record_id
 from .helpers import form_errors, paginate
 
@@ -157,7 +157,7 @@ def person(person_id: int):
     interviews = [
         i
         for i in db.session.scalars(select(Interview).where(Interview.id.in_(roles)))
-        if policy.can_view_record(viewer, i)
+        if policy.can_view_record(viewer, i) and policy.may_name_participant(viewer, i, found.id)
     ]
     others: list[Person] = []
     merge_q = request.args.get("merge_q", "").strip()[:200]
@@ -235,7 +235,8 @@ def interview(interview_id: int):
         context.update(panel(found, viewer))
     return render_template(
         "catalogue/interview.html",
-        interview=found,
+        # as this viewer may see it: anonymised names as their labels (``consent``)
+        interview=consent.public_view(found, consent.redactor_for(viewer, found)),
         level_sentence=policy.level_sentence(found, now()),
         effective_level=policy.effective_level(found, now()),
         can_edit=policy.can_edit_record(viewer, found),

@@ -26,7 +26,7 @@ from ..access import current_viewer, now, policy, require
 from ..errors import AccessDenied, NotFound
 from ..media import derivatives
 from ..models import Interview, Recording
-from ..services import audit, fixity, recordings
+from ..services import audit, fixity, recordings, redacted_audio
 from ..services import catalogue as catalogue_service
 from ..transcripts.timecode import parse_t_param
 from . import streamed_upload
@@ -186,9 +186,22 @@ def _serve(recording_id: int, *, download: bool):
         access_copy=copy is not None,
     )
     require(delivery.allowed, delivery.refusal)
+    # Which bytes: the master, or for everyone but archivists its copy with the redacted
+    # ranges silenced (``services.redacted_audio``; never the master in its place).
+    served = redacted_audio.served_file(viewer, recording)
     # Access is settled: only now look at Range and conditional headers.
     media = recordings.storage()
-    if delivery.source == "access" and copy is not None:
+    if served.redacted:
+        # never the master nor its plain access copy: the copy with the ranges silenced
+        key, size, mime, sha256, since = (
+            served.key,
+            served.size,
+            served.mime,
+            served.sha256,
+            recording.uploaded_at,
+        )
+        name = _neutral_name(recording)
+    elif delivery.source == "access" and copy is not None:
         key, size, mime, sha256, since = (
             copy.storage_key,
             copy.size,

@@ -35,7 +35,13 @@ from ..access import current_viewer, now, policy
 from ..errors import OralHistError, ValidationError
 from ..extensions import db
 from ..models import Interview, Person
-from ..services import catalogue, transcript_export, transcript_speakers, transcript_versions
+from ..services import (
+    catalogue,
+    consent,
+    transcript_export,
+    transcript_speakers,
+    transcript_versions,
+)
 from ..services import transcripts as service
 from ..services.fields import MAX_TIME_MS, record_id, whole_number_problem
 from ..transaction import abandon
@@ -79,8 +85,11 @@ def transcript_panel(interview: Interview, viewer) -> dict[str, Any]:
     transcript = transcript_versions.current_transcript(interview)
     highlight = record_id(request.args.get("hl", ""))
     paging = _transcript_page(transcript, highlight)
+    redactor = consent.redactor_for(viewer, interview, at)
     rows = (
-        transcript_export.rows(transcript, start=paging["start"], limit=paging["size"])
+        transcript_export.rows(
+            transcript, start=paging["start"], limit=paging["size"], redactor=redactor
+        )
         if transcript is not None
         else []
     )
@@ -101,7 +110,7 @@ def transcript_panel(interview: Interview, viewer) -> dict[str, Any]:
         "tx_words_url": url_for("transcripts.word_timings", interview_id=interview.id)
         if any(r.has_words for r in rows)
         else None,
-        "tx_index": _index_view(transcript) if transcript is not None else [],
+        "tx_index": _index_view(transcript, redactor) if transcript is not None else [],
         "tx_highlight": highlight,
         "tx_can_edit": can_edit,
         "tx_formats": formats,
@@ -140,11 +149,15 @@ def _transcript_page(transcript, highlight: int | None) -> dict[str, int]:
     return {"page": page, "pages": pages, "size": size, "start": (page - 1) * size, "total": total}
 
 
-def _index_view(transcript) -> list[dict[str, Any]]:
-    """Index points with their link values; only http(s) hyperlinks become links."""
+def _index_view(transcript, redactor: consent.Redactor) -> list[dict[str, Any]]:
+    """Index points with their link values; only http(s) hyperlinks become links. A point in
+    a redacted range shows its placeholder instead of its partial transcript."""
     return [
         {
             "point": point,
+            "partial_transcript": redactor.point_text(point.start_ms, point.partial_transcript),
+            "title": redactor.anonymise(point.title),
+            "synopsis": redactor.anonymise(point.synopsis),
             "t": format_t_param(point.start_ms),
             "timecode": format_timecode(point.start_ms, style="hms"),
             "links": [
@@ -381,10 +394,14 @@ def speakers(interview_id: int):
     people = []
     if can_edit:
         people = db.session.scalars(db.select(Person).order_by(Person.sort_name)).all()
+    redactor = consent.redactor_for(current_viewer(), interview)
     return render_template(
         "transcripts/speakers.html",
-        interview=interview,
-        speakers=transcript_speakers.speakers_with_counts(interview),
+        interview=consent.public_view(interview, redactor),
+        speakers=[
+            (consent.public_speaker(s, redactor), n)
+            for s, n in transcript_speakers.speakers_with_counts(interview)
+        ],
         people=people,
         participant_ids={p.person_id for p in interview.participants},
         can_edit=can_edit,
@@ -459,7 +476,9 @@ def word_timings(interview_id: int):
     the player's word highlighting; under the same policy as the transcript on the page."""
     interview = _interview(interview_id)
     transcript = transcript_export.readable_transcript(current_viewer(), interview)
-    starts = transcript_export.word_starts(transcript)
+    starts = transcript_export.word_starts(
+        transcript, consent.redactor_for(current_viewer(), interview)
+    )
     return jsonify({"segments": {str(k): v for k, v in starts.items()}})
 
 

@@ -123,7 +123,7 @@ def make_interview(
 ) -> int:
     """An interview with the named owner, a 16 s WAV and a transcript; returns its id."""
     from oralhist.models import Collection, Person
-    from oralhist.services import catalogue, recordings, transcripts
+    from oralhist.services import catalogue, consent, recordings, transcripts
 
     with app.test_request_context():
         collection = db.session.query(Collection).filter_by(slug="voices").one_or_none()
@@ -157,6 +157,13 @@ def make_interview(
                 ARCHIVIST, interview, transcript.encode(), "transcript.vtt"
             )
         if published:
+            # open publication needs the narrator's signed release agreement (issue 16)
+            consent.save_agreement(
+                ARCHIVIST,
+                interview,
+                interview.participants[0].id,
+                {"status": "signed", "signed_on": "2020-01-01"},
+            )
             catalogue.publish(ARCHIVIST, interview)
 
         db.session.commit()

@@ -7,11 +7,13 @@ from functools import partial
 
 from sqlalchemy import select
 
+from ...access import now
 from ...extensions import db
 from ...models import Speaker
 from .. import (
     audit,
     catalogue,
+    consent,
     documents,
     mentions,
     recordings,
@@ -26,6 +28,12 @@ from .manifest import (
     PlannedInterview,
     Progress,
     no_progress,
+)
+
+#: The reason recorded when an import publishes open an interview without a signed narrator
+#: agreement on record (it was published where it came from).
+IMPORT_OVERRIDE = (
+    "Imported as published open; no signed narrator agreement was on record in the import."
 )
 
 
@@ -55,7 +63,11 @@ def apply_import(plan: ImportPlan, progress: Progress = no_progress) -> ImportSu
             ARCHIVIST, collection.values
         )
     for person in plan.people:
-        person.row = person.existing or catalogue.save_person(ARCHIVIST, person.values)
+        values = dict(person.values)
+        died = values.pop("date_of_death", None)
+        person.row = person.existing or catalogue.save_person(ARCHIVIST, values)
+        if died is not None and person.row.date_of_death is None:
+            person.row.date_of_death = died
     for planned in plan.interviews:
         _write_interview(planned)
         summary.interviews.append(planned.row.accession)
@@ -71,7 +83,17 @@ def apply_import(plan: ImportPlan, progress: Progress = no_progress) -> ImportSu
         summary.mentions += 1
     for planned in plan.interviews:
         if planned.publish:
-            catalogue.publish(ARCHIVIST, planned.row)
+            override = None
+            row = planned.row
+            if (
+                row.access_level == "open"
+                and not consent.terms.narrator_consented(row)
+                and not row.consent_override
+            ):
+                # Published elsewhere before agreements were recorded here: the import keeps
+                # it published, and says why (audited) rather than refusing the move.
+                override = IMPORT_OVERRIDE
+            catalogue.publish(ARCHIVIST, row, consent_override=override)
     audit.record(
         ARCHIVIST,
         "archive.import",
@@ -94,6 +116,7 @@ def _write_interview(planned: PlannedInterview) -> None:
     ]
     interview = catalogue.save_interview(ARCHIVIST, data)
     planned.row = interview
+    _write_consent(planned, interview)
     for part in planned.recordings:
         with part.file.local(recordings.storage()) as path, path.open("rb") as stream:
             recordings.add_recording(
@@ -131,6 +154,35 @@ def _write_interview(planned: PlannedInterview) -> None:
                 transcript_speakers.update_speaker(ARCHIVIST, speaker, changes)
     if current_version is not None and current_version != len(versions):
         transcript_versions.restore_version(ARCHIVIST, interview, current_version)
+
+
+def _write_consent(planned: PlannedInterview, interview) -> None:
+    """The participants' agreements (with their signed forms), the open-publication
+    override and the redactions, as exported. Redactions are stored as they were (not
+    snapped again: the transcript comes later), and an ``until`` already passed is dropped."""
+    from ...models import Redaction, ReleaseAgreement
+
+    interview.consent_override = planned.consent_override
+    for participant, agreement in zip(interview.participants, planned.agreements, strict=True):
+        if agreement is None:
+            continue
+        values, form, form_name = agreement
+        row = ReleaseAgreement(**values)
+        participant.agreement = row
+        if form is not None:
+            with form.local(recordings.storage()) as path, path.open("rb") as stream:
+                consent.attach_form(
+                    ARCHIVIST,
+                    interview,
+                    participant.id,
+                    consent.FormUpload(stream, form_name or "agreement"),
+                )
+    today = now().date()
+    for values in planned.redactions:
+        if values.get("until") is not None and values["until"] <= today:
+            continue
+        interview.redactions.append(Redaction(created_by_id=None, **values))
+    db.session.flush()
 
 
 def _write_document(planned: PlannedDocument) -> None:

@@ -28,7 +28,7 @@ from ...models import (
     Person,
     Speaker,
 )
-from .. import audit, recordings, transcript_export, transcript_versions
+from .. import audit, consent, recordings, transcript_export, transcript_versions
 from ..serialise import (
     collection_fields,
     document_fields,
@@ -183,7 +183,14 @@ def export_archive(
         "notice": NOTICE,
         "media_included": include_media,
         "collections": [collection_fields(c) for c in db.session.scalars(collections_query)],
-        "people": [{"key": person_key[p.id], **person_fields(p)} for p in people],
+        "people": [
+            {
+                "key": person_key[p.id],
+                **person_fields(p),
+                "date_of_death": p.date_of_death.isoformat() if p.date_of_death else None,
+            }
+            for p in people
+        ],
         "interviews": [],
         "documents": [],
         "mentions": [],
@@ -236,7 +243,22 @@ def _interview_entry(
     entry: dict[str, Any] = {
         **interview_fields(interview, ("collection", collection)),
         "participants": [
-            {"person": person_key[p.person_id], "role": p.role} for p in interview.participants
+            {
+                "person": person_key[p.person_id],
+                "role": p.role,
+                **({"agreement": _agreement_entry(p, copier)} if p.agreement else {}),
+            }
+            for p in interview.participants
+        ],
+        "consent_override": interview.consent_override or "",
+        "redactions": [
+            {
+                "start_ms": r.start_ms,
+                "end_ms": r.end_ms,
+                "reason": r.reason,
+                "until": r.until.isoformat() if r.until else None,
+            }
+            for r in interview.redactions
         ],
         "recordings": [],
     }
@@ -288,7 +310,7 @@ def _transcript_entry(interview, transcript, person_key, dest: Path, summary: Ex
         for s in transcript.segments
     ]
     used = {labels[s.speaker_id] for s in transcript.segments if s.speaker_id in labels}
-    metadata = transcript_export.metadata(interview)
+    metadata = transcript_export.metadata(interview, consent.NO_REDACTION)
     timed = [s.start_ms is not None for s in segments]
     preferred = "vtt" if all(timed) and segments else "txt" if not any(timed) else "json"
     which = "transcript" if transcript.is_current else f"transcript version {transcript.version}"
@@ -361,6 +383,33 @@ def _reads_back(content: str, fmt: str, segments: list[parsing.Segment]) -> bool
     except TranscriptError:
         return False
     return _comparable(parsed.segments) == _comparable(segments)
+
+
+def _agreement_entry(participant, copier: _MediaCopier | None) -> dict[str, Any]:
+    """A participant's release agreement with its terms, and its signed form's file."""
+    agreement = consent.agreement_json(participant)
+    entry = {
+        key: agreement[key]
+        for key in (
+            "status",
+            "signed_on",
+            "publication",
+            "closed_until",
+            "closed_years_after_death",
+            "anonymise",
+            "conditions",
+        )
+    }
+    a = participant.agreement
+    if a.form_key:
+        where = f"the signed release form of participant {participant.id}"
+        entry["form"] = {
+            "file": copier.copy(a.form_key, a.form_sha256, where) if copier else None,
+            "file_name": a.form_filename,
+            "sha256": a.form_sha256,
+            "size": a.form_size,
+        }
+    return entry
 
 
 def _document_entry(document: Document, person_key, copier: _MediaCopier | None) -> dict:

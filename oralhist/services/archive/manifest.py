@@ -127,6 +127,13 @@ class PlannedInterview:
     transcript: PlannedTranscript | None
     publish: bool
     row: Interview | None = None
+    #: per participant (same order): the agreement's terms and its signed form, or None
+    agreements: list[tuple[dict[str, Any], FileRef | None, str | None] | None] = field(
+        default_factory=list
+    )
+    #: redactions as ``{"start_ms", "end_ms", "reason", "until"}``
+    redactions: list[dict[str, Any]] = field(default_factory=list)
+    consent_override: str = ""
     #: the other transcript versions (see ``versions``)
     history: list[PlannedTranscript] = field(default_factory=list)
 
@@ -247,7 +254,7 @@ TOP_KEYS = {
     "mentions",
 }
 COLLECTION_KEYS = {"slug", "title", "description"}
-PERSON_KEYS = {"key", "name", "sort_name", "dates", "biography"}
+PERSON_KEYS = {"key", "name", "sort_name", "dates", "biography", "date_of_death"}
 INTERVIEW_KEYS = {
     "accession",
     "title",
@@ -264,8 +271,22 @@ INTERVIEW_KEYS = {
     "recordings",
     "transcript",
     "transcript_history",
+    "redactions",
+    "consent_override",
 }
-PARTICIPANT_KEYS = {"person", "role"}
+PARTICIPANT_KEYS = {"person", "role", "agreement"}
+AGREEMENT_KEYS = {
+    "status",
+    "signed_on",
+    "publication",
+    "closed_until",
+    "closed_years_after_death",
+    "anonymise",
+    "conditions",
+    "form",
+}
+FORM_KEYS = {"file", "file_name", "sha256", "size"}
+REDACTION_KEYS = {"start_ms", "end_ms", "reason", "until"}
 RECORDING_KEYS = {
     "file",
     "original_filename",

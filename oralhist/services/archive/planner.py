@@ -18,13 +18,16 @@ from ...media.attachments import probe_attachment
 from ...media.probe import probe_audio
 from ...media.storage import display_filename
 from ...models import Collection, Interview, Person
+from ...models.consent import AGREEMENT_STATUSES, PUBLICATION_SCOPES
 from ...models.types import ACCESS_LEVELS, DOCUMENT_TYPES, INTERVIEW_STATUSES, PARTICIPANT_ROLES
 from .. import catalogue, documents, mentions, recordings, transcripts
 from ..fields import SLUG, Fields
 from .manifest import (
+    AGREEMENT_KEYS,
     CHUNK,
     COLLECTION_KEYS,
     DOCUMENT_KEYS,
+    FORM_KEYS,
     FORMAT,
     FORMAT_VERSION,
     INDEX_POINT_KEYS,
@@ -33,6 +36,7 @@ from .manifest import (
     PARTICIPANT_KEYS,
     PERSON_KEYS,
     RECORDING_KEYS,
+    REDACTION_KEYS,
     SPEAKER_KEYS,
     TOP_KEYS,
     TRANSCRIPT_KEYS,
@@ -244,9 +248,12 @@ class _Planner:
         fields.string("sort_name")
         fields.string("dates", max_length=80)
         fields.string("biography", max_length=50000)
+        fields.date("date_of_death")
         values = self.fields(where, fields)
         if values is None:
             return
+        if values.get("date_of_death") is None:
+            values.pop("date_of_death", None)
         key = values.pop("key", "") or values["name"]
         if key in self.person_refs:
             self.problem(f"{where}.key", f"{key!r} is used by two people in the manifest")
@@ -307,6 +314,74 @@ class _Planner:
         self.plan.collections.append(planned)
         return planned
 
+    def agreement(self, where: str, data: Any):
+        """A participant's release agreement: its terms, checked as the service checks
+        them, and its signed form (a file in the folder, or one already stored)."""
+        if not self.obj(where, data, AGREEMENT_KEYS):
+            return None
+        fields = Fields(data)
+        fields.choice("status", AGREEMENT_STATUSES, default="none")
+        fields.date("signed_on")
+        fields.choice("publication", PUBLICATION_SCOPES, default="full")
+        fields.date("closed_until")
+        fields.integer("closed_years_after_death", minimum=0, maximum=200)
+        fields.string("conditions", max_length=20000)
+        anonymise = data.get("anonymise", False)
+        if not isinstance(anonymise, bool):
+            self.problem(f"{where}.anonymise", "must be true or false")
+        values = self.fields(where, fields)
+        if values is None:
+            return None
+        values["anonymise"] = anonymise is True
+        if values["status"] == "signed" and values.get("signed_on") is None:
+            self.problem(f"{where}.signed_on", "is required when the status is signed")
+        form, form_name = None, None
+        raw = data.get("form")
+        if raw is not None and self.obj(f"{where}.form", raw, FORM_KEYS):
+            if raw.get("file") not in (None, ""):
+                form = self.file(f"{where}.form.file", raw["file"], raw.get("sha256"))
+                if form is not None:
+                    form_name = display_filename(
+                        str(raw.get("file_name") or Path(form.relative).name)
+                    )
+                    try:
+                        probe_attachment(form.path, form_name)
+                    except OralHistError as exc:
+                        self.problem(f"{where}.form.file", exc.message)
+                        form = None
+                    else:
+                        if not self.storage.exists(form.sha256):
+                            self.plan.new_keys.add(form.sha256)
+            elif self.stored(raw.get("sha256")) is not None:
+                form = self.stored(raw.get("sha256"))
+                form_name = display_filename(str(raw.get("file_name") or "agreement"))
+            elif raw.get("sha256"):
+                self.plan.warnings.append(
+                    f"{where}.form: the signed form is not in the folder nor in this archive; "
+                    "the agreement is imported without it"
+                )
+        return values, form, form_name
+
+    def redactions(self, where: str, items: Any) -> list[dict[str, Any]]:
+        found = []
+        for m, item in enumerate(self.items(f"{where}.redactions", items)):
+            at = f"{where}.redactions[{m}]"
+            if not self.obj(at, item, REDACTION_KEYS):
+                continue
+            fields = Fields(item)
+            fields.integer("start_ms", required=True, minimum=0, maximum=2**31 - 1)
+            fields.integer("end_ms", required=True, minimum=1, maximum=2**31 - 1)
+            fields.string("reason", required=True, max_length=2000)
+            fields.date("until")
+            values = self.fields(at, fields)
+            if values is None:
+                continue
+            if values["end_ms"] <= values["start_ms"]:
+                self.problem(f"{at}.end_ms", "must be after start_ms")
+                continue
+            found.append(values)
+        return found
+
     def interview(self, n: int, data: Any) -> None:
         where = f"interviews[{n}]"
         if isinstance(data, dict) and isinstance(data.get("accession"), str):
@@ -336,6 +411,7 @@ class _Planner:
         if data.get("collection") not in (None, ""):
             collection = self.collection_ref(f"{where}.collection", data["collection"])
         participants: list[tuple[PlannedPerson, str]] = []
+        agreements: list = []
         for m, item in enumerate(self.items(f"{where}.participants", data.get("participants"))):
             at = f"{where}.participants[{m}]"
             if not self.obj(at, item, PARTICIPANT_KEYS):
@@ -344,8 +420,12 @@ class _Planner:
             if role not in PARTICIPANT_ROLES:
                 self.problem(f"{at}.role", f"must be one of: {', '.join(PARTICIPANT_ROLES)}")
             person = self.person_ref(f"{at}.person", item.get("person"))
+            agreement = None
+            if item.get("agreement") is not None:
+                agreement = self.agreement(f"{at}.agreement", item["agreement"])
             if person is not None and role in PARTICIPANT_ROLES:
                 participants.append((person, role))
+                agreements.append(agreement)
         parts = self.recordings(where, data.get("recordings"))
         planned = PlannedInterview(
             where=where,
@@ -355,6 +435,9 @@ class _Planner:
             recordings=parts,
             transcript=None,
             publish=self.publish or (values or {}).get("status") == "published",
+            agreements=agreements,
+            redactions=self.redactions(where, data.get("redactions")),
+            consent_override=str(data.get("consent_override") or "")[:2000],
         )
         if data.get("transcript") is not None:
             planned.transcript = self.transcript(f"{where}.transcript", data["transcript"], planned)

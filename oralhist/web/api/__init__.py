@@ -17,6 +17,7 @@ from . import (  # noqa: E402,F401  (routes register on bp)
     access,
     catalogue,
     citations,
+    consent,
     deposit,
     derivatives,
     documents,

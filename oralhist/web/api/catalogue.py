@@ -6,6 +6,7 @@ from flask import jsonify, request
 from sqlalchemy import select
 
 from ...access import current_viewer
+from ...errors import ValidationError
 from ...models import Collection
 from ...services import catalogue
 from . import bp
@@ -91,7 +92,18 @@ def update_interview(interview_id: int):
 @bp.post("/interviews/<int:interview_id>/publish")
 def publish_interview(interview_id: int):
     viewer = current_viewer()
-    interview = catalogue.publish(viewer, catalogue.get_interview(interview_id, viewer))
+    override = None
+    if request.is_json:
+        body = json_body()
+        override = body.get("consent_override")
+        if override is not None and not isinstance(override, str):
+            raise ValidationError(
+                "consent_override must be text (the reason to publish without consent).",
+                fields={"consent_override": "must be text"},
+            )
+    interview = catalogue.publish(
+        viewer, catalogue.get_interview(interview_id, viewer), consent_override=override
+    )
     return jsonify(interview_json(interview, viewer))
 
 

@@ -23,9 +23,9 @@ from ...models import (
     Speaker,
     Transcript,
 )
+from ...services import consent, transcript_export, transcript_speakers
 from ...services import passages as passage_service
 from ...services import suggestions as suggestion_service
-from ...services import transcript_export, transcript_speakers
 from ...services.serialise import (
     collection_fields,
     document_fields,
@@ -59,14 +59,24 @@ def recording_json(r: Recording, viewer: Viewer) -> dict[str, Any]:
 
 
 def interview_json(i: Interview, viewer: Viewer) -> dict[str, Any]:
+    """An interview's record; for everyone but archivists, anonymised participants appear as
+    their label, without their person id, and their names are replaced in the text."""
     at = now()
+    redactor = consent.redactor_for(viewer, i, at)
+    fields = interview_fields(i, ("collection_id", i.collection_id))
+    if redactor.person_labels:
+        for key in ("title", "summary", "place"):
+            if isinstance(fields.get(key), str):
+                fields[key] = redactor.anonymise(fields[key])
     return {
         "id": i.id,
-        **interview_fields(i, ("collection_id", i.collection_id)),
+        **fields,
         "effective_access_level": policy.effective_level(i, at),
         "access_statement": policy.level_sentence(i, at),
         "participants": [
-            {"person_id": p.person_id, "name": p.person.name, "role": p.role}
+            {"person_id": None, "name": redactor.person_labels[p.person_id], "role": p.role}
+            if p.person_id in redactor.person_labels
+            else {"person_id": p.person_id, "name": p.person.name, "role": p.role}
             for p in i.participants
         ],
         "recordings": [recording_json(r, viewer) for r in i.recordings],
@@ -80,7 +90,12 @@ def interview_json(i: Interview, viewer: Viewer) -> dict[str, Any]:
 
 
 def transcript_json(
-    interview: Interview, transcript: Transcript, *, page: int = 1, per_page: int | None = None
+    interview: Interview,
+    transcript: Transcript,
+    *,
+    redactor: consent.Redactor,
+    page: int = 1,
+    per_page: int | None = None,
 ) -> dict[str, Any]:
     """The JSON shape of the current transcript: its segments a page at a time
     (``page``, ``per_page``, ``total`` as every API list; ``per_page`` None: all of them)."""
@@ -109,17 +124,22 @@ def transcript_json(
                 "words": r.words_json,
             }
             for r in transcript_export.rows(
-                transcript, start=(page - 1) * size, limit=size, full=True
+                transcript, start=(page - 1) * size, limit=size, full=True, redactor=redactor
             )
         ],
         "speakers": [
-            speaker_json(s, n) for s, n in transcript_speakers.speakers_with_counts(interview)
+            speaker_json(s, n, redactor)
+            for s, n in transcript_speakers.speakers_with_counts(interview)
         ],
-        "index": [index_point_json(p) for p in transcript.index_points],
+        "index": [index_point_json(p, redactor) for p in transcript.index_points],
     }
 
 
-def speaker_json(speaker: Speaker, segment_count: int | None = None) -> dict[str, Any]:
+def speaker_json(
+    speaker: Speaker,
+    segment_count: int | None = None,
+    redactor: consent.Redactor = consent.NO_REDACTION,
+) -> dict[str, Any]:
     data = {
         "id": speaker.id,
         **speaker_fields(speaker),
@@ -129,13 +149,31 @@ def speaker_json(speaker: Speaker, segment_count: int | None = None) -> dict[str
     }
     if segment_count is not None:
         data["segment_count"] = segment_count
+    if redactor.person_labels or redactor.anonymise:
+        shown = redactor.name(speaker.person_id, speaker.name)
+        if shown != speaker.name or speaker.person_id in redactor.person_labels:
+            for key in ("label", "display_name", "name"):
+                if key in data:
+                    data[key] = shown
+            if "person_id" in data:
+                data["person_id"] = None
     return data
 
 
-def index_point_json(point: IndexPoint) -> dict[str, Any]:
+def index_point_json(
+    point: IndexPoint, redactor: consent.Redactor = consent.NO_REDACTION
+) -> dict[str, Any]:
+    fields = index_point_fields(point)
+    if redactor:
+        fields["partial_transcript"] = redactor.point_text(
+            point.start_ms, fields.get("partial_transcript")
+        )
+        for key in ("title", "synopsis"):
+            if fields.get(key):
+                fields[key] = redactor.anonymise(fields[key])
     return {
         "id": point.id,
-        **index_point_fields(point),
+        **fields,
         "hyperlinks": [{"url": u, "text": t} for u, t in (point.hyperlinks or [])],
         "gps": point.gps,
     }

@@ -6,7 +6,13 @@ from flask import Response, current_app, jsonify, request
 
 from ...access import current_viewer
 from ...errors import ValidationError
-from ...services import catalogue, transcript_export, transcript_speakers, transcript_versions
+from ...services import (
+    catalogue,
+    consent,
+    transcript_export,
+    transcript_speakers,
+    transcript_versions,
+)
 from ...services import transcripts as service
 from ...services.fields import page_args
 from ...transcripts import FORMATS
@@ -88,7 +94,10 @@ def get_transcript(interview_id: int):
             max_per_page=current_app.config["TRANSCRIPT_API_MAX_PER_PAGE"],
         )
         transcript = transcript_export.readable_transcript(viewer, interview)
-        return jsonify(transcript_json(interview, transcript, page=page, per_page=per_page))
+        redactor = consent.redactor_for(viewer, interview)
+        return jsonify(
+            transcript_json(interview, transcript, redactor=redactor, page=page, per_page=per_page)
+        )
     export = transcript_export.export_transcript(viewer, interview, fmt)
     return Response(
         export.content,
@@ -102,7 +111,10 @@ def list_speakers(interview_id: int):
     viewer = current_viewer()
     interview = catalogue.get_interview(interview_id, viewer)
     transcript_speakers.require_read(viewer, interview)
-    items = [speaker_json(s, n) for s, n in transcript_speakers.speakers_with_counts(interview)]
+    redactor = consent.redactor_for(viewer, interview)
+    items = [
+        speaker_json(s, n, redactor) for s, n in transcript_speakers.speakers_with_counts(interview)
+    ]
     return jsonify(items=items, page=1, per_page=max(len(items), 1), total=len(items))
 
 
@@ -111,7 +123,12 @@ def get_speaker(interview_id: int, speaker_id: int):
     viewer = current_viewer()
     interview = catalogue.get_interview(interview_id, viewer)
     transcript_speakers.require_read(viewer, interview)
-    return jsonify(speaker_json(transcript_speakers.get_speaker(interview, speaker_id)))
+    return jsonify(
+        speaker_json(
+            transcript_speakers.get_speaker(interview, speaker_id),
+            redactor=consent.redactor_for(viewer, interview),
+        )
+    )
 
 
 @bp.patch("/interviews/<int:interview_id>/speakers/<int:speaker_id>")
