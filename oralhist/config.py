@@ -32,8 +32,11 @@ MAX_ATTACHMENT_BYTES = 200 * 1024**2
 MEDIA_ROOT = "media"
 #: Where media live: ``local`` (files under MEDIA_ROOT) or ``memory`` (a dict: tests only).
 MEDIA_STORAGE = "local"
-#: The search engine (``oralhist/search/backend.py``: ``ENGINES``); ``whoosh`` is the embedded one.
+#: The search engine (``oralhist/search/backend.py``: ``ENGINES``); ``whoosh`` is the embedded one,
+#: ``postgresql`` keeps the index in the PostgreSQL database (``OH_SEARCH_BACKEND``).
 SEARCH_BACKEND = "whoosh"
+#: postgresql backend: the schema its tables live in (created by ``oralhist init``/``reindex``).
+SEARCH_PG_SCHEMA = "search"
 #: The Whoosh index folder. Relative to instance/.
 SEARCH_INDEX_DIR = "search-index"
 #: Language of the default analyser (stemming); ``None`` disables stemming.
