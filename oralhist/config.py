@@ -32,6 +32,11 @@ MAX_ATTACHMENT_BYTES = 200 * 1024**2
 MEDIA_ROOT = "media"
 #: Where media live: ``local`` (files under MEDIA_ROOT) or ``memory`` (a dict: tests only).
 MEDIA_STORAGE = "local"
+#: Who sends the bytes of audio and attachments once the app has checked access and audited:
+#: None (the app), ``nginx`` (``X-Accel-Redirect`` to MEDIA_ACCEL_PREFIX, an internal location
+#: aliasing MEDIA_ROOT: docs/deploy/nginx-oralhist.conf) or ``sendfile`` (``X-Sendfile``).
+MEDIA_ACCEL = None
+MEDIA_ACCEL_PREFIX = "/_media/"
 #: The search engine (``oralhist/search/backend.py``: ``ENGINES``); ``whoosh`` is the embedded one,
 #: ``postgresql`` keeps the index in the PostgreSQL database (``OH_SEARCH_BACKEND``).
 SEARCH_BACKEND = "whoosh"
