@@ -154,9 +154,9 @@ class PgCompiler:
 
     def cards(self, condition: str) -> str:
         """Every record of the interviews whose card meets ``condition``."""
-        return (
-            f"r.interview_id IN (SELECT c.interview_id FROM {self.schema}.card c WHERE {condition})"
-        )
+        # gkey is the interview id of an interview's records (a document's is negative):
+        # the record_gkey index answers it.
+        return f"r.gkey IN (SELECT c.interview_id FROM {self.schema}.card c WHERE {condition})"
 
     def _years(self, low: int | None, high: int | None) -> str:
         conds = []
