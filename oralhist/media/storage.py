@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import queue
 import re
@@ -166,16 +167,39 @@ def send_stored(
         # byte before the range's start; its own wrapper seeks. Full GETs keep sendfile.
         request.environ["wsgi.file_wrapper"] = FileWrapper
     try:
-        return send_file(
+        if isinstance(source, str | os.PathLike | io.BytesIO):
+            return send_file(
+                source,
+                mimetype=mimetype,
+                as_attachment=as_attachment,
+                download_name=download_name,
+                conditional=True,
+                etag=etag,
+                last_modified=last_modified,
+                max_age=0,
+            )
+        # Another stream (an object store's): Werkzeug cannot know its size, so the
+        # conditional and Range handling is asked for with the size given.
+        response = send_file(
             source,
             mimetype=mimetype,
             as_attachment=as_attachment,
             download_name=download_name,
-            conditional=True,
-            etag=etag,
+            conditional=False,
+            etag=False,
             last_modified=last_modified,
             max_age=0,
         )
+        response.content_length = size
+        if isinstance(etag, str):
+            response.set_etag(etag)
+        try:
+            return response.make_conditional(
+                request.environ, accept_ranges=True, complete_length=size
+            )
+        except RequestedRangeNotSatisfiable:
+            response.close()
+            raise
     except RequestedRangeNotSatisfiable:
         return _unsatisfiable(size)
 
@@ -482,13 +506,13 @@ class LocalStorage:
         return digest.hexdigest()
 
 
-STORAGES = ("local", "memory")
+STORAGES = ("local", "memory", "s3")
 ACCELS = (None, "nginx", "sendfile")
 
 
 def open_storage(config: Any) -> Storage:
     """The storage ``config["MEDIA_STORAGE"]`` names: ``local`` (files under ``MEDIA_ROOT``,
-    the default) or ``memory`` (a dict, for tests)."""
+    the default), ``memory`` (a dict, for tests) or ``s3`` (an object store: ``media/s3.py``)."""
     kind = config.get("MEDIA_STORAGE") or "local"
     if kind == "local":
         return LocalStorage(
@@ -500,6 +524,10 @@ def open_storage(config: Any) -> Storage:
         from .memory import MemoryStorage
 
         return MemoryStorage()
+    if kind == "s3":
+        from .s3 import open_s3
+
+        return open_s3(config)
     raise ValueError(f"MEDIA_STORAGE is {kind!r}; the storages are: {', '.join(STORAGES)}.")
 
 
