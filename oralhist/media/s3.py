@@ -360,7 +360,7 @@ class S3Storage:
             Bucket=self.bucket, Prefix=self._temp_prefix
         ).get("Uploads", ())
         for upload in uploads:
-            if upload["Initiated"].timestamp() <= cutoff:
+            if self._started(upload["Key"], upload["Initiated"].timestamp()) <= cutoff:
                 self.client.abort_multipart_upload(
                     Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
                 )
@@ -374,6 +374,12 @@ class S3Storage:
                     self.client.delete_object(Bucket=self.bucket, Key=item["Key"])
                     removed.append({"name": item["Key"], "size": int(item["Size"])})
         return removed
+
+    def _started(self, name: str, reported: float) -> float:
+        """When a temporary upload began: from its name (``tmp/<time_ns>-...``, written by
+        ``save_stream``), as some S3-compatible stores report no real initiation time."""
+        stamp = name[len(self._temp_prefix) :].split("-", 1)[0]
+        return int(stamp) / 1e9 if stamp.isdigit() else reported
 
 
 def _quote(name: str) -> str:
