@@ -15,6 +15,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         catalogue,
         documents,
+        jobs,
         main,
         recordings,
         search,
@@ -36,6 +37,7 @@ def register_blueprints(app: Flask) -> None:
         recordings,
         transcripts,
         documents,
+        jobs,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)
