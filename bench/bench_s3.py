@@ -95,9 +95,12 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="oh-bench-s3-"))
     try:
         import boto3
+        from botocore.config import Config
 
         client = boto3.client(
             "s3",
+            # moto assembles a completed upload in Python: minutes for 1 GiB on a busy machine
+            config=Config(read_timeout=1800, retries={"mode": "standard"}),
             endpoint_url=f"http://127.0.0.1:{port}",
             region_name="us-east-1",
             aws_access_key_id="bench",
