@@ -34,6 +34,7 @@ from oralhist.media.s3 import S3Storage  # noqa: E402
 from oralhist.media.storage import LocalStorage  # noqa: E402
 
 MIB = 1024 * 1024
+BLOCK = os.urandom(MIB)  # the same bytes for both storages: the same key
 
 
 class Source:
@@ -41,7 +42,7 @@ class Source:
 
     def __init__(self, size: int) -> None:
         self.left = size
-        self.block = bytearray(os.urandom(MIB))
+        self.block = bytearray(BLOCK)
         self.n = 0
 
     def read(self, n: int = -1) -> bytes:
