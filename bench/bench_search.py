@@ -49,6 +49,41 @@ from oralhist.search import SearchIndex, SearchScope  # noqa: E402
 
 TODAY = 20261125
 REPEATS = 5
+#: ``--backend postgresql``: the database the PostgreSQL backend's tables go to.
+PG_URL: str | None = None
+
+
+def pg_schema(index_dir: Path) -> str:
+    return (
+        "bench_" + "".join(c if c.isalnum() else "_" for c in index_dir.parent.name.lower())[-40:]
+    )
+
+
+def open_index(index_dir: Path):
+    """The backend under test: Whoosh in ``index_dir``, or PostgreSQL (``PG_URL``) in a
+    schema named after the run's folder."""
+    if PG_URL is None:
+        return SearchIndex(index_dir)
+    from oralhist.search.postgres import PostgresSearch
+
+    return PostgresSearch(PG_URL, schema=pg_schema(Path(index_dir)))
+
+
+def index_mb(ix, index_dir: Path) -> float:
+    if PG_URL is None:
+        return round(sum(p.stat().st_size for p in index_dir.iterdir()) / 2**20, 1)
+    from sqlalchemy import text
+
+    with ix.engine.connect() as conn:
+        size = conn.scalar(
+            text(
+                "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = :s AND c.relkind = 'r'"
+            ),
+            {"s": ix.schema},
+        )
+    return round(int(size or 0) / 2**20, 1)
 
 
 def researcher_scope(n: int) -> SearchScope:
@@ -119,7 +154,9 @@ def build(n: int, index_dir: Path) -> dict:
     gen_seconds_20 = time.perf_counter() - started
     if index_dir.exists():
         shutil.rmtree(index_dir)
-    ix = SearchIndex(index_dir)
+    ix = open_index(index_dir)
+    if PG_URL is not None:
+        ix.drop()
     t = time.perf_counter()
     load_before = os.getloadavg()[0]
     stats = ix.rebuild(corpus.interviews(n), corpus.documents(docs_n))
@@ -127,7 +164,7 @@ def build(n: int, index_dir: Path) -> dict:
     own = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_seconds = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
-    size = sum(p.stat().st_size for p in index_dir.iterdir())
+    size_mb = index_mb(ix, index_dir)
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {
         "interviews": stats.interviews,
@@ -145,7 +182,7 @@ def build(n: int, index_dir: Path) -> dict:
         "load_average_after": os.getloadavg()[0],
         "peak_rss_parent_mb": round(rss_kb("VmHWM") / 1024, 1),
         "peak_rss_indexing_process_mb": round(children / 1024, 1),
-        "index_mb": round(size / 2**20, 1),
+        "index_mb": size_mb,
         "sample_words_per_interview": round(words / min(n, 20)),
     }
 
@@ -153,7 +190,7 @@ def build(n: int, index_dir: Path) -> dict:
 def run_queries(n: int, index_dir: Path) -> dict:
     """Runs in a fresh process: a serving worker's view."""
     scope = researcher_scope(n)
-    ix = SearchIndex(index_dir)
+    ix = open_index(index_dir)
     rss_start = rss_kb()
     t = time.perf_counter()
     ix.check()
@@ -316,7 +353,7 @@ def fts5(n: int, db_path: Path) -> dict:
 
 def write_one(index_dir: str, marker: str) -> None:
     """(In another process) replace one interview, print when its commit returned."""
-    ix = SearchIndex(index_dir)
+    ix = open_index(Path(index_dir))
     docs = corpus.interview_docs(0)
     for d in docs:
         if d["kind"] == "segment" and d["position"] == 7:
@@ -329,12 +366,13 @@ def write_one(index_dir: str, marker: str) -> None:
 
 def visibility(n: int, index_dir: Path) -> dict:
     scope = researcher_scope(n)
-    ix = SearchIndex(index_dir)
+    ix = open_index(index_dir)
     ix.search("union", scope)
     # A word no index holds yet (fresh per run: --skip-build reuses an index).
     marker = "zq" + "".join(random.SystemRandom().choice("bcdfghjklmnpqrstvwxz") for _ in range(10))
+    command = [sys.executable, __file__, *_backend_args(), "--phase", "write"]
     proc = subprocess.Popen(
-        [sys.executable, __file__, "--phase", "write", "--index-dir", str(index_dir), marker],
+        [*command, "--index-dir", str(index_dir), marker],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -370,11 +408,16 @@ def visibility(n: int, index_dir: Path) -> dict:
 # ---------------------------------------------------------------- main
 
 
+def _backend_args() -> list[str]:
+    return [] if PG_URL is None else ["--backend", "postgresql", "--database-url", PG_URL]
+
+
 def subphase(phase: str, n: int, index_dir: Path) -> dict:
     out = subprocess.run(
         [
             sys.executable,
             __file__,
+            *_backend_args(),
             "--phase",
             phase,
             "--interviews",
@@ -390,7 +433,8 @@ def subphase(phase: str, n: int, index_dir: Path) -> dict:
 
 
 def table(result: dict) -> str:
-    b, q, f, v = result["build"], result["search"], result["fts5"], result["visibility"]
+    b, q, v = result["build"], result["search"], result["visibility"]
+    f = result["fts5"] or {k: "-" for k in ("p50_ms", "p95_ms", "cpu_p50_ms", "cpu_p95_ms")}
     rows = [
         ("interviews / words", f"{b['interviews']} / {b['words']:,}", ""),
         ("rebuild words/s", f"{b['words_per_second']:,}", ">= 150,000"),
@@ -441,10 +485,31 @@ def main() -> int:
     parser.add_argument(
         "--skip-build", action="store_true", help="reuse --index-dir (build figures omitted)"
     )
+    parser.add_argument(
+        "--backend",
+        choices=("whoosh", "postgresql", "both"),
+        default="whoosh",
+        help="the search backend to measure (both: one after the other, same corpus)",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("OH_BENCH_DATABASE_URL"),
+        help="postgresql+psycopg:// URL for --backend postgresql (or OH_BENCH_DATABASE_URL)",
+    )
     parser.add_argument("--phase", default="all", help=argparse.SUPPRESS)
     parser.add_argument("marker", nargs="?", help=argparse.SUPPRESS)
     args = parser.parse_args()
     n = args.interviews
+    global PG_URL
+    if args.backend in ("postgresql", "both") and not args.database_url:
+        parser.error("--backend postgresql needs --database-url (or OH_BENCH_DATABASE_URL)")
+    if args.backend == "both" and args.phase == "all":
+        for backend in ("whoosh", "postgresql"):
+            PG_URL = args.database_url if backend == "postgresql" else None
+            run_all(args, n, backend)
+        return 0
+    if args.backend == "postgresql":
+        PG_URL = args.database_url
     if args.phase == "write":
         write_one(str(args.index_dir), args.marker)
         return 0
@@ -455,21 +520,36 @@ def main() -> int:
         print(json.dumps(run_queries(n, args.index_dir)))
         return 0
 
+    run_all(args, n, args.backend)
+    return 0
+
+
+def run_all(args, n: int, backend: str) -> None:
+    """Every phase for one backend; the PostgreSQL run skips the FTS5 reference (the same
+    as Whoosh's) and writes ``search-<N>-postgresql.json``."""
     work = Path(tempfile.mkdtemp(prefix=f"oralhist-bench-search-{n}-"))
     index_dir = args.index_dir or work / "index"
+    suffix = "" if backend == "whoosh" else f"-{backend}"
     try:
         if args.skip_build:
-            build_result = json.loads((HERE / "results" / f"search-{n}.json").read_text())["build"]
+            build_result = json.loads((HERE / "results" / f"search-{n}{suffix}.json").read_text())[
+                "build"
+            ]
         else:
             print(f"building {n} interviews into {index_dir} ...", flush=True)
             build_result = subphase("build", n, index_dir)
         print("querying ...", flush=True)
         search_result = subphase("query", n, index_dir)
-        print("FTS5 reference ...", flush=True)
-        fts_result = fts5(n, work / "fts5.sqlite")
+        if backend == "whoosh":
+            print("FTS5 reference ...", flush=True)
+            fts_result = fts5(n, work / "fts5.sqlite")
+        else:
+            previous = HERE / "results" / f"search-{n}.json"
+            fts_result = json.loads(previous.read_text())["fts5"] if previous.exists() else None
         print("visibility ...", flush=True)
         vis = visibility(n, index_dir)
         result = {
+            "backend": backend,
             "interviews": n,
             "date": time.strftime("%Y-%m-%d %H:%M"),
             "cpus": os.cpu_count(),
@@ -477,13 +557,13 @@ def main() -> int:
             "build": build_result,
             "search": search_result,
             "fts5": fts_result,
-            "p95_ratio": round(search_result["p95_ms"] / max(0.001, fts_result["p95_ms"]), 2),
-            "cpu_p95_ratio": round(
-                search_result["cpu_p95_ms"] / max(0.001, fts_result["cpu_p95_ms"]), 2
-            ),
+            "p95_ratio": fts_result
+            and round(search_result["p95_ms"] / max(0.001, fts_result["p95_ms"]), 2),
+            "cpu_p95_ratio": fts_result
+            and round(search_result["cpu_p95_ms"] / max(0.001, fts_result["cpu_p95_ms"]), 2),
             "visibility": vis,
         }
-        out = HERE / "results" / f"search-{n}.json"
+        out = HERE / "results" / f"search-{n}{suffix}.json"
         out.parent.mkdir(exist_ok=True)
         out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
         print(table(result))
@@ -491,7 +571,10 @@ def main() -> int:
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    return 0
+            if PG_URL is not None:
+                ix = open_index(index_dir)
+                ix.drop()
+                ix.close()
 
 
 if __name__ == "__main__":

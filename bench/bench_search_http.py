@@ -346,6 +346,20 @@ def load(n: int, researcher_email: str, archivist_email: str) -> dict:
             ],
         )
         db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            # Rows were inserted with their ids: move each id sequence past them.
+            from sqlalchemy import text
+
+            for table in db.metadata.sorted_tables:
+                if "id" in table.c and table.c.id.autoincrement is not False:
+                    db.session.execute(
+                        text(
+                            "SELECT setval(pg_get_serial_sequence(:t, 'id'),"
+                            f' (SELECT coalesce(max(id), 0) + 1 FROM "{table.name}"), false)'
+                        ),
+                        {"t": f'"{table.name}"'},
+                    )
+            db.session.commit()
         counts["people"] = len(people)
         counts["grants"] = min(GRANTS, len(restricted))
     counts["seconds"] = round(time.perf_counter() - started, 1)
@@ -591,6 +605,18 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=REPEATS)
     parser.add_argument("--keep", action="store_true", help="keep the temporary project")
+    parser.add_argument(
+        "--backend",
+        choices=("whoosh", "postgresql"),
+        default="whoosh",
+        help="postgresql: the archive in a fresh PostgreSQL database (made on --database-url's"
+        " server, dropped afterwards) with SEARCH_BACKEND = 'postgresql'",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("OH_BENCH_DATABASE_URL"),
+        help="postgresql+psycopg:// URL of a server to make the bench database on",
+    )
     parser.add_argument("--phase", default="all", help=argparse.SUPPRESS)
     parser.add_argument("--emails", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -601,6 +627,13 @@ def main() -> int:
 
     project = Project(args.keep)
     researcher_email, archivist_email = "researcher@example.org", "archivist@example.org"
+    database = None
+    if args.backend == "postgresql":
+        if not args.database_url:
+            parser.error("--backend postgresql needs --database-url (or OH_BENCH_DATABASE_URL)")
+        database = make_database(args.database_url)
+        project.env["OH_SQLALCHEMY_DATABASE_URI"] = database
+        project.env["OH_SEARCH_BACKEND"] = "postgresql"
     try:
         print(f"project in {project.dir}; oralhist init ...", flush=True)
         project.oh("init")
@@ -657,14 +690,42 @@ def main() -> int:
             "queries": queries,
             "searchable": searchable,
         }
-        out = HERE / "results" / f"search-http-{n}.json"
+        result["backend"] = args.backend
+        suffix = "" if args.backend == "whoosh" else f"-{args.backend}"
+        out = HERE / "results" / f"search-http-{n}{suffix}.json"
         out.parent.mkdir(exist_ok=True)
         out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
         print(table(result))
         print(f"\nwritten to {out}")
     finally:
         project.stop()
+        if database is not None:
+            drop_database(database)
     return 0
+
+
+def make_database(url: str) -> str:
+    """A fresh, empty database on ``url``'s server; its URL."""
+    from sqlalchemy import create_engine, make_url, text
+
+    base = make_url(url)
+    name = f"oralhist_bench_{os.getpid()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    from sqlalchemy import create_engine, make_url, text
+
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    admin.dispose()
 
 
 if __name__ == "__main__":

@@ -882,6 +882,56 @@ def redactions_make_audio_command() -> None:
     click.echo(f"{made} silenced audio cop{'y' if made == 1 else 'ies'} made.")
 
 
+@click.group("media")
+def media_group() -> None:
+    """Stored media files (recordings, attachments): where they live."""
+
+
+@media_group.command("migrate")
+@click.option(
+    "--from",
+    "source",
+    type=click.Choice(["local", "s3"]),
+    default="local",
+    show_default=True,
+    help="The storage to copy from.",
+)
+@click.option(
+    "--to",
+    "target",
+    type=click.Choice(["local", "s3"]),
+    required=True,
+    help="The storage to copy to.",
+)
+@with_appcontext
+def media_migrate_command(source: str, target: str) -> None:
+    """Copy every stored file to another storage (MEDIA_STORAGE), checking each one's sha256.
+
+    Resumable: run it again after an interruption and it copies only what is missing. The
+    archive keeps using its current MEDIA_STORAGE meanwhile; once this reports no failure,
+    set MEDIA_STORAGE to the new one and restart (README: "Media in an object store").
+    """
+    from flask import current_app
+
+    from .media.migrate import migrate
+    from .media.storage import open_storage
+
+    if source == target:
+        raise click.ClickException("--from and --to name the same storage: nothing to do.")
+    try:
+        stores = [
+            open_storage({**current_app.config, "MEDIA_STORAGE": s}) for s in (source, target)
+        ]
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    total = sum(1 for _ in stores[0].iter_keys())
+    with click.progressbar(length=total, label=f"Copying media from {source} to {target}") as bar:
+        stats = migrate(*stores, progress=lambda key: bar.update(1))
+    click.echo(str(stats))
+    if stats.damaged:
+        sys.exit(1)
+
+
 def register_cli(app) -> None:
     for command in (
         init_command,
@@ -897,6 +947,7 @@ def register_cli(app) -> None:
         fixity_command,
         export_command,
         import_command,
+        media_group,
     ):
         app.cli.add_command(command)
 

@@ -35,8 +35,28 @@ MAX_ATTACHMENT_BYTES = 200 * 1024**2
 MEDIA_ROOT = "media"
 #: Where media live: ``local`` (files under MEDIA_ROOT) or ``memory`` (a dict: tests only).
 MEDIA_STORAGE = "local"
-#: The search engine (``oralhist/search/backend.py``: ``ENGINES``); ``whoosh`` is the embedded one.
+#: Who sends the bytes of audio and attachments once the app has checked access and audited:
+#: None (the app), ``nginx`` (``X-Accel-Redirect`` to MEDIA_ACCEL_PREFIX, an internal location
+#: aliasing MEDIA_ROOT: docs/deploy/nginx-oralhist.conf) or ``sendfile`` (``X-Sendfile``).
+MEDIA_ACCEL = None
+MEDIA_ACCEL_PREFIX = "/_media/"
+#: MEDIA_STORAGE = "s3" (oralhist/media/s3.py; pip install '.[s3]'): the bucket, a key prefix,
+#: the endpoint of an S3-compatible store (None: AWS), credentials (None: boto3's usual chain),
+#: and delivery: ``proxy`` (the app streams the range) or ``presigned`` (a 302 to the store).
+MEDIA_S3_BUCKET = None
+MEDIA_S3_PREFIX = ""
+MEDIA_S3_ENDPOINT_URL = None
+MEDIA_S3_REGION = None
+MEDIA_S3_ACCESS_KEY_ID = None
+MEDIA_S3_SECRET_ACCESS_KEY = None
+MEDIA_S3_DELIVERY = "proxy"
+MEDIA_S3_PRESIGN_SECONDS = 300
+MEDIA_S3_PART_MB = 8
+#: The search engine (``oralhist/search/backend.py``: ``ENGINES``); ``whoosh`` is the embedded one,
+#: ``postgresql`` keeps the index in the PostgreSQL database (``OH_SEARCH_BACKEND``).
 SEARCH_BACKEND = "whoosh"
+#: postgresql backend: the schema its tables live in (created by ``oralhist init``/``reindex``).
+SEARCH_PG_SCHEMA = "search"
 #: The Whoosh index folder. Relative to instance/.
 SEARCH_INDEX_DIR = "search-index"
 #: Language of the default analyser (stemming); ``None`` disables stemming.

@@ -100,7 +100,19 @@ def _fresh_schema(app, folder: Path) -> None:
             quoted = ", ".join(f'"{name}"' for name in tables)
             with db.engine.begin() as connection:
                 connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-    indexing.search_index().create()
+    index = indexing.search_index()
+    if hasattr(index, "drop"):  # a search index in the database (postgresql): start empty
+        index.drop()
+    index.create()
+
+
+def _search_settings() -> dict:
+    """``OH_TEST_SEARCH_BACKEND=postgresql`` (with a PostgreSQL ``OH_TEST_DATABASE_URL``) runs
+    the app's tests on the PostgreSQL search backend, in a schema of this process's own."""
+    name = os.environ.get("OH_TEST_SEARCH_BACKEND")
+    if not name:
+        return {}
+    return {"SEARCH_BACKEND": name, "SEARCH_PG_SCHEMA": f"test_search_{os.getpid()}"}
 
 
 def build_app(folder: Path, **overrides):
@@ -121,6 +133,7 @@ def build_app(folder: Path, **overrides):
             # Index work applied by the committing process, so a test sees it at once (the
             # background indexer is tested on its own: tests/test_worker.py).
             "SEARCH_SYNC": True,
+            **_search_settings(),
             **overrides,
         },
         instance_path=str(instance),
@@ -138,6 +151,9 @@ def app(tmp_path):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+        index = app.extensions.get("oralhist_search")
+        if index is not None:
+            index.close()
 
 
 @pytest.fixture

@@ -91,7 +91,9 @@ class MemoryStorage:
         download_name: str | None = None,
         etag: str | bool = True,
         last_modified: dt.datetime | None = None,
+        accelerate: bool = True,
     ) -> Response:
+        """The bytes from memory (there is no file to hand to a front server)."""
         data = self._bytes(key)
         return send_stored(
             io.BytesIO(data),

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import queue
 import re
@@ -97,10 +98,16 @@ class Storage(Protocol):
         download_name: str | None = None,
         etag: str | bool = True,
         last_modified: dt.datetime | None = None,
+        accelerate: bool = True,
     ) -> Response:
         """The response to the current request for the stored bytes: the whole file, one
         Range (206), 304 for a matching conditional request, or 416 with ``Content-Range:
-        bytes */size``. Called after the access check; ``NotFound`` if the file is missing."""
+        bytes */size``. Called after the access check; ``NotFound`` if the file is missing.
+
+        A storage may hand the bytes of a 200 or 206 to the front server (``MEDIA_ACCEL``:
+        nginx's ``X-Accel-Redirect``, ``X-Sendfile``), which then answers the request's own
+        Range itself; ``accelerate=False`` keeps the bytes in the app (a caller that changed
+        the Range, as a listen-only grant's cap does, must not let the client's through)."""
         ...
 
     def exists(self, key: str) -> bool: ...
@@ -160,16 +167,39 @@ def send_stored(
         # byte before the range's start; its own wrapper seeks. Full GETs keep sendfile.
         request.environ["wsgi.file_wrapper"] = FileWrapper
     try:
-        return send_file(
+        if isinstance(source, str | os.PathLike | io.BytesIO):
+            return send_file(
+                source,
+                mimetype=mimetype,
+                as_attachment=as_attachment,
+                download_name=download_name,
+                conditional=True,
+                etag=etag,
+                last_modified=last_modified,
+                max_age=0,
+            )
+        # Another stream (an object store's): Werkzeug cannot know its size, so the
+        # conditional and Range handling is asked for with the size given.
+        response = send_file(
             source,
             mimetype=mimetype,
             as_attachment=as_attachment,
             download_name=download_name,
-            conditional=True,
-            etag=etag,
+            conditional=False,
+            etag=False,
             last_modified=last_modified,
             max_age=0,
         )
+        response.content_length = size
+        if isinstance(etag, str):
+            response.set_etag(etag)
+        try:
+            return response.make_conditional(
+                request.environ, accept_ranges=True, complete_length=size
+            )
+        except RequestedRangeNotSatisfiable:
+            response.close()
+            raise
     except RequestedRangeNotSatisfiable:
         return _unsatisfiable(size)
 
@@ -186,11 +216,27 @@ def _unsatisfiable(size: int) -> Response:
 class LocalStorage:
     """Files under ``root/ab/cd/abcd...`` (fan-out by the sha256's first two byte pairs)."""
 
-    def __init__(self, root: str | os.PathLike[str], *, chunk_size: int = 1024 * 1024) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        chunk_size: int = 1024 * 1024,
+        accel: str | None = None,
+        accel_prefix: str = "/_media/",
+    ) -> None:
         if chunk_size <= 0:
             raise ValueError("chunk_size must be positive")
+        if accel not in ACCELS:
+            raise ValueError(
+                f"MEDIA_ACCEL is {accel!r}; it is one of: nginx, sendfile, or None (the app"
+                " sends the bytes)."
+            )
+        if accel == "nginx" and not (accel_prefix.startswith("/") and accel_prefix.endswith("/")):
+            raise ValueError(f"MEDIA_ACCEL_PREFIX must start and end with /, not {accel_prefix!r}.")
         self.root = Path(root).resolve()
         self.chunk_size = chunk_size
+        self.accel = accel
+        self.accel_prefix = accel_prefix
 
     @property
     def temp_dir(self) -> Path:
@@ -372,14 +418,16 @@ class LocalStorage:
         download_name: str | None = None,
         etag: str | bool = True,
         last_modified: dt.datetime | None = None,
+        accelerate: bool = True,
     ) -> Response:
-        """The file by path, so a full GET goes out with the server's sendfile."""
+        """The file by path, so a full GET goes out with the server's sendfile; with
+        ``MEDIA_ACCEL``, a 200 or 206 is handed to the front server instead (``_accel``)."""
         path = self.path(key)
         try:
             size = path.stat().st_size
         except FileNotFoundError:
             raise NotFound("The stored file is missing.", key=key) from None
-        return send_stored(
+        response = send_stored(
             path,
             size,
             mimetype=mimetype,
@@ -388,6 +436,31 @@ class LocalStorage:
             etag=etag,
             last_modified=last_modified,
         )
+        if self.accel is None or not accelerate or response.status_code not in (200, 206):
+            return response
+        return self._accel(key, path, response)
+
+    def _accel(self, key: str, path: Path, decided: Response) -> Response:
+        """Werkzeug has decided what this request gets (so the caller's checks of the status,
+        such as the play audit, still hold); the front server sends the bytes, and answers the
+        Range itself from the same file: nginx through the internal location
+        ``MEDIA_ACCEL_PREFIX`` (an ``alias`` of ``MEDIA_ROOT``), Apache/lighttpd through
+        ``X-Sendfile`` with the absolute path. No file is read or held open here."""
+        from flask import Response as FlaskResponse
+
+        decided.close()  # the file Werkzeug opened: nothing is read from it
+        response = FlaskResponse(status=200, mimetype=decided.mimetype)
+        for name in ("Content-Type", "Content-Disposition", "ETag", "Last-Modified"):
+            if name in decided.headers:
+                response.headers[name] = decided.headers[name]
+        response.headers["Cache-Control"] = decided.headers.get("Cache-Control", "no-cache")
+        if self.accel == "nginx":
+            relative = path.relative_to(self.root).as_posix()
+            response.headers["X-Accel-Redirect"] = self.accel_prefix + relative
+        else:
+            response.headers["X-Sendfile"] = str(path)
+        response.headers.pop("Content-Length", None)
+        return response
 
     def exists(self, key: str) -> bool:
         if not isinstance(key, str) or not KEY_RE.fullmatch(key):
@@ -433,19 +506,28 @@ class LocalStorage:
         return digest.hexdigest()
 
 
-STORAGES = ("local", "memory")
+STORAGES = ("local", "memory", "s3")
+ACCELS = (None, "nginx", "sendfile")
 
 
 def open_storage(config: Any) -> Storage:
     """The storage ``config["MEDIA_STORAGE"]`` names: ``local`` (files under ``MEDIA_ROOT``,
-    the default) or ``memory`` (a dict, for tests)."""
+    the default), ``memory`` (a dict, for tests) or ``s3`` (an object store: ``media/s3.py``)."""
     kind = config.get("MEDIA_STORAGE") or "local"
     if kind == "local":
-        return LocalStorage(config["MEDIA_ROOT"])
+        return LocalStorage(
+            config["MEDIA_ROOT"],
+            accel=config.get("MEDIA_ACCEL") or None,
+            accel_prefix=config.get("MEDIA_ACCEL_PREFIX") or "/_media/",
+        )
     if kind == "memory":
         from .memory import MemoryStorage
 
         return MemoryStorage()
+    if kind == "s3":
+        from .s3 import open_s3
+
+        return open_s3(config)
     raise ValueError(f"MEDIA_STORAGE is {kind!r}; the storages are: {', '.join(STORAGES)}.")
 
 

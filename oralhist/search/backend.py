@@ -159,7 +159,7 @@ class SearchBackend(Protocol):
 class Engine:
     """A registered backend: how to check that it can run here, and how to open it."""
 
-    check: Callable[[], None]
+    check: Callable[[Mapping[str, Any]], None]
     open: Callable[[Mapping[str, Any]], SearchBackend]
 
 
@@ -175,7 +175,22 @@ def _whoosh_open(config: Mapping[str, Any]) -> SearchBackend:
     return SearchIndex(config["SEARCH_INDEX_DIR"], language=config.get("SEARCH_LANGUAGE", "en"))
 
 
-ENGINES: dict[str, Engine] = {"whoosh": Engine(check=_whoosh_check, open=_whoosh_open)}
+def _postgres_check(config: Mapping[str, Any]) -> None:
+    from .postgres import check_config
+
+    check_config(config)
+
+
+def _postgres_open(config: Mapping[str, Any]) -> SearchBackend:
+    from .postgres import open_postgres
+
+    return open_postgres(config)
+
+
+ENGINES: dict[str, Engine] = {
+    "whoosh": Engine(check=lambda config: _whoosh_check(), open=_whoosh_open),
+    "postgresql": Engine(check=_postgres_check, open=_postgres_open),
+}
 
 
 def engine(config: Mapping[str, Any]) -> Engine:
@@ -192,10 +207,11 @@ def engine(config: Mapping[str, Any]) -> Engine:
 def check_backend(config: Mapping[str, Any]) -> None:
     """At start-up: the configured backend exists and can run here (for whoosh: the installed
     version is the one its fast paths are written for). Raises with a message saying what."""
-    engine(config).check()
+    engine(config).check(config)
 
 
 def open_backend(config: Mapping[str, Any]) -> SearchBackend:
     """A new backend for this configuration (``SEARCH_BACKEND``, and its own settings:
-    ``SEARCH_INDEX_DIR`` and ``SEARCH_LANGUAGE`` for whoosh)."""
+    ``SEARCH_INDEX_DIR`` and ``SEARCH_LANGUAGE`` for whoosh; the database URL,
+    ``SEARCH_PG_SCHEMA`` and ``SEARCH_LANGUAGE`` for postgresql)."""
     return engine(config).open(config)

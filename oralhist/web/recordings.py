@@ -240,6 +240,8 @@ def _serve(recording_id: int, *, download: bool):
         download_name=name,
         etag=sha256,
         last_modified=since,
+        # a capped Range (listen-only) must not reach the front server as the client sent it
+        accelerate=not delivery.max_range_bytes,
     )
     if delivery.max_range_bytes and response.status_code == 200 and request.method == "GET":
         # The range was dropped (several ranges, a stale If-Range): never the whole file.

@@ -22,10 +22,16 @@ KEY = hashlib.sha256(CONTENT).hexdigest()
 MODIFIED = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture(params=["local", "memory"])
+@pytest.fixture(params=["local", "memory", "s3"])
 def storage(request, tmp_path: Path) -> Storage:
     if request.param == "local":
         return LocalStorage(tmp_path / "media", chunk_size=1000)
+    if request.param == "s3":
+        from oralhist.media.s3 import S3Storage
+
+        client = request.getfixturevalue("s3_client")
+        bucket = request.getfixturevalue("s3_bucket")
+        return S3Storage(bucket, client=client, prefix="archive", chunk_size=1000)
     return MemoryStorage(chunk_size=1000)
 
 
@@ -218,7 +224,9 @@ def test_conditional_requests(storage: Storage, client):
 def test_open_storage_by_setting(tmp_path: Path):
     assert isinstance(open_storage({"MEDIA_ROOT": str(tmp_path)}), LocalStorage)
     assert isinstance(open_storage({"MEDIA_STORAGE": "memory"}), MemoryStorage)
-    with pytest.raises(ValueError, match=r"'s3'.*local, memory"):
+    with pytest.raises(ValueError, match=r"'ftp'.*local, memory, s3"):
+        open_storage({"MEDIA_STORAGE": "ftp", "MEDIA_ROOT": str(tmp_path)})
+    with pytest.raises(ValueError, match="MEDIA_S3_BUCKET"):
         open_storage({"MEDIA_STORAGE": "s3", "MEDIA_ROOT": str(tmp_path)})
 
 

@@ -8,6 +8,7 @@ a test (``open_test_backend``: the settings it reads, such as a database URL).
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -19,18 +20,33 @@ from ..conftest import archive
 BACKENDS = sorted(ENGINES)
 
 
+def _database_url() -> str:
+    return os.environ.get("OH_TEST_DATABASE_URL") or ""
+
+
+_PG_SCHEMAS: list[str] = []
+
+
 def open_test_backend(
     name: str, folder: Path, *, language: str | None = "en", create: bool = True
 ) -> SearchBackend:
     """A new backend ``name`` whose files (if any) live under ``folder``: empty, or with no
     index at all when not ``create``."""
     folder.mkdir(parents=True, exist_ok=True)
+    if name == "postgresql" and not _database_url().startswith("postgresql"):
+        pytest.skip(
+            "the postgresql search backend needs PostgreSQL: set OH_TEST_DATABASE_URL to a"
+            " postgresql+psycopg:// URL to run its contract tests"
+        )
+    schema = f"t_{uuid.uuid4().hex[:16]}"  # one schema per backend: tests run in parallel
+    _PG_SCHEMAS.append(schema)
     config = {
         "SEARCH_BACKEND": name,
         "SEARCH_LANGUAGE": language,
         "SEARCH_INDEX_DIR": str(folder / "index"),
         "SQLALCHEMY_DATABASE_URI": os.environ.get("OH_TEST_DATABASE_URL")
         or f"sqlite:///{folder / 'search.sqlite3'}",
+        "SEARCH_PG_SCHEMA": schema,
     }
     backend = open_backend(config)
     if create:
@@ -79,3 +95,18 @@ def new_backend(tmp_path, backend_name):
     yield make
     for backend in made:
         backend.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_schemas():
+    """The PostgreSQL backends' schemas are dropped after the run."""
+    yield
+    if not _PG_SCHEMAS or not _database_url().startswith("postgresql"):
+        return
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(_database_url())
+    with engine.begin() as conn:
+        for schema in _PG_SCHEMAS:
+            conn.execute(sqlalchemy.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    engine.dispose()

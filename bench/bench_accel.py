@@ -1,0 +1,191 @@
+"""Range requests through nginx (``MEDIA_ACCEL = "nginx"``, X-Accel-Redirect) against the same
+requests sent by gunicorn itself.
+
+One project (``oralhist init``, the sample recording, plus a generated WAV of ``--size-mib``),
+two ``oralhist serve`` on free ports (one with ``OH_MEDIA_ACCEL=nginx``, one without), and
+Debian's nginx with the site of ``docs/deploy/nginx-oralhist.conf`` in front of the first.
+For each path: ``--ranges`` random 64 KiB Range requests of an open recording, by
+``--clients`` keep-alive connections at once (threads); requests/s and p50/p95 latency. Every
+answer is checked (206 and the right length).
+
+    python bench/bench_accel.py [--ranges 2000] [--clients 4] [--size-mib 64]
+
+Writes ``bench/results/accel.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+from _server import OH, free_port  # noqa: E402
+from bench_upload import MIB, Server, make_wav, multipart_upload  # noqa: E402
+
+from tests.test_accel_nginx import NGINX, _nginx_conf, site_for_test  # noqa: E402
+
+CHUNK = 64 * 1024
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))]
+
+
+def hammer(port: int, path: str, size: int, total: int, clients: int) -> dict:
+    """``total`` random 64 KiB Range requests over ``clients`` keep-alive connections."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def client(n: int, seed: int) -> None:  # errors are counted, never raised
+        rng = random.Random(seed)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine = []
+        try:
+            for _ in range(n):
+                start = rng.randrange(0, size - CHUNK)
+                t = time.perf_counter()
+                conn.request(
+                    "GET",
+                    path,
+                    headers={"Host": "127.0.0.1", "Range": f"bytes={start}-{start + CHUNK - 1}"},
+                )
+                response = conn.getresponse()
+                body = response.read()
+                mine.append(time.perf_counter() - t)
+                if response.status != 206 or len(body) != CHUNK:
+                    errors.append(f"{response.status} {len(body)}")
+        finally:
+            conn.close()
+            with lock:
+                latencies.extend(mine)
+
+    per = total // clients
+    threads = [threading.Thread(target=client, args=(per, i)) for i in range(clients)]
+    t = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - t
+    return {
+        "requests": len(latencies),
+        "errors": len(errors),
+        "first_errors": errors[:3],
+        "requests_per_second": round(len(latencies) / seconds, 1),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 2),
+        "p95_ms": round(percentile(latencies, 95) * 1000, 2),
+        "worst_ms": round(max(latencies) * 1000, 2),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--ranges", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--size-mib", type=int, default=64)
+    args = parser.parse_args()
+    if NGINX is None:
+        print("nginx is not installed (Debian: apt install nginx-light)")
+        return 1
+
+    plain = Server()
+    work = Path(tempfile.mkdtemp(prefix="oh-bench-nginx-"))
+    accel = None
+    nginx = None
+    try:
+        plain.start()
+        interview = plain.api(
+            "POST", "/api/v1/interviews", {"title": "Range bench", "access_level": "open"}
+        )
+        wav = work / "bench.wav"
+        make_wav(wav, args.size_mib * MIB)
+        status, body, _ = multipart_upload(plain, interview["id"], wav)
+        assert status == 201, body[:300]
+        recording = json.loads(body)
+        plain.api("POST", f"/api/v1/interviews/{interview['id']}/publish")
+        size = wav.stat().st_size
+        path = f"/recordings/{recording['id']}/audio"
+
+        # The same project served a second time, handing the bytes to nginx.
+        accel_port, nginx_port = free_port(), free_port()
+        env = {**plain.env, "OH_MEDIA_ACCEL": "nginx"}
+        accel = subprocess.Popen(
+            [OH, "serve", "--port", str(accel_port), "--workers", "2", "--no-indexer"],
+            cwd=plain.dir,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        conf = _nginx_conf(
+            work, site_for_test(nginx_port, free_port(), accel_port, plain.dir / "media")
+        )
+        nginx = subprocess.Popen(
+            [NGINX, "-c", str(conf), "-p", str(work), "-e", str(work / "error.log")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", nginx_port, timeout=5)
+                conn.request("GET", path, headers={"Host": "127.0.0.1", "Range": "bytes=0-9"})
+                if conn.getresponse().status == 206:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.3)
+        hammer(plain.port, path, size, 50, 1)  # warm both
+        hammer(nginx_port, path, size, 50, 1)
+        gunicorn = hammer(plain.port, path, size, args.ranges, args.clients)
+        through_nginx = hammer(nginx_port, path, size, args.ranges, args.clients)
+        result = {
+            "date": time.strftime("%Y-%m-%d %H:%M"),
+            "cpus": os.cpu_count(),
+            "load_average": os.getloadavg()[0],
+            "file_mib": args.size_mib,
+            "range_bytes": CHUNK,
+            "clients": args.clients,
+            "gunicorn": gunicorn,
+            "nginx_x_accel_redirect": through_nginx,
+            "requests_per_second_ratio": round(
+                through_nginx["requests_per_second"] / gunicorn["requests_per_second"], 2
+            ),
+        }
+        out = HERE / "results" / "accel.json"
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"{'path':<28} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7}")
+        for label, r in (("gunicorn (the app sends)", gunicorn), ("nginx X-Accel", through_nginx)):
+            print(
+                f"{label:<28} {r['requests_per_second']:>8} {r['p50_ms']:>8} {r['p95_ms']:>8}"
+                f" {r['errors']:>7}"
+            )
+        print(f"ratio {result['requests_per_second_ratio']}x; written to {out}")
+    finally:
+        for process in (nginx, accel):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
+        plain.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

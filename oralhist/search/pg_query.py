@@ -1,0 +1,284 @@
+"""The README's query syntax (``query.parse``'s tree) compiled to PostgreSQL: a ``tsquery``
+over the record's one ``tsv`` column where it can, SQL conditions where it must (speakers,
+interview facts, kinds, years).
+
+The lexemes are the ones ``pg_records.tsvector_literal`` writes, from the same analysis as the
+Whoosh engine (``schema.Language``: folding, stop words, stemmer): a plain word is its stem
+with the ``~`` mark (``~organis``), a quoted phrase the folded words at consecutive positions
+(``'cotton' <-> 'mill'``), a prefix, wildcard or fuzzy word the folded words of the archive's
+vocabulary table that it expands to (capped at ``MAX_EXPANSIONS``, with the same notice as
+Whoosh). Snippets are marked from the same ``Marks``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..errors import QueryError
+from .query import (
+    EXPANSION_SCAN,
+    MAX_EXPANSIONS,
+    MIN_PREFIX,
+    AllOf,
+    AnyOf,
+    FieldValue,
+    Fuzzy,
+    Marks,
+    Pattern,
+    Phrase,
+    Word,
+    YearRange,
+)
+from .schema import Language, folded_words
+
+STEM_MARK = "~"
+NOTHING = "FALSE"
+
+
+def lexeme(word: str) -> str:
+    """A word quoted as a tsquery/tsvector lexeme."""
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass
+class Part:
+    """A compiled node: a tsquery (``ts``) and/or a SQL condition (``sql``), both required;
+    ``none``: matches nothing."""
+
+    ts: str | None = None
+    sql: str | None = None
+    none: bool = False
+
+    def render(self, param: Callable[[object], str]) -> str:
+        """The SQL condition (the tsquery bound through ``param``)."""
+        if self.none:
+            return NOTHING
+        out = []
+        if self.ts is not None:
+            out.append(f"r.tsv @@ CAST({param(self.ts)} AS tsquery)")
+        if self.sql is not None:
+            out.append(self.sql)
+        return "(" + " AND ".join(out) + ")" if len(out) > 1 else out[0]
+
+
+@dataclass
+class PgCompiler:
+    """Compiles one query. ``vocabulary(prefix, limit)`` lists the archive's folded words
+    starting with ``prefix`` (in order) with their record counts."""
+
+    language: Language
+    vocabulary: Callable[[str, int], list[tuple[str, int]]]
+    schema: str
+    params: dict = field(default_factory=dict)
+    marks: Marks = field(default_factory=Marks)
+    notices: list[str] = field(default_factory=list)
+    positive_ts: list[str] = field(default_factory=list)
+
+    def param(self, value) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+    def where(self, node) -> str:
+        part = self.compile(node)
+        if part is None:
+            raise QueryError("The query has no letters or digits to search for.")
+        return part.render(self.param)
+
+    def rank_query(self) -> str:
+        """A tsquery of every positive word (what ``ts_rank`` weighs)."""
+        if not self.positive_ts:
+            return "CAST('' AS tsquery)"
+        return f"CAST({self.param(' | '.join(f'({t})' for t in self.positive_ts))} AS tsquery)"
+
+    # ------------------------------------------------------------ tree
+
+    def compile(self, node, negated: bool = False) -> Part | None:
+        if isinstance(node, AllOf):
+            content = [n for n in node.include if not self._is_stopword(n)]
+            include = [p for p in (self.compile(n, negated) for n in content or node.include) if p]
+            exclude = [p for p in (self.compile(n, True) for n in node.exclude) if p]
+            if not include:
+                return None
+            if any(p.none for p in include):
+                return Part(none=True)
+            exclude = [p for p in exclude if not p.none]
+            ts = [p.ts for p in include if p.ts is not None]
+            sql = [p.sql for p in include if p.sql is not None]
+            for p in exclude:
+                if p.sql is None:
+                    ts.append(f"!({p.ts})")
+                else:
+                    sql.append(f"NOT {p.render(self.param)}")
+            return Part(
+                ts=" & ".join(f"({t})" for t in ts) if ts else None,
+                sql=" AND ".join(sql) if sql else None,
+            )
+        if isinstance(node, AnyOf):
+            items = [p for p in (self.compile(n, negated) for n in node.items) if p]
+            items = [p for p in items if not p.none]
+            if not items:
+                return Part(none=True) if node.items else None
+            if len(items) == 1:
+                return items[0]
+            if all(p.sql is None for p in items):
+                return Part(ts=" | ".join(f"({p.ts})" for p in items))
+            return Part(sql="(" + " OR ".join(p.render(self.param) for p in items) + ")")
+        if isinstance(node, Word):
+            return self.word(node.text, negated)
+        if isinstance(node, Phrase):
+            return self._phrase(node.text, negated)
+        if isinstance(node, Pattern):
+            return self._pattern(node.text, negated)
+        if isinstance(node, Fuzzy):
+            return self._fuzzy(node, negated)
+        if isinstance(node, YearRange):
+            return Part(sql=self._years(node.low, node.high))
+        if isinstance(node, FieldValue):
+            return self._field(node)
+        raise TypeError(node)  # pragma: no cover
+
+    def _text(self, ts: str, negated: bool) -> Part:
+        if not negated:
+            self.positive_ts.append(ts)
+        return Part(ts=ts)
+
+    # ------------------------------------------------------------ interview facts
+
+    def cards(self, condition: str) -> str:
+        """Every record of the interviews whose card meets ``condition``."""
+        # gkey is the interview id of an interview's records (a document's is negative):
+        # the record_gkey index answers it.
+        return f"r.gkey IN (SELECT c.interview_id FROM {self.schema}.card c WHERE {condition})"
+
+    def _years(self, low: int | None, high: int | None) -> str:
+        conds = []
+        if low is not None:
+            conds.append(f"{{col}} >= {self.param(low)}")
+        if high is not None:
+            conds.append(f"{{col}} <= {self.param(high)}")
+        card = " AND ".join(c.format(col="c.year") for c in conds)
+        doc = " AND ".join(c.format(col="r.year") for c in conds)
+        return f"({self.cards(card)} OR (r.kind = 'document' AND {doc}))"
+
+    def _field(self, node: FieldValue) -> Part:
+        if node.name == "kind":
+            return Part(sql=f"r.kind = {self.param(node.value)}")
+        if node.name == "collection":
+            return Part(sql=self.cards(f"c.collection = {self.param(node.value.lower())}"))
+        words = folded_words(node.value)
+        if not words:
+            raise QueryError(f"{node.name}:{node.value} has no letters or digits to match.")
+        pattern = self.param("% " + like_escape(" ".join(words)) + " %")
+        if node.name == "speaker":
+            return Part(sql=f"(' ' || r.speaker_key || ' ') LIKE {pattern}")
+        return Part(sql=self.cards(f"c.narrator_text LIKE {pattern}"))
+
+    # ------------------------------------------------------------ words
+
+    def _is_stopword(self, node) -> bool:
+        if not isinstance(node, Word) or not self.language.stopwords:
+            return False
+        words = folded_words(node.text)
+        return len(words) == 1 and words[0] in self.language.stopwords
+
+    def word(self, text: str, negated: bool = False) -> Part | None:
+        """A plain word: its stem (a stop word alone: itself)."""
+        words = folded_words(text)
+        if len(words) != 1:
+            return self._phrase(text, negated)
+        form = self.language.body_form(words[0])
+        if form is None:
+            if not negated:
+                self.marks.words.add(words[0])
+            return self._text(lexeme(words[0]), negated)
+        if not negated:
+            self.marks.stems.add(form)
+        return self._text(lexeme(STEM_MARK + form), negated)
+
+    def _phrase(self, text: str, negated: bool) -> Part | None:
+        words = folded_words(text)
+        if not words:
+            return None
+        if not negated:
+            if len(words) == 1:
+                self.marks.words.add(words[0])
+            else:
+                stop = self.language.stopwords
+                slots = tuple(None if w in stop else w for w in words)
+                self.marks.phrases.append(slots if any(slots) else tuple(words))
+        return self._text(" <-> ".join(lexeme(w) for w in words), negated)
+
+    def _expanded(self, label: str, terms: list[tuple[str, int]], negated: bool) -> Part:
+        if len(terms) > MAX_EXPANSIONS:
+            terms = sorted(terms, key=lambda t: (-t[1], t[0]))[:MAX_EXPANSIONS]
+            self.notices.append(
+                f"{label} matches many words; only the {MAX_EXPANSIONS} most frequent were"
+                " searched. Type more letters to narrow it."
+            )
+        if not terms:
+            return Part(none=True)
+        words = [t for t, _ in terms]
+        if not negated:
+            self.marks.words.update(words)
+        return self._text(" | ".join(lexeme(w) for w in words), negated)
+
+    def _pattern(self, text: str, negated: bool) -> Part:
+        literal = re.split(r"[*?]", text, maxsplit=1)[0]
+        folded_literal = "".join(folded_words(literal))
+        if len(folded_literal) < MIN_PREFIX:
+            raise QueryError(
+                f"A * or ? needs at least {MIN_PREFIX} letters before it, not {text!r}."
+            )
+        pattern = folded_literal + "".join(
+            c if c in "*?" else "".join(folded_words(c)) for c in text[len(literal) :]
+        )
+        simple_prefix = pattern.endswith("*") and not any(c in "*?" for c in pattern[:-1])
+        matcher = None if simple_prefix else re.compile(fnmatch.translate(pattern)).match
+        terms = [
+            (w, n)
+            for w, n in self.vocabulary(folded_literal, EXPANSION_SCAN)
+            if matcher is None or matcher(w)
+        ]
+        return self._expanded(text, terms, negated)
+
+    def _fuzzy(self, node: Fuzzy, negated: bool) -> Part:
+        words = folded_words(node.text)
+        if len(words) != 1:
+            raise QueryError(f"A fuzzy search takes one word, not {node.text!r}.")
+        word = words[0]
+        terms = within(word, node.distance, self.vocabulary)
+        return self._expanded(node.text + "~", terms, negated)
+
+
+def within(
+    word: str, distance: int, vocabulary: Callable[[str, int], list[tuple[str, int]]]
+) -> list[tuple[str, int]]:
+    """The vocabulary's words within ``distance`` edits of ``word`` sharing its first letters
+    (two for longer words, as the Whoosh engine: typos rarely sit there), with their counts."""
+    prefix = 2 if len(word) >= 5 else (1 if len(word) > 2 else 0)
+    found = []
+    for term, n in vocabulary(word[:prefix], 1_000_000):
+        if abs(len(term) - len(word)) <= distance and edits(word, term, distance) <= distance:
+            found.append((term, n))
+    return sorted(found)
+
+
+def edits(a: str, b: str, limit: int) -> int:
+    """The Levenshtein distance of ``a`` and ``b`` (``limit + 1`` once it exceeds ``limit``)."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]

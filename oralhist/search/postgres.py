@@ -1,0 +1,982 @@
+"""The PostgreSQL search backend (``SEARCH_BACKEND = "postgresql"``, issue 18 item 1): the
+index lives in the archive's own PostgreSQL database, so every web host searches the same
+data with no index folder to share.
+
+Layout (in the schema ``SEARCH_PG_SCHEMA``, default ``search``, created by ``create()``, i.e.
+by ``oralhist init`` and ``oralhist reindex``; it is derived data, like the Whoosh folder, so it
+is not part of the app's migrations):
+
+- ``record``: one row per searchable record (segment, index point, catalogue record,
+  document) with its access facts (kind, status, level, embargo, owner), its speaker, times,
+  the stored text snippets are cut from, and ``tsv``: a ``tsvector`` with a GIN index;
+- ``card``: one row per interview: what a result card shows and what interview filters and
+  facets read (collection, narrators, language, year);
+- ``word``: the folded vocabulary with record counts (prefixes, wildcards, fuzzy words and
+  "did you mean" expand against it, as Whoosh's do against its term list);
+- ``meta``: the analysis language the rows were written with.
+
+Analysis is done in Python by the same ``schema.Language`` as the Whoosh engine (folding =
+lower case + accents removed, the language's stop words and Snowball stemmer), and written as
+explicit lexemes: every folded word at its position, and every non-stop word's stem marked
+``~`` (``'cotton':7 'mill':8 '~cotton' '~mill'``). So both backends find exactly the same
+records for the same query, and the contract suite holds unchanged; PostgreSQL's own
+``english`` configuration with ``unaccent`` would stem and split words differently (its parser
+reads ``<b>`` as a tag, ``l'usine`` and ``e-mail`` otherwise). Phrases use ``<->`` over the
+positions; PostgreSQL keeps positions up to 16,383 per record (a phrase later in a longer
+record is matched only by its words), and at most ``MAX_LEXEME_BYTES`` of distinct words per
+record (the rest of a giant single-cue text is not searchable here; Whoosh indexes it all).
+
+Index work comes from the same ``IndexTask`` outbox as Whoosh (``process_pending`` calls
+``apply_read_under_lock``): the rows are written by the indexer duty, not by triggers, so the
+analysis stays in one place (Python) and a web request never pays for it. The write lock is a
+PostgreSQL advisory lock; a rebuild fills fresh tables and swaps them in by renaming, so the
+old ones stay searchable meanwhile and the GIN index is built once, in bulk.
+
+The access scope is applied in SQL on every query (``scope_sql``), with the same rules as
+``restriction.acl_verdict``: totals, facets, snippets and suggestions never count what the
+scope may not read.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import contextmanager
+from itertools import chain
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from ..errors import QueryError
+from .backend import IndexUnavailable, RebuildInProgress, RebuildStats, UnknownSearchBackend
+from .grouping import MAX_FACET_VALUES
+from .highlight import Highlighter
+from .pg_query import STEM_MARK, PgCompiler, lexeme, like_escape, within
+from .query import AllOf, AnyOf, Word, parse, positive_words
+from .restriction import CARD_DEFAULTS
+from .results import DocumentHit, InterviewGroup, Moment, SearchResults
+from .schema import (
+    DOCUMENT_SNIPPET_SOURCE,
+    KINDS,
+    SEGMENT_SNIPPET_SOURCE,
+    Language,
+    _join,
+    acl_token,
+    card_of,
+    fold,
+    folded_words,
+)
+from .scope import SearchScope
+
+REINDEX_HINT = "Run `oralhist reindex` to rebuild it from the database."
+SORTS = ("relevance", "date")
+FILTERS = ("collection", "narrator", "speaker", "decade", "language", "kind")
+MAX_PER_PAGE = 100
+MAX_POSITION = 16_383
+MAX_POSITIONS_PER_WORD = 255
+#: Distinct lexemes' bytes kept per record (a tsvector holds at most 1 MB).
+MAX_LEXEME_BYTES = 600_000
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# Advisory lock keys (two int4s: the schema's oid-independent hash, and which lock).
+_WRITE_LOCK = 1
+_REBUILD_LOCK = 2
+_COPY_COLUMNS = (
+    "gkey, interview_id, document_id, kind, acl, published, level, embargo, owner_id,"
+    " speaker, speaker_key, segment_id, start_ms, end_ms, title, year, body, tsv"
+)
+
+
+def check_config(config: Mapping[str, Any]) -> None:
+    """At start-up: the database is PostgreSQL (this backend keeps its index there)."""
+    url = str(config.get("SEARCH_DATABASE_URL") or config.get("SQLALCHEMY_DATABASE_URI") or "")
+    if not url.startswith("postgresql"):
+        raise UnknownSearchBackend(
+            "SEARCH_BACKEND is 'postgresql' but the database is not PostgreSQL"
+            f" ({url.split(':', 1)[0] or 'none'}): set SQLALCHEMY_DATABASE_URI to a"
+            " postgresql+psycopg:// URL, or SEARCH_BACKEND = 'whoosh'."
+        )
+    schema_name(config)
+
+
+def schema_name(config: Mapping[str, Any]) -> str:
+    name = config.get("SEARCH_PG_SCHEMA") or "search"
+    if not _SCHEMA_NAME.match(name):
+        raise UnknownSearchBackend(
+            f"SEARCH_PG_SCHEMA is {name!r}: use lower-case letters, digits and _ only."
+        )
+    return name
+
+
+def open_postgres(config: Mapping[str, Any]) -> PostgresSearch:
+    """The backend for this configuration; it connects on first use (``check_config`` is
+    the start-up check that the database is PostgreSQL)."""
+    url = config.get("SEARCH_DATABASE_URL") or config.get("SQLALCHEMY_DATABASE_URI") or ""
+    return PostgresSearch(
+        str(url), schema=schema_name(config), language=config.get("SEARCH_LANGUAGE", "en")
+    )
+
+
+# ---------------------------------------------------------------- records
+
+
+def tsvector_literal(words: list[str], language: Language) -> str:
+    """The tsvector of a record's folded words: each word at its positions (1-based, capped
+    as PostgreSQL caps them), and each non-stop word's stem marked ``~``."""
+    positions: dict[str, list[int]] = {}
+    for i, w in enumerate(words, 1):
+        found = positions.get(w)
+        if found is None:
+            positions[w] = [min(i, MAX_POSITION)]
+        elif len(found) < MAX_POSITIONS_PER_WORD and found[-1] < MAX_POSITION:
+            found.append(min(i, MAX_POSITION))
+    stems = set()
+    out = []
+    size = 0
+    for w, at in positions.items():
+        size += len(w) + 8
+        if size > MAX_LEXEME_BYTES:
+            break
+        out.append(f"{lexeme(w)}:{','.join(map(str, at))}")
+        form = language.body_form(w)
+        if form is not None:
+            stems.add(form)
+    out.extend(lexeme(STEM_MARK + s) for s in stems)
+    return " ".join(out)
+
+
+def record_row(doc: dict, language: Language) -> tuple[tuple, set[str]]:
+    """The ``record`` row of one app index document (the dicts of ``services.indexing``),
+    and its distinct folded words (for the vocabulary)."""
+    kind = doc.get("kind")
+    if kind not in KINDS:
+        raise ValueError(f"unknown index document kind {kind!r}")
+    if not doc.get("doc_id"):
+        raise ValueError("index document without doc_id")
+    acl = acl_token(doc).decode()
+    published = doc.get("status") == "published"
+    level = doc.get("access_level") or "closed"
+    year = doc.get("year")
+    speaker = speaker_key = ""
+    segment_id = start = end = None
+    title = ""
+    if kind == "document":
+        did = int(doc["document_id"])
+        gkey, iid = -did, None
+        title = doc.get("title") or ""
+        words = _join(title, doc.get("creators"), doc.get("description"), doc.get("text"))
+        body = _join(doc.get("description"), doc.get("text"))[:DOCUMENT_SNIPPET_SOURCE]
+        published = True
+    else:
+        did = None
+        iid = gkey = int(doc["interview_id"])
+        if kind == "segment":
+            words = doc.get("text") or ""
+            body = words[:SEGMENT_SNIPPET_SOURCE]
+            speaker = doc.get("speaker") or ""
+            speaker_key = fold(speaker)
+            segment_id = doc.get("segment_id")
+            start, end = doc.get("start_ms"), doc.get("end_ms")
+        elif kind == "index":
+            shown = _join(doc.get("title"), doc.get("synopsis"), doc.get("keywords"))
+            words = _join(shown, doc.get("text"))
+            body = _join(
+                doc.get("title"),
+                doc.get("synopsis"),
+                "; ".join(doc.get("keywords") or []),
+                doc.get("text"),
+            )
+            start = doc.get("start_ms")
+        else:
+            words = _join(
+                doc.get("title"),
+                doc.get("accession"),
+                doc.get("summary"),
+                doc.get("people"),
+                doc.get("narrators"),
+                doc.get("place"),
+            )
+            body = doc.get("summary") or ""
+    folded = folded_words(words)
+    row = (
+        gkey,
+        iid,
+        did,
+        kind,
+        acl,
+        published,
+        level,
+        int(doc.get("embargo_until") or 0),
+        doc.get("owner_id"),
+        speaker,
+        speaker_key,
+        segment_id,
+        start,
+        end,
+        title,
+        None if year is None else int(year),
+        body.replace("\x00", ""),
+        tsvector_literal(folded, language),
+    )
+    return row, set(folded)
+
+
+def card_row(card: dict) -> tuple:
+    narrators = [n for n in card.get("narrators") or [] if n]
+    keys = [k for k in (fold(n) for n in narrators) if k]
+    return (
+        card["interview_id"],
+        card.get("accession") or "",
+        card.get("title") or "",
+        str(card.get("collection") or "").lower(),
+        card.get("collection_title") or "",
+        narrators,
+        keys,
+        " " + " | ".join(keys) + " ",
+        str(card.get("language") or "").lower(),
+        None if card.get("year") is None else int(card["year"]),
+        card.get("date_recorded") or "",
+    )
+
+
+def _ddl(schema: str, suffix: str = "") -> list[str]:
+    s, x = schema, suffix
+    return [
+        f"""CREATE TABLE IF NOT EXISTS {s}.record{x} (
+            id bigserial PRIMARY KEY,
+            gkey bigint NOT NULL,
+            interview_id integer,
+            document_id integer,
+            kind text NOT NULL,
+            acl text NOT NULL,
+            published boolean NOT NULL,
+            level text NOT NULL,
+            embargo integer NOT NULL DEFAULT 0,
+            owner_id integer,
+            speaker text NOT NULL DEFAULT '',
+            speaker_key text NOT NULL DEFAULT '',
+            segment_id integer,
+            start_ms bigint,
+            end_ms bigint,
+            title text NOT NULL DEFAULT '',
+            year integer,
+            body text NOT NULL DEFAULT '',
+            tsv tsvector NOT NULL)""",
+        f"""CREATE TABLE IF NOT EXISTS {s}.card{x} (
+            interview_id integer PRIMARY KEY,
+            accession text NOT NULL,
+            title text NOT NULL,
+            collection text NOT NULL,
+            collection_title text NOT NULL,
+            narrators text[] NOT NULL,
+            narrator_keys text[] NOT NULL,
+            narrator_text text NOT NULL,
+            language text NOT NULL,
+            year integer,
+            date_recorded text NOT NULL)""",
+        f"""CREATE TABLE IF NOT EXISTS {s}.word{x} (
+            word text COLLATE "C" PRIMARY KEY,
+            docs integer NOT NULL)""",
+    ]
+
+
+def _indexes(schema: str, suffix: str = "") -> list[str]:
+    s, x = schema, suffix
+    return [
+        f"CREATE INDEX IF NOT EXISTS record_tsv{x} ON {s}.record{x} USING gin (tsv)",
+        f"CREATE INDEX IF NOT EXISTS record_gkey{x} ON {s}.record{x} (gkey)",
+    ]
+
+
+# ---------------------------------------------------------------- scope
+
+
+def scope_sql(scope: SearchScope, param: Callable[[object], str]) -> str:
+    """The SQL condition (over ``record r``) of what ``scope`` may read: the rules of
+    ``restriction.acl_verdict`` and ``SearchScope``'s docstring."""
+    if scope.everything:
+        return "TRUE"
+    granted = param(sorted(scope.granted_interview_ids))
+    owner = param(scope.owner_user_id)
+    return (
+        f"((r.kind = 'document' AND r.level = ANY({param(sorted(scope.document_levels))}))"
+        f" OR (r.kind = 'interview' AND (r.published OR r.owner_id = {owner}"
+        f" OR r.interview_id = ANY({granted})))"
+        f" OR (r.kind IN ('segment', 'index') AND (r.interview_id = ANY({granted})"
+        f" OR (r.published AND r.embargo <= {param(scope.today)}"
+        f" AND (r.level = ANY({param(sorted(scope.levels))}) OR (r.level = 'restricted'"
+        f" AND r.interview_id = ANY({param(sorted(scope.access_grant_ids))})))))))"
+    )
+
+
+def _requires_every_word(node) -> bool:
+    if isinstance(node, AnyOf):
+        return False
+    if isinstance(node, AllOf):
+        return all(_requires_every_word(n) for n in node.include)
+    return True
+
+
+# ---------------------------------------------------------------- the backend
+
+
+class PostgresSearch:
+    """A ``SearchBackend`` whose index is tables in a PostgreSQL schema."""
+
+    def __init__(self, url: str, *, schema: str = "search", language: str | None = "en") -> None:
+        self.url = url
+        self.schema = schema
+        self._language = Language(language)
+        self._highlighter = Highlighter(self._language)
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+        self._lock_key = sum(schema.encode()) * 7919 % 2_000_000_000
+
+    # -------------------------------------------------------- lifecycle
+
+    @property
+    def engine(self) -> Engine:
+        with self._lock:
+            if self._engine is None:
+                self._engine = create_engine(self.url, pool_pre_ping=True)
+            return self._engine
+
+    @contextmanager
+    def _read(self):
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+                conn.rollback()
+        except (OperationalError, ProgrammingError) as exc:
+            if not self.exists():
+                raise IndexUnavailable(
+                    f"The search tables in schema {self.schema!r} are missing. {REINDEX_HINT}"
+                ) from None
+            raise IndexUnavailable(f"The search database cannot be read: {exc.orig}") from exc
+
+    def _table(self, name: str) -> str:
+        return f"{self.schema}.{name}"
+
+    def exists(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                found = conn.scalar(
+                    text(
+                        "SELECT count(*) FROM information_schema.tables"
+                        " WHERE table_schema = :s AND table_name IN ('record', 'card', 'word')"
+                    ),
+                    {"s": self.schema},
+                )
+        except OperationalError:
+            return False
+        return found == 3
+
+    def create(self) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k, :w)"), self._lock_args())
+            conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {self.schema}"))
+            for statement in _ddl(self.schema) + _indexes(self.schema):
+                conn.execute(text(statement))
+            conn.execute(
+                text(
+                    f"CREATE TABLE IF NOT EXISTS {self.schema}.meta (key text PRIMARY KEY,"
+                    " value text)"
+                )
+            )
+            conn.execute(
+                text(
+                    f"INSERT INTO {self.schema}.meta VALUES ('language', :v)"
+                    " ON CONFLICT (key) DO NOTHING"
+                ),
+                {"v": self._language.code or ""},
+            )
+
+    def check(self) -> None:
+        if not self.exists():
+            raise IndexUnavailable(
+                f"The search tables in PostgreSQL schema {self.schema!r} are missing."
+                f" {REINDEX_HINT}"
+            )
+        with self._read() as conn:
+            stored = conn.scalar(
+                text(f"SELECT value FROM {self.schema}.meta WHERE key = 'language'")
+            )
+        if stored is not None and stored != (self._language.code or ""):
+            raise IndexUnavailable(
+                f"The search tables were written for language {stored or 'none'!r}, but"
+                f" SEARCH_LANGUAGE is {self._language.code!r}. {REINDEX_HINT}"
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None
+
+    def doc_count(self) -> int:
+        with self._read() as conn:
+            return conn.scalar(text(f"SELECT count(*) FROM {self._table('record')}")) or 0
+
+    def drop(self) -> None:
+        """Remove the schema and everything in it (switching back to another backend)."""
+        with self.engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE"))
+
+    # -------------------------------------------------------- writing
+
+    def _lock_args(self, which: int = _WRITE_LOCK) -> dict:
+        return {"k": self._lock_key, "w": which}
+
+    def _put(
+        self,
+        conn: Connection,
+        interviews: Mapping[int, list[dict] | None],
+        documents: Mapping[int, dict | None],
+    ) -> None:
+        """Replace these interviews' and documents' rows, keeping the vocabulary's counts."""
+        keys = [int(i) for i in interviews] + [-int(d) for d in documents]
+        if not keys:
+            return
+        for iid, docs in interviews.items():
+            for doc in docs or ():
+                if doc.get("kind") == "document" or int(doc["interview_id"]) != int(iid):
+                    raise ValueError(f"{doc.get('doc_id')!r} is not a document of {iid}")
+        for did, doc in documents.items():
+            if doc is not None and (
+                doc.get("kind") != "document" or int(doc["document_id"]) != int(did)
+            ):
+                raise ValueError(f"{doc.get('doc_id')!r} is not document {did}")
+        s = self.schema
+        conn.execute(
+            text(
+                f"""UPDATE {s}.word w SET docs = w.docs - o.n FROM (
+                    SELECT u.lexeme, count(*) AS n FROM {s}.record r, unnest(r.tsv) u
+                    WHERE r.gkey = ANY(:keys) AND left(u.lexeme, 1) <> :mark
+                    GROUP BY u.lexeme) o WHERE w.word = o.lexeme"""
+            ),
+            {"keys": keys, "mark": STEM_MARK},
+        )
+        conn.execute(text(f"DELETE FROM {s}.record WHERE gkey = ANY(:keys)"), {"keys": keys})
+        conn.execute(
+            text(f"DELETE FROM {s}.card WHERE interview_id = ANY(:ids)"),
+            {"ids": [int(i) for i in interviews]},
+        )
+        rows: list[tuple] = []
+        cards: list[tuple] = []
+        vocabulary: Counter = Counter()
+        for docs in interviews.values():
+            if docs:
+                cards.append(card_row(card_of(docs[0])))
+            for doc in docs or ():
+                row, words = record_row(doc, self._language)
+                rows.append(row)
+                vocabulary.update(words)
+        for doc in documents.values():
+            if doc is not None:
+                row, words = record_row(doc, self._language)
+                rows.append(row)
+                vocabulary.update(words)
+        self._copy(conn, "record", _COPY_COLUMNS, rows)
+        self._copy(conn, "card", None, cards)
+        if vocabulary:
+            conn.execute(
+                text(
+                    f"INSERT INTO {s}.word AS w (word, docs) VALUES (:word, :docs)"
+                    " ON CONFLICT (word) DO UPDATE SET docs = w.docs + EXCLUDED.docs"
+                ),
+                [{"word": w, "docs": n} for w, n in sorted(vocabulary.items())],
+            )
+
+    def _copy(self, conn: Connection, table: str, columns: str | None, rows: list[tuple]):
+        if not rows:
+            return
+        cursor = conn.connection.driver_connection.cursor()
+        target = f"{self.schema}.{table}" + (f" ({columns})" if columns else "")
+        with cursor.copy(f"COPY {target} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def apply(
+        self, interviews: Mapping[int, list[dict] | None], documents: Mapping[int, dict | None]
+    ) -> None:
+        if interviews or documents:
+            self.apply_read_under_lock(lambda: (interviews, documents))
+
+    def apply_read_under_lock(
+        self,
+        read: Callable[[], tuple[Mapping[int, list[dict] | None], Mapping[int, dict | None]]],
+    ) -> int:
+        """Take the write lock (an advisory lock held by this transaction), then call
+        ``read()`` and write what it returns in the same transaction: the last state written
+        is always the newest, as with the Whoosh engine's lock."""
+        if not self.exists():
+            raise IndexUnavailable(
+                f"The search tables in schema {self.schema!r} are missing. {REINDEX_HINT}"
+            )
+        with self.engine.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k, :w)"), self._lock_args())
+            interviews, documents = read()
+            self._put(conn, interviews, documents)
+            return len(interviews) + len(documents)
+
+    def replace_interview(self, interview_id: int, docs: list[dict]) -> None:
+        self.apply({int(interview_id): docs or None}, {})
+
+    def delete_interview(self, interview_id: int) -> None:
+        self.apply({int(interview_id): None}, {})
+
+    def replace_document(self, document_id: int, doc: dict | None) -> None:
+        self.apply({}, {int(document_id): doc})
+
+    def rebuild_running(self) -> bool:
+        with self.engine.connect() as conn:
+            got = conn.scalar(
+                text("SELECT pg_try_advisory_lock(:k, :w)"), self._lock_args(_REBUILD_LOCK)
+            )
+            if got:
+                conn.execute(
+                    text("SELECT pg_advisory_unlock(:k, :w)"), self._lock_args(_REBUILD_LOCK)
+                )
+            conn.rollback()
+        return not got
+
+    def rebuild(
+        self,
+        interview_docs: Iterable[list[dict]],
+        document_docs: Iterable[dict],
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> RebuildStats:
+        """Fill fresh tables, index them, and swap them in by renaming in one short
+        transaction; the live tables answer queries until then."""
+        started = time.perf_counter()
+        self.create()
+        s = self.schema
+        with self.engine.connect() as lock_conn:
+            got = lock_conn.scalar(
+                text("SELECT pg_try_advisory_lock(:k, :w)"), self._lock_args(_REBUILD_LOCK)
+            )
+            lock_conn.commit()
+            if not got:
+                raise RebuildInProgress(
+                    "Another rebuild of the search index is running; wait for it to finish."
+                )
+            try:
+                with self.engine.begin() as conn:
+                    # The write lock first: reads of the database start after it (see
+                    # ``services.indexing.rebuild``), so no newer state is lost.
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k, :w)"), self._lock_args())
+                    for name in ("record", "card", "word"):
+                        conn.execute(text(f"DROP TABLE IF EXISTS {s}.{name}_new"))
+                    for statement in _ddl(s, "_new"):
+                        conn.execute(text(statement))
+                    stats = self._fill(conn, interview_docs, document_docs, progress)
+                    for statement in _indexes(s, "_new"):
+                        conn.execute(text(statement))
+                    conn.execute(text(f"ANALYZE {s}.record_new"))
+                    conn.execute(
+                        text(f"LOCK TABLE {s}.record, {s}.card, {s}.word IN ACCESS EXCLUSIVE MODE")
+                    )
+                    for name in ("record", "card", "word"):
+                        conn.execute(text(f"DROP TABLE {s}.{name}"))
+                        conn.execute(text(f"ALTER TABLE {s}.{name}_new RENAME TO {name}"))
+                    for index in ("record_tsv", "record_gkey"):
+                        conn.execute(text(f"ALTER INDEX {s}.{index}_new RENAME TO {index}"))
+                    conn.execute(text(f"ALTER INDEX {s}.record_new_pkey RENAME TO record_pkey"))
+                    conn.execute(text(f"ALTER INDEX {s}.card_new_pkey RENAME TO card_pkey"))
+                    conn.execute(text(f"ALTER INDEX {s}.word_new_pkey RENAME TO word_pkey"))
+                    conn.execute(
+                        text(f"UPDATE {s}.meta SET value = :v WHERE key = 'language'"),
+                        {"v": self._language.code or ""},
+                    )
+            finally:
+                lock_conn.execute(
+                    text("SELECT pg_advisory_unlock(:k, :w)"), self._lock_args(_REBUILD_LOCK)
+                )
+                lock_conn.commit()
+        stats.seconds = time.perf_counter() - started
+        return stats
+
+    def _fill(self, conn, interview_docs, document_docs, progress) -> RebuildStats:
+        stats = RebuildStats(interviews=0, documents=0, records=0, words=0, seconds=0.0)
+        vocabulary: Counter = Counter()
+        cursor = conn.connection.driver_connection.cursor()
+        s = self.schema
+        with cursor.copy(f"COPY {s}.record_new ({_COPY_COLUMNS}) FROM STDIN") as copy:
+            cards = []
+            for docs in chain(interview_docs, ([d] for d in document_docs)):
+                if not docs:
+                    continue
+                if docs[0].get("kind") == "document":
+                    stats.documents += 1
+                else:
+                    stats.interviews += 1
+                    cards.append(card_row(card_of(docs[0])))
+                for doc in docs:
+                    row, words = record_row(doc, self._language)
+                    copy.write_row(row)
+                    vocabulary.update(words)
+                    stats.records += 1
+                    if doc.get("kind") == "segment":
+                        stats.words += len(folded_words(doc.get("text") or ""))
+                if progress is not None:
+                    progress(1)
+        with cursor.copy(f"COPY {s}.card_new FROM STDIN") as copy:
+            for row in cards:
+                copy.write_row(row)
+        with cursor.copy(f"COPY {s}.word_new FROM STDIN") as copy:
+            for row in vocabulary.items():
+                copy.write_row(row)
+        return stats
+
+    # -------------------------------------------------------- consistency
+
+    def access_tokens(self) -> dict[int, set[str]]:
+        """Per interview, the access tokens its records carry (``"x"`` for its card), for
+        ``services.indexing.check_consistency``."""
+        found: dict[int, set[str]] = {}
+        with self._read() as conn:
+            for iid, acls in conn.execute(
+                text(
+                    f"SELECT interview_id, array_agg(DISTINCT acl) FROM {self.schema}.record"
+                    " WHERE interview_id IS NOT NULL GROUP BY interview_id"
+                )
+            ):
+                found.setdefault(iid, set()).update(acls)
+            for (iid,) in conn.execute(text(f"SELECT interview_id FROM {self.schema}.card")):
+                found.setdefault(iid, set()).add("x")
+        return found
+
+    # -------------------------------------------------------- searching
+
+    def _vocabulary(self, conn: Connection) -> Callable[[str, int], list[tuple[str, int]]]:
+        def words(prefix: str, limit: int) -> list[tuple[str, int]]:
+            return [
+                (w, n)
+                for w, n in conn.execute(
+                    text(
+                        f"SELECT word, docs FROM {self.schema}.word"
+                        " WHERE word LIKE :p AND docs > 0 ORDER BY word LIMIT :n"
+                    ),
+                    {"p": like_escape(prefix) + "%", "n": limit},
+                )
+            ]
+
+        return words
+
+    def _compiler(self, conn: Connection) -> PgCompiler:
+        return PgCompiler(self._language, self._vocabulary(conn), self.schema)
+
+    def _filters(self, c: PgCompiler, filters: Mapping[str, str] | None) -> list[str]:
+        out = []
+        for name, value in (filters or {}).items():
+            if name not in FILTERS:
+                raise QueryError(f"Unknown filter {name!r}: use one of {', '.join(FILTERS)}.")
+            if value is None or value == "":
+                continue
+            value = str(value)
+            if name == "collection":
+                out.append(c.cards(f"c.collection = {c.param(value.lower())}"))
+            elif name == "narrator":
+                out.append(c.cards(f"{c.param(fold(value))} = ANY(c.narrator_keys)"))
+            elif name == "speaker":
+                out.append(f"r.speaker_key = {c.param(fold(value))}")
+            elif name == "language":
+                out.append(c.cards(f"c.language = {c.param(value.lower())}"))
+            elif name == "kind":
+                if value.lower() not in KINDS:
+                    raise QueryError(f"kind is one of {', '.join(KINDS)}, not {value!r}.")
+                out.append(f"r.kind = {c.param(value.lower())}")
+            elif name == "decade":
+                if not (value.isdigit() and len(value) <= 4):
+                    raise QueryError(f"decade is a year like 1950, not {value!r}.")
+                low = int(value) // 10 * 10
+                out.append(c._years(low, low + 9))
+        return out
+
+    @staticmethod
+    def _check(sort: str, page, per_page) -> None:
+        if sort not in SORTS:
+            raise QueryError(f"sort is one of {', '.join(SORTS)}, not {sort!r}.")
+        if not isinstance(page, int) or page < 1:
+            raise QueryError("page starts at 1.")
+        if not isinstance(per_page, int) or not 1 <= per_page <= MAX_PER_PAGE:
+            raise QueryError(f"per_page is between 1 and {MAX_PER_PAGE}.")
+
+    def search(
+        self,
+        q: str,
+        scope: SearchScope,
+        *,
+        page: int = 1,
+        per_page: int = 20,
+        sort: str = "relevance",
+        filters: Mapping[str, str] | None = None,
+        moments_per_group: int = 3,
+    ) -> SearchResults:
+        """Results grouped by interview (documents stand alone), computed under ``scope``:
+        one query counts the matches per (group, kind, speaker), the facets and order are
+        computed from those counts and the groups' cards, and a second query loads only the
+        shown page's best moments."""
+        self._check(sort, page, per_page)
+        tree = parse(q)
+        with self._read() as conn:
+            c = self._compiler(conn)
+            filter_sql = self._filters(c, filters)
+            match = c.where(tree)
+            where = " AND ".join([match, *filter_sql, scope_sql(scope, c.param)])
+            rank = c.rank_query()
+            s = self.schema
+            rows = conn.execute(
+                text(
+                    f"""SELECT r.gkey, r.kind, r.speaker, count(*),
+                        max(ts_rank(r.tsv, {rank})), max(r.year)
+                    FROM {s}.record r WHERE {where} GROUP BY r.gkey, r.kind, r.speaker"""
+                ),
+                c.params,
+            ).all()
+            groups: dict[int, list] = {}  # key -> [best, moments, catalogue]
+            kinds: Counter = Counter()
+            speakers: Counter = Counter()
+            doc_years: dict[int, int | None] = {}
+            for key, kind, speaker, n, score, year in rows:
+                g = groups.setdefault(key, [0.0, 0, False])
+                g[0] = max(g[0], float(score or 0.0))
+                if kind == "interview":
+                    g[2] = True
+                else:
+                    g[1] += n
+                kinds[kind] += n
+                if kind == "segment" and speaker:
+                    speakers[speaker] += n
+                if key < 0:
+                    doc_years[key] = year
+            cards = self._cards(conn, [k for k in groups if k > 0])
+            facets, order = self._facets_and_order(groups, cards, doc_years, kinds, speakers, sort)
+            start = (page - 1) * per_page
+            page_keys = order[start : start + per_page]
+            shown = self._page(conn, c, where, rank, page_keys, groups, cards, moments_per_group)
+            results = SearchResults(
+                query=q,
+                total_groups=len(groups),
+                total_moments=kinds["segment"] + kinds["index"],
+                groups=shown,
+                facets=facets,
+                page=page,
+                per_page=per_page,
+                notices=list(c.notices),
+            )
+            if not groups or (
+                not _requires_every_word(tree) and self._has_unseen_word(conn, tree, scope)
+            ):
+                results.suggestion = self._suggest(conn, q, tree, scope, filters)
+            return results
+
+    def _cards(self, conn: Connection, ids: list[int]) -> dict[int, dict]:
+        if not ids:
+            return {}
+        found = {}
+        for row in conn.execute(
+            text(
+                f"SELECT interview_id, accession, title, collection, collection_title,"
+                f" narrators, language, year, date_recorded FROM {self.schema}.card"
+                " WHERE interview_id = ANY(:ids)"
+            ),
+            {"ids": ids},
+        ).mappings():
+            found[row["interview_id"]] = dict(row)
+        return found
+
+    def _card(self, cards: dict[int, dict], iid: int) -> dict:
+        return cards.get(iid) or {"interview_id": iid, **CARD_DEFAULTS, "narrators": []}
+
+    @staticmethod
+    def _facets_and_order(groups, cards, doc_years, kinds, speakers, sort):
+        def top(counter: Counter) -> list[tuple[str, int]]:
+            for empty in ("", None):
+                counter.pop(empty, None)
+            return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FACET_VALUES]
+
+        collections: Counter = Counter()
+        narrators: Counter = Counter()
+        languages: Counter = Counter()
+        decades: Counter = Counter()
+        dates: dict[int, str] = {}
+        for key in groups:
+            if key < 0:
+                year = doc_years.get(key)
+                dates[key] = "" if year is None else f"{int(year):04d}"
+            else:
+                card = cards.get(key) or {}
+                year = card.get("year")
+                collections[card.get("collection")] += 1
+                narrators.update(card.get("narrators") or ())
+                languages[card.get("language")] += 1
+                dates[key] = card.get("date_recorded") or ""
+            if year is not None:
+                decades[str(int(year) // 10 * 10)] += 1
+        facets = {
+            "collection": top(collections),
+            "narrator": top(narrators),
+            "speaker": top(speakers),
+            "decade": sorted(decades.items()),
+            "language": top(languages),
+            "kind": top(Counter(kinds)),
+        }
+        if sort == "date":
+            order = sorted(groups, key=lambda k: (dates[k] == "", dates[k], -groups[k][0], k))
+        else:
+            order = sorted(groups, key=lambda k: (-groups[k][0], -groups[k][1], k))
+        return facets, order
+
+    def _page(self, conn, c: PgCompiler, where, rank, page_keys, groups, cards, per_group):
+        """The shown groups: cards, and each interview's ``per_group`` best moments."""
+        wanted = [k for k in page_keys]
+        best: dict[int, list] = {k: [] for k in wanted}
+        if wanted:
+            params = dict(c.params, page_keys=wanted, per_group=max(per_group, 1))
+            rows = conn.execute(
+                text(
+                    f"""SELECT * FROM (
+                        SELECT r.gkey, r.kind, r.interview_id, r.document_id, r.segment_id,
+                            r.start_ms, r.end_ms, r.speaker, r.title, r.body,
+                            row_number() OVER (PARTITION BY r.gkey
+                                ORDER BY ts_rank(r.tsv, {rank}) DESC, r.id DESC) AS n
+                        FROM {self.schema}.record r
+                        WHERE {where} AND r.gkey = ANY(:page_keys) AND r.kind <> 'interview'
+                    ) t WHERE t.n <= :per_group"""
+                ),
+                params,
+            ).mappings()
+            for row in rows:
+                best[row["gkey"]].append(row)
+        out: list[InterviewGroup | DocumentHit] = []
+        for key in page_keys:
+            score, n_moments, catalogue = groups[key]
+            if key < 0:
+                (row,) = best[key][:1] or [None]
+                out.append(
+                    DocumentHit(
+                        document_id=-key,
+                        title=row["title"] if row else "",
+                        snippet_html=self._highlighter.snippet(row["body"] if row else "", c.marks),
+                        score=score,
+                    )
+                )
+                continue
+            card = self._card(cards, key)
+            moments = [self._moment(r, c) for r in best[key][:per_group]] if per_group > 0 else []
+            moments.sort(key=lambda m: (m.start_ms is None, m.start_ms or 0))
+            out.append(
+                InterviewGroup(
+                    interview_id=key,
+                    accession=card["accession"],
+                    title=card["title"],
+                    collection_title=card["collection_title"],
+                    year=card["year"],
+                    narrators=list(card["narrators"]),
+                    score=score,
+                    moments=moments,
+                    total_moments=n_moments,
+                    catalogue_match=catalogue,
+                )
+            )
+        return out
+
+    def _moment(self, row, c: PgCompiler) -> Moment:
+        return Moment(
+            kind=row["kind"],
+            interview_id=row["interview_id"],
+            segment_id=row["segment_id"],
+            start_ms=row["start_ms"],
+            end_ms=row["end_ms"],
+            speaker=row["speaker"] or "",
+            snippet_html=self._highlighter.snippet(row["body"] or "", c.marks),
+        )
+
+    def search_interview(self, interview_id: int, q: str, scope: SearchScope) -> list[Moment]:
+        tree = parse(q)
+        with self._read() as conn:
+            c = self._compiler(conn)
+            match = c.where(tree)
+            rows = conn.execute(
+                text(
+                    f"""SELECT r.kind, r.interview_id, r.segment_id, r.start_ms, r.end_ms,
+                        r.speaker, r.body FROM {self.schema}.record r
+                    WHERE r.interview_id = {c.param(int(interview_id))}
+                        AND r.kind IN ('segment', 'index') AND {match}
+                        AND {scope_sql(scope, c.param)}"""
+                ),
+                c.params,
+            ).mappings()
+            moments = [self._moment(row, c) for row in rows]
+        moments.sort(key=lambda m: (m.start_ms is None, m.start_ms or 0, m.kind != "index"))
+        return moments
+
+    # -------------------------------------------------------- did you mean
+
+    def suggest(self, q: str, scope: SearchScope) -> str | None:
+        tree = parse(q)
+        with self._read() as conn:
+            return self._suggest(conn, q, tree, scope, None)
+
+    def _visible(self, conn, words: list[str], scope: SearchScope, extra=None, tree=None) -> bool:
+        c = self._compiler(conn)
+        if tree is None:
+            part = c.word(words[0])
+            if part is None:
+                return False
+            match = part.render(c.param)
+        else:
+            match = c.where(tree)
+        conds = [match, scope_sql(scope, c.param), *self._filters(c, extra)]
+        return bool(
+            conn.scalar(
+                text(
+                    f"SELECT EXISTS (SELECT 1 FROM {self.schema}.record r"
+                    f" WHERE {' AND '.join(conds)})"
+                ),
+                c.params,
+            )
+        )
+
+    def _has_unseen_word(self, conn, tree, scope) -> bool:
+        for word in positive_words(tree):
+            folded = folded_words(word.text)
+            if len(folded) == 1 and not self._visible(conn, folded, scope):
+                return True
+        return False
+
+    def _suggest(self, conn, q: str, tree, scope, filters) -> str | None:
+        replacements: list[tuple[Word, str]] = []
+        vocabulary = self._vocabulary(conn)
+        for word in positive_words(tree):
+            folded = folded_words(word.text)
+            if len(folded) != 1 or self._visible(conn, folded, scope):
+                continue
+            original = folded[0]
+            if len(original) < 3 or original.isdigit():
+                continue
+            for distance in (1, 2) if len(original) > 4 else (1,):
+                found = [t for t in within(original, distance, vocabulary) if t[0] != original]
+                ranked = sorted(found, key=lambda t: (-t[1], t[0]))
+                choice = next((t for t, _ in ranked[:10] if self._visible(conn, [t], scope)), None)
+                if choice:
+                    replacements.append((word, choice))
+                    break
+        if not replacements:
+            return None
+        suggestion = q
+        for word, choice in sorted(replacements, key=lambda r: -r[0].start):
+            suggestion = suggestion[: word.start] + choice + suggestion[word.end :]
+        try:
+            corrected = parse(suggestion)
+            if not self._visible(conn, [], scope, filters, tree=corrected):
+                return None
+        except QueryError:
+            return None
+        return suggestion

@@ -1,0 +1,142 @@
+"""The PostgreSQL search backend in the app: chosen by ``SEARCH_BACKEND``, refused at start-up
+on another database, fed by the same index outbox, rebuilt by ``oralhist reindex``, checked by
+``oralhist reindex --check``, and searched through HTTP under the access policy.
+
+Its behaviour as a search engine is the contract suite's (``tests/search/contract/``); here,
+only what is its own: the lexemes it writes and its place in the app."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from oralhist.search.backend import UnknownSearchBackend, check_backend
+from oralhist.search.postgres import MAX_POSITION, tsvector_literal
+from oralhist.search.schema import Language, folded_words
+
+from ..conftest import build_app
+
+POSTGRES = (os.environ.get("OH_TEST_DATABASE_URL") or "").startswith("postgresql")
+needs_postgres = pytest.mark.skipif(
+    not POSTGRES,
+    reason="the postgresql search backend needs PostgreSQL: set OH_TEST_DATABASE_URL to a"
+    " postgresql+psycopg:// URL",
+)
+
+
+def test_lexemes_are_the_folded_words_at_their_positions_and_the_marked_stems():
+    words = folded_words("Organising the union at the Mill; André organised it.")
+    literal = tsvector_literal(words, Language("en"))
+    assert "'organising':1" in literal
+    assert "'the':2,5" in literal
+    assert "'andre':7" in literal
+    assert "'~organis'" in literal  # organising, organised: one stem
+    assert "'~the'" not in literal  # stop words have no stem
+    assert "'~andr'" in literal
+
+
+def test_positions_and_repeats_stay_within_what_postgresql_keeps():
+    literal = tsvector_literal(["a"] * 300 + ["late"] * 2 + ["x"] * 20_000, Language(None))
+    a_positions = literal.split("'a':", 1)[1].split(" ", 1)[0].split(",")
+    assert len(a_positions) == 255
+    x_positions = literal.split("'x':", 1)[1].split(" ", 1)[0].split(",")
+    assert int(x_positions[-1]) <= MAX_POSITION
+    assert "'late':301,302" in literal
+
+
+def test_quotes_and_backslashes_in_words_are_escaped():
+    literal = tsvector_literal(["o'brien", "back\\slash"], Language(None))
+    assert "'o''brien':1" in literal
+    assert "'back\\\\slash':2" in literal
+
+
+def test_the_backend_is_refused_at_start_up_on_sqlite(tmp_path):
+    with pytest.raises(UnknownSearchBackend, match="not PostgreSQL"):
+        check_backend(
+            {
+                "SEARCH_BACKEND": "postgresql",
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite3'}",
+            }
+        )
+    with pytest.raises(UnknownSearchBackend, match="SEARCH_PG_SCHEMA"):
+        check_backend(
+            {
+                "SEARCH_BACKEND": "postgresql",
+                "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://x@localhost/y",
+                "SEARCH_PG_SCHEMA": "bad; name",
+            }
+        )
+
+
+@pytest.fixture
+def app(tmp_path):
+    """The app on the postgresql search backend (its tables in a schema of their own)."""
+    if not POSTGRES:
+        pytest.skip("the postgresql search backend needs PostgreSQL (OH_TEST_DATABASE_URL)")
+    from oralhist.extensions import db
+
+    schema = f"t_app_{uuid.uuid4().hex[:12]}"
+    app = build_app(tmp_path, SEARCH_BACKEND="postgresql", SEARCH_PG_SCHEMA=schema)
+    yield app
+    with app.app_context():
+        index = app.extensions["oralhist_search"]
+        index.drop()
+        index.close()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _records(app) -> int:
+    from oralhist.extensions import db
+
+    with app.app_context():
+        schema = app.config["SEARCH_PG_SCHEMA"]
+        return db.session.scalar(text(f"SELECT count(*) FROM {schema}.record"))
+
+
+@needs_postgres
+def test_search_through_http_follows_commits_and_the_policy(app, browser):
+    from ..test_search_web import add_interview
+
+    with app.app_context():
+        open_id = add_interview(
+            "Open one", lines=[("WHITFIELD", 5000, "We read the pamphlet at the branch.")]
+        )
+        add_interview(
+            "Closed one",
+            level="closed",
+            lines=[("NARRATOR", 2000, "The quorblattmarker pamphlet.")],
+        )
+    client = browser()
+    data = client.get("/api/v1/search?q=pamphlet").json
+    assert [g["interview_id"] for g in data["groups"]] == [open_id]
+    assert "<mark>pamphlet</mark>" in data["results"][0]["snippet"]
+    assert client.get("/api/v1/search?q=quorblattmarker").json["total"] == 0
+    page = client.get("/search?q=quorblattmarker").get_data(as_text=True)
+    assert "<mark>quorblattmarker" not in page and "The quorblattmarker" not in page
+    assert _records(app) > 0
+
+
+@needs_postgres
+def test_reindex_rebuilds_the_tables_and_check_finds_no_drift(app, browser):
+    from ..test_search_web import add_interview
+
+    with app.app_context():
+        add_interview("Open one", lines=[("A", 1000, "The lighthouse keeper spoke.")])
+        schema = app.config["SEARCH_PG_SCHEMA"]
+        from oralhist.extensions import db
+
+        db.session.execute(text(f"DELETE FROM {schema}.record"))
+        db.session.commit()
+    assert browser().get("/api/v1/search?q=lighthouse").json["total"] == 0
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["reindex"])
+    assert result.exit_code == 0, result.output
+    assert "1 interviews" in result.output
+    assert browser().get("/api/v1/search?q=lighthouse").json["total"] == 1
+    checked = runner.invoke(args=["reindex", "--check"])
+    assert checked.exit_code == 0, checked.output
+    assert "agrees with the database" in checked.output
