@@ -1,0 +1,297 @@
+"""Alignment and transcription of a whole interview (several parts), engine-agnostic.
+
+Alignment: (1) the transcript's own times split the work into windows; (2) each window's audio
+is recognised with the transcript's language model and matching word runs become anchors
+(``anchoring``); (3) the words between two anchors are forced-aligned to the audio between
+them; (4) what cannot be aligned there is marked unaligned with its approximate range:
+transcript words not heard (a paragraph added in the transcript, an answer moved elsewhere)
+and speech the transcript lacks (an omitted passage, an aside).
+
+Times are milliseconds on the interview's timeline: the parts one after another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..transcripts.model import Word
+from . import anchoring
+from .anchoring import Anchor, Heard
+from .engine import Engine
+from .text import Token, tokenise
+
+Progress = Callable[[int, str], None]
+#: A rough mark (OHMS: the minute) is only near its words: windows reach this far beyond.
+GIVEN_MARGIN_MS = 30_000
+#: Fewer milliseconds of audio a word than this: the words are not in that audio.
+MIN_MS_PER_WORD = 120
+#: A stretch without transcript words holding this much recognised speech is reported.
+EXTRA_SPEECH_WORDS = 5
+#: Words below this confidence are marked low-confidence in a machine draft.
+LOW_CONFIDENCE = 0.5
+
+
+@dataclass
+class Part:
+    """One recording part: where it starts on the interview's timeline and its samples."""
+
+    offset_ms: int
+    duration_ms: int
+    load: Callable[[], np.ndarray]
+
+
+@dataclass
+class SegmentIn:
+    text: str
+    start_ms: int | None = None
+
+
+@dataclass
+class SegmentOut:
+    start_ms: int | None
+    end_ms: int | None
+    words: list[Word]
+    aligned: bool
+
+
+@dataclass
+class Result:
+    """What an alignment or transcription found."""
+
+    segments: list[SegmentOut]
+    #: [{"segments": [positions], "start_ms", "end_ms", "reason"}]: approximate ranges.
+    unaligned: list[dict] = field(default_factory=list)
+    level: str = "words"
+    stats: dict = field(default_factory=dict)
+
+
+class Audio:
+    """The interview's parts as one timeline of 16 kHz samples."""
+
+    def __init__(self, parts: Sequence[Part], progress: Progress) -> None:
+        self.parts = list(parts)
+        self.pcm: list[np.ndarray] = []
+        for i, part in enumerate(self.parts):
+            progress(1 + int(9 * i / max(1, len(self.parts))), f"Decoding part {i + 1}")
+            self.pcm.append(part.load())
+        self.total_ms = (
+            max((p.offset_ms + p.duration_ms for p in self.parts), default=0) if parts else 0
+        )
+
+    def slice(self, start_ms: int, end_ms: int) -> np.ndarray:
+        pieces = []
+        for part, pcm in zip(self.parts, self.pcm, strict=True):
+            lo = max(start_ms, part.offset_ms) - part.offset_ms
+            hi = min(end_ms, part.offset_ms + part.duration_ms) - part.offset_ms
+            if hi > lo:
+                pieces.append(pcm[lo * 16 : hi * 16])
+        return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int16)
+
+
+def _first_tokens(tokens: Sequence[Token], count: int) -> list[int | None]:
+    first: list[int | None] = [None] * count
+    for index, token in enumerate(tokens):
+        if first[token.segment] is None:
+            first[token.segment] = index
+    return first
+
+
+def align(
+    segments: Sequence[SegmentIn], parts: Sequence[Part], engine: Engine, progress: Progress
+) -> Result:
+    """Align the transcript's segments to the parts' audio (see the module docstring)."""
+    tokens = tokenise([s.text for s in segments], engine.known)
+    keys = [t.key for t in tokens]
+    sentences = [[t.key for t in tokens if t.segment == i and t.key] for i in range(len(segments))]
+    progress(1, "Preparing the transcript's vocabulary")
+    engine.prepare(sentences)
+    audio = Audio(parts, progress)
+    total = audio.total_ms
+
+    pinned = anchoring.given_anchors(
+        _first_tokens(tokens, len(segments)), [s.start_ms for s in segments]
+    )
+    windows = anchoring.windows_from_given(pinned, len(tokens), total, GIVEN_MARGIN_MS)
+    heard_all: list[Heard] = []
+    anchors: list[Anchor] = []
+    for w, (first, last, start_ms, end_ms) in enumerate(windows):
+        progress(10 + int(50 * w / max(1, len(windows))), "Finding anchors")
+        heard = _recognise(engine, audio, start_ms, end_ms, progress, 10, 50, w, len(windows))
+        heard_all.extend(heard)
+        window_anchors = anchoring.matching_runs(keys[first : last + 1], heard)
+        anchors.extend(
+            Anchor(a.token + first, a.start_ms, a.end_ms, a.confidence) for a in window_anchors
+        )
+    anchors = anchoring.consistent(anchors)
+    heard_all.sort(key=lambda h: h.start_ms)
+
+    times: list[tuple[int, int, float | None] | None] = [None] * len(tokens)
+    for a in anchors:
+        times[a.token] = (a.start_ms, a.end_ms, a.confidence)
+    unaligned: list[dict] = []
+    gaps = anchoring.gaps(anchors, len(tokens), 0, total)
+    for g, gap in enumerate(gaps):
+        progress(60 + int(38 * g / max(1, len(gaps))), "Aligning between anchors")
+        _fill_gap(gap, tokens, times, engine, audio, heard_all, unaligned)
+
+    _interpolate(tokens, times)
+    out = _segments(segments, tokens, times)
+    _mark_unaligned_segments(out, unaligned)
+    aligned_words = sum(1 for t in times if t is not None and t[0] != "unaligned")
+    progress(99, "Writing the proposed version")
+    return Result(
+        out,
+        sorted(unaligned, key=lambda u: u["start_ms"]),
+        "words",
+        {
+            "words": len(tokens),
+            "aligned_words": aligned_words,
+            "anchors": len(anchors),
+            "given_times": len(pinned),
+            "audio_ms": total,
+        },
+    )
+
+
+def _recognise(engine, audio, start_ms, end_ms, progress, base, span, w, count) -> list[Heard]:
+    heard: list[Heard] = []
+    step = 120_000
+    for chunk in range(start_ms, end_ms, step):
+        heard.extend(engine.recognise(audio.slice(chunk, min(end_ms, chunk + step)), chunk))
+        done = (w + (chunk - start_ms + step) / max(1, end_ms - start_ms)) / max(1, count)
+        progress(base + int(span * min(1.0, done)), "Finding anchors")
+    return heard
+
+
+def _fill_gap(gap, tokens, times, engine, audio, heard_all, unaligned) -> None:
+    """Align the words of one stretch between anchors, or mark it unaligned."""
+    indexes = [i for i in range(gap.first, gap.last + 1) if tokens[i].key]
+    extra = [h for h in heard_all if gap.start_ms <= h.start_ms and h.end_ms <= gap.end_ms]
+    if not gap.words:
+        if len(extra) >= EXTRA_SPEECH_WORDS:
+            unaligned.append(
+                {
+                    "segments": [],
+                    "start_ms": extra[0].start_ms,
+                    "end_ms": extra[-1].end_ms,
+                    "reason": "speech not in the transcript",
+                }
+            )
+        return
+    if not indexes:
+        return
+    result = None
+    if gap.duration_ms >= MIN_MS_PER_WORD * len(indexes):
+        result = engine.align(
+            audio.slice(gap.start_ms, gap.end_ms), gap.start_ms, [tokens[i].key for i in indexes]
+        )
+    if result is None:
+        segs = sorted({tokens[i].segment for i in range(gap.first, gap.last + 1)})
+        unaligned.append(
+            {
+                "segments": segs,
+                "start_ms": gap.start_ms,
+                "end_ms": gap.end_ms,
+                "reason": "not heard in the audio here"
+                if gap.duration_ms < MIN_MS_PER_WORD * len(indexes)
+                else "could not be aligned",
+            }
+        )
+        for i in range(gap.first, gap.last + 1):
+            times[i] = ("unaligned", gap.start_ms, gap.end_ms)  # type: ignore[assignment]
+        return
+    for i, h in zip(indexes, result, strict=True):
+        times[i] = (h.start_ms, h.end_ms, h.confidence)
+
+
+def _interpolate(tokens: Sequence[Token], times: list) -> None:
+    """Words the engine cannot pronounce take the time between their aligned neighbours."""
+    n = len(tokens)
+    i = 0
+    while i < n:
+        if times[i] is not None:
+            i += 1
+            continue
+        j = i
+        while j < n and times[j] is None:
+            j += 1
+        before = times[i - 1] if i > 0 else None
+        after = times[j] if j < n else None
+        lo = before[1] if before and before[0] != "unaligned" else None
+        hi = after[0] if after and after[0] != "unaligned" else None
+        if lo is not None and hi is not None and hi >= lo:
+            step = (hi - lo) / (j - i)
+            for k in range(i, j):
+                times[k] = (round(lo + step * (k - i)), round(lo + step * (k - i + 1)), None)
+        i = j
+
+
+def _segments(segments, tokens, times) -> list[SegmentOut]:
+    out = [SegmentOut(None, None, [], False) for _ in segments]
+    for token, t in zip(tokens, times, strict=True):
+        if t is None or t[0] == "unaligned":
+            continue
+        seg = out[token.segment]
+        seg.words.append(Word(token.text, t[0], t[1], t[2]))
+        seg.start_ms = t[0] if seg.start_ms is None else min(seg.start_ms, t[0])
+        seg.end_ms = t[1] if seg.end_ms is None else max(seg.end_ms, t[1])
+        if t[2] is not None:
+            seg.aligned = True
+    return out
+
+
+def _mark_unaligned_segments(out: list[SegmentOut], unaligned: list[dict]) -> None:
+    """A segment with no aligned word keeps an approximate range between its neighbours
+    (and loses its words: half a segment's word times would mislead)."""
+    flagged = {p for u in unaligned for p in u["segments"]}
+    for index, seg in enumerate(out):
+        if seg.aligned:
+            continue
+        prev_end = next((s.end_ms for s in reversed(out[:index]) if s.aligned), 0)
+        next_start = next((s.start_ms for s in out[index + 1 :] if s.aligned), prev_end)
+        seg.start_ms, seg.end_ms = prev_end, max(prev_end, next_start or prev_end)
+        seg.words = []
+        if index not in flagged:
+            unaligned.append(
+                {
+                    "segments": [index],
+                    "start_ms": seg.start_ms,
+                    "end_ms": seg.end_ms,
+                    "reason": "no alignable words",
+                }
+            )
+
+
+def transcribe(parts: Sequence[Part], engine: Engine, progress: Progress) -> Result:
+    """A machine draft: large-vocabulary recognition, one segment per pause-separated run of
+    words (a pause of a second or more, or 30 words), words below ``LOW_CONFIDENCE`` marked."""
+    audio = Audio(parts, progress)
+    heard: list[Heard] = []
+    step = 60_000
+    total = audio.total_ms
+    for start in range(0, total, step):
+        progress(10 + int(88 * start / max(1, total)), "Recognising speech")
+        heard.extend(engine.transcribe(audio.slice(start, min(total, start + step)), start))
+    out: list[SegmentOut] = []
+    current: list[Word] = []
+    for h in heard:
+        if current and (h.start_ms - current[-1].end_ms >= 1000 or len(current) >= 30):
+            out.append(SegmentOut(current[0].start_ms, current[-1].end_ms, current, True))
+            current = []
+        current.append(Word(h.key, h.start_ms, h.end_ms, h.confidence))
+    if current:
+        out.append(SegmentOut(current[0].start_ms, current[-1].end_ms, current, True))
+    low = sum(1 for s in out for w in s.words if (w.confidence or 0) < LOW_CONFIDENCE)
+    progress(99, "Writing the machine draft")
+    return Result(out, [], "words", {"words": len(heard), "low_confidence": low, "audio_ms": total})
+
+
+def draft_text(words: Sequence[Word]) -> str:
+    """A machine draft segment's text: low-confidence words in double brackets,
+    ``[[word?]]``, so a reader sees what to check."""
+    return " ".join(
+        w.text if (w.confidence or 0) >= LOW_CONFIDENCE else f"[[{w.text}?]]" for w in words
+    )
