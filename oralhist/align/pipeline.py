@@ -271,9 +271,10 @@ def transcribe(parts: Sequence[Part], engine: Engine, progress: Progress) -> Res
     audio = Audio(parts, progress)
     heard: list[Heard] = []
     step = 60_000
+    first = min((p.offset_ms for p in parts), default=0)
     total = audio.total_ms
-    for start in range(0, total, step):
-        progress(10 + int(88 * start / max(1, total)), "Recognising speech")
+    for start in range(first, total, step):
+        progress(10 + int(88 * (start - first) / max(1, total - first)), "Recognising speech")
         heard.extend(engine.transcribe(audio.slice(start, min(total, start + step)), start))
     out: list[SegmentOut] = []
     current: list[Word] = []
@@ -286,7 +287,8 @@ def transcribe(parts: Sequence[Part], engine: Engine, progress: Progress) -> Res
         out.append(SegmentOut(current[0].start_ms, current[-1].end_ms, current, True))
     low = sum(1 for s in out for w in s.words if (w.confidence or 0) < LOW_CONFIDENCE)
     progress(99, "Writing the machine draft")
-    return Result(out, [], "words", {"words": len(heard), "low_confidence": low, "audio_ms": total})
+    stats = {"words": len(heard), "low_confidence": low, "audio_ms": total - first}
+    return Result(out, [], "words", stats)
 
 
 def draft_text(words: Sequence[Word]) -> str:

@@ -210,3 +210,28 @@ class PocketSphinx:
                 config["lm"] = str(lm)
             self._transcriber = self._decoder(**config)
         return self._run_windows(self._transcriber, pcm, offset_ms)
+
+
+#: Names for the messages that say which level was reached (the code otherwise).
+LANGUAGE_NAMES = {
+    "cy": "Welsh",
+    "de": "German",
+    "es": "Spanish",
+    "fr": "French",
+    "ga": "Irish",
+    "gd": "Scottish Gaelic",
+    "it": "Italian",
+    "nl": "Dutch",
+    "pl": "Polish",
+    "pt": "Portuguese",
+    "ru": "Russian",
+    "yi": "Yiddish",
+    "zh": "Chinese",
+    "ar": "Arabic",
+    "he": "Hebrew",
+}
+
+
+def language_name(language: str) -> str:
+    base = _base(language)
+    return LANGUAGE_NAMES.get(base, base or "an unstated language")

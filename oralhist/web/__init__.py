@@ -12,6 +12,7 @@ def register_blueprints(app: Flask) -> None:
         access,
         account,
         admin,
+        alignment,
         auth,
         catalogue,
         documents,
@@ -36,6 +37,7 @@ def register_blueprints(app: Flask) -> None:
         recordings,
         transcripts,
         documents,
+        alignment,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)

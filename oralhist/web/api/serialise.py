@@ -146,6 +146,8 @@ def version_json(transcript: Transcript) -> dict[str, Any]:
         "segment_count": transcript.segment_count,
         "warnings": transcript.warnings or [],
         "created_by": transcript.created_by.display_name if transcript.created_by else None,
+        "proposed": transcript.proposed,
+        "provenance": transcript.provenance,
     }
 
 
