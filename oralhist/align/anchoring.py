@@ -114,18 +114,45 @@ def consistent(anchors: Sequence[Anchor]) -> list[Anchor]:
     return kept
 
 
-def gaps(anchors: Sequence[Anchor], token_count: int, start_ms: int, end_ms: int) -> list[Gap]:
+def gaps(
+    anchors: Sequence[Anchor], token_count: int, start_ms: int, end_ms: int, first_token: int = 0
+) -> list[Gap]:
     """The stretches between consecutive anchors (and before the first and after the last),
-    with the transcript words and the audio each holds. Stretches with neither words nor
-    audio are left out."""
+    with the transcript words and the audio each holds, for tokens ``first_token`` up to
+    ``token_count``. Stretches with neither words nor audio are left out."""
     result: list[Gap] = []
-    prev_token, prev_ms = -1, start_ms
+    prev_token, prev_ms = first_token - 1, start_ms
     for anchor in [*anchors, Anchor(token_count, end_ms, end_ms)]:
         gap = Gap(prev_token + 1, anchor.token - 1, prev_ms, max(prev_ms, anchor.start_ms))
         if gap.words or gap.duration_ms > 0:
             result.append(gap)
         prev_token, prev_ms = anchor.token, anchor.end_ms
     return result
+
+
+def chunks(
+    anchors: Sequence[Anchor],
+    token_count: int,
+    start_ms: int,
+    end_ms: int,
+    *,
+    pause_ms: int = 150,
+    min_ms: int = 5_000,
+    max_ms: int = 90_000,
+) -> list[Gap]:
+    """Cut the whole into stretches that are each aligned in one pass: between two
+    consecutive anchored words with a pause between them (a cut in silence never splits a
+    word), at least ``min_ms`` apart; between any two consecutive anchored words once a
+    stretch reaches ``max_ms`` (a long pass loses the search path)."""
+    cuts = [(0, start_ms)]
+    for a, b in zip(anchors, anchors[1:], strict=False):
+        if b.token != a.token + 1:
+            continue
+        since = b.start_ms - cuts[-1][1]
+        if (b.start_ms - a.end_ms >= pause_ms and since >= min_ms) or since >= max_ms:
+            cuts.append((b.token, (a.end_ms + b.start_ms) // 2))
+    cuts.append((token_count, end_ms))
+    return [Gap(t0, t1 - 1, m0, m1) for (t0, m0), (t1, m1) in zip(cuts, cuts[1:], strict=False)]
 
 
 def windows_from_given(

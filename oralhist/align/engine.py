@@ -33,8 +33,9 @@ class Engine(Protocol):
         """Words heard in ``pcm`` with the transcript's language model (for anchoring)."""
 
     def align(self, pcm: np.ndarray, offset_ms: int, keys: Sequence[str]) -> list[Heard] | None:
-        """Forced alignment of ``keys`` to ``pcm``; ``None`` when the words cannot be found
-        in the audio (the stretch is then marked unaligned)."""
+        """Forced alignment of ``keys`` to ``pcm``: every word, or only the first ones when
+        the search reached no further (the caller continues from there); ``None`` when not
+        even the first word is found."""
 
     def transcribe(self, pcm: np.ndarray, offset_ms: int) -> list[Heard]:
         """Large-vocabulary recognition: a machine draft with per-word confidence."""

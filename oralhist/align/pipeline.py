@@ -2,8 +2,9 @@
 
 Alignment: (1) the transcript's own times split the work into windows; (2) each window's audio
 is recognised with the transcript's language model and matching word runs become anchors
-(``anchoring``); (3) the words between two anchors are forced-aligned to the audio between
-them; (4) what cannot be aligned there is marked unaligned with its approximate range:
+(``anchoring``); (3) the whole is cut at pauses between anchored words into stretches of up to
+a minute and a half, each forced-aligned in one pass; (4) a stretch that does not align as a
+whole is aligned between its anchors, and what cannot be aligned there is marked unaligned with its approximate range:
 transcript words not heard (a paragraph added in the transcript, an answer moved elsewhere)
 and speech the transcript lacks (an omitted passage, an aside).
 
@@ -30,6 +31,12 @@ GIVEN_MARGIN_MS = 30_000
 MIN_MS_PER_WORD = 120
 #: A stretch without transcript words holding this much recognised speech is reported.
 EXTRA_SPEECH_WORDS = 5
+#: Anchored words on each side of a stretch that its alignment takes in.
+CONTEXT_WORDS = 3
+#: Audio beyond those context words' recognised edges that the alignment takes in.
+EDGE_MS = 150
+#: Words dropped from the end of an alignment that stopped early before it is resumed.
+RESTART_DROP = 2
 #: Words below this confidence are marked low-confidence in a machine draft.
 LOW_CONFIDENCE = 0.5
 
@@ -132,10 +139,29 @@ def align(
     for a in anchors:
         times[a.token] = (a.start_ms, a.end_ms, a.confidence)
     unaligned: list[dict] = []
-    gaps = anchoring.gaps(anchors, len(tokens), 0, total)
-    for g, gap in enumerate(gaps):
-        progress(60 + int(38 * g / max(1, len(gaps))), "Aligning between anchors")
-        _fill_gap(gap, tokens, times, engine, audio, heard_all, unaligned)
+    pieces = anchoring.chunks(anchors, len(tokens), 0, total)
+    c = 0
+    while c < len(pieces):
+        progress(60 + int(38 * c / max(1, len(pieces))), "Aligning between anchors")
+        chunk = pieces[c]
+        if _align_whole(chunk, tokens, times, engine, audio):
+            c += 1
+            continue
+        # A cut where the recogniser heard a pause that is not there splits a word: try the
+        # stretch together with the next one before giving up on aligning it whole.
+        if c + 1 < len(pieces):
+            after = pieces[c + 1]
+            joined = anchoring.Gap(chunk.first, after.last, chunk.start_ms, after.end_ms)
+            if _align_whole(joined, tokens, times, engine, audio):
+                c += 2
+                continue
+        # the stretch does not match its audio as a whole: align between its anchors
+        inside = [a for a in anchors if chunk.first <= a.token <= chunk.last]
+        for gap in anchoring.gaps(
+            inside, chunk.last + 1, chunk.start_ms, chunk.end_ms, chunk.first
+        ):
+            _fill_gap(gap, tokens, times, engine, audio, heard_all, unaligned)
+        c += 1
 
     _interpolate(tokens, times)
     out = _segments(segments, tokens, times)
@@ -166,8 +192,61 @@ def _recognise(engine, audio, start_ms, end_ms, progress, base, span, w, count) 
     return heard
 
 
+def align_through(
+    engine: Engine, audio: Audio, start_ms: int, end_ms: int, keys: Sequence[str]
+) -> list[Heard] | None:
+    """Every word of ``keys`` aligned in ``start_ms``..``end_ms``, or ``None``.
+
+    When the search ends early (a stretch of unclear speech), the words it found are kept but
+    for the last ``RESTART_DROP`` (their ends are unsure) and the rest is aligned again from
+    there, as long as each pass gets further.
+    """
+    found: list[Heard] = []
+    cursor = start_ms
+    while len(found) < len(keys):
+        rest = list(keys[len(found) :])
+        part = engine.align(audio.slice(cursor, end_ms), cursor, rest)
+        if part is None:
+            return None
+        if len(part) == len(rest):
+            found.extend(part)
+            break
+        keep = len(part) - RESTART_DROP
+        if keep <= 0:
+            return None
+        found.extend(part[:keep])
+        cursor = part[keep - 1].end_ms
+    return found
+
+
+def _align_whole(chunk, tokens, times, engine, audio) -> bool:
+    """Align every word of a stretch in one pass (with restarts); False when it fails."""
+    indexes = [i for i in range(chunk.first, chunk.last + 1) if tokens[i].key]
+    if not indexes:
+        return True
+    if chunk.duration_ms < MIN_MS_PER_WORD * len(indexes):
+        return False
+    found = align_through(
+        engine, audio, chunk.start_ms, chunk.end_ms, [tokens[i].key for i in indexes]
+    )
+    if found is None:
+        return False
+    for i, h in zip(indexes, found, strict=True):
+        times[i] = (h.start_ms, h.end_ms, h.confidence)
+    return True
+
+
+def _numeric(t) -> bool:
+    return t is not None and t[0] != "unaligned"
+
+
 def _fill_gap(gap, tokens, times, engine, audio, heard_all, unaligned) -> None:
-    """Align the words of one stretch between anchors, or mark it unaligned."""
+    """Align the words of one stretch between anchors, or mark it unaligned.
+
+    The alignment takes in up to ``CONTEXT_WORDS`` anchored words on each side: a recognised
+    anchor's edges are only roughly where the word begins, and the aligner needs the whole
+    of every word it is given.
+    """
     indexes = [i for i in range(gap.first, gap.last + 1) if tokens[i].key]
     extra = [h for h in heard_all if gap.start_ms <= h.start_ms and h.end_ms <= gap.end_ms]
     if not gap.words:
@@ -183,28 +262,40 @@ def _fill_gap(gap, tokens, times, engine, audio, heard_all, unaligned) -> None:
         return
     if not indexes:
         return
+    heard_here = gap.duration_ms >= MIN_MS_PER_WORD * len(indexes)
     result = None
-    if gap.duration_ms >= MIN_MS_PER_WORD * len(indexes):
-        result = engine.align(
-            audio.slice(gap.start_ms, gap.end_ms), gap.start_ms, [tokens[i].key for i in indexes]
-        )
-    if result is None:
-        segs = sorted({tokens[i].segment for i in range(gap.first, gap.last + 1)})
-        unaligned.append(
-            {
-                "segments": segs,
-                "start_ms": gap.start_ms,
-                "end_ms": gap.end_ms,
-                "reason": "not heard in the audio here"
-                if gap.duration_ms < MIN_MS_PER_WORD * len(indexes)
-                else "could not be aligned",
-            }
-        )
-        for i in range(gap.first, gap.last + 1):
-            times[i] = ("unaligned", gap.start_ms, gap.end_ms)  # type: ignore[assignment]
-        return
-    for i, h in zip(indexes, result, strict=True):
-        times[i] = (h.start_ms, h.end_ms, h.confidence)
+    if heard_here:
+        left = [
+            i
+            for i in range(max(0, gap.first - CONTEXT_WORDS), gap.first)
+            if tokens[i].key and _numeric(times[i])
+        ]
+        right = [
+            i
+            for i in range(gap.last + 1, min(len(tokens), gap.last + 1 + CONTEXT_WORDS))
+            if tokens[i].key and _numeric(times[i])
+        ]
+        for before, after in ((left, right), ([], [])):
+            span = before + indexes + after
+            start = times[before[0]][0] - EDGE_MS if before else gap.start_ms
+            end = times[after[-1]][1] + EDGE_MS if after else gap.end_ms
+            start = max(0, start)
+            result = align_through(engine, audio, start, end, [tokens[i].key for i in span])
+            if result is not None:
+                for i, h in zip(span, result, strict=True):
+                    times[i] = (h.start_ms, h.end_ms, h.confidence)
+                return
+    segs = sorted({tokens[i].segment for i in range(gap.first, gap.last + 1)})
+    unaligned.append(
+        {
+            "segments": segs,
+            "start_ms": gap.start_ms,
+            "end_ms": gap.end_ms,
+            "reason": "could not be aligned" if heard_here else "not heard in the audio here",
+        }
+    )
+    for i in range(gap.first, gap.last + 1):
+        times[i] = ("unaligned", gap.start_ms, gap.end_ms)
 
 
 def _interpolate(tokens: Sequence[Token], times: list) -> None:

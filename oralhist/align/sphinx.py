@@ -196,11 +196,11 @@ class PocketSphinx:
             self._aligner.process_raw(pcm.tobytes(), full_utt=True)
             self._aligner.end_utt()
             heard = self._heard(self._aligner, offset_ms)
-        except RuntimeError:
+        except (RuntimeError, TypeError):  # no path through the words: seg() is None
             return None
-        if [h.key for h in heard] != list(keys):
+        if not heard or [h.key for h in heard] != list(keys[: len(heard)]):
             return None
-        return heard
+        return heard  # all the words, or the first ones when the path ends early
 
     def transcribe(self, pcm: np.ndarray, offset_ms: int) -> list[Heard]:
         if self._transcriber is None:

@@ -89,3 +89,24 @@ def test_unknown_words_get_an_empty_key():
         (0, ""),
         (0, ""),
     ]
+
+
+def test_chunks_cut_at_pauses_between_anchored_words_and_never_too_short():
+    anchors = [
+        Anchor(0, 0, 400),
+        Anchor(1, 400, 800),  # no pause: no cut
+        Anchor(3, 6_000, 6_400),  # word 2 between is not anchored: no cut
+        Anchor(4, 6_900, 7_200),  # pause of 500 ms after word 3, 6.9 s in: cut
+        Anchor(5, 7_500, 7_800),  # a pause, but only 0.6 s after the last cut: no cut
+    ]
+    assert anchoring.chunks(anchors, 7, 0, 10_000) == [
+        Gap(0, 3, 0, 6_650),
+        Gap(4, 6, 6_650, 10_000),
+    ]
+
+
+def test_a_long_stretch_without_pauses_is_cut_anyway():
+    anchors = [Anchor(i, i * 1_000, i * 1_000 + 1_000) for i in range(200)]
+    pieces = anchoring.chunks(anchors, 200, 0, 200_000, max_ms=60_000)
+    assert all(p.duration_ms <= 61_000 for p in pieces)
+    assert [p.first for p in pieces] == [0, 60, 120, 180]
