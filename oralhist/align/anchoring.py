@@ -19,6 +19,7 @@ search path.
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -145,14 +146,14 @@ def chunks(
     word), at least ``min_ms`` apart; between any two consecutive anchored words once a
     stretch reaches ``max_ms`` (a long pass loses the search path)."""
     cuts = [(0, start_ms)]
-    for a, b in zip(anchors, anchors[1:], strict=False):
+    for a, b in itertools.pairwise(anchors):
         if b.token != a.token + 1:
             continue
         since = b.start_ms - cuts[-1][1]
         if (b.start_ms - a.end_ms >= pause_ms and since >= min_ms) or since >= max_ms:
             cuts.append((b.token, (a.end_ms + b.start_ms) // 2))
     cuts.append((token_count, end_ms))
-    return [Gap(t0, t1 - 1, m0, m1) for (t0, m0), (t1, m1) in zip(cuts, cuts[1:], strict=False)]
+    return [Gap(t0, t1 - 1, m0, m1) for (t0, m0), (t1, m1) in itertools.pairwise(cuts)]
 
 
 def windows_from_given(
