@@ -278,20 +278,30 @@ def serve_command(
 
 
 @click.command("worker")
-@click.option("--once", is_flag=True, help="Run every duty once, then exit (cron, scripts).")
+@click.option(
+    "--once", is_flag=True, help="Run every duty and every queued job once, then exit (cron)."
+)
+@click.option(
+    "--jobs-only",
+    is_flag=True,
+    help="Run background jobs only, not the index: for more workers, on this or other hosts "
+    "sharing the database (any number may run).",
+)
 @with_appcontext
-def worker_command(once: bool) -> None:
-    """Run the background worker: the one writer of the search index.
+def worker_command(once: bool, jobs_only: bool) -> None:
+    """Run the background worker: the one writer of the search index, and a runner of
+    background jobs (alignment, transcription, derivatives) in a thread beside it.
 
     It applies the index work that changes leave in the database (polling it every
     WORKER_POLL_SECONDS), compares the index's access fields with the database at start and
     every WORKER_CONSISTENCY_SECONDS (repairing any drift), and stores the expiry of
     approvals hourly. `oralhist serve` starts one; a second one for the same instance is
-    refused. Stop it with Ctrl-C or SIGTERM: it finishes the batch it is writing.
+    refused. Stop it with Ctrl-C or SIGTERM: it finishes the batch it is writing, and a
+    running job goes back to the queue (another worker, or the next start, runs it).
     """
     from .worker import Worker, WorkerRunning
 
-    worker = Worker(current_app._get_current_object(), echo=click.echo)
+    worker = Worker(current_app._get_current_object(), echo=click.echo, jobs_only=jobs_only)
     try:
         worker.acquire()
     except WorkerRunning as exc:
@@ -303,6 +313,94 @@ def worker_command(once: bool) -> None:
         worker.run(once=once)
     finally:
         worker.release()
+
+
+@click.group("jobs")
+def jobs_group() -> None:
+    """Background jobs (alignment, transcription, derivatives): list, cancel, retry."""
+
+
+@jobs_group.command("list")
+@click.option(
+    "--status",
+    type=click.Choice(["queued", "running", "done", "failed", "cancelled", "active"]),
+    help="Only jobs in this status (active: queued or running).",
+)
+@click.option("--interview", "interview_id", type=int, help="Only this interview's jobs.")
+@click.option("--limit", default=50, show_default=True, type=int, help="At most this many.")
+@with_appcontext
+def jobs_list_command(status: str | None, interview_id: int | None, limit: int) -> None:
+    """List jobs, newest first: id, status, progress, kind, interview, stage or error."""
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .models import Job
+    from .models.job import ACTIVE_STATUSES
+
+    stmt = select(Job).order_by(Job.id.desc()).limit(limit)
+    if status == "active":
+        stmt = stmt.where(Job.status.in_(ACTIVE_STATUSES))
+    elif status:
+        stmt = stmt.where(Job.status == status)
+    if interview_id is not None:
+        stmt = stmt.where(Job.interview_id == interview_id)
+    rows = db.session.scalars(stmt).all()
+    if not rows:
+        click.echo("No jobs.")
+    for job in rows:
+        target = f"interview {job.interview_id}" if job.interview_id else "-"
+        if job.recording_id:
+            target += f" recording {job.recording_id}"
+        said = job.error if job.status == "failed" else job.stage
+        click.echo(
+            f"{job.id:>6}  {job.status:<9} {job.progress:>3}%  {job.kind:<14} {target:<24} {said}"
+        )
+
+
+@jobs_group.command("cancel")
+@click.argument("job_id", type=int)
+@with_appcontext
+def jobs_cancel_command(job_id: int) -> None:
+    """Cancel a queued job, or ask a running one to stop."""
+    from . import jobs
+    from .errors import OralHistError
+    from .extensions import db
+    from .models import Job
+    from .transaction import unit_of_work
+
+    with unit_of_work():
+        job = db.session.get(Job, job_id)
+        if job is None:
+            raise click.ClickException(f"There is no job {job_id}.")
+        try:
+            job = jobs.cancel(job)
+        except OralHistError as exc:
+            raise click.ClickException(exc.message) from None
+        said = "cancelled" if job.status == "cancelled" else "asked to stop"
+    click.echo(f"Job {job_id} {said}.")
+
+
+@jobs_group.command("retry")
+@click.argument("job_id", type=int)
+@with_appcontext
+def jobs_retry_command(job_id: int) -> None:
+    """Queue a failed or cancelled job again (a new job with the same settings)."""
+    from . import jobs
+    from .errors import OralHistError
+    from .extensions import db
+    from .models import Job
+    from .transaction import unit_of_work
+
+    with unit_of_work():
+        job = db.session.get(Job, job_id)
+        if job is None:
+            raise click.ClickException(f"There is no job {job_id}.")
+        try:
+            new = jobs.retry(job)
+        except OralHistError as exc:
+            raise click.ClickException(exc.message) from None
+        new_id = new.id
+    click.echo(f"Job {job_id} queued again as job {new_id}.")
 
 
 @click.command("load-sample")
@@ -522,6 +620,7 @@ def register_cli(app) -> None:
         create_token_command,
         serve_command,
         worker_command,
+        jobs_group,
         load_sample_command,
         reindex_command,
         fixity_command,

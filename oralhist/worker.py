@@ -15,9 +15,14 @@ Besides the outbox it runs timed duties, each in its own unit of work:
 - at start and hourly: store "expired" on approvals past their date and tell the requesters
   (what ``oralhist access expire`` does; pages compute expiry at read time meanwhile).
 
-A ``Duty`` is a name, an interval and a function; the job queue (transcription, alignment,
-derivatives) is meant to become one more duty of this loop. One worker per instance: a lock
-file in ``instance/`` refuses a second one at once.
+A ``Duty`` is a name, an interval and a function. One index writer per instance: a lock
+file in ``instance/`` refuses a second full worker at once.
+
+Background jobs (``oralhist.jobs``: alignment, transcription, derivatives) run in a thread of
+their own beside this loop (``jobs.runner.JobRunner``): a five-minute job never stalls the
+index outbox, and the outbox keeps its one writer (this loop's thread). ``--jobs-only``
+workers (``jobs_only=True``) run jobs and nothing else: any number of them, on any host
+sharing the database, take no instance lock and never touch the index.
 """
 
 from __future__ import annotations
@@ -95,20 +100,33 @@ def _expire_approvals() -> str | None:
 class Worker:
     """The loop of ``oralhist worker``; ``run`` returns when ``stop`` is set."""
 
-    def __init__(self, app: Flask, *, echo: Callable[[str], None] = log.info) -> None:
+    def __init__(
+        self,
+        app: Flask,
+        *,
+        echo: Callable[[str], None] = log.info,
+        jobs: bool = True,
+        jobs_only: bool = False,
+    ) -> None:
         self.app = app
         self.echo = echo
         config = app.config
         self.poll = float(config.get("WORKER_POLL_SECONDS", 0.1))
-        self.duties = [
-            Duty("index outbox", 0.0, _apply_outbox),
-            Duty(
-                "index consistency check",
-                float(config.get("WORKER_CONSISTENCY_SECONDS", 3600)),
-                _check_consistency,
-            ),
-            Duty("access expiry", 3600.0, _expire_approvals),
-        ]
+        self.run_jobs = jobs or jobs_only
+        self.jobs_only = jobs_only
+        self.duties = (
+            []
+            if jobs_only
+            else [
+                Duty("index outbox", 0.0, _apply_outbox),
+                Duty(
+                    "index consistency check",
+                    float(config.get("WORKER_CONSISTENCY_SECONDS", 3600)),
+                    _check_consistency,
+                ),
+                Duty("access expiry", 3600.0, _expire_approvals),
+            ]
+        )
         self.stop = threading.Event()
         self._lock_file: TextIO | None = None
 
@@ -118,7 +136,10 @@ class Worker:
         return Path(self.app.instance_path) / "worker.lock"
 
     def acquire(self) -> None:
-        """Take the instance's worker lock, or raise ``WorkerRunning`` at once."""
+        """Take the instance's worker lock, or raise ``WorkerRunning`` at once (a
+        ``jobs_only`` worker takes none: it never writes the index)."""
+        if self.jobs_only:
+            return
         path = self._lock_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(path, "a+")  # noqa: SIM115 - held while the worker runs
@@ -164,15 +185,33 @@ class Worker:
     def run(self, *, once: bool = False) -> None:
         """Start-up check (a missing or damaged index is rebuilt), then loop until stopped;
         ``once``: run every duty once and return (cron, tests)."""
+        from .jobs import load_handlers
+        from .jobs.runner import JobRunner, run_pending
         from .services import indexing
 
         with self.app.app_context():
-            indexing.startup_check(echo=self.echo)
-        while not self.stop.is_set():
+            if not self.jobs_only:
+                indexing.startup_check(echo=self.echo)
+            load_handlers()
+        if once:
             self.run_due()
-            if once:
-                return
-            self.stop.wait(self.poll)
+            if self.run_jobs:
+                ran = run_pending(self.app)
+                if ran:
+                    self.echo(f"jobs: ran {ran}")
+                self.run_due()  # the index work the jobs left
+            return
+        runner = JobRunner(self.app, self.stop, echo=self.echo) if self.run_jobs else None
+        if runner is not None:
+            runner.start()
+        try:
+            while not self.stop.is_set():
+                self.run_due()
+                self.stop.wait(self.poll)
+        finally:
+            self.stop.set()
+            if runner is not None:
+                runner.join()
 
     def handle_signals(self) -> None:
         """SIGTERM and SIGINT finish the current batch, then stop."""

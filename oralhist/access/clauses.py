@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import and_, false, or_, true
 
-from ..models import AccessRequest, Document, Interview
+from ..models import AccessRequest, Document, Interview, Job
 from .policy import Viewer, document_levels, today_of
 
 
@@ -86,3 +86,13 @@ def visible_requests_clause(viewer: Viewer, *, mine: bool = False) -> Any:
     if viewer.is_archivist and not mine:
         return true()
     return AccessRequest.requester_id == viewer.user_id
+
+
+def visible_jobs_clause(viewer: Viewer) -> Any:
+    """Jobs ``viewer`` may see (``policy.can_see_job``): archivists all; a signed-in user
+    those they started; anonymous none."""
+    if viewer.is_archivist:
+        return true()
+    if not viewer.signed_in:
+        return false()
+    return Job.created_by_id == viewer.user_id

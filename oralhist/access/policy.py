@@ -157,6 +157,28 @@ def can_administer(viewer: Viewer) -> bool:
     return viewer.is_admin
 
 
+# --- background jobs -----------------------------------------------------------------------
+
+
+def can_see_job(viewer: Viewer, job) -> bool:
+    """A job's status, progress and result: the user who started it, and archivists. Anyone
+    else is told it does not exist (a job names an interview and may carry its words)."""
+    if viewer.is_archivist:
+        return True
+    return viewer.signed_in and job.created_by_id == viewer.user_id
+
+
+def can_cancel_job(viewer: Viewer, job) -> bool:
+    """Stop a queued or running job: whoever may see it."""
+    return can_see_job(viewer, job)
+
+
+def can_retry_job(viewer: Viewer, job) -> bool:
+    """Run a failed or cancelled job again: whoever may see it; a job started by the system
+    (at ingest) only by archivists."""
+    return can_see_job(viewer, job)
+
+
 # --- the interview's material --------------------------------------------------------------
 
 

@@ -8,8 +8,6 @@ stores two versions.
 
 from __future__ import annotations
 
-from typing import Any
-
 from .. import jobs
 from ..models import Job
 from ..services import alignment
@@ -17,7 +15,7 @@ from . import runner
 
 
 @jobs.handler(alignment.ALIGN, exclusive=True, title="Aligning the transcript to the audio")
-def run_align(job: Job, ctx: Any) -> None:
+def run_align(job: Job, ctx: jobs.JobContext) -> None:
     """Align the interview's current transcript; the result is a proposed version."""
     computed = runner.compute_alignment(
         job.interview_id, ctx.progress, requested_by_id=job.created_by_id, job_id=job.id
@@ -27,8 +25,10 @@ def run_align(job: Job, ctx: Any) -> None:
         done.result = runner.summary(computed, transcript)
 
 
-@jobs.handler(alignment.TRANSCRIBE, title="Transcribing the recording (machine draft)")
-def run_transcribe(job: Job, ctx: Any) -> None:
+@jobs.handler(
+    alignment.TRANSCRIBE, exclusive=True, title="Transcribing the recording (machine draft)"
+)
+def run_transcribe(job: Job, ctx: jobs.JobContext) -> None:
     """Recognise one recording part; the machine draft is a proposed version."""
     computed = runner.compute_transcription(
         job.recording_id, ctx.progress, requested_by_id=job.created_by_id, job_id=job.id

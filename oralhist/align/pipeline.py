@@ -5,8 +5,8 @@ is recognised with the transcript's language model and matching word runs become
 (``anchoring``); (3) the whole is cut at pauses between anchored words into stretches of up to
 a minute and a half, each forced-aligned in one pass; (4) a stretch that does not align as a
 whole is aligned between its anchors, and what cannot be aligned there is marked unaligned with
-its approximate range: transcript words not heard (a paragraph added in the transcript, an answer moved elsewhere)
-and speech the transcript lacks (an omitted passage, an aside).
+its approximate range: transcript words not heard (a paragraph added in the transcript, an
+answer moved elsewhere) and speech the transcript lacks (an omitted passage, an aside).
 
 Times are milliseconds on the interview's timeline: the parts one after another.
 """

@@ -3,6 +3,7 @@
 from .access import AccessRequest, AuditEvent, Notification
 from .catalogue import Collection, Interview, Participant, Person
 from .document import DismissedSuggestion, Document, DocumentCreator, Mention
+from .job import Job
 from .media import FixityCheck, Recording
 from .search import IndexTask
 from .transcript import IndexPoint, Segment, Speaker, Transcript
@@ -20,6 +21,7 @@ __all__ = [
     "IndexPoint",
     "IndexTask",
     "Interview",
+    "Job",
     "Mention",
     "Notification",
     "Participant",

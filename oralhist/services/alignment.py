@@ -16,6 +16,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, insert, select
 
+from .. import jobs
 from ..access import policy, require
 from ..access.policy import Viewer
 from ..errors import NotFound, ValidationError
@@ -92,8 +93,6 @@ def check_alignable(interview: Interview) -> Transcript:
 
 def start_alignment(viewer: Viewer, interview: Interview, user: User | None, params=None):
     """Queue the ``align`` job (one exclusive job per interview: a second is a 409)."""
-    from .. import jobs
-
     _require_start(viewer, interview)
     check_alignable(interview)
     job = jobs.enqueue(ALIGN, interview=interview, user=user, params=params or {})
@@ -102,9 +101,8 @@ def start_alignment(viewer: Viewer, interview: Interview, user: User | None, par
 
 
 def start_transcription(viewer: Viewer, recording: Recording, user: User | None, params=None):
-    """Queue the ``transcribe`` job for one recording part."""
-    from .. import jobs
-
+    """Queue the ``transcribe`` job for one recording part (exclusive per interview too: it
+    makes a version of the interview's transcript)."""
     _require_start(viewer, recording.interview)
     job = jobs.enqueue(TRANSCRIBE, recording=recording, user=user, params=params or {})
     audit.record(viewer, "transcript.transcribe", "interview", recording.interview_id, job=job.id)

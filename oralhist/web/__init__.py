@@ -16,6 +16,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         catalogue,
         documents,
+        jobs,
         main,
         recordings,
         search,
@@ -37,6 +38,7 @@ def register_blueprints(app: Flask) -> None:
         recordings,
         transcripts,
         documents,
+        jobs,
         alignment,
     ):
         app.register_blueprint(module.bp)

@@ -1,7 +1,7 @@
 """align: proposed (machine-made) transcript versions and their provenance
 
 Revision ID: 0006_align
-Revises: 0005_edge
+Revises: 0006_jobs
 Create Date: 2026-12-06 08:30:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0006_align'
-down_revision = '0005_edge'
+down_revision = '0006_jobs'
 branch_labels = None
 depends_on = None
 

@@ -13,4 +13,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import access, alignment, catalogue, documents, recordings, search, transcripts  # noqa: E402,F401  (routes register on bp)
+from . import access, alignment, catalogue, documents, jobs, recordings, search, transcripts  # noqa: E402,F401  (routes register on bp)

@@ -8,34 +8,14 @@ from __future__ import annotations
 from flask import jsonify, url_for
 from flask_login import current_user
 
+from ... import jobs
 from ...access import current_viewer
 from ...services import alignment, catalogue, recordings
 from . import bp
 
 
-def job_json(job) -> dict:
-    """The job as ``GET /api/v1/jobs/<id>`` gives it."""
-    try:
-        from ...jobs import job_json as shared  # the jobs lane's one serialiser
-    except ImportError:  # pragma: no cover - before the jobs lane landed
-        shared = None
-    if shared is not None:
-        return shared(job)
-    return {
-        "id": job.id,
-        "kind": job.kind,
-        "status": job.status,
-        "progress": job.progress,
-        "stage": job.stage,
-        "result": job.result,
-        "error": job.error,
-        "interview_id": job.interview_id,
-        "recording_id": job.recording_id,
-    }
-
-
 def _accepted(job):
-    response = jsonify(job_json(job))
+    response = jsonify(jobs.job_json(job))
     response.status_code = 202
     response.headers["Location"] = f"/api/v1/jobs/{job.id}"
     return response

@@ -1,0 +1,164 @@
+"""The PyAV adapter (``media/audio.py``) on real files: the JFK recording in four formats,
+mutagen's ~100 files in 25 formats (valid, damaged and corrupt), and encoding."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from oralhist.errors import UnsupportedMedia
+from oralhist.media import audio
+from tests.conftest import testdata as shared
+
+JFK_SAMPLES = 176_000  # 11.0 s at 16 kHz
+
+
+@pytest.mark.parametrize("name", ["jfk.wav", "jfk.mp3", "jfk.ogg", "jfk.opus"])
+def test_the_jfk_speech_decodes_to_the_same_length_in_every_format(name):
+    path = shared("jfk-speech", name)
+    info = audio.probe(path)
+    assert abs(info.duration_ms - 11_000) <= 100
+    assert info.channels == 1
+    assert audio.probe(path, exact=True).duration_ms == 11_000
+    samples = audio.decode_all(path)
+    assert samples.dtype == np.int16 and samples.ndim == 1
+    assert len(samples) == JFK_SAMPLES
+    assert np.abs(samples.astype(np.int32)).max() > 1000  # speech, not silence
+
+
+def test_the_wav_decodes_sample_exactly_and_slices_at_the_right_place():
+    path = shared("jfk-speech", "jfk.wav")
+    whole = audio.decode_all(path)
+    part = audio.decode_all(path, start_ms=5_000, end_ms=6_250)
+    assert np.array_equal(part, whole[80_000:100_000])
+    tail = audio.decode_all(path, start_ms=10_500)
+    assert np.array_equal(tail, whole[168_000:])
+
+
+def test_a_compressed_file_slices_where_the_whole_decode_has_it():
+    path = shared("jfk-speech", "jfk.mp3")
+    whole = audio.decode_all(path).astype(np.float64)
+    part = audio.decode_all(path, start_ms=4_000, end_ms=5_000).astype(np.float64)
+    assert len(part) == 16_000
+    expected = whole[64_000:80_000]
+    correlation = np.corrcoef(part, expected)[0, 1]
+    assert correlation > 0.99
+
+
+def test_decoding_comes_in_bounded_blocks():
+    path = shared("jfk-speech", "jfk.wav")
+    blocks = list(audio.decode(path, block_ms=1_000))
+    assert [len(b) for b in blocks] == [16_000] * 11
+    stereo = list(audio.decode(path, channels=2, rate=8_000, block_ms=4_000))
+    assert [b.shape for b in stereo] == [(32_000, 2), (32_000, 2), (24_000, 2)]
+
+
+def test_a_file_object_decodes_like_a_path():
+    path = shared("jfk-speech", "jfk.ogg")
+    with open(path, "rb") as handle:
+        from_file = audio.decode_all(handle, rate=8_000)
+    assert np.array_equal(from_file, audio.decode_all(path, rate=8_000))
+
+
+def _expectations():
+    path = shared("mutagen", "EXPECTATIONS.json")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_every_mutagen_file_decodes_or_is_refused_by_name_and_reason():
+    """~100 files in 25 formats: each either decodes to int16 samples or raises the typed
+    error naming the file and the problem; never anything else, never a hang."""
+    decoded, refused = [], []
+    for name, expected in sorted(_expectations().items()):
+        path = shared("mutagen", "data", name)
+        try:
+            info = audio.probe(path)
+            total = sum(len(block) for block in audio.decode(path, block_ms=2_000))
+        except audio.UndecodableAudio as exc:
+            assert isinstance(exc, UnsupportedMedia)
+            assert exc.details["filename"] == name
+            assert exc.message.startswith(f"{name}: ")
+            assert exc.reason and "Traceback" not in exc.reason
+            refused.append(name)
+            continue
+        assert info.duration_ms > 0 and info.sample_rate > 0, name
+        assert total >= 0
+        decoded.append(name)
+        assert expected["status"] != "corrupt_must_raise", name
+    assert len(decoded) > 60  # WMA, APE, DSD, TTA, TAK, AC-3, Musepack, WavPack among them
+    for name in ("issue_29.wma", "mac-399.ape", "5644800-2ch-s01-silence.dsf", "empty.tta"):
+        assert name in decoded
+    for name in ("emptyfile.mp3", "too-short.mp3", "image.jpg", "ooming-header.flac"):
+        assert name in refused
+
+
+def test_formats_browsers_cannot_play_decode_to_the_right_length():
+    for name, seconds in (
+        ("silence-1.wma", 3.712),
+        ("mac-399.ape", 3.684),
+        ("silence-44-s.tak", 3.684),
+        ("silence-44-s.wv", 3.684),
+    ):
+        samples = audio.decode_all(shared("mutagen", "data", name), rate=1_000)
+        assert abs(len(samples) - seconds * 1_000) <= 2, name
+
+
+def test_an_empty_file_and_a_picture_are_refused_plainly():
+    with pytest.raises(audio.UndecodableAudio, match=r"^emptyfile\.mp3: the file is empty"):
+        audio.probe(shared("mutagen", "data", "emptyfile.mp3"))
+    with pytest.raises(audio.UndecodableAudio, match="no audio stream"):
+        audio.probe(shared("mutagen", "data", "image.jpg"))
+    with pytest.raises(audio.UndecodableAudio, match=r"^zero_bytes\.flac: "):
+        list(audio.decode(shared("scihist", "audio", "zero_bytes.flac")))
+
+
+@pytest.mark.parametrize(
+    ("container", "codec", "rate"),
+    [("mp3", "libmp3lame", 44_100), ("mp4", "aac", 48_000), ("ogg", "libopus", 48_000)],
+)
+def test_encoding_keeps_the_duration(tmp_path, container, codec, rate):
+    out = tmp_path / f"copy.{container}"
+    written = audio.encode(
+        shared("jfk-speech", "jfk.wav"),
+        out,
+        container_format=container,
+        codec=codec,
+        rate=rate,
+        bit_rate=64_000,
+    )
+    assert written == 11 * rate
+    info = audio.probe(out)
+    assert info.sample_rate == rate and info.channels == 1
+    if container != "ogg":  # FFmpeg's Ogg header duration counts Opus's pre-skip
+        assert info.duration_ms == 11_000  # what a player reads from the header
+    if container != "mp4":  # FFmpeg decodes an MP4's end padding (players trim it)
+        assert audio.probe(out, exact=True).duration_ms == 11_000
+
+
+def test_encoding_applies_a_transform_per_block(tmp_path):
+    """What the redacted copy does: silence a stretch while encoding."""
+    source = shared("jfk-speech", "jfk.wav")
+
+    def silence_2_to_3_s(block, first):
+        block = block.copy()
+        lo, hi = max(0, 32_000 - first), max(0, min(len(block), 48_000 - first))
+        block[lo:hi] = 0
+        return block
+
+    out = tmp_path / "silenced.wav"
+    audio.encode(
+        source,
+        out,
+        container_format="wav",
+        codec="pcm_s16le",
+        rate=16_000,
+        bit_rate=None,
+        transform=silence_2_to_3_s,
+    )
+    samples = audio.decode_all(out)
+    original = audio.decode_all(source)
+    assert not samples[32_000:48_000].any()
+    assert np.array_equal(samples[:32_000], original[:32_000])
+    assert np.array_equal(samples[48_000:], original[48_000:])
