@@ -140,9 +140,15 @@ def save(computed: Computed, user_id: int | None) -> Transcript:
 
 def summary(computed: Computed, transcript: Transcript) -> dict[str, Any]:
     """The job's ``result``: names the proposed ``version``."""
+    from ..services import notify
+
     stats = computed.result.stats
+    path, _ = notify.link(
+        "alignment.preview", interview_id=transcript.interview_id, version=transcript.version
+    )
     data = {
         "version": transcript.version,
+        "url": path,
         "interview_id": transcript.interview_id,
         "level": computed.result.level,
         "segments": len(computed.result.segments),
