@@ -13,6 +13,7 @@ Times are milliseconds on the interview's timeline: the parts one after another.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -37,6 +38,8 @@ CONTEXT_WORDS = 3
 EDGE_MS = 150
 #: Words dropped from the end of an alignment that stopped early before it is resumed.
 RESTART_DROP = 2
+#: A pause (or a word) this long inside aligned words may hide speech the transcript lacks.
+LONG_MS = 2_000
 #: Words below this confidence are marked low-confidence in a machine draft.
 LOW_CONFIDENCE = 0.5
 
@@ -163,6 +166,7 @@ def align(
             _fill_gap(gap, tokens, times, engine, audio, heard_all, unaligned)
         c += 1
 
+    _flag_extra_speech(times, heard_all, unaligned)
     _interpolate(tokens, times)
     out = _segments(segments, tokens, times)
     _mark_unaligned_segments(out, unaligned)
@@ -296,6 +300,28 @@ def _fill_gap(gap, tokens, times, engine, audio, heard_all, unaligned) -> None:
     )
     for i in range(gap.first, gap.last + 1):
         times[i] = ("unaligned", gap.start_ms, gap.end_ms)
+
+
+def _flag_extra_speech(times: list, heard: Sequence[Heard], unaligned: list[dict]) -> None:
+    """Speech the transcript lacks (an omitted passage, an aside) that a whole-stretch
+    alignment passed over as silence, or as one word stretched across it: a pause or a word
+    of ``LONG_MS`` or more in the aligned words that holds ``EXTRA_SPEECH_WORDS`` or more
+    recognised words is reported with its range."""
+    aligned = sorted((t[0], t[1]) for t in times if _numeric(t) and t[2] is not None)
+    spans = [(a[1], b[0]) for a, b in itertools.pairwise(aligned) if b[0] - a[1] >= LONG_MS]
+    spans += [(s + 300, e) for s, e in aligned if e - s >= LONG_MS]
+    known = [(u["start_ms"], u["end_ms"]) for u in unaligned]
+    for start, end in sorted(spans):
+        inside = [h for h in heard if start <= h.start_ms and h.end_ms <= end]
+        if len(inside) < EXTRA_SPEECH_WORDS:
+            continue
+        lo, hi = inside[0].start_ms, inside[-1].end_ms
+        if any(a < hi and lo < b for a, b in known):
+            continue
+        unaligned.append(
+            {"segments": [], "start_ms": lo, "end_ms": hi, "reason": "speech not in the transcript"}
+        )
+        known.append((lo, hi))
 
 
 def _interpolate(tokens: Sequence[Token], times: list) -> None:
