@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 
 from oralhist import create_app
 from oralhist.extensions import db
+from tests.app_cache import install_rule_cache, share_compiled
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTDATA = ROOT.parent / "shared" / "testdata"
@@ -42,6 +43,7 @@ def testdata(*parts: str) -> Path:
 def pytest_configure(config) -> None:
     """Give each pytest-xdist process its own PostgreSQL database (made here, dropped never:
     the next run empties it), so processes never share tables."""
+    install_rule_cache()
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     url = os.environ.get("OH_TEST_DATABASE_URL")
     if not (worker and url):
@@ -123,6 +125,7 @@ def build_app(folder: Path, **overrides):
         },
         instance_path=str(instance),
     )
+    share_compiled(app)
     with app.app_context():
         _fresh_schema(app, folder)
     return app
