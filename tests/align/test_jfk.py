@@ -94,3 +94,17 @@ def test_a_paragraph_the_audio_lacks_is_marked_unaligned_and_the_rest_aligns(eng
 def test_english_is_never_used_for_another_language():
     assert sphinx.find_model("cy") is None
     assert sphinx.find_model("en-GB") is not None
+
+
+def test_an_operator_configured_model_folder_is_used_for_its_language(tmp_path):
+    folder = tmp_path / "cy"
+    (folder / "acoustic").mkdir(parents=True)
+    (folder / "acoustic" / "mdef").write_text("")
+    (folder / "cy.dict").write_text("bore B OH R EH\n")
+    (folder / "cy.lm.bin").write_bytes(b"")
+    model = sphinx.find_model("cy-GB", {"cy": str(folder)})
+    assert model is not None and model.language == "cy"
+    assert model.hmm == folder / "acoustic" and model.dictionary == folder / "cy.dict"
+    assert model.lm == folder / "cy.lm.bin"
+    assert sphinx.find_model("cy", {"cy": str(tmp_path / "empty")}) is None
+    assert sphinx.language_name("cy") == "Welsh"
