@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import Recording, Transcript
 from ..services import alignment
 from ..services.recordings import storage
-from . import audio, pipeline, sphinx
+from . import anchoring, audio, pipeline, sphinx
 
 Progress = Callable[[int, str], None]
 
@@ -64,7 +64,13 @@ def _provenance(engine, kind: str, language: str, requested_by_id, job_id) -> di
         "engine_version": engine.version,
         "model": engine.model,
         "language": language,
-        "settings": engine.settings,
+        "settings": {
+            **engine.settings,
+            "min_anchor_run": anchoring.MIN_RUN,
+            "context_words": pipeline.CONTEXT_WORDS,
+            "given_margin_ms": pipeline.GIVEN_MARGIN_MS,
+            "low_confidence_below": pipeline.LOW_CONFIDENCE,
+        },
     }
 
 

@@ -122,7 +122,7 @@ class PocketSphinx:
 
     @property
     def settings(self) -> dict:
-        return {"beam": self.beam, "min_anchor_run": None, "window_ms": RECOGNISE_WINDOW_MS}
+        return {"beam": self.beam, "recognise_window_ms": RECOGNISE_WINDOW_MS}
 
     def known(self, key: str) -> bool:
         return key in _pronunciations(self.model_info.dictionary)
