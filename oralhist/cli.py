@@ -950,6 +950,10 @@ def register_cli(app) -> None:
         media_group,
     ):
         app.cli.add_command(command)
+    from .align.cli import COMMANDS as align_commands  # align, transcribe
+
+    for command in align_commands:
+        app.cli.add_command(command)
 
 
 def _create_app():

@@ -147,6 +147,10 @@ SEARCH_SYNC = None
 #: database (``oralhist reindex --check``).
 WORKER_POLL_SECONDS = 0.1
 WORKER_CONSISTENCY_SECONDS = 3600
+#: Acoustic models for alignment and transcription beyond the US English in the pocketsphinx
+#: wheel: language code -> a PocketSphinx model folder (``mdef``..., a ``*.dict``, for
+#: transcription a ``*.lm.bin``), e.g. ``{"cy": "/srv/models/cy"}`` (``oralhist.align.sphinx``).
+ALIGN_MODELS: dict = {}
 
 ENV_PREFIX = "OH_"
 

@@ -304,6 +304,7 @@ def test_round_trip_into_a_fresh_archive(app, make_other_app, tmp_path):
         "OH-DRAFT-1",
         "OH-SAMPLE-001",
         "OH-SAMPLE-002",
+        "OH-SAMPLE-003",
     }
     first = next(i for i in manifest["interviews"] if i["accession"] == "OH-SAMPLE-001")
     assert first["transcript"]["file"] == "transcripts/OH-SAMPLE-001.vtt"

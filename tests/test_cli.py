@@ -86,7 +86,7 @@ def test_init_then_sample_gives_a_browsable_archive(fresh):
     home = client.get("/").get_data(as_text=True)
     assert "Voices of the 1956 Crisis (sample)" in home
     listing = client.get("/api/v1/interviews").json
-    assert listing["total"] == 2
+    assert listing["total"] == 3
     first = next(i for i in listing["items"] if i["accession"] == "OH-SAMPLE-001")
     page = client.get(f"/interviews/{first['id']}").get_data(as_text=True)
     assert "fictional" in page.lower()

@@ -65,6 +65,7 @@ log = logging.getLogger(__name__)
 HANDLER_MODULES: list[str] = [
     "oralhist.media.recipes",  # access copies and waveforms (media.derivatives)
     "oralhist.services.redacted_audio",  # audio copies with redacted ranges silenced
+    "oralhist.align.jobs",  # forced alignment and offline transcription
 ]
 
 

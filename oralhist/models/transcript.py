@@ -59,6 +59,12 @@ class Transcript(db.Model):
     base_version: Mapped[int | None] = mapped_column(Integer)
     #: What the editor changed: ``{"edited": n, "added": n, "removed": n, "index": n}``.
     changes: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    #: A machine-made version (alignment, transcription) waiting to be checked: never current
+    #: by itself; restoring it (accepting) makes it current and clears the flag.
+    proposed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    #: How a machine-made version was made: {"engine", "engine_version", "model", "settings",
+    #: "job_id", "kind", "level", "unaligned": [...], "stats"}; NULL for an imported file.
+    provenance: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
 
     interview = relationship("Interview", back_populates="transcripts")
     created_by = relationship("User")

@@ -109,8 +109,33 @@ def load_sample() -> str:
             ],
         },
     )
+    grace = _person(
+        "Grace Okafor",
+        dates="b. 1948 (fictional)",
+        biography="Fictional narrator who grew up near the allotments by the river. " + FICTION,
+    )
+    third = catalogue.save_interview(
+        LOADER,
+        {
+            "title": "Grace Okafor on the allotments (untimed transcript: try aligning it)",
+            "accession": "OH-SAMPLE-003",
+            "collection_id": collection.id,
+            "summary": FICTION + " Its transcript was typed without time codes: an editor can "
+            "press “Align to the audio” to time every segment and word.",
+            "date_recorded": "2026-05",
+            "place": "Nottingham (fictional sample)",
+            "language": "en",
+            "rights_statement": "Fictional sample material; free to reuse for testing.",
+            "access_level": "open",
+            "participants": [
+                {"person_id": grace.id, "role": "interviewee"},
+                {"person_id": ruth.id, "role": "interviewer"},
+            ],
+        },
+    )
     _add_material(first, second)
-    for interview in (first, second):
+    _add_untimed(third)
+    for interview in (first, second, third):
         # The sample narrators "signed" their release agreements: open publication needs it.
         for participant in interview.participants:
             if participant.role == "interviewee" and participant.agreement is None:
@@ -144,9 +169,10 @@ def load_sample() -> str:
         db.session.flush()
     _link_passages(document, first)
     return (
-        f"Loaded the sample: collection '{collection.title}', 2 interviews "
+        f"Loaded the sample: collection '{collection.title}', 3 interviews "
         f"({first.accession} with audio, transcript and index; {second.accession}, "
-        f"restricted), 3 people, 1 document linked to {len(_passages())} passages."
+        f"restricted; {third.accession}, audio with an untimed transcript to align), "
+        f"4 people, 1 document linked to {len(_passages())} passages."
     )
 
 
@@ -171,6 +197,21 @@ def _add_material(first: Interview, second: Interview) -> None:
     )
     transcripts.import_transcript(
         LOADER, second, (SAMPLE_DIR / "hale_transcript.txt").read_bytes(), "hale_transcript.txt"
+    )
+
+
+def _add_untimed(interview: Interview) -> None:
+    """Audio and a transcript typed without time codes (``make_untimed.py``): what a newcomer
+    aligns on ``make run``."""
+    from . import recordings, transcripts
+
+    with (SAMPLE_DIR / "untimed.mp3").open("rb") as audio:
+        recordings.add_recording(LOADER, interview, audio, "untimed.mp3", label="Sample recording")
+    transcripts.import_transcript(
+        LOADER,
+        interview,
+        (SAMPLE_DIR / "untimed_transcript.txt").read_bytes(),
+        "untimed_transcript.txt",
     )
 
 

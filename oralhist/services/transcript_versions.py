@@ -77,6 +77,7 @@ def restore_version(viewer: Viewer, interview: Interview, version: int) -> Trans
         .execution_options(synchronize_session="fetch")
     )
     target.is_current = True
+    target.proposed = False  # accepting a machine-made version is restoring it
     db.session.flush()
     db.session.expire(interview, ["transcripts"])
     audit.record(viewer, "transcript.restore", "interview", interview.id, version=version)

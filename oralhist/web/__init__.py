@@ -12,6 +12,7 @@ def register_blueprints(app: Flask) -> None:
         access,
         account,
         admin,
+        alignment,
         auth,
         catalogue,
         consent,
@@ -54,6 +55,7 @@ def register_blueprints(app: Flask) -> None:
         review,
         deposit,
         listening,
+        alignment,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)

@@ -15,6 +15,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from . import (  # noqa: E402,F401  (routes register on bp)
     access,
+    alignment,
     catalogue,
     citations,
     consent,

@@ -189,6 +189,8 @@ def version_json(transcript: Transcript) -> dict[str, Any]:
         "created_by": transcript.created_by.display_name if transcript.created_by else None,
         "base_version": transcript.base_version,
         "changes": transcript.changes,
+        "proposed": transcript.proposed,
+        "provenance": transcript.provenance,
     }
 
 

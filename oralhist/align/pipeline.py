@@ -1,0 +1,416 @@
+"""Alignment and transcription of a whole interview (several parts), engine-agnostic.
+
+Alignment: (1) the transcript's own times split the work into windows; (2) each window's audio
+is recognised with the transcript's language model and matching word runs become anchors
+(``anchoring``); (3) the whole is cut at pauses between anchored words into stretches of up to
+a minute and a half, each forced-aligned in one pass; (4) a stretch that does not align as a
+whole is aligned between its anchors, and what cannot be aligned there is marked unaligned with
+its approximate range: transcript words not heard (a paragraph added in the transcript, an
+answer moved elsewhere) and speech the transcript lacks (an omitted passage, an aside).
+
+Times are milliseconds on the interview's timeline: the parts one after another.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..transcripts.model import Word
+from . import anchoring
+from .anchoring import Anchor, Heard
+from .engine import Engine
+from .text import Token, tokenise
+
+Progress = Callable[[int, str], None]
+#: A rough mark (OHMS: the minute) is only near its words: windows reach this far beyond.
+GIVEN_MARGIN_MS = 30_000
+#: Fewer milliseconds of audio a word than this: the words are not in that audio.
+MIN_MS_PER_WORD = 120
+#: A stretch without transcript words holding this much recognised speech is reported.
+EXTRA_SPEECH_WORDS = 5
+#: Anchored words on each side of a stretch that its alignment takes in.
+CONTEXT_WORDS = 3
+#: Audio beyond those context words' recognised edges that the alignment takes in.
+EDGE_MS = 150
+#: Words dropped from the end of an alignment that stopped early before it is resumed.
+RESTART_DROP = 2
+#: A pause (or a word) this long inside aligned words may hide speech the transcript lacks.
+LONG_MS = 2_000
+#: Words below this confidence are marked low-confidence in a machine draft.
+LOW_CONFIDENCE = 0.5
+
+
+@dataclass
+class Part:
+    """One recording part: where it starts on the interview's timeline and its samples."""
+
+    offset_ms: int
+    duration_ms: int
+    load: Callable[[], np.ndarray]
+
+
+@dataclass
+class SegmentIn:
+    text: str
+    start_ms: int | None = None
+
+
+@dataclass
+class SegmentOut:
+    start_ms: int | None
+    end_ms: int | None
+    words: list[Word]
+    aligned: bool
+
+
+@dataclass
+class Result:
+    """What an alignment or transcription found."""
+
+    segments: list[SegmentOut]
+    #: [{"segments": [positions], "start_ms", "end_ms", "reason"}]: approximate ranges.
+    unaligned: list[dict] = field(default_factory=list)
+    level: str = "words"
+    stats: dict = field(default_factory=dict)
+
+
+class Audio:
+    """The interview's parts as one timeline of 16 kHz samples."""
+
+    def __init__(self, parts: Sequence[Part], progress: Progress) -> None:
+        self.parts = list(parts)
+        self.pcm: list[np.ndarray] = []
+        for i, part in enumerate(self.parts):
+            progress(1 + int(9 * i / max(1, len(self.parts))), f"Decoding part {i + 1}")
+            self.pcm.append(part.load())
+        self.total_ms = (
+            max((p.offset_ms + p.duration_ms for p in self.parts), default=0) if parts else 0
+        )
+
+    def slice(self, start_ms: int, end_ms: int) -> np.ndarray:
+        pieces = []
+        for part, pcm in zip(self.parts, self.pcm, strict=True):
+            lo = max(start_ms, part.offset_ms) - part.offset_ms
+            hi = min(end_ms, part.offset_ms + part.duration_ms) - part.offset_ms
+            if hi > lo:
+                pieces.append(pcm[lo * 16 : hi * 16])
+        return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int16)
+
+
+def _first_tokens(tokens: Sequence[Token], count: int) -> list[int | None]:
+    first: list[int | None] = [None] * count
+    for index, token in enumerate(tokens):
+        if first[token.segment] is None:
+            first[token.segment] = index
+    return first
+
+
+def align(
+    segments: Sequence[SegmentIn], parts: Sequence[Part], engine: Engine, progress: Progress
+) -> Result:
+    """Align the transcript's segments to the parts' audio (see the module docstring)."""
+    tokens = tokenise([s.text for s in segments], engine.known)
+    keys = [t.key for t in tokens]
+    sentences = [[t.key for t in tokens if t.segment == i and t.key] for i in range(len(segments))]
+    progress(1, "Preparing the transcript's vocabulary")
+    engine.prepare(sentences)
+    audio = Audio(parts, progress)
+    total = audio.total_ms
+
+    pinned = anchoring.given_anchors(
+        _first_tokens(tokens, len(segments)), [s.start_ms for s in segments]
+    )
+    windows = anchoring.windows_from_given(pinned, len(tokens), total, GIVEN_MARGIN_MS)
+    heard_all: list[Heard] = []
+    anchors: list[Anchor] = []
+    for w, (first, last, start_ms, end_ms) in enumerate(windows):
+        progress(10 + int(50 * w / max(1, len(windows))), "Finding anchors")
+        heard = _recognise(engine, audio, start_ms, end_ms, progress, 10, 50, w, len(windows))
+        heard_all.extend(heard)
+        window_anchors = anchoring.matching_runs(keys[first : last + 1], heard)
+        anchors.extend(
+            Anchor(a.token + first, a.start_ms, a.end_ms, a.confidence) for a in window_anchors
+        )
+    anchors = anchoring.consistent(anchors)
+    heard_all.sort(key=lambda h: h.start_ms)
+
+    times: list[tuple[int, int, float | None] | None] = [None] * len(tokens)
+    for a in anchors:
+        times[a.token] = (a.start_ms, a.end_ms, a.confidence)
+    unaligned: list[dict] = []
+    pieces = anchoring.chunks(anchors, len(tokens), 0, total)
+    c = 0
+    while c < len(pieces):
+        progress(60 + int(38 * c / max(1, len(pieces))), "Aligning between anchors")
+        chunk = pieces[c]
+        if _align_whole(chunk, tokens, times, engine, audio):
+            c += 1
+            continue
+        # A cut where the recogniser heard a pause that is not there splits a word: try the
+        # stretch together with the next one before giving up on aligning it whole.
+        if c + 1 < len(pieces):
+            after = pieces[c + 1]
+            joined = anchoring.Gap(chunk.first, after.last, chunk.start_ms, after.end_ms)
+            if _align_whole(joined, tokens, times, engine, audio):
+                c += 2
+                continue
+        # the stretch does not match its audio as a whole: align between its anchors
+        inside = [a for a in anchors if chunk.first <= a.token <= chunk.last]
+        for gap in anchoring.gaps(
+            inside, chunk.last + 1, chunk.start_ms, chunk.end_ms, chunk.first
+        ):
+            _fill_gap(gap, tokens, times, engine, audio, heard_all, unaligned)
+        c += 1
+
+    _flag_extra_speech(times, heard_all, unaligned)
+    _interpolate(tokens, times)
+    out = _segments(segments, tokens, times)
+    _mark_unaligned_segments(out, unaligned)
+    aligned_words = sum(1 for t in times if t is not None and t[0] != "unaligned")
+    progress(99, "Writing the proposed version")
+    return Result(
+        out,
+        sorted(unaligned, key=lambda u: u["start_ms"]),
+        "words",
+        {
+            "words": len(tokens),
+            "aligned_words": aligned_words,
+            "anchors": len(anchors),
+            "given_times": len(pinned),
+            "audio_ms": total,
+        },
+    )
+
+
+def _recognise(engine, audio, start_ms, end_ms, progress, base, span, w, count) -> list[Heard]:
+    heard: list[Heard] = []
+    step = 120_000
+    for chunk in range(start_ms, end_ms, step):
+        heard.extend(engine.recognise(audio.slice(chunk, min(end_ms, chunk + step)), chunk))
+        done = (w + (chunk - start_ms + step) / max(1, end_ms - start_ms)) / max(1, count)
+        progress(base + int(span * min(1.0, done)), "Finding anchors")
+    return heard
+
+
+def align_through(
+    engine: Engine, audio: Audio, start_ms: int, end_ms: int, keys: Sequence[str]
+) -> list[Heard] | None:
+    """Every word of ``keys`` aligned in ``start_ms``..``end_ms``, or ``None``.
+
+    When the search ends early (a stretch of unclear speech), the words it found are kept but
+    for the last ``RESTART_DROP`` (their ends are unsure) and the rest is aligned again from
+    there, as long as each pass gets further.
+    """
+    found: list[Heard] = []
+    cursor = start_ms
+    while len(found) < len(keys):
+        rest = list(keys[len(found) :])
+        part = engine.align(audio.slice(cursor, end_ms), cursor, rest)
+        if part is None:
+            return None
+        if len(part) == len(rest):
+            found.extend(part)
+            break
+        keep = len(part) - RESTART_DROP
+        if keep <= 0:
+            return None
+        found.extend(part[:keep])
+        cursor = part[keep - 1].end_ms
+    return found
+
+
+def _align_whole(chunk, tokens, times, engine, audio) -> bool:
+    """Align every word of a stretch in one pass (with restarts); False when it fails."""
+    indexes = [i for i in range(chunk.first, chunk.last + 1) if tokens[i].key]
+    if not indexes:
+        return True
+    if chunk.duration_ms < MIN_MS_PER_WORD * len(indexes):
+        return False
+    found = align_through(
+        engine, audio, chunk.start_ms, chunk.end_ms, [tokens[i].key for i in indexes]
+    )
+    if found is None:
+        return False
+    for i, h in zip(indexes, found, strict=True):
+        times[i] = (h.start_ms, h.end_ms, h.confidence)
+    return True
+
+
+def _numeric(t) -> bool:
+    return t is not None and t[0] != "unaligned"
+
+
+def _fill_gap(gap, tokens, times, engine, audio, heard_all, unaligned) -> None:
+    """Align the words of one stretch between anchors, or mark it unaligned.
+
+    The alignment takes in up to ``CONTEXT_WORDS`` anchored words on each side: a recognised
+    anchor's edges are only roughly where the word begins, and the aligner needs the whole
+    of every word it is given.
+    """
+    indexes = [i for i in range(gap.first, gap.last + 1) if tokens[i].key]
+    extra = [h for h in heard_all if gap.start_ms <= h.start_ms and h.end_ms <= gap.end_ms]
+    if not gap.words:
+        if len(extra) >= EXTRA_SPEECH_WORDS:
+            unaligned.append(
+                {
+                    "segments": [],
+                    "start_ms": extra[0].start_ms,
+                    "end_ms": extra[-1].end_ms,
+                    "reason": "speech not in the transcript",
+                }
+            )
+        return
+    if not indexes:
+        return
+    heard_here = gap.duration_ms >= MIN_MS_PER_WORD * len(indexes)
+    result = None
+    if heard_here:
+        left = [
+            i
+            for i in range(max(0, gap.first - CONTEXT_WORDS), gap.first)
+            if tokens[i].key and _numeric(times[i])
+        ]
+        right = [
+            i
+            for i in range(gap.last + 1, min(len(tokens), gap.last + 1 + CONTEXT_WORDS))
+            if tokens[i].key and _numeric(times[i])
+        ]
+        for before, after in ((left, right), ([], [])):
+            span = before + indexes + after
+            start = times[before[0]][0] - EDGE_MS if before else gap.start_ms
+            end = times[after[-1]][1] + EDGE_MS if after else gap.end_ms
+            start = max(0, start)
+            result = align_through(engine, audio, start, end, [tokens[i].key for i in span])
+            if result is not None:
+                for i, h in zip(span, result, strict=True):
+                    times[i] = (h.start_ms, h.end_ms, h.confidence)
+                return
+    segs = sorted({tokens[i].segment for i in range(gap.first, gap.last + 1)})
+    unaligned.append(
+        {
+            "segments": segs,
+            "start_ms": gap.start_ms,
+            "end_ms": gap.end_ms,
+            "reason": "could not be aligned" if heard_here else "not heard in the audio here",
+        }
+    )
+    for i in range(gap.first, gap.last + 1):
+        times[i] = ("unaligned", gap.start_ms, gap.end_ms)
+
+
+def _flag_extra_speech(times: list, heard: Sequence[Heard], unaligned: list[dict]) -> None:
+    """Speech the transcript lacks (an omitted passage, an aside) that a whole-stretch
+    alignment passed over as silence, or as one word stretched across it: a pause or a word
+    of ``LONG_MS`` or more in the aligned words that holds ``EXTRA_SPEECH_WORDS`` or more
+    recognised words is reported with its range."""
+    aligned = sorted((t[0], t[1]) for t in times if _numeric(t) and t[2] is not None)
+    spans = [(a[1], b[0]) for a, b in itertools.pairwise(aligned) if b[0] - a[1] >= LONG_MS]
+    spans += [(s + 300, e) for s, e in aligned if e - s >= LONG_MS]
+    known = [(u["start_ms"], u["end_ms"]) for u in unaligned]
+    for start, end in sorted(spans):
+        inside = [h for h in heard if start <= h.start_ms and h.end_ms <= end]
+        if len(inside) < EXTRA_SPEECH_WORDS:
+            continue
+        lo, hi = inside[0].start_ms, inside[-1].end_ms
+        if any(a < hi and lo < b for a, b in known):
+            continue
+        unaligned.append(
+            {"segments": [], "start_ms": lo, "end_ms": hi, "reason": "speech not in the transcript"}
+        )
+        known.append((lo, hi))
+
+
+def _interpolate(tokens: Sequence[Token], times: list) -> None:
+    """Words the engine cannot pronounce take the time between their aligned neighbours."""
+    n = len(tokens)
+    i = 0
+    while i < n:
+        if times[i] is not None:
+            i += 1
+            continue
+        j = i
+        while j < n and times[j] is None:
+            j += 1
+        before = times[i - 1] if i > 0 else None
+        after = times[j] if j < n else None
+        lo = before[1] if before and before[0] != "unaligned" else None
+        hi = after[0] if after and after[0] != "unaligned" else None
+        if lo is not None and hi is not None and hi >= lo:
+            step = (hi - lo) / (j - i)
+            for k in range(i, j):
+                times[k] = (round(lo + step * (k - i)), round(lo + step * (k - i + 1)), None)
+        i = j
+
+
+def _segments(segments, tokens, times) -> list[SegmentOut]:
+    out = [SegmentOut(None, None, [], False) for _ in segments]
+    for token, t in zip(tokens, times, strict=True):
+        if t is None or t[0] == "unaligned":
+            continue
+        seg = out[token.segment]
+        seg.words.append(Word(token.text, t[0], t[1], t[2]))
+        seg.start_ms = t[0] if seg.start_ms is None else min(seg.start_ms, t[0])
+        seg.end_ms = t[1] if seg.end_ms is None else max(seg.end_ms, t[1])
+        if t[2] is not None:
+            seg.aligned = True
+    return out
+
+
+def _mark_unaligned_segments(out: list[SegmentOut], unaligned: list[dict]) -> None:
+    """A segment with no aligned word keeps an approximate range between its neighbours
+    (and loses its words: half a segment's word times would mislead)."""
+    flagged = {p for u in unaligned for p in u["segments"]}
+    for index, seg in enumerate(out):
+        if seg.aligned:
+            continue
+        prev_end = next((s.end_ms for s in reversed(out[:index]) if s.aligned), 0)
+        next_start = next((s.start_ms for s in out[index + 1 :] if s.aligned), prev_end)
+        seg.start_ms, seg.end_ms = prev_end, max(prev_end, next_start or prev_end)
+        seg.words = []
+        if index not in flagged:
+            unaligned.append(
+                {
+                    "segments": [index],
+                    "start_ms": seg.start_ms,
+                    "end_ms": seg.end_ms,
+                    "reason": "no alignable words",
+                }
+            )
+
+
+def transcribe(parts: Sequence[Part], engine: Engine, progress: Progress) -> Result:
+    """A machine draft: large-vocabulary recognition, one segment per pause-separated run of
+    words (a pause of a second or more, or 30 words), words below ``LOW_CONFIDENCE`` marked."""
+    audio = Audio(parts, progress)
+    heard: list[Heard] = []
+    step = 60_000
+    first = min((p.offset_ms for p in parts), default=0)
+    total = audio.total_ms
+    for start in range(first, total, step):
+        progress(10 + int(88 * (start - first) / max(1, total - first)), "Recognising speech")
+        heard.extend(engine.transcribe(audio.slice(start, min(total, start + step)), start))
+    out: list[SegmentOut] = []
+    current: list[Word] = []
+    for h in heard:
+        if current and (h.start_ms - current[-1].end_ms >= 1000 or len(current) >= 30):
+            out.append(SegmentOut(current[0].start_ms, current[-1].end_ms, current, True))
+            current = []
+        current.append(Word(h.key, h.start_ms, h.end_ms, h.confidence))
+    if current:
+        out.append(SegmentOut(current[0].start_ms, current[-1].end_ms, current, True))
+    low = sum(1 for s in out for w in s.words if (w.confidence or 0) < LOW_CONFIDENCE)
+    progress(99, "Writing the machine draft")
+    stats = {"words": len(heard), "low_confidence": low, "audio_ms": total - first}
+    return Result(out, [], "words", stats)
+
+
+def draft_text(words: Sequence[Word]) -> str:
+    """A machine draft segment's text: low-confidence words in double brackets,
+    ``[[word?]]``, so a reader sees what to check."""
+    return " ".join(
+        w.text if (w.confidence or 0) >= LOW_CONFIDENCE else f"[[{w.text}?]]" for w in words
+    )
