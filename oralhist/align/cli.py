@@ -64,8 +64,10 @@ def _run(compute, target: int, label: str) -> None:
         except OralHistError as exc:
             raise click.ClickException(f"{label}: {exc.message}") from None
     unaligned = len(computed.result.unaligned)
+    level = computed.provenance.get("level_note")
     click.echo(
         f"{label}: proposed version {version} of interview {interview_id}"
+        + (f" ({level})" if level else "")
         + (f", {unaligned} stretch(es) left unaligned" if unaligned else "")
         + ". Check it on its preview page and accept it there."
     )

@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import Recording, Transcript
 from ..services import alignment
 from ..services.recordings import storage
-from . import anchoring, audio, pipeline, sphinx
+from . import anchoring, audio, dtw, espeak, pipeline, segments, sphinx
 
 Progress = Callable[[int, str], None]
 
@@ -47,8 +47,9 @@ def engine_for(language: str) -> sphinx.PocketSphinx:
     if model is None:
         raise ValidationError(
             f"No alignment: no acoustic model for {sphinx.language_name(language)} "
-            f"({language}). The English model is never used for another language; an "
-            "operator can set ALIGN_MODELS to a PocketSphinx model folder for it.",
+            f"({language}), and eSpeak NG does not speak it (so not even segment times). The "
+            "English model is never used for another language; an operator can set "
+            "ALIGN_MODELS to a PocketSphinx model folder for it.",
             fields={"language": "no acoustic model"},
         )
     return sphinx.PocketSphinx(model)
@@ -74,22 +75,57 @@ def _provenance(engine, kind: str, language: str, requested_by_id, job_id) -> di
     }
 
 
+def _synthesis_provenance(language: str, voice: str, requested_by_id, job_id) -> dict[str, Any]:
+    return {
+        "kind": alignment.ALIGN,
+        "job_id": job_id,
+        "requested_by_id": requested_by_id,
+        "made_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "engine": "espeak-ng + mfcc + banded dtw",
+        "engine_version": espeak.version(),
+        "model": f"eSpeak NG voice {voice}",
+        "language": language,
+        "settings": {
+            "window_ms": dtw.WINDOW_MS,
+            "hop_ms": dtw.HOP_MS,
+            "coefficients": dtw.COEFFICIENTS,
+            "coarse_factor": dtw.COARSE,
+            "band_share": dtw.BAND_SHARE,
+            "min_band_ms": dtw.MIN_BAND_MS,
+            "fine_radius_frames": dtw.FINE_RADIUS,
+            "pad_ms": segments.PAD_MS,
+        },
+    }
+
+
 def compute_alignment(
     interview_id: int, progress: Progress, *, requested_by_id=None, job_id=None
 ) -> Computed:
+    """Word and segment times where an acoustic model exists for the transcript's language;
+    otherwise segment times only, aeneas' way, when eSpeak NG speaks it; otherwise a 422."""
     data = alignment.align_input(interview_id)
     db.session.rollback()  # no transaction held during the computation
-    with engine_for(data.language) as engine:
-        parts = [
-            pipeline.Part(p.offset_ms, p.duration_ms, _loader(p.storage_key)) for p in data.parts
-        ]
-        segments = [pipeline.SegmentIn(t, s) for t, s in zip(data.texts, data.starts, strict=True)]
-        result = pipeline.align(segments, parts, engine, progress)
-        provenance = _provenance(engine, alignment.ALIGN, data.language, requested_by_id, job_id)
+    parts = [pipeline.Part(p.offset_ms, p.duration_ms, _loader(p.storage_key)) for p in data.parts]
+    segs = [pipeline.SegmentIn(t, s) for t, s in zip(data.texts, data.starts, strict=True)]
+    if sphinx.find_model(data.language, alignment.configured_models()) is None:
+        voice = espeak.voice_for(data.language)
+        if voice is None:
+            engine_for(data.language)  # raises: says that no model exists
+        name = sphinx.language_name(data.language)
+        result = segments.align_segments(segs, parts, voice, progress)
+        provenance = _synthesis_provenance(data.language, voice, requested_by_id, job_id)
+        level_note = f"segment times only: no acoustic model for {name}"
+    else:
+        with engine_for(data.language) as engine:
+            result = pipeline.align(segs, parts, engine, progress)
+            provenance = _provenance(
+                engine, alignment.ALIGN, data.language, requested_by_id, job_id
+            )
+        level_note = "word and segment times"
     provenance.update(
         base_version=data.base_version,
         level=result.level,
-        level_note="word and segment times",
+        level_note=level_note,
         unaligned=result.unaligned,
         stats=result.stats,
     )
@@ -160,11 +196,11 @@ def summary(computed: Computed, transcript: Transcript) -> dict[str, Any]:
         "segments": len(computed.result.segments),
     }
     if computed.kind == alignment.ALIGN:
-        data.update(
-            unaligned=len(computed.result.unaligned),
-            aligned_words=stats["aligned_words"],
-            words=stats["words"],
-        )
+        data.update(unaligned=len(computed.result.unaligned))
+        if computed.result.level == "words":
+            data.update(aligned_words=stats["aligned_words"], words=stats["words"])
+        else:
+            data.update(aligned_segments=stats["aligned_segments"])
     else:
         data.update(machine_draft=True, low_confidence=stats["low_confidence"])
     return data

@@ -229,6 +229,7 @@ LANGUAGE_NAMES = {
     "zh": "Chinese",
     "ar": "Arabic",
     "he": "Hebrew",
+    "yo": "Yoruba",
 }
 
 

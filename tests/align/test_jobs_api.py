@@ -135,24 +135,25 @@ def test_nothing_to_align_is_a_clear_422(browser):
     assert "no transcript to align" in answer.get_json()["error"]["message"]
 
 
-def test_a_language_without_a_model_fails_the_job_saying_so(app, browser, jfk_interview):
+def test_a_language_without_a_model_or_a_voice_fails_the_job_saying_so(app, browser, jfk_interview):
     interview_id, _ = jfk_interview
     owner = browser("contributor")
     assert (
-        owner.patch(f"/api/v1/interviews/{interview_id}", json={"language": "cy"}).status_code
+        owner.patch(f"/api/v1/interviews/{interview_id}", json={"language": "yo"}).status_code
         == 200
     )
     from oralhist.extensions import db
     from oralhist.models import Interview
 
     with app.app_context():
-        db.session.get(Interview, interview_id).current_transcript.language = "cy"
+        db.session.get(Interview, interview_id).current_transcript.language = "yo"
         db.session.commit()
     job_id = owner.post(f"/api/v1/interviews/{interview_id}/align").get_json()["id"]
     jobs.run_pending(app)
     job = owner.get(f"/api/v1/jobs/{job_id}").get_json()
     assert job["status"] == "failed"
-    assert "no acoustic model for Welsh" in job["error"]
+    assert "no acoustic model for Yoruba" in job["error"]
+    assert "eSpeak NG does not speak it" in job["error"]
 
 
 def test_the_page_button_starts_the_job_for_editors_only(app, browser, jfk_interview):

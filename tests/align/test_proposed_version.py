@@ -97,11 +97,11 @@ def test_preview_for_editors_only_and_accept_by_restore(app, browser, users, jfk
 
 def test_no_acoustic_model_is_said_plainly(app, browser, jfk_interview):
     interview_id, _ = jfk_interview
-    browser("archivist").patch(f"/api/v1/interviews/{interview_id}", json={"language": "cy"})
+    browser("archivist").patch(f"/api/v1/interviews/{interview_id}", json={"language": "yo"})
     with app.app_context():
-        db.session.get(Interview, interview_id).current_transcript.language = "cy"
+        db.session.get(Interview, interview_id).current_transcript.language = "yo"
         db.session.commit()
         from oralhist.errors import ValidationError
 
-        with pytest.raises(ValidationError, match="no acoustic model for Welsh"):
+        with pytest.raises(ValidationError, match="no acoustic model for Yoruba"):
             runner.compute_alignment(interview_id, lambda p, s: None)

@@ -1,0 +1,134 @@
+"""Segment-level alignment for a language with no acoustic model, aeneas' way.
+
+The transcript's segments are spoken by eSpeak NG (``espeak``), each on its own between short
+silences, so where each segment's speech begins and ends in the synthesis is known exactly;
+the recording and the synthesis are matched by banded DTW on their MFCCs (``dtw``); each
+segment's speech onset and end in the synthesis are carried through the warping path onto the
+recording. This gives segment times only, never word times: a synthesiser's word boundaries
+carried through a frame-level warp are not precise enough to publish as word times.
+
+Works for every language eSpeak NG speaks; the level reached is stated in the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from . import dtw, espeak
+from .pipeline import Audio, Part, Progress, Result, SegmentIn, SegmentOut, _mark_unaligned_segments
+from .text import spoken_words
+
+#: Silence put before and after each synthesised segment: a pause in the recording then has
+#: silence in the synthesis to be matched with, and a segment's onset stays its own.
+PAD_MS = 300
+#: Samples quieter than this (16-bit) are silence when finding a segment's speech in the
+#: synthesis (eSpeak NG writes exact zeros between words).
+SILENCE = 300
+#: Faint noise added to the synthesis: digital silence has no finite log spectrum.
+DITHER = 30.0
+
+
+def _speech_bounds(samples: np.ndarray) -> tuple[int, int] | None:
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > SILENCE)
+    if len(loud) == 0:
+        return None
+    return int(loud[0]), int(loud[-1]) + 1
+
+
+def synthesis_features(texts: Sequence[str], voice: str) -> tuple[np.ndarray, list]:
+    """Normalised MFCCs of the transcript spoken with ``voice``, and each text's speech
+    (onset ms, end ms) in that synthesis (``None`` for a text with nothing to say)."""
+    spoken = espeak.synthesise(texts, voice)
+    rate = spoken.rate
+    pad = np.zeros(round(rate * PAD_MS / 1000), dtype=np.int16)
+    pieces: list[np.ndarray] = []
+    bounds: list[tuple[int, int] | None] = []
+    at = 0
+    for start, end in spoken.spans:
+        piece = spoken.samples[start:end]
+        inside = _speech_bounds(piece)
+        pieces += [pad, piece]
+        at += len(pad)
+        bounds.append(
+            None
+            if inside is None
+            else ((at + inside[0]) * 1000 // rate, (at + inside[1]) * 1000 // rate)
+        )
+        at += len(piece)
+    pieces.append(pad)
+    signal = np.concatenate(pieces).astype(np.float32)
+    signal += np.random.default_rng(0).normal(0.0, DITHER, len(signal)).astype(np.float32)
+    return dtw.normalise(dtw.mfcc(signal, rate)), bounds
+
+
+def recording_features(audio: Audio) -> np.ndarray:
+    """Normalised MFCCs of the interview's parts on one timeline (a part's frames cut or
+    padded to its duration, so frame ``i`` is at ``i * HOP_MS`` on the timeline)."""
+    blocks = []
+    for part, pcm in zip(audio.parts, audio.pcm, strict=True):
+        features = dtw.mfcc(pcm, 16000)
+        frames = max(1, round(part.duration_ms / dtw.HOP_MS))
+        if len(features) < frames:
+            filler = features[-1:] if len(features) else np.zeros((1, dtw.COEFFICIENTS))
+            features = np.concatenate([features, np.repeat(filler, frames - len(features), 0)])
+        blocks.append(features[:frames])
+    return dtw.normalise(np.concatenate(blocks).astype(np.float32))
+
+
+def align_segments(
+    segments: Sequence[SegmentIn], parts: Sequence[Part], voice: str, progress: Progress
+) -> Result:
+    """Segment start and end times (no word times) for the transcript in ``parts``."""
+    texts = [" ".join(spoken_words(s.text)) for s in segments]
+    progress(1, "Speaking the transcript with eSpeak NG")
+    synth, bounds = synthesis_features(texts, voice)
+    audio = Audio(parts, progress)
+    progress(20, "Analysing the recording")
+    real = recording_features(audio)
+    audio.pcm = []  # the samples are no longer needed
+    progress(40, "Matching the recording with the spoken transcript")
+    try:
+        path = dtw.warp(real, synth)
+    except dtw.NoPath as error:
+        from ..errors import ValidationError
+
+        raise ValidationError(
+            f"No alignment: the transcript cannot be matched with the audio ({error}).",
+            fields={"transcript": "does not match the audio"},
+        ) from error
+    progress(90, "Carrying segment times onto the recording")
+    out: list[SegmentOut] = []
+    spoken = [(i, b) for i, b in enumerate(bounds) if b is not None]
+    starts = dtw.map_times(path, [b[0] for _, b in spoken])
+    ends = dtw.map_times(path, [b[1] for _, b in spoken])
+    times: dict[int, tuple[int, int]] = {}
+    for (index, _), start, end in zip(spoken, starts, ends, strict=True):
+        times[index] = (start, max(start, end))
+    ordered = sorted(times)
+    for k, index in enumerate(ordered):  # an end never runs past the next segment's start
+        if k + 1 < len(ordered):
+            start, end = times[index]
+            times[index] = (start, max(start, min(end, times[ordered[k + 1]][0])))
+    for index in range(len(segments)):
+        if index in times:
+            start, end = times[index]
+            out.append(SegmentOut(start, end, [], True))
+        else:
+            out.append(SegmentOut(None, None, [], False))
+    unaligned: list[dict] = []
+    _mark_unaligned_segments(out, unaligned)
+    progress(99, "Writing the proposed version")
+    return Result(
+        out,
+        unaligned,
+        "segments",
+        {
+            "segments": len(segments),
+            "aligned_segments": len(times),
+            "audio_ms": audio.total_ms,
+            "frames": len(real),
+            "synthesis_frames": len(synth),
+        },
+    )
