@@ -70,9 +70,12 @@ def _engine():
     return sphinx.PocketSphinx(sphinx.find_model("en"))
 
 
-def run_variant(folder: Path, name: str) -> dict:
-    """One variant, in this (child) process."""
+def run_variant(folder: Path, name: str, method: str = "sphinx") -> dict:
+    """One variant, in this (child) process, with ``method``: ``sphinx`` (Gentle-style
+    anchoring with PocketSphinx), ``dtw`` (aeneas-style, segment times only) or ``dtw+sphinx``
+    (the DTW's segment times make PocketSphinx's job smaller)."""
     from oralhist.align import audio, pipeline
+    from oralhist.align import segments as segment_level
 
     truth = json.loads((folder / "truth.json").read_text())
     variant = json.loads((folder / "variants.json").read_text())[name]
@@ -93,8 +96,13 @@ def run_variant(folder: Path, name: str) -> dict:
     ]
     audio_ms = sum(p["duration_ms"] for p in truth["parts"])
     started, cpu = time.perf_counter(), time.process_time()
-    with _engine() as engine:
-        result = pipeline.align(segments, parts, engine, lambda p, s: None)
+    if method == "dtw":
+        result = segment_level.align_segments(segments, parts, "en-us", lambda p, s: None)
+    else:
+        with _engine() as engine:
+            result = pipeline.align(
+                segments, parts, engine, lambda p, s: None, synthesis=method == "dtw+sphinx"
+            )
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     swapped = set(variant.get("swapped", []))
     flagged = {p for u in result.unaligned for p in u["segments"]}
@@ -111,6 +119,7 @@ def run_variant(folder: Path, name: str) -> dict:
         errors.append(abs(seg.start_ms - paras[i]["start_ms"]))
     report = {
         "variant": name,
+        "method": method,
         "audio_min": round(audio_ms / 60000, 1),
         "segments": len(segments),
         "seconds": round(seconds, 1),
@@ -124,7 +133,9 @@ def run_variant(folder: Path, name: str) -> dict:
             "max": max(errors, default=None),
             "n": len(errors),
         },
-        "correct_words_marked_unaligned_pct": round(100 * good_unaligned / max(1, good_words), 2),
+        "correct_words_marked_unaligned_pct": (
+            None if method == "dtw" else round(100 * good_unaligned / max(1, good_words), 2)
+        ),
         "unaligned_ranges": len(result.unaligned),
         "anchors": result.stats.get("anchors"),
     }
@@ -213,6 +224,7 @@ def main(argv=None) -> int:
     parser.add_argument("--set", type=Path, default=Path("/tmp/oralhist-align-eval"))
     parser.add_argument("--variants", default="full,missing,extra,swapped")
     parser.add_argument("--transcribe-seconds", type=int, default=120)
+    parser.add_argument("--method", default="sphinx", choices=["sphinx", "dtw", "dtw+sphinx"])
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=RESULTS / "align.json")
     args = parser.parse_args(argv)
@@ -223,13 +235,15 @@ def main(argv=None) -> int:
         print(json.dumps(run_transcription(args.set, args.transcribe_seconds)))
         return 0
     if args.one:
-        print(json.dumps(run_variant(args.set, args.one)))
+        print(json.dumps(run_variant(args.set, args.one, args.method)))
         return 0
     report = {"load_before": os.getloadavg(), "set": str(args.set), "runs": []}
     report["runs"].append(child(["--one", "jfk"]))
     print(json.dumps(report["runs"][-1]))
     for name in args.variants.split(","):
-        report["runs"].append(child(["--set", str(args.set), "--one", name]))
+        report["runs"].append(
+            child(["--set", str(args.set), "--one", name, "--method", args.method])
+        )
         print(json.dumps(report["runs"][-1]))
     if args.transcribe_seconds:
         report["transcription"] = child(

@@ -42,7 +42,7 @@ FINE_RADIUS = 50
 #: Steps: one recording frame on, and this many synthesis frames on at most.
 MAX_STEP = 2
 #: Frames of MFCC computed at once (bounded memory for long recordings).
-BLOCK_FRAMES = 4096
+BLOCK_FRAMES = 1024
 
 
 class NoPath(ValueError):
@@ -115,7 +115,7 @@ def mfcc(
         last = min(frames, first + BLOCK_FRAMES)
         starts = np.arange(first, last) * hop
         block = padded[starts[:, None] + np.arange(width)] * window
-        power = np.abs(np.fft.rfft(block, n_fft)) ** 2 / n_fft
+        power = np.abs(np.fft.rfft(block, n_fft).astype(np.complex64)) ** 2 / n_fft
         energies = np.log(np.maximum(power.astype(np.float32) @ bank, 1e-10))
         out[first:last] = energies @ dct
     return out

@@ -42,6 +42,9 @@ RESTART_DROP = 2
 LONG_MS = 2_000
 #: Words below this confidence are marked low-confidence in a machine draft.
 LOW_CONFIDENCE = 0.5
+#: With synthesis anchoring: audio beyond a segment's DTW times that its forced alignment
+#: takes in (the DTW's segment starts are within ~100 ms: ``bench/results/align-*.json``).
+SYNTHESIS_MARGIN_MS = 500
 
 
 @dataclass
@@ -110,9 +113,19 @@ def _first_tokens(tokens: Sequence[Token], count: int) -> list[int | None]:
 
 
 def align(
-    segments: Sequence[SegmentIn], parts: Sequence[Part], engine: Engine, progress: Progress
+    segments: Sequence[SegmentIn],
+    parts: Sequence[Part],
+    engine: Engine,
+    progress: Progress,
+    *,
+    synthesis: bool = False,
 ) -> Result:
-    """Align the transcript's segments to the parts' audio (see the module docstring)."""
+    """Align the transcript's segments to the parts' audio (see the module docstring).
+
+    With ``synthesis`` (and an eSpeak NG voice for the engine's language), step (2) starts
+    aeneas' way: the DTW of the spoken transcript against the recording gives each segment's
+    times, each segment is forced-aligned there, and the recogniser runs only where that
+    failed (and, to find speech the transcript lacks, in long pauses)."""
     tokens = tokenise([s.text for s in segments], engine.known)
     keys = [t.key for t in tokens]
     sentences = [[t.key for t in tokens if t.segment == i and t.key] for i in range(len(segments))]
@@ -124,9 +137,13 @@ def align(
     pinned = anchoring.given_anchors(
         _first_tokens(tokens, len(segments)), [s.start_ms for s in segments]
     )
-    windows = anchoring.windows_from_given(pinned, len(tokens), total, GIVEN_MARGIN_MS)
     heard_all: list[Heard] = []
     anchors: list[Anchor] = []
+    voice = _voice(engine.language) if synthesis else None
+    if voice is not None:
+        anchors, windows = _synthesis_anchors(segments, tokens, audio, engine, voice, progress)
+    else:
+        windows = anchoring.windows_from_given(pinned, len(tokens), total, GIVEN_MARGIN_MS)
     for w, (first, last, start_ms, end_ms) in enumerate(windows):
         progress(10 + int(50 * w / max(1, len(windows))), "Finding anchors")
         heard = _recognise(engine, audio, start_ms, end_ms, progress, 10, 50, w, len(windows))
@@ -147,6 +164,11 @@ def align(
     while c < len(pieces):
         progress(60 + int(38 * c / max(1, len(pieces))), "Aligning between anchors")
         chunk = pieces[c]
+        if voice is not None and all(
+            times[i] is not None for i in range(chunk.first, chunk.last + 1) if tokens[i].key
+        ):
+            c += 1  # every word already aligned where the synthesis put its segment
+            continue
         if _align_whole(chunk, tokens, times, engine, audio):
             c += 1
             continue
@@ -166,6 +188,9 @@ def align(
             _fill_gap(gap, tokens, times, engine, audio, heard_all, unaligned)
         c += 1
 
+    if voice is not None:
+        heard_all.extend(_recognise_long_spans(times, engine, audio))
+        heard_all.sort(key=lambda h: h.start_ms)
     _flag_extra_speech(times, heard_all, unaligned)
     _interpolate(tokens, times)
     out = _segments(segments, tokens, times)
@@ -182,8 +207,85 @@ def align(
             "anchors": len(anchors),
             "given_times": len(pinned),
             "audio_ms": total,
+            "anchoring": "synthesis" if voice is not None else "recognition",
+            "recognised_ms": sum(end - start for _, _, start, end in windows),
         },
     )
+
+
+def _voice(language: str) -> str | None:
+    from . import espeak
+
+    return espeak.voice_for(language)
+
+
+def _synthesis_anchors(segments, tokens, audio, engine, voice, progress):
+    """Anchors from the DTW's segment times: each segment forced-aligned in its DTW window
+    (widened by ``SYNTHESIS_MARGIN_MS``). Returns the anchors and the windows (first token,
+    last token, start ms, end ms) still to recognise: each run of segments that did not align
+    there, between the aligned words around it."""
+    from . import segments as segment_level
+    from .text import spoken_words
+
+    texts = [" ".join(spoken_words(s.text)) for s in segments]
+    seg_times, _ = segment_level.segment_times(texts, audio, voice, progress, 10, 20)
+    by_segment: dict[int, list[int]] = {}
+    for i, token in enumerate(tokens):
+        if token.key:
+            by_segment.setdefault(token.segment, []).append(i)
+    anchors: list[Anchor] = []
+    aligned: set[int] = set()
+    total = audio.total_ms
+    ordered = sorted(seg_times)
+    for n, index in enumerate(ordered):
+        progress(30 + int(30 * n / max(1, len(ordered))), "Aligning each segment in place")
+        indexes = by_segment.get(index)
+        if not indexes:
+            aligned.add(index)
+            continue
+        start, end = seg_times[index]
+        lo, hi = max(0, start - SYNTHESIS_MARGIN_MS), min(total, end + SYNTHESIS_MARGIN_MS)
+        if hi - lo < MIN_MS_PER_WORD * len(indexes):
+            continue
+        found = align_through(engine, audio, lo, hi, [tokens[i].key for i in indexes])
+        if found is None:
+            continue
+        aligned.add(index)
+        anchors.extend(
+            Anchor(i, h.start_ms, h.end_ms, h.confidence)
+            for i, h in zip(indexes, found, strict=True)
+        )
+    anchors = anchoring.consistent(anchors)
+    # runs of segments not aligned in place: the recogniser looks for anchors there
+    windows = []
+    failed = [i for i in range(len(segments)) if i not in aligned and by_segment.get(i)]
+    runs: list[list[int]] = []
+    for index in failed:
+        if runs and runs[-1][-1] == index - 1:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    for run in runs:
+        first, last = by_segment[run[0]][0], by_segment[run[-1]][-1]
+        before = [a.end_ms for a in anchors if a.token < first]
+        after = [a.start_ms for a in anchors if a.token > last]
+        start = max(before, default=0)
+        end = min(after, default=total)
+        if end > start:
+            windows.append((first, last, start, end))
+    return anchors, windows
+
+
+def _recognise_long_spans(times, engine, audio) -> list[Heard]:
+    """Recognised words in the long pauses and long words of the aligned words (where
+    ``_flag_extra_speech`` looks for speech the transcript lacks)."""
+    aligned = sorted((t[0], t[1]) for t in times if _numeric(t) and t[2] is not None)
+    spans = [(a[1], b[0]) for a, b in itertools.pairwise(aligned) if b[0] - a[1] >= LONG_MS]
+    spans += [(s, e) for s, e in aligned if e - s >= LONG_MS]
+    heard: list[Heard] = []
+    for start, end in spans:
+        heard.extend(engine.recognise(audio.slice(start, end), start))
+    return heard
 
 
 def _recognise(engine, audio, start_ms, end_ms, progress, base, span, w, count) -> list[Heard]:

@@ -39,33 +39,41 @@ def _speech_bounds(samples: np.ndarray) -> tuple[int, int] | None:
 
 def synthesis_features(texts: Sequence[str], voice: str) -> tuple[np.ndarray, list]:
     """Normalised MFCCs of the transcript spoken with ``voice``, and each text's speech
-    (onset ms, end ms) in that synthesis (``None`` for a text with nothing to say)."""
-    spoken = espeak.synthesise(texts, voice)
-    rate = spoken.rate
-    pad = np.zeros(round(rate * PAD_MS / 1000), dtype=np.int16)
-    pieces: list[np.ndarray] = []
+    (onset ms, end ms) in that synthesis (``None`` for a text with nothing to say).
+
+    Each text is spoken and analysed on its own, after ``PAD_MS`` of silence, so only one
+    segment's samples are held at a time (the whole synthesis of an interview is hundreds of
+    megabytes); a piece is padded to whole frames, so frame times add up exactly."""
+    blocks: list[np.ndarray] = []
     bounds: list[tuple[int, int] | None] = []
-    at = 0
-    for start, end in spoken.spans:
-        piece = spoken.samples[start:end]
-        inside = _speech_bounds(piece)
-        pieces += [pad, piece]
-        at += len(pad)
+    noise = np.random.default_rng(0)
+    frames = 0
+    rate = 22050
+    texts = [*texts, ""]  # the last piece: silence after the last segment
+    for text in texts:
+        spoken = espeak.synthesise([text], voice)
+        rate = spoken.rate
+        hop = round(rate * dtw.HOP_MS / 1000)
+        pad = round(rate * PAD_MS / 1000)
+        length = -(-(pad + len(spoken.samples)) // hop) * hop
+        piece = noise.standard_normal(length, dtype=np.float32) * DITHER
+        piece[pad : pad + len(spoken.samples)] += spoken.samples
+        inside = _speech_bounds(spoken.samples)
+        at = frames * hop + pad
         bounds.append(
             None
             if inside is None
             else ((at + inside[0]) * 1000 // rate, (at + inside[1]) * 1000 // rate)
         )
-        at += len(piece)
-    pieces.append(pad)
-    signal = np.concatenate(pieces).astype(np.float32)
-    signal += np.random.default_rng(0).normal(0.0, DITHER, len(signal)).astype(np.float32)
-    return dtw.normalise(dtw.mfcc(signal, rate)), bounds
+        blocks.append(dtw.mfcc(piece, rate)[: length // hop])
+        frames += length // hop
+    return dtw.normalise(np.concatenate(blocks)), bounds[:-1]
 
 
 def recording_features(audio: Audio) -> np.ndarray:
     """Normalised MFCCs of the interview's parts on one timeline (a part's frames cut or
-    padded to its duration, so frame ``i`` is at ``i * HOP_MS`` on the timeline)."""
+    padded to its duration, so frame ``i`` is at ``i * HOP_MS`` on the timeline). Each part
+    is normalised on its own: parts recorded on different days differ in level and noise."""
     blocks = []
     for part, pcm in zip(audio.parts, audio.pcm, strict=True):
         features = dtw.mfcc(pcm, 16000)
@@ -73,22 +81,21 @@ def recording_features(audio: Audio) -> np.ndarray:
         if len(features) < frames:
             filler = features[-1:] if len(features) else np.zeros((1, dtw.COEFFICIENTS))
             features = np.concatenate([features, np.repeat(filler, frames - len(features), 0)])
-        blocks.append(features[:frames])
-    return dtw.normalise(np.concatenate(blocks).astype(np.float32))
+        blocks.append(dtw.normalise(features[:frames]))
+    return np.concatenate(blocks).astype(np.float32)
 
 
-def align_segments(
-    segments: Sequence[SegmentIn], parts: Sequence[Part], voice: str, progress: Progress
-) -> Result:
-    """Segment start and end times (no word times) for the transcript in ``parts``."""
-    texts = [" ".join(spoken_words(s.text)) for s in segments]
-    progress(1, "Speaking the transcript with eSpeak NG")
+def segment_times(
+    texts: Sequence[str], audio: Audio, voice: str, progress: Progress, base: int, span: int
+) -> tuple[dict[int, tuple[int, int]], dict]:
+    """Each spoken segment's (start ms, end ms) in the recording, by segment index (a segment
+    with nothing to say has none), and figures for the result's stats. Progress runs from
+    ``base`` to ``base + span``."""
+    progress(base, "Speaking the transcript with eSpeak NG")
     synth, bounds = synthesis_features(texts, voice)
-    audio = Audio(parts, progress)
-    progress(20, "Analysing the recording")
+    progress(base + span // 4, "Analysing the recording")
     real = recording_features(audio)
-    audio.pcm = []  # the samples are no longer needed
-    progress(40, "Matching the recording with the spoken transcript")
+    progress(base + span // 2, "Matching the recording with the spoken transcript")
     try:
         path = dtw.warp(real, synth)
     except dtw.NoPath as error:
@@ -98,8 +105,6 @@ def align_segments(
             f"No alignment: the transcript cannot be matched with the audio ({error}).",
             fields={"transcript": "does not match the audio"},
         ) from error
-    progress(90, "Carrying segment times onto the recording")
-    out: list[SegmentOut] = []
     spoken = [(i, b) for i, b in enumerate(bounds) if b is not None]
     starts = dtw.map_times(path, [b[0] for _, b in spoken])
     ends = dtw.map_times(path, [b[1] for _, b in spoken])
@@ -111,6 +116,18 @@ def align_segments(
         if k + 1 < len(ordered):
             start, end = times[index]
             times[index] = (start, max(start, min(end, times[ordered[k + 1]][0])))
+    return times, {"frames": len(real), "synthesis_frames": len(synth)}
+
+
+def align_segments(
+    segments: Sequence[SegmentIn], parts: Sequence[Part], voice: str, progress: Progress
+) -> Result:
+    """Segment start and end times (no word times) for the transcript in ``parts``."""
+    texts = [" ".join(spoken_words(s.text)) for s in segments]
+    audio = Audio(parts, progress)
+    times, figures = segment_times(texts, audio, voice, progress, 10, 80)
+    progress(90, "Carrying segment times onto the recording")
+    out: list[SegmentOut] = []
     for index in range(len(segments)):
         if index in times:
             start, end = times[index]
@@ -128,7 +145,6 @@ def align_segments(
             "segments": len(segments),
             "aligned_segments": len(times),
             "audio_ms": audio.total_ms,
-            "frames": len(real),
-            "synthesis_frames": len(synth),
+            **figures,
         },
     )
