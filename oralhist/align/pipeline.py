@@ -144,9 +144,10 @@ def align(
         anchors, windows = _synthesis_anchors(segments, tokens, audio, engine, voice, progress)
     else:
         windows = anchoring.windows_from_given(pinned, len(tokens), total, GIVEN_MARGIN_MS)
+    base, span = (30, 30) if voice is not None else (10, 50)
     for w, (first, last, start_ms, end_ms) in enumerate(windows):
-        progress(10 + int(50 * w / max(1, len(windows))), "Finding anchors")
-        heard = _recognise(engine, audio, start_ms, end_ms, progress, 10, 50, w, len(windows))
+        progress(base + int(span * w / max(1, len(windows))), "Finding anchors")
+        heard = _recognise(engine, audio, start_ms, end_ms, progress, base, span, w, len(windows))
         heard_all.extend(heard)
         window_anchors = anchoring.matching_runs(keys[first : last + 1], heard)
         anchors.extend(
@@ -228,7 +229,7 @@ def _synthesis_anchors(segments, tokens, audio, engine, voice, progress):
     from .text import spoken_words
 
     texts = [" ".join(spoken_words(s.text)) for s in segments]
-    seg_times, _ = segment_level.segment_times(texts, audio, voice, progress, 10, 20)
+    seg_times, _ = segment_level.segment_times(texts, audio, voice, progress, 10, 10)
     by_segment: dict[int, list[int]] = {}
     for i, token in enumerate(tokens):
         if token.key:
@@ -238,7 +239,7 @@ def _synthesis_anchors(segments, tokens, audio, engine, voice, progress):
     total = audio.total_ms
     ordered = sorted(seg_times)
     for n, index in enumerate(ordered):
-        progress(30 + int(30 * n / max(1, len(ordered))), "Aligning each segment in place")
+        progress(20 + int(10 * n / max(1, len(ordered))), "Aligning each segment in place")
         indexes = by_segment.get(index)
         if not indexes:
             aligned.add(index)

@@ -42,19 +42,25 @@ def engine():
         yield e
 
 
-def run(engine, texts, name="jfk.ogg"):
+def run(engine, texts, name="jfk.ogg", synthesis=False):
     path = str(conftest.testdata("jfk-speech", name))
     parts = [pipeline.Part(0, 11_000, lambda: audio.samples(path))]
     stages = []
     result = pipeline.align(
-        [pipeline.SegmentIn(t) for t in texts], parts, engine, lambda p, s: stages.append(p)
+        [pipeline.SegmentIn(t) for t in texts],
+        parts,
+        engine,
+        lambda p, s: stages.append(p),
+        synthesis=synthesis,
     )
+    assert result.stats["anchoring"] == ("synthesis" if synthesis else "recognition")
     assert stages == sorted(stages)
     return result, audio.samples(path)
 
 
-def test_jfk_word_times_land_on_the_speech_onsets(engine):
-    result, pcm = run(engine, [FIRST, SECOND])
+@pytest.mark.parametrize("synthesis", [False, True], ids=["recognition", "synthesis"])
+def test_jfk_word_times_land_on_the_speech_onsets(engine, synthesis):
+    result, pcm = run(engine, [FIRST, SECOND], synthesis=synthesis)
     words = [w for s in result.segments for w in s.words]
     assert [w.text for w in words] == (FIRST + " " + SECOND).split()
     assert all(w.end_ms > w.start_ms for w in words)
@@ -78,9 +84,10 @@ def test_every_accepted_format_aligns_alike(engine, name):
         assert abs(got.start_ms - want.start_ms) <= 60
 
 
-def test_a_paragraph_the_audio_lacks_is_marked_unaligned_and_the_rest_aligns(engine):
+@pytest.mark.parametrize("synthesis", [False, True], ids=["recognition", "synthesis"])
+def test_a_paragraph_the_audio_lacks_is_marked_unaligned_and_the_rest_aligns(engine, synthesis):
     added = "We choose to go to the moon in this decade, not because it is easy."
-    result, _ = run(engine, [FIRST, added, SECOND])
+    result, _ = run(engine, [FIRST, added, SECOND], synthesis=synthesis)
     assert [s.aligned for s in result.segments] == [True, False, True]
     assert [u["segments"] for u in result.unaligned] == [[1]]
     flagged = result.unaligned[0]
