@@ -45,6 +45,10 @@ LOW_CONFIDENCE = 0.5
 #: With synthesis anchoring: audio beyond a segment's DTW times that its forced alignment
 #: takes in (the DTW's segment starts are within ~100 ms: ``bench/results/align-*.json``).
 SYNTHESIS_MARGIN_MS = 500
+#: Tries at a segment's window, each wider by the margin where a word touched its edge.
+SYNTHESIS_WIDEN = 3
+#: A word this close to a window's edge is taken as cut by it.
+EDGE_SLACK_MS = 30
 
 
 @dataclass
@@ -142,6 +146,7 @@ def align(
     voice = _voice(engine.language) if synthesis else None
     if voice is not None:
         anchors, windows = _synthesis_anchors(segments, tokens, audio, engine, voice, progress)
+        in_place = list(anchors)
     else:
         windows = anchoring.windows_from_given(pinned, len(tokens), total, GIVEN_MARGIN_MS)
     base, span = (30, 30) if voice is not None else (10, 50)
@@ -190,6 +195,11 @@ def align(
         c += 1
 
     if voice is not None:
+        # a stretch aligned again as a whole (around a segment that did not align in place)
+        # keeps the in-place times of the words that had them: a short window fits them best
+        for a in in_place:
+            if _numeric(times[a.token]):
+                times[a.token] = (a.start_ms, a.end_ms, a.confidence)
         heard_all.extend(_recognise_long_spans(times, engine, audio))
         heard_all.sort(key=lambda h: h.start_ms)
     _flag_extra_speech(times, heard_all, unaligned)
@@ -246,9 +256,20 @@ def _synthesis_anchors(segments, tokens, audio, engine, voice, progress):
             continue
         start, end = seg_times[index]
         lo, hi = max(0, start - SYNTHESIS_MARGIN_MS), min(total, end + SYNTHESIS_MARGIN_MS)
-        if hi - lo < MIN_MS_PER_WORD * len(indexes):
-            continue
-        found = align_through(engine, audio, lo, hi, [tokens[i].key for i in indexes])
+        keys = [tokens[i].key for i in indexes]
+        found = None
+        for _ in range(SYNTHESIS_WIDEN):
+            if hi - lo < MIN_MS_PER_WORD * len(indexes):
+                break
+            found = align_through(engine, audio, lo, hi, keys)
+            # a word pressed against an edge of the window was cut by it: widen that edge
+            low_edge = found is not None and lo > 0 and found[0].start_ms <= lo + EDGE_SLACK_MS
+            high_edge = found is not None and hi < total and found[-1].end_ms >= hi - EDGE_SLACK_MS
+            if found is not None and not low_edge and not high_edge:
+                break
+            lo = max(0, lo - SYNTHESIS_MARGIN_MS) if low_edge or found is None else lo
+            hi = min(total, hi + SYNTHESIS_MARGIN_MS) if high_edge or found is None else hi
+            found = None
         if found is None:
             continue
         aligned.add(index)

@@ -116,10 +116,20 @@ def compute_alignment(
         provenance = _synthesis_provenance(data.language, voice, requested_by_id, job_id)
         level_note = f"segment times only: no acoustic model for {name}"
     else:
+        # aeneas' way first where eSpeak NG speaks the language: each segment is aligned
+        # where the DTW puts it and the recogniser runs only where that fails (faster, as
+        # accurate: bench/results/align-30min-dtw+sphinx.json)
+        synthesis = espeak.voice_for(data.language) is not None
         with engine_for(data.language) as engine:
-            result = pipeline.align(segs, parts, engine, progress)
+            result = pipeline.align(segs, parts, engine, progress, synthesis=synthesis)
             provenance = _provenance(
                 engine, alignment.ALIGN, data.language, requested_by_id, job_id
+            )
+        provenance["settings"]["anchoring"] = result.stats.get("anchoring")
+        if synthesis:
+            provenance["settings"].update(
+                synthesis_engine=f"espeak-ng (espeakng-loader {espeak.version()})",
+                synthesis_margin_ms=pipeline.SYNTHESIS_MARGIN_MS,
             )
         level_note = "word and segment times"
     provenance.update(

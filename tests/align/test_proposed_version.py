@@ -41,6 +41,9 @@ def test_alignment_becomes_a_proposed_version_with_provenance(app, users, jfk_in
         assert p["base_version"] == 1 and p["level"] == "words"
         assert p["unaligned"] == [] and p["requested_by_id"] is None
         assert "beam" in p["settings"]
+        # English: anchored aeneas' way first (eSpeak NG speaks it), recorded as such
+        assert p["settings"]["anchoring"] == "synthesis"
+        assert p["settings"]["synthesis_engine"].startswith("espeak-ng")
         segments = proposed.segments
         assert [s.text for s in segments] == [FIRST, SECOND]
         assert all(s.start_ms is not None and s.words for s in segments)
