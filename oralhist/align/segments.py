@@ -70,13 +70,21 @@ def synthesis_features(texts: Sequence[str], voice: str) -> tuple[np.ndarray, li
     return dtw.normalise(np.concatenate(blocks)), bounds[:-1]
 
 
+def _dithered(pcm: np.ndarray) -> np.ndarray:
+    """The samples with the synthesis's faint noise added: digital silence (an edited or
+    generated recording) then matches the synthesis's silence, not nothing."""
+    noise = np.random.default_rng(1).standard_normal(len(pcm), dtype=np.float32) * DITHER
+    noise += pcm
+    return noise
+
+
 def recording_features(audio: Audio) -> np.ndarray:
     """Normalised MFCCs of the interview's parts on one timeline (a part's frames cut or
     padded to its duration, so frame ``i`` is at ``i * HOP_MS`` on the timeline). Each part
     is normalised on its own: parts recorded on different days differ in level and noise."""
     blocks = []
     for part, pcm in zip(audio.parts, audio.pcm, strict=True):
-        features = dtw.mfcc(pcm, 16000)
+        features = dtw.mfcc(_dithered(pcm), 16000)
         frames = max(1, round(part.duration_ms / dtw.HOP_MS))
         if len(features) < frames:
             filler = features[-1:] if len(features) else np.zeros((1, dtw.COEFFICIENTS))
