@@ -256,6 +256,17 @@ def may_name_participant(viewer: Viewer, interview, person_id: int) -> bool:
     return sees_unredacted(viewer) or person_id not in consent.anonymised_labels(interview)
 
 
+def may_see_person(viewer: Viewer, person) -> bool:
+    """Whether ``viewer`` may see ``person`` at all (their page, the people list, the
+    type-ahead): not when every one of their participations is anonymised, for everyone but
+    archivists; the SQL twin is ``clauses.people_named_clause``."""
+    if sees_unredacted(viewer) or not person.participations:
+        return True
+    return any(
+        p.agreement is None or not p.agreement.anonymise for p in person.participations
+    )
+
+
 def can_edit_catalogue(viewer: Viewer) -> bool:
     """Collections and people: contributors create and edit; archivists merge."""
     return viewer.is_contributor

@@ -712,6 +712,41 @@ def public_view(interview: Interview, redactor: Redactor) -> Any:
     )
 
 
+def shown_interviews(viewer: Viewer, interviews: Sequence[Interview]) -> list[Any]:
+    """A list of interviews as ``viewer`` sees them (``public_view``): for everyone but
+    archivists, anonymised names replaced in titles, summaries and participants. One query
+    finds which of them have an anonymised participant (the rest are shown as they are)."""
+    interviews = list(interviews)
+    if policy.sees_unredacted(viewer) or not interviews:
+        return interviews
+    ids = {i.id for i in interviews}
+    anonymised = set(
+        db.session.scalars(
+            select(Participant.interview_id)
+            .join(ReleaseAgreement, ReleaseAgreement.participant_id == Participant.id)
+            .where(Participant.interview_id.in_(ids), ReleaseAgreement.anonymise.is_(True))
+        )
+    )
+    return [
+        public_view(i, public_redactor(i)) if i.id in anonymised else i for i in interviews
+    ]
+
+
+def shown_title(viewer: Viewer, interview: Interview) -> str:
+    """``interview``'s title as ``viewer`` may see it: anonymised names replaced by their
+    labels for everyone but archivists (every page that names an interview uses this or
+    ``shown_interviews``: lists, queues, requests, passages, the editor's pages)."""
+    if policy.sees_unredacted(viewer):
+        return interview.title
+    labels = terms.anonymised_labels(interview)
+    if not labels:
+        return interview.title
+    names = {
+        p.person.name: labels[p.person_id] for p in interview.participants if p.person_id in labels
+    }
+    return Anonymiser(names)(interview.title) or ""
+
+
 def public_speaker(speaker: Any, redactor: Redactor) -> Any:
     """A speaker as ``redactor``'s reader sees it: an anonymised person's speaker shows the
     label in place of its name, file label and linked person."""

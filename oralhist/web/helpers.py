@@ -14,6 +14,7 @@ from werkzeug.routing import IntegerConverter
 from ..access import current_viewer, now, policy
 from ..errors import ValidationError
 from ..extensions import db
+from ..services import consent
 from ..services.fields import MAX_ID, page_args
 from ..transcripts.timecode import format_timecode
 
@@ -105,5 +106,7 @@ def template_globals() -> dict[str, Any]:
         "now": now(),
         "current_user": current_user,
         "url_with": url_with,
+        # an interview's title as this viewer may see it (anonymised names as labels)
+        "shown_title": lambda interview: consent.shown_title(current_viewer(), interview),
         "timecode": lambda ms: format_timecode(ms, style="hms") if ms is not None else "",
     }
