@@ -262,9 +262,7 @@ def may_see_person(viewer: Viewer, person) -> bool:
     archivists; the SQL twin is ``clauses.people_named_clause``."""
     if sees_unredacted(viewer) or not person.participations:
         return True
-    return any(
-        p.agreement is None or not p.agreement.anonymise for p in person.participations
-    )
+    return any(p.agreement is None or not p.agreement.anonymise for p in person.participations)
 
 
 def can_edit_catalogue(viewer: Viewer) -> bool:

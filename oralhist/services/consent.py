@@ -727,9 +727,7 @@ def shown_interviews(viewer: Viewer, interviews: Sequence[Interview]) -> list[An
             .where(Participant.interview_id.in_(ids), ReleaseAgreement.anonymise.is_(True))
         )
     )
-    return [
-        public_view(i, public_redactor(i)) if i.id in anonymised else i for i in interviews
-    ]
+    return [public_view(i, public_redactor(i)) if i.id in anonymised else i for i in interviews]
 
 
 def shown_title(viewer: Viewer, interview: Interview) -> str:
@@ -745,6 +743,14 @@ def shown_title(viewer: Viewer, interview: Interview) -> str:
         p.person.name: labels[p.person_id] for p in interview.participants if p.person_id in labels
     }
     return Anonymiser(names)(interview.title) or ""
+
+
+def title_for(user: Any, interview: Interview) -> str:
+    """``shown_title`` for a user account (notifications and mails name the interview as
+    their recipient may see it)."""
+    from ..access import load_viewer
+
+    return shown_title(load_viewer(user), interview)
 
 
 def public_speaker(speaker: Any, redactor: Redactor) -> Any:

@@ -98,6 +98,12 @@ class LazyNavCounts:
         return getattr(self._counts, name)
 
 
+def shown_title(interview: Any) -> str:
+    """Templates' ``shown_title(interview)``: its title as the current viewer may see it
+    (anonymised names as labels; ``consent.shown_title``)."""
+    return consent.shown_title(current_viewer(), interview)
+
+
 def template_globals() -> dict[str, Any]:
     return {
         "may": policy.site_permissions(current_viewer()),
@@ -106,7 +112,5 @@ def template_globals() -> dict[str, Any]:
         "now": now(),
         "current_user": current_user,
         "url_with": url_with,
-        # an interview's title as this viewer may see it (anonymised names as labels)
-        "shown_title": lambda interview: consent.shown_title(current_viewer(), interview),
         "timecode": lambda ms: format_timecode(ms, style="hms") if ms is not None else "",
     }

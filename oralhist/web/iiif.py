@@ -206,9 +206,7 @@ def build_manifest(interview: Interview, viewer) -> dict[str, Any]:
             }
         ]
     if record.readable and parts:
-        structures = _structures(
-            interview, base, parts, consent.redactor_for(viewer, interview)
-        )
+        structures = _structures(interview, base, parts, consent.redactor_for(viewer, interview))
         if structures:
             data["structures"] = structures
     return data
@@ -322,9 +320,7 @@ def transcript(interview_id: int, part: int) -> Response:
     if not 1 <= part <= max(len(parts), 1):
         raise NotFound(f"Interview {interview_id} has no part {part}.")
     found = transcript_export.readable_transcript(viewer, interview)
-    segments, _points = transcript_export.to_parsing(
-        found, consent.redactor_for(viewer, interview)
-    )
+    segments, _points = transcript_export.to_parsing(found, consent.redactor_for(viewer, interview))
     if any(s.start_ms is None for s in segments):
         raise ValidationError("This transcript has no time codes, so it has no WebVTT form.")
     if parts:
