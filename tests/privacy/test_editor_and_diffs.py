@@ -97,3 +97,23 @@ def test_the_alignment_preview_masks_for_its_reader(app, private):
         truth = alignment.preview(interview, current, redactor=consent.NO_REDACTION)
         text = " ".join(f"{r!r}" for r in truth)
         assert SURNAME in text and WORD in text
+
+
+def test_a_contributor_does_not_rename_or_merge_withheld_speakers(app, browser, private):
+    from oralhist.services import catalogue
+
+    iid = private.interview
+    with app.test_request_context():
+        catalogue.unpublish(ARCHIVIST, db.session.get(Interview, iid))
+        db.session.commit()
+    owner = browser("contributor")
+    speakers = owner.get(f"/api/v1/interviews/{iid}/speakers").json["items"]
+    assert speakers and not leaks(str(speakers))
+    labelled = next(s for s in speakers if s["name"] == "Narrator A")
+    renamed = owner.patch(
+        f"/api/v1/interviews/{iid}/speakers/{labelled['id']}", json={"name": "Narrator A"}
+    )
+    assert renamed.status_code == 403, renamed.json
+    assert "anonymised names" in renamed.json["error"]["message"]
+    archivist = browser("archivist").get(f"/api/v1/interviews/{iid}/speakers")
+    assert NAME in archivist.get_data(as_text=True)
