@@ -257,7 +257,10 @@ def passage_json(p: passage_service.Passage) -> dict[str, Any]:
 def suggestion_json(s: suggestion_service.Suggestion) -> dict[str, Any]:
     return {
         "interview_id": s.interview.id,
-        "interview": {"id": s.interview.id, "title": s.interview.title},
+        "interview": {
+            "id": s.interview.id,
+            "title": consent.shown_title(current_viewer(), s.interview),
+        },
         "segment_id": s.segment_id,
         "start_ms": s.start_ms,
         "end_ms": s.end_ms,
