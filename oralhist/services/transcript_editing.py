@@ -123,6 +123,16 @@ def require_edit(viewer: Viewer, interview: Interview) -> None:
         "Only the interview's contributor (while it is a draft) and archivists edit its "
         "transcript.",
     )
+    if not policy.sees_unredacted(viewer):
+        from . import consent
+
+        # The editor shows and saves the words themselves: with a redaction in force, a
+        # contributor would either see the redacted words or save the placeholder over them.
+        require(
+            not consent.active_redactions(interview),
+            "This transcript has redacted passages: only archivists edit it while they are "
+            "in force.",
+        )
 
 
 def segment_of(segment_id: int, viewer: Viewer) -> tuple[Segment, Interview]:

@@ -17,6 +17,7 @@ from ..errors import NotFound, ValidationError
 from ..models import Interview
 from ..services import (
     catalogue,
+    consent,
     transcript_editing,
     transcript_export,
     transcript_speakers,
@@ -56,7 +57,8 @@ def edit(interview_id: int):
     transcript = interview.current_transcript
     if transcript is None:
         raise NotFound(f"Interview {interview.id} has no transcript to edit yet; import one.")
-    rows = transcript_export.rows(transcript)
+    # archivists, or a contributor of a transcript without redactions (require_edit)
+    rows = transcript_export.rows(transcript, redactor=consent.NO_REDACTION)
     speakers = [s for s, _ in transcript_speakers.speakers_with_counts(interview)]
     points = [
         {

@@ -31,7 +31,7 @@ from ..extensions import db
 from ..interop import iiif
 from ..interop.crosswalks import MODS_NS, OAI_DC_NS
 from ..models import Collection, Interview
-from ..services import audit, catalogue, transcript_export
+from ..services import audit, catalogue, consent, transcript_export
 from ..services import passages as passage_service
 from ..services.public_record import public_record
 from ..transcripts import Segment, write_transcript
@@ -317,7 +317,7 @@ def transcript(interview_id: int, part: int) -> Response:
     if not 1 <= part <= max(len(parts), 1):
         raise NotFound(f"Interview {interview_id} has no part {part}.")
     found = transcript_export.readable_transcript(viewer, interview)
-    segments, _points = transcript_export.to_parsing(found)
+    segments, _points = transcript_export.to_parsing(found, consent.redactor_for(viewer, interview))
     if any(s.start_ms is None for s in segments):
         raise ValidationError("This transcript has no time codes, so it has no WebVTT form.")
     if parts:
