@@ -192,3 +192,52 @@ def test_without_local_files_the_app_sends_them(
     auth = bearer(app, people, "r_approved")
     assert check(app.test_client(use_cookies=False), rid, **auth)[1] == ""
     assert events(app, "recording.play") == []
+
+
+@pytest.mark.parametrize("kind", ["draft", "closed", "registered", "open"])
+@pytest.mark.parametrize(
+    "role", ["anonymous", "researcher", "contributor", "contributor2", "archivist"]
+)
+def test_every_role_gets_the_file_only_where_the_app_would_send_it(
+    checking,
+    people,
+    interviews,
+    states,
+    material,  # noqa: F811
+    role,
+    kind,
+):
+    """The role matrix of the check: the depositor (``contributor``) and archivists get the
+    file of a draft or closed interview; others do not; a registered one goes to every
+    signed-in role, an open one to all."""
+    app = checking
+    rid = material[kind]
+    auth = {} if role == "anonymous" else bearer(app, people, role)
+    named = check(app.test_client(use_cookies=False), rid, **auth)[1]
+    sees = {
+        "draft": {"contributor", "archivist"},
+        "closed": {"contributor", "archivist"},
+        "registered": {"researcher", "contributor", "contributor2", "archivist"},
+        "open": {"anonymous", "researcher", "contributor", "contributor2", "archivist"},
+    }[kind]
+    assert named == (_front_path(app, rid) if role in sees else "")
+    # plays of material that is not open, by whoever got the file; none otherwise
+    plays = [(e.user_id, e.object_id) for e in events(app, "recording.play")]
+    audited = role in sees and kind != "open"
+    assert plays == ([(people[role], rid)] if audited else [])
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Original-URI": "/recordings/99999999999999999999/audio"},
+        {"X-Original-URI": "/recordings/x/audio"},
+        {"X-Original-URI": "\x00%%%"},
+        {"X-Original-URI": "/recordings/1/audio", "X-Original-Range": "bytes=-"},
+        {"X-Original-URI": "/recordings/1/audio", "X-Original-Range": "bytes=5-1"},
+        {"X-Original-URI": "/recordings/1/audio", "X-Original-Method": "DELETE"},
+    ],
+)
+def test_junk_from_the_front_server_is_never_a_500(checking, states, material, headers):  # noqa: F811
+    status, _, response_headers = get(checking.test_client(use_cookies=False), CHECK, **headers)
+    assert (status, response_headers["X-Oh-File"]) == (200, "")
