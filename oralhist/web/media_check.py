@@ -17,11 +17,12 @@ refusal or an error page of its own) and says one of two things:
   has (refusals and the sign-in page, listen-only caps, 304 and 416, HEAD, S3 storage).
 
 ``X-Accel-Expires: 0`` keeps nginx from caching an answer that holds for this request only
-(a HEAD, a conditional or unusual Range request, a browser session that has no listening id
-yet: the app's answer will give it one). A change of access (revocation, an embargo, a new
-redaction) takes effect when the cached answer expires (``proxy_cache_valid``, 30 s in the
-shipped site). The route is 404 unless ``MEDIA_ACCEL = "nginx"`` and ``MEDIA_ACCEL_AUTH``,
-and the shipped site does not let clients reach it.
+(a HEAD, a conditional or unusual Range request, the first audited request of a browser
+session that has no listening id yet: the app's answer will give it one). A change of
+access (revocation, an embargo, a new redaction) takes effect when the cached answer
+expires (``proxy_cache_valid``, 30 s in the shipped site). The route is 404 unless
+``MEDIA_ACCEL = "nginx"`` and ``MEDIA_ACCEL_AUTH``, and the shipped site does not let
+clients reach it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_range_header
 
 from ..access import current_viewer, now, policy
-from ..errors import AccessDenied, NotFound
+from ..errors import AccessDenied, NotFound, OralHistError
 from ..media import derivatives
 from ..services import audit, recordings
 from .recordings import served_audio
@@ -81,8 +82,6 @@ def media_check():
         return _answer(cache=False)  # HEAD sends no bytes and is not audited: the app's answer
     if any(request.headers.get(name) for name in CONDITIONAL):
         return _answer(cache=False)
-    if not audit.listening_client_settled():
-        return _answer(cache=False)  # the app's answer gives the session its listening id
     viewer = current_viewer()
     at = now()
     try:
@@ -103,7 +102,13 @@ def media_check():
     if not delivery.allowed or delivery.max_range_bytes:
         # refused, or a listen-only grant: the app answers every request (and caps each Range)
         return _answer()
-    key, size, mime, _sha256, _since, _name = served_audio(viewer, recording, delivery, copy, at)
+    try:
+        key, size, mime, _sha256, _since, _name = served_audio(
+            viewer, recording, delivery, copy, at
+        )
+    except OralHistError:
+        # e.g. the redacted copy is still being made: the app says so (503), never the master
+        return _answer(cache=False)
     front_path = recordings.storage().front_path(key)
     if front_path is None:
         return _answer()  # not a file nginx can read: the app sends it
@@ -112,6 +117,10 @@ def media_check():
         ranges = parse_range_header(raw_range)
         if ranges is None or len(ranges.ranges) > 1 or ranges.range_for_length(size) is None:
             return _answer(cache=False)  # several ranges or none to send: as the app does
+    if delivery.audited and not audit.listening_client_settled():
+        # A browser session without its listening id: the app's answer gives it one (in the
+        # session cookie, which this answer cannot set), and audits the play.
+        return _answer(cache=False)
     if delivery.audited:
         # Bytes are about to go out: the play, once per listening session, as /audio writes it
         # (the unit of work commits a GET that wrote only read-audit events).

@@ -241,3 +241,19 @@ def test_every_role_gets_the_file_only_where_the_app_would_send_it(
 def test_junk_from_the_front_server_is_never_a_500(checking, states, material, headers):  # noqa: F811
     status, _, response_headers = get(checking.test_client(use_cookies=False), CHECK, **headers)
     assert (status, response_headers["X-Oh-File"]) == (200, "")
+
+
+def test_a_browser_session_gets_open_material_from_nginx_at_once(
+    checking,
+    states,
+    material,  # noqa: F811
+    login,
+):
+    """Open material is not audited: no listening id is needed, so a signed-in browser's
+    first request is already nginx's (it was left to the app, uncached, every time)."""
+    app = checking
+    rid = material["open"]
+    status, named, headers = check(login("researcher"), rid, **{"X-Original-Range": "bytes=0-"})
+    assert (status, named) == (200, _front_path(app, rid))
+    assert "X-Accel-Expires" not in headers
+    assert events(app, "recording.play") == []
