@@ -24,6 +24,7 @@ def register_blueprints(app: Flask) -> None:
         jobs,
         listening,
         main,
+        media_check,
         oai,
         recordings,
         review,
@@ -56,6 +57,7 @@ def register_blueprints(app: Flask) -> None:
         deposit,
         listening,
         alignment,
+        media_check,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)
