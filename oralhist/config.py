@@ -40,6 +40,10 @@ MEDIA_STORAGE = "local"
 #: aliasing MEDIA_ROOT: docs/deploy/nginx-oralhist.conf) or ``sendfile`` (``X-Sendfile``).
 MEDIA_ACCEL = None
 MEDIA_ACCEL_PREFIX = "/_media/"
+#: With MEDIA_ACCEL = "nginx": answer nginx's ``auth_request`` at ``/_oh/media-check``
+#: (web/media_check.py), so nginx sends the player's repeated Range requests of /audio itself
+#: from a cached answer (docs/deploy/nginx-oralhist-audio-check.conf). Off: that route is 404.
+MEDIA_ACCEL_AUTH = False
 #: MEDIA_STORAGE = "s3" (oralhist/media/s3.py; pip install '.[s3]'): the bucket, a key prefix,
 #: the endpoint of an S3-compatible store (None: AWS), credentials (None: boto3's usual chain),
 #: and delivery: ``proxy`` (the app streams the range) or ``presigned`` (a 302 to the store).

@@ -116,9 +116,14 @@ def _lift_expired_redactions() -> str | None:
 
 def _make_redacted_audio() -> str | None:
     from .services import redacted_audio
+    from .transaction import unit_of_work
 
+    with unit_of_work():
+        forgotten = len(redacted_audio.forget_stale())
     made = redacted_audio.make_pending()
-    return f"{made} redacted audio copies made" if made else None
+    said = [f"{made} redacted audio copies made" if made else ""]
+    said.append(f"{forgotten} stale redacted audio copies removed" if forgotten else "")
+    return "; ".join(s for s in said if s) or None
 
 
 class Worker:

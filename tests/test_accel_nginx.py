@@ -30,6 +30,7 @@ pytestmark = [
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "docs" / "deploy" / "nginx-oralhist.conf"
+CHECK_SNIPPET = ROOT / "docs" / "deploy" / "nginx-oralhist-audio-check.conf"
 ORALHIST = [sys.executable, "-m", "oralhist.cli"]
 
 
@@ -52,12 +53,32 @@ def _wait_for(port: int, process: subprocess.Popen, what: str) -> None:
     raise AssertionError(f"{what} did not start")
 
 
-def site_for_test(port: int, redirect_port: int, app_port: int, media: Path) -> str:
-    """The deploy site with this test's ports and paths (the lines marked ``@...@``)."""
+def site_for_test(
+    port: int,
+    redirect_port: int,
+    app_port: int,
+    media: Path,
+    *,
+    audio_check_cache: Path | None = None,
+    audio_check_seconds: int = 30,
+) -> str:
+    """The deploy site with this test's ports and paths (the lines marked ``@...@``); with
+    ``audio_check_cache``, the cached access check of ``nginx-oralhist-audio-check.conf``
+    enabled (its cache in that folder, answers kept ``audio_check_seconds``)."""
     static = ROOT / "oralhist" / "static"
     out = []
     for line in SITE.read_text().splitlines():
         if "@SSL@" in line:
+            continue
+        if "@AUDIO_CACHE@" in line:
+            if audio_check_cache is not None:
+                line = line.split("#", 1)[1].split("#", 1)[0].strip()
+                line = line.replace("/var/cache/nginx/oralhist-audio", str(audio_check_cache))
+            out.append(line)
+            continue
+        if "@AUDIO_CHECK@" in line:
+            if audio_check_cache is not None:
+                out.append(audio_check_snippet(media, audio_check_seconds))
             continue
         if "@LISTEN@" in line:
             line = f"    listen 127.0.0.1:{port};"
@@ -69,6 +90,19 @@ def site_for_test(port: int, redirect_port: int, app_port: int, media: Path) -> 
             line = f"        alias {static}/;"
         elif line.strip() == "listen 80;":
             line = f"    listen 127.0.0.1:{redirect_port};"
+        out.append(line)
+    return "\n".join(out)
+
+
+def audio_check_snippet(media: Path, seconds: int = 30) -> str:
+    """``nginx-oralhist-audio-check.conf`` with this test's media folder and cache time."""
+    text = CHECK_SNIPPET.read_text()
+    out = []
+    for line in text.splitlines():
+        if "@MEDIA_ROOT@" in line:
+            line = f"    root {media};"
+        elif "proxy_cache_valid 200" in line:
+            line = f"    proxy_cache_valid 200 {seconds}s;"
         out.append(line)
     return "\n".join(out)
 

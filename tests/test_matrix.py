@@ -61,6 +61,9 @@ MATRIX = [
     ("DELETE", "/api/v1/deposit/audio/99999", (401, 404, 404, 404, 404, 404)),
     ("GET", "/review", (302, 403, 403, 403, 200, 200)),
     ("POST", "/interviews/{draft}/review", (302, 404, 302, 404, 403, 403)),
+    # nginx's cached access check (MEDIA_ACCEL_AUTH): off by default, so no such page
+    # (roles with it on: tests/access/test_media_check.py)
+    ("GET", "/_oh/media-check", (404, 404, 404, 404, 404, 404)),
 ]
 
 BODIES = {

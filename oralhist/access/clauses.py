@@ -103,3 +103,57 @@ def visible_jobs_clause(viewer: Viewer) -> Any:
     if not viewer.signed_in:
         return false()
     return Job.created_by_id == viewer.user_id
+
+
+def _anonymised_participation() -> Any:
+    """A participation whose release agreement asks to anonymise the participant."""
+    from ..models import Participant, ReleaseAgreement
+
+    return Participant.agreement.has(ReleaseAgreement.anonymise.is_(True))
+
+
+def named_participations_clause(viewer: Viewer) -> Any:
+    """The participations ``viewer`` may tie to their interview (``may_name_participant``):
+    all for archivists; for everyone else, not those whose agreement asks for anonymity."""
+    from .policy import sees_unredacted
+
+    if sees_unredacted(viewer):
+        return true()
+    return ~_anonymised_participation()
+
+
+def interview_names_hidden_clause(viewer: Viewer, words: list[str]) -> Any:
+    """Interviews where one of ``words`` may be part of an anonymised participant's name:
+    a title search for those words must not find them (the title a non-archivist sees has
+    the name replaced by its label). Nothing for archivists."""
+    from sqlalchemy import func
+
+    from ..models import Participant, Person
+    from .policy import sees_unredacted
+
+    words = [w.lower() for w in words if w.strip()]
+    if sees_unredacted(viewer) or not words:
+        return false()
+    name = func.lower(Person.name)
+    return Interview.participants.any(
+        and_(
+            _anonymised_participation(),
+            Participant.person.has(or_(*(name.contains(w, autoescape=True) for w in words))),
+        )
+    )
+
+
+def people_named_clause(viewer: Viewer) -> Any:
+    """The people ``viewer`` may see in the people list, the type-ahead and on their page:
+    everyone for archivists; for everyone else, not a person whose every participation is
+    anonymised (their name would be all the page says, and that they are in the archive at
+    all is what the agreement keeps private). A person with no participation is listed."""
+    from ..models import Person
+    from .policy import sees_unredacted
+
+    if sees_unredacted(viewer):
+        return true()
+    return or_(
+        ~Person.participations.any(),
+        Person.participations.any(~_anonymised_participation()),
+    )

@@ -256,6 +256,15 @@ def may_name_participant(viewer: Viewer, interview, person_id: int) -> bool:
     return sees_unredacted(viewer) or person_id not in consent.anonymised_labels(interview)
 
 
+def may_see_person(viewer: Viewer, person) -> bool:
+    """Whether ``viewer`` may see ``person`` at all (their page, the people list, the
+    type-ahead): not when every one of their participations is anonymised, for everyone but
+    archivists; the SQL twin is ``clauses.people_named_clause``."""
+    if sees_unredacted(viewer) or not person.participations:
+        return True
+    return any(p.agreement is None or not p.agreement.anonymise for p in person.participations)
+
+
 def can_edit_catalogue(viewer: Viewer) -> bool:
     """Collections and people: contributors create and edit; archivists merge."""
     return viewer.is_contributor
@@ -455,8 +464,26 @@ def can_edit_material(viewer: Viewer, interview) -> bool:
 
 def can_edit_transcript(viewer: Viewer, interview) -> bool:
     """Correct the transcript in the editor (text, times, speakers, index points; each save
-    a new version): the record's editors, i.e. archivists, and the contributor of a draft."""
-    return can_edit_record(viewer, interview)
+    a new version): the record's editors, i.e. archivists, and the contributor of a draft,
+    but only archivists while anything of it is withheld from its contributor (``withholds``):
+    the contributor would see and save a masked copy, writing placeholders and labels over
+    the words and names the archive keeps."""
+    return can_edit_record(viewer, interview) and (
+        sees_unredacted(viewer) or not withholds(interview)
+    )
+
+
+def withholds(interview, at: dt.datetime | None = None) -> bool:
+    """Whether anything of ``interview`` is withheld from everyone but archivists: a
+    redaction in force or an anonymised participant."""
+    if at is None:
+        from . import now
+
+        at = now()
+    today = today_of(at)
+    return any(r.until is None or today < r.until for r in interview.redactions) or bool(
+        consent.anonymised_labels(interview)
+    )
 
 
 def can_request_access(viewer: Viewer, interview, now: dt.datetime) -> bool:

@@ -105,6 +105,10 @@ class MemoryStorage:
             last_modified=last_modified,
         )
 
+    def front_path(self, key: str) -> str | None:
+        """None: the front server cannot read these bytes itself (the app sends them)."""
+        return None
+
     def exists(self, key: str) -> bool:
         if not isinstance(key, str) or not KEY_RE.fullmatch(key):
             return False

@@ -318,6 +318,10 @@ class S3Storage:
         response.headers["Cache-Control"] = "private, no-store"
         return response
 
+    def front_path(self, key: str) -> str | None:
+        """None: the front server cannot read these bytes itself (the app sends them)."""
+        return None
+
     def exists(self, key: str) -> bool:
         if not isinstance(key, str) or not KEY_RE.fullmatch(key):
             return False

@@ -110,6 +110,12 @@ class Storage(Protocol):
         the Range, as a listen-only grant's cap does, must not let the client's through)."""
         ...
 
+    def front_path(self, key: str) -> str | None:
+        """Where the front server finds the stored bytes itself, for a cached access check
+        (``MEDIA_ACCEL_AUTH``, ``web/media_check.py``): a path under the front server's media
+        root, or None when it cannot send them (no nginx, not local files, or missing)."""
+        ...
+
     def exists(self, key: str) -> bool: ...
 
     def size(self, key: str) -> int:
@@ -461,6 +467,13 @@ class LocalStorage:
             response.headers["X-Sendfile"] = str(path)
         response.headers.pop("Content-Length", None)
         return response
+
+    def front_path(self, key: str) -> str | None:
+        """The file's path under MEDIA_ROOT (``/ab/abcd...``) when nginx sends media
+        (``MEDIA_ACCEL = "nginx"``) and the file is there; else None."""
+        if self.accel != "nginx" or not self.exists(key):
+            return None
+        return "/" + self._key_path(key).relative_to(self.root).as_posix()
 
     def exists(self, key: str) -> bool:
         if not isinstance(key, str) or not KEY_RE.fullmatch(key):

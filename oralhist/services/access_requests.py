@@ -389,15 +389,18 @@ def _tell_requester(request: AccessRequest, move: workflow.Move, reason: str) ->
     interview = db.session.get(Interview, request.interview_id)
     if requester is None or interview is None:
         return
-    sentence = f"Your access request for “{interview.title}” was {move.verb}."
+    from . import consent
+
+    title = consent.title_for(requester, interview)
+    sentence = f"Your access request for “{title}” was {move.verb}."
     if move.action == "approve":
         scope = "listen and download" if request.scope == "listen_download" else "listen"
-        sentence = f"Your access request for “{interview.title}” was approved ({scope})"
+        sentence = f"Your access request for “{title}” was approved ({scope})"
         if request.expires_at:
             sentence += f" until {request.expires_at:%Y-%m-%d}"
         sentence += "."
     elif move.action == "expire":
-        sentence = f"Your access to “{interview.title}” has expired."
+        sentence = f"Your access to “{title}” has expired."
     if reason:
         sentence += f" Reason: {reason}"
     path, absolute = notify.link("catalogue.interview", interview_id=interview.id)
@@ -406,10 +409,10 @@ def _tell_requester(request: AccessRequest, move: workflow.Move, reason: str) ->
         requester,
         sentence,
         path,
-        subject=f"[oralhist] Access request {move.verb}: {interview.title}",
+        subject=f"[oralhist] Access request {move.verb}: {title}",
         body=(
             f"Dear {requester.display_name},\n\n{sentence}\n\n"
-            f"Interview: {interview.accession} “{interview.title}”\n{absolute}\n\n"
+            f"Interview: {interview.accession} “{title}”\n{absolute}\n\n"
             f"Your requests: {mine_abs}\n"
         ),
     )

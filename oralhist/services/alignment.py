@@ -24,7 +24,7 @@ from ..extensions import db
 from ..models import IndexPoint, Interview, Recording, Segment, Transcript, User
 from ..models.transcript import POSITION_GAP
 from ..transcripts.timecode import format_timecode
-from . import audit, catalogue, notify, transcript_versions
+from . import audit, catalogue, consent, notify, transcript_versions
 from .transcript_export import pack_words, unpack_words
 
 #: The job kinds (the deposit lane starts them by these names).
@@ -322,9 +322,13 @@ def proposed_version(viewer: Viewer, interview: Interview, version: int) -> Tran
     return transcript
 
 
-def preview(interview: Interview, proposed: Transcript) -> list[PreviewRow]:
+def preview(
+    interview: Interview, proposed: Transcript, *, redactor: consent.Redactor
+) -> list[PreviewRow]:
     """The proposed version's segments beside the current version's (by position): which
-    are aligned, which unaligned (with their approximate range) and what changed."""
+    are aligned, which unaligned (with their approximate range) and what changed; both read
+    through ``redactor`` (``consent.redactor_for``: a contributor reviewing a machine
+    version sees redacted passages as placeholders and anonymised names as labels)."""
     current = interview.current_transcript
     before: Sequence[Segment] = current.segments if current is not None else []
     flagged = {
@@ -333,25 +337,34 @@ def preview(interview: Interview, proposed: Transcript) -> list[PreviewRow]:
     rows = []
     for segment in proposed.segments:
         old = before[segment.position] if segment.position < len(before) else None
+        text, words, _masked = redactor.segment(
+            segment.text, segment.start_ms, segment.end_ms, segment.words
+        )
+        old_text = (
+            redactor.segment(old.text, old.start_ms, old.end_ms)[0] if old is not None else None
+        )
+        speaker = segment.speaker
         rows.append(
             PreviewRow(
                 segment.position,
-                segment.text,
-                segment.speaker.name if segment.speaker else None,
+                text,
+                redactor.name(speaker.person_id, speaker.name) if speaker else None,
                 segment.start_ms,
                 segment.end_ms,
                 old.start_ms if old else None,
                 old.end_ms if old else None,
-                old.text if old else None,
+                old_text,
                 segment.position not in flagged,
-                [w.__dict__ if hasattr(w, "__dict__") else w for w in unpack_words(segment.words)],
+                [w.__dict__ if hasattr(w, "__dict__") else w for w in unpack_words(words)],
             )
         )
     return rows
 
 
-def preview_json(interview: Interview, proposed: Transcript) -> dict[str, Any]:
-    rows = preview(interview, proposed)
+def preview_json(
+    interview: Interview, proposed: Transcript, *, redactor: consent.Redactor
+) -> dict[str, Any]:
+    rows = preview(interview, proposed, redactor=redactor)
     return {
         "version": proposed.version,
         "proposed": proposed.proposed,

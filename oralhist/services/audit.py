@@ -82,6 +82,19 @@ def listening_client() -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
 
 
+def listening_client_settled() -> bool:
+    """Whether ``listening_client`` can name this request's client without changing the
+    session: there is no session cookie, or the session already holds its listening id. A
+    front server's cached access check (``web/media_check.py``) cannot hand a new session
+    cookie to the browser, so it lets the app answer until this holds (else every check
+    would start a new listening session and audit another play)."""
+    from flask import request, session
+
+    if not request.cookies.get(_session_cookie_name()):
+        return True
+    return session.get("_oh_listen") is not None
+
+
 def _session_cookie_name() -> str:
     from flask import current_app
 

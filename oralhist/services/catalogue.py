@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..access import clauses, now, policy, require
@@ -81,9 +81,11 @@ def save_collection(
 # --- people --------------------------------------------------------------------------------
 
 
-def get_person(person_id: int) -> Person:
+def get_person(person_id: int, viewer: Viewer | None = None) -> Person:
+    """The person; with ``viewer``, only if they may see them (``policy.may_see_person``:
+    a person known only through anonymised participations is 'not found' to others)."""
     person = db.session.get(Person, person_id)
-    if person is None:
+    if person is None or (viewer is not None and not policy.may_see_person(viewer, person)):
         raise NotFound(f"There is no person {person_id}.")
     return person
 
@@ -173,9 +175,12 @@ def merge_candidates(person: Person, q: str = "") -> list[Person]:
     return list(db.session.scalars(stmt.limit(MERGE_CANDIDATES)))
 
 
-def list_people(q: str = "") -> Any:
-    """People by sort name; with ``q``, those whose name contains it (any case)."""
+def list_people(q: str = "", viewer: Viewer | None = None) -> Any:
+    """People by sort name; with ``q``, those whose name contains it (any case); with
+    ``viewer``, only those they may see (``clauses.people_named_clause``)."""
     stmt = select(Person).order_by(func.lower(Person.sort_name), Person.id)
+    if viewer is not None:
+        stmt = stmt.where(clauses.people_named_clause(viewer))
     return stmt.where(_name_contains(q)) if q else stmt
 
 
@@ -222,7 +227,14 @@ def interview_query(viewer: Viewer, args: Mapping[str, Any]):
         collection = get_collection(values["collection"])
         stmt = stmt.where(Interview.collection_id == collection.id)
     if values.get("person"):
-        stmt = stmt.where(Interview.participants.any(Participant.person_id == values["person"]))
+        stmt = stmt.where(
+            Interview.participants.any(
+                and_(
+                    Participant.person_id == values["person"],
+                    clauses.named_participations_clause(viewer),
+                )
+            )
+        )
     if values.get("year_from") is not None:
         stmt = stmt.where(Interview.date_recorded >= f"{values['year_from']:04d}")
     if values.get("year_to") is not None:
@@ -233,7 +245,11 @@ def interview_query(viewer: Viewer, args: Mapping[str, Any]):
     if values.get("status"):
         stmt = stmt.where(Interview.status == values["status"])
     if values.get("q"):
-        stmt = stmt.where(func.lower(Interview.title).contains(values["q"].lower()))
+        stmt = stmt.where(
+            func.lower(Interview.title).contains(values["q"].lower()),
+            # the title a non-archivist sees has anonymised names replaced by labels
+            ~clauses.interview_names_hidden_clause(viewer, values["q"].split()),
+        )
     return stmt.order_by(*SORTS[values["sort"]]), values
 
 
@@ -534,23 +550,35 @@ class ListFacts:
         return self.parts > 0
 
 
-def list_facts(interviews: Sequence[Interview]) -> dict[int, ListFacts]:
+def list_facts(
+    interviews: Sequence[Interview], viewer: Viewer | None = None
+) -> dict[int, ListFacts]:
     """``ListFacts`` of a page of interviews in three queries whatever the page size (never
     one per row). All of it is catalogue record (people, duration, that a transcript exists),
-    public for a published interview: no transcript text."""
-    from ..models import Recording, Transcript
+    public for a published interview: no transcript text. Narrators whose agreement asks
+    for anonymity are named by their label ("Narrator A") unless ``viewer`` sees
+    unredacted material (no viewer: the public's view)."""
+    from ..access.consent import ROLE_LABELS
+    from ..models import Recording, ReleaseAgreement, Transcript
 
     ids = [i.id for i in interviews]
     if not ids:
         return {}
+    truth = viewer is not None and policy.sees_unredacted(viewer)
     narrators: dict[int, list[str]] = {}
-    for interview_id, name in db.session.execute(
-        select(Participant.interview_id, Person.name)
+    for interview_id, name, anonymise in db.session.execute(
+        select(Participant.interview_id, Person.name, ReleaseAgreement.anonymise)
         .join(Person, Person.id == Participant.person_id)
+        .outerjoin(ReleaseAgreement, ReleaseAgreement.participant_id == Participant.id)
         .where(Participant.interview_id.in_(ids), Participant.role == "interviewee")
         .order_by(Participant.interview_id, Participant.position)
     ):
-        narrators.setdefault(interview_id, []).append(name)
+        named = narrators.setdefault(interview_id, [])
+        if anonymise and not truth:
+            # the label ``access.consent.anonymised_labels`` gives: lettered by position
+            n = len(named)
+            name = f"{ROLE_LABELS['interviewee']} {chr(ord('A') + n) if n < 26 else n + 1}"
+        named.append(name)
     audio = {
         interview_id: (int(total or 0), int(count))
         for interview_id, total, count in db.session.execute(

@@ -712,6 +712,67 @@ def public_view(interview: Interview, redactor: Redactor) -> Any:
     )
 
 
+def shown_interviews(viewer: Viewer, interviews: Sequence[Interview]) -> list[Any]:
+    """A list of interviews as ``viewer`` sees them (``public_view``): for everyone but
+    archivists, anonymised names replaced in titles, summaries and participants. One query
+    finds which of them have an anonymised participant (the rest are shown as they are)."""
+    interviews = list(interviews)
+    if policy.sees_unredacted(viewer) or not interviews:
+        return interviews
+    ids = {i.id for i in interviews}
+    anonymised = set(
+        db.session.scalars(
+            select(Participant.interview_id)
+            .join(ReleaseAgreement, ReleaseAgreement.participant_id == Participant.id)
+            .where(Participant.interview_id.in_(ids), ReleaseAgreement.anonymise.is_(True))
+        )
+    )
+    if not anonymised:
+        return interviews
+    from sqlalchemy.orm import selectinload
+
+    # their participants, people and agreements in three queries, not per interview
+    db.session.scalars(
+        select(Interview)
+        .where(Interview.id.in_(anonymised))
+        .options(
+            selectinload(Interview.participants).selectinload(Participant.person),
+            selectinload(Interview.participants).selectinload(Participant.agreement),
+        )
+    ).all()
+    return [public_view(i, name_redactor(i)) if i.id in anonymised else i for i in interviews]
+
+
+def name_redactor(interview: Interview) -> Redactor:
+    """``public_redactor`` without the redactions: what a list, which shows no transcript
+    text, needs to replace anonymised names (one query fewer per interview)."""
+    labels = terms.anonymised_labels(interview)
+    names = {
+        p.person.name: labels[p.person_id] for p in interview.participants if p.person_id in labels
+    }
+    return Redactor(Masks(()), labels, Anonymiser(names))
+
+
+def shown_title(viewer: Viewer, interview: Interview) -> str:
+    """``interview``'s title as ``viewer`` may see it: anonymised names replaced by their
+    labels for everyone but archivists (every page that names an interview uses this or
+    ``shown_interviews``: lists, queues, requests, passages, the editor's pages)."""
+    if policy.sees_unredacted(viewer):
+        return interview.title
+    redactor = name_redactor(interview)
+    if not redactor.person_labels:
+        return interview.title
+    return redactor.anonymise(interview.title) or ""
+
+
+def title_for(user: Any, interview: Interview) -> str:
+    """``shown_title`` for a user account (notifications and mails name the interview as
+    their recipient may see it)."""
+    from ..access import load_viewer
+
+    return shown_title(load_viewer(user), interview)
+
+
 def public_speaker(speaker: Any, redactor: Redactor) -> Any:
     """A speaker as ``redactor``'s reader sees it: an anonymised person's speaker shows the
     label in place of its name, file label and linked person."""

@@ -44,7 +44,7 @@ from ..extensions import db
 from ..media.probe import AudioInfo, probe_audio
 from ..media.storage import display_filename
 from ..models import DepositJob, Interview, Recording, Segment, StagedAudio, User
-from . import audit, catalogue, notify, recordings, transcripts
+from . import audit, catalogue, consent, notify, recordings, transcripts
 
 #: A transcript whose segments are this long or longer at the median is "roughly timed":
 #: paragraph-level times, OHMS one-minute sync points, ``[hh:mm:ss]`` marks every few minutes.
@@ -409,15 +409,16 @@ def _tell_depositors(session: Session) -> None:
             if job.kind == "align"
             else "A machine draft transcript is ready"
         )
+        title = consent.title_for(user, interview)
         path, absolute = notify.link("catalogue.interview", interview_id=interview.id)
         notify.notify(
             user,
-            f"{what} for {interview.accession} “{interview.title}”: check the proposed "
+            f"{what} for {interview.accession} “{title}”: check the proposed "
             "transcript and accept it.",
             path,
-            subject=f"[oralhist] Proposed transcript ready to check: {interview.title}"[:200],
+            subject=f"[oralhist] Proposed transcript ready to check: {title}"[:200],
             body=(
-                f"{what} for {interview.accession} “{interview.title}”.\n\n"
+                f"{what} for {interview.accession} “{title}”.\n\n"
                 "It is a proposed version: nothing replaces your transcript until you accept "
                 f"it. Check it here: {absolute}\n"
             ),

@@ -65,15 +65,21 @@ class PublicRecord:
 
 
 def participant_name(participant: Participant) -> str:
-    """A participant's public name (the serialiser's, so anonymisation applies)."""
+    """A participant's catalogue name (``public_record`` shows an anonymised one
+    as its label)."""
     return person_fields(participant.person)["name"]
 
 
 def public_record(interview: Interview, viewer: Viewer) -> PublicRecord:
     """``interview``'s description as ``viewer`` may see it. The caller has checked
     ``policy.can_view_record``."""
+    from . import consent
+
     at = now()
+    redactor = consent.redactor_for(viewer, interview, at)
     fields = interview_fields(interview, ("collection", None))
+    for key in ("title", "summary", "place"):
+        fields[key] = redactor.anonymise(fields[key])
     readable = policy.can_read_transcript(viewer, interview, at)
     collection = collection_fields(interview.collection) if interview.collection else None
     record = PublicRecord(
@@ -91,7 +97,10 @@ def public_record(interview: Interview, viewer: Viewer) -> PublicRecord:
         permalink=public_url("catalogue.interview", interview_id=interview.id),
         collection_slug=collection["slug"] if collection else None,
         collection_title=collection["title"] if collection else None,
-        people=[(p.role, participant_name(p)) for p in interview.participants],
+        people=[
+            (p.role, redactor.name(p.person_id, participant_name(p)))
+            for p in interview.participants
+        ],
         readable=readable,
         listenable=policy.can_listen(viewer, interview, at),
     )
@@ -99,8 +108,10 @@ def public_record(interview: Interview, viewer: Viewer) -> PublicRecord:
         transcript = transcript_versions.current_transcript(interview)
         for point in transcript.index_points if transcript is not None else ():
             values = index_point_fields(point)
-            record.keywords.extend(k for k in values["keywords"] if k not in record.keywords)
-            record.subjects.extend(s for s in values["subjects"] if s not in record.subjects)
+            keywords = [redactor.anonymise(k) or k for k in values["keywords"]]
+            subjects = [redactor.anonymise(s) or s for s in values["subjects"]]
+            record.keywords.extend(k for k in keywords if k not in record.keywords)
+            record.subjects.extend(s for s in subjects if s not in record.subjects)
     # Linked documents: the passage links the viewer may see listed (catalogue data), without
     # building each passage's excerpt (``passages.passage`` reads the segments).
     linked = db.session.scalars(

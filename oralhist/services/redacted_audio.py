@@ -11,6 +11,10 @@ and the worker's duty ``redacted audio`` (``make_pending``) makes any copy still
 reads what to make, ends its read, copies the file without holding the database, stores it,
 then records it in one short unit of work. Until its copy exists a part with a redaction is not
 served to listeners (a 503 saying so): the master is never sent in its place.
+
+**Stale copies are forgotten.** The same duty deletes the copies no redaction in force calls
+for any more (``forget_stale``), and their files once nothing uses them: a silenced copy of
+a passage no longer redacted is not kept.
 """
 
 from __future__ import annotations
@@ -134,6 +138,52 @@ def wanted(interview_id: int | None = None) -> list[tuple[int, str, str, list[tu
             if _copy_of(recording.sha256, digest) is None:
                 out.append((recording.id, recording.storage_key, digest, spans))
     return out
+
+
+def needed() -> set[tuple[str, str]]:
+    """``(master sha256, spans hash)`` of every silenced copy the redactions in force call
+    for today (made or not)."""
+    fill = tone_hz()
+    today = policy.today_of(now())
+    ids = db.session.scalars(
+        select(Redaction.interview_id)
+        .where((Redaction.until.is_(None)) | (Redaction.until > today))
+        .distinct()
+    )
+    out: set[tuple[str, str]] = set()
+    for iid in sorted(set(ids)):
+        for recording in db.session.get(Interview, iid).recordings:
+            spans = _spans_of(recording)
+            if spans:
+                out.add((recording.sha256, spans_hash(spans, fill)))
+    return out
+
+
+def forget_stale() -> list[str]:
+    """Delete the silenced copies no redaction in force calls for any more (a redaction
+    changed, lifted or past its date; the fill changed; the master was replaced), and,
+    once the caller's unit of work commits, their stored files that nothing else uses.
+    Returns the storage keys of the copies forgotten. The worker's ``redacted audio``
+    duty calls it (call it inside a unit of work)."""
+    from functools import partial
+
+    from .. import transaction
+    from .recordings import remove_unused_files
+
+    keep = needed()
+    stale = [
+        copy
+        for copy in db.session.scalars(select(RedactedAudio).order_by(RedactedAudio.id))
+        if (copy.master_sha256, copy.spans_hash) not in keep
+    ]
+    if not stale:
+        return []
+    keys = sorted({copy.storage_key for copy in stale})
+    for copy in stale:
+        db.session.delete(copy)
+    db.session.flush()
+    transaction.on_commit(partial(remove_unused_files, keys))
+    return keys
 
 
 def _copy_of(master_sha256: str, digest: str) -> RedactedAudio | None:

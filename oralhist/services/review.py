@@ -57,15 +57,18 @@ def tell_contributor_published(interview: Interview) -> None:
     contributor = db.session.get(User, interview.created_by_id) if interview.created_by_id else None
     if contributor is None or not contributor.active:
         return
+    from . import consent
+
+    title = consent.title_for(contributor, interview)
     path, absolute = notify.link("catalogue.interview", interview_id=interview.id)
     notify.notify(
         contributor,
-        f"{interview.accession} “{interview.title}” is reviewed and published.",
+        f"{interview.accession} “{title}” is reviewed and published.",
         path,
-        subject=f"[oralhist] Published: {interview.accession} {interview.title}"[:200],
+        subject=f"[oralhist] Published: {interview.accession} {title}"[:200],
         body=(
             f"The archivists reviewed and published {interview.accession} "
-            f"“{interview.title}”.\n\nIt is here: {absolute}\n"
+            f"“{title}”.\n\nIt is here: {absolute}\n"
         ),
     )
 

@@ -33,7 +33,15 @@ def collection_fields(c: Collection) -> dict[str, Any]:
 
 
 def person_fields(p: Person) -> dict[str, Any]:
-    return {"name": p.name, "sort_name": p.sort_name, "dates": p.dates, "biography": p.biography}
+    """A person's catalogue record; the date of death is there because release agreements
+    may close an interview until N years after it (issue 16)."""
+    return {
+        "name": p.name,
+        "sort_name": p.sort_name,
+        "dates": p.dates,
+        "biography": p.biography,
+        "date_of_death": p.date_of_death.isoformat() if p.date_of_death else None,
+    }
 
 
 def interview_fields(i: Interview, collection: tuple[str, Any]) -> dict[str, Any]:

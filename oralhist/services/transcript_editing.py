@@ -34,7 +34,7 @@ from ..errors import NotFound, ValidationError, VersionConflict
 from ..extensions import db
 from ..models import IndexPoint, Interview, Segment, Speaker, Transcript
 from ..models.transcript import POSITION_GAP
-from . import audit, catalogue, transcript_versions
+from . import audit, catalogue, consent, transcript_versions
 from .fields import MAX_TIME_MS
 
 #: Longest text of one segment (characters), and most operations in one batch.
@@ -120,7 +120,9 @@ def can_edit(viewer: Viewer, interview: Interview) -> bool:
 def require_edit(viewer: Viewer, interview: Interview) -> None:
     require(
         policy.can_edit_transcript(viewer, interview),
-        "Only the interview's contributor (while it is a draft) and archivists edit its "
+        "Only archivists edit a transcript with redactions or anonymised names."
+        if policy.can_edit_record(viewer, interview)
+        else "Only the interview's contributor (while it is a draft) and archivists edit its "
         "transcript.",
     )
 
@@ -664,7 +666,7 @@ def save_edits(
     if current is None:
         raise NotFound(f"Interview {interview.id} has no transcript to edit yet.")
     if base_version is not None and base_version != current.version:
-        raise _conflict(interview, base_version, current)
+        raise _conflict(viewer, interview, base_version, current)
     batch = _Batch(interview, current)
     for n, op in enumerate(operations):
         batch.apply(n, op)
@@ -842,7 +844,9 @@ def _store(
             entry.ref = None
 
 
-def _conflict(interview: Interview, base_version: int, current: Transcript) -> VersionConflict:
+def _conflict(
+    viewer: Viewer, interview: Interview, base_version: int, current: Transcript
+) -> VersionConflict:
     newer = db.session.scalars(
         select(Transcript)
         .where(Transcript.interview_id == interview.id, Transcript.version > base_version)
@@ -867,7 +871,12 @@ def _conflict(interview: Interview, base_version: int, current: Transcript) -> V
     touched: list[int] | None = None
     touched_points: list[int] | None = None
     if exists is not None:
-        diff = transcript_versions.diff_versions(interview, base_version, current.version)
+        diff = transcript_versions.diff_versions(
+            interview,
+            base_version,
+            current.version,
+            redactor=consent.redactor_for(viewer, interview),
+        )
         what = f" It differs from version {base_version} in: {diff.summary()}."
         changes = [h.as_json() for h in diff.hunks[:20]]
         # Every segment the newer versions changed (by id, old and new): an editor whose own

@@ -21,6 +21,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..models import IndexPoint, Interview, Segment, Transcript
 from . import audit, catalogue
+from .consent import Redactor
 
 
 def current_transcript(interview: Interview) -> Transcript | None:
@@ -190,24 +191,27 @@ class VersionDiff:
         }
 
 
-def _segment_views(transcript: Transcript) -> list[SegmentView]:
-    names = {s.id: s.name for s in transcript.interview.speakers}
+def _segment_views(transcript: Transcript, redactor: Redactor) -> list[SegmentView]:
+    names = {s.id: redactor.name(s.person_id, s.name) for s in transcript.interview.speakers}
     rows = db.session.execute(
         select(Segment.id, Segment.start_ms, Segment.end_ms, Segment.speaker_id, Segment.text)
         .where(transcript.holds(Segment))
         .order_by(Segment.position)
     )
-    return [SegmentView(i, s, e, names.get(sp, "") if sp else "", t) for i, s, e, sp, t in rows]
+    return [
+        SegmentView(i, s, e, names.get(sp, "") if sp else "", redactor.segment(t, s, e)[0])
+        for i, s, e, sp, t in rows
+    ]
 
 
-def _index_views(transcript: Transcript) -> list[dict[str, Any]]:
+def _index_views(transcript: Transcript, redactor: Redactor) -> list[dict[str, Any]]:
     return [
         {
             "id": p.id,
             "start_ms": p.start_ms,
-            "title": p.title,
-            "synopsis": p.synopsis,
-            "keywords": list(p.keywords or []),
+            "title": redactor.anonymise(p.title),
+            "synopsis": redactor.anonymise(p.synopsis),
+            "keywords": [redactor.anonymise(k) for k in p.keywords or []],
         }
         for p in transcript.index_points
     ]
@@ -229,13 +233,19 @@ def word_diff(old: str, new: str) -> list[tuple[str, str]]:
     return out
 
 
-def diff_versions(interview: Interview, old_version: int, new_version: int) -> VersionDiff:
+def diff_versions(
+    interview: Interview, old_version: int, new_version: int, *, redactor: Redactor
+) -> VersionDiff:
     """The difference between two versions, segment by segment (a run of changed segments
     is one hunk, with a word-level diff when one segment replaced one) and index point by
     index point. Versions that share rows compare the same rows as equal without reading
-    their words twice; versions imported from different files are compared by content."""
+    their words twice; versions imported from different files are compared by content.
+
+    Both sides are read through ``redactor`` (required, like ``transcript_export.rows``,
+    so no caller forgets it: ``consent.redactor_for``): redacted words are placeholders
+    on both sides (a change inside a redaction is not shown) and anonymised names labels."""
     old, new = get_version(interview, old_version), get_version(interview, new_version)
-    a, b = _segment_views(old), _segment_views(new)
+    a, b = _segment_views(old, redactor), _segment_views(new, redactor)
     matcher = difflib.SequenceMatcher(None, [s.key() for s in a], [s.key() for s in b], False)
     hunks: list[Hunk] = []
     unchanged = 0
@@ -246,7 +256,7 @@ def diff_versions(interview: Interview, old_version: int, new_version: int) -> V
         kind = {"replace": "changed", "delete": "removed", "insert": "added"}[op]
         words = word_diff(a[i1].text, b[j1].text) if i2 - i1 == 1 and j2 - j1 == 1 else []
         hunks.append(Hunk(kind, a[i1:i2], b[j1:j2], words))
-    ia, ib = _index_views(old), _index_views(new)
+    ia, ib = _index_views(old, redactor), _index_views(new, redactor)
 
     def ikey(p: dict[str, Any]) -> tuple:
         return (p["start_ms"], p["title"], p["synopsis"], tuple(p["keywords"]))

@@ -24,6 +24,7 @@ def register_blueprints(app: Flask) -> None:
         jobs,
         listening,
         main,
+        media_check,
         oai,
         recordings,
         review,
@@ -56,15 +57,17 @@ def register_blueprints(app: Flask) -> None:
         deposit,
         listening,
         alignment,
+        media_check,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)
 
-    from .helpers import template_globals, url_with
+    from .helpers import shown_title, template_globals, url_with
 
     app.context_processor(template_globals)
     # Also a Jinja global, so macros imported without context (pagination) can use it.
     app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals["shown_title"] = shown_title
     from ..urls import public_url
 
     app.jinja_env.globals["public_url"] = public_url

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from ..access import current_viewer, policy
 from ..extensions import db
 from ..models import Interview, Transcript
-from ..services import alignment, catalogue, recordings
+from ..services import alignment, catalogue, consent, recordings
 from .catalogue import interview_panel
 
 bp = Blueprint("alignment", __name__)
@@ -79,7 +79,7 @@ def preview(interview_id: int, version: int):
     viewer = current_viewer()
     interview = catalogue.get_interview(interview_id, viewer)
     proposed = alignment.proposed_version(viewer, interview, version)
-    rows = alignment.preview(interview, proposed)
+    rows = alignment.preview(interview, proposed, redactor=consent.redactor_for(viewer, interview))
     return render_template(
         "alignment/preview.html",
         interview=interview,

@@ -94,11 +94,13 @@ def collection(slug: str):
         current_viewer(), {"collection": str(found.id), "sort": request.args.get("sort", "title")}
     )
     page = paginate(stmt)
+    facts = catalogue.list_facts(page.items, current_viewer())
+    page.items = consent.shown_interviews(current_viewer(), page.items)
     return render_template(
         "catalogue/collection.html",
         collection=found,
         page=page,
-        facts=catalogue.list_facts(page.items),
+        facts=facts,
         level_of=lambda i: policy.effective_level(i, now()),
     )
 
@@ -144,13 +146,17 @@ def _form_page(template: str, context: dict, *, save, saved_message: str, next_u
 @bp.get("/people")
 def people():
     q = request.args.get("q", "").strip()[:200]
-    return render_template("catalogue/people.html", page=paginate(catalogue.list_people(q)), q=q)
+    return render_template(
+        "catalogue/people.html",
+        page=paginate(catalogue.list_people(q, current_viewer())),
+        q=q,
+    )
 
 
 @bp.get("/people/<int:person_id>")
 def person(person_id: int):
-    found = catalogue.get_person(person_id)
     viewer = current_viewer()
+    found = catalogue.get_person(person_id, viewer)
     roles: dict[int, list[str]] = {}
     for participation in found.participations:
         roles.setdefault(participation.interview_id, []).append(participation.role)
@@ -167,7 +173,7 @@ def person(person_id: int):
     return render_template(
         "catalogue/person.html",
         person=found,
-        interviews=interviews,
+        interviews=consent.shown_interviews(viewer, interviews),
         roles=roles,
         can_merge=can_merge,
         others=others,
@@ -181,7 +187,7 @@ def person(person_id: int):
 def edit_person(person_id: int | None = None):
     viewer = current_viewer()
     require(policy.can_edit_catalogue(viewer), "Only contributors and archivists edit people.")
-    found = catalogue.get_person(person_id) if person_id else None
+    found = catalogue.get_person(person_id, viewer) if person_id else None
     return _form_page(
         "catalogue/person_form.html",
         {"person": found},
@@ -214,10 +220,12 @@ def interviews():
     viewer = current_viewer()
     stmt, values = catalogue.interview_query(viewer, request.args)
     page = paginate(stmt.options(selectinload(Interview.collection)))
+    facts = catalogue.list_facts(page.items, viewer)
+    page.items = consent.shown_interviews(viewer, page.items)
     return render_template(
         "catalogue/interviews.html",
         page=page,
-        facts=catalogue.list_facts(page.items),
+        facts=facts,
         level_of=lambda i: policy.effective_level(i, now()),
         values=values,
         collections=db.session.scalars(select(Collection).order_by(Collection.title)).all(),

@@ -19,7 +19,7 @@ from ..access.policy import ANONYMOUS
 from ..extensions import db
 from ..interop import iiif, schema_org
 from ..models import Collection, Document, Interview, OaiRecord
-from ..services import transcript_export
+from ..services import consent, transcript_export
 from ..services.public_record import public_record
 from ..urls import public_url
 from .catalogue import interview_panel
@@ -88,7 +88,9 @@ def jsonld_panel(interview: Interview, _viewer) -> dict[str, Any]:
     if record.readable and current is not None:
         text = "\n".join(
             f"{row.speaker}: {row.text}" if row.speaker else row.text
-            for row in transcript_export.rows(current, limit=2000)
+            for row in transcript_export.rows(
+                current, limit=2000, redactor=consent.public_redactor(interview, at)
+            )
         )
     return {
         "schema_org": schema_org.interview_jsonld(

@@ -17,6 +17,7 @@ from ..errors import NotFound, ValidationError
 from ..models import Interview
 from ..services import (
     catalogue,
+    consent,
     transcript_editing,
     transcript_export,
     transcript_speakers,
@@ -56,7 +57,9 @@ def edit(interview_id: int):
     transcript = interview.current_transcript
     if transcript is None:
         raise NotFound(f"Interview {interview.id} has no transcript to edit yet; import one.")
-    rows = transcript_export.rows(transcript)
+    # editors see the whole transcript (``policy.can_edit_transcript``: while anything is
+    # withheld, only archivists edit)
+    rows = transcript_export.rows(transcript, redactor=consent.redactor_for(viewer, interview))
     speakers = [s for s, _ in transcript_speakers.speakers_with_counts(interview)]
     points = [
         {
@@ -99,7 +102,9 @@ def diff(interview_id: int, version: int):
             raise ValidationError("'against' must be a version number.")
     else:
         against = target.base_version or max(1, version - 1)
-    found = transcript_versions.diff_versions(interview, against, version)
+    found = transcript_versions.diff_versions(
+        interview, against, version, redactor=consent.redactor_for(viewer, interview)
+    )
     return render_template(
         "transcripts/diff.html",
         interview=interview,

@@ -14,6 +14,7 @@ from werkzeug.routing import IntegerConverter
 from ..access import current_viewer, now, policy
 from ..errors import ValidationError
 from ..extensions import db
+from ..services import consent
 from ..services.fields import MAX_ID, page_args
 from ..transcripts.timecode import format_timecode
 
@@ -95,6 +96,12 @@ class LazyNavCounts:
 
             self._counts = nav_counts(current_viewer())
         return getattr(self._counts, name)
+
+
+def shown_title(interview: Any) -> str:
+    """Templates' ``shown_title(interview)``: its title as the current viewer may see it
+    (anonymised names as labels; ``consent.shown_title``)."""
+    return consent.shown_title(current_viewer(), interview)
 
 
 def template_globals() -> dict[str, Any]:

@@ -31,7 +31,7 @@ from ..extensions import db
 from ..interop import iiif
 from ..interop.crosswalks import MODS_NS, OAI_DC_NS
 from ..models import Collection, Interview
-from ..services import audit, catalogue, transcript_export
+from ..services import audit, catalogue, consent, transcript_export
 from ..services import passages as passage_service
 from ..services.public_record import public_record
 from ..transcripts import Segment, write_transcript
@@ -206,7 +206,7 @@ def build_manifest(interview: Interview, viewer) -> dict[str, Any]:
             }
         ]
     if record.readable and parts:
-        structures = _structures(interview, base, parts)
+        structures = _structures(interview, base, parts, consent.redactor_for(viewer, interview))
         if structures:
             data["structures"] = structures
     return data
@@ -233,8 +233,11 @@ def _metadata(record, lang: str) -> list[dict[str, Any]]:
     return [{"label": {"en": [label]}, "value": {"none": values}} for label, values in rows]
 
 
-def _structures(interview: Interview, base: str, parts) -> list[dict[str, Any]]:
-    """The index as Ranges: each point runs to the next one (the last to the end)."""
+def _structures(
+    interview: Interview, base: str, parts, redactor: consent.Redactor
+) -> list[dict[str, Any]]:
+    """The index as Ranges: each point runs to the next one (the last to the end); titles
+    and synopses as ``redactor``'s reader sees them (anonymised names as labels)."""
     transcript = interview.current_transcript
     points = sorted(transcript.index_points, key=lambda p: p.start_ms) if transcript else []
     if not points:
@@ -252,11 +255,11 @@ def _structures(interview: Interview, base: str, parts) -> list[dict[str, Any]]:
         entry: dict[str, Any] = {
             "id": f"{base}/range/{n + 1}",
             "type": "Range",
-            "label": {"en": [point.title or f"Index point {n + 1}"]},
+            "label": {"en": [redactor.anonymise(point.title) or f"Index point {n + 1}"]},
             "items": items,
         }
         if point.synopsis:
-            entry["summary"] = {"en": [point.synopsis]}
+            entry["summary"] = {"en": [redactor.anonymise(point.synopsis) or ""]}
         ranges.append(entry)
     return [
         {
@@ -317,7 +320,7 @@ def transcript(interview_id: int, part: int) -> Response:
     if not 1 <= part <= max(len(parts), 1):
         raise NotFound(f"Interview {interview_id} has no part {part}.")
     found = transcript_export.readable_transcript(viewer, interview)
-    segments, _points = transcript_export.to_parsing(found)
+    segments, _points = transcript_export.to_parsing(found, consent.redactor_for(viewer, interview))
     if any(s.start_ms is None for s in segments):
         raise ValidationError("This transcript has no time codes, so it has no WebVTT form.")
     if parts:
@@ -376,7 +379,7 @@ def collection(slug: str) -> Response:
         ],
         "items": [
             {"id": manifest_url(i.id), "type": "Manifest", "label": {"en": [i.title]}}
-            for i in interviews
+            for i in consent.shown_interviews(viewer, interviews)
         ],
     }
     if found.description:

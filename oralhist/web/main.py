@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from sqlalchemy import select
 
-from ..access import clauses
+from ..access import clauses, current_viewer
 from ..extensions import db
 from ..models import Collection, Interview
+from ..services import consent
 
 bp = Blueprint("main", __name__)
 
@@ -21,4 +22,8 @@ def home():
         .order_by(Interview.published_at.desc(), Interview.id.desc())
         .limit(6)
     ).all()
-    return render_template("main/home.html", collections=collections, recent=recent)
+    return render_template(
+        "main/home.html",
+        collections=collections,
+        recent=consent.shown_interviews(current_viewer(), recent),
+    )

@@ -186,44 +186,8 @@ def _serve(recording_id: int, *, download: bool):
         access_copy=copy is not None,
     )
     require(delivery.allowed, delivery.refusal)
-    # Which bytes: the master, or for everyone but archivists its copy with the redacted
-    # ranges silenced (``services.redacted_audio``; never the master in its place).
-    served = redacted_audio.served_file(viewer, recording)
-    # Access is settled: only now look at Range and conditional headers.
+    key, size, mime, sha256, since, name = served_audio(viewer, recording, delivery, copy, at)
     media = recordings.storage()
-    if served.redacted:
-        # never the master nor its plain access copy: the copy with the ranges silenced
-        key, size, mime, sha256, since = (
-            served.key,
-            served.size,
-            served.mime,
-            served.sha256,
-            recording.uploaded_at,
-        )
-        name = _neutral_name(recording)
-    elif delivery.source == "access" and copy is not None:
-        key, size, mime, sha256, since = (
-            copy.storage_key,
-            copy.size,
-            copy.mime,
-            copy.sha256,
-            copy.created_at,
-        )
-        name = _neutral_name(recording, ".mp3" if copy.mime == "audio/mpeg" else "")
-    else:
-        key, size, mime, sha256, since = (
-            recording.storage_key,
-            recording.size,
-            recording.mime,
-            recording.sha256,
-            recording.uploaded_at,
-        )
-        # the uploader's file name only where the policy shows it (recording_fields)
-        name = (
-            recording.original_filename
-            if "original_filename" in policy.recording_fields(viewer, interview, at)
-            else _neutral_name(recording)
-        )
     if not media.exists(key):
         raise NotFound("The recording's file is missing; an archivist has been told by fixity.")
     ranges = parse_range_header(request.headers.get("Range"))
@@ -262,6 +226,48 @@ def _serve(recording_id: int, *, download: bool):
     response.cache_control.public = False
     response.cache_control.no_cache = True
     return response
+
+
+def served_audio(viewer, recording: Recording, delivery, copy, at) -> tuple:
+    """Which file ``delivery`` sends (``policy.audio_delivery`` has allowed it): ``(key,
+    size, mime, sha256, last_modified, download_name)``. For everyone but archivists the
+    copy with the redacted ranges silenced where there is one (``services.redacted_audio``;
+    never the master nor its plain access copy in its place), else the access copy where the
+    delivery streams it, else the master. Shared by ``/audio`` and the front server's check
+    (``web/media_check.py``), so both always choose the same bytes."""
+    served = redacted_audio.served_file(viewer, recording)
+    if served.redacted:
+        return (
+            served.key,
+            served.size,
+            served.mime,
+            served.sha256,
+            recording.uploaded_at,
+            _neutral_name(recording),
+        )
+    if delivery.source == "access" and copy is not None:
+        return (
+            copy.storage_key,
+            copy.size,
+            copy.mime,
+            copy.sha256,
+            copy.created_at,
+            _neutral_name(recording, ".mp3" if copy.mime == "audio/mpeg" else ""),
+        )
+    # the uploader's file name only where the policy shows it (recording_fields)
+    name = (
+        recording.original_filename
+        if "original_filename" in policy.recording_fields(viewer, recording.interview, at)
+        else _neutral_name(recording)
+    )
+    return (
+        recording.storage_key,
+        recording.size,
+        recording.mime,
+        recording.sha256,
+        recording.uploaded_at,
+        name,
+    )
 
 
 def _neutral_name(recording: Recording, suffix: str = "") -> str:

@@ -80,7 +80,7 @@ def test_align_job_end_to_end_then_accept(app, browser, jfk_interview):
     second = owner.post(f"/api/v1/interviews/{interview_id}/align")
     assert second.status_code == 409 and str(job_id) in second.get_data(as_text=True)
 
-    assert jobs.run_pending(app) == 1
+    assert jobs.run_pending(app, kinds=["align"]) == 1
     job = owner.get(f"/api/v1/jobs/{job_id}").get_json()
     assert job["status"] == "done", job
     assert job["progress"] == 100
@@ -171,4 +171,4 @@ def test_the_page_button_starts_the_job_for_editors_only(app, browser, jfk_inter
         browser("contributor2").post(f"/interviews/{interview_id}/align", data={}).status_code
         == 404
     )
-    assert jobs.run_pending(app) == 1
+    assert jobs.run_pending(app, kinds=["align"]) == 1

@@ -36,7 +36,7 @@ def test_align_the_sample_preview_accept_and_land_on_a_segment(app, page, untime
     page.wait_for_load_state()
     page.wait_for_selector("li.job[data-job-status=queued]")
 
-    assert jobs.run_pending(app) == 1  # the worker's work, in this process
+    assert jobs.run_pending(app, kinds=["align"]) == 1  # the worker's work, in this process
     page.wait_for_function(
         "() => { const b = document.querySelector('li.job progress');"
         " return b && b.value === 100; }",

@@ -137,3 +137,36 @@ def test_speaker_merge_pages_have_no_axe_violations(page, sample):
     page.click("form button[type=submit]:has-text('Merge')")
     page.wait_for_selector("#merges-h")
     assert violations(page) == []
+
+
+def test_editor_pages_have_no_axe_violations(page, app, sample):
+    """The transcript editor (its page and its help dialog) and the comparison of two
+    versions that a saved edit leads to."""
+    from oralhist.access.policy import Viewer
+    from oralhist.models import Interview
+    from oralhist.services import transcript_editing, transcript_versions
+
+    sign_in(page, "archivist@example.org")
+    edit = f"{page.base}/interviews/{sample['interview']}/transcript/edit"
+    page.goto(edit)
+    page.wait_for_selector("#editor")
+    assert violations(page) == []
+    page.keyboard.press("Alt+h")
+    page.wait_for_selector("#ed-help[open]")
+    assert violations(page) == []
+
+    with app.test_request_context():
+        interview = db.session.get(Interview, sample["interview"])
+        current = transcript_versions.current_transcript(interview)
+        first = current.segments[0]
+        saved = transcript_editing.save_edits(
+            Viewer(user_id=None, role="archivist"),
+            interview,
+            [{"op": "update", "segment_id": first.id, "text": first.text + " (checked)"}],
+            current.version,
+        )
+        db.session.commit()
+        version = saved.transcript.version
+    page.goto(f"{page.base}/interviews/{sample['interview']}/transcript/versions/{version}/diff")
+    assert page.locator("li.diff-hunk").count() == 1
+    assert violations(page) == []

@@ -78,7 +78,14 @@ def _index_point(title: str, keyword: str, start_ms: int = 0, synopsis: str = ""
 @pytest.fixture
 def archive(app, users, clock) -> Archive:
     """See the module docstring. ``extra`` open interviews make the lists span pages."""
-    from oralhist.services import catalogue, documents, mentions, recordings, transcripts
+    from oralhist.services import (
+        catalogue,
+        consent,
+        documents,
+        mentions,
+        recordings,
+        transcripts,
+    )
 
     made = Archive()
     with app.test_request_context():
@@ -111,6 +118,13 @@ def archive(app, users, clock) -> Archive:
                 },
             )
             made.ids[key] = found.id
+            # open publication needs the narrator's signed release agreement (issue 16)
+            consent.save_agreement(
+                ARCHIVIST,
+                found,
+                found.participants[0].id,
+                {"status": "signed", "signed_on": "2020-01-01"},
+            )
             return found
 
         pit = interview("open", "Down the pit", miners)

@@ -69,9 +69,11 @@ def downgrade():
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.drop_index('ix_notification_user_unread')
 
-    with op.batch_alter_table('interview', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_interview_review_requested_at'))
-        batch_op.drop_column('review_requested_at')
+    op.drop_index('ix_interview_review_requested_at', table_name='interview')
+    # ALTER TABLE ... DROP COLUMN (SQLite 3.35+, PostgreSQL), not a batch recreate: on SQLite
+    # recreating a table deletes its rows first, which cascades to every row that refers
+    # to them (transcripts, segments, participants...).
+    op.execute('ALTER TABLE interview DROP COLUMN review_requested_at')
 
     with op.batch_alter_table('deposit_job', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_deposit_job_user_id'))

@@ -99,9 +99,9 @@ def downgrade():
     with op.batch_alter_table('release_agreement', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_release_agreement_form_key'))
     op.drop_table('release_agreement')
-    with op.batch_alter_table('interview', schema=None) as batch_op:
-        batch_op.drop_column('consent_audio_until')
-        batch_op.drop_column('consent_transcript_until')
-        batch_op.drop_column('consent_override')
-    with op.batch_alter_table('person', schema=None) as batch_op:
-        batch_op.drop_column('date_of_death')
+    # ALTER TABLE ... DROP COLUMN (SQLite 3.35+, PostgreSQL), not a batch recreate: on SQLite
+    # recreating a table deletes its rows first, which cascades to every row that refers
+    # to them (transcripts, segments, participants...).
+    for column in ('consent_audio_until', 'consent_transcript_until', 'consent_override'):
+        op.execute(f'ALTER TABLE interview DROP COLUMN {column}')
+    op.execute('ALTER TABLE person DROP COLUMN date_of_death')

@@ -25,6 +25,8 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('transcript', schema=None) as batch_op:
-        batch_op.drop_column('provenance')
-        batch_op.drop_column('proposed')
+    # ALTER TABLE ... DROP COLUMN (SQLite 3.35+, PostgreSQL), not a batch recreate: on SQLite
+    # recreating a table deletes its rows first, which cascades to every row that refers
+    # to them (transcripts, segments, participants...).
+    op.execute('ALTER TABLE transcript DROP COLUMN provenance')
+    op.execute('ALTER TABLE transcript DROP COLUMN proposed')

@@ -183,14 +183,7 @@ def export_archive(
         "notice": NOTICE,
         "media_included": include_media,
         "collections": [collection_fields(c) for c in db.session.scalars(collections_query)],
-        "people": [
-            {
-                "key": person_key[p.id],
-                **person_fields(p),
-                "date_of_death": p.date_of_death.isoformat() if p.date_of_death else None,
-            }
-            for p in people
-        ],
+        "people": [{"key": person_key[p.id], **person_fields(p)} for p in people],
         "interviews": [],
         "documents": [],
         "mentions": [],

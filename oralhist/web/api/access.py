@@ -9,7 +9,7 @@ from flask import jsonify, request, url_for
 from ...access import current_viewer, now, workflow
 from ...access.policy import Viewer
 from ...models import AccessRequest
-from ...services import access_requests
+from ...services import access_requests, consent
 from ...services.catalogue import get_interview
 from . import bp
 from .common import json_body, page_of
@@ -20,7 +20,7 @@ def access_request_json(r: AccessRequest, viewer: Viewer) -> dict[str, Any]:
     return {
         "id": r.id,
         "interview_id": r.interview_id,
-        "interview_title": r.interview.title if r.interview else None,
+        "interview_title": (consent.shown_title(viewer, r.interview) if r.interview else None),
         "requester_id": r.requester_id,
         "requester_name": r.requester.display_name if r.requester else None,
         "purpose": r.purpose,

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from ... import jobs
 from ...access import current_viewer
-from ...services import alignment, catalogue, recordings
+from ...services import alignment, catalogue, consent, recordings
 from . import bp
 
 
@@ -42,7 +42,9 @@ def preview_version(interview_id: int, version: int):
     viewer = current_viewer()
     interview = catalogue.get_interview(interview_id, viewer)
     proposed = alignment.proposed_version(viewer, interview, version)
-    data = alignment.preview_json(interview, proposed)
+    data = alignment.preview_json(
+        interview, proposed, redactor=consent.redactor_for(viewer, interview)
+    )
     data["accept_url"] = url_for(
         "api.restore_version", interview_id=interview.id, version=proposed.version
     )

@@ -41,7 +41,7 @@ def update_collection(ident: str):
 @bp.get("/people")
 def list_people():
     q = request.args.get("q", "").strip()[:200]
-    return page_of(catalogue.list_people(q), person_json)
+    return page_of(catalogue.list_people(q, current_viewer()), person_json)
 
 
 @bp.post("/people")
@@ -52,12 +52,13 @@ def create_person():
 
 @bp.get("/people/<int:person_id>")
 def get_person(person_id: int):
-    return jsonify(person_json(catalogue.get_person(person_id)))
+    return jsonify(person_json(catalogue.get_person(person_id, current_viewer())))
 
 
 @bp.patch("/people/<int:person_id>")
 def update_person(person_id: int):
-    person = catalogue.save_person(current_viewer(), json_body(), catalogue.get_person(person_id))
+    viewer = current_viewer()
+    person = catalogue.save_person(viewer, json_body(), catalogue.get_person(person_id, viewer))
     return jsonify(person_json(person))
 
 

@@ -23,7 +23,13 @@ from ...access import current_viewer
 from ...errors import ValidationError
 from ...extensions import db
 from ...models import IndexPoint, Interview, Segment
-from ...services import catalogue, transcript_editing, transcript_speakers, transcript_versions
+from ...services import (
+    catalogue,
+    consent,
+    transcript_editing,
+    transcript_speakers,
+    transcript_versions,
+)
 from ...services.fields import record_id
 from . import bp
 from .common import json_body
@@ -160,7 +166,10 @@ def version_diff(interview_id: int, version: int):
     interview = catalogue.get_interview(interview_id, viewer)
     transcript_speakers.require_read(viewer, interview)
     against = _against(interview, version)
-    return jsonify(transcript_versions.diff_versions(interview, against, version).as_json())
+    found = transcript_versions.diff_versions(
+        interview, against, version, redactor=consent.redactor_for(viewer, interview)
+    )
+    return jsonify(found.as_json())
 
 
 def _against(interview: Interview, version: int) -> int:

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import url_for
 
-from ...access import now, policy
+from ...access import current_viewer, now, policy
 from ...access.policy import Viewer
 from ...models import (
     Collection,
@@ -225,7 +225,11 @@ def passage_json(p: passage_service.Passage) -> dict[str, Any]:
         "document_id": p.document.id,
         "document_title": p.document.title,
         "interview_id": i.id,
-        "interview": {"id": i.id, "title": i.title, "accession": i.accession},
+        "interview": {
+            "id": i.id,
+            "title": consent.shown_title(current_viewer(), i),
+            "accession": i.accession,
+        },
         "start_ms": p.start_ms,
         "end_ms": p.end_ms,
         "note": p.note if p.readable else None,
@@ -253,7 +257,10 @@ def passage_json(p: passage_service.Passage) -> dict[str, Any]:
 def suggestion_json(s: suggestion_service.Suggestion) -> dict[str, Any]:
     return {
         "interview_id": s.interview.id,
-        "interview": {"id": s.interview.id, "title": s.interview.title},
+        "interview": {
+            "id": s.interview.id,
+            "title": consent.shown_title(current_viewer(), s.interview),
+        },
         "segment_id": s.segment_id,
         "start_ms": s.start_ms,
         "end_ms": s.end_ms,
