@@ -434,6 +434,9 @@ RECORDING_LISTENER_FIELDS = RECORDING_CATALOGUE_FIELDS | {
     "size",
     "uploaded_at",
     "tags",
+    # the player's loudness strip, and whether the streamed access copy is made (issue 16)
+    "waveform_url",
+    "access_copy",
 }
 #: What those who may have the file itself learn: the name it was deposited under.
 RECORDING_FILE_FIELDS = RECORDING_LISTENER_FIELDS | {"original_filename"}

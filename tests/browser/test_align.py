@@ -34,17 +34,20 @@ def test_align_the_sample_preview_accept_and_land_on_a_segment(app, page, untime
     assert page.locator("#tx-list a.time").count() == 0  # untimed
     page.click("button.align-button")
     page.wait_for_load_state()
-    page.wait_for_selector("li.job[data-job-status=queued]")
+    page.wait_for_selector("li.job[data-job-kind=align][data-job-status=queued]")
 
     assert jobs.run_pending(app, kinds=["align"]) == 1  # the worker's work, in this process
     page.wait_for_function(
-        "() => { const b = document.querySelector('li.job progress');"
+        "() => { const b = document.querySelector('li.job[data-job-kind=align] progress');"
         " return b && b.value === 100; }",
         timeout=30_000,
     )
-    page.wait_for_selector("li.job[data-job-status=done] .job-result a")
-    assert "Done: proposed version 2" in page.locator("li.job .job-result").inner_text()
-    page.click("li.job .job-result a")
+    page.wait_for_selector("li.job[data-job-kind=align][data-job-status=done] .job-result a")
+    assert (
+        "Done: proposed version 2"
+        in page.locator("li.job[data-job-kind=align] .job-result").inner_text()
+    )
+    page.click("li.job[data-job-kind=align] .job-result a")
     page.wait_for_load_state()
     assert page.locator("h1").inner_text() == "Proposed transcript, version 2"
     assert page.locator("tr.unaligned").count() == 0
