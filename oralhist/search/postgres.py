@@ -298,11 +298,14 @@ def _indexes(schema: str, suffix: str = "") -> list[str]:
 def scope_sql(scope: SearchScope, param: Callable[[object], str]) -> str:
     """The SQL condition (over ``record r``) of what ``scope`` may read: the rules of
     ``restriction.acl_verdict`` and ``SearchScope``'s docstring."""
+    # Records written for one audience (issue 16: redactions, anonymised names) end their
+    # access token in "|p" (everyone but archivists) or "|a" (archivists: the whole record).
     if scope.everything:
-        return "TRUE"
+        return "(r.acl NOT LIKE '%|p')"
     granted = param(sorted(scope.granted_interview_ids))
     owner = param(scope.owner_user_id)
     return (
+        "(r.acl NOT LIKE '%|a') AND "
         f"((r.kind = 'document' AND r.level = ANY({param(sorted(scope.document_levels))}))"
         f" OR (r.kind = 'interview' AND (r.published OR r.owner_id = {owner}"
         f" OR r.interview_id = ANY({granted})))"
