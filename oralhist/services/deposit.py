@@ -41,6 +41,7 @@ from ..access import now, policy, require
 from ..access.policy import Viewer
 from ..errors import ValidationError
 from ..extensions import db
+from ..media import derivatives
 from ..media.probe import AudioInfo, probe_audio
 from ..media.storage import display_filename
 from ..models import DepositJob, Interview, Recording, Segment, StagedAudio, User
@@ -108,15 +109,7 @@ def stage_audio(viewer: Viewer, stream: BinaryIO, filename: str) -> StagedAudio:
         storage_key=stored.key,
         sha256=stored.sha256,
         size=stored.size,
-        format=info.format,
-        mime=info.mime,
-        codec=info.codec,
-        duration_ms=info.duration_ms,
-        sample_rate=info.sample_rate,
-        channels=info.channels,
-        bitrate=info.bitrate,
-        tags=dict(info.tags),
-        browser_playable=info.browser_playable,
+        **recordings.audio_columns(info),
     )
     db.session.add(row)
     db.session.flush()
@@ -273,21 +266,16 @@ def deposit(
             storage_key=staged.storage_key,
             sha256=staged.sha256,
             size=staged.size,
-            format=staged.format,
-            mime=staged.mime,
-            codec=staged.codec,
-            duration_ms=staged.duration_ms,
-            sample_rate=staged.sample_rate,
-            channels=staged.channels,
-            bitrate=staged.bitrate,
-            tags=dict(staged.tags or {}),
-            browser_playable=staged.browser_playable,
+            **recordings.audio_columns(staged),
             uploaded_by_id=viewer.user_id,
         )
         db.session.add(recording)
         db.session.delete(staged)
         added.append(recording)
     db.session.flush()
+    for recording in added:
+        # the same ingest as any upload: an access copy and a waveform, made by jobs
+        derivatives.request_at_ingest(recording, user=viewer)
     db.session.expire(interview, ["recordings"])  # the importer reads the duration
     imported = None
     timing = None

@@ -59,6 +59,28 @@ def get_recording(recording_id: int, viewer: Viewer) -> Recording:
     return recording
 
 
+#: What probing a file tells about its audio, stored alike on a Recording and on audio
+#: staged for a deposit (``StagedAudio``).
+AUDIO_COLUMNS = (
+    "format",
+    "mime",
+    "codec",
+    "duration_ms",
+    "sample_rate",
+    "channels",
+    "bitrate",
+    "browser_playable",
+)
+
+
+def audio_columns(source: Any) -> dict[str, Any]:
+    """The audio facts of ``source`` (a probe's ``AudioInfo``, or a row that stores them)
+    as column values."""
+    return {name: getattr(source, name) for name in AUDIO_COLUMNS} | {
+        "tags": dict(source.tags or {})
+    }
+
+
 def add_recording(
     viewer: Viewer,
     interview: Interview,
@@ -105,15 +127,7 @@ def add_recording(
         storage_key=stored.key,
         sha256=stored.sha256,
         size=stored.size,
-        format=info.format,
-        mime=info.mime,
-        codec=info.codec,
-        duration_ms=info.duration_ms,
-        sample_rate=info.sample_rate,
-        channels=info.channels,
-        bitrate=info.bitrate,
-        tags=dict(info.tags),
-        browser_playable=info.browser_playable,
+        **audio_columns(info),
         uploaded_by_id=viewer.user_id,
     )
     if stored.created:

@@ -106,15 +106,22 @@ def test_deposit_starts_alignment_shows_progress_and_tells_the_depositor(
         interview = db.session.scalar(select(Interview))
         assert interview.title == "Mary Smith remembers the bakery"
     # The job's progress is on the page; the worker runs it; the bar reaches the end.
-    job = page.locator("section.jobs li.job")
+    job = page.locator("section.jobs li.job[data-job-kind=align]")
     assert "Aligning the transcript to the audio" in job.inner_text()
     assert job.get_attribute("data-job-status") == "queued"
-    assert page.get_attribute("section.jobs progress", "value") == "0"
+    assert page.get_attribute("section.jobs li.job[data-job-kind=align] progress", "value") == "0"
     jobs.run_pending(app)
     # jobs.js follows the job live: the bar reaches 100 and the result is named.
-    page.wait_for_selector("section.jobs li.job[data-job-status=done]", timeout=20_000)
-    assert page.eval_on_selector("section.jobs progress", "p => p.value") == 100
-    page.wait_for_selector("section.jobs .job-result:has-text('proposed version 2')")
+    page.wait_for_selector(
+        "section.jobs li.job[data-job-kind=align][data-job-status=done]", timeout=20_000
+    )
+    assert (
+        page.eval_on_selector("section.jobs li.job[data-job-kind=align] progress", "p => p.value")
+        == 100
+    )
+    page.wait_for_selector(
+        "section.jobs li.job[data-job-kind=align] .job-result:has-text('proposed version 2')"
+    )
     # The notice: a badge in the navigation and the notification on the account page.
     page.reload()
     badge = page.text_content("nav.bar a[href='/account/'] .count")

@@ -46,13 +46,27 @@ def stubs(monkeypatch):
 
 
 def _jobs(app):
+    """The transcript jobs a deposit started (its audio's access copies and waveforms are
+    the ingest's, checked by ``test_deposited_audio_gets_its_derivatives``)."""
     from oralhist.models import Job
 
     with app.app_context():
         return [
             (j.kind, j.interview_id, j.recording_id, j.status)
             for j in db.session.scalars(select(Job).order_by(Job.id))
+            if not j.kind.startswith("derivative.")
         ]
+
+
+def _derivative_jobs(app) -> list[tuple[str, int]]:
+    from oralhist.models import Job
+
+    with app.app_context():
+        return sorted(
+            (j.kind, j.recording_id)
+            for j in db.session.scalars(select(Job))
+            if j.kind.startswith("derivative.")
+        )
 
 
 def _outbox(app):
@@ -109,6 +123,22 @@ def test_no_transcript_means_each_part_is_transcribed(app, users, contributor, s
     with app.app_context():
         messages = [n.message for n in db.session.scalars(select(Notification))]
     assert messages and all("machine draft transcript is ready" in m for m in messages)
+
+
+def test_deposited_audio_gets_its_derivatives(app, contributor, stubs):
+    """Every deposited part is ingested like any upload: an access copy and a waveform."""
+    from oralhist.models import Recording
+
+    first = stage(contributor, wav_bytes(2.0, freq=300), "a.wav").json["items"][0]
+    second = stage(contributor, wav_bytes(2.0, freq=600), "b.wav").json["items"][0]
+    response = deposit_form(contributor, [first["id"], second["id"]])
+    assert response.status_code == 302, response.get_data(as_text=True)[:1500]
+    with app.app_context():
+        parts = sorted(db.session.scalars(select(Recording.id)))
+    assert len(parts) == 2
+    assert _derivative_jobs(app) == sorted(
+        (kind, rid) for rid in parts for kind in ("derivative.access", "derivative.waveform")
+    )
 
 
 def test_a_timed_transcript_needs_no_job(app, contributor, stubs):
