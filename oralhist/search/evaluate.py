@@ -35,6 +35,7 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from . import whoosh_internals as wi
+from .codec import PackedValues
 from .restriction import AccessRestriction, SegmentTable, _RangeQuery
 from .schema import fold
 
@@ -43,6 +44,8 @@ K1 = 1.2
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 _NO_IDS = np.empty(0, dtype=np.int64)
 _NO_SCORES = np.empty(0, dtype=np.float64)
+# Docnum and position in one int64 (``phrase``): positions stay below 2**32.
+_STRIDE = 1 << 32
 # Filters, not words: they narrow without changing relevance.
 UNSCORED = frozenset({"speaker_key"})
 
@@ -90,8 +93,8 @@ def _block_array(values) -> np.ndarray:
 
 
 class _Values:
-    """The encoded values (positions) of a posting list's postings, block by block, made into
-    bytes objects only for the postings a phrase asks for (``pick``)."""
+    """The encoded values (positions) of a posting list's postings, block by block, decoded
+    only for the postings a phrase asks for (``positions``)."""
 
     __slots__ = ("index", "parts")
 
@@ -103,20 +106,82 @@ class _Values:
         """Keep the postings where ``mask`` (over the postings kept so far) is true."""
         self.index = np.flatnonzero(mask) if self.index is None else self.index[mask]
 
-    def pick(self, mask: np.ndarray) -> list[bytes]:
-        """The values of the postings where ``mask`` (over the postings kept) is true."""
+    def positions(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(how many positions, the positions one posting after another) of the postings
+        where ``mask`` (over the postings kept) is true: decoded with numpy, block by block,
+        instead of a ``pickle.loads`` and a Python set a posting."""
         wanted = np.flatnonzero(mask) if self.index is None else self.index[mask]
-        out: list[bytes] = []
+        counts: list[np.ndarray] = []
+        flat: list[np.ndarray] = []
         base = 0
-        wanted_list = wanted.tolist()
-        j, n = 0, len(wanted_list)
         for part in self.parts:
             end = base + len(part)
-            while j < n and wanted_list[j] < end:
-                out.append(part[wanted_list[j] - base])
-                j += 1
+            lo, hi = np.searchsorted(wanted, (base, end))
+            if hi > lo:
+                c, f = decode_positions(part, wanted[lo:hi] - base)
+                counts.append(c)
+                flat.append(f)
             base = end
-        return out
+            if hi == len(wanted):
+                break
+        if not counts:
+            return _NO_IDS, _NO_IDS
+        return np.concatenate(counts), np.concatenate(flat)
+
+
+# whoosh's ``Positions`` value: the count (4 bytes, big-endian), then ``pickle.dumps(deltas,
+# 2)``: PROTO 2, EMPTY_LIST, BINPUT 0, [MARK], one opcode per delta, APPEND or APPENDS, STOP.
+# When every delta is below 256 each opcode is ``K`` and a byte, so the value is 11 + 2n
+# bytes (one delta) or 12 + 2n (MARK and APPENDS): the deltas sit at fixed offsets.
+_HEAD = 9  # count, PROTO 2, EMPTY_LIST, BINPUT 0
+_BININT1 = ord("K")
+
+
+def decode_positions(values, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(count, positions one posting after another) of the values ``idx`` (sorted) of one
+    block: a ``PackedValues`` decoded with numpy where every delta is below 256 (nearly every
+    posting of a transcript segment), anything else (a block of whoosh tuples, a value with
+    larger gaps) with ``pickle``."""
+    if not isinstance(values, PackedValues) or not len(idx):
+        decoded = [_positions(values[i]) for i in idx.tolist()]
+        counts = np.fromiter(map(len, decoded), dtype=np.int64, count=len(decoded))
+        flat = np.fromiter(
+            (p for ps in decoded for p in ps), dtype=np.int64, count=int(counts.sum())
+        )
+        return counts, flat
+    buf = np.frombuffer(values.data, dtype=np.uint8)
+    ends = np.frombuffer(values.ends, dtype=np.uint32).astype(np.int64)
+    stop = ends[idx]
+    start = np.zeros(len(idx), dtype=np.int64)
+    later = idx > 0
+    start[later] = ends[idx[later] - 1]
+    head = buf[start[:, None] + np.arange(4)].astype(np.int64)
+    n = (head[:, 0] << 24) | (head[:, 1] << 16) | (head[:, 2] << 8) | head[:, 3]
+    many = (n > 1).astype(np.int64)
+    first = start + _HEAD + many  # the first opcode
+    regular = (n >= 1) & (stop - start == 11 + 2 * n + many)
+    regular[regular] = buf[first[regular]] == _BININT1
+    r = np.flatnonzero(regular)
+    nr = n[r]
+    offsets_r = np.cumsum(nr) - nr
+    total_r = int(nr.sum())
+    within = np.arange(total_r, dtype=np.int64) - np.repeat(offsets_r, nr)
+    deltas = buf[np.repeat(first[r] + 1, nr) + 2 * within].astype(np.int64)
+    running = np.cumsum(deltas)
+    if total_r:
+        before = running[offsets_r] - deltas[offsets_r]
+        positions = running - np.repeat(before, nr)
+    else:
+        positions = running
+    if len(r) == len(idx):
+        return n, positions
+    offsets = np.cumsum(n) - n
+    flat = np.empty(int(n.sum()), dtype=np.int64)
+    flat[np.repeat(offsets[r], nr) + within] = positions
+    for i in np.flatnonzero(~regular).tolist():
+        value = values.data[int(start[i]) : int(stop[i])]
+        flat[offsets[i] : offsets[i] + n[i]] = _positions(value)
+    return n, flat
 
 
 def member(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
@@ -149,8 +214,21 @@ def _or(parts: list[Hits]) -> Hits:
         return parts[0]
     ids = np.concatenate([p.ids for p in parts])
     scores = np.concatenate([p.scores for p in parts])
-    unique, inverse = np.unique(ids, return_inverse=True)
-    return Hits(unique, np.bincount(inverse, weights=scores, minlength=len(unique)))
+    lo, hi = int(ids.min()), int(ids.max()) + 1
+    if hi - lo <= 8 * len(ids):
+        # Dense (a prefix's 64 words over much of a segment): a flag and a sum per docnum
+        # of the span, no sort; sums are added in the parts' order, as ``bincount`` does.
+        present = np.zeros(hi - lo, dtype=bool)
+        present[ids - lo] = True
+        at = np.flatnonzero(present)
+        sums = np.bincount(ids - lo, weights=scores, minlength=hi - lo)[at]
+        return Hits(at + lo, sums)
+    # Sparse: a stable sort of the sorted runs merges them; equal docnums keep the parts'
+    # order, so the sums are added in the same order as ``bincount`` adds them.
+    order = np.argsort(ids, kind="stable")
+    ids = ids[order]
+    first = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
+    return Hits(ids[first], np.add.reduceat(scores[order], first))
 
 
 def in_ranges(ids: np.ndarray, starts: list[int], ends: list[int]) -> np.ndarray:
@@ -370,23 +448,20 @@ class SegmentEvaluator:
             docs = docs[member(ids, docs)]
             if not len(docs):
                 return Hits.empty()
-        # Positions, only for the postings of documents every word shares.
-        starts: dict[int, set[int]] | None = None
+        # Positions, only for the postings of documents every word shares, as one sorted
+        # int64 key a position: (docnum, where the phrase would start). A key is in every
+        # word's keys where the words stand at consecutive places.
+        bias = max(offset for offset, _, _, _, _ in lists)  # a start may fall before 0
+        keys: np.ndarray | None = None
         for offset, _, ids, _, vals in lists:
             keep = member(docs, ids)
-            here = {
-                d: {p - offset for p in _positions(v)}
-                for d, v in zip(ids[keep].tolist(), vals.pick(keep), strict=True)
-            }
-            if starts is None:
-                starts = here
-            else:
-                starts = {d: ps & here[d] for d, ps in starts.items() if d in here}
-                starts = {d: ps for d, ps in starts.items() if ps}
-            if not starts:
+            counts, flat = vals.positions(keep)
+            here = np.repeat(ids[keep], counts) * _STRIDE + (flat + (bias - offset))
+            keys = here if keys is None else keys[member(here, keys)]
+            if not len(keys):
                 return Hits.empty()
-        found = np.fromiter(starts, dtype=np.int64, count=len(starts))
-        found.sort()
+        owners = keys // _STRIDE
+        found = owners[np.concatenate(([True], owners[1:] != owners[:-1]))]
         scores = np.zeros(len(found), dtype=np.float64)
         for _, word, ids, weights, _ in lists:
             keep = member(found, ids)
@@ -521,10 +596,10 @@ class SegmentEvaluator:
         elif isinstance(q, wq.And):
             found = self.and_(q.subqueries, candidates)
         elif (speakers := _speaker_filter(q)) is not None:
-            mask = self.table.speaker_mask(speakers, self._speaker_terms)
+            docs = self.table.speaker_docs(speakers, self._speaker_terms)
             if candidates is not None:
-                return Hits.constant(candidates.ids[mask[candidates.ids]])
-            found = self._admit(Hits.constant(np.flatnonzero(mask)))
+                return Hits.constant(candidates.ids[member(docs, candidates.ids)])
+            found = self._admit(Hits.constant(docs))
         elif isinstance(q, wq.Or):
             found = _or([self.run(sub, candidates) for sub in q.subqueries])
         elif isinstance(q, wq.AndNot):
@@ -596,7 +671,8 @@ class SegmentEvaluator:
                 return (3, 0)
             return (2 if isinstance(q, wq.Phrase) else 0, self.estimate(q))
 
-        ordered = sorted(subqueries, key=cost)
+        # (One part needs no order: estimating a prefix's 64 words costs 64 look-ups.)
+        ordered = sorted(subqueries, key=cost) if len(subqueries) > 1 else list(subqueries)
         scores = candidates
         first = True
         words = [q for q in ordered if isinstance(q, wq.Term)]

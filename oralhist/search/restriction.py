@@ -16,9 +16,7 @@ holds a few thousand (interview, access) runs at most, however many documents it
 from __future__ import annotations
 
 import bisect
-import itertools
 import threading
-from array import array
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -49,10 +47,14 @@ CARD_DEFAULTS = {
 class SegmentTable:
     """Per-document facts of one index segment, loaded once (segments are immutable)."""
 
-    iids: array
-    kind_refs: array
+    # Per docnum, held once, as numpy arrays in the column's own narrow type (interview id:
+    # uint32; kind and speaker refs: uint8 or uint16): what a query gathers from at every
+    # match. At 10,000 interviews (12 M records) these are ~85 MB; holding them also as
+    # ``array`` objects and int32 copies, as before, took ~200 MB of a serving process.
+    iids: np.ndarray
+    kind_refs: np.ndarray
     kinds: list[str]
-    speaker_refs: array
+    speaker_refs: np.ndarray
     speakers: list[str]
     run_starts: list[int]
     run_ends: list[int]
@@ -65,14 +67,12 @@ class SegmentTable:
     # and the cards read so far by docnum
     card_docs: dict | None = None
     cards: dict = field(default_factory=dict)
-    # The columns above as numpy arrays (``columns()``), for the per-match passes.
-    _columns: tuple | None = None
     # run starts and ends, and per-run columns, as numpy arrays (``runs_where``)
     _runs: tuple | None = None
     _run_columns: dict = field(default_factory=dict)
     # each speaker ref's number in the index's ``SpeakerNumbers`` (set by it)
     speaker_numbers: np.ndarray | None = None
-    # speaker filter (frozenset of speaker_key terms) -> bool per docnum (``speaker_mask``)
+    # speaker filter (frozenset of speaker_key terms) -> its docnums (``speaker_docs``)
     speaker_masks: OrderedDict = field(default_factory=OrderedDict)
 
     def runs_where(self, keep: np.ndarray) -> tuple[list[int], list[int]]:
@@ -104,15 +104,16 @@ class SegmentTable:
             self._run_columns[name] = found
         return found
 
-    def speaker_mask(self, keys: frozenset[str], terms_of) -> np.ndarray:
-        """True for the docnums whose speaker has one of the ``speaker_key`` terms ``keys``
-        (``terms_of(name)``: the terms a speaker's name was indexed as). Kept for the last
-        few filters: one posting list per matching name cost ~80 us each, and ``speaker:``
-        can match dozens of names."""
+    def speaker_docs(self, keys: frozenset[str], terms_of) -> np.ndarray:
+        """The docnums (sorted, int64) whose speaker has one of the ``speaker_key`` terms
+        ``keys`` (``terms_of(name)``: the terms a speaker's name was indexed as). Kept for the
+        last few filters: one posting list per matching name cost ~80 us each, and
+        ``speaker:`` can match dozens of names. A list of docnums, not a flag per record:
+        its memory follows what the filter matches, not the size of the archive."""
         found = self.speaker_masks.get(keys)
         if found is None:
             refs = [i for i, name in enumerate(self.speakers) if name and keys & terms_of(name)]
-            found = np.isin(self.columns()[2], refs)
+            found = np.flatnonzero(np.isin(self.speaker_refs, refs))
             self.speaker_masks[keys] = found
             while len(self.speaker_masks) > 16:
                 self.speaker_masks.popitem(last=False)
@@ -121,16 +122,10 @@ class SegmentTable:
         return found
 
     def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per docnum: interview id (int32), kind ref (uint8) and speaker ref (int32). Narrow
-        types: a query gathers from these at every match, and that costs memory traffic more
-        than arithmetic."""
-        if self._columns is None:
-            self._columns = (
-                np.array(self.iids, dtype=np.int32),
-                np.array(self.kind_refs, dtype=np.uint8),
-                np.array(self.speaker_refs, dtype=np.int32),
-            )
-        return self._columns
+        """Per docnum: interview id, kind ref and speaker ref (narrow unsigned types: a query
+        gathers from these at every match, and that costs memory traffic more than
+        arithmetic)."""
+        return self.iids, self.kind_refs, self.speaker_refs
 
     def card(self, reader, iid: int) -> dict | None:
         """The stored card of interview ``iid`` if this segment holds a live one."""
@@ -142,7 +137,7 @@ class SegmentTable:
                 m = None
             while m is not None and m.is_active():
                 d = m.id()
-                docs.setdefault(self.iids[d], []).append(d)
+                docs.setdefault(int(self.iids[d]), []).append(d)
                 m.next()
             self.card_docs = docs
         for d in self.card_docs.get(iid, ()):
@@ -192,25 +187,30 @@ class SegmentTable:
         kind_refs, kinds = wi.column_array(reader, "c_kind")
         speaker_refs, speakers = wi.column_array(reader, "c_speaker")
         acl_refs, acls = wi.column_array(reader, "c_acl")
-        starts, ends, run_iids, run_acls = [], [], [], []
-        pos = 0
-        for (iid, acl), group in itertools.groupby(zip(iids, acl_refs, strict=True)):
-            n = len(list(group))
-            starts.append(pos)
-            ends.append(pos + n)
-            run_iids.append(iid)
-            run_acls.append(acls[acl].decode())
-            pos += n
+        iids, kind_refs, speaker_refs, acl_refs = (
+            np.frombuffer(a, dtype=a.typecode) if len(a) else np.zeros(0, dtype=np.uint8)
+            for a in (iids, kind_refs, speaker_refs, acl_refs)
+        )
+        # Runs of records with the same interview and access token (an interview's records
+        # are written together): where either column changes.
+        n = len(iids)
+        if n:
+            change = np.flatnonzero((iids[1:] != iids[:-1]) | (acl_refs[1:] != acl_refs[:-1]))
+            starts = np.concatenate(([0], change + 1))
+            ends = np.append(starts[1:], n)
+        else:
+            starts = ends = np.zeros(0, dtype=np.int64)
+        acl_names = [a.decode() for a in acls]
         return cls(
             iids=iids,
             kind_refs=kind_refs,
             kinds=[k.decode() for k in kinds],
             speaker_refs=speaker_refs,
             speakers=[s.decode() for s in speakers],
-            run_starts=starts,
-            run_ends=ends,
-            run_iids=run_iids,
-            run_acls=run_acls,
+            run_starts=starts.tolist(),
+            run_ends=ends.tolist(),
+            run_iids=iids[starts].tolist(),
+            run_acls=[acl_names[i] for i in acl_refs[starts].tolist()],
         )
 
 

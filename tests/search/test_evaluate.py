@@ -4,6 +4,7 @@ before the codec, or by plain whoosh, must stay searchable and score the same)."
 
 from __future__ import annotations
 
+import itertools
 import pickle
 import random
 import zlib
@@ -16,7 +17,7 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
 
 from oralhist.search.codec import ArrayBlockWriter, PackedValues, _compress_stored, codec
-from oralhist.search.evaluate import SegmentEvaluator
+from oralhist.search.evaluate import SegmentEvaluator, _positions, decode_positions
 from oralhist.search.grouping import Groups, SpeakerNumbers
 from oralhist.search.restriction import InterviewSet, KindSet, SegmentTable
 from oralhist.search.schema import Language, build_schema, card_fields, card_of, index_fields
@@ -242,10 +243,10 @@ def _table() -> SegmentTable:
     runs = [(0, 3, 1, "s:open:0"), (3, 5, 1, "c:open"), (5, 9, 2, "s:open:0")]
     runs += [(9, 10, 0, "d:open"), (10, 12, 4, "s:restricted:0")]
     return SegmentTable(
-        iids=array("I"),
-        kind_refs=array("B"),
+        iids=np.zeros(0, dtype=np.uint32),
+        kind_refs=np.zeros(0, dtype=np.uint8),
         kinds=[],
-        speaker_refs=array("I"),
+        speaker_refs=np.zeros(0, dtype=np.uint32),
         speakers=[],
         run_starts=[r[0] for r in runs],
         run_ends=[r[1] for r in runs],
@@ -300,3 +301,68 @@ def test_speaker_facet_adds_up_names_across_segments():
     assert numbers.top(*tallies, 10) == [("Kate Clark", 6), ("Joe Novak", 3), ("Interviewer", 2)]
     assert numbers.top(*tallies, 1) == [("Kate Clark", 6)]
     assert numbers.top([], [], 10) == []
+
+
+def _positions_value(poses: list[int]) -> bytes:
+    """A value as ``schema.ExactText`` writes it (whoosh's ``Positions`` encoding)."""
+    deltas = [poses[0], *(b - a for a, b in itertools.pairwise(poses))]
+    return len(deltas).to_bytes(4, "big") + pickle.dumps(deltas, 2)
+
+
+@pytest.mark.parametrize("packed", [True, False], ids=["PackedValues", "tuple of bytes"])
+def test_positions_are_decoded_with_numpy_as_pickle_reads_them(packed):
+    """Short gaps (one-byte deltas, the fast path), gaps of 256 and more (two- and
+    four-byte opcodes: read with pickle), single positions and more than a pickle batch."""
+    rng = random.Random(3)
+    lists = [[0], [255], [256], [7, 8], [1, 300], [70_000, 70_001], list(range(0, 2_500, 2))]
+    for _ in range(300):
+        n = rng.choice([1, 1, 2, 3, 8, 40])
+        gap = rng.choice([3, 40, 255, 1_000])
+        lists.append(sorted(rng.sample(range(n * gap + 1), n)))
+    values = [_positions_value(p) for p in lists]
+    block = PackedValues.pack(values) if packed else tuple(values)
+    wanted = np.array([*sorted(rng.sample(range(len(values)), 200)), len(values) - 1])
+    wanted = np.unique(wanted)
+    counts, flat = decode_positions(block, wanted)
+    expected = [lists[i] for i in wanted.tolist()]
+    assert counts.tolist() == [len(p) for p in expected]
+    assert flat.tolist() == [p for ps in expected for p in ps]
+    assert [_positions(values[i]) for i in wanted.tolist()] == expected  # the reference agrees
+
+
+def test_phrases_far_into_a_long_text_match():
+    """Positions past 255 (multi-byte deltas) inside a block of one-byte ones."""
+    from whoosh.filedb.filestore import RamStorage
+
+    ix = RamStorage().create_index(build_schema("en"))
+    writer = ix.writer(codec=codec())
+    filler = " ".join(f"word{i % 50}" for i in range(600))
+    texts = [f"picket line {filler}", f"{filler} picket line", f"{filler} line picket", filler]
+    for iid, text in enumerate(texts, start=1):
+        for fields in [index_fields(doc) for doc in interview(iid, [("Kate Clark", text)])]:
+            writer.add_document(**fields)
+    writer.commit()
+    with ix.searcher() as s:
+        q = wq.Phrase("exact", ["picket", "line"])
+        ours = _ours(s, q)
+        assert ours.keys() == _whoosh(s, q).keys()
+        assert len(ours) == 2
+
+
+def test_segment_tables_hold_each_column_once_and_find_the_runs(searcher):
+    """The columns are numpy arrays over the column's own values (no second copy), and the
+    runs (same interview and access token) are what grouping the records one by one finds."""
+    reader = searcher.reader()
+    table = SegmentTable.load(reader)
+    iids, kinds, speakers = table.columns()
+    assert iids is table.iids and kinds is table.kind_refs and speakers is table.speaker_refs
+    assert iids.dtype == np.uint32 and kinds.dtype.itemsize == 1
+    acls = [a.decode() for a in reader.column_reader("c_acl")]
+    expected, at = [], 0
+    for (iid, acl), group in itertools.groupby(zip(iids.tolist(), acls, strict=True)):
+        n = len(list(group))
+        expected.append((at, at + n, iid, acl))
+        at += n
+    found = list(zip(table.run_starts, table.run_ends, table.run_iids, table.run_acls, strict=True))
+    assert found == expected
+    assert len(found) > 6  # three interviews' segments, cards and catalogue records
