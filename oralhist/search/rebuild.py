@@ -23,7 +23,7 @@ from .schema import (
     card_of,
     index_fields,
 )
-from .storage import MappedFileStorage
+from .storage import writing_storage
 
 # Two indexing processes (the machine has two cores), each holding postings in memory up to
 # REBUILD_LIMITMB (``pool.PostingPool``'s estimate) before spilling a run to disk: 128
@@ -104,7 +104,7 @@ class RebuildMixin:
         old_lock = self._hold_live_lock()
         try:
             fresh.mkdir()
-            ix = MappedFileStorage(fresh).create_index(build_schema(self.language))
+            ix = writing_storage(fresh).create_index(build_schema(self.language))
             writer = MultiSegmentWriter(
                 ix,
                 procs=REBUILD_PROCS,

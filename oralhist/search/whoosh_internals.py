@@ -36,7 +36,7 @@ from whoosh.codec.whoosh3 import (
     _lenfield,
 )
 from whoosh.query.qcore import _NullQuery
-from whoosh.util.numeric import length_to_byte
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 # The whoosh whose internals this module is written against (``whoosh-reloaded`` on PyPI).
 REQUIRED_WHOOSH = (2, 7, 5)
@@ -279,8 +279,9 @@ def bulk_writable(fieldwriter, postwriter) -> bool:
     )
 
 
-def add_block_slices(pw, docs: list, weights: list, values: list, lengths) -> None:
-    """``pw.add_posting`` for each posting of a term, a block's slice at a time: the same
+def add_block_slices(pw, docs: list, weights: list, values: list, lengths: bytes | None) -> None:
+    """``pw.add_posting`` for each posting of a term, a block's slice at a time (``lengths``:
+    the field's length byte per docnum, 0 for none): the same
     buffers and block statistics (whoosh 2.7.5's ``W3PostingsWriter``, pinned), with C-level
     ``extend``/``max``/``min`` instead of a Python call and four assertions a posting."""
     limit = pw._blocklimit
@@ -298,12 +299,14 @@ def add_block_slices(pw, docs: list, weights: list, values: list, lengths) -> No
             pw._maxweight = top
         pw._values.extend(filter(None, values[i:j]))  # add_posting skips empty values
         if lengths is not None:
-            found = list(filter(None, map(lengths.__getitem__, docs[i:j])))
+            # Length bytes (0: none) order as the lengths do: the least and greatest byte
+            # of the slice are its least and greatest length.
+            found = bytes(filter(None, map(lengths.__getitem__, docs[i:j])))
             if found:
-                low = min(found)
+                low = byte_to_length(min(found))
                 if pw._minlength is None or low < pw._minlength:
                     pw._minlength = low
-                high = max(found)
+                high = byte_to_length(max(found))
                 if high > pw._maxlength:
                     pw._maxlength = high
         i = j

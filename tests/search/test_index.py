@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from oralhist.search import IndexUnavailable, InterviewGroup, SearchIndex
+from oralhist.search.storage import MappedFileStorage
 
 from .conftest import ARCHIVIST, archive, document, interview
 
@@ -154,3 +155,21 @@ def test_rebuild_removes_what_a_killed_rebuild_left(tmp_path):
     ix.rebuild([interview(1, [("A", "fresh")])], [])
     assert not dead.exists()
     assert ix.search("fresh", ARCHIVIST).total_groups == 1
+
+
+def test_a_rebuild_never_reads_its_segments_through_a_map(tmp_path, monkeypatch):
+    """The indexing processes copy each segment's files into one compound file when they
+    finish: read through ``MappedFileStorage`` every page copied stayed resident, and the
+    process's peak grew with the size of its segment (2 GB at 10,000 interviews). Here a
+    mapped read anywhere in the rebuild (the indexing processes inherit the patch) fails it."""
+
+    def mapped(self, name, **kwargs):
+        raise AssertionError(f"{name} read through a map during a rebuild")
+
+    monkeypatch.setattr(MappedFileStorage, "open_file", mapped)
+    ix = SearchIndex(tmp_path / "index")
+    texts = [("Kate Clark", f"The mill closed in the winter of 195{i}.") for i in range(40)]
+    stats = ix.rebuild((interview(i, texts) for i in range(1, 30)), [])
+    assert stats.interviews == 29
+    monkeypatch.undo()
+    assert ix.search("mill", ARCHIVIST).total_groups == 29
