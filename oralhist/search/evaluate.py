@@ -108,25 +108,33 @@ class _Values:
 
     def positions(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(how many positions, the positions one posting after another) of the postings
-        where ``mask`` (over the postings kept) is true: decoded with numpy, block by block,
-        instead of a ``pickle.loads`` and a Python set a posting."""
+        where ``mask`` (over the postings kept) is true: decoded with numpy, all blocks at
+        once, instead of a ``pickle.loads`` and a Python set a posting."""
         wanted = np.flatnonzero(mask) if self.index is None else self.index[mask]
-        counts: list[np.ndarray] = []
+        parts = self.parts
+        if not len(wanted) or not parts:
+            return _NO_IDS, _NO_IDS
+        if all(isinstance(part, PackedValues) for part in parts):
+            # One buffer and one table of value ends for every block (``codec`` blocks).
+            sizes = np.fromiter((len(p.data) for p in parts), dtype=np.int64, count=len(parts))
+            counts = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
+            ends = np.concatenate([np.frombuffer(p.ends, dtype=np.uint32) for p in parts])
+            ends = ends.astype(np.int64) + np.repeat(np.cumsum(sizes) - sizes, counts)
+            return _decode_packed(b"".join(p.data for p in parts), ends, wanted)
+        counts_parts: list[np.ndarray] = []
         flat: list[np.ndarray] = []
         base = 0
-        for part in self.parts:
+        for part in parts:
             end = base + len(part)
             lo, hi = np.searchsorted(wanted, (base, end))
             if hi > lo:
                 c, f = decode_positions(part, wanted[lo:hi] - base)
-                counts.append(c)
+                counts_parts.append(c)
                 flat.append(f)
             base = end
             if hi == len(wanted):
                 break
-        if not counts:
-            return _NO_IDS, _NO_IDS
-        return np.concatenate(counts), np.concatenate(flat)
+        return np.concatenate(counts_parts), np.concatenate(flat)
 
 
 # whoosh's ``Positions`` value: the count (4 bytes, big-endian), then ``pickle.dumps(deltas,
@@ -149,8 +157,14 @@ def decode_positions(values, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             (p for ps in decoded for p in ps), dtype=np.int64, count=int(counts.sum())
         )
         return counts, flat
-    buf = np.frombuffer(values.data, dtype=np.uint8)
     ends = np.frombuffer(values.ends, dtype=np.uint32).astype(np.int64)
+    return _decode_packed(values.data, ends, idx)
+
+
+def _decode_packed(data: bytes, ends: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``decode_positions`` of values stored one after another in ``data``, value ``i``
+    ending at ``ends[i]``."""
+    buf = np.frombuffer(data, dtype=np.uint8)
     stop = ends[idx]
     start = np.zeros(len(idx), dtype=np.int64)
     later = idx > 0
@@ -179,7 +193,7 @@ def decode_positions(values, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     flat = np.empty(int(n.sum()), dtype=np.int64)
     flat[np.repeat(offsets[r], nr) + within] = positions
     for i in np.flatnonzero(~regular).tolist():
-        value = values.data[int(start[i]) : int(stop[i])]
+        value = data[int(start[i]) : int(stop[i])]
         flat[offsets[i] : offsets[i] + n[i]] = _positions(value)
     return n, flat
 

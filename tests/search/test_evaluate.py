@@ -17,7 +17,7 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
 
 from oralhist.search.codec import ArrayBlockWriter, PackedValues, _compress_stored, codec
-from oralhist.search.evaluate import SegmentEvaluator, _positions, decode_positions
+from oralhist.search.evaluate import SegmentEvaluator, _positions, _Values, decode_positions
 from oralhist.search.grouping import Groups, SpeakerNumbers
 from oralhist.search.restriction import InterviewSet, KindSet, SegmentTable
 from oralhist.search.schema import Language, build_schema, card_fields, card_of, index_fields
@@ -366,3 +366,22 @@ def test_segment_tables_hold_each_column_once_and_find_the_runs(searcher):
     found = list(zip(table.run_starts, table.run_ends, table.run_iids, table.run_acls, strict=True))
     assert found == expected
     assert len(found) > 6  # three interviews' segments, cards and catalogue records
+
+
+@pytest.mark.parametrize("packed", [True, False], ids=["PackedValues", "tuples of bytes"])
+def test_positions_of_postings_across_blocks_are_decoded_at_once(packed):
+    """A posting list's values, block by block, after an access mask dropped some
+    postings: the positions of the postings asked for, in order, across the blocks."""
+    rng = random.Random(5)
+    lists = [sorted(rng.sample(range(rng.choice([30, 400])), rng.randint(1, 6))) for _ in range(90)]
+    values = [_positions_value(p) for p in lists]
+    blocks = [values[0:40], values[40:41], values[41:90]]
+    kept = _Values()
+    kept.parts = [PackedValues.pack(b) if packed else tuple(b) for b in blocks]
+    kept.keep(np.array([i % 3 != 0 for i in range(90)]))  # what an access mask left
+    left = [i for i in range(90) if i % 3 != 0]
+    mask = np.array([rng.random() < 0.5 for _ in left])
+    counts, flat = kept.positions(mask)
+    expected = [lists[i] for i, m in zip(left, mask.tolist(), strict=True) if m]
+    assert counts.tolist() == [len(p) for p in expected]
+    assert flat.tolist() == [p for ps in expected for p in ps]
