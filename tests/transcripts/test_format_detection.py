@@ -4,7 +4,7 @@ import pytest
 
 from oralhist.errors import TranscriptError
 from oralhist.transcripts import FORMATS, detect_format, parse_transcript, write_transcript
-from tests.conftest import testdata
+from tests.conftest import testdata as shared_file
 
 SRT = b"1\n00:00:01,000 --> 00:00:02,000\nhi\n"
 VTT = b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nhi\n"
@@ -111,7 +111,9 @@ def test_an_sbv_cue_ending_before_it_starts_is_kept_as_webvtt_py_reads_it():
 
 
 def test_webvtt_py_sample_sbv_is_read_whole():
-    result = parse_transcript(testdata("webvtt-py/subtitles/sample.sbv").read_bytes(), "sample.sbv")
+    result = parse_transcript(
+        shared_file("webvtt-py/subtitles/sample.sbv").read_bytes(), "sample.sbv"
+    )
     assert len(result.segments) == 5
     assert result.segments[2].text == "Caption text #3 (line 1)\nCaption text #3 (line 2)"
     assert result.segments[4].end_ms is None
