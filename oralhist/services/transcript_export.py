@@ -226,12 +226,17 @@ def metadata(interview: Interview, redactor: Redactor) -> dict[str, str]:
     """What the exports say about the interview (OHMS readers show collection and series)."""
     labels = redactor.person_labels
     return {
-        "title": interview.title,
+        "title": redactor.anonymise(interview.title) or "",
         "accession": interview.accession,
         "repository": "oralhist",
         "collection_name": interview.collection.title if interview.collection else "",
         "description": redactor.anonymise(interview.summary) or "",
         "rights": interview.rights_statement or "",
+        "usage": redactor.anonymise(interview.usage) or "",
+        "funding": redactor.anonymise(interview.funding) or "",
+        "subjects": "; ".join(redactor.anonymise(t) or t for t in interview.subjects or ()),
+        "keywords": "; ".join(redactor.anonymise(t) or t for t in interview.keywords or ()),
+        "media_url": interview.media_url or "",
         "language": interview.language or "",
         "interviewee": "; ".join(
             labels.get(p.id, p.name) for p in interview.people_in_role("interviewee")
@@ -240,7 +245,7 @@ def metadata(interview: Interview, redactor: Redactor) -> dict[str, str]:
             labels.get(p.id, p.name) for p in interview.people_in_role("interviewer")
         ),
         "date": interview.date_recorded or "",
-        "location": interview.place or "",
+        "location": redactor.anonymise(interview.place) or "",
     }
 
 
@@ -263,11 +268,13 @@ def to_parsing(
     points = [
         parsing.IndexPoint(
             start_ms=p.start_ms,
-            title=p.title,
+            # as the API shows index points: names anonymised (the OHMS export leaked the
+            # real name of an anonymised narrator from a synopsis before)
+            title=redactor.anonymise(p.title) or "",
             partial_transcript=redactor.point_text(p.start_ms, p.partial_transcript),
-            synopsis=p.synopsis,
-            keywords=tuple(p.keywords or ()),
-            subjects=tuple(p.subjects or ()),
+            synopsis=redactor.anonymise(p.synopsis) or "",
+            keywords=tuple(redactor.anonymise(k) or k for k in p.keywords or ()),
+            subjects=tuple(redactor.anonymise(s) or s for s in p.subjects or ()),
             hyperlinks=tuple((u, t) for u, t in (p.hyperlinks or ())),
             **(p.gps or {}),
         )
