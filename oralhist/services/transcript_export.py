@@ -16,7 +16,10 @@ from ..access import now, policy, require
 from ..access.policy import Viewer
 from ..errors import NotFound, ValidationError
 from ..extensions import db
+from ..media import derivatives
 from ..models import Interview, Person, Segment, Speaker, Transcript
+from ..transcripts.timecode import format_timecode
+from ..urls import public_url
 from . import audit, consent
 from .consent import Redactor
 from .transcript_speakers import require_read
@@ -222,6 +225,25 @@ def readable_transcript(viewer: Viewer, interview: Interview) -> Transcript:
     return transcript
 
 
+#: The OHMS viewer picks its player's format from the media URL's last three letters
+#: (``substr($url, -3)``): the served format's jPlayer name, as a fragment the server never
+#: sees. Recording format -> that name.
+_PLAYER_FORMATS = {"mp3": "mp3", "m4a": "m4a", "mp4": "m4a", "aac": "m4a", "wav": "wav"}
+_PLAYER_FORMATS |= {"ogg": "oga", "opus": "oga", "oga": "oga"}
+
+
+def _own_audio_url(interview: Interview) -> str:
+    recordings = list(interview.recordings)
+    if len(recordings) != 1:
+        return ""  # several parts: one address cannot follow the transcript's times
+    recording = recordings[0]
+    url = public_url("recordings.audio", recording_id=recording.id)
+    # the player is sent the access copy (MP3) when there is one, else the master
+    copy = derivatives.usable(derivatives.current(recording, "access"))
+    served = "mp3" if copy is not None else (recording.format or "").lower()
+    return f"{url}#.{_PLAYER_FORMATS[served]}" if served in _PLAYER_FORMATS else url
+
+
 def metadata(interview: Interview, redactor: Redactor) -> dict[str, str]:
     """What the exports say about the interview (OHMS readers show collection and series)."""
     labels = redactor.person_labels
@@ -236,7 +258,10 @@ def metadata(interview: Interview, redactor: Redactor) -> dict[str, str]:
         "funding": redactor.anonymise(interview.funding) or "",
         "subjects": "; ".join(redactor.anonymise(t) or t for t in interview.subjects or ()),
         "keywords": "; ".join(redactor.anonymise(t) or t for t in interview.keywords or ()),
-        "media_url": interview.media_url or "",
+        # OHMS viewers play this address beside the transcript: the catalogue's own, else
+        # this archive's audio of a one-part interview (its route applies the policy)
+        "media_url": interview.media_url or _own_audio_url(interview),
+        "duration": format_timecode(interview.duration_ms)[:8] if interview.duration_ms else "",
         "language": interview.language or "",
         "interviewee": "; ".join(
             labels.get(p.id, p.name) for p in interview.people_in_role("interviewee")

@@ -5,6 +5,7 @@ OHMS export, OAI-PMH (Dublin Core and MODS), JSON-LD and the search index."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 
@@ -206,3 +207,25 @@ def test_terms_reader():
 )
 def test_language_tag_reads_names_and_codes(value, tag):
     assert language_tag(value) == tag
+
+
+def test_ohms_export_names_this_archives_audio_for_the_ohms_viewer(app, browser, with_transcript):
+    from tests.recordings.conftest import wav_bytes
+
+    interview_id = with_transcript()
+    archivist = browser("archivist")
+    made = archivist.post(
+        f"/api/v1/interviews/{interview_id}/recordings",
+        data={"file": (io.BytesIO(wav_bytes(2.0)), "tape.wav")},
+        content_type="multipart/form-data",
+    )
+    assert made.status_code == 201, made.get_json()
+    xml = archivist.get(f"/api/v1/interviews/{interview_id}/transcript?format=ohms").data
+    record = etree.fromstring(xml).find("{https://www.weareavp.com/nunncenter/ohms}record")
+    ns = {"o": "https://www.weareavp.com/nunncenter/ohms"}
+    # the viewer reads the player's format from the address's last three letters
+    assert record.findtext("o:media_url", namespaces=ns) == (
+        f"http://localhost/recordings/{made.get_json()['id']}/audio#.wav"
+    )
+    assert record.findtext("o:mediafile/o:host", namespaces=ns) == "Other"
+    assert record.findtext("o:duration", namespaces=ns) == "00:00:02"
