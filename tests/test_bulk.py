@@ -149,6 +149,17 @@ def enrich_sample(app) -> None:
             LOADER, speaker, {"display_name": "Ruth Adler (historian)", "person_id": ruth.id}
         )
         catalogue.save_interview(LOADER, {"embargo_until": "2031-01-01"}, second)
+        catalogue.save_interview(
+            LOADER,
+            {
+                "subjects": ["Trade unions", "Bicycle industry"],
+                "keywords": ["apprentices"],
+                "usage": "Cite as: Whitfield interview.",
+                "funding": "A heritage grant.",
+                "media_url": "https://media.example.org/oh-sample-001.mp3",
+            },
+            first,
+        )
         revised = transcript_export.export_transcript(LOADER, first, "vtt").content
         revised = revised.replace("pamphlet", "pamphlet (revised)", 1)
         assert "(revised)" in revised
@@ -208,6 +219,11 @@ def snapshot(app) -> dict:
                     i.place,
                     i.language,
                     i.rights_statement,
+                    i.usage,
+                    i.funding,
+                    tuple(i.subjects),
+                    tuple(i.keywords),
+                    i.media_url,
                     i.access_level,
                     i.embargo_until,
                     i.status,

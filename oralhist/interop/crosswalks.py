@@ -76,6 +76,7 @@ def oai_dc(record: PublicRecord, publisher: str) -> etree._Element:
         add("relation", document.url)
     add("coverage", record.place)
     add("rights", record.rights)
+    add("rights", record.usage)
     add("rights", record.access_statement)
     return root
 
@@ -138,6 +139,10 @@ def mods(record: PublicRecord, publisher: str, *, oai_identifier: str, datestamp
     sub(location, "url", record.permalink, usage="primary display", access="object in context")
     if record.rights:
         sub(root, "accessCondition", record.rights, type="use and reproduction")
+    if record.usage:
+        sub(root, "accessCondition", record.usage, type="use and reproduction")
+    if record.funding:
+        sub(root, "note", record.funding, type="funding")
     sub(root, "accessCondition", record.access_statement, type="restriction on access")
     info = sub(root, "recordInfo")
     sub(info, "recordContentSource", publisher)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -70,6 +79,16 @@ class Interview(db.Model):
     place: Mapped[str255] = mapped_column(default="")
     language: Mapped[str] = mapped_column(String(35), default="en")
     rights_statement: Mapped[str] = mapped_column(Text, default="")
+    #: Terms of use beside the rights statement (OHMS ``<usage>``): how to cite, ask, reuse.
+    usage: Mapped[str] = mapped_column(Text, default="")
+    #: Who paid for the interview or its processing (OHMS ``<funding>``).
+    funding: Mapped[str] = mapped_column(Text, default="")
+    #: Controlled subject headings and free keywords (OHMS ``<subject>``/``<keyword>``), each a
+    #: list of terms in the cataloguer's order; searched and faceted like the index's terms.
+    subjects: Mapped[list[str]] = mapped_column(JSON, default=list)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Where the recording is also published (OHMS ``<media_url>``; an http(s) address).
+    media_url: Mapped[str] = mapped_column(String(2048), default="")
     access_level: Mapped[str] = mapped_column(String(20), default="open")
     #: Closed to all but archivists until this date (exclusive), then access_level applies.
     embargo_until: Mapped[dt.date | None] = mapped_column(Date)

@@ -199,6 +199,7 @@ def record_row(doc: dict, language: Language) -> tuple[tuple, set[str]]:
                 doc.get("people"),
                 doc.get("narrators"),
                 doc.get("place"),
+                doc.get("terms"),
             )
             body = doc.get("summary") or ""
     folded = folded_words(words)

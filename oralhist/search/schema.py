@@ -373,6 +373,7 @@ def index_fields(doc: dict) -> dict:
                 doc.get("people"),
                 doc.get("narrators"),
                 doc.get("place"),
+                doc.get("terms"),
             )
             stored.update(text=doc.get("summary") or "")
         out["stored"] = stored

@@ -278,6 +278,8 @@ INTERVIEW_TEXT_FIELDS = {
     "place": 255,
     "language": 35,
     "rights_statement": 5000,
+    "usage": 5000,
+    "funding": 5000,
 }
 
 
@@ -304,6 +306,9 @@ def save_interview(
         fields.string(
             name, required=name == "title" and (creating or fields.present(name)), max_length=length
         )
+    fields.terms("subjects")
+    fields.terms("keywords")
+    fields.web_address("media_url")
     fields.partial_date("date_recorded")
     fields.integer("collection_id", minimum=1)
     fields.choice("access_level", ACCESS_LEVELS, default="open" if creating else None)

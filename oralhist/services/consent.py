@@ -708,8 +708,20 @@ def public_view(interview: Interview, redactor: Redactor) -> Any:
         title=redactor.anonymise(interview.title),
         summary=redactor.anonymise(interview.summary),
         place=redactor.anonymise(interview.place),
+        **anonymised_record_text(interview, redactor),
         participants=participants,
     )
+
+
+def anonymised_record_text(interview: Interview, redactor: Redactor) -> dict[str, Any]:
+    """The catalogue's other free text (usage, funding, subjects, keywords) with anonymised
+    names replaced, for every reader who may not know them (page, API, exports, OAI)."""
+    return {
+        "usage": redactor.anonymise(interview.usage),
+        "funding": redactor.anonymise(interview.funding),
+        "subjects": [redactor.anonymise(t) or t for t in interview.subjects or ()],
+        "keywords": [redactor.anonymise(t) or t for t in interview.keywords or ()],
+    }
 
 
 def shown_interviews(viewer: Viewer, interviews: Sequence[Interview]) -> list[Any]:

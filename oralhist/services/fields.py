@@ -26,6 +26,11 @@ MAX_PAGE = 1_000_000
 #: number is a typo or an attack (a ``start_ms`` of 10^30 used to overflow into a 500).
 MAX_TIME_MS = 100 * 3600 * 1000
 
+#: The most terms one list field (subjects, keywords) holds: far more than any catalogue
+#: record carries, few enough that one record's cost in the index stays bounded.
+MAX_TERMS = 200
+WEB_ADDRESS = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
+
 PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -190,6 +195,40 @@ class Fields:
             self.errors[name] = problem
             return
         self.values[name] = int(raw)
+
+    def terms(self, name: str, *, max_terms: int = MAX_TERMS, max_length: int = 255) -> None:
+        """A list of terms (subjects, keywords): a JSON list of texts, or one text with the
+        terms separated by ``;`` or new lines (a form field). Blank and repeated terms are
+        dropped, the order kept."""
+        if self.partial and not self.present(name):
+            return
+        raw = self._raw(name)
+        if raw is None:
+            raw = []
+        if isinstance(raw, str):
+            raw = re.split(r"\s*[;\n]\s*", raw)
+        if not isinstance(raw, list) or not all(isinstance(term, str) for term in raw):
+            self.errors[name] = "must be a list of texts (or one text, terms separated by ;)"
+            return
+        kept: list[str] = []
+        for term in (" ".join(term.split()) for term in raw):
+            if len(term) > max_length:
+                self.errors[name] = f"has a term of {len(term)} characters (at most {max_length})"
+                return
+            if term and term not in kept:
+                kept.append(term)
+        if len(kept) > max_terms:
+            self.errors[name] = f"has {len(kept)} terms (at most {max_terms})"
+            return
+        self.values[name] = kept
+
+    def web_address(self, name: str, *, max_length: int = 2048) -> None:
+        """An http(s) address, or empty."""
+        self.string(name, max_length=max_length)
+        value = self.values.get(name)
+        if value and not WEB_ADDRESS.match(value):
+            del self.values[name]
+            self.errors[name] = "must be an http:// or https:// address"
 
     def check(self) -> dict[str, Any]:
         """Return the values, or raise one ValidationError listing every field's problem."""

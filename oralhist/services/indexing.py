@@ -78,6 +78,8 @@ INDEXED_ATTRIBUTES: dict[type, frozenset[str] | None] = {
             "summary",
             "date_recorded",
             "place",
+            "subjects",
+            "keywords",
             "language",
             "access_level",
             "embargo_until",
@@ -408,6 +410,7 @@ def _public_doc(doc: dict, redactor: consent.Redactor) -> dict:
         out["summary"] = redactor.anonymise(doc["summary"])
         out["people"] = [redactor.name(pid, name) for pid, name in doc["_people"]]
         out["place"] = redactor.anonymise(doc["place"])
+        out["terms"] = [redactor.anonymise(t) or t for t in doc["terms"]]
     elif kind == "segment":
         text, _words, _masked = redactor.segment(doc["text"], doc["start_ms"], doc["end_ms"])
         out["text"] = text
@@ -435,6 +438,8 @@ def _interview_docs(interview: Interview, redactor: consent.Redactor) -> list[di
             "people": [p.person.name for p in interview.participants],
             "_people": [(p.person_id, p.person.name) for p in interview.participants],
             "place": interview.place,
+            # the catalogue's subject headings and keywords: found like the record's text
+            "terms": [*(interview.subjects or ()), *(interview.keywords or ())],
         }
     ]
     transcript = interview.current_transcript

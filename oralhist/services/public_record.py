@@ -49,6 +49,8 @@ class PublicRecord:
     effective_level: str
     duration_ms: int
     permalink: str
+    usage: str = ""
+    funding: str = ""
     collection_slug: str | None = None
     collection_title: str | None = None
     #: (role, name) in the catalogue's order
@@ -104,6 +106,11 @@ def public_record(interview: Interview, viewer: Viewer) -> PublicRecord:
         readable=readable,
         listenable=policy.can_listen(viewer, interview, at),
     )
+    # The catalogue's own subject headings and keywords first, then the index's terms.
+    own = consent.anonymised_record_text(interview, redactor)
+    record.usage, record.funding = own["usage"] or "", own["funding"] or ""
+    record.subjects.extend(dict.fromkeys(own["subjects"]))
+    record.keywords.extend(dict.fromkeys(own["keywords"]))
     if readable:
         transcript = transcript_versions.current_transcript(interview)
         for point in transcript.index_points if transcript is not None else ():

@@ -16,7 +16,10 @@ from ..access import now, policy, require
 from ..access.policy import Viewer
 from ..errors import NotFound, ValidationError
 from ..extensions import db
+from ..media import derivatives
 from ..models import Interview, Person, Segment, Speaker, Transcript
+from ..transcripts.timecode import format_timecode
+from ..urls import public_url
 from . import audit, consent
 from .consent import Redactor
 from .transcript_speakers import require_read
@@ -222,16 +225,43 @@ def readable_transcript(viewer: Viewer, interview: Interview) -> Transcript:
     return transcript
 
 
+#: The OHMS viewer picks its player's format from the media URL's last three letters
+#: (``substr($url, -3)``): the served format's jPlayer name, as a fragment the server never
+#: sees. Recording format -> that name.
+_PLAYER_FORMATS = {"mp3": "mp3", "m4a": "m4a", "mp4": "m4a", "aac": "m4a", "wav": "wav"}
+_PLAYER_FORMATS |= {"ogg": "oga", "opus": "oga", "oga": "oga"}
+
+
+def _own_audio_url(interview: Interview) -> str:
+    recordings = list(interview.recordings)
+    if len(recordings) != 1:
+        return ""  # several parts: one address cannot follow the transcript's times
+    recording = recordings[0]
+    url = public_url("recordings.audio", recording_id=recording.id)
+    # the player is sent the access copy (MP3) when there is one, else the master
+    copy = derivatives.usable(derivatives.current(recording, "access"))
+    served = "mp3" if copy is not None else (recording.format or "").lower()
+    return f"{url}#.{_PLAYER_FORMATS[served]}" if served in _PLAYER_FORMATS else url
+
+
 def metadata(interview: Interview, redactor: Redactor) -> dict[str, str]:
     """What the exports say about the interview (OHMS readers show collection and series)."""
     labels = redactor.person_labels
     return {
-        "title": interview.title,
+        "title": redactor.anonymise(interview.title) or "",
         "accession": interview.accession,
         "repository": "oralhist",
         "collection_name": interview.collection.title if interview.collection else "",
         "description": redactor.anonymise(interview.summary) or "",
         "rights": interview.rights_statement or "",
+        "usage": redactor.anonymise(interview.usage) or "",
+        "funding": redactor.anonymise(interview.funding) or "",
+        "subjects": "; ".join(redactor.anonymise(t) or t for t in interview.subjects or ()),
+        "keywords": "; ".join(redactor.anonymise(t) or t for t in interview.keywords or ()),
+        # OHMS viewers play this address beside the transcript: the catalogue's own, else
+        # this archive's audio of a one-part interview (its route applies the policy)
+        "media_url": interview.media_url or _own_audio_url(interview),
+        "duration": format_timecode(interview.duration_ms)[:8] if interview.duration_ms else "",
         "language": interview.language or "",
         "interviewee": "; ".join(
             labels.get(p.id, p.name) for p in interview.people_in_role("interviewee")
@@ -240,7 +270,7 @@ def metadata(interview: Interview, redactor: Redactor) -> dict[str, str]:
             labels.get(p.id, p.name) for p in interview.people_in_role("interviewer")
         ),
         "date": interview.date_recorded or "",
-        "location": interview.place or "",
+        "location": redactor.anonymise(interview.place) or "",
     }
 
 
@@ -263,11 +293,13 @@ def to_parsing(
     points = [
         parsing.IndexPoint(
             start_ms=p.start_ms,
-            title=p.title,
+            # as the API shows index points: names anonymised (the OHMS export leaked the
+            # real name of an anonymised narrator from a synopsis before)
+            title=redactor.anonymise(p.title) or "",
             partial_transcript=redactor.point_text(p.start_ms, p.partial_transcript),
-            synopsis=p.synopsis,
-            keywords=tuple(p.keywords or ()),
-            subjects=tuple(p.subjects or ()),
+            synopsis=redactor.anonymise(p.synopsis) or "",
+            keywords=tuple(redactor.anonymise(k) or k for k in p.keywords or ()),
+            subjects=tuple(redactor.anonymise(s) or s for s in p.subjects or ()),
             hyperlinks=tuple((u, t) for u, t in (p.hyperlinks or ())),
             **(p.gps or {}),
         )

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import langcodes
 from flask import current_app
 from sqlalchemy import func, insert, select, update
 
@@ -34,7 +35,7 @@ from ..errors import TooLarge, ValidationError
 from ..extensions import db
 from ..models import IndexPoint, Interview, Person, Segment, Speaker, Transcript
 from ..models.transcript import POSITION_GAP
-from . import audit, catalogue, transcript_versions
+from . import audit, catalogue, fields, transcript_versions
 from .transcript_export import pack_words
 
 #: How many segments a preview (dry run) shows.
@@ -375,15 +376,41 @@ def _names(value: str) -> list[str]:
 class Prefill:
     """A catalogue field the file's header can fill because the record leaves it empty."""
 
-    key: str  # "interviewee", "interviewer", "date", "location", "summary", "rights"
+    key: str  # "interviewee", "interviewer", "date", "location", "summary", "rights", ...
     label: str
     value: str  # what is shown
     stored: str | list[str]  # what would be stored
 
 
+#: OHMS record fields that fill an empty catalogue text field of the same meaning:
+#: offer key -> (header key, interview attribute, label, longest stored length).
+_TEXT_PREFILLS = {
+    "summary": ("description", "summary", "Summary", 20000),
+    "rights": ("rights", "rights_statement", "Rights statement", 5000),
+    "usage": ("usage", "usage", "Usage", 5000),
+    "funding": ("funding", "funding", "Funding", 5000),
+}
+
+
+def language_tag(value: str) -> str | None:
+    """A language as the catalogue stores it (a BCP 47 tag such as ``en``), from a tag or
+    a name as OHMS records write it (``English``, ``eng``); None when not recognised."""
+    value = " ".join(value.split())
+    first = re.split(r"\s*[;,/]\s*|\s+and\s+", value)[0] if value else ""
+    if not first:
+        return None
+    try:
+        if langcodes.tag_is_valid(first):
+            return langcodes.standardize_tag(first)
+        return langcodes.find(first).to_tag()
+    except (LookupError, ValueError):
+        return None
+
+
 def prefill_suggestions(interview: Interview, header: Mapping[str, str]) -> list[Prefill]:
     """Header fields the catalogue record lacks: interviewee, interviewer, date, place, and
-    (from OHMS) the description as summary and rights + usage as the rights statement."""
+    (from OHMS) description, rights, usage, funding, subjects, keywords, media URL and a
+    language other than the record's default."""
     found: list[Prefill] = []
     for role in ("interviewee", "interviewer"):
         names = _names(header.get(role, ""))
@@ -395,22 +422,29 @@ def prefill_suggestions(interview: Interview, header: Mapping[str, str]) -> list
     place = " ".join(header.get("location", "").split())[:255]
     if place and not interview.place:
         found.append(Prefill("location", "Place", place, place))
-    description = header.get("description", "").strip()
-    if description and not interview.summary.strip():
-        found.append(Prefill("summary", "Summary", description, description))
-    rights = "\n".join(v for v in (header.get("rights"), header.get("usage")) if v)
-    if rights and not interview.rights_statement.strip():
-        found.append(Prefill("rights", "Rights statement", rights, rights))
+    for key, (header_key, attribute, label, longest) in _TEXT_PREFILLS.items():
+        value = header.get(header_key, "").strip()[:longest]
+        if value and not (getattr(interview, attribute) or "").strip():
+            found.append(Prefill(key, label, value, value))
+    for key, label in (("subjects", "Subjects"), ("keywords", "Keywords")):
+        terms = [t[:255] for t in _terms(header.get(key, ""))][: fields.MAX_TERMS]
+        if terms and not getattr(interview, key):
+            found.append(Prefill(key, label, "; ".join(terms), terms))
+    media_url = header.get("media_url", "").strip()
+    if fields.WEB_ADDRESS.match(media_url) and len(media_url) <= 2048 and not interview.media_url:
+        found.append(Prefill("media_url", "Media URL", media_url, media_url))
+    language = language_tag(header.get("language", ""))
+    if language and language != (interview.language or "en"):
+        found.append(Prefill("language", "Language", header["language"], language))
     return found
 
 
-#: Header fields shown in the preview that the catalogue record has no field for (yet).
+def _terms(value: str) -> list[str]:
+    return list(dict.fromkeys(" ".join(t.split()) for t in value.split(";") if t.strip()))
+
+
+#: Header fields shown in the preview that the catalogue record has no field for.
 RECORD_EXTRAS = {
-    "subjects": "Subjects",
-    "keywords": "Keywords",
-    "language": "Language",
-    "funding": "Funding",
-    "media_url": "Media URL",
     "gps": "GPS point",
     "gps_text": "GPS label",
     "collection_name": "Collection",
@@ -442,10 +476,10 @@ def apply_prefill(
             data["date_recorded"] = offer.stored
         elif offer.key == "location":
             data["place"] = offer.stored
-        elif offer.key == "summary":
-            data["summary"] = offer.stored
-        elif offer.key == "rights":
-            data["rights_statement"] = offer.stored
+        elif offer.key in _TEXT_PREFILLS:
+            data[_TEXT_PREFILLS[offer.key][1]] = offer.stored
+        elif offer.key in {"subjects", "keywords", "media_url", "language"}:
+            data[offer.key] = offer.stored
         else:
             for name in offer.stored:
                 person = db.session.scalar(select(Person).where(Person.name == name).limit(1))

@@ -498,6 +498,9 @@ def write(
         _element("interviewee", meta.get("interviewee", "")),
         _element("interviewer", meta.get("interviewer", "")),
         _element("media_url", meta.get("media_url", "")),
+        # what the OHMS viewer reads to choose its player ("Other": play media_url)
+        "<mediafile><host>Other</host><clip_format>audio</clip_format></mediafile>",
+        _element("duration", meta.get("duration", "")),
         _element("language", meta.get("language", "")),
         *(_element(name, meta[name]) for name in _GPS_FIELDS if meta.get(name)),
         _element("description", meta.get("description", "")),

@@ -3,9 +3,10 @@
 YouTube's caption download format: blocks separated by blank lines, each a timing line
 ``0:00:01.378,0:00:04.378`` (hours unpadded, milliseconds) followed by the text. There is no
 published grammar beyond YouTube's own files, so a damaged block is refused with its line
-(as in SRT) rather than dropped. YouTube marks a change of speaker with ``>>`` at the start
-of a line; ``>> NAME:`` gives the speaker, and ``NAME:`` labels are read by the SRT rule
-(only when every cue with text has one).
+(as in SRT) rather than dropped. A cue that ends before it starts is kept, as webvtt-py
+reads it, with its end unknown and a warning naming its line. YouTube marks a change of
+speaker with ``>>`` at the start of a line; ``>> NAME:`` gives the speaker, and ``NAME:``
+labels are read by the SRT rule (only when every cue with text has one).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from .checks import check_timing
 from .decoding import as_text, split_lines
 from .model import ParseResult, ParseWarning, Segment
 from .speakers import split_label
+from .timecode import format_timecode
 from .vtt import cue_times
 
 FORMAT = "sbv"
@@ -69,6 +71,17 @@ def parse(
         label = split_label(text) if use_labels and text.strip() else None
         if label:
             speaker, text = label.name, label.rest
+        if end < start:
+            # webvtt-py (the reference reader of .sbv) keeps such a cue; the archive keeps
+            # its start and text, and its end as unknown, as the WebVTT import does.
+            warnings.append(
+                ParseWarning(
+                    line,
+                    f"cue ends ({format_timecode(end)}) before it starts "
+                    f"({format_timecode(start)}); its end is taken as unknown",
+                )
+            )
+            end = None
         segment = Segment(start, end, speaker, text)
         if not segment.text:
             warnings.append(ParseWarning(line, "cue has no text"))

@@ -34,8 +34,9 @@ those cues into the archive's segments:
 from __future__ import annotations
 
 import html
+import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
@@ -87,7 +88,9 @@ class Dropped:
 class CueList:
     cues: list[Cue] = field(default_factory=list)
     dropped: list[Dropped] = field(default_factory=list)
-    regions: list[str] = field(default_factory=list)
+    #: region id -> its valid settings (``width``, ``lines``, ``regionanchor``,
+    #: ``viewportanchor``, ``scroll``) as written; a later REGION with the same id replaces it
+    regions: dict[str, dict[str, str]] = field(default_factory=dict)
     #: cue index -> text of the ``NOTE footnote`` block right after it (this archive's own)
     footnotes: dict[int, str] = field(default_factory=dict)
 
@@ -152,7 +155,7 @@ def _skip_ws(text: str, pos: int) -> int:
 
 
 def parse_timing_line(
-    line: str, regions: Sequence[str] = (), *, lenient: bool = False
+    line: str, regions: Collection[str] = (), *, lenient: bool = False
 ) -> tuple[int, int, dict[str, str]] | None:
     """W3C "collect WebVTT cue timings and settings": ``(start, end, settings)`` or None."""
     pos = _skip_ws(line, 0)
@@ -178,10 +181,15 @@ def _percentage(text: str) -> float | None:
     return value if 0 <= value <= 100 else None
 
 
-def parse_settings(text: str, regions: Sequence[str] = ()) -> dict[str, str]:
+def _settings(text: str) -> list[str]:
+    """Split on WebVTT whitespace only (a vertical tab is not whitespace there)."""
+    return [setting for setting in re.split(r"[ \t\n\f\r]+", text) if setting]
+
+
+def parse_settings(text: str, regions: Collection[str] = ()) -> dict[str, str]:
     """The settings a browser keeps from a timing line's remainder, ``{name: value}``."""
     kept: dict[str, str] = {}
-    for setting in text.split():
+    for setting in _settings(text):
         name, _colon, value = setting.partition(":")
         if not name or not value:
             continue
@@ -192,20 +200,24 @@ def parse_settings(text: str, regions: Sequence[str] = ()) -> dict[str, str]:
             if value in {"rl", "lr"}:
                 kept["vertical"] = value
         elif name == "line":
-            position, _comma, align = value.partition(",")
+            position, comma, align = value.partition(",")
+            if comma and align not in {"start", "center", "end"}:
+                continue  # an unknown alignment makes the whole setting invalid
             if not any(c.isdigit() for c in position):
                 continue
             if position.endswith("%"):
                 if _percentage(position) is None:
                     continue
-            elif not _LINE_NUMBER.fullmatch(position):
-                continue
-            kept["line"] = value if align in {"start", "center", "end"} else position
+            elif not _LINE_NUMBER.fullmatch(position) or math.isinf(float(position)):
+                continue  # beyond the largest double: a browser's number is not finite
+            kept["line"] = value
         elif name == "position":
-            position, _comma, align = value.partition(",")
+            position, comma, align = value.partition(",")
+            if comma and align not in {"line-left", "center", "line-right"}:
+                continue
             if _percentage(position) is None:
                 continue
-            kept["position"] = value if align in {"line-left", "center", "line-right"} else position
+            kept["position"] = value
         elif name == "size":
             if _percentage(value) is None:
                 continue
@@ -213,6 +225,57 @@ def parse_settings(text: str, regions: Sequence[str] = ()) -> dict[str, str]:
         elif name == "align" and value in {"start", "center", "end", "left", "right"}:
             kept["align"] = value
     return kept
+
+
+def _anchor(value: str) -> bool:
+    x, comma, y = value.partition(",")
+    return bool(comma) and _percentage(x) is not None and _percentage(y) is not None
+
+
+def region_settings(text: str) -> tuple[str, dict[str, str]]:
+    """W3C "collect WebVTT region settings": a REGION block's id and its valid settings
+    (the last valid one of each name wins)."""
+    region_id = ""
+    kept: dict[str, str] = {}
+    for setting in _settings(text):
+        name, colon, value = setting.partition(":")
+        if not colon or not name or not value:
+            continue
+        if name == "id":
+            if "-->" not in value:
+                region_id = value
+        elif name == "width":
+            if _percentage(value) is not None:
+                kept["width"] = value
+        elif name == "lines":
+            if value.isascii() and value.isdigit():
+                kept["lines"] = value
+        elif name in {"regionanchor", "viewportanchor"}:
+            if _anchor(value):
+                kept[name] = value
+        elif name == "scroll" and value == "up":
+            kept["scroll"] = value
+    return region_id, kept
+
+
+def region_properties(settings: Mapping[str, str]) -> dict[str, object]:
+    """The ``VTTRegion`` attributes (width, lines, anchors, scroll) of a region's settings."""
+
+    def number(text: str) -> float | int:
+        value = float(text.rstrip("%"))
+        return int(value) if value.is_integer() else value
+
+    region_x, _c, region_y = settings.get("regionanchor", "0%,100%").partition(",")
+    view_x, _c, view_y = settings.get("viewportanchor", "0%,100%").partition(",")
+    return {
+        "width": number(settings.get("width", "100%")),
+        "lines": int(settings.get("lines", "3")),
+        "regionAnchorX": number(region_x),
+        "regionAnchorY": number(region_y),
+        "viewportAnchorX": number(view_x),
+        "viewportAnchorY": number(view_y),
+        "scroll": settings.get("scroll", ""),
+    }
 
 
 def settings_text(settings: Mapping[str, str]) -> str:
@@ -328,9 +391,9 @@ def _block(lines: list[str], i: int, result: CueList, lenient: bool) -> int:
         return i
     head = lines[start_line]
     if kind == "region":
-        for setting in " ".join(buffer[1:]).split():
-            if setting.startswith("id:") and len(setting) > 3 and "-->" not in setting:
-                result.regions.append(setting[3:])
+        region_id, settings = region_settings("\n".join(buffer[1:]))
+        if region_id:
+            result.regions[region_id] = settings
         result.dropped.append(Dropped(start_line + 1, "REGION block", silent=True))
     elif kind == "style" or (head.startswith("NOTE") and head[4:5] in ("", " ", "\t")):
         if head == FOOTNOTE and result.cues and len(result.cues) - 1 not in result.footnotes:

@@ -66,6 +66,11 @@ def private(app, users, clock, browser) -> Private:  # noqa: F811
                 "title": f"Down the pit with {NAME}",
                 "summary": f"{NAME} remembers the lamps.",
                 "place": "Merthyr",
+                # the OHMS record's fields (issue 13) name the narrator too
+                "subjects": [f"{NAME} (1901-1980)", "Coal mines and mining"],
+                "keywords": [f"{SURNAME} family", "lamps"],
+                "usage": f"Cite as: interview with {NAME}.",
+                "funding": f"The {SURNAME} Trust.",
                 "date_recorded": "1957-03",
                 "collection_id": miners.id,
                 "access_level": "open",

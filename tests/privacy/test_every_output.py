@@ -24,6 +24,8 @@ def urls(p) -> list[str]:
         f"/interviews/{iid}/citation",
         f"/interviews/{iid}/transcript/edit",
         f"/interviews/{iid}/transcript/versions",
+        f"/interviews/{iid}/transcript/download?format=ohms",
+        f"/api/v1/interviews/{iid}/transcript?format=ohms",
         f"/interviews/{iid}/transcript/versions/1/diff",
         f"/interviews/{iid}/transcript/versions/2/diff",
         f"/interviews/{iid}/transcript/versions/1/preview",

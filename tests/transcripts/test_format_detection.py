@@ -4,6 +4,7 @@ import pytest
 
 from oralhist.errors import TranscriptError
 from oralhist.transcripts import FORMATS, detect_format, parse_transcript, write_transcript
+from tests.conftest import testdata as shared_file
 
 SRT = b"1\n00:00:01,000 --> 00:00:02,000\nhi\n"
 VTT = b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nhi\n"
@@ -94,3 +95,25 @@ def test_a_damaged_sbv_block_is_refused_with_its_line():
     with pytest.raises(TranscriptError) as caught:
         parse_transcript(b"0:00:00.378,0:00:11.378\nok\n\nsome text\n", "c.sbv")
     assert caught.value.line == 4
+
+
+def test_an_sbv_cue_ending_before_it_starts_is_kept_as_webvtt_py_reads_it():
+    # webvtt-py's tests/subtitles/sample.sbv, cue 5: "0:00:17.484,0:00:16.543"
+    data = b"0:00:15.489,0:00:16.234\nCaption text #4\n\n0:00:17.484,0:00:16.543\nCaption text #5\n"
+    result = parse_transcript(data, "sample.sbv")
+    assert [(s.start_ms, s.end_ms, s.text) for s in result.segments] == [
+        (15489, 16234, "Caption text #4"),
+        (17484, None, "Caption text #5"),
+    ]
+    assert [(w.line, w.message) for w in result.warnings] == [
+        (4, "cue ends (00:00:16.543) before it starts (00:00:17.484); its end is taken as unknown")
+    ]
+
+
+def test_webvtt_py_sample_sbv_is_read_whole():
+    result = parse_transcript(
+        shared_file("webvtt-py/subtitles/sample.sbv").read_bytes(), "sample.sbv"
+    )
+    assert len(result.segments) == 5
+    assert result.segments[2].text == "Caption text #3 (line 1)\nCaption text #3 (line 2)"
+    assert result.segments[4].end_ms is None

@@ -34,8 +34,6 @@ LOSSLESS = {"json", "vtt", "ohms"}
 #: too (``EXPECTATIONS.json``): they are not round-trip cases, and any other refusal fails.
 REFUSED_BY_DESIGN = {
     "webvtt-py/subtitles/no_captions.vtt": "a WebVTT file with no cue at all",
-    "webvtt-py/subtitles/sample.sbv": "cue 5 ends before it starts (webvtt-py reads it)",
-    "webvtt-py/subtitles/missing_caption_text.sbv": "cue 5 ends before it starts",
 }
 
 

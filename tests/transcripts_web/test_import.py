@@ -503,8 +503,11 @@ def test_ohms_record_fields_offered_and_gps_footnotes_shown(app, browser, make_i
     archivist = browser("archivist")
     html = preview(archivist, interview_id, xml.encode(), "r.xml").get_data(as_text=True)
     assert 'value="summary"' in html and "About the works." in html
-    assert 'value="rights"' in html and "Cite as: T." in html
-    assert "Also in the file" in html and "Bicycles" in html and "A grant." in html
+    assert 'value="rights"' in html and "In copyright" in html
+    # usage, subjects and funding have catalogue fields of their own now (issue 13)
+    assert 'value="usage"' in html and "Cite as: T." in html
+    assert 'value="subjects"' in html and "Bicycles" in html
+    assert 'value="funding"' in html and "A grant." in html
     assert upload(archivist, interview_id, xml, "r.xml").status_code == 201
     page = browser(None).get(f"/interviews/{interview_id}").get_data(as_text=True)
     assert "Nottingham (52.95, -1.15)" in page

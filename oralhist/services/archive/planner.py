@@ -391,6 +391,9 @@ class _Planner:
         fields = Fields(data)
         for name, length in catalogue.INTERVIEW_TEXT_FIELDS.items():
             fields.string(name, required=name == "title", max_length=length)
+        fields.terms("subjects")
+        fields.terms("keywords")
+        fields.web_address("media_url")
         fields.partial_date("date_recorded")
         fields.choice("access_level", ACCESS_LEVELS, default="open")
         fields.date("embargo_until")

@@ -68,6 +68,7 @@ def interview_json(i: Interview, viewer: Viewer) -> dict[str, Any]:
         for key in ("title", "summary", "place"):
             if isinstance(fields.get(key), str):
                 fields[key] = redactor.anonymise(fields[key])
+        fields.update(consent.anonymised_record_text(i, redactor))
     return {
         "id": i.id,
         **fields,
