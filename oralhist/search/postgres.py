@@ -48,7 +48,7 @@ from contextlib import contextmanager
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
@@ -77,6 +77,8 @@ REINDEX_HINT = "Run `oralhist reindex` to rebuild it from the database."
 SORTS = ("relevance", "date")
 FILTERS = ("collection", "narrator", "speaker", "decade", "language", "kind")
 MAX_PER_PAGE = 100
+#: ``maintenance_work_mem`` of a rebuild's transaction (the bulk GIN build).
+REBUILD_MEMORY = "256MB"
 MAX_POSITION = 16_383
 MAX_POSITIONS_PER_WORD = 255
 #: Distinct lexemes' bytes kept per record (a tsvector holds at most 1 MB).
@@ -110,6 +112,13 @@ def schema_name(config: Mapping[str, Any]) -> str:
             f"SEARCH_PG_SCHEMA is {name!r}: use lower-case letters, digits and _ only."
         )
     return name
+
+
+def describe_location(config: Mapping[str, Any]) -> str:
+    """The schema and database (password hidden) the index tables are in."""
+    url = config.get("SEARCH_DATABASE_URL") or config.get("SQLALCHEMY_DATABASE_URI") or ""
+    safe = make_url(str(url)).render_as_string(hide_password=True)
+    return f"the PostgreSQL schema {schema_name(config)!r} of {safe}"
 
 
 def open_postgres(config: Mapping[str, Any]) -> PostgresSearch:
@@ -573,6 +582,9 @@ class PostgresSearch:
                     # The write lock first: reads of the database start after it (see
                     # ``services.indexing.rebuild``), so no newer state is lost.
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k, :w)"), self._lock_args())
+                    # The GIN index is built once, in bulk: with the default 64 MB it spills
+                    # to disk many times over at 1,000 interviews.
+                    conn.execute(text(f"SET LOCAL maintenance_work_mem = '{REBUILD_MEMORY}'"))
                     for name in ("record", "card", "word"):
                         conn.execute(text(f"DROP TABLE IF EXISTS {s}.{name}_new"))
                     for statement in _ddl(s, "_new"):

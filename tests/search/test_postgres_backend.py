@@ -140,3 +140,37 @@ def test_reindex_rebuilds_the_tables_and_check_finds_no_drift(app, browser):
     checked = runner.invoke(args=["reindex", "--check"])
     assert checked.exit_code == 0, checked.output
     assert "agrees with the database" in checked.output
+
+
+def test_the_index_location_is_said_for_each_engine(tmp_path):
+    from oralhist.search.backend import index_location
+
+    assert index_location({"SEARCH_INDEX_DIR": str(tmp_path / "ix")}) == (
+        f"the folder {tmp_path / 'ix'}"
+    )
+    said = index_location(
+        {
+            "SEARCH_BACKEND": "postgresql",
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://ann:secret@db.example/archive",
+            "SEARCH_PG_SCHEMA": "fts",
+            "SEARCH_INDEX_DIR": str(tmp_path / "ix"),
+        }
+    )
+    assert said == "the PostgreSQL schema 'fts' of postgresql+psycopg://ann:***@db.example/archive"
+
+
+@needs_postgres
+def test_init_names_the_schema_not_an_index_folder(app, monkeypatch):
+    import flask_migrate
+
+    # The test database's tables are made without migrations; init's message is the point.
+    monkeypatch.setattr(flask_migrate, "upgrade", lambda **kwargs: None)
+    with app.app_context():
+        app.extensions["oralhist_search"].drop()
+    result = app.test_cli_runner().invoke(args=["init"])
+    assert result.exit_code == 0, result.output
+    schema = app.config["SEARCH_PG_SCHEMA"]
+    assert f"Created the search index in the PostgreSQL schema {schema!r} of postgresql" in (
+        result.output
+    )
+    assert str(app.config["SEARCH_INDEX_DIR"]) not in result.output
