@@ -77,6 +77,10 @@ REINDEX_HINT = "Run `oralhist reindex` to rebuild it from the database."
 SORTS = ("relevance", "date")
 FILTERS = ("collection", "narrator", "speaker", "decade", "language", "kind")
 MAX_PER_PAGE = 100
+#: ``work_mem`` of the search connections: a common word's bitmap of matching records stays
+#: exact (no lossy pages to recheck) and its grouping stays in memory; PostgreSQL's default
+#: 4 MB is too small from about 1,000 interviews on.
+SEARCH_WORK_MEM = "32MB"
 #: ``maintenance_work_mem`` of a rebuild's transaction (the bulk GIN build).
 REBUILD_MEMORY = "256MB"
 MAX_POSITION = 16_383
@@ -325,6 +329,61 @@ def scope_sql(scope: SearchScope, param: Callable[[object], str]) -> str:
     )
 
 
+#: The facets, in the order results show them.
+FACETS = ("collection", "narrator", "speaker", "decade", "language", "kind")
+
+
+def _top(tag: str, column: str, source: str, condition: str) -> str:
+    """The ``MAX_FACET_VALUES`` most frequent values of ``column``, ties by name in code point
+    order (as Python sorts, whatever the database's collation)."""
+    return (
+        f"(SELECT '{tag}', {column}, count(*), 0, 0.0 FROM {source} WHERE {condition}"
+        f' GROUP BY 2 ORDER BY 3 DESC, {column} COLLATE "C" LIMIT {MAX_FACET_VALUES})'
+    )
+
+
+def _summary_sql(schema: str, where: str, sort: str) -> str:
+    """The statement behind one result page, over the records matching ``where``: rows
+    ``(tag, value, n, m, score)``: ``total`` (n: groups), ``kind`` (n: records of that kind),
+    the top values of each facet (n: groups, or moments for ``speaker``), and ``page`` rows in
+    the page's order (value: the group key, n: its moments, m: 1 if its catalogue record
+    matched, score).
+
+    A group's score is the number of its matching moments (a catalogue match counts one): the
+    match count, not ``ts_rank``, so that no matching record's ``tsv`` is read (``ts_rank``
+    over every match was most of the time: issue 18). The shown moments are still ranked by
+    ``ts_rank`` among their group's matches (``_page``)."""
+    score = "(g.moments + CASE WHEN g.catalogue THEN 1 ELSE 0 END)::float8"
+    if sort == "date":
+        order = "gc.date = '', gc.date COLLATE \"C\", gc.score DESC, gc.gkey"
+    else:
+        order = "gc.score DESC, gc.moments DESC, gc.gkey"
+    return f"""WITH m AS MATERIALIZED (
+            SELECT r.gkey, r.kind, r.speaker, r.year FROM {schema}.record r WHERE {where}
+        ), g AS (
+            SELECT m.gkey, count(*) FILTER (WHERE m.kind <> 'interview') AS moments,
+                bool_or(m.kind = 'interview') AS catalogue, max(m.year) AS doc_year
+            FROM m GROUP BY m.gkey
+        ), gc AS MATERIALIZED (
+            SELECT g.gkey, g.moments, g.catalogue, {score} AS score,
+                c.collection, c.narrators, c.language,
+                CASE WHEN g.gkey < 0 THEN g.doc_year ELSE c.year END AS year,
+                CASE WHEN g.gkey < 0 THEN coalesce(to_char(g.doc_year, 'FM0000'), '')
+                    ELSE coalesce(c.date_recorded, '') END AS date
+            FROM g LEFT JOIN {schema}.card c ON c.interview_id = g.gkey
+        )
+        SELECT 'total', NULL, count(*), 0, 0.0 FROM gc
+        UNION ALL (SELECT 'kind', m.kind, count(*), 0, 0.0 FROM m GROUP BY m.kind)
+        UNION ALL {_top("speaker", "m.speaker", "m", "m.kind = 'segment' AND m.speaker <> ''")}
+        UNION ALL {_top("collection", "gc.collection", "gc", "gc.collection <> ''")}
+        UNION ALL {_top("narrator", "n.name", "gc, unnest(gc.narrators) n(name)", "n.name <> ''")}
+        UNION ALL {_top("language", "gc.language", "gc", "gc.language <> ''")}
+        UNION ALL (SELECT 'decade', (floor(gc.year / 10.0) * 10)::int::text, count(*), 0, 0.0
+            FROM gc WHERE gc.year IS NOT NULL GROUP BY 2)
+        UNION ALL (SELECT 'page', gc.gkey::text, gc.moments, gc.catalogue::int, gc.score
+            FROM gc ORDER BY {order} LIMIT :limit OFFSET :offset)"""
+
+
 def _requires_every_word(node) -> bool:
     if isinstance(node, AnyOf):
         return False
@@ -354,7 +413,11 @@ class PostgresSearch:
     def engine(self) -> Engine:
         with self._lock:
             if self._engine is None:
-                self._engine = create_engine(self.url, pool_pre_ping=True)
+                self._engine = create_engine(
+                    self.url,
+                    pool_pre_ping=True,
+                    connect_args={"options": f"-c work_mem={SEARCH_WORK_MEM}"},
+                )
             return self._engine
 
     @contextmanager
@@ -733,10 +796,13 @@ class PostgresSearch:
         filters: Mapping[str, str] | None = None,
         moments_per_group: int = 3,
     ) -> SearchResults:
-        """Results grouped by interview (documents stand alone), computed under ``scope``:
-        one query counts the matches per (group, kind, speaker), the facets and order are
-        computed from those counts and the groups' cards, and a second query loads only the
-        shown page's best moments."""
+        """Results grouped by interview (documents stand alone), computed under ``scope``.
+
+        One statement (``_summary_sql``) finds the matching records once, reading only their
+        narrow columns, never their ``tsv`` (the GIN index answers the match), and returns
+        only what is shown: the totals, every facet from the groups' cards (a GROUP BY over
+        one row per matching interview) and the page's group keys in order. A second
+        statement ranks and cuts snippets for the shown groups' records alone."""
         self._check(sort, page, per_page)
         tree = parse(q)
         with self._read() as conn:
@@ -744,40 +810,34 @@ class PostgresSearch:
             filter_sql = self._filters(c, filters)
             match = c.where(tree)
             where = " AND ".join([match, *filter_sql, scope_sql(scope, c.param)])
-            rank = c.rank_query()
-            s = self.schema
-            rows = conn.execute(
-                text(
-                    f"""SELECT r.gkey, r.kind, r.speaker, count(*),
-                        max(ts_rank(r.tsv, {rank})), max(r.year)
-                    FROM {s}.record r WHERE {where} GROUP BY r.gkey, r.kind, r.speaker"""
-                ),
-                c.params,
-            ).all()
-            groups: dict[int, list] = {}  # key -> [best, moments, catalogue]
+            params = dict(c.params, limit=per_page, offset=(page - 1) * per_page)
             kinds: Counter = Counter()
-            speakers: Counter = Counter()
-            doc_years: dict[int, int | None] = {}
-            for key, kind, speaker, n, score, year in rows:
-                g = groups.setdefault(key, [0.0, 0, False])
-                g[0] = max(g[0], float(score or 0.0))
-                if kind == "interview":
-                    g[2] = True
+            facets: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
+            groups: dict[int, tuple[float, int, bool]] = {}
+            page_keys: list[int] = []
+            total_groups = 0
+            for tag, value, n, m, score in conn.execute(
+                text(_summary_sql(self.schema, where, sort)), params
+            ):
+                if tag == "total":
+                    total_groups = int(n)
+                elif tag == "page":
+                    key = int(value)
+                    page_keys.append(key)
+                    groups[key] = (float(score), int(n), bool(m))
+                elif tag == "kind":
+                    kinds[value] = int(n)
+                    facets["kind"].append((value, int(n)))
                 else:
-                    g[1] += n
-                kinds[kind] += n
-                if kind == "segment" and speaker:
-                    speakers[speaker] += n
-                if key < 0:
-                    doc_years[key] = year
-            cards = self._cards(conn, [k for k in groups if k > 0])
-            facets, order = self._facets_and_order(groups, cards, doc_years, kinds, speakers, sort)
-            start = (page - 1) * per_page
-            page_keys = order[start : start + per_page]
+                    facets[tag].append((value, int(n)))
+            facets["kind"].sort(key=lambda kv: (-kv[1], kv[0]))
+            facets["decade"].sort()
+            cards = self._cards(conn, [k for k in page_keys if k > 0])
+            rank = c.rank_query()
             shown = self._page(conn, c, where, rank, page_keys, groups, cards, moments_per_group)
             results = SearchResults(
                 query=q,
-                total_groups=len(groups),
+                total_groups=total_groups,
                 total_moments=kinds["segment"] + kinds["index"],
                 groups=shown,
                 facets=facets,
@@ -785,7 +845,7 @@ class PostgresSearch:
                 per_page=per_page,
                 notices=list(c.notices),
             )
-            if not groups or (
+            if not total_groups or (
                 not _requires_every_word(tree) and self._has_unseen_word(conn, tree, scope)
             ):
                 results.suggestion = self._suggest(conn, q, tree, scope, filters)
@@ -808,45 +868,6 @@ class PostgresSearch:
 
     def _card(self, cards: dict[int, dict], iid: int) -> dict:
         return cards.get(iid) or {"interview_id": iid, **CARD_DEFAULTS, "narrators": []}
-
-    @staticmethod
-    def _facets_and_order(groups, cards, doc_years, kinds, speakers, sort):
-        def top(counter: Counter) -> list[tuple[str, int]]:
-            for empty in ("", None):
-                counter.pop(empty, None)
-            return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FACET_VALUES]
-
-        collections: Counter = Counter()
-        narrators: Counter = Counter()
-        languages: Counter = Counter()
-        decades: Counter = Counter()
-        dates: dict[int, str] = {}
-        for key in groups:
-            if key < 0:
-                year = doc_years.get(key)
-                dates[key] = "" if year is None else f"{int(year):04d}"
-            else:
-                card = cards.get(key) or {}
-                year = card.get("year")
-                collections[card.get("collection")] += 1
-                narrators.update(card.get("narrators") or ())
-                languages[card.get("language")] += 1
-                dates[key] = card.get("date_recorded") or ""
-            if year is not None:
-                decades[str(int(year) // 10 * 10)] += 1
-        facets = {
-            "collection": top(collections),
-            "narrator": top(narrators),
-            "speaker": top(speakers),
-            "decade": sorted(decades.items()),
-            "language": top(languages),
-            "kind": top(Counter(kinds)),
-        }
-        if sort == "date":
-            order = sorted(groups, key=lambda k: (dates[k] == "", dates[k], -groups[k][0], k))
-        else:
-            order = sorted(groups, key=lambda k: (-groups[k][0], -groups[k][1], k))
-        return facets, order
 
     def _page(self, conn, c: PgCompiler, where, rank, page_keys, groups, cards, per_group):
         """The shown groups: cards, and each interview's ``per_group`` best moments."""
