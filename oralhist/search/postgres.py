@@ -54,10 +54,17 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ..errors import QueryError
 from .backend import IndexUnavailable, RebuildInProgress, RebuildStats, UnknownSearchBackend
-from .grouping import MAX_FACET_VALUES
+from .common import (
+    MAX_FACET_VALUES,
+    check_filter_name,
+    check_request,
+    interview_group,
+    requires_every_word,
+    suggest_query,
+)
 from .highlight import Highlighter
 from .pg_query import STEM_MARK, PgCompiler, lexeme, like_escape, within
-from .query import AllOf, AnyOf, Word, parse, positive_words
+from .query import parse, positive_words
 from .restriction import CARD_DEFAULTS
 from .results import DocumentHit, InterviewGroup, Moment, SearchResults
 from .schema import (
@@ -74,9 +81,6 @@ from .schema import (
 from .scope import SearchScope
 
 REINDEX_HINT = "Run `oralhist reindex` to rebuild it from the database."
-SORTS = ("relevance", "date")
-FILTERS = ("collection", "narrator", "speaker", "decade", "language", "kind")
-MAX_PER_PAGE = 100
 #: ``work_mem`` of the search connections: a common word's bitmap of matching records stays
 #: exact (no lossy pages to recheck) and its grouping stays in memory; PostgreSQL's default
 #: 4 MB is too small from about 1,000 interviews on.
@@ -382,14 +386,6 @@ def _summary_sql(schema: str, where: str, sort: str) -> str:
             FROM gc WHERE gc.year IS NOT NULL GROUP BY 2)
         UNION ALL (SELECT 'page', gc.gkey::text, gc.moments, gc.catalogue::int, gc.score
             FROM gc ORDER BY {order} LIMIT :limit OFFSET :offset)"""
-
-
-def _requires_every_word(node) -> bool:
-    if isinstance(node, AnyOf):
-        return False
-    if isinstance(node, AllOf):
-        return all(_requires_every_word(n) for n in node.include)
-    return True
 
 
 # ---------------------------------------------------------------- the backend
@@ -752,8 +748,7 @@ class PostgresSearch:
     def _filters(self, c: PgCompiler, filters: Mapping[str, str] | None) -> list[str]:
         out = []
         for name, value in (filters or {}).items():
-            if name not in FILTERS:
-                raise QueryError(f"Unknown filter {name!r}: use one of {', '.join(FILTERS)}.")
+            check_filter_name(name)
             if value is None or value == "":
                 continue
             value = str(value)
@@ -776,15 +771,6 @@ class PostgresSearch:
                 out.append(c._years(low, low + 9))
         return out
 
-    @staticmethod
-    def _check(sort: str, page, per_page) -> None:
-        if sort not in SORTS:
-            raise QueryError(f"sort is one of {', '.join(SORTS)}, not {sort!r}.")
-        if not isinstance(page, int) or page < 1:
-            raise QueryError("page starts at 1.")
-        if not isinstance(per_page, int) or not 1 <= per_page <= MAX_PER_PAGE:
-            raise QueryError(f"per_page is between 1 and {MAX_PER_PAGE}.")
-
     def search(
         self,
         q: str,
@@ -803,7 +789,7 @@ class PostgresSearch:
         only what is shown: the totals, every facet from the groups' cards (a GROUP BY over
         one row per matching interview) and the page's group keys in order. A second
         statement ranks and cuts snippets for the shown groups' records alone."""
-        self._check(sort, page, per_page)
+        check_request(sort, page, per_page)
         tree = parse(q)
         with self._read() as conn:
             c = self._compiler(conn)
@@ -846,7 +832,7 @@ class PostgresSearch:
                 notices=list(c.notices),
             )
             if not total_groups or (
-                not _requires_every_word(tree) and self._has_unseen_word(conn, tree, scope)
+                not requires_every_word(tree) and self._has_unseen_word(conn, tree, scope)
             ):
                 results.suggestion = self._suggest(conn, q, tree, scope, filters)
             return results
@@ -906,19 +892,14 @@ class PostgresSearch:
                 continue
             card = self._card(cards, key)
             moments = [self._moment(r, c) for r in best[key][:per_group]] if per_group > 0 else []
-            moments.sort(key=lambda m: (m.start_ms is None, m.start_ms or 0))
             out.append(
-                InterviewGroup(
-                    interview_id=key,
-                    accession=card["accession"],
-                    title=card["title"],
-                    collection_title=card["collection_title"],
-                    year=card["year"],
-                    narrators=list(card["narrators"]),
+                interview_group(
+                    key,
+                    card,
                     score=score,
-                    moments=moments,
                     total_moments=n_moments,
                     catalogue_match=catalogue,
+                    moments=moments,
                 )
             )
         return out
@@ -988,31 +969,17 @@ class PostgresSearch:
         return False
 
     def _suggest(self, conn, q: str, tree, scope, filters) -> str | None:
-        replacements: list[tuple[Word, str]] = []
         vocabulary = self._vocabulary(conn)
-        for word in positive_words(tree):
-            folded = folded_words(word.text)
-            if len(folded) != 1 or self._visible(conn, folded, scope):
-                continue
-            original = folded[0]
-            if len(original) < 3 or original.isdigit():
-                continue
-            for distance in (1, 2) if len(original) > 4 else (1,):
-                found = [t for t in within(original, distance, vocabulary) if t[0] != original]
-                ranked = sorted(found, key=lambda t: (-t[1], t[0]))
-                choice = next((t for t, _ in ranked[:10] if self._visible(conn, [t], scope)), None)
-                if choice:
-                    replacements.append((word, choice))
-                    break
-        if not replacements:
-            return None
-        suggestion = q
-        for word, choice in sorted(replacements, key=lambda r: -r[0].start):
-            suggestion = suggestion[: word.start] + choice + suggestion[word.end :]
-        try:
-            corrected = parse(suggestion)
-            if not self._visible(conn, [], scope, filters, tree=corrected):
-                return None
-        except QueryError:
-            return None
-        return suggestion
+
+        def near(word: str, distance: int) -> list[str]:
+            found = within(word, distance, vocabulary)
+            return [t for t, _ in sorted(found, key=lambda t: (-t[1], t[0]))]
+
+        return suggest_query(
+            q,
+            tree,
+            fold=folded_words,
+            visible=lambda word: self._visible(conn, [word], scope),
+            near=near,
+            finds=lambda corrected: self._visible(conn, [], scope, filters, tree=corrected),
+        )
