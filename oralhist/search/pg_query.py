@@ -1,6 +1,6 @@
 """The README's query syntax (``query.parse``'s tree) compiled to PostgreSQL: a ``tsquery``
-over the record's one ``tsv`` column where it can, SQL conditions where it must (speakers,
-interview facts, kinds, years).
+over the record's one ``tsv`` column (``h``: its ``hit`` row) where it can, SQL conditions
+over its slice's facts (``r``: speakers, interview facts, kinds, years) where it must.
 
 The lexemes are the ones ``pg_records.tsvector_literal`` writes, from the same analysis as the
 Whoosh engine (``schema.Language``: folding, stop words, stemmer): a plain word is its stem
@@ -62,7 +62,7 @@ class Part:
             return NOTHING
         out = []
         if self.ts is not None:
-            out.append(f"r.tsv @@ CAST({param(self.ts)} AS tsquery)")
+            out.append(f"h.tsv @@ CAST({param(self.ts)} AS tsquery)")
         if self.sql is not None:
             out.append(self.sql)
         return "(" + " AND ".join(out) + ")" if len(out) > 1 else out[0]

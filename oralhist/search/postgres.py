@@ -39,12 +39,14 @@ scope may not read.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
@@ -85,6 +87,8 @@ REINDEX_HINT = "Run `oralhist reindex` to rebuild it from the database."
 #: exact (no lossy pages to recheck) and its grouping stays in memory; PostgreSQL's default
 #: 4 MB is too small from about 1,000 interviews on.
 SEARCH_WORK_MEM = "32MB"
+#: Records a rebuild buffers before writing them (about 20 interviews' worth).
+REBUILD_BATCH = 20_000
 #: ``maintenance_work_mem`` of a rebuild's transaction (the bulk GIN build).
 REBUILD_MEMORY = "256MB"
 MAX_POSITION = 16_383
@@ -95,10 +99,6 @@ _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 # Advisory lock keys (two int4s: the schema's oid-independent hash, and which lock).
 _WRITE_LOCK = 1
 _REBUILD_LOCK = 2
-_COPY_COLUMNS = (
-    "gkey, interview_id, document_id, kind, acl, published, level, embargo, owner_id,"
-    " speaker, speaker_key, segment_id, start_ms, end_ms, title, year, body, tsv"
-)
 
 
 def check_config(config: Mapping[str, Any]) -> None:
@@ -166,9 +166,20 @@ def tsvector_literal(words: list[str], language: Language) -> str:
     return " ".join(out)
 
 
-def record_row(doc: dict, language: Language) -> tuple[tuple, set[str]]:
-    """The ``record`` row of one app index document (the dicts of ``services.indexing``),
-    and its distinct folded words (for the vocabulary)."""
+@dataclass(frozen=True)
+class Record:
+    """One searchable record split as it is stored: the facts it shares with the other
+    records of its ``slice`` (group, kind, access facts, speaker, year), what its ``record``
+    row shows, and its ``hit`` row's tsvector."""
+
+    slice_key: tuple
+    shown: tuple
+    tsv: str
+
+
+def record_row(doc: dict, language: Language) -> tuple[Record, set[str]]:
+    """The rows of one app index document (the dicts of ``services.indexing``), and its
+    distinct folded words (for the vocabulary)."""
     kind = doc.get("kind")
     if kind not in KINDS:
         raise ValueError(f"unknown index document kind {kind!r}")
@@ -219,27 +230,22 @@ def record_row(doc: dict, language: Language) -> tuple[tuple, set[str]]:
             )
             body = doc.get("summary") or ""
     folded = folded_words(words)
-    row = (
+    slice_key = (
         gkey,
-        iid,
-        did,
         kind,
         acl,
         published,
         level,
         int(doc.get("embargo_until") or 0),
         doc.get("owner_id"),
+        iid,
+        did,
         speaker,
         speaker_key,
-        segment_id,
-        start,
-        end,
-        title,
         None if year is None else int(year),
-        body.replace("\x00", ""),
-        tsvector_literal(folded, language),
     )
-    return row, set(folded)
+    shown = (gkey, kind, iid, did, segment_id, start, end, speaker, title, body.replace("\x00", ""))
+    return Record(slice_key, shown, tsvector_literal(folded, language)), set(folded)
 
 
 def card_row(card: dict) -> tuple:
@@ -263,26 +269,40 @@ def card_row(card: dict) -> tuple:
 def _ddl(schema: str, suffix: str = "") -> list[str]:
     s, x = schema, suffix
     return [
-        f"""CREATE TABLE IF NOT EXISTS {s}.record{x} (
-            id bigserial PRIMARY KEY,
+        f"""CREATE TABLE IF NOT EXISTS {s}.slice{x} (
+            id bigint PRIMARY KEY,
             gkey bigint NOT NULL,
-            interview_id integer,
-            document_id integer,
             kind text NOT NULL,
             acl text NOT NULL,
             published boolean NOT NULL,
             level text NOT NULL,
             embargo integer NOT NULL DEFAULT 0,
             owner_id integer,
+            interview_id integer,
+            document_id integer,
             speaker text NOT NULL DEFAULT '',
             speaker_key text NOT NULL DEFAULT '',
+            year integer)""",
+        # Narrow rows whose tsvector is kept out of line (TOAST): a common word's matches
+        # are read from a few thousand pages, not one page each (issue 18).
+        f"""CREATE TABLE IF NOT EXISTS {s}.hit{x} (
+            id bigint NOT NULL,
+            gkey bigint NOT NULL,
+            slice bigint NOT NULL,
+            tsv tsvector NOT NULL) WITH (toast_tuple_target = 128)""",
+        f"ALTER TABLE {s}.hit{x} ALTER COLUMN tsv SET STORAGE EXTERNAL",
+        f"""CREATE TABLE IF NOT EXISTS {s}.record{x} (
+            id bigint PRIMARY KEY,
+            gkey bigint NOT NULL,
+            kind text NOT NULL,
+            interview_id integer,
+            document_id integer,
             segment_id integer,
             start_ms bigint,
             end_ms bigint,
+            speaker text NOT NULL DEFAULT '',
             title text NOT NULL DEFAULT '',
-            year integer,
-            body text NOT NULL DEFAULT '',
-            tsv tsvector NOT NULL)""",
+            body text NOT NULL DEFAULT '')""",
         f"""CREATE TABLE IF NOT EXISTS {s}.card{x} (
             interview_id integer PRIMARY KEY,
             accession text NOT NULL,
@@ -301,19 +321,36 @@ def _ddl(schema: str, suffix: str = "") -> list[str]:
     ]
 
 
+#: The tables of the layout, and its version (``meta``): tables written by an older
+#: version are dropped by ``create`` and must be rebuilt (``oralhist reindex``).
+TABLES = ("slice", "hit", "record", "card", "word")
+LAYOUT = "2"
+#: Secondary indexes (name, table, definition), built after a rebuild's bulk load.
+_INDEXES = (
+    ("hit_tsv", "hit", "USING gin (tsv)"),
+    ("hit_gkey", "hit", "(gkey)"),
+    ("slice_gkey", "slice", "(gkey)"),
+    ("record_gkey", "record", "(gkey)"),
+)
+
+
 def _indexes(schema: str, suffix: str = "") -> list[str]:
-    s, x = schema, suffix
     return [
-        f"CREATE INDEX IF NOT EXISTS record_tsv{x} ON {s}.record{x} USING gin (tsv)",
-        f"CREATE INDEX IF NOT EXISTS record_gkey{x} ON {s}.record{x} (gkey)",
+        f"CREATE INDEX IF NOT EXISTS {name}{suffix} ON {schema}.{table}{suffix} {how}"
+        for name, table, how in _INDEXES
     ]
+
+
+#: What every query reads: a record's match (``h.tsv``) and its slice's facts (``r``).
+def _matching(schema: str) -> str:
+    return f"{schema}.hit h JOIN {schema}.slice r ON r.id = h.slice"
 
 
 # ---------------------------------------------------------------- scope
 
 
 def scope_sql(scope: SearchScope, param: Callable[[object], str]) -> str:
-    """The SQL condition (over ``record r``) of what ``scope`` may read: the rules of
+    """The SQL condition (over ``slice r``) of what ``scope`` may read: the rules of
     ``restriction.acl_verdict`` and ``SearchScope``'s docstring."""
     # Records written for one audience (issue 16: redactions, anonymised names) end their
     # access token in "|p" (everyone but archivists) or "|a" (archivists: the whole record).
@@ -363,7 +400,8 @@ def _summary_sql(schema: str, where: str, sort: str) -> str:
     else:
         order = "gc.score DESC, gc.moments DESC, gc.gkey"
     return f"""WITH m AS MATERIALIZED (
-            SELECT r.gkey, r.kind, r.speaker, r.year FROM {schema}.record r WHERE {where}
+            SELECT h.id, r.gkey, r.kind, r.speaker, r.year FROM {_matching(schema)}
+            WHERE {where}
         ), g AS (
             SELECT m.gkey, count(*) FILTER (WHERE m.kind <> 'interview') AS moments,
                 bool_or(m.kind = 'interview') AS catalogue, max(m.year) AS doc_year
@@ -389,6 +427,40 @@ def _summary_sql(schema: str, where: str, sort: str) -> str:
 
 
 # ---------------------------------------------------------------- the backend
+
+
+class _Rows:
+    """The ``slice``, ``hit`` and ``record`` rows of records being written, numbered by
+    ``next_id``; ``copy`` writes them (COPY) and empties the buffers."""
+
+    def __init__(self, next_id: Callable[[], int]) -> None:
+        self.next_id = next_id
+        self.slice_ids: dict[tuple, int] = {}
+        self.slices: list[tuple] = []
+        self.hits: list[tuple] = []
+        self.shown: list[tuple] = []
+
+    def add(self, record: Record) -> None:
+        sid = self.slice_ids.get(record.slice_key)
+        if sid is None:
+            sid = self.slice_ids[record.slice_key] = self.next_id()
+            self.slices.append((sid, *record.slice_key))
+        rid = self.next_id()
+        self.hits.append((rid, record.slice_key[0], sid, record.tsv))
+        self.shown.append((rid, *record.shown))
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    def copy(self, conn: Connection, schema: str, suffix: str) -> None:
+        cursor = conn.connection.driver_connection.cursor()
+        for table, rows in (("slice", self.slices), ("hit", self.hits), ("record", self.shown)):
+            if rows:
+                with cursor.copy(f"COPY {schema}.{table}{suffix} FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+        self.slice_ids.clear()
+        self.slices, self.hits, self.shown = [], [], []
 
 
 class PostgresSearch:
@@ -433,37 +505,49 @@ class PostgresSearch:
         return f"{self.schema}.{name}"
 
     def exists(self) -> bool:
+        """The tables are there, written by this version's layout."""
         try:
             with self.engine.connect() as conn:
                 found = conn.scalar(
                     text(
                         "SELECT count(*) FROM information_schema.tables"
-                        " WHERE table_schema = :s AND table_name IN ('record', 'card', 'word')"
+                        " WHERE table_schema = :s AND table_name = ANY(:t)"
                     ),
-                    {"s": self.schema},
+                    {"s": self.schema, "t": [*TABLES, "meta"]},
                 )
-        except OperationalError:
+                if found != len(TABLES) + 1:
+                    return False
+                layout = conn.scalar(
+                    text(f"SELECT value FROM {self.schema}.meta WHERE key = 'layout'")
+                )
+        except (OperationalError, ProgrammingError):
             return False
-        return found == 3
+        return layout == LAYOUT
 
     def create(self) -> None:
+        """Create the schema and empty tables if missing; tables of an older layout are
+        dropped (they are derived data: ``oralhist reindex`` fills the new ones)."""
+        s = self.schema
         with self.engine.begin() as conn:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k, :w)"), self._lock_args())
-            conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {self.schema}"))
-            for statement in _ddl(self.schema) + _indexes(self.schema):
+            conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {s}"))
+            conn.execute(
+                text(f"CREATE TABLE IF NOT EXISTS {s}.meta (key text PRIMARY KEY, value text)")
+            )
+            layout = conn.scalar(text(f"SELECT value FROM {s}.meta WHERE key = 'layout'"))
+            if layout != LAYOUT:
+                for name in TABLES:
+                    conn.execute(text(f"DROP TABLE IF EXISTS {s}.{name} CASCADE"))
+            conn.execute(text(f"CREATE SEQUENCE IF NOT EXISTS {s}.ids"))
+            for statement in _ddl(s) + _indexes(s):
                 conn.execute(text(statement))
             conn.execute(
                 text(
-                    f"CREATE TABLE IF NOT EXISTS {self.schema}.meta (key text PRIMARY KEY,"
-                    " value text)"
-                )
-            )
-            conn.execute(
-                text(
-                    f"INSERT INTO {self.schema}.meta VALUES ('language', :v)"
-                    " ON CONFLICT (key) DO NOTHING"
+                    f"INSERT INTO {s}.meta VALUES ('language', :v), ('layout', :layout)"
+                    " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
+                    f" WHERE {s}.meta.key = 'layout'"
                 ),
-                {"v": self._language.code or ""},
+                {"v": self._language.code or "", "layout": LAYOUT},
             )
 
     def check(self) -> None:
@@ -490,7 +574,7 @@ class PostgresSearch:
 
     def doc_count(self) -> int:
         with self._read() as conn:
-            return conn.scalar(text(f"SELECT count(*) FROM {self._table('record')}")) or 0
+            return conn.scalar(text(f"SELECT count(*) FROM {self._table('hit')}")) or 0
 
     def drop(self) -> None:
         """Remove the schema and everything in it (switching back to another backend)."""
@@ -525,33 +609,44 @@ class PostgresSearch:
         conn.execute(
             text(
                 f"""UPDATE {s}.word w SET docs = w.docs - o.n FROM (
-                    SELECT u.lexeme, count(*) AS n FROM {s}.record r, unnest(r.tsv) u
-                    WHERE r.gkey = ANY(:keys) AND left(u.lexeme, 1) <> :mark
+                    SELECT u.lexeme, count(*) AS n FROM {s}.hit h, unnest(h.tsv) u
+                    WHERE h.gkey = ANY(:keys) AND left(u.lexeme, 1) <> :mark
                     GROUP BY u.lexeme) o WHERE w.word = o.lexeme"""
             ),
             {"keys": keys, "mark": STEM_MARK},
         )
-        conn.execute(text(f"DELETE FROM {s}.record WHERE gkey = ANY(:keys)"), {"keys": keys})
+        for name in ("hit", "record", "slice"):
+            conn.execute(text(f"DELETE FROM {s}.{name} WHERE gkey = ANY(:keys)"), {"keys": keys})
         conn.execute(
             text(f"DELETE FROM {s}.card WHERE interview_id = ANY(:ids)"),
             {"ids": [int(i) for i in interviews]},
         )
-        rows: list[tuple] = []
+        records: list[Record] = []
         cards: list[tuple] = []
         vocabulary: Counter = Counter()
         for docs in interviews.values():
             if docs:
                 cards.append(card_row(card_of(docs[0])))
             for doc in docs or ():
-                row, words = record_row(doc, self._language)
-                rows.append(row)
+                record, words = record_row(doc, self._language)
+                records.append(record)
                 vocabulary.update(words)
         for doc in documents.values():
             if doc is not None:
-                row, words = record_row(doc, self._language)
-                rows.append(row)
+                record, words = record_row(doc, self._language)
+                records.append(record)
                 vocabulary.update(words)
-        self._copy(conn, "record", _COPY_COLUMNS, rows)
+        if records:
+            # Ids for at most one slice per record and one per record, taken under the write
+            # lock (so no other writer takes from the same block).
+            first = conn.scalar(
+                text(f"SELECT setval('{s}.ids', nextval('{s}.ids') + :n - 1) - :n + 1"),
+                {"n": 2 * len(records)},
+            )
+            rows = _Rows(itertools.count(first).__next__)
+            for record in records:
+                rows.add(record)
+            rows.copy(conn, s, "")
         self._copy(conn, "card", None, cards)
         if vocabulary:
             conn.execute(
@@ -644,25 +739,25 @@ class PostgresSearch:
                     # The GIN index is built once, in bulk: with the default 64 MB it spills
                     # to disk many times over at 1,000 interviews.
                     conn.execute(text(f"SET LOCAL maintenance_work_mem = '{REBUILD_MEMORY}'"))
-                    for name in ("record", "card", "word"):
+                    for name in TABLES:
                         conn.execute(text(f"DROP TABLE IF EXISTS {s}.{name}_new"))
                     for statement in _ddl(s, "_new"):
                         conn.execute(text(statement))
-                    stats = self._fill(conn, interview_docs, document_docs, progress)
+                    stats, last_id = self._fill(conn, interview_docs, document_docs, progress)
                     for statement in _indexes(s, "_new"):
                         conn.execute(text(statement))
-                    conn.execute(text(f"ANALYZE {s}.record_new"))
-                    conn.execute(
-                        text(f"LOCK TABLE {s}.record, {s}.card, {s}.word IN ACCESS EXCLUSIVE MODE")
-                    )
-                    for name in ("record", "card", "word"):
+                    for name in TABLES:
+                        conn.execute(text(f"ANALYZE {s}.{name}_new"))
+                    tables = ", ".join(f"{s}.{name}" for name in TABLES)
+                    conn.execute(text(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE"))
+                    for name in TABLES:
                         conn.execute(text(f"DROP TABLE {s}.{name}"))
                         conn.execute(text(f"ALTER TABLE {s}.{name}_new RENAME TO {name}"))
-                    for index in ("record_tsv", "record_gkey"):
+                    for index, _, _ in _INDEXES:
                         conn.execute(text(f"ALTER INDEX {s}.{index}_new RENAME TO {index}"))
-                    conn.execute(text(f"ALTER INDEX {s}.record_new_pkey RENAME TO record_pkey"))
-                    conn.execute(text(f"ALTER INDEX {s}.card_new_pkey RENAME TO card_pkey"))
-                    conn.execute(text(f"ALTER INDEX {s}.word_new_pkey RENAME TO word_pkey"))
+                    for name in ("slice", "record", "card", "word"):
+                        conn.execute(text(f"ALTER INDEX {s}.{name}_new_pkey RENAME TO {name}_pkey"))
+                    conn.execute(text(f"SELECT setval('{s}.ids', :n)"), {"n": last_id})
                     conn.execute(
                         text(f"UPDATE {s}.meta SET value = :v WHERE key = 'language'"),
                         {"v": self._language.code or ""},
@@ -675,37 +770,43 @@ class PostgresSearch:
         stats.seconds = time.perf_counter() - started
         return stats
 
-    def _fill(self, conn, interview_docs, document_docs, progress) -> RebuildStats:
+    def _fill(self, conn, interview_docs, document_docs, progress) -> tuple[RebuildStats, int]:
+        """COPY every record into the ``_new`` tables, a batch of records at a time (memory
+        stays bounded); returns the counts and the last id given."""
         stats = RebuildStats(interviews=0, documents=0, records=0, words=0, seconds=0.0)
         vocabulary: Counter = Counter()
         cursor = conn.connection.driver_connection.cursor()
         s = self.schema
-        with cursor.copy(f"COPY {s}.record_new ({_COPY_COLUMNS}) FROM STDIN") as copy:
-            cards = []
-            for docs in chain(interview_docs, ([d] for d in document_docs)):
-                if not docs:
-                    continue
-                if docs[0].get("kind") == "document":
-                    stats.documents += 1
-                else:
-                    stats.interviews += 1
-                    cards.append(card_row(card_of(docs[0])))
-                for doc in docs:
-                    row, words = record_row(doc, self._language)
-                    copy.write_row(row)
-                    vocabulary.update(words)
-                    stats.records += 1
-                    if doc.get("kind") == "segment":
-                        stats.words += len(folded_words(doc.get("text") or ""))
-                if progress is not None:
-                    progress(1)
+        ids = itertools.count(1)
+        rows = _Rows(ids.__next__)
+        cards = []
+        for docs in chain(interview_docs, ([d] for d in document_docs)):
+            if not docs:
+                continue
+            if docs[0].get("kind") == "document":
+                stats.documents += 1
+            else:
+                stats.interviews += 1
+                cards.append(card_row(card_of(docs[0])))
+            for doc in docs:
+                record, words = record_row(doc, self._language)
+                rows.add(record)
+                vocabulary.update(words)
+                stats.records += 1
+                if doc.get("kind") == "segment":
+                    stats.words += len(folded_words(doc.get("text") or ""))
+            if len(rows) >= REBUILD_BATCH:
+                rows.copy(conn, s, "_new")
+            if progress is not None:
+                progress(1)
+        rows.copy(conn, s, "_new")
         with cursor.copy(f"COPY {s}.card_new FROM STDIN") as copy:
             for row in cards:
                 copy.write_row(row)
         with cursor.copy(f"COPY {s}.word_new FROM STDIN") as copy:
             for row in vocabulary.items():
                 copy.write_row(row)
-        return stats
+        return stats, next(ids)
 
     # -------------------------------------------------------- consistency
 
@@ -716,7 +817,7 @@ class PostgresSearch:
         with self._read() as conn:
             for iid, acls in conn.execute(
                 text(
-                    f"SELECT interview_id, array_agg(DISTINCT acl) FROM {self.schema}.record"
+                    f"SELECT interview_id, array_agg(DISTINCT acl) FROM {self.schema}.slice"
                     " WHERE interview_id IS NOT NULL GROUP BY interview_id"
                 )
             ):
@@ -863,14 +964,15 @@ class PostgresSearch:
             params = dict(c.params, page_keys=wanted, per_group=max(per_group, 1))
             rows = conn.execute(
                 text(
-                    f"""SELECT * FROM (
-                        SELECT r.gkey, r.kind, r.interview_id, r.document_id, r.segment_id,
-                            r.start_ms, r.end_ms, r.speaker, r.title, r.body,
-                            row_number() OVER (PARTITION BY r.gkey
-                                ORDER BY ts_rank(r.tsv, {rank}) DESC, r.id DESC) AS n
-                        FROM {self.schema}.record r
-                        WHERE {where} AND r.gkey = ANY(:page_keys) AND r.kind <> 'interview'
-                    ) t WHERE t.n <= :per_group"""
+                    f"""SELECT t.gkey, d.kind, d.interview_id, d.document_id, d.segment_id,
+                        d.start_ms, d.end_ms, d.speaker, d.title, d.body
+                    FROM (
+                        SELECT h.id, r.gkey, row_number() OVER (PARTITION BY r.gkey
+                            ORDER BY ts_rank(h.tsv, {rank}) DESC, h.id DESC) AS n
+                        FROM {_matching(self.schema)}
+                        WHERE {where} AND h.gkey = ANY(:page_keys) AND r.kind <> 'interview'
+                    ) t JOIN {self.schema}.record d ON d.id = t.id
+                    WHERE t.n <= :per_group"""
                 ),
                 params,
             ).mappings()
@@ -922,9 +1024,10 @@ class PostgresSearch:
             match = c.where(tree)
             rows = conn.execute(
                 text(
-                    f"""SELECT r.kind, r.interview_id, r.segment_id, r.start_ms, r.end_ms,
-                        r.speaker, r.body FROM {self.schema}.record r
-                    WHERE r.interview_id = {c.param(int(interview_id))}
+                    f"""SELECT d.kind, d.interview_id, d.segment_id, d.start_ms, d.end_ms,
+                        d.speaker, d.body
+                    FROM {_matching(self.schema)} JOIN {self.schema}.record d ON d.id = h.id
+                    WHERE h.gkey = {c.param(int(interview_id))}
                         AND r.kind IN ('segment', 'index') AND {match}
                         AND {scope_sql(scope, c.param)}"""
                 ),
@@ -954,7 +1057,7 @@ class PostgresSearch:
         return bool(
             conn.scalar(
                 text(
-                    f"SELECT EXISTS (SELECT 1 FROM {self.schema}.record r"
+                    f"SELECT EXISTS (SELECT 1 FROM {_matching(self.schema)}"
                     f" WHERE {' AND '.join(conds)})"
                 ),
                 c.params,

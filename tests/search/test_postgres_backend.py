@@ -129,7 +129,8 @@ def test_reindex_rebuilds_the_tables_and_check_finds_no_drift(app, browser):
         schema = app.config["SEARCH_PG_SCHEMA"]
         from oralhist.extensions import db
 
-        db.session.execute(text(f"DELETE FROM {schema}.record"))
+        for table in ("hit", "slice", "record"):
+            db.session.execute(text(f"DELETE FROM {schema}.{table}"))
         db.session.commit()
     assert browser().get("/api/v1/search?q=lighthouse").json["total"] == 0
     runner = app.test_cli_runner()
