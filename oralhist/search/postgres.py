@@ -43,6 +43,7 @@ import itertools
 import re
 import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
@@ -486,6 +487,9 @@ class PostgresSearch:
                     pool_pre_ping=True,
                     connect_args={"options": f"-c work_mem={SEARCH_WORK_MEM}"},
                 )
+                # A backend dropped without ``close()`` (an app let go of) closes its pooled
+                # connections rather than leaving them to the garbage collector.
+                weakref.finalize(self, self._engine.dispose)
             return self._engine
 
     @contextmanager

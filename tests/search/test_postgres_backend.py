@@ -175,3 +175,53 @@ def test_init_names_the_schema_not_an_index_folder(app, monkeypatch):
         result.output
     )
     assert str(app.config["SEARCH_INDEX_DIR"]) not in result.output
+
+
+@needs_postgres
+def test_a_backend_let_go_without_close_closes_its_connections(monkeypatch):
+    import gc
+    import sys
+    import warnings
+
+    from oralhist.search.postgres import PostgresSearch
+
+    ix = PostgresSearch(os.environ["OH_TEST_DATABASE_URL"], schema=f"t_{uuid.uuid4().hex[:12]}")
+    assert not ix.exists()  # a pooled connection is open now
+    seen = []
+    monkeypatch.setattr(sys, "unraisablehook", seen.append)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        del ix
+        gc.collect()
+    assert [s.exc_value for s in seen] == []
+
+
+@needs_postgres
+def test_tables_of_an_older_layout_are_replaced_and_must_be_rebuilt():
+    from oralhist.search.postgres import PostgresSearch
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    ix = PostgresSearch(os.environ["OH_TEST_DATABASE_URL"], schema=schema)
+    try:
+        with ix.engine.begin() as conn:  # the first layout: one wide record table
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+            for table in ("record", "card", "word"):
+                conn.execute(text(f"CREATE TABLE {schema}.{table} (id int, tsv tsvector)"))
+            conn.execute(text(f"CREATE TABLE {schema}.meta (key text PRIMARY KEY, value text)"))
+            conn.execute(text(f"INSERT INTO {schema}.meta VALUES ('language', 'en')"))
+        assert not ix.exists()
+        ix.create()
+        assert ix.exists()
+        with ix.engine.connect() as conn:
+            columns = conn.scalars(
+                text(
+                    "SELECT column_name FROM information_schema.columns"
+                    " WHERE table_schema = :s AND table_name = 'record'"
+                ),
+                {"s": schema},
+            ).all()
+        assert "body" in columns and "tsv" not in columns
+        ix.check()
+    finally:
+        ix.drop()
+        ix.close()
