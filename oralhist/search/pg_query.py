@@ -152,11 +152,17 @@ class PgCompiler:
 
     # ------------------------------------------------------------ interview facts
 
-    def cards(self, condition: str) -> str:
-        """Every record of the interviews whose card meets ``condition``."""
-        # gkey is the interview id of an interview's records (a document's is negative):
-        # the record_gkey index answers it.
-        return f"r.gkey IN (SELECT c.interview_id FROM {self.schema}.card c WHERE {condition})"
+    def cards(self, condition: str, *more: str) -> str:
+        """Every record of the interviews whose card meets ``condition`` (and of the groups
+        the further ``SELECT``s of group keys name)."""
+        # gkey is the interview id of an interview's records (a document's is negative). The
+        # keys are computed once (an ARRAY sub-select), so the condition is an index condition
+        # on hit.gkey that PostgreSQL ANDs with the GIN match: only the chosen interviews'
+        # matches are read.
+        keys = " UNION ALL ".join(
+            [f"SELECT c.interview_id FROM {self.schema}.card c WHERE {condition}", *more]
+        )
+        return f"h.gkey = ANY(ARRAY({keys}))"
 
     def _years(self, low: int | None, high: int | None) -> str:
         conds = []
@@ -165,8 +171,9 @@ class PgCompiler:
         if high is not None:
             conds.append(f"{{col}} <= {self.param(high)}")
         card = " AND ".join(c.format(col="c.year") for c in conds)
-        doc = " AND ".join(c.format(col="r.year") for c in conds)
-        return f"({self.cards(card)} OR (r.kind = 'document' AND {doc}))"
+        doc = " AND ".join(c.format(col="d.year") for c in conds)
+        documents = f"SELECT d.gkey FROM {self.schema}.slice d WHERE d.kind = 'document' AND {doc}"
+        return self.cards(card, documents)
 
     def _field(self, node: FieldValue) -> Part:
         if node.name == "kind":

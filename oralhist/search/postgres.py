@@ -330,6 +330,8 @@ LAYOUT = "2"
 _INDEXES = (
     ("hit_tsv", "hit", "USING gin (tsv)"),
     ("hit_gkey", "hit", "(gkey)"),
+    # A query whose slice conditions are selective (a speaker) reads only those slices' hits.
+    ("hit_slice", "hit", "(slice)"),
     ("slice_gkey", "slice", "(gkey)"),
     ("record_gkey", "record", "(gkey)"),
 )
