@@ -377,11 +377,11 @@ def scope_sql(scope: SearchScope, param: Callable[[object], str]) -> str:
 FACETS = ("collection", "narrator", "speaker", "decade", "language", "kind")
 
 
-def _top(tag: str, column: str, source: str, condition: str) -> str:
-    """The ``MAX_FACET_VALUES`` most frequent values of ``column``, ties by name in code point
-    order (as Python sorts, whatever the database's collation)."""
+def _top(tag: str, column: str, source: str, condition: str, n: str = "count(*)") -> str:
+    """The ``MAX_FACET_VALUES`` most frequent values of ``column`` (``n``: how a row counts),
+    ties by name in code point order (as Python sorts, whatever the database's collation)."""
     return (
-        f"(SELECT '{tag}', {column}, count(*), 0, 0.0 FROM {source} WHERE {condition}"
+        f"(SELECT '{tag}', {column}, {n}, 0, 0.0 FROM {source} WHERE {condition}"
         f' GROUP BY 2 ORDER BY 3 DESC, {column} COLLATE "C" LIMIT {MAX_FACET_VALUES})'
     )
 
@@ -398,15 +398,17 @@ def _summary_sql(schema: str, where: str, sort: str) -> str:
     over every match was most of the time: issue 18). The shown moments are still ranked by
     ``ts_rank`` among their group's matches (``_page``)."""
     score = "(g.moments + CASE WHEN g.catalogue THEN 1 ELSE 0 END)::float8"
+    speakers = "m.kind = 'segment' AND m.speaker <> ''"
     if sort == "date":
         order = "gc.date = '', gc.date COLLATE \"C\", gc.score DESC, gc.gkey"
     else:
         order = "gc.score DESC, gc.moments DESC, gc.gkey"
     return f"""WITH m AS MATERIALIZED (
-            SELECT h.id, r.gkey, r.kind, r.speaker, r.year FROM {_matching(schema)}
-            WHERE {where}
+            SELECT r.id, r.gkey, r.kind, r.speaker, r.year, count(*) AS n
+            FROM {_matching(schema)} WHERE {where} GROUP BY r.id
         ), g AS (
-            SELECT m.gkey, count(*) FILTER (WHERE m.kind <> 'interview') AS moments,
+            SELECT m.gkey, coalesce(sum(m.n) FILTER (WHERE m.kind <> 'interview'), 0)::bigint
+                AS moments,
                 bool_or(m.kind = 'interview') AS catalogue, max(m.year) AS doc_year
             FROM m GROUP BY m.gkey
         ), gc AS MATERIALIZED (
@@ -418,8 +420,8 @@ def _summary_sql(schema: str, where: str, sort: str) -> str:
             FROM g LEFT JOIN {schema}.card c ON c.interview_id = g.gkey
         )
         SELECT 'total', NULL, count(*), 0, 0.0 FROM gc
-        UNION ALL (SELECT 'kind', m.kind, count(*), 0, 0.0 FROM m GROUP BY m.kind)
-        UNION ALL {_top("speaker", "m.speaker", "m", "m.kind = 'segment' AND m.speaker <> ''")}
+        UNION ALL (SELECT 'kind', m.kind, sum(m.n)::bigint, 0, 0.0 FROM m GROUP BY m.kind)
+        UNION ALL {_top("speaker", "m.speaker", "m", speakers, "sum(m.n)::bigint")}
         UNION ALL {_top("collection", "gc.collection", "gc", "gc.collection <> ''")}
         UNION ALL {_top("narrator", "n.name", "gc, unnest(gc.narrators) n(name)", "n.name <> ''")}
         UNION ALL {_top("language", "gc.language", "gc", "gc.language <> ''")}
