@@ -36,6 +36,10 @@ from .schema import Language, folded_words
 
 STEM_MARK = "~"
 NOTHING = "FALSE"
+#: The column queries match (a record's ``hit`` row).
+TSV = "h.tsv"
+#: From how many words an expansion (prefix, wildcard, fuzzy) is matched word by word.
+MANY_WORDS = 4
 
 
 def lexeme(word: str) -> str:
@@ -62,7 +66,7 @@ class Part:
             return NOTHING
         out = []
         if self.ts is not None:
-            out.append(f"h.tsv @@ CAST({param(self.ts)} AS tsquery)")
+            out.append(f"{TSV} @@ CAST({param(self.ts)} AS tsquery)")
         if self.sql is not None:
             out.append(self.sql)
         return "(" + " AND ".join(out) + ")" if len(out) > 1 else out[0]
@@ -235,7 +239,14 @@ class PgCompiler:
         words = [t for t, _ in terms]
         if not negated:
             self.marks.words.update(words)
-        return self._text(" | ".join(lexeme(w) for w in words), negated)
+        part = self._text(" | ".join(lexeme(w) for w in words), negated)
+        if len(words) < MANY_WORDS:
+            return part
+        # One index condition per word, which PostgreSQL ORs as bitmaps: one tsquery of many
+        # alternatives makes the GIN scan run the whole OR on every candidate row (trai*, 64
+        # words at 1,000 interviews: 74 ms against 336 ms for the index scan).
+        each = (f"{TSV} @@ CAST({self.param(lexeme(w))} AS tsquery)" for w in words)
+        return Part(sql="(" + " OR ".join(each) + ")")
 
     def _pattern(self, text: str, negated: bool) -> Part:
         literal = re.split(r"[*?]", text, maxsplit=1)[0]

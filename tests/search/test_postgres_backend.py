@@ -225,3 +225,21 @@ def test_tables_of_an_older_layout_are_replaced_and_must_be_rebuilt():
     finally:
         ix.drop()
         ix.close()
+
+
+def test_a_wide_expansion_is_matched_word_by_word_and_a_narrow_one_in_one_tsquery():
+    from oralhist.search.pg_query import MANY_WORDS, PgCompiler
+    from oralhist.search.query import parse
+
+    def vocabulary(prefix: str, limit: int) -> list[tuple[str, int]]:
+        words = [f"train{c}" for c in "abcdefghij"] + ["trawl", "trawler"]
+        return [(w, 1) for w in words if w.startswith(prefix)][:limit]
+
+    wide = PgCompiler(Language("en"), vocabulary, "s")
+    where = wide.where(parse("trai*"))
+    assert where.count("h.tsv @@") == 10 >= MANY_WORDS  # PostgreSQL ORs ten bitmaps
+    assert sorted(wide.params.values()) == [f"'train{c}'" for c in "abcdefghij"]
+    narrow = PgCompiler(Language("en"), vocabulary, "s")
+    where = narrow.where(parse("traw*"))
+    assert where.count("h.tsv @@") == 1
+    assert list(narrow.params.values()) == ["('trawl' | 'trawler')"]
