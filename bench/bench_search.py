@@ -187,8 +187,34 @@ def build(n: int, index_dir: Path) -> dict:
     }
 
 
+def server_pids(ix) -> list[int]:
+    """The PostgreSQL backend processes of ``ix``'s pooled connections, when the server runs
+    on this machine (their CPU time is read from /proc); empty for Whoosh."""
+    if PG_URL is None:
+        return []
+    from sqlalchemy import text
+
+    with ix.engine.connect() as conn:
+        pid = conn.scalar(text("SELECT pg_backend_pid()"))
+    return [pid] if Path(f"/proc/{pid}/schedstat").exists() else []
+
+
+def cpu_of(pids: list[int]) -> float:
+    """CPU seconds these processes have run (``/proc/PID/schedstat``: nanoseconds, not the
+    10 ms ticks of ``stat``); 0 when none can be read."""
+    total = 0
+    for pid in pids:
+        try:
+            total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total / 1e9
+
+
 def run_queries(n: int, index_dir: Path) -> dict:
-    """Runs in a fresh process: a serving worker's view."""
+    """Runs in a fresh process: a serving worker's view. For PostgreSQL, the CPU time of the
+    database's backend process is added to this process's: with the data cached, that sum is
+    what a query costs on a quiet machine, whatever else this one runs."""
     scope = researcher_scope(n)
     ix = open_index(index_dir)
     rss_start = rss_kb()
@@ -211,12 +237,13 @@ def run_queries(n: int, index_dir: Path) -> dict:
             "notices": r.notices,
         }
     cpu: list[float] = []
+    pids = server_pids(ix)
     for _ in range(REPEATS):
         for item in queries:
-            t, c = time.perf_counter(), time.process_time()
+            t, c, sc = time.perf_counter(), time.process_time(), cpu_of(pids)
             ix.search(item["q"], scope, filters=item.get("filters") or {})
             ms = (time.perf_counter() - t) * 1000
-            cpu_ms = (time.process_time() - c) * 1000
+            cpu_ms = (time.process_time() - c + cpu_of(pids) - sc) * 1000
             timings.append(ms)
             cpu.append(cpu_ms)
             per_query[item["label"]].setdefault("runs_ms", []).append(round(ms, 2))
@@ -237,7 +264,9 @@ def run_queries(n: int, index_dir: Path) -> dict:
         "p95_ms": round(percentile(timings, 95), 2),
         "worst_ms": round(max(timings), 2),
         "worst_query": worst_label,
-        # CPU time of the process: what the query costs, whatever else the machine runs
+        # CPU time of the process (and of its PostgreSQL backend): what the query costs,
+        # whatever else the machine runs
+        "cpu_includes_database_server": bool(pids),
         "cpu_p50_ms": round(percentile(cpu, 50), 2),
         "cpu_p95_ms": round(percentile(cpu, 95), 2),
         "load_average": os.getloadavg()[0],

@@ -64,6 +64,7 @@ def init_command(public_url: str) -> None:
     """
     from flask_migrate import upgrade
 
+    from .search.backend import index_location
     from .services import indexing
 
     app = current_app
@@ -80,7 +81,7 @@ def init_command(public_url: str) -> None:
     index = indexing.search_index()
     if not index.exists():
         index.create()
-        click.echo(f"Created the search index in {app.config['SEARCH_INDEX_DIR']}")
+        click.echo(f"Created the search index in {index_location(app.config)}")
     _sweep_abandoned_uploads()
     _forget_old_sign_in_counts()
     indexing.startup_check(echo=click.echo)

@@ -161,6 +161,8 @@ class Engine:
 
     check: Callable[[Mapping[str, Any]], None]
     open: Callable[[Mapping[str, Any]], SearchBackend]
+    #: Where this engine keeps its index, for people (``oralhist init`` prints it).
+    where: Callable[[Mapping[str, Any]], str]
 
 
 def _whoosh_check() -> None:
@@ -187,9 +189,19 @@ def _postgres_open(config: Mapping[str, Any]) -> SearchBackend:
     return open_postgres(config)
 
 
+def _postgres_where(config: Mapping[str, Any]) -> str:
+    from .postgres import describe_location
+
+    return describe_location(config)
+
+
 ENGINES: dict[str, Engine] = {
-    "whoosh": Engine(check=lambda config: _whoosh_check(), open=_whoosh_open),
-    "postgresql": Engine(check=_postgres_check, open=_postgres_open),
+    "whoosh": Engine(
+        check=lambda config: _whoosh_check(),
+        open=_whoosh_open,
+        where=lambda config: f"the folder {config['SEARCH_INDEX_DIR']}",
+    ),
+    "postgresql": Engine(check=_postgres_check, open=_postgres_open, where=_postgres_where),
 }
 
 
@@ -208,6 +220,12 @@ def check_backend(config: Mapping[str, Any]) -> None:
     """At start-up: the configured backend exists and can run here (for whoosh: the installed
     version is the one its fast paths are written for). Raises with a message saying what."""
     engine(config).check(config)
+
+
+def index_location(config: Mapping[str, Any]) -> str:
+    """Where the configured engine keeps its index, said for people: a folder for whoosh,
+    a schema of a database (password hidden) for postgresql."""
+    return engine(config).where(config)
 
 
 def open_backend(config: Mapping[str, Any]) -> SearchBackend:

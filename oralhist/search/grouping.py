@@ -11,10 +11,9 @@ from itertools import chain
 
 import numpy as np
 
+from .common import MAX_FACET_VALUES
 from .evaluate import member
 from .results import DocumentHit, InterviewGroup, Moment
-
-MAX_FACET_VALUES = 50
 
 
 @dataclass

@@ -32,10 +32,12 @@ from whoosh.searching import Searcher
 from ..errors import QueryError
 from .backend import IndexUnavailable
 from .codec import codec
+from .common import FILTERS, MAX_PER_PAGE, SORTS
+from .common import requires_every_word as _requires_every_word
 from .evaluate import SegmentEvaluator
 from .grouping import GroupingMixin, SpeakerNumbers
 from .highlight import Highlighter
-from .query import AllOf, AnyOf, Compiler, parse
+from .query import Compiler, parse
 from .rebuild import RebuildMixin
 from .restriction import CARD_DEFAULTS, AccessRestriction, InterviewSet, KindSet, TableCache
 from .results import Moment, SearchResults
@@ -56,20 +58,7 @@ from .suggest import SuggestMixin
 from .whoosh_internals import check_whoosh, read_toc
 
 REINDEX_HINT = "Run `oralhist reindex` to rebuild it from the database."
-SORTS = ("relevance", "date")
-FILTERS = ("collection", "narrator", "speaker", "decade", "language", "kind")
-MAX_PER_PAGE = 100
 REQUIRED_FIELDS = {"doc_id", "body", "exact", "speaker_key", "c_iid", "c_acl", "c_kind"}
-
-
-def _requires_every_word(node) -> bool:
-    """True when every positive word must occur in a match (no OR anywhere above it): then a
-    query with results has no word the scope cannot see, and "did you mean" has nothing to do."""
-    if isinstance(node, AnyOf):
-        return False
-    if isinstance(node, AllOf):
-        return all(_requires_every_word(n) for n in node.include)
-    return True
 
 
 class SearchIndex(RebuildMixin, GroupingMixin, SuggestMixin):

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from whoosh import query as wq
 
-from ..errors import QueryError
-from .query import Word, parse, positive_words
+from .common import suggest_query
+from .query import parse, positive_words
 from .restriction import AccessRestriction
 from .scope import SearchScope
 
@@ -42,45 +42,29 @@ class SuggestMixin:
 
     def _suggest(self, searcher, q: str, tree, scope, filter_queries) -> str | None:
         reader = searcher.reader()
-        replacements: list[tuple[Word, str]] = []
-        for word in positive_words(tree):
-            query = self._word_query(searcher, word.text)
-            folded = [t.text for t in self._fold(word.text)]
-            if query is None or len(folded) != 1 or self._visible(searcher, query, scope):
-                continue
-            original = folded[0]
-            if len(original) < 3 or original.isdigit():
-                continue
-            for distance in (1, 2) if len(original) > 4 else (1,):
-                found = {
-                    t.decode() if isinstance(t, bytes) else t
-                    for t in reader.terms_within(
-                        "exact", original, distance, prefix=2 if len(original) >= 5 else 1
-                    )
-                }
-                found.discard(original)
-                ranked = sorted(found, key=lambda t: (-reader.doc_frequency("exact", t), t))
-                choice = next(
-                    (
-                        t
-                        for t in ranked[:10]
-                        if (cq := self._word_query(searcher, t)) is not None
-                        and self._visible(searcher, cq, scope)
-                    ),
-                    None,
+
+        def visible(word: str) -> bool:
+            query = self._word_query(searcher, word)
+            return query is not None and self._visible(searcher, query, scope)
+
+        def near(word: str, distance: int) -> list[str]:
+            found = {
+                t.decode() if isinstance(t, bytes) else t
+                for t in reader.terms_within(
+                    "exact", word, distance, prefix=2 if len(word) >= 5 else 1
                 )
-                if choice:
-                    replacements.append((word, choice))
-                    break
-        if not replacements:
-            return None
-        suggestion = q
-        for word, choice in sorted(replacements, key=lambda r: -r[0].start):
-            suggestion = suggestion[: word.start] + choice + suggestion[word.end :]
-        try:
-            corrected, _ = self._compile(searcher, parse(suggestion))
-        except QueryError:
-            return None
-        if not self._visible(searcher, corrected, scope, filter_queries):
-            return None
-        return suggestion
+            }
+            return sorted(found, key=lambda t: (-reader.doc_frequency("exact", t), t))
+
+        def finds(corrected) -> bool:
+            query, _ = self._compile(searcher, corrected)
+            return self._visible(searcher, query, scope, filter_queries)
+
+        return suggest_query(
+            q,
+            tree,
+            fold=lambda text: [t.text for t in self._fold(text)],
+            visible=visible,
+            near=near,
+            finds=finds,
+        )

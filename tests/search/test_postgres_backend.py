@@ -129,7 +129,8 @@ def test_reindex_rebuilds_the_tables_and_check_finds_no_drift(app, browser):
         schema = app.config["SEARCH_PG_SCHEMA"]
         from oralhist.extensions import db
 
-        db.session.execute(text(f"DELETE FROM {schema}.record"))
+        for table in ("hit", "slice", "record"):
+            db.session.execute(text(f"DELETE FROM {schema}.{table}"))
         db.session.commit()
     assert browser().get("/api/v1/search?q=lighthouse").json["total"] == 0
     runner = app.test_cli_runner()
@@ -140,3 +141,105 @@ def test_reindex_rebuilds_the_tables_and_check_finds_no_drift(app, browser):
     checked = runner.invoke(args=["reindex", "--check"])
     assert checked.exit_code == 0, checked.output
     assert "agrees with the database" in checked.output
+
+
+def test_the_index_location_is_said_for_each_engine(tmp_path):
+    from oralhist.search.backend import index_location
+
+    assert index_location({"SEARCH_INDEX_DIR": str(tmp_path / "ix")}) == (
+        f"the folder {tmp_path / 'ix'}"
+    )
+    said = index_location(
+        {
+            "SEARCH_BACKEND": "postgresql",
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://ann:secret@db.example/archive",
+            "SEARCH_PG_SCHEMA": "fts",
+            "SEARCH_INDEX_DIR": str(tmp_path / "ix"),
+        }
+    )
+    assert said == "the PostgreSQL schema 'fts' of postgresql+psycopg://ann:***@db.example/archive"
+
+
+@needs_postgres
+def test_init_names_the_schema_not_an_index_folder(app, monkeypatch):
+    import flask_migrate
+
+    # The test database's tables are made without migrations; init's message is the point.
+    monkeypatch.setattr(flask_migrate, "upgrade", lambda **kwargs: None)
+    with app.app_context():
+        app.extensions["oralhist_search"].drop()
+    result = app.test_cli_runner().invoke(args=["init"])
+    assert result.exit_code == 0, result.output
+    schema = app.config["SEARCH_PG_SCHEMA"]
+    assert f"Created the search index in the PostgreSQL schema {schema!r} of postgresql" in (
+        result.output
+    )
+    assert str(app.config["SEARCH_INDEX_DIR"]) not in result.output
+
+
+@needs_postgres
+def test_a_backend_let_go_without_close_closes_its_connections(monkeypatch):
+    import gc
+    import sys
+    import warnings
+
+    from oralhist.search.postgres import PostgresSearch
+
+    ix = PostgresSearch(os.environ["OH_TEST_DATABASE_URL"], schema=f"t_{uuid.uuid4().hex[:12]}")
+    assert not ix.exists()  # a pooled connection is open now
+    seen = []
+    monkeypatch.setattr(sys, "unraisablehook", seen.append)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        del ix
+        gc.collect()
+    assert [s.exc_value for s in seen] == []
+
+
+@needs_postgres
+def test_tables_of_an_older_layout_are_replaced_and_must_be_rebuilt():
+    from oralhist.search.postgres import PostgresSearch
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    ix = PostgresSearch(os.environ["OH_TEST_DATABASE_URL"], schema=schema)
+    try:
+        with ix.engine.begin() as conn:  # the first layout: one wide record table
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+            for table in ("record", "card", "word"):
+                conn.execute(text(f"CREATE TABLE {schema}.{table} (id int, tsv tsvector)"))
+            conn.execute(text(f"CREATE TABLE {schema}.meta (key text PRIMARY KEY, value text)"))
+            conn.execute(text(f"INSERT INTO {schema}.meta VALUES ('language', 'en')"))
+        assert not ix.exists()
+        ix.create()
+        assert ix.exists()
+        with ix.engine.connect() as conn:
+            columns = conn.scalars(
+                text(
+                    "SELECT column_name FROM information_schema.columns"
+                    " WHERE table_schema = :s AND table_name = 'record'"
+                ),
+                {"s": schema},
+            ).all()
+        assert "body" in columns and "tsv" not in columns
+        ix.check()
+    finally:
+        ix.drop()
+        ix.close()
+
+
+def test_a_wide_expansion_is_matched_word_by_word_and_a_narrow_one_in_one_tsquery():
+    from oralhist.search.pg_query import MANY_WORDS, PgCompiler
+    from oralhist.search.query import parse
+
+    def vocabulary(prefix: str, limit: int) -> list[tuple[str, int]]:
+        words = [f"train{c}" for c in "abcdefghij"] + ["trawl", "trawler"]
+        return [(w, 1) for w in words if w.startswith(prefix)][:limit]
+
+    wide = PgCompiler(Language("en"), vocabulary, "s")
+    where = wide.where(parse("trai*"))
+    assert where.count("h.tsv @@") == 10 >= MANY_WORDS  # PostgreSQL ORs ten bitmaps
+    assert sorted(wide.params.values()) == [f"'train{c}'" for c in "abcdefghij"]
+    narrow = PgCompiler(Language("en"), vocabulary, "s")
+    where = narrow.where(parse("traw*"))
+    assert where.count("h.tsv @@") == 1
+    assert list(narrow.params.values()) == ["('trawl' | 'trawler')"]

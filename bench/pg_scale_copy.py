@@ -1,0 +1,134 @@
+"""A larger PostgreSQL search index made from a built one, inside the database: the schema of
+``bench_search.py --backend postgresql --keep`` copied ``--times`` times over, each copy's
+interview, document, segment and row ids shifted past the last (so 1,000 interviews become
+10,000 with the same word statistics per interview), then indexed and analysed as a rebuild
+does.
+
+    python bench/pg_scale_copy.py --database-url URL --source bench_x --target bench_y --times 10
+
+Why: loading the generated 10,000-interview corpus (148 M words) through the Python analysis
+takes hours on a shared two-core machine; copying rows in SQL takes minutes, and the search
+cost depends on the rows, the posting lists and the groups, which this reproduces (every
+word's posting list and every facet value x10). What it does not reproduce: a vocabulary
+grown by the larger corpus (the generator's vocabulary is fixed, so little), and narrators
+differ only by interview, not by name. Prints JSON with the times and the schema's size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import text  # noqa: E402
+
+from oralhist.search.postgres import (  # noqa: E402
+    _INDEXES,
+    REBUILD_MEMORY,
+    TABLES,
+    PostgresSearch,
+)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--source", required=True, help="schema of a built index")
+    parser.add_argument("--target", required=True, help="schema to (re)create")
+    parser.add_argument("--times", type=int, default=10)
+    args = parser.parse_args()
+    target = PostgresSearch(args.database_url, schema=args.target)
+    target.drop()
+    target.create()
+    s, t = args.source, args.target
+    started = time.perf_counter()
+    with target.engine.begin() as conn:
+        conn.execute(text(f"SET LOCAL maintenance_work_mem = '{REBUILD_MEMORY}'"))
+        for index, _, _ in _INDEXES:
+            conn.execute(text(f"DROP INDEX {t}.{index}"))
+        row_ids = conn.scalar(text(f"SELECT max(id) FROM {s}.hit")) + 1
+        slice_ids = conn.scalar(text(f"SELECT max(id) FROM {s}.slice")) + 1
+        ids = max(row_ids, slice_ids)
+        interviews = conn.scalar(text(f"SELECT max(interview_id) FROM {s}.card"))
+        documents = conn.scalar(text(f"SELECT coalesce(max(-gkey), 0) FROM {s}.slice"))
+        gkey = f"CASE WHEN gkey > 0 THEN gkey + :k * {interviews} ELSE gkey - :k * {documents} END"
+        iid = f"interview_id + :k * {interviews}"
+        did = f"document_id + :k * {documents}"
+        for k in range(args.times):
+            p = {"k": k}
+            conn.execute(
+                text(
+                    f"INSERT INTO {t}.slice SELECT id + :k * {ids}, {gkey}, kind, acl,"
+                    f" published, level, embargo, owner_id, {iid}, {did}, speaker, speaker_key,"
+                    f" year FROM {s}.slice"
+                ),
+                p,
+            )
+            conn.execute(
+                text(
+                    f"INSERT INTO {t}.hit SELECT id + :k * {ids}, {gkey}, slice + :k * {ids},"
+                    f" tsv FROM {s}.hit"
+                ),
+                p,
+            )
+            conn.execute(
+                text(
+                    f"INSERT INTO {t}.record SELECT id + :k * {ids}, {gkey}, kind, {iid},"
+                    f" {did}, segment_id + :k * {interviews} * 10000, start_ms, end_ms, speaker,"
+                    f" title, body FROM {s}.record"
+                ),
+                p,
+            )
+            conn.execute(
+                text(
+                    f"INSERT INTO {t}.card SELECT {iid}, accession || '-' || :k, title,"
+                    " collection, collection_title, narrators, narrator_keys, narrator_text,"
+                    f" language, year, date_recorded FROM {s}.card"
+                ),
+                p,
+            )
+            print(f"copy {k + 1} of {args.times}", file=sys.stderr, flush=True)
+        conn.execute(
+            text(f"INSERT INTO {t}.word SELECT word, docs * :n FROM {s}.word"),
+            {"n": args.times},
+        )
+        copied = time.perf_counter() - started
+        for index, table, how in _INDEXES:
+            conn.execute(text(f"CREATE INDEX {index} ON {t}.{table} {how}"))
+        for name in TABLES:
+            conn.execute(text(f"ANALYZE {t}.{name}"))
+        conn.execute(text(f"SELECT setval('{t}.ids', :n)"), {"n": ids * args.times})
+    seconds = time.perf_counter() - started
+    with target.engine.connect() as conn:
+        size = conn.scalar(
+            text(
+                "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = :s AND c.relkind = 'r'"
+            ),
+            {"s": t},
+        )
+        records = conn.scalar(text(f"SELECT count(*) FROM {t}.hit"))
+    target.close()
+    print(
+        json.dumps(
+            {
+                "records": records,
+                "copy_seconds": round(copied, 1),
+                "index_seconds": round(seconds - copied, 1),
+                "schema_mb": round(int(size) / 2**20, 1),
+                "load_average": os.getloadavg()[0],
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
