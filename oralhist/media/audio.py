@@ -269,6 +269,7 @@ def encode(
     end_ms: int | None = None,
     transform: Transform | None = None,
     options: dict[str, str] | None = None,
+    codec_options: dict[str, str] | None = None,
     name: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> int:
@@ -276,7 +277,12 @@ def encode(
     ``container_format``; return the number of samples (per channel) written. Streams: memory
     stays bounded by one decode block and the encoder's own buffers. ``progress(ms)`` is
     called after each block with the time reached. ``options`` go to the muxer (e.g.
-    ``{"movflags": "+faststart"}`` puts an MP4's index first, so playback starts at once)."""
+    ``{"movflags": "+faststart"}`` puts an MP4's index first, so playback starts at once);
+    ``codec_options`` go to the encoder (e.g. ``{"compression_level": "7"}``, LAME's speed).
+
+    The master is converted once, by ``decode``'s one swresample step (rate, mix-down and
+    16-bit samples together); mono frames are handed over as planar 16-bit (``s16p``, the
+    same bytes as packed mono), the format LAME takes, so the encoder converts nothing."""
     name = _name_of(source, name)
     layout = _layout(channels)
     target = dest if not isinstance(dest, os.PathLike) else os.fspath(dest)
@@ -286,7 +292,7 @@ def encode(
         raise UndecodableAudio(_name_of(dest, None), _reason(exc)) from None
     written = 0
     try:
-        stream = output.add_stream(codec, rate=rate, layout=layout)
+        stream = output.add_stream(codec, rate=rate, layout=layout, options=codec_options or {})
         if bit_rate:
             stream.bit_rate = bit_rate
         for block in decode(
@@ -296,7 +302,7 @@ def encode(
                 block = transform(block, written)
             frame = av.AudioFrame.from_ndarray(
                 np.ascontiguousarray(block, dtype=np.int16).reshape(1, -1),
-                format="s16",
+                format="s16p" if channels == 1 else "s16",
                 layout=layout,
             )
             frame.sample_rate = rate
@@ -311,7 +317,63 @@ def encode(
             output.mux(packet)
     finally:
         output.close()
+    if container_format == "mp3" and isinstance(target, str):
+        _set_mp3_end_padding(target, written)
     return written
+
+
+#: Where the LAME tag's fields sit after the "Xing"/"Info" identifier (FFmpeg's mp3 muxer
+#: writes LAME's layout): frame count, the 12+12-bit encoder delay and end padding, the
+#: tag's CRC-16, and how many bytes of the frame that CRC covers.
+_XING_FRAMES, _LAME_DELAY_PADDING, _LAME_TAG_CRC, _LAME_CRC_SPAN = 8, 141, 154, 190
+
+
+def _crc16(data: bytes) -> int:
+    """CRC-16/ARC (FFmpeg's ``AV_CRC_16_ANSI_LE``, LAME's tag CRC)."""
+    crc = 0
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
+
+
+def _set_mp3_end_padding(path: str, samples: int) -> None:
+    """Write the exact end padding into an MP3's LAME tag, so that players trim the copy to
+    ``samples``: the master's length to the sample.
+
+    FFmpeg's LAME wrapper misses the padding when the input ends in the first 47 samples of
+    an MP3 frame (LAME then flushes one frame fewer than FFmpeg's queue expects, and the last
+    packet carries no padding): a player then plays up to 46 samples too many, a
+    millisecond or two at 24 kHz. The padding is simply ``frames * samples per frame -
+    encoder delay - samples``; the tag's CRC is written again as the muxer computes it."""
+    with open(path, "r+b") as handle:
+        head = handle.read(10)
+        start = 0
+        if head[:3] == b"ID3" and len(head) == 10:  # skip the ID3v2 tag (syncsafe size)
+            start = 10 + ((head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9])
+        handle.seek(start)
+        frame = bytearray(handle.read(512))
+        if len(frame) < 4 or frame[0] != 0xFF or frame[1] & 0xE0 != 0xE0:
+            return
+        at = max(frame.find(b"Info", 4, 40), frame.find(b"Xing", 4, 40))
+        if at < 0 or at + _LAME_TAG_CRC + 2 > len(frame) or len(frame) < _LAME_CRC_SPAN:
+            return
+        per_frame = 1152 if frame[1] & 0x18 == 0x18 else 576  # MPEG-1, else MPEG-2/2.5
+        frames = int.from_bytes(frame[at + _XING_FRAMES : at + _XING_FRAMES + 4], "big")
+        field = int.from_bytes(frame[at + _LAME_DELAY_PADDING : at + _LAME_DELAY_PADDING + 3])
+        delay = field >> 12
+        padding = frames * per_frame - delay - samples
+        if not 0 <= padding < 4096 or padding == field & 0xFFF:
+            return
+        frame[at + _LAME_DELAY_PADDING : at + _LAME_DELAY_PADDING + 3] = (
+            (delay << 12) | padding
+        ).to_bytes(3, "big")
+        frame[at + _LAME_TAG_CRC : at + _LAME_TAG_CRC + 2] = b"\0\0"
+        crc = _crc16(bytes(frame[:_LAME_CRC_SPAN]))
+        frame[at + _LAME_TAG_CRC : at + _LAME_TAG_CRC + 2] = crc.to_bytes(2, "big")
+        handle.seek(start)
+        handle.write(frame)
 
 
 def engine() -> str:

@@ -137,6 +137,34 @@ def test_encoding_keeps_the_duration(tmp_path, container, codec, rate):
         assert audio.probe(out, exact=True).duration_ms == 11_000
 
 
+@pytest.mark.parametrize("rate", [24_000, 44_100])
+@pytest.mark.parametrize("into_last_frame", [0, 5, 46, 47, 300])
+def test_an_mp3_keeps_the_length_to_the_sample_wherever_it_ends_in_a_frame(
+    tmp_path, rate, into_last_frame
+):
+    """FFmpeg's LAME wrapper leaves the end padding out of the LAME tag when the input ends
+    in the first 47 samples of a frame; the adapter writes it, so a player (FFmpeg reads
+    the tag as browsers do) trims the copy to the master's length whatever that is."""
+    import wave
+
+    per_frame = 1152 if rate == 44_100 else 576
+    samples = 40 * per_frame + into_last_frame
+    source = tmp_path / "master.wav"
+    with wave.open(str(source), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        tone = 8000 * np.sin(2 * np.pi * 440 * np.arange(samples) / rate)
+        out.writeframes(tone.astype("<i2").tobytes())
+    copy = tmp_path / "copy.mp3"
+    written = audio.encode(
+        source, copy, container_format="mp3", codec="libmp3lame", rate=rate, bit_rate=64_000
+    )
+    assert written == samples
+    assert len(audio.decode_all(copy, rate=rate)) == samples
+    assert audio.probe(copy).duration_ms == round(samples * 1000 / rate)
+
+
 def test_encoding_applies_a_transform_per_block(tmp_path):
     """What the redacted copy does: silence a stretch while encoding."""
     source = shared("jfk-speech", "jfk.wav")
