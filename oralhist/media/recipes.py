@@ -30,8 +30,11 @@ a 100-minute master now takes about 46 s of CPU where it took 140 s.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..errors import UnsupportedMedia
 from . import audio, derivatives, waveform
+from .redact import fill_block, frame_spans, silence_wav
 
 ACCESS_RATE = 24_000
 ACCESS_BIT_RATE = 64_000
@@ -39,9 +42,8 @@ ACCESS_BIT_RATE = 64_000
 ACCESS_LAME_QUALITY = 7
 
 
-@derivatives.recipe("access", title="Making the access copy", mime="audio/mpeg", version=2)
-def access_copy(making: derivatives.Making) -> derivatives.Made:
-    out = making.workdir / "access.mp3"
+def _mp3(making: derivatives.Making, out: Path, transform: audio.Transform | None = None) -> int:
+    """The access copy's encoding of ``making.source`` into ``out`` (samples written)."""
     written = audio.encode(
         making.source,
         out,
@@ -51,6 +53,7 @@ def access_copy(making: derivatives.Making) -> derivatives.Made:
         channels=1,
         bit_rate=ACCESS_BIT_RATE,
         codec_options={"compression_level": str(ACCESS_LAME_QUALITY)},
+        transform=transform,
         name=making.name,
         progress=making.progress_ms,
     )
@@ -59,14 +62,113 @@ def access_copy(making: derivatives.Making) -> derivatives.Made:
             f"{making.name}: no audio could be decoded from it, so it has no access copy.",
             filename=making.name,
         )
+    return written
+
+
+ACCESS_MADE_WITH = (
+    f"LAME MP3 CBR {ACCESS_BIT_RATE // 1000} kb/s mono {ACCESS_RATE // 1000} kHz"
+    f" -q {ACCESS_LAME_QUALITY}"
+)
+
+
+@derivatives.recipe("access", title="Making the access copy", mime="audio/mpeg", version=2)
+def access_copy(making: derivatives.Making) -> derivatives.Made:
+    out = making.workdir / "access.mp3"
+    written = _mp3(making, out)
     return derivatives.Made(
         out,
         duration_ms=round(written * 1000 / ACCESS_RATE),
         codec="mp3",
-        made_with=(
-            f"LAME MP3 CBR {ACCESS_BIT_RATE // 1000} kb/s mono {ACCESS_RATE // 1000} kHz"
-            f" -q {ACCESS_LAME_QUALITY}; {audio.engine()}"
-        ),
+        made_with=f"{ACCESS_MADE_WITH}; {audio.engine()}",
+    )
+
+
+# --- silenced copies (redactions: ``services/redacted_audio.py`` says which and when) --------
+# Their settings: ``spans`` ([start_ms, end_ms] pairs relative to the part) and ``fill_hz``
+# (0: digital silence; else a quiet tone at that frequency).
+
+
+def _silencer(making: derivatives.Making, rate: int) -> audio.Transform:
+    frames = -(-making.duration_ms * rate // 1000)
+    ranges = frame_spans([tuple(span) for span in making.params["spans"]], rate, frames)
+    fill = float(making.params.get("fill_hz") or 0)
+
+    def transform(block, offset: int):
+        return fill_block(block, offset, ranges, rate, fill)
+
+    return transform
+
+
+@derivatives.recipe(
+    "redacted-access",
+    title="Silencing the redacted passages in the access copy",
+    mime="audio/mpeg",
+    version=1,
+)
+def redacted_access_copy(making: derivatives.Making) -> derivatives.Made:
+    """The access copy with the ranges silenced in the decoded samples, before LAME: what
+    listening gets while a redaction is in force."""
+    out = making.workdir / "redacted.mp3"
+    written = _mp3(making, out, _silencer(making, ACCESS_RATE))
+    return derivatives.Made(
+        out,
+        duration_ms=round(written * 1000 / ACCESS_RATE),
+        codec="mp3",
+        made_with=f"{ACCESS_MADE_WITH}, redacted ranges silenced; {audio.engine()}",
+    )
+
+
+@derivatives.recipe(
+    "redacted-master",
+    title="Silencing the redacted passages in the master's format",
+    mime="audio/wav",
+    version=1,
+)
+def redacted_master_copy(making: derivatives.Making) -> derivatives.Made:
+    """What a download gets while a redaction is in force. A PCM WAV master gives a WAV:
+    every frame outside the ranges copied byte for byte (``media.redact.silence_wav``); any
+    other format an AAC copy in MP4 at the master's rate (what every current browser plays;
+    the silencing is applied to the decoded samples, so the ranges are digital silence
+    before encoding)."""
+    fill = float(making.params.get("fill_hz") or 0)
+    spans = [tuple(span) for span in making.params["spans"]]
+    out = making.workdir / "redacted.wav"
+    try:
+        with open(making.source, "rb") as source, open(out, "wb") as target:
+            silence_wav(source, target, spans, tone_hz=fill, name=making.name)
+    except UnsupportedMedia:
+        pass  # not PCM WAV: encoded below
+    else:
+        return derivatives.Made(
+            out,
+            duration_ms=making.duration_ms,
+            codec="pcm",
+            mime="audio/wav",
+            made_with="PCM WAV copied frame for frame, redacted ranges silenced",
+        )
+    info = audio.probe(making.source, name=making.name)
+    rate = info.sample_rate or 48_000
+    channels = min(info.channels or 1, 2)
+    out = making.workdir / "redacted.m4a"
+    written = audio.encode(
+        making.source,
+        out,
+        container_format="mp4",
+        codec="aac",
+        rate=rate,
+        channels=channels,
+        bit_rate=64_000 * channels,
+        transform=_silencer(making, rate),
+        options={"movflags": "+faststart"},
+        name=making.name,
+        progress=making.progress_ms,
+    )
+    return derivatives.Made(
+        out,
+        duration_ms=round(written * 1000 / rate),
+        codec="aac",
+        mime="audio/mp4",
+        made_with=f"AAC {64 * channels} kb/s in MP4, redacted ranges silenced; {audio.engine()}",
     )
 
 
