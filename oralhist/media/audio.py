@@ -559,7 +559,12 @@ def encode_mp3(
                     end_ms=stop_ms,
                     silence=silence,
                     name=name,
-                    progress=(lambda ms: progress(ms * 2 // 3)) if progress else None,
+                    # both halves advance together: the first's share stands for the whole
+                    progress=(
+                        (lambda ms: progress(ms * info.duration_ms // max(1, stop_ms)))
+                        if progress
+                        else None
+                    ),
                     keep_from=second_frame,
                 )
             said, errors = child.communicate()

@@ -221,7 +221,7 @@ def split_short(monkeypatch):
     monkeypatch.setattr(audio, "SPLIT_SETTLE_MS", 1_000)
 
 
-def _mp3(source, dest, processes: int, silence=None) -> int:
+def _mp3(source, dest, processes: int, silence=None, progress=None) -> int:
     return audio.encode_mp3(
         source,
         dest,
@@ -230,6 +230,7 @@ def _mp3(source, dest, processes: int, silence=None) -> int:
         codec_options={"compression_level": "7"},
         silence=silence,
         processes=processes,
+        progress=progress,
     )
 
 
@@ -241,8 +242,10 @@ def test_two_processes_make_an_mp3_joined_without_a_gap_or_a_click(tmp_path, spl
     master = _speechlike_wav(tmp_path / "master.wav", 40)
     one, two = tmp_path / "one.mp3", tmp_path / "two.mp3"
     assert _mp3(tmp_path / "master.wav", one, 1) == len(master)
-    assert _mp3(tmp_path / "master.wav", two, 2) == len(master)
+    reached: list[int] = []
+    assert _mp3(tmp_path / "master.wav", two, 2, progress=reached.append) == len(master)
     assert two.read_bytes() != one.read_bytes()  # joined, not made by one process
+    assert reached == sorted(reached) and reached[-1] == 40_000  # the job's progress
     assert audio.probe(two).duration_ms == 40_000  # the LAME tag, as players read it
     single = audio.decode_all(one, rate=24_000).astype(np.float64)
     joined = audio.decode_all(two, rate=24_000).astype(np.float64)
