@@ -455,14 +455,23 @@ def derivatives_group() -> None:
 )
 @with_appcontext
 def derivatives_make_command(kinds: tuple[str, ...]) -> None:
-    """Queue the derivatives any recording lacks (an archive made before they existed);
-    `oralhist worker` makes them."""
+    """Queue the derivatives any recording lacks (an archive made before they existed, or
+    before a recipe changed: those made by the older recipe are forgotten); `oralhist worker`
+    makes them."""
+    from functools import partial
+
+    from . import transaction
     from .media import derivatives
+    from .services.recordings import remove_unused_files
     from .transaction import unit_of_work
 
     with unit_of_work():
         queued = derivatives.request_missing(kinds or derivatives.AT_INGEST)
         ids = [job.id for job in queued]
+        outdated = derivatives.forget_outdated()
+        transaction.on_commit(partial(remove_unused_files, outdated))
+    if outdated:
+        click.echo(f"{len(outdated)} derivatives made by an older recipe forgotten.")
     if ids:
         click.echo(f"{len(ids)} jobs queued or already running: {', '.join(map(str, ids))}.")
     else:

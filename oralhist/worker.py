@@ -120,8 +120,8 @@ def _make_redacted_audio() -> str | None:
 
     with unit_of_work():
         forgotten = len(redacted_audio.forget_stale())
-    made = redacted_audio.make_pending()
-    said = [f"{made} redacted audio copies made" if made else ""]
+        queued = len(redacted_audio.request_missing())
+    said = [f"{queued} redacted audio copies queued" if queued else ""]
     said.append(f"{forgotten} stale redacted audio copies removed" if forgotten else "")
     return "; ".join(s for s in said if s) or None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Callable
 
 from ..errors import AccessDenied
 from .policy import ANONYMOUS, Grant, Viewer, effective_level
@@ -99,7 +100,10 @@ def forget_viewer() -> None:
     g.pop("_oh_viewer", None)
 
 
-def require(allowed: bool, message: str = "You do not have access to this.") -> None:
-    """Raise ``AccessDenied`` unless ``allowed``."""
+def require(
+    allowed: bool, message: str | Callable[[], str] = "You do not have access to this."
+) -> None:
+    """Raise ``AccessDenied`` unless ``allowed``; ``message`` may be a function, called only
+    on refusal (when saying why costs a query: ``policy.edit_refusal``)."""
     if not allowed:
-        raise AccessDenied(message)
+        raise AccessDenied(message() if callable(message) else message)

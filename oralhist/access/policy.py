@@ -200,10 +200,38 @@ def can_create_interview(viewer: Viewer) -> bool:
 
 
 def can_edit_record(viewer: Viewer, interview) -> bool:
-    """Archivists edit anything; a contributor edits their own drafts."""
+    """Archivists edit anything; a contributor edits their own drafts, but not while anything
+    of it is withheld from them (``withholds``: a redaction in force or an anonymised
+    participant): the forms would show them the real title, names and words the archive
+    keeps from every reader but archivists, and what they saved would write the masked
+    copy over them. The catalogue form, the API's PATCH, recordings, transcripts, speakers
+    and the editor all ask this one rule."""
     if viewer.is_archivist:
         return True
-    return viewer.is_contributor and is_owner(viewer, interview) and interview.status == "draft"
+    return (
+        viewer.is_contributor
+        and is_owner(viewer, interview)
+        and interview.status == "draft"
+        and not withholds(interview)
+    )
+
+
+def edit_refusal(
+    viewer: Viewer, interview, otherwise: str = "You may edit only your own drafts."
+) -> str:
+    """Why ``viewer`` may not edit ``interview`` (``can_edit_record`` is false): the withheld
+    material when that is the reason, else ``otherwise``."""
+    if (
+        viewer.is_contributor
+        and is_owner(viewer, interview)
+        and interview.status == "draft"
+        and withholds(interview)
+    ):
+        return (
+            "Only archivists edit an interview with redactions or anonymised names in force; "
+            "ask an archivist to make the change."
+        )
+    return otherwise
 
 
 def can_set_access(viewer: Viewer, interview) -> bool:
@@ -471,9 +499,7 @@ def can_edit_transcript(viewer: Viewer, interview) -> bool:
     but only archivists while anything of it is withheld from its contributor (``withholds``):
     the contributor would see and save a masked copy, writing placeholders and labels over
     the words and names the archive keeps."""
-    return can_edit_record(viewer, interview) and (
-        sees_unredacted(viewer) or not withholds(interview)
-    )
+    return can_edit_record(viewer, interview)
 
 
 def withholds(interview, at: dt.datetime | None = None) -> bool:

@@ -64,7 +64,7 @@ log = logging.getLogger(__name__)
 #: in the configuration adds more (tests, plug-ins).
 HANDLER_MODULES: list[str] = [
     "oralhist.media.recipes",  # access copies and waveforms (media.derivatives)
-    "oralhist.services.redacted_audio",  # audio copies with redacted ranges silenced
+    "oralhist.services.redacted_audio",  # redact_audio jobs queued before migration 0013
     "oralhist.align.jobs",  # forced alignment and offline transcription
 ]
 

@@ -313,6 +313,27 @@ def forget_unused(source_sha256s: Iterable[str]) -> list[str]:
     return keys
 
 
+def forget_outdated() -> list[str]:
+    """Delete the derivative rows made by an older version of their recipe (a row whose
+    ``params_hash`` is not the one its kind and settings give today: never served, since
+    ``current`` looks for today's); return their storage keys, for the caller to remove
+    after the commit. ``oralhist derivatives make`` calls it beside queueing their
+    replacements. Flushes."""
+    from .. import jobs
+
+    jobs.load_handlers()
+    rows = [
+        row
+        for row in db.session.scalars(select(Derivative).order_by(Derivative.id))
+        if row.kind in RECIPES and row.params_hash != params_hash(row.kind, row.params or None)
+    ]
+    keys = sorted({row.storage_key for row in rows})
+    for row in rows:
+        db.session.delete(row)
+    db.session.flush()
+    return keys
+
+
 def repair(bad_keys: Iterable[str], user: Any = None) -> list[Job]:
     """Make again the derivatives whose files are missing or changed (fixity): the row stays
     (the player falls back to the master meanwhile: see ``usable``) and a job replaces its

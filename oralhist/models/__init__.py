@@ -2,7 +2,7 @@
 
 from .access import AccessRequest, AuditEvent, Notification
 from .catalogue import Collection, Interview, Participant, Person
-from .consent import RedactedAudio, Redaction, ReleaseAgreement
+from .consent import Redaction, ReleaseAgreement
 from .deposit import DepositJob, StagedAudio
 from .derivative import Derivative
 from .document import DismissedSuggestion, Document, DocumentCreator, Mention
@@ -35,7 +35,6 @@ __all__ = [
     "Participant",
     "Person",
     "Recording",
-    "RedactedAudio",
     "Redaction",
     "ReleaseAgreement",
     "Segment",

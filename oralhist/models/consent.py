@@ -18,7 +18,6 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
-    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -94,24 +93,3 @@ class Redaction(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     interview = relationship("Interview", back_populates="redactions")
-
-
-class RedactedAudio(db.Model):
-    """A stored copy of a master with time ranges silenced: content-addressed by what it is
-    made from (the master's sha256, the ranges' digest and the fill), so a change of the
-    redactions makes a new one and lifting them all serves the master again."""
-
-    __tablename__ = "redacted_audio"
-    __table_args__ = (
-        UniqueConstraint("master_sha256", "spans_hash", name="uq_redacted_audio_source"),
-    )
-
-    id: Mapped[intpk]
-    master_sha256: Mapped[str] = mapped_column(String(64))
-    #: ``services.redacted_audio.spans_hash``: the ranges (relative to the part) and the fill
-    spans_hash: Mapped[str] = mapped_column(String(64))
-    storage_key: Mapped[str] = mapped_column(String(128), index=True)
-    sha256: Mapped[str] = mapped_column(String(64))
-    size: Mapped[int] = mapped_column(BigInteger)
-    mime: Mapped[str] = mapped_column(String(80))
-    created_at: Mapped[created_at]

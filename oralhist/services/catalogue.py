@@ -299,7 +299,11 @@ def save_interview(
     else:
         require(
             policy.can_edit_record(viewer, interview),
-            "You may edit only your own drafts." if viewer.is_contributor else "Not allowed.",
+            lambda: policy.edit_refusal(
+                viewer,
+                interview,
+                "You may edit only your own drafts." if viewer.is_contributor else "Not allowed.",
+            ),
         )
     fields = Fields(data, partial=not creating)
     for name, length in INTERVIEW_TEXT_FIELDS.items():

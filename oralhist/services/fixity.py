@@ -34,7 +34,6 @@ from ..models import (
     Document,
     FixityCheck,
     Recording,
-    RedactedAudio,
     ReleaseAgreement,
     StagedAudio,
 )
@@ -94,13 +93,6 @@ def referenced_files() -> dict[str, _Expected]:
     ):
         entry = expected.setdefault(key, _Expected(sha256 or key, size))
         entry.used_by.append(f"signed release form {aid}")
-    for cid, key, sha256, size in db.session.execute(
-        select(
-            RedactedAudio.id, RedactedAudio.storage_key, RedactedAudio.sha256, RedactedAudio.size
-        ).order_by(RedactedAudio.id)
-    ):
-        entry = expected.setdefault(key, _Expected(sha256, size))
-        entry.used_by.append(f"redacted audio copy {cid}")
     return expected
 
 

@@ -23,7 +23,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..access import require
-from ..access.policy import Viewer, can_edit_material, can_manage, can_view_record
+from ..access.policy import (
+    Viewer,
+    can_edit_material,
+    can_manage,
+    can_view_record,
+    edit_refusal,
+)
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..media.probe import FAMILIES, AudioInfo, probe_audio
@@ -33,7 +39,6 @@ from ..models import (
     Document,
     Interview,
     Recording,
-    RedactedAudio,
     ReleaseAgreement,
     StagedAudio,
 )
@@ -99,7 +104,11 @@ def add_recording(
     """
     require(
         can_edit_material(viewer, interview),
-        "Only the interview's contributor (while it is a draft) and archivists add recordings.",
+        lambda: edit_refusal(
+            viewer,
+            interview,
+            "Only the interview's contributor (while it is a draft) and archivists add recordings.",
+        ),
     )
     name = display_filename(filename)
     label = _clean_label(label)
@@ -173,7 +182,11 @@ def add_uploads(
     """
     require(
         can_edit_material(viewer, interview),
-        "Only the interview's contributor (while it is a draft) and archivists add recordings.",
+        lambda: edit_refusal(
+            viewer,
+            interview,
+            "Only the interview's contributor (while it is a draft) and archivists add recordings.",
+        ),
     )
     if form is None or form.file_name is None:
         raise ValidationError(
@@ -205,7 +218,10 @@ def format_label(recording: Recording) -> str:
 
 def update_recording(viewer: Viewer, recording: Recording, data: dict[str, Any]) -> Recording:
     """Change a part's ``label`` and/or ``position`` (0-based; the others shift)."""
-    require(can_edit_material(viewer, recording.interview), "You may not change this recording.")
+    require(
+        can_edit_material(viewer, recording.interview),
+        lambda: edit_refusal(viewer, recording.interview, "You may not change this recording."),
+    )
     fields = Fields(data, partial=True)
     fields.string("label", max_length=255)
     fields.integer("position", minimum=0)
@@ -221,7 +237,10 @@ def update_recording(viewer: Viewer, recording: Recording, data: dict[str, Any])
 
 def move_recording(viewer: Viewer, recording: Recording, position: int) -> None:
     """Put ``recording`` at ``position`` among its interview's parts and renumber 0..n-1."""
-    require(can_edit_material(viewer, recording.interview), "You may not reorder recordings.")
+    require(
+        can_edit_material(viewer, recording.interview),
+        lambda: edit_refusal(viewer, recording.interview, "You may not reorder recordings."),
+    )
     catalogue.lock_interview(recording.interview_id)
     parts = [r for r in _parts(recording.interview_id) if r.id != recording.id]
     position = max(0, min(int(position), len(parts)))
@@ -270,11 +289,6 @@ def keys_in_use(keys: Iterable[str]) -> set[str]:
             select(ReleaseAgreement.form_key).where(ReleaseAgreement.form_key.in_(keys))
         )
     )
-    used |= set(
-        db.session.scalars(
-            select(RedactedAudio.storage_key).where(RedactedAudio.storage_key.in_(keys))
-        )
-    )
     return used
 
 
@@ -315,7 +329,10 @@ def tag_suggestions(interview: Interview, recordings: Iterable[Recording] | None
 
 def apply_embedded_tags(viewer: Viewer, interview: Interview) -> dict:
     """Fill the empty catalogue fields from embedded tags; returns what was filled."""
-    require(can_edit_material(viewer, interview), "You may not edit this record.")
+    require(
+        can_edit_material(viewer, interview),
+        lambda: edit_refusal(viewer, interview, "You may not edit this record."),
+    )
     filled = tag_suggestions(interview)
     for field, value in filled.items():
         setattr(interview, field, value)

@@ -1,28 +1,33 @@
-"""The audio everyone but archivists hears when an interview has redactions: per recording
-(part), a stored copy of the master with the redacted ranges silenced (``media.redact``).
+"""The audio everyone but archivists gets when an interview has redactions: per recording
+(part), derivatives of the master with the redacted ranges silenced (``media/derivatives.py``,
+recipes in ``media/recipes.py``):
 
-**Content-addressed.** A copy is found by (master sha256, ``spans_hash``: the ranges that
-fall in the part, relative to it, and the fill), so changing a redaction makes a new copy,
-lifting every redaction in a part serves its master again, and identical masters share one.
+- ``redacted-access``, what listening gets (the player, listen-only grants): the access copy
+  (MP3, 64 kb/s mono) made with the ranges silenced before encoding;
+- ``redacted-master``, what a download gets: a copy in the master's format (a PCM WAV master
+  gives a WAV, sample-exact outside the ranges; another format an AAC copy in MP4).
 
-**Made in the background, never on a request.** Adding, changing or lifting a redaction
-queues a ``redact_audio`` job (``oralhist.jobs``; its progress shows on the interview page),
-and the worker's duty ``redacted audio`` (``make_pending``) makes any copy still missing: each
-reads what to make, ends its read, copies the file without holding the database, stores it,
-then records it in one short unit of work. Until its copy exists a part with a redaction is not
-served to listeners (a 503 saying so): the master is never sent in its place.
+**Content-addressed** like every derivative: by the master's sha256, the kind and a hash of
+its settings (``params``: the ranges that fall in the part, relative to it, and the fill) and
+recipe version. Changing a redaction makes new copies; lifting every redaction in a part
+serves its master (and plain access copy) again; identical masters share their copies;
+``oralhist fixity`` checks them and a lost one is made again.
+
+**Made by jobs, never on a request.** Adding, changing or lifting a redaction queues the
+derivative jobs of the copies now wanted (``request_copies``), and the worker's duty
+``redacted audio`` queues any still missing (``request_missing``). Until its copy exists a
+part with a redaction is not served to listeners (a 503 saying so): the master is never sent
+in its place.
 
 **Stale copies are forgotten.** The same duty deletes the copies no redaction in force calls
-for any more (``forget_stale``), and their files once nothing uses them: a silenced copy of
-a passage no longer redacted is not kept.
+for any more (``forget_stale``), and their files once nothing uses them.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
-import tempfile
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -30,14 +35,17 @@ from sqlalchemy import select
 from .. import jobs
 from ..access import now, policy
 from ..access.policy import Viewer
-from ..errors import OralHistError, UnsupportedMedia
+from ..errors import OralHistError
 from ..extensions import db
-from ..media.redact import silence_wav
-from ..models import Interview, Recording, RedactedAudio, Redaction
+from ..media import derivatives
+from ..models import Derivative, Interview, Job, Recording, Redaction
 from . import consent
-from .recordings import storage, timeline
+from .recordings import timeline
 
-log = logging.getLogger(__name__)
+#: The derivative kinds of silenced copies: what listening gets, what a download gets.
+LISTEN = "redacted-access"
+DOWNLOAD = "redacted-master"
+KINDS = (LISTEN, DOWNLOAD)
 
 
 class RedactedAudioPending(OralHistError):
@@ -79,11 +87,6 @@ def part_spans(recording: Recording, offset_ms: int, redactions) -> list[tuple[i
     return sorted(out)
 
 
-def spans_hash(spans: list[tuple[int, int]], fill: float) -> str:
-    text = ";".join(f"{a}-{b}" for a, b in spans) + f"|fill={fill:g}"
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def _spans_of(recording: Recording) -> list[tuple[int, int]]:
     interview = recording.interview
     active = [(r.start_ms, r.end_ms) for r in consent.active_redactions(interview)]
@@ -93,22 +96,29 @@ def _spans_of(recording: Recording) -> list[tuple[int, int]]:
     return part_spans(recording, offset, active)
 
 
-def served_file(viewer: Viewer, recording: Recording) -> Served:
-    """The master for archivists and for parts without a redaction; otherwise its silenced
-    copy, or ``RedactedAudioPending`` while it is being made."""
-    master = Served(recording.storage_key, recording.sha256, recording.size, recording.mime, False)
-    if policy.sees_unredacted(viewer):
-        return master
+def params_of(recording: Recording) -> dict[str, Any] | None:
+    """The settings of this part's silenced copies (its ranges and the fill), or None when
+    no redaction in force falls in it."""
     spans = _spans_of(recording)
     if not spans:
-        return master
-    digest = spans_hash(spans, tone_hz())
-    copy = db.session.scalar(
-        select(RedactedAudio).where(
-            RedactedAudio.master_sha256 == recording.sha256, RedactedAudio.spans_hash == digest
-        )
+        return None
+    return {"spans": [[a, b] for a, b in spans], "fill_hz": tone_hz()}
+
+
+def served_file(viewer: Viewer, recording: Recording, *, download: bool = False) -> Served | None:
+    """None when the part is served as it is (to archivists, and where no redaction falls in
+    it). Otherwise its silenced copy: the silenced access copy for listening, the silenced
+    copy in the master's format for a download; ``RedactedAudioPending`` while it is being
+    made."""
+    if policy.sees_unredacted(viewer):
+        return None
+    params = params_of(recording)
+    if params is None:
+        return None
+    copy = derivatives.usable(
+        derivatives.current(recording, DOWNLOAD if download else LISTEN, params)
     )
-    if copy is None or not storage().exists(copy.storage_key):
+    if copy is None:
         raise RedactedAudioPending(
             "Part of this recording is redacted, and the copy with those passages silenced is "
             "still being prepared. Try again in a few minutes.",
@@ -117,46 +127,48 @@ def served_file(viewer: Viewer, recording: Recording) -> Served:
     return Served(copy.storage_key, copy.sha256, copy.size, copy.mime, True)
 
 
-def wanted(interview_id: int | None = None) -> list[tuple[int, str, str, list[tuple[int, int]]]]:
-    """``(recording id, master key, spans hash, spans)`` of every silenced copy that should
-    exist and does not (of one interview, or of all)."""
-    fill = tone_hz()
+def _in_force_interviews(interview_id: int | None = None) -> list[Interview]:
     today = policy.today_of(now())
     stmt = select(Redaction.interview_id).where(
         (Redaction.until.is_(None)) | (Redaction.until > today)
     )
     if interview_id is not None:
         stmt = stmt.where(Redaction.interview_id == interview_id)
+    ids = sorted(set(db.session.scalars(stmt)))
+    return [db.session.get(Interview, iid) for iid in ids]
+
+
+def wanted(interview_id: int | None = None) -> list[tuple[Recording, str, dict[str, Any]]]:
+    """``(recording, kind, params)`` of every silenced copy the redactions in force call for
+    today (of one interview, or of all), made or not."""
     out = []
-    for iid in sorted(set(db.session.scalars(stmt))):
-        interview = db.session.get(Interview, iid)
+    for interview in _in_force_interviews(interview_id):
         for recording in interview.recordings:
-            spans = _spans_of(recording)
-            if not spans:
-                continue
-            digest = spans_hash(spans, fill)
-            if _copy_of(recording.sha256, digest) is None:
-                out.append((recording.id, recording.storage_key, digest, spans))
+            params = params_of(recording)
+            if params is not None:
+                out.extend((recording, kind, params) for kind in KINDS)
     return out
 
 
-def needed() -> set[tuple[str, str]]:
-    """``(master sha256, spans hash)`` of every silenced copy the redactions in force call
-    for today (made or not)."""
-    fill = tone_hz()
-    today = policy.today_of(now())
-    ids = db.session.scalars(
-        select(Redaction.interview_id)
-        .where((Redaction.until.is_(None)) | (Redaction.until > today))
-        .distinct()
-    )
-    out: set[tuple[str, str]] = set()
-    for iid in sorted(set(ids)):
-        for recording in db.session.get(Interview, iid).recordings:
-            spans = _spans_of(recording)
-            if spans:
-                out.add((recording.sha256, spans_hash(spans, fill)))
-    return out
+def request_missing(interview_id: int | None = None, user: Any = None) -> list[Job]:
+    """Queue the derivative job of every wanted silenced copy that neither exists nor is
+    being made. Flushes."""
+    queued = []
+    for recording, kind, params in wanted(interview_id):
+        if derivatives.current(recording, kind, params) is not None:
+            continue
+        if derivatives.pending_job(recording, kind, params) is not None:
+            continue
+        job = derivatives.request(recording, kind, params, user=user)
+        if job is not None:
+            queued.append(job)
+    return queued
+
+
+def request_copies(interview: Interview, viewer: Viewer | None) -> None:
+    """The interview's redactions changed: queue the copies now wanted (the caller's unit of
+    work commits them; the stale ones are forgotten by the worker's duty)."""
+    request_missing(interview.id, user=viewer)
 
 
 def forget_stale() -> list[str]:
@@ -165,158 +177,48 @@ def forget_stale() -> list[str]:
     once the caller's unit of work commits, their stored files that nothing else uses.
     Returns the storage keys of the copies forgotten. The worker's ``redacted audio``
     duty calls it (call it inside a unit of work)."""
-    from functools import partial
-
     from .. import transaction
     from .recordings import remove_unused_files
 
-    keep = needed()
+    keep = {
+        (recording.sha256, kind, derivatives.params_hash(kind, params))
+        for recording, kind, params in wanted()
+    }
     stale = [
-        copy
-        for copy in db.session.scalars(select(RedactedAudio).order_by(RedactedAudio.id))
-        if (copy.master_sha256, copy.spans_hash) not in keep
+        row
+        for row in db.session.scalars(
+            select(Derivative).where(Derivative.kind.in_(KINDS)).order_by(Derivative.id)
+        )
+        if (row.source_sha256, row.kind, row.params_hash) not in keep
     ]
     if not stale:
         return []
-    keys = sorted({copy.storage_key for copy in stale})
-    for copy in stale:
-        db.session.delete(copy)
+    keys = sorted({row.storage_key for row in stale})
+    for row in stale:
+        db.session.delete(row)
     db.session.flush()
     transaction.on_commit(partial(remove_unused_files, keys))
     return keys
 
 
-def _copy_of(master_sha256: str, digest: str) -> RedactedAudio | None:
-    return db.session.scalar(
-        select(RedactedAudio).where(
-            RedactedAudio.master_sha256 == master_sha256, RedactedAudio.spans_hash == digest
-        )
-    )
-
-
-def _make_file(recording_id: int, key: str, spans: list[tuple[int, int]]):
-    """Silence ``spans`` of the stored master ``key`` into a new stored file (no database:
-    call with no transaction held): ``(stored file, mime)``, or None when it cannot be
-    decoded. A PCM WAV master gives a WAV copy, sample-exact outside the spans; any other
-    format gives an AAC copy in MP4 (what every current browser plays; the silencing is
-    applied to the decoded samples, so the spans are digital silence before encoding)."""
-    media = storage()
-    with media.open(key) as source, tempfile.TemporaryFile(dir=media_temp_dir()) as out:
-        try:
-            silence_wav(source, out, spans, tone_hz=tone_hz(), name=f"recording {recording_id}")
-        except UnsupportedMedia:
-            pass
-        else:
-            out.seek(0)
-            return media.save_stream(out), None
-    return _make_encoded(recording_id, key, spans)
-
-
-def _make_encoded(recording_id: int, key: str, spans: list[tuple[int, int]]):
-    import os
-
-    from ..media import audio
-    from ..media.redact import fill_block, frame_spans
-
-    media = storage()
-    name = f"recording {recording_id}"
-    with media.local_file(key) as path:
-        try:
-            info = audio.probe(path, name=name)
-        except UnsupportedMedia as exc:
-            log.warning("%s: cannot be silenced (%s)", name, exc.message)
-            return None
-        rate = info.sample_rate or 48000
-        channels = min(info.channels or 1, 2)
-        frames = -(-info.duration_ms * rate // 1000)
-        ranges = frame_spans(spans, rate, frames)
-        fill = tone_hz()
-
-        def transform(block, offset: int):
-            return fill_block(block, offset, ranges, rate, fill)
-
-        handle, temp = tempfile.mkstemp(suffix=".m4a", dir=media_temp_dir())
-        os.close(handle)
-        try:
-            audio.encode(
-                path,
-                temp,
-                container_format="mp4",
-                codec="aac",
-                rate=rate,
-                channels=channels,
-                bit_rate=64000 * channels,
-                transform=transform,
-                options={"movflags": "+faststart"},
-                name=name,
-            )
-            with open(temp, "rb") as stream:
-                return media.save_stream(stream), "audio/mp4"
-        finally:
-            os.unlink(temp)
-
-
-def _record(recording_id: int, digest: str, made) -> bool:
-    """Record a made copy (in the caller's unit of work); False when it is already there."""
-    stored, mime = made
-    recording = db.session.get(Recording, recording_id)
-    if recording is None or _copy_of(recording.sha256, digest) is not None:
-        return False
-    db.session.add(
-        RedactedAudio(
-            master_sha256=recording.sha256,
-            spans_hash=digest,
-            storage_key=stored.key,
-            sha256=stored.sha256,
-            size=stored.size,
-            mime=mime or recording.mime,
-        )
-    )
-    db.session.flush()
-    return True
-
-
-def make_pending(limit: int | None = None) -> int:
-    """Make every missing silenced copy (at most ``limit``); returns how many were made.
-    The worker's repair duty (jobs ``redact_audio`` do the same per interview). Call
-    outside any unit of work: each copy is recorded in its own."""
+def make_pending() -> int:
+    """Queue every missing silenced copy and make them now, in this process (``oralhist
+    redactions make-audio``, tests); returns how many jobs ran. Call outside any unit of
+    work: each job commits its own."""
+    from ..jobs.runner import run_pending
     from ..transaction import unit_of_work
 
-    todo = wanted()
-    db.session.rollback()  # end the read: the copy is made without holding the database
-    made = 0
-    for recording_id, key, digest, spans in todo[:limit]:
-        stored = _make_file(recording_id, key, spans)
-        if stored is None:
-            continue
-        with unit_of_work():
-            made += _record(recording_id, digest, stored)
-    return made
+    with unit_of_work():
+        request_missing()
+    return run_pending(
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        kinds=[derivatives.JOB_PREFIX + kind for kind in KINDS],
+    )
 
 
-def request_copies(interview: Interview, viewer: Viewer | None) -> None:
-    """Queue a ``redact_audio`` job for ``interview`` when its redactions changed and it has
-    recordings (the caller's unit of work commits it)."""
-    if interview.recordings:
-        jobs.enqueue("redact_audio", interview=interview, user=viewer)
-
-
-@jobs.handler("redact_audio", exclusive=False, title="Silencing the redacted passages in the audio")
-def run_job(job, ctx) -> None:
-    """Make the interview's missing silenced copies, one part at a time."""
-    todo = wanted(job.interview_id)
-    db.session.rollback()  # no transaction is held while copying
-    made = []
-    for n, (recording_id, key, digest, spans) in enumerate(todo):
-        ctx.progress(100 * n // max(1, len(todo)), f"Part {n + 1} of {len(todo)}")
-        stored = _make_file(recording_id, key, spans)
-        if stored is not None:
-            made.append((recording_id, digest, stored))
+@jobs.handler("redact_audio", exclusive=False, title="Queueing the silenced audio copies")
+def run_legacy_job(job, ctx) -> None:
+    """A ``redact_audio`` job queued before silenced copies became derivatives (migration
+    0013): it queues the interview's derivative jobs instead of copying itself."""
     with ctx.finish() as done:
-        count = sum(_record(recording_id, digest, stored) for recording_id, digest, stored in made)
-        done.result = {"copies": count, "parts": len(todo)}
-
-
-def media_temp_dir() -> str | None:
-    """Where copies are assembled before they are stored (the system's temp folder)."""
-    return current_app.config.get("REDACTED_AUDIO_TEMP_DIR") or None
+        done.result = {"queued": len(request_missing(job.interview_id))}

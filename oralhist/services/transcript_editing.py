@@ -120,10 +120,12 @@ def can_edit(viewer: Viewer, interview: Interview) -> bool:
 def require_edit(viewer: Viewer, interview: Interview) -> None:
     require(
         policy.can_edit_transcript(viewer, interview),
-        "Only archivists edit a transcript with redactions or anonymised names."
-        if policy.can_edit_record(viewer, interview)
-        else "Only the interview's contributor (while it is a draft) and archivists edit its "
-        "transcript.",
+        lambda: policy.edit_refusal(
+            viewer,
+            interview,
+            "Only the interview's contributor (while it is a draft) and archivists edit its "
+            "transcript.",
+        ),
     )
 
 

@@ -48,17 +48,16 @@ def get_speaker(interview: Interview, speaker_id: int) -> Speaker:
 
 def require_edit(viewer: Viewer, interview: Interview) -> None:
     """Importing transcripts and tagging, renaming and merging speakers: the material's
-    editors, but only archivists while anything is withheld (``policy.withholds``: the
+    editors, so only archivists while anything is withheld (``policy.can_edit_record``: the
     contributor sees anonymised speakers as labels and would save the label as the name)."""
     require(
         policy.can_edit_material(viewer, interview),
-        "Only the interview's contributor (while it is a draft) and archivists import "
-        "transcripts and tag speakers.",
-    )
-    require(
-        policy.sees_unredacted(viewer) or not policy.withholds(interview),
-        "Only archivists change the transcript or speakers of an interview with redactions "
-        "or anonymised names.",
+        lambda: policy.edit_refusal(
+            viewer,
+            interview,
+            "Only the interview's contributor (while it is a draft) and archivists import "
+            "transcripts and tag speakers.",
+        ),
     )
 
 

@@ -63,8 +63,12 @@ def restore_version(viewer: Viewer, interview: Interview, version: int) -> Trans
     """Make an older version current again (the newer ones stay listed)."""
     require(
         policy.can_edit_material(viewer, interview),
-        "Only the interview's contributor (while it is a draft) and archivists restore "
-        "transcript versions.",
+        lambda: policy.edit_refusal(
+            viewer,
+            interview,
+            "Only the interview's contributor (while it is a draft) and archivists restore "
+            "transcript versions.",
+        ),
     )
     catalogue.lock_interview(interview.id)
     target = get_version(interview, version)

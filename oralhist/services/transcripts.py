@@ -182,7 +182,12 @@ def import_transcript(
     """
     require(
         policy.can_edit_material(viewer, interview),
-        "Only the interview's contributor (while it is a draft) and archivists import transcripts.",
+        lambda: policy.edit_refusal(
+            viewer,
+            interview,
+            "Only the interview's contributor (while it is a draft) and archivists import "
+            "transcripts.",
+        ),
     )
     filename = (filename or "transcript").strip()[:255] or "transcript"
     if fmt is not None and fmt not in parsing.FORMATS:

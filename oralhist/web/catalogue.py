@@ -284,7 +284,7 @@ def new_interview():
 def edit_interview(interview_id: int):
     viewer = current_viewer()
     found = catalogue.get_interview(interview_id, viewer)
-    require(policy.can_edit_record(viewer, found), "You may edit only your own drafts.")
+    require(policy.can_edit_record(viewer, found), lambda: policy.edit_refusal(viewer, found))
     if request.method == "POST":
         data = _form_data()
         if "participants" not in data:

@@ -186,7 +186,9 @@ def _serve(recording_id: int, *, download: bool):
         access_copy=copy is not None,
     )
     require(delivery.allowed, delivery.refusal)
-    key, size, mime, sha256, since, name = served_audio(viewer, recording, delivery, copy, at)
+    key, size, mime, sha256, since, name = served_audio(
+        viewer, recording, delivery, copy, at, download=download
+    )
     media = recordings.storage()
     if not media.exists(key):
         raise NotFound("The recording's file is missing; an archivist has been told by fixity.")
@@ -228,22 +230,25 @@ def _serve(recording_id: int, *, download: bool):
     return response
 
 
-def served_audio(viewer, recording: Recording, delivery, copy, at) -> tuple:
+def served_audio(
+    viewer, recording: Recording, delivery, copy, at, *, download: bool = False
+) -> tuple:
     """Which file ``delivery`` sends (``policy.audio_delivery`` has allowed it): ``(key,
-    size, mime, sha256, last_modified, download_name)``. For everyone but archivists the
-    copy with the redacted ranges silenced where there is one (``services.redacted_audio``;
-    never the master nor its plain access copy in its place), else the access copy where the
-    delivery streams it, else the master. Shared by ``/audio`` and the front server's check
-    (``web/media_check.py``), so both always choose the same bytes."""
-    served = redacted_audio.served_file(viewer, recording)
-    if served.redacted:
+    size, mime, sha256, last_modified, download_name)``. For everyone but archivists, where
+    a redaction falls in the part, its silenced copy (``services.redacted_audio``; never the
+    master nor its plain access copy in its place): the silenced access copy for listening,
+    the silenced copy in the master's format for ``download``. Else the access copy where
+    the delivery streams it, else the master. Shared by ``/audio`` and the front server's
+    check (``web/media_check.py``), so both always choose the same bytes."""
+    served = redacted_audio.served_file(viewer, recording, download=download)
+    if served is not None:
         return (
             served.key,
             served.size,
             served.mime,
             served.sha256,
             recording.uploaded_at,
-            _neutral_name(recording),
+            _neutral_name(recording, _SUFFIXES.get(served.mime, "")),
         )
     if delivery.source == "access" and copy is not None:
         return (
@@ -268,6 +273,10 @@ def served_audio(viewer, recording: Recording, delivery, copy, at) -> tuple:
         recording.uploaded_at,
         name,
     )
+
+
+#: The file name's suffix of a derivative served in place of the master, by its type.
+_SUFFIXES = {"audio/mpeg": ".mp3", "audio/wav": ".wav", "audio/mp4": ".m4a"}
 
 
 def _neutral_name(recording: Recording, suffix: str = "") -> str:

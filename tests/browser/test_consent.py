@@ -10,21 +10,23 @@ from tests.consent.test_redacted_audio import recorded  # noqa: F401 (fixture)
 
 from .conftest import sign_in
 
-#: In the page: fetch the audio the player would play and return the RMS of the samples in
-#: [a, b) ms and of the second before it (a 16-bit mono WAV with a 44-byte header).
+#: In the page: fetch the audio the player would play (the silenced access copy, MP3),
+#: decode it with the browser's own decoder, and return the RMS (16-bit scale) of the samples
+#: in [a, b) ms and of the second before it, and the decoded duration in seconds.
 RMS_JS = """
 async ([url, a, b]) => {
   const data = await (await fetch(url)).arrayBuffer();
-  const view = new DataView(data);
-  const rate = view.getUint32(24, true);
+  const buffer = await new OfflineAudioContext(1, 1, 24000).decodeAudioData(data);
+  const samples = buffer.getChannelData(0);
+  const rate = buffer.sampleRate;
   const rms = (from, to) => {
     let sum = 0, n = 0;
     for (let i = Math.floor(from * rate / 1000); i < Math.floor(to * rate / 1000); i++) {
-      const s = view.getInt16(44 + 2 * i, true); sum += s * s; n++;
+      const s = samples[i] * 32768; sum += s * s; n++;
     }
     return Math.sqrt(sum / n);
   };
-  return [rms(a, b), rms(a - 1000, a)];
+  return [rms(a, b), rms(a - 1000, a), buffer.duration];
 }
 """
 
@@ -62,7 +64,7 @@ def test_archivist_redacts_a_selection_and_a_researcher_gets_nothing_of_it(
     from oralhist.services import redacted_audio
 
     with app.app_context():
-        assert redacted_audio.make_pending() == 1  # the worker's duty
+        assert redacted_audio.make_pending() == 2  # the worker's jobs: listening, download
         db.session.remove()
 
     researcher = chromium.new_context().new_page()
@@ -74,6 +76,10 @@ def test_archivist_redacts_a_selection_and_a_researcher_gets_nothing_of_it(
     researcher.goto(f"{page.base}/search?q={WORD}")
     results = researcher.locator("main").inner_text()
     assert "Harbour days" not in results
-    silent, before = researcher.evaluate(RMS_JS, [f"/recordings/{recorded}/audio", 10000, 14000])
-    assert silent < 1.0 and before > 1000
+    # inside the span, clear of its edges (an MP3 frame's transform reaches 50 ms across)
+    silent, before, seconds = researcher.evaluate(
+        RMS_JS, [f"/recordings/{recorded}/audio", 10100, 13900]
+    )
+    assert silent < 2.0 and before > 1000
+    assert abs(seconds - 30) < 0.05  # the master's duration
     researcher.context.close()

@@ -1,6 +1,6 @@
 """nginx's cached access check (``web/media_check.py``) and redaction: while the silenced
 copy is being made nginx is sent nothing (the app answers 503), then it is told the silenced
-copy, never the master, except for archivists (who get the master from ``/audio`` too)."""
+access copy, never the master, except for archivists (who get the master from ``/audio`` too)."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def test_the_check_names_the_silenced_copy_never_the_master(
     assert made.status_code == 201
     # the copy is not made yet: the app answers (503, "being prepared"), uncached
     assert _check(researcher, recorded) == ("", "0")
-    assert make_copies(app) == 1
+    assert make_copies(app) == 2
     with app.test_request_context():
         from oralhist.access import Viewer
 
@@ -60,6 +60,7 @@ def test_the_check_names_the_silenced_copy_never_the_master(
             Viewer(user_id=None, role="researcher"), db.session.get(Recording, recorded)
         )
         assert silenced.redacted and silenced.key != master
+        assert silenced.mime == "audio/mpeg"  # the silenced access copy
     assert _check(researcher, recorded) == (_path(app, silenced.key), None)
     # archivists hear the master, from nginx as from the app
     archivist = browser("archivist")

@@ -353,6 +353,33 @@ def test_derivatives_make_queues_what_an_older_archive_lacks(app, browser, open_
     assert _current(app, rid, "waveform") is not None
 
 
+def test_derivatives_make_replaces_what_an_older_recipe_made(app, browser, open_iid, monkeypatch):
+    """A recipe's new version (the access copy's move to 24 kHz): ``derivatives make``
+    queues the new copies and forgets the old ones, rows and files."""
+    from oralhist.services.recordings import storage
+
+    rid = _upload(browser, open_iid, wav_bytes(1.0, freq=900))
+    jobs.run_pending(app)
+    old = _current(app, rid, "access")
+    recipe = derivatives.RECIPES["access"]
+    monkeypatch.setitem(
+        derivatives.RECIPES,
+        "access",
+        derivatives.Recipe(recipe.kind, recipe.make, recipe.title, recipe.mime, recipe.version + 1),
+    )
+    result = app.test_cli_runner().invoke(args=["derivatives", "make"])
+    assert result.exit_code == 0, result.output
+    assert "1 derivatives made by an older recipe forgotten" in result.output
+    assert "1 jobs queued" in result.output
+    with app.app_context():
+        assert db.session.get(Derivative, old.id) is None
+        assert not storage().exists(old.storage_key)  # nothing else used the file
+    jobs.run_pending(app)
+    new = _current(app, rid, "access")
+    assert new is not None and new.id != old.id
+    assert _current(app, rid, "waveform") is not None  # today's waveform is kept
+
+
 def test_the_sample_archive_gets_its_derivatives(app):
     from oralhist.services import sample
 
