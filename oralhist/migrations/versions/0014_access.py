@@ -7,8 +7,8 @@ force call for, so listeners get silenced copies again once those jobs have run 
 a part with a redaction answers 503, as before a copy is made: never the master). The old
 copies' files are left in storage: ``oralhist fixity`` lists them as orphans.
 
-Revision ID: 0013_access
-Revises: 0012_align
+Revision ID: 0014_access
+Revises: 0013_fidelity
 Create Date: 2026-12-06 12:00:00
 
 """
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0013_access"
-down_revision = "0012_align"
+revision = "0014_access"
+down_revision = "0013_fidelity"
 branch_labels = None
 depends_on = None
 
