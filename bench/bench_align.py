@@ -34,6 +34,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
 
 RESULTS = HERE / "results"
 JFK = HERE.parent.parent / "shared" / "testdata" / "jfk-speech" / "jfk.wav"
@@ -70,7 +71,50 @@ def _engine():
     return sphinx.PocketSphinx(sphinx.find_model("en"))
 
 
-def run_variant(folder: Path, name: str, method: str = "sphinx") -> dict:
+class TreeSampler:
+    """Every ``interval`` s: the summed RSS of this process and its children (the alignment's
+    worker processes), its peak, and each child's CPU time (from /proc, stdlib only)."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        import threading
+
+        self.interval = interval
+        self.peak_kb = 0
+        self.cpu: dict[int, float] = {}
+        self.peak_child_kb: dict[int, int] = {}
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        from _server import rss_kb, tree_of
+
+        tick = os.sysconf("SC_CLK_TCK")
+        me = os.getpid()
+        while not self.done.wait(self.interval):
+            total = 0
+            for pid in tree_of(me):
+                kb = rss_kb("VmRSS", pid)
+                total += kb
+                if pid == me:
+                    continue
+                self.peak_child_kb[pid] = max(self.peak_child_kb.get(pid, 0), kb)
+                try:
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                    self.cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
+                except (OSError, IndexError, ValueError):
+                    pass
+            self.peak_kb = max(self.peak_kb, total)
+
+    def __enter__(self) -> TreeSampler:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.done.set()
+        self.thread.join()
+
+
+def run_variant(folder: Path, name: str, method: str = "sphinx", processes: int = 1) -> dict:
     """One variant, in this (child) process, with ``method``: ``sphinx`` (Gentle-style
     anchoring with PocketSphinx), ``dtw`` (aeneas-style, segment times only) or ``dtw+sphinx``
     (the DTW's segment times make PocketSphinx's job smaller)."""
@@ -95,28 +139,57 @@ def run_variant(folder: Path, name: str, method: str = "sphinx") -> dict:
         for p in truth["parts"]
     ]
     audio_ms = sum(p["duration_ms"] for p in truth["parts"])
+    sampler = TreeSampler().__enter__()
     started, cpu = time.perf_counter(), time.process_time()
     if method == "dtw":
         result = segment_level.align_segments(segments, parts, "en-us", lambda p, s: None)
     else:
         with _engine() as engine:
             result = pipeline.align(
-                segments, parts, engine, lambda p, s: None, synthesis=method == "dtw+sphinx"
+                segments,
+                parts,
+                engine,
+                lambda p, s: None,
+                synthesis=method == "dtw+sphinx",
+                processes=processes,
             )
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    sampler.__exit__()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_children = children.ru_utime + children.ru_stime
+    if os.environ.get("OH_BENCH_ALIGN_DUMP"):  # the whole result, to look into
+        import pickle
+
+        Path(os.environ["OH_BENCH_ALIGN_DUMP"]).write_bytes(pickle.dumps(result))
     swapped = set(variant.get("swapped", []))
     flagged = {p for u in result.unaligned for p in u["segments"]}
     errors, good_words, good_unaligned = [], 0, 0
+    by_voice: dict[str, dict] = {}
+    worst: list[dict] = []
     for position, (seg, i) in enumerate(zip(result.segments, source, strict=True)):
         if i is None or i in swapped:
             continue
         count = len(words(paras[i]["text"]))
         good_words += count
         # words left out of the segment's word list were not aligned
-        good_unaligned += max(0, count - len(seg.words))
+        missed = max(0, count - len(seg.words))
+        good_unaligned += missed
+        voice = by_voice.setdefault(
+            paras[i]["voice"], {"words": 0, "unaligned": 0, "errors_ms": []}
+        )
+        voice["words"] += count
+        voice["unaligned"] += missed
         if position in flagged or not seg.aligned:
             continue
-        errors.append(abs(seg.start_ms - paras[i]["start_ms"]))
+        error = abs(seg.start_ms - paras[i]["start_ms"])
+        errors.append(error)
+        voice["errors_ms"].append(error)
+        worst.append({"position": position, "paragraph": i, "error_ms": error, "missed": missed})
+    for voice in by_voice.values():
+        voice["unaligned_pct"] = round(100 * voice["unaligned"] / max(1, voice["words"]), 2)
+        found = voice.pop("errors_ms")
+        voice["start_error_median_ms"] = percentile(found, 0.5)
+        voice["start_error_max_ms"] = max(found, default=None)
     report = {
         "variant": name,
         "method": method,
@@ -125,8 +198,10 @@ def run_variant(folder: Path, name: str, method: str = "sphinx") -> dict:
         "seconds": round(seconds, 1),
         "x_real_time": round(audio_ms / 1000 / seconds, 1),
         # on a shared machine the wall clock counts others' work too: the CPU time is ours
-        "cpu_seconds": round(cpu, 1),
-        "x_real_time_cpu": round(audio_ms / 1000 / cpu, 1),
+        "processes": result.stats.get("processes", 1),
+        "cpu_seconds": round(cpu + cpu_children, 1),
+        "cpu_seconds_workers": round(cpu_children, 1),
+        "x_real_time_cpu": round(audio_ms / 1000 / (cpu + cpu_children), 1),
         "start_error_ms": {
             "median": percentile(errors, 0.5),
             "p95": percentile(errors, 0.95),
@@ -138,6 +213,8 @@ def run_variant(folder: Path, name: str, method: str = "sphinx") -> dict:
         ),
         "unaligned_ranges": len(result.unaligned),
         "anchors": result.stats.get("anchors"),
+        "by_voice": by_voice,
+        "worst_starts": sorted(worst, key=lambda w: -w["error_ms"])[:3],
     }
     if "missing" in variant:
         gone = paras[variant["missing"]]
@@ -152,6 +229,19 @@ def run_variant(folder: Path, name: str, method: str = "sphinx") -> dict:
     if swapped:
         report["swapped_flagged"] = any(source.index(i) in flagged for i in swapped)
     report["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    # this process and its workers together (sampled every 0.2 s), and each worker's peak
+    report["peak_rss_sum_mb"] = round(sampler.peak_kb / 1024)
+    report["peak_rss_each_worker_mb"] = sorted(
+        round(kb / 1024) for kb in sampler.peak_child_kb.values() if kb > 20_000
+    )
+    workers_cpu = sorted(v for v in sampler.cpu.values() if v > 0.5)
+    report["cpu_seconds_each_worker"] = [round(v, 1) for v in workers_cpu]
+    # on an idle machine the work of the workers is shared by `processes` cores while this
+    # process waits: its own CPU time plus the busiest worker's is the time it would take
+    report["estimated_idle_seconds"] = round((cpu + max(workers_cpu, default=0)), 1)
+    report["estimated_idle_x_real_time"] = round(
+        audio_ms / 1000 / report["estimated_idle_seconds"], 1
+    )
     return report
 
 
@@ -163,7 +253,7 @@ def run_jfk() -> dict:
     with _engine() as engine:
         result = pipeline.align(
             [pipeline.SegmentIn(JFK_TEXT)],
-            [pipeline.Part(0, len(pcm) // 16, lambda: pcm)],
+            [pipeline.Part(0, len(pcm) // 16, pcm.copy)],
             engine,
             lambda p, s: None,
         )
@@ -225,6 +315,9 @@ def main(argv=None) -> int:
     parser.add_argument("--variants", default="full,missing,extra,swapped")
     parser.add_argument("--transcribe-seconds", type=int, default=120)
     parser.add_argument("--method", default="sphinx", choices=["sphinx", "dtw", "dtw+sphinx"])
+    parser.add_argument(
+        "--processes", type=int, default=1, help="worker processes (ALIGN_PROCESSES)"
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=RESULTS / "align.json")
     args = parser.parse_args(argv)
@@ -235,14 +328,25 @@ def main(argv=None) -> int:
         print(json.dumps(run_transcription(args.set, args.transcribe_seconds)))
         return 0
     if args.one:
-        print(json.dumps(run_variant(args.set, args.one, args.method)))
+        print(json.dumps(run_variant(args.set, args.one, args.method, args.processes)))
         return 0
     report = {"load_before": os.getloadavg(), "set": str(args.set), "runs": []}
     report["runs"].append(child(["--one", "jfk"]))
     print(json.dumps(report["runs"][-1]))
     for name in args.variants.split(","):
         report["runs"].append(
-            child(["--set", str(args.set), "--one", name, "--method", args.method])
+            child(
+                [
+                    "--set",
+                    str(args.set),
+                    "--one",
+                    name,
+                    "--method",
+                    args.method,
+                    "--processes",
+                    str(args.processes),
+                ]
+            )
         )
         print(json.dumps(report["runs"][-1]))
     if args.transcribe_seconds:

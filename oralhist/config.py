@@ -155,6 +155,14 @@ WORKER_CONSISTENCY_SECONDS = 3600
 #: wheel: language code -> a PocketSphinx model folder (``mdef``..., a ``*.dict``, for
 #: transcription a ``*.lm.bin``), e.g. ``{"cy": "/srv/models/cy"}`` (``oralhist.align.sphinx``).
 ALIGN_MODELS: dict = {}
+#: Worker processes one alignment uses (``oralhist.align.parallel``): 0 means every CPU the
+#: process may use; 1 aligns in the job's own thread.
+ALIGN_PROCESSES = 0
+#: Niceness added to the background job thread of ``oralhist worker`` (and so to the
+#: alignment processes it starts), so a long job yields the CPU to the web server: 0 keeps
+#: the worker's own priority. On Linux niceness is per thread: the index loop beside the
+#: jobs keeps its priority.
+JOB_NICE = 10
 
 ENV_PREFIX = "OH_"
 

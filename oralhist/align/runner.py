@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import Recording, Transcript
 from ..services import alignment
 from ..services.recordings import storage
-from . import anchoring, audio, dtw, espeak, pipeline, segments, sphinx
+from . import anchoring, audio, dtw, espeak, parallel, pipeline, segments, sphinx
 
 Progress = Callable[[int, str], None]
 
@@ -39,6 +39,13 @@ def _loader(key: str):
             return audio.samples(handle)
 
     return load
+
+
+def _processes() -> int:
+    """``ALIGN_PROCESSES`` (0: every CPU this process may use)."""
+    from flask import current_app
+
+    return parallel.processes_for(current_app.config.get("ALIGN_PROCESSES"))
 
 
 def engine_for(language: str) -> sphinx.PocketSphinx:
@@ -71,6 +78,7 @@ def _provenance(engine, kind: str, language: str, requested_by_id, job_id) -> di
             "context_words": pipeline.CONTEXT_WORDS,
             "given_margin_ms": pipeline.GIVEN_MARGIN_MS,
             "low_confidence_below": pipeline.LOW_CONFIDENCE,
+            "dither": pipeline.DITHER,
         },
     }
 
@@ -121,7 +129,9 @@ def compute_alignment(
         # accurate: bench/results/align-30min-dtw+sphinx.json)
         synthesis = espeak.voice_for(data.language) is not None
         with engine_for(data.language) as engine:
-            result = pipeline.align(segs, parts, engine, progress, synthesis=synthesis)
+            result = pipeline.align(
+                segs, parts, engine, progress, synthesis=synthesis, processes=_processes()
+            )
             provenance = _provenance(
                 engine, alignment.ALIGN, data.language, requested_by_id, job_id
             )

@@ -15,7 +15,7 @@ import functools
 import io
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -107,6 +107,9 @@ class PocketSphinx:
         self.version = metadata.version("pocketsphinx")
         self.beam = beam
         self._dir = tempfile.TemporaryDirectory(prefix="oralhist-align-")
+        #: The transcript's dictionary and language model, written by ``prepare``.
+        self._dict_path: str | None = None
+        self._lm_path: str | None = None
         self._aligner = None
         self._recogniser = None
         self._transcriber = None
@@ -149,13 +152,53 @@ class PocketSphinx:
         lm_path = os.path.join(self._dir.name, "transcript.arpa")
         with open(lm_path, "w", encoding="utf-8") as handle:
             handle.write(buffer.getvalue())
-        self._aligner = self._decoder(dict=dict_path, beam=self.beam, wbeam=self.beam * 1e20)
-        self._recogniser = self._decoder(dict=dict_path, lm=lm_path)
+        self._dict_path, self._lm_path = dict_path, lm_path
+        self._aligner = self._recogniser = None  # made again, for these words
+
+    def remote(self) -> tuple[Callable[..., PocketSphinx], tuple]:
+        """How another process makes this engine, prepared (``parallel``): a function and
+        its arguments. The other process reads the files ``prepare`` wrote here (keep this
+        engine open meanwhile), not the whole pronouncing dictionary."""
+        assert self._dict_path is not None, "prepare() first"
+        return _prepared, (self.model_info, self.beam, self._dict_path, self._lm_path)
+
+    @property
+    def aligner(self):
+        """The forced-alignment decoder (made on first use: the acoustic model is tens of
+        megabytes, and a process that hands its work to others never needs it)."""
+        assert self._dict_path is not None, "prepare() first"
+        if self._aligner is None:
+            self._aligner = self._decoder(
+                dict=self._dict_path, beam=self.beam, wbeam=self.beam * 1e20
+            )
+        return self._aligner
+
+    @property
+    def recogniser(self):
+        """The decoder with the transcript's language model (for anchoring)."""
+        assert self._dict_path is not None, "prepare() first"
+        if self._recogniser is None:
+            self._recogniser = self._decoder(dict=self._dict_path, lm=self._lm_path)
+        return self._recogniser
+
+    @staticmethod
+    def _utterance(decoder, pcm: np.ndarray) -> None:
+        """Decode ``pcm`` as one utterance from a fresh front end.
+
+        PocketSphinx carries state from one utterance to the next (the noise estimate of its
+        noise removal, the cepstral mean): the same audio then aligns differently after
+        different audio. Reset, each utterance's result depends on its samples alone, so
+        stretches can be aligned in any order, on any number of processes, with the same
+        result (``parallel``)."""
+        decoder.reinit_feat()
+        decoder.start_utt()
+        decoder.process_raw(pcm.tobytes(), full_utt=True)
+        decoder.end_utt()
 
     @staticmethod
     def _heard(decoder, offset_ms: int) -> list[Heard]:
         heard = []
-        for seg in decoder.seg():
+        for seg in decoder.seg() or ():  # None: nothing heard (no path)
             word = _strip_variant(seg.word)
             if word in _FILLERS or word.startswith("+") or word.startswith("["):
                 continue
@@ -170,8 +213,7 @@ class PocketSphinx:
         return heard
 
     def recognise(self, pcm: np.ndarray, offset_ms: int) -> list[Heard]:
-        assert self._recogniser is not None, "prepare() first"
-        return self._run_windows(self._recogniser, pcm, offset_ms)
+        return self._run_windows(self.recogniser, pcm, offset_ms)
 
     def _run_windows(self, decoder, pcm: np.ndarray, offset_ms: int) -> list[Heard]:
         heard: list[Heard] = []
@@ -180,22 +222,18 @@ class PocketSphinx:
             chunk = pcm[start : start + step]
             if len(chunk) < 1600:
                 continue
-            decoder.start_utt()
-            decoder.process_raw(chunk.tobytes(), full_utt=True)
-            decoder.end_utt()
+            self._utterance(decoder, chunk)
             heard.extend(self._heard(decoder, offset_ms + start // 16))
         return heard
 
     def align(self, pcm: np.ndarray, offset_ms: int, keys: Sequence[str]) -> list[Heard] | None:
-        assert self._aligner is not None, "prepare() first"
         if not keys or len(pcm) < 1600:
             return None
+        aligner = self.aligner
         try:
-            self._aligner.set_align_text(" ".join(keys))
-            self._aligner.start_utt()
-            self._aligner.process_raw(pcm.tobytes(), full_utt=True)
-            self._aligner.end_utt()
-            heard = self._heard(self._aligner, offset_ms)
+            aligner.set_align_text(" ".join(keys))
+            self._utterance(aligner, pcm)
+            heard = self._heard(aligner, offset_ms)
         except (RuntimeError, TypeError):  # no path through the words: seg() is None
             return None
         if not heard or [h.key for h in heard] != list(keys[: len(heard)]):
@@ -210,6 +248,15 @@ class PocketSphinx:
                 config["lm"] = str(lm)
             self._transcriber = self._decoder(**config)
         return self._run_windows(self._transcriber, pcm, offset_ms)
+
+
+def _prepared(
+    model: AcousticModel, beam: float, dict_path: str, lm_path: str | None
+) -> PocketSphinx:
+    """An engine for files another engine's ``prepare`` wrote (see ``remote``)."""
+    engine = PocketSphinx(model, beam=beam)
+    engine._dict_path, engine._lm_path = dict_path, lm_path
+    return engine
 
 
 #: Names for the messages that say which level was reached (the code otherwise).

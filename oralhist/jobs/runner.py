@@ -419,6 +419,20 @@ def run_pending(app: Flask, *, kinds: list[str] | None = None, limit: int | None
     return ran
 
 
+def lower_priority(increment: int) -> None:
+    """Lower the calling thread's CPU priority by ``increment`` (niceness; 0 leaves it):
+    jobs that run for minutes (alignment on every core) then yield to the web server.
+
+    On Linux niceness belongs to a thread, so only the job thread is lowered, with every
+    thread and process it starts afterwards; elsewhere ``os.nice`` lowers the whole process.
+    Raising a priority again needs privileges, so the job thread is lowered once, for good."""
+    if increment > 0 and hasattr(os, "nice"):
+        try:
+            os.nice(increment)
+        except OSError:  # not allowed here: run at the priority we have
+            log.warning("could not lower the job thread's priority by %s", increment)
+
+
 class JobRunner:
     """The worker's job thread: claims and runs jobs until ``stop`` is set. It runs beside
     the index outbox loop (a thread of its own), so a five-minute job never holds up the
@@ -435,6 +449,7 @@ class JobRunner:
         self.thread.start()
 
     def run(self) -> None:
+        lower_priority(int(self.app.config.get("JOB_NICE", 0)))
         while not self.stop.is_set():
             outcome = None
             try:
