@@ -27,7 +27,9 @@ from oralhist.extensions import db
 from tests.app_cache import install_rule_cache, share_compiled
 
 ROOT = Path(__file__).resolve().parents[1]
-TESTDATA = ROOT.parent / "shared" / "testdata"
+# ``OH_TESTDATA`` names another folder (``OH_TESTDATA=/nonexistent`` runs the suite as a fresh
+# clone without ../shared would).
+TESTDATA = Path(os.environ.get("OH_TESTDATA") or ROOT.parent / "shared" / "testdata")
 PASSWORD = "correct horse battery"
 ROLES = ("researcher", "contributor", "contributor2", "archivist", "admin")
 
@@ -36,7 +38,7 @@ def testdata(*parts: str) -> Path:
     """A file of ../shared/testdata, or skip the test when that folder is absent."""
     path = TESTDATA.joinpath(*parts)
     if not TESTDATA.exists():
-        pytest.skip("../shared/testdata is not present")
+        pytest.skip(f"{TESTDATA} is not present")
     return path
 
 
