@@ -171,6 +171,7 @@ def test_an_address_is_limited_across_accounts(app, users, clock):
     assert other_address.status_code == 302
 
 
+@pytest.mark.committing  # a second app on the same database: a connection of its own
 def test_counts_are_shared_by_every_worker(app, users, clock):
     """Two application instances on one database (two gunicorn workers) share the counts."""
     email = "researcher@example.org"
