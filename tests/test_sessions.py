@@ -10,6 +10,10 @@ import pytest
 
 from .conftest import PASSWORD, Browser
 
+#: Failed sign-ins are counted in transactions of their own, which must outlive the refused
+#: request's rollback: real commits (tests/savepoints.py).
+pytestmark = pytest.mark.committing
+
 
 class Clock:
     def __init__(self) -> None:
@@ -171,7 +175,6 @@ def test_an_address_is_limited_across_accounts(app, users, clock):
     assert other_address.status_code == 302
 
 
-@pytest.mark.committing  # a second app on the same database: a connection of its own
 def test_counts_are_shared_by_every_worker(app, users, clock):
     """Two application instances on one database (two gunicorn workers) share the counts."""
     email = "researcher@example.org"
