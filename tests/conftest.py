@@ -147,8 +147,9 @@ def build_app(folder: Path, **overrides):
     return app
 
 
-#: Fixtures of tests that need real commits: their ``app`` is ``committed_app``.
-COMMITTING_FIXTURES = frozenset({"committed_app", "live_server", "live_url"})
+#: Fixtures of tests that need real commits (servers; a second app on the same database):
+#: their ``app`` is ``committed_app``.
+COMMITTING_FIXTURES = frozenset({"committed_app", "live_server", "live_url", "make_other_app"})
 
 #: ``OH_TEST_ROLLBACK=0`` gives every test an app and database of its own, as before
 #: savepoints (to compare the two, or to rule the savepoints out when a test fails).

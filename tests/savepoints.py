@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.inspection import _inspects
@@ -109,13 +109,18 @@ def _inspect_joined(engine: JoinedEngine):
     return inspect(engine._connection)
 
 
-def _joined_session_class(base: type) -> type:
+def _joined_session_class(base: type, app: Flask) -> type:
     class JoinedSession(base):  # type: ignore[misc, valid-type]
-        """Flask-SQLAlchemy's session, but bound to the test's connection when given one
-        (its ``get_bind`` otherwise always picks the app's engine)."""
+        """Flask-SQLAlchemy's session, bound to the test's connection in ``app``'s contexts
+        (its ``get_bind`` otherwise always picks the app's engine); another app made by
+        the test keeps its own engine."""
 
         def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
-            if bind is None and isinstance(self.bind, Connection):
+            if (
+                bind is None
+                and isinstance(self.bind, Connection)
+                and current_app._get_current_object() is app
+            ):
                 return self.bind
             return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
 
@@ -177,7 +182,7 @@ def rolled_back(app: Flask, folder: Path) -> Iterator[Flask]:
             _restart_sequences(connection)
             connection.commit()
         outer = connection.begin()
-        factory.class_ = _joined_session_class(saved_class)
+        factory.class_ = _joined_session_class(saved_class, app)
         factory.kw.update(bind=connection, join_transaction_mode="create_savepoint")
         engines[None] = JoinedEngine(engine, connection)
         try:
