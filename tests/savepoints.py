@@ -197,7 +197,11 @@ def rolled_back(app: Flask, folder: Path) -> Iterator[Flask]:
             factory.class_ = saved_class
             factory.kw.clear()
             factory.kw.update(saved_kw)
-            if outer.is_active:
-                outer.rollback()
+            if not outer.is_active:
+                raise RuntimeError(
+                    "the test ended its own rolled-back transaction (a commit or rollback of"
+                    " the connection itself): mark it @pytest.mark.committing"
+                )
+            outer.rollback()
     finally:
         connection.close()
