@@ -11,7 +11,11 @@ test then runs on that app inside one connection and one transaction opened for 
   commit, so tests that assert the index, files or mail after a request still see them.
 - Code that takes a connection of its own from the engine (``db.engine.begin()``: the
   sign-in throttle, an API token's "last used", the job queue) gets a SAVEPOINT on the same
-  connection instead (``JoinedEngine``), so it sees the test's rows and is rolled back too.
+  connection instead, and ``db.engine.connect()`` (reads, the worker's lock) the connection
+  itself (``JoinedEngine``), so it sees the test's rows and is rolled back too. Such a
+  write is then inside whatever session transaction was open around it, so it goes if that
+  one rolls back: tests that need it to outlive a rollback (failed sign-ins counted, a
+  failed job's progress) keep real commits.
 - At the end the outer transaction is rolled back: the next test starts from empty tables.
   On PostgreSQL the sequences are set back to 1 as well (``TRUNCATE ... RESTART IDENTITY``
   did that before), since a rollback does not undo ``nextval``.
@@ -50,23 +54,23 @@ def remember(app: Flask) -> None:
 
 
 class JoinedConnection:
-    """What ``JoinedEngine.connect()`` hands out: the test's connection, where the caller's
-    transaction is a SAVEPOINT (committed by ``commit()``, rolled back at ``close()``)."""
+    """What ``JoinedEngine.connect()`` hands out: the test's connection itself. The archive
+    uses ``engine.connect()`` only to read and to hold a lock (the worker's), never to write,
+    so no savepoint is opened around it: work done while it is held must not be undone when
+    it is closed. ``begin()`` gives a SAVEPOINT; ``commit``/``rollback``/``close`` leave the
+    test's transaction alone."""
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
-        self._savepoint = connection.begin_nested()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._connection, name)
 
     def commit(self) -> None:
-        self._savepoint.commit()
-        self._savepoint = self._connection.begin_nested()
+        """Nothing to commit outside a ``begin()`` block."""
 
     def rollback(self) -> None:
-        self._savepoint.rollback()
-        self._savepoint = self._connection.begin_nested()
+        """Nothing to roll back outside a ``begin()`` block."""
 
     @contextmanager
     def begin(self) -> Iterator[Any]:
@@ -74,8 +78,7 @@ class JoinedConnection:
             yield savepoint
 
     def close(self) -> None:
-        if self._savepoint.is_active:
-            self._savepoint.rollback()
+        """The test's connection stays open until the test ends."""
 
     def __enter__(self) -> JoinedConnection:
         return self
@@ -85,8 +88,9 @@ class JoinedConnection:
 
 
 class JoinedEngine:
-    """``db.engine`` during a rolled-back test: the real engine, except that ``begin()`` and
-    ``connect()`` give SAVEPOINTs on the test's connection instead of new connections."""
+    """``db.engine`` during a rolled-back test: the real engine, except that ``begin()`` gives a
+    SAVEPOINT on the test's connection and ``connect()`` that connection, instead of new
+    connections."""
 
     def __init__(self, engine: Engine, connection: Connection) -> None:
         self._engine = engine
