@@ -45,7 +45,6 @@ from sqlalchemy.inspection import _inspects
 from oralhist.extensions import db
 
 _CONFIG: dict[int, dict] = {}
-_SEQUENCES: dict[int, list[str]] = {}
 
 
 def remember(app: Flask) -> None:
@@ -133,18 +132,14 @@ def _joined_session_class(base: type, app: Flask) -> type:
 
 def _restart_sequences(connection: Connection) -> None:
     """PostgreSQL: every sequence of the schema starts at 1 again (``setval`` is not undone
-    by a rollback, which is what is wanted here)."""
-    key = id(connection.engine)
-    names = _SEQUENCES.get(key)
-    if names is None:
-        names = _SEQUENCES[key] = list(
-            connection.execute(
-                text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")
-            ).scalars()
+    by a rollback, which is what is wanted here). The names are read each time: a committing
+    test may have dropped and made the schema again."""
+    connection.execute(
+        text(
+            "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false)"
+            " FROM pg_sequences WHERE schemaname = current_schema()"
         )
-    if names:
-        calls = ", ".join(f"setval('\"{name}\"', 1, false)" for name in names)
-        connection.execute(text(f"SELECT {calls}"))
+    )
 
 
 def _prepare(app: Flask, folder: Path) -> None:
