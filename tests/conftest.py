@@ -24,10 +24,13 @@ from sqlalchemy.engine import make_url
 
 from oralhist import create_app
 from oralhist.extensions import db
+from tests import savepoints
 from tests.app_cache import install_rule_cache, share_compiled
 
 ROOT = Path(__file__).resolve().parents[1]
-TESTDATA = ROOT.parent / "shared" / "testdata"
+# ``OH_TESTDATA`` names another folder (``OH_TESTDATA=/nonexistent`` runs the suite as a fresh
+# clone without ../shared would).
+TESTDATA = Path(os.environ.get("OH_TESTDATA") or ROOT.parent / "shared" / "testdata")
 PASSWORD = "correct horse battery"
 ROLES = ("researcher", "contributor", "contributor2", "archivist", "admin")
 
@@ -36,7 +39,7 @@ def testdata(*parts: str) -> Path:
     """A file of ../shared/testdata, or skip the test when that folder is absent."""
     path = TESTDATA.joinpath(*parts)
     if not TESTDATA.exists():
-        pytest.skip("../shared/testdata is not present")
+        pytest.skip(f"{TESTDATA} is not present")
     return path
 
 
@@ -144,16 +147,73 @@ def build_app(folder: Path, **overrides):
     return app
 
 
-@pytest.fixture
-def app(tmp_path):
-    app = build_app(tmp_path)
-    yield app
+#: Fixtures of tests that need real commits (servers; a second app on the same database):
+#: their ``app`` is ``committed_app``.
+COMMITTING_FIXTURES = frozenset({"committed_app", "live_server", "live_url", "make_other_app"})
+
+#: ``OH_TEST_ROLLBACK=0`` gives every test an app and database of its own, as before
+#: savepoints (to compare the two, or to rule the savepoints out when a test fails).
+ROLLBACK = os.environ.get("OH_TEST_ROLLBACK", "1") != "0"
+
+_SHARED: dict = {}
+
+
+def _shared_app(request):
+    """The process's shared app for rolled-back tests (built at its first use), with its
+    tables emptied again if a committing test on the same PostgreSQL database left rows."""
+    app = _SHARED.get("app")
+    if app is None:
+        folder = request.getfixturevalue("tmp_path_factory").mktemp("shared-app")
+        app = _SHARED["app"] = build_app(folder)
+        savepoints.remember(app)
+        _SHARED["dirty"] = False
+    elif _SHARED.get("dirty"):
+        with app.app_context():
+            if db.engine.dialect.name != "sqlite":  # SQLite: committing tests have own files
+                _fresh_schema(app, Path(app.instance_path).parent)
+        _SHARED["dirty"] = False
+    return app
+
+
+def _close_app(app) -> None:
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
         index = app.extensions.get("oralhist_search")
         if index is not None:
             index.close()
+
+
+@pytest.fixture
+def committed_app(tmp_path):
+    """A fresh app of its own whose changes are really committed (the suite's way before
+    savepoints): for tests with real servers, threads, other processes, the worker, races,
+    or that change the app itself (routes, views). Chosen by the ``committing`` marker or by
+    asking for this fixture (or ``live_server`` / ``live_url``); ``app`` is then this app."""
+    _SHARED["dirty"] = True  # PostgreSQL: the next rolled-back test empties the tables first
+    app = build_app(tmp_path)
+    yield app
+    _close_app(app)
+
+
+@pytest.fixture
+def app(request, tmp_path):
+    """The app of a test. Unless the test commits for real (see ``committed_app``), this is
+    the process's one shared app, with the test's own media folder, search index, outbox and
+    configuration, running inside one database transaction that is rolled back at the end:
+    every commit the test makes (a request, a service, ``unit_of_work``) commits a SAVEPOINT
+    inside it, and the after-commit hand-on (index work, files, mail) runs as after a real
+    commit (``savepoints.py``)."""
+    if (
+        not ROLLBACK
+        or request.node.get_closest_marker("committing")
+        or not COMMITTING_FIXTURES.isdisjoint(request.fixturenames)
+    ):
+        yield request.getfixturevalue("committed_app")
+        return
+    shared = _shared_app(request)
+    with savepoints.rolled_back(shared, tmp_path) as app:
+        yield app
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -40,19 +41,23 @@ CACHE_SECONDS = 2
 CAP = 1000
 
 
-@pytest.fixture
-def front(tmp_path, request):
-    """(nginx port, project folder, tokens by email, the gunicorn process) with the sample;
-    nginx keeps the check's answers ``request.param`` seconds (indirect; default 30)."""
-    assert NGINX is not None
-    project = tmp_path / "project"
-    project.mkdir()
+def _front_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OH_")}
     env.update(
         OH_MEDIA_ACCEL="nginx",
         OH_MEDIA_ACCEL_AUTH="true",
         OH_LISTEN_ONLY_RANGE_BYTES=str(CAP),
     )
+    return env
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """(a project folder with the sample and two readers, their tokens by email), made once
+    for the module by the commands an archivist runs; each test serves a copy of its own."""
+    project = tmp_path_factory.mktemp("accel-project") / "project"
+    project.mkdir()
+    env = _front_env()
 
     def run(*args: str) -> str:
         done = subprocess.run(
@@ -66,6 +71,18 @@ def front(tmp_path, request):
     for email in ("reader@example.org", "listener@example.org"):
         run("create-user", email, "--role", "researcher", "--password", "pw-123456789")
         tokens[email] = run("create-token", email).strip().splitlines()[-1]
+    return project, tokens
+
+
+@pytest.fixture
+def front(tmp_path, request, prepared):
+    """(nginx port, project folder, tokens by email, the gunicorn process) with the sample;
+    nginx keeps the check's answers ``request.param`` seconds (indirect; default 30)."""
+    assert NGINX is not None
+    template, tokens = prepared
+    project = tmp_path / "project"
+    shutil.copytree(template, project)
+    env = _front_env()
     app_port, port, redirect_port = _free_port(), _free_port(), _free_port()
     env["OH_TRUSTED_HOSTS"] = '["127.0.0.1", "localhost"]'
     serve = ["serve", "--port", str(app_port), "--workers", "1", "--threads", "4"]

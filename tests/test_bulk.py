@@ -640,6 +640,7 @@ def test_an_import_that_loses_a_race_with_another_is_refused_cleanly(app, folder
     assert state(app) == after_first
 
 
+@pytest.mark.committing  # other processes write the database (tests/savepoints.py)
 def test_two_imports_at_once_one_wins_the_other_says_why(app, folder):
     """Two real ``oralhist import`` processes on one archive (a file database; PostgreSQL when
     OH_TEST_DATABASE_URL names it), started together: one imports, the other exits 1 with a

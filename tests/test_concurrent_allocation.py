@@ -8,12 +8,17 @@ PostgreSQL server named by ``OH_TEST_DATABASE_URL``.
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from oralhist.extensions import db
 from oralhist.models import Interview
 from tests.concurrency import at_once
 from tests.conftest import Browser
+
+#: Threads or other processes use the database: real commits (tests/savepoints.py).
+pytestmark = pytest.mark.committing
+
 
 DEPOSITS = 16
 

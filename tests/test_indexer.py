@@ -203,6 +203,10 @@ KILLED_APPLIER = """
 import sys, time
 from oralhist import create_app
 from oralhist.services import indexing
+
+#: Threads or other processes use the database: real commits (tests/savepoints.py).
+pytestmark = pytest.mark.committing
+
 original = indexing.interview_docs
 def held(interview):
     docs = original(interview)

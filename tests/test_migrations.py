@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
 from oralhist.extensions import db
+
+#: Drops and makes the schema through connections of their own: a database of its own
+#: (tests/savepoints.py).
+pytestmark = pytest.mark.committing
 
 
 def reset_schema() -> None:

@@ -10,6 +10,10 @@ import pytest
 
 from .conftest import PASSWORD, Browser
 
+#: Failed sign-ins are counted in transactions of their own, which must outlive the refused
+#: request's rollback: real commits (tests/savepoints.py).
+pytestmark = pytest.mark.committing
+
 
 class Clock:
     def __init__(self) -> None:

@@ -15,6 +15,10 @@ from oralhist.models import AuditEvent, Collection, Interview
 from oralhist.transaction import request_unit, unit_of_work
 from tests.conftest import Browser
 
+#: The probe adds routes to its app: an app of its own (tests/savepoints.py).
+pytestmark = pytest.mark.committing
+
+
 PACKAGE = Path(__file__).resolve().parents[1] / "oralhist"
 
 

@@ -21,6 +21,10 @@ from tests.conftest import Browser
 
 from .conftest import viewer
 
+#: Threads or other processes use the database: real commits (tests/savepoints.py).
+pytestmark = pytest.mark.committing
+
+
 FORM = {
     "purpose": "Comparing memories of the 1957 strike.",
     "intended_use": "research",

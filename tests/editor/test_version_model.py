@@ -4,6 +4,7 @@ existing versions."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select, text
 
 from oralhist.models import Segment, Transcript
@@ -121,6 +122,7 @@ def test_versions_share_rows_and_history_stays_as_it_was(app, users):
 BEFORE_EDITOR = "0007_interop"
 
 
+@pytest.mark.committing  # runs migrations: a database of its own (tests/savepoints.py)
 def test_the_migration_converts_existing_versions(app):
     """Versions stored before 0006 (each with its own rows, positions 0..n-1) come out
     retired at their own version, the newest open, and positions spread; the downgrade

@@ -360,6 +360,7 @@ def test_tokens_expire_and_refuse_tampering(app, archive, small_pages, clock):
     assert "expired" in root.find("o:error", NS).text
 
 
+@pytest.mark.committing  # a second app on the same database (tests/savepoints.py)
 def test_a_token_survives_a_restart(app, archive, small_pages):
     from oralhist import create_app
 

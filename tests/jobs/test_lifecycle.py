@@ -19,6 +19,10 @@ from oralhist.transaction import unit_of_work
 
 from .conftest import Background, enqueue, job_row, results, wait_for
 
+#: A job's progress is stored in transactions of its own, which must outlive the handler's
+#: rollback: real commits (tests/savepoints.py).
+pytestmark = pytest.mark.committing
+
 
 def test_a_job_goes_from_queued_to_done_with_its_result(app, users, owned):
     job_id = enqueue(app, "test.count", owned, users=users, steps=3)

@@ -19,6 +19,10 @@ from oralhist.worker import Worker, WorkerRunning
 from .conftest import WAIT, enqueue, wait_for
 from .test_worker_jobs import start_worker
 
+#: Threads or other processes use the database: real commits (tests/savepoints.py).
+pytestmark = pytest.mark.committing
+
+
 JOBS = 30
 
 

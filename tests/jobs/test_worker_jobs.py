@@ -19,6 +19,10 @@ from ..test_indexer import anonymous_total, patch_interview
 from ..test_search_web import add_interview
 from .conftest import WAIT, enqueue, job_row, results, wait_for
 
+#: Threads or other processes use the database: real commits (tests/savepoints.py).
+pytestmark = pytest.mark.committing
+
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

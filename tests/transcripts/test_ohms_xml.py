@@ -3,15 +3,14 @@
 import re
 import time
 import tracemalloc
-from pathlib import Path
 
 import pytest
 
 from oralhist.errors import TranscriptError
 from oralhist.transcripts import ohms, parse_transcript, write_transcript
 from oralhist.transcripts.model import IndexPoint, Segment
+from tests.conftest import TESTDATA
 
-TESTDATA = Path(__file__).resolve().parents[2].parent / "shared" / "testdata"
 OHMS_DIR = TESTDATA / "scihist" / "ohms_xml"
 
 

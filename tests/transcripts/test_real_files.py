@@ -12,8 +12,8 @@ import pytest
 from oralhist.errors import TranscriptError
 from oralhist.transcripts import parse_transcript, write_transcript
 from oralhist.transcripts.model import Segment
+from tests.conftest import TESTDATA
 
-TESTDATA = Path(__file__).resolve().parents[2].parent / "shared" / "testdata"
 FOLDERS = (
     "webvtt-py/subtitles",
     "pysrt/static",

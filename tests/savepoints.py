@@ -1,0 +1,206 @@
+"""Each test inside one database transaction that is rolled back (warehouse's test session).
+
+The schema is made once per test process, with one shared app (``tests/conftest.py``). A
+test then runs on that app inside one connection and one transaction opened for it:
+
+- ``db.session`` (every session, whatever app context made it) is bound to that connection
+  with SQLAlchemy's ``join_transaction_mode="create_savepoint"``: a session's transaction is a
+  SAVEPOINT, so its ``commit()`` releases the savepoint and its ``rollback()`` goes back to
+  it. To the session (and to ``oralhist.transaction``) it is the outermost transaction: its
+  ``after_commit`` hand-on (index work, ``on_commit`` files, mail) runs as after a real
+  commit, so tests that assert the index, files or mail after a request still see them.
+- Code that takes a connection of its own from the engine (``db.engine.begin()``: the
+  sign-in throttle, an API token's "last used", the job queue) gets a SAVEPOINT on the same
+  connection instead, and ``db.engine.connect()`` (reads, the worker's lock) the connection
+  itself (``JoinedEngine``), so it sees the test's rows and is rolled back too. Such a
+  write is then inside whatever session transaction was open around it, so it goes if that
+  one rolls back: tests that need it to outlive a rollback (failed sign-ins counted, a
+  failed job's progress) keep real commits.
+- At the end the outer transaction is rolled back: the next test starts from empty tables.
+  On PostgreSQL the sequences are set back to 1 as well (``TRUNCATE ... RESTART IDENTITY``
+  did that before), since a rollback does not undo ``nextval``.
+
+What the database cannot roll back is made per test as before: the media folder, the search
+index and the outbox are in the test's ``tmp_path``, and the app's configuration is put
+back to what it was after the app was built (a test may change it freely).
+
+Tests that need real commits (a server in a thread or another process, the worker, several
+connections racing) keep an app and database of their own: the ``committing`` marker, or the
+``committed_app`` / ``live_server`` / ``live_url`` fixtures (``tests/conftest.py``).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.inspection import _inspects
+
+from oralhist.extensions import db
+
+_CONFIG: dict[int, dict] = {}
+
+
+def remember(app: Flask) -> None:
+    """Keep ``app``'s configuration as built, to put back before each test."""
+    _CONFIG[id(app)] = copy.deepcopy(dict(app.config))
+
+
+class JoinedConnection:
+    """What ``JoinedEngine.connect()`` hands out: the test's connection itself. The archive
+    uses ``engine.connect()`` only to read and to hold a lock (the worker's), never to write,
+    so no savepoint is opened around it: work done while it is held must not be undone when
+    it is closed. ``begin()`` gives a SAVEPOINT; ``commit``/``rollback``/``close`` leave the
+    test's transaction alone."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
+    def commit(self) -> None:
+        """Nothing to commit outside a ``begin()`` block."""
+
+    def rollback(self) -> None:
+        """Nothing to roll back outside a ``begin()`` block."""
+
+    @contextmanager
+    def begin(self) -> Iterator[Any]:
+        with self._connection.begin_nested() as savepoint:
+            yield savepoint
+
+    def close(self) -> None:
+        """The test's connection stays open until the test ends."""
+
+    def __enter__(self) -> JoinedConnection:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+class JoinedEngine:
+    """``db.engine`` during a rolled-back test: the real engine, except that ``begin()`` gives a
+    SAVEPOINT on the test's connection and ``connect()`` that connection, instead of new
+    connections."""
+
+    def __init__(self, engine: Engine, connection: Connection) -> None:
+        self._engine = engine
+        self._connection = connection
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self._connection.begin_nested():
+            yield self._connection
+
+    def connect(self) -> JoinedConnection:
+        return JoinedConnection(self._connection)
+
+
+@_inspects(JoinedEngine)
+def _inspect_joined(engine: JoinedEngine):
+    return inspect(engine._connection)
+
+
+def _joined_session_class(base: type, app: Flask) -> type:
+    class JoinedSession(base):  # type: ignore[misc, valid-type]
+        """Flask-SQLAlchemy's session, bound to the test's connection in ``app``'s contexts
+        (its ``get_bind`` otherwise always picks the app's engine); another app made by
+        the test keeps its own engine."""
+
+        def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+            if (
+                bind is None
+                and isinstance(self.bind, Connection)
+                and current_app._get_current_object() is app
+            ):
+                return self.bind
+            return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+    return JoinedSession
+
+
+def _restart_sequences(connection: Connection) -> None:
+    """PostgreSQL: every sequence of the schema starts at 1 again (``setval`` is not undone
+    by a rollback, which is what is wanted here). The names are read each time: a committing
+    test may have dropped and made the schema again."""
+    connection.execute(
+        text(
+            "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false)"
+            " FROM pg_sequences WHERE schemaname = current_schema()"
+        )
+    )
+
+
+def _prepare(app: Flask, folder: Path) -> None:
+    """The test's own configuration, instance folder, media folder, index and outbox."""
+    from oralhist.services import indexing
+
+    instance = folder / "instance"
+    instance.mkdir(exist_ok=True)
+    app.instance_path = str(instance)
+    app.config.clear()
+    app.config.update(copy.deepcopy(_CONFIG[id(app)]))
+    app.config.update(
+        MEDIA_ROOT=str(folder / "media"),
+        SEARCH_INDEX_DIR=str(instance / "search-index"),
+        OUTBOX_DIR=str(instance / "outbox"),
+    )
+    for key in ("oralhist_storage", "oralhist_search"):
+        app.extensions.pop(key, None)
+    with app.app_context():
+        index = indexing.search_index()
+        if hasattr(index, "drop"):  # a search index in the database (postgresql): start empty
+            index.drop()
+        index.create()
+
+
+@contextmanager
+def rolled_back(app: Flask, folder: Path) -> Iterator[Flask]:
+    """Run a test on ``app`` inside one transaction that is rolled back at the end (see the
+    module docstring); ``folder`` is the test's ``tmp_path``."""
+    _prepare(app, folder)
+    factory = db.session.session_factory
+    saved_class, saved_kw = factory.class_, dict(factory.kw)
+    with app.app_context():
+        engines = db.engines
+        engine = engines[None]
+        connection = engine.connect()
+    try:
+        if connection.dialect.name == "postgresql":
+            _restart_sequences(connection)
+            connection.commit()
+        outer = connection.begin()
+        factory.class_ = _joined_session_class(saved_class, app)
+        factory.kw.update(bind=connection, join_transaction_mode="create_savepoint")
+        engines[None] = JoinedEngine(engine, connection)
+        try:
+            yield app
+        finally:
+            with app.app_context():
+                db.session.remove()
+                index = app.extensions.pop("oralhist_search", None)
+                if index is not None:
+                    index.close()
+            engines[None] = engine
+            factory.class_ = saved_class
+            factory.kw.clear()
+            factory.kw.update(saved_kw)
+            if not outer.is_active:
+                raise RuntimeError(
+                    "the test ended its own rolled-back transaction (a commit or rollback of"
+                    " the connection itself): mark it @pytest.mark.committing"
+                )
+            outer.rollback()
+    finally:
+        connection.close()
