@@ -22,7 +22,7 @@ narrow band around the coarse path. For 100 minutes at 40 ms: 15,000 x 4,500 byt
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -89,32 +89,54 @@ def mfcc(
     window_ms: int = WINDOW_MS,
     hop_ms: int = HOP_MS,
     coefficients: int = COEFFICIENTS,
+    convert: Callable[[np.ndarray, int], np.ndarray] | None = None,
 ) -> np.ndarray:
     """MFCCs (frames x coefficients, float32) of mono samples (int16 or float), one frame
     every ``hop_ms``: frame ``i`` is centred at ``i * hop_ms`` (the signal is padded by half a
-    window at both ends). Computed ``BLOCK_FRAMES`` frames at a time."""
+    window at both ends). ``convert(raw, first)``, when given, turns a run of the samples
+    (``first``: its first sample's index) into the float32 signal analysed; by default int16
+    samples are scaled to -1..1 and float samples taken as they are.
+
+    Computed ``BLOCK_FRAMES`` frames at a time, each block converting only the samples it
+    covers: a long recording is never copied whole as floats (an hour of int16 at 16 kHz is
+    115 MB; each float copy of it was 230 MB)."""
     raw = np.asarray(samples)
-    signal = raw.astype(np.float32)
-    if np.issubdtype(raw.dtype, np.integer):
-        signal /= 32768.0
+    integer = np.issubdtype(raw.dtype, np.integer)
+    n = len(raw)
     hop = max(1, round(rate * hop_ms / 1000))
     width = max(2, round(rate * window_ms / 1000))
     n_fft = 1 << (width - 1).bit_length()
-    frames = len(signal) // hop + 1 if len(signal) else 0
+    frames = n // hop + 1 if n else 0
     if frames == 0:
         return np.zeros((0, coefficients), dtype=np.float32)
-    emphasised = np.empty_like(signal)
-    emphasised[0] = signal[0]
-    emphasised[1:] = signal[1:] - 0.97 * signal[:-1]
-    padded = np.pad(emphasised, (width // 2, width))
+    half = width // 2
     window = np.hamming(width).astype(np.float32)
     bank = mel_filterbank(rate, n_fft).T.astype(np.float32)
     dct = _dct_matrix(MEL_BANDS, coefficients).T.astype(np.float32)
     out = np.empty((frames, coefficients), dtype=np.float32)
     for first in range(0, frames, BLOCK_FRAMES):
         last = min(frames, first + BLOCK_FRAMES)
-        starts = np.arange(first, last) * hop
-        block = padded[starts[:, None] + np.arange(width)] * window
+        # the block's frames cover samples lo..hi of the signal (zeros outside it)
+        lo = first * hop - half
+        hi = (last - 1) * hop - half + width
+        a, b = max(0, lo), min(n, hi)
+        source = max(0, a - 1)  # one sample before, for the pre-emphasis
+        if convert is not None:
+            signal = convert(raw[source:b], source)
+        else:
+            signal = raw[source:b].astype(np.float32)
+            if integer:
+                signal /= 32768.0
+        emphasised = np.zeros(hi - lo, dtype=np.float32)
+        if b > a:
+            inside = emphasised[a - lo : b - lo]
+            if source < a:
+                inside[:] = signal[1:] - np.float32(0.97) * signal[:-1]
+            else:
+                inside[0] = signal[0]
+                inside[1:] = signal[1:] - np.float32(0.97) * signal[:-1]
+        starts = np.arange(last - first) * hop
+        block = emphasised[starts[:, None] + np.arange(width)] * window
         power = np.abs(np.fft.rfft(block, n_fft).astype(np.complex64)) ** 2 / n_fft
         energies = np.log(np.maximum(power.astype(np.float32) @ bank, 1e-10))
         out[first:last] = energies @ dct

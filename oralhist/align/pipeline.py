@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable, Sequence
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import IO
 
 import numpy as np
 
@@ -51,14 +54,15 @@ SYNTHESIS_WIDEN = 3
 #: A word this close to a window's edge is taken as cut by it.
 EDGE_SLACK_MS = 30
 #: Noise (standard deviation, in 16-bit steps: about -78 dBFS, far below any microphone's
-#: noise floor) put in the samples that are exactly zero before a segment is forced-aligned
-#: where the DTW put it. Digital silence (an edited or generated recording, a synthetic
-#: voice's closures) has no finite log energy, and PocketSphinx's search dies on it: without
+#: noise floor) put in the samples that are exactly zero before words are forced-aligned.
+#: Digital silence (an edited or generated recording, a synthetic voice's closures) has no
+#: finite log energy, and PocketSphinx's search dies on it: without
 #: it a fifth of the words spoken by one voice of the evaluation set were left unaligned
-#: (``bench/results/align-*.json``). Only there: in recognition (anchoring without
-#: synthesis) the same noise moved a short word after an omitted turn seconds away
-#: (``tests/align/test_sample.py``). The noise is a function of the sample's place on the
-#: timeline, so overlapping stretches agree and an alignment is reproducible.
+#: (``bench/results/align-*.json``). Every forced alignment gets it (a segment in place, a
+#: stretch between anchors: 2.2 -> 0 % unaligned), never recognition: there the same noise
+#: moved a short word after an omitted turn seconds away (``tests/align/test_sample.py``).
+#: The noise is a function of the sample's place on the timeline, so overlapping stretches
+#: agree and an alignment is reproducible.
 DITHER = 4.0
 #: Length of the repeating noise table (samples: 4 s at 16 kHz).
 DITHER_PERIOD = 1 << 16
@@ -69,11 +73,12 @@ RECOGNISE_STEP_MS = 30_000
 
 @dataclass
 class Part:
-    """One recording part: where it starts on the interview's timeline and its samples."""
+    """One recording part: where it starts on the interview's timeline and its samples
+    (``load`` returns int16 samples at 16 kHz, as one array or as an iterable of blocks)."""
 
     offset_ms: int
     duration_ms: int
-    load: Callable[[], np.ndarray]
+    load: Callable[[], np.ndarray | Iterable[np.ndarray]]
 
 
 @dataclass
@@ -102,17 +107,37 @@ class Result:
 
 
 class Audio:
-    """The interview's parts as one timeline of 16 kHz samples."""
+    """The interview's parts as one timeline of 16 kHz samples.
+
+    The decoded samples are spooled to a temporary file (int16), never held whole in
+    memory: a task reads the seconds it needs (``clip``), and the MFCC analysis reads a part
+    through a memory map (``samples``). A 100-minute interview is 192 MB of samples, which
+    the parent process held for the whole run beside its worker processes (issue 14: under
+    600 MB for all processes); the page cache, not the process, keeps them near."""
 
     def __init__(self, parts: Sequence[Part], progress: Progress) -> None:
         self.parts = list(parts)
-        self.pcm: list[np.ndarray] = []
+        self._files: list[tuple[IO[bytes], int]] = []
         for i, part in enumerate(self.parts):
             progress(1 + int(9 * i / max(1, len(self.parts))), f"Decoding part {i + 1}")
-            self.pcm.append(part.load())
+            self._files.append(_spool(part.load()))
         self.total_ms = (
             max((p.offset_ms + p.duration_ms for p in self.parts), default=0) if parts else 0
         )
+
+    def close(self) -> None:
+        """Delete the spooled samples."""
+        for handle, _ in self._files:
+            handle.close()
+        self._files = []
+
+    def samples(self, index: int) -> np.ndarray:
+        """Part ``index``'s samples, memory-mapped read-only (drop the array when done: the
+        pages it touched stay in this process's memory while it lives)."""
+        handle, count = self._files[index]
+        if count == 0:
+            return np.zeros(0, dtype=np.int16)
+        return np.memmap(handle, dtype=np.int16, mode="r", shape=(count,))
 
     def clip(self, start_ms: int, end_ms: int) -> Clip:
         """The samples from ``start_ms`` to ``end_ms`` (clamped to the timeline's start)."""
@@ -121,12 +146,31 @@ class Audio:
 
     def slice(self, start_ms: int, end_ms: int) -> np.ndarray:
         pieces = []
-        for part, pcm in zip(self.parts, self.pcm, strict=True):
+        for part, (handle, count) in zip(self.parts, self._files, strict=True):
             lo = max(start_ms, part.offset_ms) - part.offset_ms
             hi = min(end_ms, part.offset_ms + part.duration_ms) - part.offset_ms
+            lo, hi = min(lo * 16, count), min(hi * 16, count)
             if hi > lo:
-                pieces.append(pcm[lo * 16 : hi * 16])
+                data = bytearray(os.pread(handle.fileno(), (hi - lo) * 2, lo * 2))
+                pieces.append(np.frombuffer(data, dtype=np.int16))
         return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int16)
+
+
+def _spool(loaded: np.ndarray | Iterable[np.ndarray]) -> tuple[IO[bytes], int]:
+    """Samples (an array or blocks of one) written to a temporary file: (file, count)."""
+    # the file lives as long as the ``Audio`` (closed, and so deleted, by ``Audio.close``)
+    handle = tempfile.TemporaryFile(prefix="oralhist-align-")  # noqa: SIM115
+    count = 0
+    try:
+        for block in [loaded] if isinstance(loaded, np.ndarray) else loaded:
+            data = np.ascontiguousarray(block, dtype=np.int16).reshape(-1)
+            handle.write(data.tobytes())
+            count += len(data)
+        handle.flush()
+    except BaseException:
+        handle.close()
+        raise
+    return handle, count
 
 
 @dataclass
@@ -197,6 +241,7 @@ def align(
         result = _align(segments, tokens, audio, engine, work, progress, synthesis)
     finally:
         work.close()
+        audio.close()
     result.stats["processes"] = work.processes
     return result
 
@@ -392,7 +437,8 @@ def _hear(engine, clip: Clip) -> list[Heard]:
 
 
 def _align_span(engine, clip: Clip, start: int, end: int, keys: list[str]):
-    """A task: ``align_through`` on a clip."""
+    """A task: ``align_through`` on a clip, its exact zeros dithered (``DITHER``)."""
+    clip = Clip(clip.start_ms, dither(clip.pcm, offset=clip.start_ms * 16))
     return align_through(engine, clip, start, end, keys)
 
 
@@ -624,9 +670,12 @@ def transcribe(parts: Sequence[Part], engine: Engine, progress: Progress) -> Res
     step = 60_000
     first = min((p.offset_ms for p in parts), default=0)
     total = audio.total_ms
-    for start in range(first, total, step):
-        progress(10 + int(88 * (start - first) / max(1, total - first)), "Recognising speech")
-        heard.extend(engine.transcribe(audio.slice(start, min(total, start + step)), start))
+    try:
+        for start in range(first, total, step):
+            progress(10 + int(88 * (start - first) / max(1, total - first)), "Recognising speech")
+            heard.extend(engine.transcribe(audio.slice(start, min(total, start + step)), start))
+    finally:
+        audio.close()
     out: list[SegmentOut] = []
     current: list[Word] = []
     for h in heard:

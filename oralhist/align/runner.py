@@ -36,7 +36,7 @@ class Computed:
 def _loader(key: str):
     def load():
         with storage().open(key) as handle:
-            return audio.samples(handle)
+            yield from audio.blocks(handle)
 
     return load
 

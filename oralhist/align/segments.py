@@ -70,12 +70,30 @@ def synthesis_features(texts: Sequence[str], voice: str) -> tuple[np.ndarray, li
     return dtw.normalise(np.concatenate(blocks)), bounds[:-1]
 
 
-def _dithered(pcm: np.ndarray) -> np.ndarray:
-    """The samples with the synthesis's faint noise added: digital silence (an edited or
-    generated recording) then matches the synthesis's silence, not nothing."""
-    noise = np.random.default_rng(1).standard_normal(len(pcm), dtype=np.float32) * DITHER
-    noise += pcm
-    return noise
+class _Dither:
+    """The synthesis's faint noise (``DITHER``) added to a recording's samples, so digital
+    silence (an edited or generated recording) matches the synthesis's silence, not nothing.
+    Given to ``dtw.mfcc`` as its ``convert``: the noise is drawn in order as the analysis
+    moves through the samples (the blocks overlap by a window), so a part is never copied
+    whole as floats; the noise is the same as one draw of the part's length."""
+
+    def __init__(self) -> None:
+        self._noise = np.random.default_rng(1)
+        self._buffer = np.zeros(0, dtype=np.float32)
+        self._first = 0  # the sample index of the buffer's first value
+
+    def __call__(self, raw: np.ndarray, first: int) -> np.ndarray:
+        drawn = self._first + len(self._buffer)
+        end = first + len(raw)
+        if first < self._first:
+            raise ValueError("the samples must be analysed in order")
+        if end > drawn:
+            more = self._noise.standard_normal(end - drawn, dtype=np.float32) * DITHER
+            self._buffer = np.concatenate([self._buffer[first - self._first :], more])
+            self._first = first
+        signal = self._buffer[first - self._first : end - self._first].copy()
+        signal += raw
+        return signal
 
 
 def recording_features(audio: Audio) -> np.ndarray:
@@ -83,8 +101,8 @@ def recording_features(audio: Audio) -> np.ndarray:
     padded to its duration, so frame ``i`` is at ``i * HOP_MS`` on the timeline). Each part
     is normalised on its own: parts recorded on different days differ in level and noise."""
     blocks = []
-    for part, pcm in zip(audio.parts, audio.pcm, strict=True):
-        features = dtw.mfcc(_dithered(pcm), 16000)
+    for index, part in enumerate(audio.parts):
+        features = dtw.mfcc(audio.samples(index), 16000, convert=_Dither())
         frames = max(1, round(part.duration_ms / dtw.HOP_MS))
         if len(features) < frames:
             filler = features[-1:] if len(features) else np.zeros((1, dtw.COEFFICIENTS))
@@ -133,7 +151,10 @@ def align_segments(
     """Segment start and end times (no word times) for the transcript in ``parts``."""
     texts = [" ".join(spoken_words(s.text)) for s in segments]
     audio = Audio(parts, progress)
-    times, figures = segment_times(texts, audio, voice, progress, 10, 80)
+    try:
+        times, figures = segment_times(texts, audio, voice, progress, 10, 80)
+    finally:
+        audio.close()
     progress(90, "Carrying segment times onto the recording")
     out: list[SegmentOut] = []
     for index in range(len(segments)):

@@ -38,6 +38,58 @@ def test_mfcc_does_not_depend_on_the_sample_rate():
     assert same < different / 5
 
 
+def _reference_mfcc(signal: np.ndarray, rate: int) -> np.ndarray:
+    """The MFCC computed the plain way, on the whole signal at once (what ``dtw.mfcc``
+    computes block by block without copying the signal whole)."""
+    hop, width = rate * dtw.HOP_MS // 1000, rate * dtw.WINDOW_MS // 1000
+    n_fft = 1 << (width - 1).bit_length()
+    emphasised = np.concatenate([signal[:1], signal[1:] - np.float32(0.97) * signal[:-1]])
+    padded = np.pad(emphasised, (width // 2, width))
+    frames = len(signal) // hop + 1
+    block = padded[np.arange(frames)[:, None] * hop + np.arange(width)]
+    block = block * np.hamming(width).astype(np.float32)
+    power = np.abs(np.fft.rfft(block, n_fft).astype(np.complex64)) ** 2 / n_fft
+    bank = dtw.mel_filterbank(rate, n_fft).T.astype(np.float32)
+    energies = np.log(np.maximum(power.astype(np.float32) @ bank, 1e-10))
+    return energies @ dtw._dct_matrix(dtw.MEL_BANDS, dtw.COEFFICIENTS).T.astype(np.float32)
+
+
+@pytest.mark.parametrize("length", [1, 639, 641, 16000 * 3 + 7, 16000 * 70 + 123])
+def test_mfcc_in_blocks_is_the_mfcc_of_the_whole_signal(length):
+    rng = np.random.default_rng(length)
+    pcm = (rng.standard_normal(length) * 3000).astype(np.int16)
+    pcm[length // 3 : length // 2] = 0
+    scaled = pcm.astype(np.float32) / np.float32(32768)
+    assert np.allclose(dtw.mfcc(pcm, 16000), _reference_mfcc(scaled, 16000), atol=1e-3)
+    # ``convert`` makes the analysed signal from each run of samples (here: the recording's
+    # dither, drawn as it goes, is the same noise as one draw of the part's length)
+    noise = np.random.default_rng(1).standard_normal(length, dtype=np.float32)
+    noise *= segments.DITHER
+    noise += pcm
+    blocks = dtw.mfcc(pcm, 16000, convert=segments._Dither())
+    assert np.array_equal(blocks, dtw.mfcc(noise, 16000))
+    assert np.allclose(blocks, _reference_mfcc(noise, 16000), atol=1e-3)
+
+
+def test_the_recording_is_spooled_not_held_and_read_back_by_the_millisecond():
+    first = np.arange(16 * 1000, dtype=np.int16)
+    second = -np.arange(16 * 500, dtype=np.int16)
+    parts = [
+        pipeline.Part(0, 1000, first.copy),
+        pipeline.Part(1000, 500, lambda: iter([second[:3000], second[3000:]])),  # blocks
+    ]
+    audio = pipeline.Audio(parts, lambda p, s: None)
+    assert not any(isinstance(v, np.ndarray) for v in vars(audio).values())
+    assert isinstance(audio.samples(0), np.memmap)
+    assert np.array_equal(audio.samples(1), second)
+    assert np.array_equal(audio.slice(900, 1100), np.concatenate([first[-1600:], second[:1600]]))
+    assert np.array_equal(audio.clip(-5, 10).pcm, first[:160])
+    assert len(audio.slice(1400, 9000)) == 1600
+    files = [handle for handle, _ in audio._files]
+    audio.close()
+    assert all(handle.closed for handle in files)
+
+
 def test_the_mel_filter_bank_rises_with_frequency_and_the_dct_is_orthonormal():
     bank = dtw.mel_filterbank(16000, 2048)
     peaks = bank.argmax(axis=1)
