@@ -167,12 +167,23 @@ def _shared_app(request):
         app = _SHARED["app"] = build_app(folder)
         savepoints.remember(app)
         _SHARED["dirty"] = False
-    elif _SHARED.get("dirty"):
+    else:
         with app.app_context():
-            if db.engine.dialect.name != "sqlite":  # SQLite: committing tests have own files
+            # SQLite: committing tests have files of their own. PostgreSQL: one database per
+            # process, which a committing test may have filled, and which a test with an app
+            # of its own (the CLI's fresh project, a storage or URL setting) may have dropped.
+            if db.engine.dialect.name != "sqlite" and (
+                _SHARED.get("dirty") or not _schema_complete()
+            ):
                 _fresh_schema(app, Path(app.instance_path).parent)
         _SHARED["dirty"] = False
     return app
+
+
+def _schema_complete() -> bool:
+    """Whether every table of the current schema is in the database (one catalogue query)."""
+    present = set(inspect(db.engine).get_table_names())
+    return {t.name for t in db.metadata.sorted_tables} <= present
 
 
 def _close_app(app) -> None:

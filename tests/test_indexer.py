@@ -29,6 +29,9 @@ from oralhist.worker import Worker, WorkerRunning
 
 from .test_search_web import add_interview
 
+#: Threads or other processes use the database: real commits (tests/savepoints.py).
+pytestmark = pytest.mark.committing
+
 ROOT = Path(__file__).resolve().parents[1]
 WAIT = 60  # seconds: a generous bound on waits for another thread or process, never timed
 
@@ -203,9 +206,6 @@ KILLED_APPLIER = """
 import sys, time
 from oralhist import create_app
 from oralhist.services import indexing
-
-#: Threads or other processes use the database: real commits (tests/savepoints.py).
-pytestmark = pytest.mark.committing
 
 original = indexing.interview_docs
 def held(interview):
