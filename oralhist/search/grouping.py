@@ -11,9 +11,9 @@ from itertools import chain
 
 import numpy as np
 
-from .common import MAX_FACET_VALUES
+from .common import MAX_FACET_VALUES, interview_group
 from .evaluate import member
-from .results import DocumentHit, InterviewGroup, Moment
+from .results import DocumentHit, Moment
 
 
 @dataclass
@@ -279,17 +279,11 @@ class GroupingMixin:
                 score=best,
             )
         card = self._card(searcher, key)
-        moments = [self._moment(searcher, docnum, marks) for _, docnum in top]
-        moments.sort(key=lambda m: (m.start_ms is None, m.start_ms or 0))
-        return InterviewGroup(
-            interview_id=key,
-            accession=card["accession"],
-            title=card["title"],
-            collection_title=card["collection_title"],
-            year=card["year"],
-            narrators=list(card["narrators"]),
+        return interview_group(
+            key,
+            card,
             score=best,
-            moments=moments,
             total_moments=n_moments,
             catalogue_match=catalogue,
+            moments=[self._moment(searcher, docnum, marks) for _, docnum in top],
         )

@@ -32,7 +32,7 @@ from whoosh.searching import Searcher
 from ..errors import QueryError
 from .backend import IndexUnavailable
 from .codec import codec
-from .common import FILTERS, MAX_PER_PAGE, SORTS
+from .common import FILTERS, check_request
 from .common import requires_every_word as _requires_every_word
 from .evaluate import SegmentEvaluator
 from .grouping import GroupingMixin, SpeakerNumbers
@@ -512,12 +512,7 @@ class SearchIndex(RebuildMixin, GroupingMixin, SuggestMixin):
         moments_per_group: int = 3,
     ) -> SearchResults:
         """Results grouped by interview (documents stand alone), computed under ``scope``."""
-        if sort not in SORTS:
-            raise QueryError(f"sort is one of {', '.join(SORTS)}, not {sort!r}.")
-        if not isinstance(page, int) or page < 1:
-            raise QueryError("page starts at 1.")
-        if not isinstance(per_page, int) or not 1 <= per_page <= MAX_PER_PAGE:
-            raise QueryError(f"per_page is between 1 and {MAX_PER_PAGE}.")
+        check_request(sort, page, per_page)
         tree = parse(q)
         self._check_filters(filters)
         with self._lock:
