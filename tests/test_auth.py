@@ -71,6 +71,28 @@ def test_login_failure_does_not_reveal_whether_the_email_exists(app, users):
     )
 
 
+def test_an_unknown_email_is_checked_against_a_hash_of_the_accounts_method(app, monkeypatch):
+    """A failed sign-in for an unknown email checks a password hash made with the method real
+    accounts are hashed with (the same work as a wrong password), made once when first
+    needed, not when the module is imported."""
+    from werkzeug import security
+
+    from oralhist.services import accounts
+
+    checked = []
+    real = security.check_password_hash
+    monkeypatch.setattr(
+        accounts, "check_password_hash", lambda h, p: checked.append(h) or real(h, p)
+    )
+    method = app.config["PASSWORD_HASH_METHOD"]
+    with app.app_context():
+        assert accounts.authenticate("nobody@example.org", "whatever-password") is None
+        assert accounts.authenticate("nobody@example.org", "not-a-real-password") is None
+    assert len(checked) == 2 and checked[0] == checked[1]
+    assert checked[0].startswith(method.split(":")[0] + ":")
+    assert accounts._dummy_hash.cache_info().currsize >= 1
+
+
 def test_email_is_case_insensitive(app, users):
     Browser(app, "Researcher@EXAMPLE.org")
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..access import now, policy, require
 from ..access.policy import Viewer
@@ -18,14 +20,19 @@ from ..models.types import ROLES
 from . import audit
 
 MIN_PASSWORD = 10
-#: Checked against a made-up hash when the email is unknown, so that a failed sign-in takes
-#: the same time whether or not the account exists.
-_DUMMY = User(email="", password_hash="")
-_DUMMY.set_password("not-a-real-password")
 
 
 def _hash_method() -> str:
     return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    """A made-up password's hash with ``method``, checked when the email is unknown, so that a
+    failed sign-in takes the same time whether or not the account exists. Made at the first
+    unknown email (with the method real accounts are hashed with), not at import: every
+    command and worker process would pay a scrypt hash at start-up."""
+    return generate_password_hash("not-a-real-password", method=method)
 
 
 def normalise_email(raw: object) -> str:
@@ -81,7 +88,7 @@ def authenticate(email: object, password: object) -> User | None:
         return None
     user = db.session.scalar(select(User).where(User.email == User.normalise_email(email)))
     if user is None:
-        _DUMMY.check_password(password)
+        check_password_hash(_dummy_hash(_hash_method()), password)
         return None
     if not user.check_password(password) or not user.active:
         return None
