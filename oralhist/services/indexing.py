@@ -527,13 +527,17 @@ def process_pending(limit: int = 500) -> int:
 
     Each batch: take the index's write lock, then (in a fresh transaction) read up to
     ``limit`` tasks and the current state of what they name, write it, commit the index,
-    and delete only the tasks that were read. Tasks queued meanwhile stay for the next
-    batch; a task applied twice is harmless (a replacement is idempotent). If the index
+    and delete only the tasks that were read; a full batch is followed by another, a shorter
+    one ends the call. Tasks queued meanwhile are applied by the process that committed them
+    (``SEARCH_SYNC``) or by the background indexer's next turn; a task applied twice is
+    harmless (a replacement is idempotent). With nothing queued, no lock is taken. If the index
     cannot be written now (another process holds it past the writer timeout), the tasks
     stay queued; the change itself is already safe in the database.
     """
     applied = 0
     index = search_index()
+    if not _has_pending():
+        return applied
     while True:
         batch = _Batch(limit)
         try:
@@ -552,6 +556,19 @@ def process_pending(limit: int = 500) -> int:
         db.session.execute(delete(IndexTask).where(IndexTask.id.in_(batch.task_ids)))
         db.session.commit()
         applied += len(batch.task_ids)
+        if len(batch.task_ids) < limit:
+            # The queue held fewer tasks than a batch when it was read: whatever was queued
+            # since is applied by the process that committed it (``apply_deferred``) or by
+            # the background indexer's next turn, so no writer is opened to find nothing.
+            return applied
+
+
+def _has_pending() -> bool:
+    """Whether any index task is queued now (one indexed read, no lock): with none, taking
+    the index's write lock and opening a writer would only find nothing to do."""
+    found = db.session.scalar(select(IndexTask.id).limit(1)) is not None
+    _end_read_transaction()
+    return found
 
 
 class _Batch:
