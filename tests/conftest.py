@@ -195,6 +195,44 @@ def _close_app(app) -> None:
             index.close()
 
 
+def world_scope(fixture_name: str, config) -> str:
+    """The scope of a module world's fixtures (``world_app`` and what is built on it): the
+    module, unless tests are not rolled back (``OH_TEST_ROLLBACK=0``) or the search index is
+    in the database (``OH_TEST_SEARCH_BACKEND``: its rows would outlive a savepoint), where
+    each test builds the world again, as any other fixture."""
+    if ROLLBACK and not os.environ.get("OH_TEST_SEARCH_BACKEND"):
+        return "module"
+    return "function"
+
+
+@pytest.fixture(scope=world_scope)
+def world_app(request, tmp_path_factory):
+    """The app of a module whose tests share one starting state (``savepoints.world``):
+    module-scoped fixtures build that state on this app, once; each test of the module then
+    gets the same app (``app``) inside a savepoint, on copies of the world's files. With
+    ``world_scope`` "function" this is simply ``app``."""
+    if request.scope == "function":
+        yield request.getfixturevalue("app")
+        return
+    if any(
+        item.get_closest_marker("committing")
+        or not COMMITTING_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+        for item in request.session.items
+        if getattr(item, "module", None) is request.module
+    ):
+        pytest.fail(f"{request.node.name}: a module with a world has no committing tests")
+    shared = _shared_app(request)
+    with savepoints.world(shared, tmp_path_factory.mktemp("world")) as app:
+        yield app
+
+
+@pytest.fixture(scope=world_scope)
+def world_users(world_app):
+    """``users`` made once in a module's world: a module with a world overrides ``users``
+    with ``def users(world_users): return world_users``."""
+    return _make_users(world_app)
+
+
 @pytest.fixture
 def committed_app(tmp_path):
     """A fresh app of its own whose changes are really committed (the suite's way before
@@ -222,7 +260,7 @@ def app(request, tmp_path):
     ):
         yield request.getfixturevalue("committed_app")
         return
-    shared = _shared_app(request)
+    shared = savepoints._WORLD.get("app") or _shared_app(request)
     with savepoints.rolled_back(shared, tmp_path) as app:
         yield app
 
@@ -285,6 +323,10 @@ class Browser:
 @pytest.fixture
 def users(app):
     """One account per role (and a second contributor), keyed by role name."""
+    return _make_users(app)
+
+
+def _make_users(app) -> dict[str, int]:
     from oralhist.services import accounts
 
     made = {}

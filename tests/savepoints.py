@@ -27,11 +27,20 @@ back to what it was after the app was built (a test may change it freely).
 Tests that need real commits (a server in a thread or another process, the worker, several
 connections racing) keep an app and database of their own: the ``committing`` marker, or the
 ``committed_app`` / ``live_server`` / ``live_url`` fixtures (``tests/conftest.py``).
+
+**A module's world** (Django's ``setUpTestData``): a module whose tests all start from the same
+archive (the role x level matrices) builds it once, in ``world_app`` (``tests/conftest.py``),
+inside a transaction held for the whole module (``world``). Each of its tests then runs in a
+SAVEPOINT inside that transaction, rolled back at its end, on copies of the world's media
+folder and search index made for it: every test starts from the world as it was built,
+whatever the previous test changed. Such a module has no committing tests (they would wait
+on the world's open transaction).
 """
 
 from __future__ import annotations
 
 import copy
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,6 +54,8 @@ from sqlalchemy.inspection import _inspects
 from oralhist.extensions import db
 
 _CONFIG: dict[int, dict] = {}
+#: The module world being held (``world``), if any: (connection, its real engine, folder).
+_WORLD: dict[str, Any] = {}
 
 
 def remember(app: Flask) -> None:
@@ -142,8 +153,9 @@ def _restart_sequences(connection: Connection) -> None:
     )
 
 
-def _prepare(app: Flask, folder: Path) -> None:
-    """The test's own configuration, instance folder, media folder, index and outbox."""
+def _prepare(app: Flask, folder: Path, world: Path | None = None) -> None:
+    """The test's own configuration, instance folder, media folder, index and outbox: empty,
+    or copies of those of the world built in ``world``."""
     from oralhist.services import indexing
 
     instance = folder / "instance"
@@ -158,6 +170,11 @@ def _prepare(app: Flask, folder: Path) -> None:
     )
     for key in ("oralhist_storage", "oralhist_search"):
         app.extensions.pop(key, None)
+    if world is not None:
+        for part in ("media", "instance/search-index", "instance/outbox"):
+            if (world / part).exists():
+                shutil.copytree(world / part, folder / part, symlinks=True)
+        return
     with app.app_context():
         index = indexing.search_index()
         if hasattr(index, "drop"):  # a search index in the database (postgresql): start empty
@@ -168,7 +185,62 @@ def _prepare(app: Flask, folder: Path) -> None:
 @contextmanager
 def rolled_back(app: Flask, folder: Path) -> Iterator[Flask]:
     """Run a test on ``app`` inside one transaction that is rolled back at the end (see the
-    module docstring); ``folder`` is the test's ``tmp_path``."""
+    module docstring); ``folder`` is the test's ``tmp_path``. Inside a module's world, the
+    transaction is a SAVEPOINT in the world's."""
+    if _WORLD:
+        with _in_world(app, folder):
+            yield app
+        return
+    with _bound(app, folder):
+        yield app
+
+
+@contextmanager
+def world(app: Flask, folder: Path) -> Iterator[Flask]:
+    """Hold one transaction for a module's world (see the module docstring): what is built
+    on ``app`` until the end of the block is every test's starting state, and is rolled back
+    at the end. ``folder`` keeps the world's media folder, index and outbox."""
+    if _WORLD:
+        raise RuntimeError("a module world is already held")
+    with _bound(app, folder) as connection:
+        _WORLD.update(connection=connection, folder=folder, app=app)
+        try:
+            yield app
+        finally:
+            _WORLD.clear()
+
+
+@contextmanager
+def _in_world(app: Flask, folder: Path) -> Iterator[None]:
+    if app is not _WORLD["app"]:
+        raise RuntimeError("a test in a module world runs on the world's app")
+    with app.app_context():
+        db.session.remove()  # nothing of the world's sessions carried into the test
+    _prepare(app, folder, world=_WORLD["folder"])
+    savepoint = _WORLD["connection"].begin_nested()
+    finished = False
+    try:
+        yield
+        finished = True
+    finally:
+        with app.app_context():
+            db.session.remove()
+            index = app.extensions.pop("oralhist_search", None)
+            if index is not None:
+                index.close()
+        if savepoint.is_active:
+            savepoint.rollback()  # a failed test's changes go too: the next starts clean
+        elif finished:
+            raise RuntimeError(
+                "the test ended its module world's savepoint itself (a commit or rollback of"
+                " the connection): mark it @pytest.mark.committing, outside a module world"
+            )
+
+
+@contextmanager
+def _bound(app: Flask, folder: Path) -> Iterator[Connection]:
+    """``app``'s sessions and engine bound to one new connection (yielded) in one transaction,
+    rolled back at the end once everything is put back."""
     _prepare(app, folder)
     factory = db.session.session_factory
     saved_class, saved_kw = factory.class_, dict(factory.kw)
@@ -185,7 +257,7 @@ def rolled_back(app: Flask, folder: Path) -> Iterator[Flask]:
         factory.kw.update(bind=connection, join_transaction_mode="create_savepoint")
         engines[None] = JoinedEngine(engine, connection)
         try:
-            yield app
+            yield connection
         finally:
             with app.app_context():
                 db.session.remove()

@@ -195,6 +195,12 @@ class World:
 
 @pytest.fixture
 def world(app, users) -> World:
+    return build_world(app, users)
+
+
+def build_world(app, users) -> World:
+    """Three interviews (open, restricted, draft) and four documents (open, registered,
+    restricted, closed) with marker words in their titles."""
     owner = users["contributor"]
     return World(
         open_interview=make_interview(app, owner, title="Thomas Whitfield on leaving the party"),

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import Browser, world_scope
+
+from .conftest import build_world
+
 ROLE_COLUMNS = ("anon", "researcher", "contributor", "contributor2", "archivist", "admin")
 
 # (method, url template, body, expected status per role column). An API write without
@@ -85,8 +89,15 @@ MATRIX = [
 
 
 @pytest.fixture
-def records(app, browser, world):
-    archivist = browser("archivist")
+def users(world_users):
+    """The module's world (tests/savepoints.py): built once, each test rolled back to it."""
+    return world_users
+
+
+@pytest.fixture(scope=world_scope)
+def records(world_app, world_users):
+    world = build_world(world_app, world_users)
+    archivist = Browser(world_app, "archivist@example.org")
 
     def mention(doc, interview, start):
         response = archivist.post(
