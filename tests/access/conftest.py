@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from oralhist.extensions import db
-from tests.conftest import PASSWORD, Browser
+from tests.conftest import PASSWORD, Browser, world_scope
 
 T0 = dt.datetime(2031, 6, 15, 12, 0, tzinfo=dt.UTC)
 
@@ -74,6 +74,47 @@ def make_interview(owner_id: int, title: str, **attrs):
 @pytest.fixture
 def people(app, users):
     """``users`` plus one researcher per request state (keys ``r_pending`` ...)."""
+    return make_people(app, users)
+
+
+@pytest.fixture
+def interviews(app, people, clock):
+    """One interview of each kind (all deposited by ``contributor``), ids by kind."""
+    return make_interviews(app, people)
+
+
+@pytest.fixture
+def states(app, people, interviews, clock):
+    """Requests in every state (``make_states``)."""
+    return make_states(app, people, interviews, clock)
+
+
+@pytest.fixture(scope=world_scope)
+def access_world(world_app, world_users) -> tuple[dict, dict, dict]:
+    """``(people, interviews, states)`` made once for a module that takes them as its world
+    (tests/savepoints.py), at the same clock times as the fixtures; such a module overrides
+    ``users``, ``people``, ``interviews`` and ``states`` (each test still asks for ``clock``,
+    which sets the time to T0 for it)."""
+    with pytest.MonkeyPatch.context() as patch:
+        c = Clock(T0)
+        patch.setattr("oralhist.access.clock", c)
+        people = make_people(world_app, world_users)
+        interviews = make_interviews(world_app, people)
+        return people, interviews, make_states(world_app, people, interviews, c)
+
+
+@pytest.fixture(scope=world_scope)
+def material_world(access_world, world_app) -> tuple[dict, dict, dict, dict]:
+    """``access_world`` with a recording and a transcript on every interview
+    (``test_material_matrix.make_material``), once for a module that takes them as its world
+    (it overrides ``users``, ``people``, ``interviews``, ``states`` and ``material``)."""
+    from .test_material_matrix import make_material
+
+    people, interviews, states = access_world
+    return people, interviews, states, make_material(world_app, people, interviews)
+
+
+def make_people(app, users) -> dict[str, int]:
     from oralhist.services import accounts
 
     made = dict(users)
@@ -87,8 +128,7 @@ def people(app, users):
     return made
 
 
-@pytest.fixture
-def interviews(app, people, clock):
+def make_interviews(app, people) -> dict[str, int]:
     """One interview of each kind (all deposited by ``contributor``), ids by kind."""
     today = T0.date()
     specs = {
@@ -122,8 +162,7 @@ def interviews(app, people, clock):
     return ids
 
 
-@pytest.fixture
-def states(app, people, interviews, clock):
+def make_states(app, people, interviews, clock) -> dict[str, int]:
     """Requests in every state, made through the service 30 days before T0:
 
     r_pending: pending on restricted; r_approved: approved on restricted (listen+download),

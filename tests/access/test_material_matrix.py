@@ -47,6 +47,10 @@ def marker(kind: str) -> str:
 @pytest.fixture
 def material(app, people, interviews, states):
     """A recording and a transcript (with a unique marker word) on every interview."""
+    return make_material(app, people, interviews)
+
+
+def make_material(app, people, interviews) -> dict[str, int]:
     if "recordings.audio" not in app.view_functions:
         pytest.fail("the recordings area is not registered (recordings.audio missing)")
     from oralhist.services import recordings, transcripts

@@ -15,7 +15,34 @@ from oralhist.models import Recording, User
 from oralhist.services import accounts
 
 from .test_listening_audit import events, get
-from .test_material_matrix import material  # noqa: F401 (a fixture)
+
+
+# The module's world (tests/savepoints.py): people, interviews, requests in every state and
+# material on every interview, built once; each test is rolled back to it.
+@pytest.fixture
+def users(world_users):
+    return world_users
+
+
+@pytest.fixture
+def people(material_world):
+    return material_world[0]
+
+
+@pytest.fixture
+def interviews(material_world, clock):
+    return material_world[1]
+
+
+@pytest.fixture
+def states(material_world, clock):
+    return material_world[2]
+
+
+@pytest.fixture
+def material(material_world, clock):
+    return material_world[3]
+
 
 CHECK = "/_oh/media-check"
 
@@ -55,7 +82,7 @@ def bearer(app, people, who: str) -> dict:
     return {"Authorization": f"Bearer {secret}"}
 
 
-def test_the_check_is_404_unless_enabled(app, states, material, login):  # noqa: F811
+def test_the_check_is_404_unless_enabled(app, states, material, login):
     rid = material["restricted"]
     client = login("r_approved")
     assert check(client, rid)[0] == 404  # no MEDIA_ACCEL
@@ -70,7 +97,7 @@ def test_the_check_is_404_unless_enabled(app, states, material, login):  # noqa:
 def test_a_full_grant_gets_the_file_named_and_one_play(
     checking,
     states,
-    material,  # noqa: F811
+    material,
     login,
 ):
     app = checking
@@ -95,7 +122,7 @@ def test_a_script_with_a_token_is_audited_by_the_check(
     checking,
     people,
     states,
-    material,  # noqa: F811
+    material,
 ):
     app = checking
     rid = material["restricted"]
@@ -114,7 +141,7 @@ def test_those_refused_are_left_to_the_app(
     checking,
     people,
     states,
-    material,  # noqa: F811
+    material,
     role,
 ):
     app = checking
@@ -131,7 +158,7 @@ def test_a_listen_only_grant_is_always_left_to_the_app(
     checking,
     people,
     states,
-    material,  # noqa: F811
+    material,
 ):
     app = checking
     rid = material["embargo_past"]  # r_approved may listen, not download
@@ -159,7 +186,7 @@ def test_what_holds_for_one_request_goes_to_the_app_uncached(
     checking,
     people,
     states,
-    material,  # noqa: F811
+    material,
     headers,
 ):
     app = checking
@@ -173,7 +200,7 @@ def test_what_holds_for_one_request_goes_to_the_app_uncached(
 
 
 @pytest.mark.parametrize("uri", ["/recordings/999999/audio", "/recordings/1/download", "/", ""])
-def test_other_requests_are_left_to_the_app(checking, states, material, uri):  # noqa: F811
+def test_other_requests_are_left_to_the_app(checking, states, material, uri):
     status, _, headers = get(
         checking.test_client(use_cookies=False), CHECK, **{"X-Original-URI": uri}
     )
@@ -184,7 +211,7 @@ def test_without_local_files_the_app_sends_them(
     checking,
     people,
     states,
-    material,  # noqa: F811
+    material,
 ):
     app = checking
     app.extensions["oralhist_storage"] = LocalStorage(app.config["MEDIA_ROOT"])  # no nginx
@@ -203,7 +230,7 @@ def test_every_role_gets_the_file_only_where_the_app_would_send_it(
     people,
     interviews,
     states,
-    material,  # noqa: F811
+    material,
     role,
     kind,
 ):
@@ -238,7 +265,7 @@ def test_every_role_gets_the_file_only_where_the_app_would_send_it(
         {"X-Original-URI": "/recordings/1/audio", "X-Original-Method": "DELETE"},
     ],
 )
-def test_junk_from_the_front_server_is_never_a_500(checking, states, material, headers):  # noqa: F811
+def test_junk_from_the_front_server_is_never_a_500(checking, states, material, headers):
     status, _, response_headers = get(checking.test_client(use_cookies=False), CHECK, **headers)
     assert (status, response_headers["X-Oh-File"]) == (200, "")
 
@@ -246,7 +273,7 @@ def test_junk_from_the_front_server_is_never_a_500(checking, states, material, h
 def test_a_browser_session_gets_open_material_from_nginx_at_once(
     checking,
     states,
-    material,  # noqa: F811
+    material,
     login,
 ):
     """Open material is not audited: no listening id is needed, so a signed-in browser's

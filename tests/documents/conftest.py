@@ -13,6 +13,7 @@ import pytest
 from oralhist.access.policy import Viewer
 from oralhist.extensions import db
 from oralhist.models import Document, Interview, Mention
+from tests.conftest import world_scope
 
 ARCHIVIST = Viewer(user_id=None, role="archivist")
 
@@ -196,6 +197,13 @@ class World:
 @pytest.fixture
 def world(app, users) -> World:
     return build_world(app, users)
+
+
+@pytest.fixture(scope=world_scope)
+def shared_world(world_app, world_users) -> World:
+    """``build_world`` once for a module that takes it as its world (tests/savepoints.py):
+    such a module overrides ``users`` and ``world`` with ``world_users`` and this."""
+    return build_world(world_app, world_users)
 
 
 def build_world(app, users) -> World:

@@ -11,6 +11,17 @@ from oralhist.models import Interview, Mention
 from .conftest import ARCHIVIST, VTT_REIMPORT, mention_count
 
 
+@pytest.fixture
+def users(world_users):
+    """The module's world (tests/savepoints.py): built once, each test rolled back to it."""
+    return world_users
+
+
+@pytest.fixture
+def world(shared_world):
+    return shared_world
+
+
 def link(client, doc_id, interview_id, start_ms=4000, end_ms=12000, note=""):
     return client.post(
         f"/api/v1/documents/{doc_id}/mentions",

@@ -13,6 +13,7 @@ import pytest
 
 from oralhist.extensions import db
 from oralhist.models import Interview, Recording
+from tests.conftest import world_scope
 
 LEVELS = ("open", "registered", "restricted", "closed")
 
@@ -92,6 +93,24 @@ def recording_count(app) -> int:
 @pytest.fixture
 def interviews(app, users):
     """Interviews deposited by ``contributor``: one published per level, and a draft."""
+    return make_interviews(app, users)
+
+
+@pytest.fixture
+def recorded(app, interviews):
+    """One 1-second WAV recording on each interview (added by the service as an archivist)."""
+    return make_recordings(app, interviews)
+
+
+@pytest.fixture(scope=world_scope)
+def recorded_world(world_app, world_users) -> tuple[dict, dict]:
+    """``(interviews, recorded)`` made once for a module that takes them as its world
+    (tests/savepoints.py): it overrides ``users``, ``interviews`` and ``recorded``."""
+    interviews = make_interviews(world_app, world_users)
+    return interviews, make_recordings(world_app, interviews)
+
+
+def make_interviews(app, users) -> dict[str, int]:
     made = {}
     with app.app_context():
         for name in (*LEVELS, "draft"):
@@ -109,9 +128,7 @@ def interviews(app, users):
     return made
 
 
-@pytest.fixture
-def recorded(app, interviews):
-    """One 1-second WAV recording on each interview (added by the service as an archivist)."""
+def make_recordings(app, interviews) -> dict[str, int]:
     from oralhist.access.policy import Viewer
     from oralhist.services import recordings
 

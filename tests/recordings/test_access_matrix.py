@@ -10,6 +10,23 @@ from oralhist.models import Recording
 
 from .conftest import recording_count, upload, wav_bytes
 
+
+@pytest.fixture
+def users(world_users):
+    """The module's world (tests/savepoints.py): built once, each test rolled back to it."""
+    return world_users
+
+
+@pytest.fixture
+def interviews(recorded_world):
+    return recorded_world[0]
+
+
+@pytest.fixture
+def recorded(recorded_world):
+    return recorded_world[1]
+
+
 ROLE_COLUMNS = ("anon", "researcher", "contributor", "contributor2", "archivist", "admin")
 # expected status per role column, by interview
 LISTEN = {
