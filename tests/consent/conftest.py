@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from oralhist.extensions import db
+from tests.conftest import world_scope
 
 NAME = "Zebulon Quimbyfax"
 WORD = "xylomarkerword"
@@ -45,13 +46,27 @@ def clock(monkeypatch):
 
 
 @pytest.fixture
-def archive(app, users, viewer_for, clock):
+def archive(app, users, clock):
     """``{"interview", "narrator", "participant"}`` ids: published open, narrator signed."""
-    from oralhist.models import Speaker
+    return make_archive(app, users)
+
+
+@pytest.fixture(scope=world_scope)
+def consent_world(world_app, world_users) -> dict:
+    """``make_archive`` at T0, once for a module that takes it as its world
+    (tests/savepoints.py): it overrides ``users`` and ``archive`` (asking for ``clock``)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("oralhist.access.clock", Clock(T0))
+        return make_archive(world_app, world_users)
+
+
+def make_archive(app, users) -> dict[str, int]:
+    from oralhist.access import load_viewer
+    from oralhist.models import Speaker, User
     from oralhist.services import catalogue, consent, transcripts
 
     with app.test_request_context():
-        archivist = viewer_for("archivist")
+        archivist = load_viewer(db.session.get(User, users["archivist"]))
         narrator = catalogue.save_person(archivist, {"name": NAME})
         interviewer = catalogue.save_person(archivist, {"name": "Ruth Adler"})
         interview = catalogue.save_interview(

@@ -8,8 +8,10 @@ import io
 import pytest
 
 from oralhist.extensions import db
+from tests.conftest import Browser, world_scope
 
 from ..documents.conftest import pdf_bytes
+from .conftest import T0, Clock
 
 ROLE_COLUMNS = (None, "researcher", "contributor", "contributor2", "archivist", "admin")
 
@@ -57,19 +59,39 @@ ENDPOINTS = [
 
 
 @pytest.fixture
-def ids(app, browser, archive):
-    archivist = browser("archivist")
-    iid, pid = archive["interview"], archive["participant"]
-    stored = archivist.client.post(
-        f"/api/v1/interviews/{iid}/agreements/{pid}/form",
-        data={"file": (io.BytesIO(pdf_bytes("Signed release")), "signed.pdf")},
-        headers={"X-CSRFToken": archivist.token()},
-    )
-    assert stored.status_code == 201, stored.get_data(as_text=True)
-    rid = archivist.post(
-        f"/api/v1/interviews/{iid}/redactions",
-        json={"start_ms": 20000, "end_ms": 21000, "reason": "r"},
-    ).json["id"]
+def users(world_users):
+    """The module's world (tests/savepoints.py): built once, each test rolled back to it."""
+    return world_users
+
+
+@pytest.fixture
+def archive(consent_world, clock):
+    return consent_world
+
+
+@pytest.fixture
+def ids(matrix_ids, clock):
+    return matrix_ids
+
+
+@pytest.fixture(scope=world_scope)
+def matrix_ids(world_app, consent_world):
+    """The world's interview and participant, a signed form stored and one redaction (at
+    T0, as the ``clock`` fixture sets it)."""
+    archivist = Browser(world_app, "archivist@example.org")
+    iid, pid = consent_world["interview"], consent_world["participant"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("oralhist.access.clock", Clock(T0))
+        stored = archivist.client.post(
+            f"/api/v1/interviews/{iid}/agreements/{pid}/form",
+            data={"file": (io.BytesIO(pdf_bytes("Signed release")), "signed.pdf")},
+            headers={"X-CSRFToken": archivist.token()},
+        )
+        assert stored.status_code == 201, stored.get_data(as_text=True)
+        rid = archivist.post(
+            f"/api/v1/interviews/{iid}/redactions",
+            json={"start_ms": 20000, "end_ms": 21000, "reason": "r"},
+        ).json["id"]
     return {"iid": iid, "pid": pid, "rid": rid}
 
 

@@ -14,6 +14,7 @@ import pytest
 from oralhist.access.policy import Viewer
 from oralhist.extensions import db
 from oralhist.models import Interview
+from tests.conftest import world_scope
 from tests.recordings.conftest import wav_bytes
 
 DATA = Path(__file__).parent / "data"
@@ -78,6 +79,22 @@ def _index_point(title: str, keyword: str, start_ms: int = 0, synopsis: str = ""
 @pytest.fixture
 def archive(app, users, clock) -> Archive:
     """See the module docstring. ``extra`` open interviews make the lists span pages."""
+    return make_archive(app, clock)
+
+
+@pytest.fixture(scope=world_scope)
+def interop_world(world_app, world_users) -> Archive:
+    """``make_archive`` from T0, once for a module that takes it as its world
+    (tests/savepoints.py); such a module overrides ``users`` and ``archive`` (which moves the
+    test's ``clock`` on by the hour the building took)."""
+    with pytest.MonkeyPatch.context() as patch:
+        c = Clock(T0)
+        patch.setattr("oralhist.access.clock", c)
+        return make_archive(world_app, c)
+
+
+def make_archive(app, clock) -> Archive:
+    """The archive of the module docstring; ``clock`` ends an hour on from where it was."""
     from oralhist.services import (
         catalogue,
         consent,
