@@ -29,6 +29,11 @@ def make_interview(browser):
 
     The owner (a contributor) creates the draft through the API; an archivist publishes it
     and sets the access level."""
+    return interview_maker(browser)
+
+
+def interview_maker(browser):
+    """``make_interview``'s function, signing in with ``browser(role)`` (a Browser)."""
     archivist = browser("archivist")
 
     def make(level: str = "open", state: str = "published", owner: str = "contributor") -> int:
@@ -64,6 +69,11 @@ def upload(client, interview_id: int, data: bytes | str, filename: str = "t.vtt"
 @pytest.fixture
 def with_transcript(browser, make_interview):
     """An interview (any level/state) with the 4-cue VTT imported by an archivist."""
+    return transcript_maker(browser, make_interview)
+
+
+def transcript_maker(browser, make_interview):
+    """``with_transcript``'s function, on ``browser`` and ``make_interview``'s functions."""
 
     def make(level: str = "open", state: str = "published", text: str = VTT) -> int:
         interview_id = make_interview(level, state)

@@ -5,7 +5,45 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import VTT, upload
+from tests.conftest import Browser, world_scope
+
+from .conftest import VTT, interview_maker, transcript_maker, upload
+
+#: The interviews every test starts from: (level, state) -> with the 4-cue VTT.
+WORLD = (
+    ("open", "published"),
+    ("restricted", "published"),
+    ("closed", "published"),
+    ("registered", "published"),
+    ("open", "draft"),
+)
+
+
+@pytest.fixture
+def users(world_users):
+    """The module's world (tests/savepoints.py): built once, each test rolled back to it."""
+    return world_users
+
+
+@pytest.fixture(scope=world_scope)
+def world_interviews(world_app, world_users) -> dict[tuple[str, str], int]:
+    def browser(role: str | None) -> Browser:
+        return Browser(world_app, f"{role}@example.org" if role else None)
+
+    make = transcript_maker(browser, interview_maker(browser))
+    return {(level, state): make(level, state) for level, state in WORLD}
+
+
+@pytest.fixture
+def with_transcript(world_interviews):
+    """The world's interview of that level and state (each has the 4-cue VTT)."""
+
+    def find(level: str = "open", state: str = "published", text: str = VTT) -> int:
+        assert text == VTT, "the world's interviews have the 4-cue VTT"
+        return world_interviews[(level, state)]
+
+    return find
+
 
 ROLES = (None, "researcher", "contributor", "contributor2", "archivist", "admin")
 STATES = ("open", "restricted", "closed", "draft")
