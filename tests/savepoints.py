@@ -54,7 +54,7 @@ from sqlalchemy.inspection import _inspects
 from oralhist.extensions import db
 
 _CONFIG: dict[int, dict] = {}
-#: The module world being held (``world``), if any: (connection, its real engine, folder).
+#: The module world being held (``world``), if any: its connection, folder and app.
 _WORLD: dict[str, Any] = {}
 
 
