@@ -223,11 +223,7 @@ def _in_world(app: Flask, folder: Path) -> Iterator[None]:
         yield
         finished = True
     finally:
-        with app.app_context():
-            db.session.remove()
-            index = app.extensions.pop("oralhist_search", None)
-            if index is not None:
-                index.close()
+        _let_go(app)
         if savepoint.is_active:
             savepoint.rollback()  # a failed test's changes go too: the next starts clean
         elif finished:
@@ -235,6 +231,15 @@ def _in_world(app: Flask, folder: Path) -> Iterator[None]:
                 "the test ended its module world's savepoint itself (a commit or rollback of"
                 " the connection): mark it @pytest.mark.committing, outside a module world"
             )
+
+
+def _let_go(app: Flask) -> None:
+    """At a test's end: its sessions removed and its search index closed."""
+    with app.app_context():
+        db.session.remove()
+        index = app.extensions.pop("oralhist_search", None)
+        if index is not None:
+            index.close()
 
 
 @contextmanager
@@ -259,11 +264,7 @@ def _bound(app: Flask, folder: Path) -> Iterator[Connection]:
         try:
             yield connection
         finally:
-            with app.app_context():
-                db.session.remove()
-                index = app.extensions.pop("oralhist_search", None)
-                if index is not None:
-                    index.close()
+            _let_go(app)
             engines[None] = engine
             factory.class_ = saved_class
             factory.kw.clear()
