@@ -35,6 +35,10 @@ from .query import (
 from .schema import Language, folded_words
 
 STEM_MARK = "~"
+#: The mark of a prefix lexeme (``>trai``: the record has a word starting with ``trai``),
+#: written for prefixes of ``PREFIX_LENGTHS`` letters (both ends included).
+PREFIX_MARK = ">"
+PREFIX_LENGTHS = (MIN_PREFIX, 6)
 NOTHING = "FALSE"
 #: The column queries match (a record's ``hit`` row).
 TSV = "h.tsv"
@@ -59,6 +63,12 @@ class Part:
     ts: str | None = None
     sql: str | None = None
     none: bool = False
+    #: The lexeme (unquoted) when ``ts`` is that one positive lexeme.
+    lexeme: str | None = None
+
+    def reads_tsv(self) -> bool:
+        """Its SQL condition reads the record's tsvector (it is not a slice condition)."""
+        return self.sql is not None and TSV in self.sql
 
     def render(self, param: Callable[[object], str]) -> str:
         """The SQL condition (the tsquery bound through ``param``)."""
@@ -94,7 +104,26 @@ class PgCompiler:
         part = self.compile(node)
         if part is None:
             raise QueryError("The query has no letters or digits to search for.")
+        self.top = part
         return part.render(self.param)
+
+    def single_lexeme(self) -> str | None:
+        """After ``where``: the one lexeme the query's text match is, when everything else
+        in it is a condition on the record's slice (speaker, kind, interview facts), so its
+        matches can be counted per slice from ``tally``; else ``None``."""
+        top = getattr(self, "top", None)
+        if top is None or top.none or top.lexeme is None or top.reads_tsv():
+            return None
+        return top.lexeme
+
+    def slice_where(self, lexeme_column: str) -> str:
+        """After ``where``: its condition with the text match replaced by
+        ``lexeme_column = <the single lexeme>`` (``single_lexeme`` is not ``None``)."""
+        top = self.top
+        out = [f"{lexeme_column} = {self.param(top.lexeme)}"]
+        if top.sql is not None:
+            out.append(top.sql)
+        return "(" + " AND ".join(out) + ")"
 
     def rank_query(self) -> str:
         """A tsquery of every positive word (what ``ts_rank`` weighs)."""
@@ -121,9 +150,13 @@ class PgCompiler:
                     ts.append(f"!({p.ts})")
                 else:
                     sql.append(f"NOT {p.render(self.param)}")
+            texts = [p for p in include if p.ts is not None]
+            # One text match ANDed with slice conditions stays that one lexeme.
+            single = texts[0].lexeme if len(ts) == 1 and len(texts) == 1 else None
             return Part(
                 ts=" & ".join(f"({t})" for t in ts) if ts else None,
                 sql=" AND ".join(sql) if sql else None,
+                lexeme=single,
             )
         if isinstance(node, AnyOf):
             items = [p for p in (self.compile(n, negated) for n in node.items) if p]
@@ -149,10 +182,14 @@ class PgCompiler:
             return self._field(node)
         raise TypeError(node)  # pragma: no cover
 
-    def _text(self, ts: str, negated: bool) -> Part:
+    def _text(
+        self, ts: str, negated: bool, word: str | None = None, rank: str | None = None
+    ) -> Part:
+        """A text match ``ts``; ``word``: the one lexeme it is (unquoted); ``rank``: what
+        ``ts_rank`` weighs for it, if not ``ts`` itself."""
         if not negated:
-            self.positive_ts.append(ts)
-        return Part(ts=ts)
+            self.positive_ts.append(rank or ts)
+        return Part(ts=ts, lexeme=None if negated else word)
 
     # ------------------------------------------------------------ interview facts
 
@@ -209,10 +246,10 @@ class PgCompiler:
         if form is None:
             if not negated:
                 self.marks.words.add(words[0])
-            return self._text(lexeme(words[0]), negated)
+            return self._text(lexeme(words[0]), negated, words[0])
         if not negated:
             self.marks.stems.add(form)
-        return self._text(lexeme(STEM_MARK + form), negated)
+        return self._text(lexeme(STEM_MARK + form), negated, STEM_MARK + form)
 
     def _phrase(self, text: str, negated: bool) -> Part | None:
         words = folded_words(text)
@@ -225,10 +262,19 @@ class PgCompiler:
                 stop = self.language.stopwords
                 slots = tuple(None if w in stop else w for w in words)
                 self.marks.phrases.append(slots if any(slots) else tuple(words))
-        return self._text(" <-> ".join(lexeme(w) for w in words), negated)
+        return self._text(
+            " <-> ".join(lexeme(w) for w in words), negated, words[0] if len(words) == 1 else None
+        )
 
-    def _expanded(self, label: str, terms: list[tuple[str, int]], negated: bool) -> Part:
+    def _expanded(
+        self, label: str, terms: list[tuple[str, int]], negated: bool, prefix: str | None = None
+    ) -> Part:
+        """The OR of the expansion's ``terms`` (the ``MAX_EXPANSIONS`` most frequent, with a
+        notice, when there are more). ``prefix``: a simple prefix whose every vocabulary word
+        is in ``terms``; when they are all searched, the match is its one prefix lexeme
+        (``>trai``: the same records as the OR of its words), still ranked by the words."""
         if len(terms) > MAX_EXPANSIONS:
+            prefix = None
             terms = sorted(terms, key=lambda t: (-t[1], t[0]))[:MAX_EXPANSIONS]
             self.notices.append(
                 f"{label} matches many words; only the {MAX_EXPANSIONS} most frequent were"
@@ -239,7 +285,11 @@ class PgCompiler:
         words = [t for t, _ in terms]
         if not negated:
             self.marks.words.update(words)
-        part = self._text(" | ".join(lexeme(w) for w in words), negated)
+        ored = " | ".join(lexeme(w) for w in words)
+        if prefix is not None:
+            mark = PREFIX_MARK + prefix
+            return self._text(lexeme(mark), negated, mark, rank=ored)
+        part = self._text(ored, negated)
         if len(words) < MANY_WORDS:
             return part
         # One index condition per word, which PostgreSQL ORs as bitmaps: one tsquery of many
@@ -265,7 +315,10 @@ class PgCompiler:
             for w, n in self.vocabulary(folded_literal, EXPANSION_SCAN)
             if matcher is None or matcher(w)
         ]
-        return self._expanded(text, terms, negated)
+        low, high = PREFIX_LENGTHS
+        # Every word of the prefix is listed when fewer than EXPANSION_SCAN were found.
+        whole = simple_prefix and low <= len(folded_literal) <= high and len(terms) < EXPANSION_SCAN
+        return self._expanded(text, terms, negated, folded_literal if whole else None)
 
     def _fuzzy(self, node: Fuzzy, negated: bool) -> Part:
         words = folded_words(node.text)

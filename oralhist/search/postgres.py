@@ -66,7 +66,15 @@ from .common import (
     suggest_query,
 )
 from .highlight import Highlighter
-from .pg_query import STEM_MARK, PgCompiler, lexeme, like_escape, within
+from .pg_query import (
+    PREFIX_LENGTHS,
+    PREFIX_MARK,
+    STEM_MARK,
+    PgCompiler,
+    lexeme,
+    like_escape,
+    within,
+)
 from .query import parse, positive_words
 from .restriction import CARD_DEFAULTS
 from .results import DocumentHit, InterviewGroup, Moment, SearchResults
@@ -92,6 +100,11 @@ SEARCH_WORK_MEM = "32MB"
 REBUILD_BATCH = 20_000
 #: ``maintenance_work_mem`` of a rebuild's transaction (the bulk GIN build).
 REBUILD_MEMORY = "256MB"
+#: A rebuild tallies the lexemes (words, stems, prefixes) in at least this many records:
+#: below it the GIN path reads few rows (see the module's docstring for the measurement).
+TALLY_THRESHOLD = 2_000
+#: Whether searches read ``tally`` (tests turn it off to compare with the GIN path).
+USE_TALLY = True
 MAX_POSITION = 16_383
 MAX_POSITIONS_PER_WORD = 255
 #: Distinct lexemes' bytes kept per record (a tsvector holds at most 1 MB).
@@ -144,7 +157,16 @@ def open_postgres(config: Mapping[str, Any]) -> PostgresSearch:
 
 def tsvector_literal(words: list[str], language: Language) -> str:
     """The tsvector of a record's folded words: each word at its positions (1-based, capped
-    as PostgreSQL caps them), and each non-stop word's stem marked ``~``."""
+    as PostgreSQL caps them), each non-stop word's stem marked ``~``, and each word's prefixes
+    of ``PREFIX_LENGTHS`` letters marked ``>``."""
+    return record_lexemes(words, language)[0]
+
+
+def record_lexemes(words: list[str], language: Language) -> tuple[str, list[str]]:
+    """``tsvector_literal`` and the record's distinct lexemes (words, marked stems and
+    prefixes, unquoted: what ``tally`` rows are counted by). A word is kept with its stem
+    and prefixes, or not at all, while the lexemes fit in ``MAX_LEXEME_BYTES``: so a stem or
+    prefix lexeme is in a record exactly when one of its kept words is."""
     positions: dict[str, list[int]] = {}
     for i, w in enumerate(words, 1):
         found = positions.get(w)
@@ -152,19 +174,24 @@ def tsvector_literal(words: list[str], language: Language) -> str:
             positions[w] = [min(i, MAX_POSITION)]
         elif len(found) < MAX_POSITIONS_PER_WORD and found[-1] < MAX_POSITION:
             found.append(min(i, MAX_POSITION))
-    stems = set()
+    marked: set[str] = set()
     out = []
+    kept = []
     size = 0
+    low, high = PREFIX_LENGTHS
     for w, at in positions.items():
-        size += len(w) + 8
+        form = language.body_form(w)
+        new = [STEM_MARK + form] if form is not None else []
+        new.extend(PREFIX_MARK + w[:k] for k in range(low, min(len(w), high) + 1))
+        new = [m for m in new if m not in marked]
+        size += len(w) + 8 + sum(len(m) + 6 for m in new)
         if size > MAX_LEXEME_BYTES:
             break
+        marked.update(new)
+        kept.append(w)
         out.append(f"{lexeme(w)}:{','.join(map(str, at))}")
-        form = language.body_form(w)
-        if form is not None:
-            stems.add(form)
-    out.extend(lexeme(STEM_MARK + s) for s in stems)
-    return " ".join(out)
+    out.extend(lexeme(m) for m in marked)
+    return " ".join(out), [*kept, *marked]
 
 
 @dataclass(frozen=True)
@@ -176,6 +203,7 @@ class Record:
     slice_key: tuple
     shown: tuple
     tsv: str
+    lexemes: list[str]
 
 
 def record_row(doc: dict, language: Language) -> tuple[Record, set[str]]:
@@ -247,7 +275,8 @@ def record_row(doc: dict, language: Language) -> tuple[Record, set[str]]:
         None if year is None else int(year),
     )
     shown = (gkey, kind, iid, did, segment_id, start, end, speaker, title, body.replace("\x00", ""))
-    return Record(slice_key, shown, tsvector_literal(folded, language)), set(folded)
+    tsv, lexemes = record_lexemes(folded, language)
+    return Record(slice_key, shown, tsv, lexemes), set(folded)
 
 
 def card_row(card: dict) -> tuple:
@@ -321,13 +350,26 @@ def _ddl(schema: str, suffix: str = "") -> list[str]:
         f"""CREATE TABLE IF NOT EXISTS {s}.word{x} (
             word text COLLATE "C" PRIMARY KEY,
             docs integer NOT NULL)""",
+        # The frequent lexemes' matches counted per slice (see the module's docstring): the
+        # primary key covers every column read, so a query reads the index alone.
+        f"""CREATE TABLE IF NOT EXISTS {s}.tally{x} (
+            lexeme text COLLATE "C" NOT NULL,
+            slice bigint NOT NULL,
+            gkey bigint NOT NULL,
+            n integer NOT NULL,
+            PRIMARY KEY (lexeme, slice) INCLUDE (gkey, n))""",
+        f"""CREATE TABLE IF NOT EXISTS {s}.tallied{x} (
+            lexeme text COLLATE "C" PRIMARY KEY,
+            docs integer NOT NULL)""",
     ]
 
 
 #: The tables of the layout, and its version (``meta``): tables written by an older
 #: version are dropped by ``create`` and must be rebuilt (``oralhist reindex``).
-TABLES = ("slice", "hit", "record", "card", "word")
-LAYOUT = "2"
+TABLES = ("slice", "hit", "record", "card", "word", "tally", "tallied")
+#: The tables with a primary key (renamed with them by a rebuild).
+_KEYED = ("slice", "record", "card", "word", "tally", "tallied")
+LAYOUT = "3"
 #: Secondary indexes (name, table, definition), built after a rebuild's bulk load.
 _INDEXES = (
     ("hit_tsv", "hit", "USING gin (tsv)"),
@@ -337,6 +379,29 @@ _INDEXES = (
     ("slice_gkey", "slice", "(gkey)"),
     ("record_gkey", "record", "(gkey)"),
 )
+
+
+def tally_sql(schema: str, suffix: str = "") -> list[str]:
+    """Statements that fill an empty ``tally`` from ``hit`` for the lexemes ``tallied``
+    names, and index it afterwards (one bulk build)."""
+    s, x = schema, suffix
+    return [
+        f"ALTER TABLE {s}.tally{x} DROP CONSTRAINT tally{x}_pkey",
+        tally_count_sql(s, x, f"{s}.tally{x}"),
+        f"ALTER TABLE {s}.tally{x} ADD CONSTRAINT tally{x}_pkey"
+        " PRIMARY KEY (lexeme, slice) INCLUDE (gkey, n)",
+    ]
+
+
+def tally_count_sql(schema: str, suffix: str, into: str) -> str:
+    """The INSERT into ``into`` of the ``tally`` rows of the lexemes ``tallied`` names,
+    counted from ``hit`` (every record's tsvector read once)."""
+    s, x = schema, suffix
+    return f"""INSERT INTO {into}
+        SELECT u.lexeme, h.slice, h.gkey, count(*)
+        FROM {s}.hit{x} h CROSS JOIN LATERAL unnest(tsvector_to_array(h.tsv)) u(lexeme)
+        JOIN {s}.tallied{x} t ON t.lexeme = u.lexeme COLLATE "C"
+        GROUP BY 1, 2, 3"""
 
 
 def _indexes(schema: str, suffix: str = "") -> list[str]:
@@ -388,7 +453,7 @@ def _top(tag: str, column: str, source: str, condition: str, n: str = "count(*)"
     )
 
 
-def _summary_sql(schema: str, where: str, sort: str) -> str:
+def _summary_sql(schema: str, where: str, sort: str, tally: bool = False) -> str:
     """The statement behind one result page, over the records matching ``where``: rows
     ``(tag, value, n, m, score)``: ``total`` (n: groups), ``kind`` (n: records of that kind),
     the top values of each facet (n: groups, or moments for ``speaker``), and ``page`` rows in
@@ -398,7 +463,15 @@ def _summary_sql(schema: str, where: str, sort: str) -> str:
     A group's score is the number of its matching moments (a catalogue match counts one): the
     match count, not ``ts_rank``, so that no matching record's ``tsv`` is read (``ts_rank``
     over every match was most of the time: issue 18). The shown moments are still ranked by
-    ``ts_rank`` among their group's matches (``_page``)."""
+    ``ts_rank`` among their group's matches (``_page``).
+
+    ``tally``: ``where`` is over ``tally h`` (a lexeme's per-slice counts) instead of ``hit
+    h``: the same rows ``m``, read from one index."""
+    source, count = (
+        (f"{schema}.tally h JOIN {schema}.slice r ON r.id = h.slice", "sum(h.n)")
+        if tally
+        else (_matching(schema), "count(*)")
+    )
     score = "(g.moments + CASE WHEN g.catalogue THEN 1 ELSE 0 END)::float8"
     speakers = "m.kind = 'segment' AND m.speaker <> ''"
     if sort == "date":
@@ -406,8 +479,8 @@ def _summary_sql(schema: str, where: str, sort: str) -> str:
     else:
         order = "gc.score DESC, gc.moments DESC, gc.gkey"
     return f"""WITH m AS MATERIALIZED (
-            SELECT r.id, r.gkey, r.kind, r.speaker, r.year, count(*) AS n
-            FROM {_matching(schema)} WHERE {where} GROUP BY r.id
+            SELECT r.id, r.gkey, r.kind, r.speaker, r.year, {count} AS n
+            FROM {source} WHERE {where} GROUP BY r.id
         ), g AS (
             SELECT m.gkey, coalesce(sum(m.n) FILTER (WHERE m.kind <> 'interview'), 0)::bigint
                 AS moments,
@@ -447,7 +520,8 @@ class _Rows:
         self.hits: list[tuple] = []
         self.shown: list[tuple] = []
 
-    def add(self, record: Record) -> None:
+    def add(self, record: Record) -> int:
+        """Buffer ``record``'s rows; returns its slice's id."""
         sid = self.slice_ids.get(record.slice_key)
         if sid is None:
             sid = self.slice_ids[record.slice_key] = self.next_id()
@@ -455,6 +529,7 @@ class _Rows:
         rid = self.next_id()
         self.hits.append((rid, record.slice_key[0], sid, record.tsv))
         self.shown.append((rid, *record.shown))
+        return sid
 
     def __len__(self) -> int:
         return len(self.hits)
@@ -620,11 +695,23 @@ class PostgresSearch:
             text(
                 f"""UPDATE {s}.word w SET docs = w.docs - o.n FROM (
                     SELECT u.lexeme, count(*) AS n FROM {s}.hit h, unnest(h.tsv) u
-                    WHERE h.gkey = ANY(:keys) AND left(u.lexeme, 1) <> :mark
+                    WHERE h.gkey = ANY(:keys) AND left(u.lexeme, 1) NOT IN (:stem, :prefix)
                     GROUP BY u.lexeme) o WHERE w.word = o.lexeme"""
             ),
-            {"keys": keys, "mark": STEM_MARK},
+            {"keys": keys, "stem": STEM_MARK, "prefix": PREFIX_MARK},
         )
+        # The tally stays exact for the lexemes tallied at the last rebuild: the replaced
+        # groups' rows go, the new records' are counted (a lexeme that becomes frequent only
+        # later stays on the GIN path until the next rebuild).
+        tallied = set(conn.scalars(text(f"SELECT lexeme FROM {s}.tallied")))
+        if tallied:
+            conn.execute(
+                text(
+                    f"DELETE FROM {s}.tally WHERE lexeme = ANY(:lexemes) AND slice = ANY(ARRAY("
+                    f"SELECT id FROM {s}.slice WHERE gkey = ANY(:keys)))"
+                ),
+                {"lexemes": sorted(tallied), "keys": keys},
+            )
         for name in ("hit", "record", "slice"):
             conn.execute(text(f"DELETE FROM {s}.{name} WHERE gkey = ANY(:keys)"), {"keys": keys})
         conn.execute(
@@ -654,9 +741,13 @@ class PostgresSearch:
                 {"n": 2 * len(records)},
             )
             rows = _Rows(itertools.count(first).__next__)
+            counts: Counter = Counter()
             for record in records:
-                rows.add(record)
+                sid = rows.add(record)
+                for lex in tallied.intersection(record.lexemes):
+                    counts[lex, sid, record.slice_key[0]] += 1
             rows.copy(conn, s, "")
+            self._copy(conn, "tally", None, [(*k, n) for k, n in counts.items()])
         self._copy(conn, "card", None, cards)
         if vocabulary:
             conn.execute(
@@ -749,6 +840,8 @@ class PostgresSearch:
                     # The GIN index is built once, in bulk: with the default 64 MB it spills
                     # to disk many times over at 1,000 interviews.
                     conn.execute(text(f"SET LOCAL maintenance_work_mem = '{REBUILD_MEMORY}'"))
+                    # The tally's grouping (``tally_sql``) stays in memory.
+                    conn.execute(text(f"SET LOCAL work_mem = '{REBUILD_MEMORY}'"))
                     for name in TABLES:
                         conn.execute(text(f"DROP TABLE IF EXISTS {s}.{name}_new"))
                     for statement in _ddl(s, "_new"):
@@ -765,13 +858,14 @@ class PostgresSearch:
                         conn.execute(text(f"ALTER TABLE {s}.{name}_new RENAME TO {name}"))
                     for index, _, _ in _INDEXES:
                         conn.execute(text(f"ALTER INDEX {s}.{index}_new RENAME TO {index}"))
-                    for name in ("slice", "record", "card", "word"):
+                    for name in _KEYED:
                         conn.execute(text(f"ALTER INDEX {s}.{name}_new_pkey RENAME TO {name}_pkey"))
                     conn.execute(text(f"SELECT setval('{s}.ids', :n)"), {"n": last_id})
                     conn.execute(
                         text(f"UPDATE {s}.meta SET value = :v WHERE key = 'language'"),
                         {"v": self._language.code or ""},
                     )
+                self.vacuum_tally()
             finally:
                 lock_conn.execute(
                     text("SELECT pg_advisory_unlock(:k, :w)"), self._lock_args(_REBUILD_LOCK)
@@ -779,6 +873,12 @@ class PostgresSearch:
                 lock_conn.commit()
         stats.seconds = time.perf_counter() - started
         return stats
+
+    def vacuum_tally(self) -> None:
+        """VACUUM ``tally`` (outside a transaction): its visibility map marks every page
+        all-visible, so queries read its primary key alone (an index-only scan)."""
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f"VACUUM {self.schema}.tally"))
 
     def _fill(self, conn, interview_docs, document_docs, progress) -> tuple[RebuildStats, int]:
         """COPY every record into the ``_new`` tables, a batch of records at a time (memory
@@ -790,6 +890,7 @@ class PostgresSearch:
         ids = itertools.count(1)
         rows = _Rows(ids.__next__)
         cards = []
+        lexeme_docs: Counter = Counter()
         for docs in chain(interview_docs, ([d] for d in document_docs)):
             if not docs:
                 continue
@@ -802,6 +903,7 @@ class PostgresSearch:
                 record, words = record_row(doc, self._language)
                 rows.add(record)
                 vocabulary.update(words)
+                lexeme_docs.update(record.lexemes)
                 stats.records += 1
                 if doc.get("kind") == "segment":
                     stats.words += len(folded_words(doc.get("text") or ""))
@@ -816,6 +918,12 @@ class PostgresSearch:
         with cursor.copy(f"COPY {s}.word_new FROM STDIN") as copy:
             for row in vocabulary.items():
                 copy.write_row(row)
+        with cursor.copy(f"COPY {s}.tallied_new FROM STDIN") as copy:
+            for row in lexeme_docs.items():
+                if row[1] >= TALLY_THRESHOLD:
+                    copy.write_row(row)
+        for statement in tally_sql(s, "_new"):
+            conn.execute(text(statement))
         return stats, next(ids)
 
     # -------------------------------------------------------- consistency
@@ -906,7 +1014,11 @@ class PostgresSearch:
             c = self._compiler(conn)
             filter_sql = self._filters(c, filters)
             match = c.where(tree)
-            where = " AND ".join([match, *filter_sql, scope_sql(scope, c.param)])
+            scope_where = scope_sql(scope, c.param)
+            where = " AND ".join([match, *filter_sql, scope_where])
+            summary_where, tally = where, self._tallied(conn, c.single_lexeme())
+            if tally:
+                summary_where = " AND ".join([c.slice_where("h.lexeme"), *filter_sql, scope_where])
             params = dict(c.params, limit=per_page, offset=(page - 1) * per_page)
             kinds: Counter = Counter()
             facets: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
@@ -914,7 +1026,7 @@ class PostgresSearch:
             page_keys: list[int] = []
             total_groups = 0
             for tag, value, n, m, score in conn.execute(
-                text(_summary_sql(self.schema, where, sort)), params
+                text(_summary_sql(self.schema, summary_where, sort, tally)), params
             ):
                 if tag == "total":
                     total_groups = int(n)
@@ -947,6 +1059,18 @@ class PostgresSearch:
             ):
                 results.suggestion = self._suggest(conn, q, tree, scope, filters)
             return results
+
+    def _tallied(self, conn: Connection, lexeme: str | None) -> bool:
+        """``lexeme``'s matches are counted in ``tally`` (it was frequent at the last
+        rebuild)."""
+        if lexeme is None or not USE_TALLY:
+            return False
+        return bool(
+            conn.scalar(
+                text(f"SELECT EXISTS (SELECT 1 FROM {self.schema}.tallied WHERE lexeme = :l)"),
+                {"l": lexeme},
+            )
+        )
 
     def _cards(self, conn: Connection, ids: list[int]) -> dict[int, dict]:
         if not ids:

@@ -236,10 +236,68 @@ def test_a_wide_expansion_is_matched_word_by_word_and_a_narrow_one_in_one_tsquer
         return [(w, 1) for w in words if w.startswith(prefix)][:limit]
 
     wide = PgCompiler(Language("en"), vocabulary, "s")
-    where = wide.where(parse("trai*"))
+    where = wide.where(parse("trai?*"))  # a wildcard: no prefix lexeme
     assert where.count("h.tsv @@") == 10 >= MANY_WORDS  # PostgreSQL ORs ten bitmaps
     assert sorted(wide.params.values()) == [f"'train{c}'" for c in "abcdefghij"]
     narrow = PgCompiler(Language("en"), vocabulary, "s")
-    where = narrow.where(parse("traw*"))
+    where = narrow.where(parse("traw?*"))
     assert where.count("h.tsv @@") == 1
     assert list(narrow.params.values()) == ["('trawl' | 'trawler')"]
+
+
+def test_a_simple_prefix_is_its_one_prefix_lexeme_ranked_by_its_words():
+    from oralhist.search.pg_query import PgCompiler
+    from oralhist.search.query import MAX_EXPANSIONS, parse
+
+    words = [f"train{c}" for c in "abcdefghij"] + ["trawl", "trawler", "trawlermen"]
+
+    def vocabulary(prefix: str, limit: int) -> list[tuple[str, int]]:
+        return [(w, 1) for w in words if w.startswith(prefix)][:limit]
+
+    c = PgCompiler(Language("en"), vocabulary, "s")
+    assert c.where(parse("trai*")) == "h.tsv @@ CAST(:p0 AS tsquery)"
+    assert c.params == {"p0": "('>trai')"}
+    assert c.single_lexeme() == ">trai"
+    assert c.marks.words == {f"train{c}" for c in "abcdefghij"}  # snippets mark the words
+    c.rank_query()
+    assert c.params["p1"] == "(" + " | ".join(f"'train{c}'" for c in "abcdefghij") + ")"
+    # Longer than the prefix lexemes written: the words, as before.
+    c = PgCompiler(Language("en"), vocabulary, "s")
+    c.where(parse("trawler*"))
+    assert c.single_lexeme() is None
+    assert list(c.params.values()) == ["('trawler' | 'trawlermen')"]
+    # Over the cap: the most frequent words only, with the notice (as the Whoosh engine).
+    many = [(f"tra{i:03d}", i) for i in range(MAX_EXPANSIONS + 5)]
+    c = PgCompiler(Language("en"), lambda prefix, limit: many[:limit], "s")
+    c.where(parse("tra*"))
+    assert c.single_lexeme() is None and c.notices
+    assert "'>tra'" not in c.params.values()
+
+
+def test_one_lexeme_with_slice_conditions_is_counted_from_the_tally():
+    from oralhist.search.pg_query import PgCompiler
+    from oralhist.search.query import parse
+
+    def single(q: str) -> str | None:
+        c = PgCompiler(Language("en"), lambda prefix, limit: [("mills", 3)], "s")
+        c.where(parse(q))
+        return c.single_lexeme()
+
+    assert single("working") == "~work"
+    assert single('"working"') == "working"
+    assert single("the") == "the"
+    assert single("the working") == "~work"
+    assert single("working speaker:clark kind:segment year:1950..1960") == "~work"
+    assert single("working -speaker:clark") == "~work"
+    assert single("working (speaker:clark OR narrator:kate)") == "~work"
+    assert single("mil*") == ">mil"
+    for q in (
+        "working union",
+        "working -union",
+        "working OR union",
+        '"picket line"',
+        "working (union OR speaker:clark)",
+        "-working speaker:clark",
+        "mils~",
+    ):
+        assert single(q) is None, q
