@@ -63,12 +63,19 @@ class Part:
     ts: str | None = None
     sql: str | None = None
     none: bool = False
-    #: The lexeme (unquoted) when ``ts`` is that one positive lexeme.
+    #: When not ``None``: the part's text match is the records with this lexeme (unquoted),
+    #: less those ``excess`` names, and ANDed with ``slice_sql`` (conditions on the slice).
     lexeme: str | None = None
+    #: ``(more, kept)``: tsqueries: the records with the lexeme that match ``more`` and not
+    #: ``kept`` are not matched (a prefix over the expansion cap: its words beyond the most
+    #: frequent ones, which are ``kept``).
+    excess: tuple[str, str] | None = None
+    slice_sql: str | None = None
 
     def reads_tsv(self) -> bool:
-        """Its SQL condition reads the record's tsvector (it is not a slice condition)."""
-        return self.sql is not None and TSV in self.sql
+        """Its slice conditions read the record's tsvector (so they are not slice
+        conditions)."""
+        return self.slice_sql is not None and TSV in self.slice_sql
 
     def render(self, param: Callable[[object], str]) -> str:
         """The SQL condition (the tsquery bound through ``param``)."""
@@ -107,23 +114,19 @@ class PgCompiler:
         self.top = part
         return part.render(self.param)
 
-    def single_lexeme(self) -> str | None:
-        """After ``where``: the one lexeme the query's text match is, when everything else
-        in it is a condition on the record's slice (speaker, kind, interview facts), so its
-        matches can be counted per slice from ``tally``; else ``None``."""
+    def single_lexeme(self) -> Part | None:
+        """After ``where``: the query's top part when its text match is one lexeme (less an
+        ``excess``) and everything else in it is a condition on the record's slice (speaker,
+        kind, interview facts), so its matches can be counted per slice from ``tally``."""
         top = getattr(self, "top", None)
         if top is None or top.none or top.lexeme is None or top.reads_tsv():
             return None
-        return top.lexeme
+        return top
 
-    def slice_where(self, lexeme_column: str) -> str:
-        """After ``where``: its condition with the text match replaced by
-        ``lexeme_column = <the single lexeme>`` (``single_lexeme`` is not ``None``)."""
-        top = self.top
-        out = [f"{lexeme_column} = {self.param(top.lexeme)}"]
-        if top.sql is not None:
-            out.append(top.sql)
-        return "(" + " AND ".join(out) + ")"
+    def slice_where(self) -> str:
+        """After ``where``, when ``single_lexeme`` is not ``None``: its conditions on the
+        slice, without the text match."""
+        return self.top.slice_sql or "TRUE"
 
     def rank_query(self) -> str:
         """A tsquery of every positive word (what ``ts_rank`` weighs)."""
@@ -145,19 +148,27 @@ class PgCompiler:
             exclude = [p for p in exclude if not p.none]
             ts = [p.ts for p in include if p.ts is not None]
             sql = [p.sql for p in include if p.sql is not None]
+            excluded = []
             for p in exclude:
                 if p.sql is None:
                     ts.append(f"!({p.ts})")
                 else:
-                    sql.append(f"NOT {p.render(self.param)}")
-            texts = [p for p in include if p.ts is not None]
-            # One text match ANDed with slice conditions stays that one lexeme.
-            single = texts[0].lexeme if len(ts) == 1 and len(texts) == 1 else None
-            return Part(
+                    excluded.append(f"NOT {p.render(self.param)}")
+            part = Part(
                 ts=" & ".join(f"({t})" for t in ts) if ts else None,
-                sql=" AND ".join(sql) if sql else None,
-                lexeme=single,
+                sql=" AND ".join(sql + excluded) if sql or excluded else None,
             )
+            texts = [p for p in include if p.ts is not None or p.lexeme is not None]
+            only = len(texts) == 1 and not any(p.sql is None for p in exclude)
+            if only and texts[0].lexeme is not None:
+                # One text match ANDed with slice conditions stays that one lexeme.
+                (text,) = texts
+                rest = [p.sql for p in include if p is not text and p.sql is not None]
+                rest += [text.slice_sql] if text.slice_sql is not None else []
+                rest += excluded
+                part.lexeme, part.excess = text.lexeme, text.excess
+                part.slice_sql = " AND ".join(rest) if rest else None
+            return part
         if isinstance(node, AnyOf):
             items = [p for p in (self.compile(n, negated) for n in node.items) if p]
             items = [p for p in items if not p.none]
@@ -273,9 +284,11 @@ class PgCompiler:
         notice, when there are more). ``prefix``: a simple prefix whose every vocabulary word
         is in ``terms``; when they are all searched, the match is its one prefix lexeme
         (``>trai``: the same records as the OR of its words), still ranked by the words."""
+        more = None
         if len(terms) > MAX_EXPANSIONS:
-            prefix = None
-            terms = sorted(terms, key=lambda t: (-t[1], t[0]))[:MAX_EXPANSIONS]
+            ranked = sorted(terms, key=lambda t: (-t[1], t[0]))
+            terms = ranked[:MAX_EXPANSIONS]
+            more = " | ".join(lexeme(w) for w, _ in ranked[MAX_EXPANSIONS:])
             self.notices.append(
                 f"{label} matches many words; only the {MAX_EXPANSIONS} most frequent were"
                 " searched. Type more letters to narrow it."
@@ -286,17 +299,20 @@ class PgCompiler:
         if not negated:
             self.marks.words.update(words)
         ored = " | ".join(lexeme(w) for w in words)
-        if prefix is not None:
-            mark = PREFIX_MARK + prefix
-            return self._text(lexeme(mark), negated, mark, rank=ored)
+        mark = None if prefix is None or negated else PREFIX_MARK + prefix
+        if prefix is not None and more is None:
+            return self._text(lexeme(PREFIX_MARK + prefix), negated, mark, rank=ored)
         part = self._text(ored, negated)
-        if len(words) < MANY_WORDS:
-            return part
-        # One index condition per word, which PostgreSQL ORs as bitmaps: one tsquery of many
-        # alternatives makes the GIN scan run the whole OR on every candidate row (trai*, 64
-        # words at 1,000 interviews: 74 ms against 336 ms for the index scan).
-        each = (f"{TSV} @@ CAST({self.param(lexeme(w))} AS tsquery)" for w in words)
-        return Part(sql="(" + " OR ".join(each) + ")")
+        if len(words) >= MANY_WORDS:
+            # One index condition per word, which PostgreSQL ORs as bitmaps: one tsquery of
+            # many alternatives makes the GIN scan run the whole OR on every candidate row
+            # (trai*, 64 words at 1,000 interviews: 74 ms against 336 ms for the index scan).
+            each = (f"{TSV} @@ CAST({self.param(lexeme(w))} AS tsquery)" for w in words)
+            part = Part(sql="(" + " OR ".join(each) + ")")
+        if mark is not None:
+            # Over the cap, a whole prefix's records less those with only the words left out.
+            part.lexeme, part.excess = mark, (more, ored)
+        return part
 
     def _pattern(self, text: str, negated: bool) -> Part:
         literal = re.split(r"[*?]", text, maxsplit=1)[0]

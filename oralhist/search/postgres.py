@@ -6,19 +6,23 @@ Layout (in the schema ``SEARCH_PG_SCHEMA``, default ``search``, created by ``cre
 by ``oralhist init`` and ``oralhist reindex``; it is derived data, like the Whoosh folder, so it
 is not part of the app's migrations):
 
-- ``record``: one row per searchable record (segment, index point, catalogue record,
-  document) with its access facts (kind, status, level, embargo, owner), its speaker, times,
-  the stored text snippets are cut from, and ``tsv``: a ``tsvector`` with a GIN index;
+- ``slice``: what a group of records shares (interview or document, kind, access facts,
+  speaker, year): every query's scope, speaker, kind and interview conditions read it;
+- ``hit``: one narrow row per searchable record (segment, index point, catalogue record,
+  document): its slice and ``tsv``, a ``tsvector`` with a GIN index;
+- ``record``: what a moment shows (times, speaker, the text snippets are cut from);
 - ``card``: one row per interview: what a result card shows and what interview filters and
   facets read (collection, narrators, language, year);
 - ``word``: the folded vocabulary with record counts (prefixes, wildcards, fuzzy words and
   "did you mean" expand against it, as Whoosh's do against its term list);
-- ``meta``: the analysis language the rows were written with.
+- ``tally`` and ``tally_more``: the frequent lexemes' matches counted per slice (below);
+- ``meta``: the layout version and the analysis language the rows were written with.
 
 Analysis is done in Python by the same ``schema.Language`` as the Whoosh engine (folding =
 lower case + accents removed, the language's stop words and Snowball stemmer), and written as
-explicit lexemes: every folded word at its position, and every non-stop word's stem marked
-``~`` (``'cotton':7 'mill':8 '~cotton' '~mill'``). So both backends find exactly the same
+explicit lexemes: every folded word at its position, every non-stop word's stem marked
+``~``, and every word's prefixes of 3 to 6 letters marked ``>`` (``PREFIX_LENGTHS``:
+``'cotton':7 '~cotton' '>cot' '>cott' '>cotto' '>cotton'``). So both backends find exactly the same
 records for the same query, and the contract suite holds unchanged; PostgreSQL's own
 ``english`` configuration with ``unaccent`` would stem and split words differently (its parser
 reads ``<b>`` as a tag, ``l'usine`` and ``e-mail`` otherwise). Phrases use ``<->`` over the
@@ -31,6 +35,36 @@ Index work comes from the same ``IndexTask`` outbox as Whoosh (``process_pending
 analysis stays in one place (Python) and a web request never pays for it. The write lock is a
 PostgreSQL advisory lock; a rebuild fills fresh tables and swaps them in by renaming, so the
 old ones stay searchable meanwhile and the GIN index is built once, in bulk.
+
+Counting (layout 3, issue 18). Totals, the kind and speaker facets and the order of the
+groups need each matching slice's number of matching records, never the records: a GIN index
+gives row locations, not values, so on the GIN path every match's ``hit`` row is read to learn
+its slice (about 6 us per match: "work", 28 k records at 1,000 interviews, read 29 k of
+``hit``'s 35 k pages). So:
+
+- ``tally`` holds, for each *frequent* lexeme, how many records of each slice have it: one
+  row per lexeme, the slice ids and their counts in two arrays. A lexeme is tallied when, at
+  the last rebuild, it was in at least ``TALLY_THRESHOLD`` records and it is a stem (``~``), a
+  prefix (``>``) or a stop word (what a query of plain words, a prefix or a stop word alone
+  matches; other words only match quoted, alone). Rows of (lexeme, slice) read by an
+  index-only scan were the first design: 14.8 M rows, 1.6 GB at 1,000 interviews (T = 500),
+  more than the whole index; in arrays the same counts take 12 bytes each.
+- A query whose text match is one positive tallied lexeme, with only slice conditions beside
+  it (scope, speaker, kind, interview and year filters: ``PgCompiler.single_lexeme``), counts
+  from ``tally`` (``_tally_source``); everything else (several words, phrases, NOT, rare
+  words, fuzzy and wildcard words) takes the GIN path, which is cheap there. The moments shown
+  are ranked on the GIN path either way, for the page's groups only.
+- Writes (``_put``) keep it exact: a rewritten group's slices get new ids, so ``tally``'s
+  entries of its old slices match no ``slice`` row and are no longer counted (the next
+  rebuild drops them); its new slices' counts go to ``tally_more``. A lexeme that becomes
+  frequent after the rebuild stays on the GIN path until the next ``oralhist reindex``.
+- A simple prefix (``trai*``) whose vocabulary words are at most ``MAX_EXPANSIONS`` is its one
+  prefix lexeme (``>trai``: exactly the records with one of its words), ranked by its words.
+  Over the cap, the most frequent words are searched, as by the Whoosh engine, with its
+  notice: the GIN path ORs them, and the tally path counts the prefix lexeme less the records
+  that have only words left out (few: the rarest words), read through the GIN index.
+- The tests (``tests/search/test_pg_tally.py``) run every query kind through the tally, the
+  GIN and the word-OR paths and compare every result, before and after writes.
 
 The access scope is applied in SQL on every query (``scope_sql``), with the same rules as
 ``restriction.acl_verdict``: totals, facets, snippets and suggestions never count what the
@@ -70,6 +104,7 @@ from .pg_query import (
     PREFIX_LENGTHS,
     PREFIX_MARK,
     STEM_MARK,
+    Part,
     PgCompiler,
     lexeme,
     like_escape,
@@ -350,25 +385,28 @@ def _ddl(schema: str, suffix: str = "") -> list[str]:
         f"""CREATE TABLE IF NOT EXISTS {s}.word{x} (
             word text COLLATE "C" PRIMARY KEY,
             docs integer NOT NULL)""",
-        # The frequent lexemes' matches counted per slice (see the module's docstring): the
-        # primary key covers every column read, so a query reads the index alone.
+        # The frequent lexemes' matches counted per slice (see the module's docstring): one
+        # row per lexeme, its slices and their counts in two arrays (in slice order), as the
+        # last rebuild counted them; ``docs``: its records then.
         f"""CREATE TABLE IF NOT EXISTS {s}.tally{x} (
+            lexeme text COLLATE "C" PRIMARY KEY,
+            docs integer NOT NULL,
+            slices bigint[] NOT NULL,
+            ns integer[] NOT NULL)""",
+        # The tallied lexemes' counts in the slices written since (``_put``).
+        f"""CREATE TABLE IF NOT EXISTS {s}.tally_more{x} (
             lexeme text COLLATE "C" NOT NULL,
             slice bigint NOT NULL,
-            gkey bigint NOT NULL,
             n integer NOT NULL,
-            PRIMARY KEY (lexeme, slice) INCLUDE (gkey, n))""",
-        f"""CREATE TABLE IF NOT EXISTS {s}.tallied{x} (
-            lexeme text COLLATE "C" PRIMARY KEY,
-            docs integer NOT NULL)""",
+            PRIMARY KEY (lexeme, slice))""",
     ]
 
 
 #: The tables of the layout, and its version (``meta``): tables written by an older
 #: version are dropped by ``create`` and must be rebuilt (``oralhist reindex``).
-TABLES = ("slice", "hit", "record", "card", "word", "tally", "tallied")
+TABLES = ("slice", "hit", "record", "card", "word", "tally", "tally_more")
 #: The tables with a primary key (renamed with them by a rebuild).
-_KEYED = ("slice", "record", "card", "word", "tally", "tallied")
+_KEYED = ("slice", "record", "card", "word", "tally", "tally_more")
 LAYOUT = "3"
 #: Secondary indexes (name, table, definition), built after a rebuild's bulk load.
 _INDEXES = (
@@ -378,30 +416,41 @@ _INDEXES = (
     ("hit_slice", "hit", "(slice)"),
     ("slice_gkey", "slice", "(gkey)"),
     ("record_gkey", "record", "(gkey)"),
+    ("tally_more_slice", "tally_more", "(slice)"),
 )
 
 
-def tally_sql(schema: str, suffix: str = "") -> list[str]:
-    """Statements that fill an empty ``tally`` from ``hit`` for the lexemes ``tallied``
-    names, and index it afterwards (one bulk build)."""
-    s, x = schema, suffix
-    return [
-        f"ALTER TABLE {s}.tally{x} DROP CONSTRAINT tally{x}_pkey",
-        tally_count_sql(s, x, f"{s}.tally{x}"),
-        f"ALTER TABLE {s}.tally{x} ADD CONSTRAINT tally{x}_pkey"
-        " PRIMARY KEY (lexeme, slice) INCLUDE (gkey, n)",
-    ]
+def tallied_lexeme(lexeme: str, docs: int, stopwords: frozenset[str]) -> bool:
+    """A rebuild tallies ``lexeme`` (in ``docs`` records): a marked stem or prefix, or a
+    stop word (its own lexeme, as the query of a stop word alone is), in at least
+    ``TALLY_THRESHOLD`` records. Other words are searched by their stems (a quoted single
+    word is rare), so tallying them would double the table for little."""
+    if docs < TALLY_THRESHOLD:
+        return False
+    return lexeme[:1] in (STEM_MARK, PREFIX_MARK) or lexeme in stopwords
 
 
-def tally_count_sql(schema: str, suffix: str, into: str) -> str:
-    """The INSERT into ``into`` of the ``tally`` rows of the lexemes ``tallied`` names,
-    counted from ``hit`` (every record's tsvector read once)."""
+def tally_sql(schema: str, suffix: str = "") -> str:
+    """The statement that fills ``tally`` (empty) for the lexemes of the temporary table
+    ``tally_words (lexeme, docs)``, counting every record of ``hit`` (each tsvector read
+    once)."""
     s, x = schema, suffix
-    return f"""INSERT INTO {into}
-        SELECT u.lexeme, h.slice, h.gkey, count(*)
+    return f"""INSERT INTO {s}.tally{x}
+        SELECT c.lexeme, min(w.docs), array_agg(c.slice ORDER BY c.slice),
+            array_agg(c.n ORDER BY c.slice)
+        FROM ({tally_count_sql(s, x, "tally_words")}) c
+        JOIN tally_words w ON w.lexeme = c.lexeme
+        GROUP BY c.lexeme"""
+
+
+def tally_count_sql(schema: str, suffix: str, words: str) -> str:
+    """Rows ``(lexeme, slice, n)``: how many records of each slice have each lexeme of the
+    table ``words``, counted from ``hit``."""
+    s, x = schema, suffix
+    return f"""SELECT u.lexeme COLLATE "C" AS lexeme, h.slice, count(*)::int AS n
         FROM {s}.hit{x} h CROSS JOIN LATERAL unnest(tsvector_to_array(h.tsv)) u(lexeme)
-        JOIN {s}.tallied{x} t ON t.lexeme = u.lexeme COLLATE "C"
-        GROUP BY 1, 2, 3"""
+        JOIN {words} t ON t.lexeme = u.lexeme COLLATE "C"
+        GROUP BY 1, 2"""
 
 
 def _indexes(schema: str, suffix: str = "") -> list[str]:
@@ -453,7 +502,29 @@ def _top(tag: str, column: str, source: str, condition: str, n: str = "count(*)"
     )
 
 
-def _summary_sql(schema: str, where: str, sort: str, tally: bool = False) -> str:
+def _tally_source(schema: str, part: Part, param: Callable[[object], str]) -> str:
+    """The rows ``(slice, gkey, n)`` that count ``part``'s matches per slice: its lexeme's
+    ``tally`` and ``tally_more`` rows, and -1 for each record of its ``excess`` (read through
+    the GIN index: the rare words a prefix over the cap leaves out, so few records). Entries
+    of slices written over since the rebuild are left out by the join with ``slice`` (a
+    rewritten group's slices get new ids)."""
+    lex = param(part.lexeme)
+    counts = (
+        f"SELECT u.slice, u.n FROM {schema}.tally t CROSS JOIN LATERAL unnest(t.slices, t.ns)"
+        f" u(slice, n) WHERE t.lexeme = {lex}"
+        f" UNION ALL SELECT slice, n FROM {schema}.tally_more WHERE lexeme = {lex}"
+    )
+    if part.excess is not None:
+        more, kept = part.excess
+        counts += (
+            f" UNION ALL SELECT x.slice, -1 FROM {schema}.hit x"
+            f" WHERE x.tsv @@ CAST({param(more)} AS tsquery)"
+            f" AND NOT x.tsv @@ CAST({param(kept)} AS tsquery)"
+        )
+    return f"SELECT c.slice, s.gkey, c.n FROM ({counts}) c JOIN {schema}.slice s ON s.id = c.slice"
+
+
+def _summary_sql(schema: str, where: str, sort: str, tally: str | None = None) -> str:
     """The statement behind one result page, over the records matching ``where``: rows
     ``(tag, value, n, m, score)``: ``total`` (n: groups), ``kind`` (n: records of that kind),
     the top values of each facet (n: groups, or moments for ``speaker``), and ``page`` rows in
@@ -465,13 +536,13 @@ def _summary_sql(schema: str, where: str, sort: str, tally: bool = False) -> str
     over every match was most of the time: issue 18). The shown moments are still ranked by
     ``ts_rank`` among their group's matches (``_page``).
 
-    ``tally``: ``where`` is over ``tally h`` (a lexeme's per-slice counts) instead of ``hit
-    h``: the same rows ``m``, read from one index."""
-    source, count = (
-        (f"{schema}.tally h JOIN {schema}.slice r ON r.id = h.slice", "sum(h.n)")
-        if tally
-        else (_matching(schema), "count(*)")
-    )
+    ``tally``: a ``_tally_source``: ``where`` is over its rows ``h`` (a lexeme's per-slice
+    counts) instead of ``hit h``: the same rows ``m``, read from one index."""
+    if tally is None:
+        source, count, having = _matching(schema), "count(*)", ""
+    else:
+        source = f"({tally}) h JOIN {schema}.slice r ON r.id = h.slice"
+        count, having = "sum(h.n)", " HAVING sum(h.n) > 0"
     score = "(g.moments + CASE WHEN g.catalogue THEN 1 ELSE 0 END)::float8"
     speakers = "m.kind = 'segment' AND m.speaker <> ''"
     if sort == "date":
@@ -480,7 +551,7 @@ def _summary_sql(schema: str, where: str, sort: str, tally: bool = False) -> str
         order = "gc.score DESC, gc.moments DESC, gc.gkey"
     return f"""WITH m AS MATERIALIZED (
             SELECT r.id, r.gkey, r.kind, r.speaker, r.year, {count} AS n
-            FROM {source} WHERE {where} GROUP BY r.id
+            FROM {source} WHERE {where} GROUP BY r.id{having}
         ), g AS (
             SELECT m.gkey, coalesce(sum(m.n) FILTER (WHERE m.kind <> 'interview'), 0)::bigint
                 AS moments,
@@ -575,8 +646,13 @@ class PostgresSearch:
 
     @contextmanager
     def _read(self):
+        """A connection whose transaction reads one set of tables: it takes every table's
+        share lock first, so a rebuild's swap (which locks them all) comes before or after
+        it, never between its statements (the tally and the summary of one search)."""
         try:
             with self.engine.connect() as conn:
+                tables = ", ".join(f"{self.schema}.{name}" for name in TABLES)
+                conn.execute(text(f"LOCK TABLE {tables} IN ACCESS SHARE MODE"))
                 yield conn
                 conn.rollback()
         except (OperationalError, ProgrammingError) as exc:
@@ -703,14 +779,16 @@ class PostgresSearch:
         # The tally stays exact for the lexemes tallied at the last rebuild: the replaced
         # groups' rows go, the new records' are counted (a lexeme that becomes frequent only
         # later stays on the GIN path until the next rebuild).
-        tallied = set(conn.scalars(text(f"SELECT lexeme FROM {s}.tallied")))
+        tallied = set(conn.scalars(text(f"SELECT lexeme FROM {s}.tally")))
         if tallied:
+            # (``tally``'s entries of the replaced slices stay: their ids are gone from
+            # ``slice``, so no query counts them, and the next rebuild drops them.)
             conn.execute(
                 text(
-                    f"DELETE FROM {s}.tally WHERE lexeme = ANY(:lexemes) AND slice = ANY(ARRAY("
+                    f"DELETE FROM {s}.tally_more WHERE slice = ANY(ARRAY("
                     f"SELECT id FROM {s}.slice WHERE gkey = ANY(:keys)))"
                 ),
-                {"lexemes": sorted(tallied), "keys": keys},
+                {"keys": keys},
             )
         for name in ("hit", "record", "slice"):
             conn.execute(text(f"DELETE FROM {s}.{name} WHERE gkey = ANY(:keys)"), {"keys": keys})
@@ -745,9 +823,9 @@ class PostgresSearch:
             for record in records:
                 sid = rows.add(record)
                 for lex in tallied.intersection(record.lexemes):
-                    counts[lex, sid, record.slice_key[0]] += 1
+                    counts[lex, sid] += 1
             rows.copy(conn, s, "")
-            self._copy(conn, "tally", None, [(*k, n) for k, n in counts.items()])
+            self._copy(conn, "tally_more", None, [(*k, n) for k, n in counts.items()])
         self._copy(conn, "card", None, cards)
         if vocabulary:
             conn.execute(
@@ -840,7 +918,7 @@ class PostgresSearch:
                     # The GIN index is built once, in bulk: with the default 64 MB it spills
                     # to disk many times over at 1,000 interviews.
                     conn.execute(text(f"SET LOCAL maintenance_work_mem = '{REBUILD_MEMORY}'"))
-                    # The tally's grouping (``tally_sql``) stays in memory.
+                    # The tally's groupings (``tally_sql``) stay in memory.
                     conn.execute(text(f"SET LOCAL work_mem = '{REBUILD_MEMORY}'"))
                     for name in TABLES:
                         conn.execute(text(f"DROP TABLE IF EXISTS {s}.{name}_new"))
@@ -865,7 +943,6 @@ class PostgresSearch:
                         text(f"UPDATE {s}.meta SET value = :v WHERE key = 'language'"),
                         {"v": self._language.code or ""},
                     )
-                self.vacuum_tally()
             finally:
                 lock_conn.execute(
                     text("SELECT pg_advisory_unlock(:k, :w)"), self._lock_args(_REBUILD_LOCK)
@@ -873,12 +950,6 @@ class PostgresSearch:
                 lock_conn.commit()
         stats.seconds = time.perf_counter() - started
         return stats
-
-    def vacuum_tally(self) -> None:
-        """VACUUM ``tally`` (outside a transaction): its visibility map marks every page
-        all-visible, so queries read its primary key alone (an index-only scan)."""
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f"VACUUM {self.schema}.tally"))
 
     def _fill(self, conn, interview_docs, document_docs, progress) -> tuple[RebuildStats, int]:
         """COPY every record into the ``_new`` tables, a batch of records at a time (memory
@@ -918,12 +989,18 @@ class PostgresSearch:
         with cursor.copy(f"COPY {s}.word_new FROM STDIN") as copy:
             for row in vocabulary.items():
                 copy.write_row(row)
-        with cursor.copy(f"COPY {s}.tallied_new FROM STDIN") as copy:
+        conn.execute(
+            text(
+                'CREATE TEMP TABLE tally_words (lexeme text COLLATE "C" PRIMARY KEY, docs int)'
+                " ON COMMIT DROP"
+            )
+        )
+        with cursor.copy("COPY tally_words FROM STDIN") as copy:
             for row in lexeme_docs.items():
-                if row[1] >= TALLY_THRESHOLD:
+                if tallied_lexeme(*row, self._language.stopwords):
                     copy.write_row(row)
-        for statement in tally_sql(s, "_new"):
-            conn.execute(text(statement))
+        conn.execute(text("ANALYZE tally_words"))
+        conn.execute(text(tally_sql(s, "_new")))
         return stats, next(ids)
 
     # -------------------------------------------------------- consistency
@@ -1016,9 +1093,11 @@ class PostgresSearch:
             match = c.where(tree)
             scope_where = scope_sql(scope, c.param)
             where = " AND ".join([match, *filter_sql, scope_where])
-            summary_where, tally = where, self._tallied(conn, c.single_lexeme())
-            if tally:
-                summary_where = " AND ".join([c.slice_where("h.lexeme"), *filter_sql, scope_where])
+            single = c.single_lexeme()
+            summary_where, tally = where, None
+            if single is not None and self._tallied(conn, single.lexeme):
+                summary_where = " AND ".join([c.slice_where(), *filter_sql, scope_where])
+                tally = _tally_source(self.schema, single, c.param)
             params = dict(c.params, limit=per_page, offset=(page - 1) * per_page)
             kinds: Counter = Counter()
             facets: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
@@ -1067,7 +1146,7 @@ class PostgresSearch:
             return False
         return bool(
             conn.scalar(
-                text(f"SELECT EXISTS (SELECT 1 FROM {self.schema}.tallied WHERE lexeme = :l)"),
+                text(f"SELECT EXISTS (SELECT 1 FROM {self.schema}.tally WHERE lexeme = :l)"),
                 {"l": lexeme},
             )
         )

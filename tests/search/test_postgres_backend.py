@@ -257,7 +257,7 @@ def test_a_simple_prefix_is_its_one_prefix_lexeme_ranked_by_its_words():
     c = PgCompiler(Language("en"), vocabulary, "s")
     assert c.where(parse("trai*")) == "h.tsv @@ CAST(:p0 AS tsquery)"
     assert c.params == {"p0": "('>trai')"}
-    assert c.single_lexeme() == ">trai"
+    assert c.single_lexeme().lexeme == ">trai"
     assert c.marks.words == {f"train{c}" for c in "abcdefghij"}  # snippets mark the words
     c.rank_query()
     assert c.params["p1"] == "(" + " | ".join(f"'train{c}'" for c in "abcdefghij") + ")"
@@ -266,12 +266,18 @@ def test_a_simple_prefix_is_its_one_prefix_lexeme_ranked_by_its_words():
     c.where(parse("trawler*"))
     assert c.single_lexeme() is None
     assert list(c.params.values()) == ["('trawler' | 'trawlermen')"]
-    # Over the cap: the most frequent words only, with the notice (as the Whoosh engine).
+    # Over the cap: the most frequent words only, with the notice (as the Whoosh engine);
+    # counted from the tally as the prefix's records less those with only the rarest words.
     many = [(f"tra{i:03d}", i) for i in range(MAX_EXPANSIONS + 5)]
     c = PgCompiler(Language("en"), lambda prefix, limit: many[:limit], "s")
     c.where(parse("tra*"))
-    assert c.single_lexeme() is None and c.notices
+    assert c.notices
     assert "'>tra'" not in c.params.values()
+    top = c.single_lexeme()
+    more, kept = top.excess
+    assert top.lexeme == ">tra"
+    assert more == " | ".join(f"'tra{i:03d}'" for i in range(4, -1, -1))
+    assert kept.count("|") == MAX_EXPANSIONS - 1 and "'tra068'" in kept
 
 
 def test_one_lexeme_with_slice_conditions_is_counted_from_the_tally():
@@ -281,7 +287,8 @@ def test_one_lexeme_with_slice_conditions_is_counted_from_the_tally():
     def single(q: str) -> str | None:
         c = PgCompiler(Language("en"), lambda prefix, limit: [("mills", 3)], "s")
         c.where(parse(q))
-        return c.single_lexeme()
+        top = c.single_lexeme()
+        return top and top.lexeme
 
     assert single("working") == "~work"
     assert single('"working"') == "working"
@@ -298,6 +305,8 @@ def test_one_lexeme_with_slice_conditions_is_counted_from_the_tally():
         '"picket line"',
         "working (union OR speaker:clark)",
         "-working speaker:clark",
+        "mil* -union",
+        "mil* union",
         "mils~",
     ):
         assert single(q) is None, q
