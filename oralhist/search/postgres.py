@@ -637,7 +637,8 @@ class PostgresSearch:
                 self._engine = create_engine(
                     self.url,
                     pool_pre_ping=True,
-                    connect_args={"options": f"-c work_mem={SEARCH_WORK_MEM}"},
+                    # No JIT: compiling takes longer (hundreds of ms) than a search runs.
+                    connect_args={"options": f"-c work_mem={SEARCH_WORK_MEM} -c jit=off"},
                 )
                 # A backend dropped without ``close()`` (an app let go of) closes its pooled
                 # connections rather than leaving them to the garbage collector.
@@ -1094,10 +1095,14 @@ class PostgresSearch:
             scope_where = scope_sql(scope, c.param)
             where = " AND ".join([match, *filter_sql, scope_where])
             single = c.single_lexeme()
-            summary_where, tally = where, None
+            summary_where, page_where, tally = where, where, None
             if single is not None and self._tallied(conn, single.lexeme):
                 summary_where = " AND ".join([c.slice_where(), *filter_sql, scope_where])
+                page_where = " AND ".join([c.page_where(tree), *filter_sql, scope_where])
                 tally = _tally_source(self.schema, single, c.param)
+                # The planner takes an array's unnest for 10 rows and would look each slice
+                # up by its key (40 k lookups for "work" at 10,000 interviews): hash joins.
+                conn.execute(text("SET LOCAL enable_nestloop = off"))
             params = dict(c.params, limit=per_page, offset=(page - 1) * per_page)
             kinds: Counter = Counter()
             facets: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
@@ -1106,7 +1111,7 @@ class PostgresSearch:
             total_groups = 0
             for tag, value, n, m, score in conn.execute(
                 text(_summary_sql(self.schema, summary_where, sort, tally)), params
-            ):
+            ).all():
                 if tag == "total":
                     total_groups = int(n)
                 elif tag == "page":
@@ -1118,11 +1123,15 @@ class PostgresSearch:
                     facets["kind"].append((value, int(n)))
                 else:
                     facets[tag].append((value, int(n)))
+            if tally is not None:
+                conn.execute(text("SET LOCAL enable_nestloop = on"))
             facets["kind"].sort(key=lambda kv: (-kv[1], kv[0]))
             facets["decade"].sort()
             cards = self._cards(conn, [k for k in page_keys if k > 0])
             rank = c.rank_query()
-            shown = self._page(conn, c, where, rank, page_keys, groups, cards, moments_per_group)
+            shown = self._page(
+                conn, c, page_where, rank, page_keys, groups, cards, moments_per_group, tally
+            )
             results = SearchResults(
                 query=q,
                 total_groups=total_groups,
@@ -1169,8 +1178,16 @@ class PostgresSearch:
     def _card(self, cards: dict[int, dict], iid: int) -> dict:
         return cards.get(iid) or {"interview_id": iid, **CARD_DEFAULTS, "narrators": []}
 
-    def _page(self, conn, c: PgCompiler, where, rank, page_keys, groups, cards, per_group):
-        """The shown groups: cards, and each interview's ``per_group`` best moments."""
+    def _page(self, conn, c: PgCompiler, where, rank, page_keys, groups, cards, per_group, whole):
+        """The shown groups: cards, and each interview's ``per_group`` best moments.
+        ``whole``: read the groups' records whole and check the match on each (a frequent
+        match, whose GIN bitmap is larger than the page's groups)."""
+        source = _matching(self.schema)
+        if whole:
+            source = (
+                f"(SELECT * FROM {self.schema}.hit WHERE gkey = ANY(:page_keys) OFFSET 0) h"
+                f" JOIN {self.schema}.slice r ON r.id = h.slice"
+            )
         wanted = [k for k in page_keys]
         best: dict[int, list] = {k: [] for k in wanted}
         if wanted:
@@ -1182,7 +1199,7 @@ class PostgresSearch:
                     FROM (
                         SELECT h.id, r.gkey, row_number() OVER (PARTITION BY r.gkey
                             ORDER BY ts_rank(h.tsv, {rank}) DESC, h.id DESC) AS n
-                        FROM {_matching(self.schema)}
+                        FROM {source}
                         WHERE {where} AND h.gkey = ANY(:page_keys) AND r.kind <> 'interview'
                     ) t JOIN {self.schema}.record d ON d.id = t.id
                     WHERE t.n <= :per_group"""
