@@ -1129,8 +1129,11 @@ class PostgresSearch:
             facets["decade"].sort()
             cards = self._cards(conn, [k for k in page_keys if k > 0])
             rank = c.rank_query()
+            # A prefix over the cap (its words ORed) is checked on the page's groups' records;
+            # a single lexeme is left to the planner (the GIN index and the group index).
+            whole = tally is not None and single.excess is not None
             shown = self._page(
-                conn, c, page_where, rank, page_keys, groups, cards, moments_per_group, tally
+                conn, c, page_where, rank, page_keys, groups, cards, moments_per_group, whole
             )
             results = SearchResults(
                 query=q,
