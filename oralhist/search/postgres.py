@@ -197,6 +197,29 @@ def tsvector_literal(words: list[str], language: Language) -> str:
     return record_lexemes(words, language)[0]
 
 
+_Marks = tuple[tuple[tuple[str, str], ...], int]
+_MARKS: dict[str | None, dict[str, _Marks]] = {}
+
+
+def _marks_of(language: Language) -> dict[str, _Marks]:
+    """The cache of ``_word_marks`` for ``language`` (emptied when it grows large)."""
+    cache = _MARKS.setdefault(language.code, {})
+    if len(cache) > 200_000:
+        cache.clear()
+    return cache
+
+
+def _word_marks(word: str, language: Language) -> _Marks:
+    """A word's marked lexemes (its stem, its prefixes), each with its quoted form, and
+    their bytes in a tsvector."""
+    form = language.body_form(word)
+    low, high = PREFIX_LENGTHS
+    extra = ([STEM_MARK + form] if form is not None else []) + [
+        PREFIX_MARK + word[:k] for k in range(low, min(len(word), high) + 1)
+    ]
+    return tuple((m, lexeme(m)) for m in extra), sum(len(m) + 6 for m in extra)
+
+
 def record_lexemes(words: list[str], language: Language) -> tuple[str, list[str]]:
     """``tsvector_literal`` and the record's distinct lexemes (words, marked stems and
     prefixes, unquoted: what ``tally`` rows are counted by). A word is kept with its stem
@@ -209,23 +232,24 @@ def record_lexemes(words: list[str], language: Language) -> tuple[str, list[str]
             positions[w] = [min(i, MAX_POSITION)]
         elif len(found) < MAX_POSITIONS_PER_WORD and found[-1] < MAX_POSITION:
             found.append(min(i, MAX_POSITION))
-    marked: set[str] = set()
+    marked: dict[str, str] = {}
     out = []
     kept = []
     size = 0
-    low, high = PREFIX_LENGTHS
+    marks = _marks_of(language)
     for w, at in positions.items():
-        form = language.body_form(w)
-        new = [STEM_MARK + form] if form is not None else []
-        new.extend(PREFIX_MARK + w[:k] for k in range(low, min(len(w), high) + 1))
-        new = [m for m in new if m not in marked]
-        size += len(w) + 8 + sum(len(m) + 6 for m in new)
+        found = marks.get(w)
+        if found is None:
+            found = marks[w] = _word_marks(w, language)
+        extra, cost = found
+        # ``cost`` counts every mark of the word, even one already in: an upper bound.
+        size += len(w) + 8 + cost
         if size > MAX_LEXEME_BYTES:
             break
-        marked.update(new)
+        marked.update(extra)
         kept.append(w)
         out.append(f"{lexeme(w)}:{','.join(map(str, at))}")
-    out.extend(lexeme(m) for m in marked)
+    out.extend(marked.values())
     return " ".join(out), [*kept, *marked]
 
 

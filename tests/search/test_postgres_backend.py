@@ -310,3 +310,24 @@ def test_one_lexeme_with_slice_conditions_is_counted_from_the_tally():
         "mils~",
     ):
         assert single(q) is None, q
+
+
+def test_each_word_is_written_with_its_prefixes_of_3_to_6_letters():
+    literal = tsvector_literal(folded_words("Trains at the mill"), Language("en"))
+    for mark in (">tra", ">trai", ">train", ">trains", ">the", ">mil", ">mill"):
+        assert f"'{mark}'" in literal
+    assert "'>at'" not in literal  # shorter than a prefix query may be
+    assert literal.count("'>") == 7
+
+
+def test_a_giant_record_keeps_each_word_with_its_stem_and_prefixes_or_not_at_all():
+    from oralhist.search.postgres import MAX_LEXEME_BYTES, record_lexemes
+
+    words = [f"w{i:07d}" for i in range(200_000)]
+    literal, lexemes = record_lexemes(words, Language("en"))
+    kept = [w for w in lexemes if w[0] == "w"]
+    marks = {m for m in lexemes if m[0] in "~>"}
+    assert 1_000 < len(kept) < len(words)
+    assert len(literal.encode()) < MAX_LEXEME_BYTES + 100_000  # within a tsvector's 1 MB
+    expected = {f"~{w}" for w in kept} | {f">{w[:k]}" for w in kept for k in range(3, 7)}
+    assert marks == expected
