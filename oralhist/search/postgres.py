@@ -48,7 +48,11 @@ its slice (about 6 us per match: "work", 28 k records at 1,000 interviews, read 
   prefix (``>``) or a stop word (what a query of plain words, a prefix or a stop word alone
   matches; other words only match quoted, alone). Rows of (lexeme, slice) read by an
   index-only scan were the first design: 14.8 M rows, 1.6 GB at 1,000 interviews (T = 500),
-  more than the whole index; in arrays the same counts take 12 bytes each.
+  more than the whole index; in arrays (compressed by TOAST) 7.5 M counts take 36 MB.
+- ``TALLY_THRESHOLD`` = 2,000, measured at 1,000 interviews (a researcher's search, median
+  wall ms, tally / GIN path, by the stem's records): 2 k 17.9 / 19.8, 3 k 20.8 / 25.9,
+  5 k 26 / 35, 8 k 30 / 45, 20 k 38 / 119, 28 k 39 / 159. Below 2 k the two cost the same
+  (the shown moments and the cards dominate), so tallying more would only grow the table.
 - A query whose text match is one positive tallied lexeme, with only slice conditions beside
   it (scope, speaker, kind, interview and year filters: ``PgCompiler.single_lexeme``), counts
   from ``tally`` (``_tally_source``); everything else (several words, phrases, NOT, rare
