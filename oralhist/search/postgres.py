@@ -1131,8 +1131,10 @@ class PostgresSearch:
             scope_where = scope_sql(scope, c.param)
             where = " AND ".join([match, *filter_sql, scope_where])
             single = c.single_lexeme()
-            summary_where, tally = where, None
-            if single is not None and self._tallied(conn, single.lexeme):
+            summary_where, tally, frequency = where, None, 0
+            if single is not None:
+                frequency = self._tallied(conn, single.lexeme)
+            if frequency:
                 summary_where = " AND ".join([c.slice_where(), *filter_sql, scope_where])
                 tally = _tally_source(self.schema, single, c.param)
                 # The planner takes an array's unnest for 10 rows and would look each slice
@@ -1164,9 +1166,10 @@ class PostgresSearch:
             facets["decade"].sort()
             cards = self._cards(conn, [k for k in page_keys if k > 0])
             rank = c.rank_query()
-            # Many matches: the page's groups are read whole and each record checked (their
-            # records, not the archive's matches; the planner takes a phrase for rare).
-            whole = sum(kinds.values()) >= PAGE_SCAN_MATCHES
+            # Many matches (in the archive, for a tallied lexeme whatever the filters): the
+            # page's groups are read whole and each record checked (their records, not the
+            # archive's matches; the planner takes a phrase for rare).
+            whole = max(sum(kinds.values()), frequency) >= PAGE_SCAN_MATCHES
             page_where = where
             if whole:
                 page_where = " AND ".join([c.page_where(tree), *filter_sql, scope_where])
@@ -1189,17 +1192,15 @@ class PostgresSearch:
                 results.suggestion = self._suggest(conn, q, tree, scope, filters)
             return results
 
-    def _tallied(self, conn: Connection, lexeme: str | None) -> bool:
-        """``lexeme``'s matches are counted in ``tally`` (it was frequent at the last
-        rebuild)."""
+    def _tallied(self, conn: Connection, lexeme: str | None) -> int:
+        """How many records had ``lexeme`` at the last rebuild when its matches are counted
+        in ``tally`` (it was frequent then); else 0."""
         if lexeme is None or not USE_TALLY:
-            return False
-        return bool(
-            conn.scalar(
-                text(f"SELECT EXISTS (SELECT 1 FROM {self.schema}.tally WHERE lexeme = :l)"),
-                {"l": lexeme},
-            )
+            return 0
+        found = conn.scalar(
+            text(f"SELECT docs FROM {self.schema}.tally WHERE lexeme = :l"), {"l": lexeme}
         )
+        return int(found or 0)
 
     def _cards(self, conn: Connection, ids: list[int]) -> dict[int, dict]:
         if not ids:

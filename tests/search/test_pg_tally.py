@@ -166,7 +166,7 @@ def _compare_paths(ix: PostgresSearch, monkeypatch) -> int:
 
     def spy(self, conn, lexeme):
         found = original(self, conn, lexeme)
-        tallied.append(found)
+        tallied.append(bool(found))
         return found
 
     monkeypatch.setattr(PostgresSearch, "_tallied", spy)
