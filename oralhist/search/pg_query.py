@@ -103,6 +103,8 @@ class PgCompiler:
     positive_ts: list[str] = field(default_factory=list)
     #: Compiling for the moments of the page's few groups (``page_where``).
     for_page: bool = False
+    #: The compiled query (``where``).
+    top: Part | None = None
 
     def param(self, value) -> str:
         name = f"p{len(self.params)}"
@@ -128,7 +130,7 @@ class PgCompiler:
         """After ``where``: the query's top part when its text match is one lexeme (less an
         ``excess``) and everything else in it is a condition on the record's slice (speaker,
         kind, interview facts), so its matches can be counted per slice from ``tally``."""
-        top = getattr(self, "top", None)
+        top = self.top
         if top is None or top.none or top.lexeme is None or top.reads_tsv():
             return None
         return top
@@ -136,7 +138,7 @@ class PgCompiler:
     def slice_where(self) -> str:
         """After ``where``, when ``single_lexeme`` is not ``None``: its conditions on the
         slice, without the text match."""
-        return self.top.slice_sql or "TRUE"
+        return (self.top and self.top.slice_sql) or "TRUE"
 
     def rank_query(self) -> str:
         """A tsquery of every positive word (what ``ts_rank`` weighs)."""
