@@ -67,6 +67,14 @@ its slice (layout 2: about 6 us per match; "work", 28 k records at 1,000 intervi
   Over the cap, the most frequent words are searched, as by the Whoosh engine, with its
   notice: the GIN path ORs them, and the tally path counts the prefix lexeme less the records
   that have only words left out (few: the rarest words), read through the GIN index.
+- The page's moments: with many matches (``PAGE_SCAN_MATCHES``, or a tallied lexeme) the
+  page's groups' records are read through ``hit``'s group index and each is checked (cost
+  bound by the page, not the archive); else through the GIN index.
+- A search takes every table's share lock first (``_read``), so a rebuild's swap never falls
+  between its statements; search connections run without JIT (it compiled for 1.4 s).
+- Costs (bench/results/search-1000-postgresql*.json): at 1,000 interviews ``hit`` grows from
+  479 to 908 MB and its GIN index from 81 to 197 MB with the prefix lexemes, ``tally`` takes
+  36 MB; a rebuild counts the tally in one pass over ``hit`` (72 s of server CPU).
 - The tests (``tests/search/test_pg_tally.py``) run every query kind through the tally, the
   GIN and the word-OR paths and compare every result, before and after writes.
 
