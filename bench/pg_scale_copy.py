@@ -11,7 +11,9 @@ takes hours on a shared two-core machine; copying rows in SQL takes minutes, and
 cost depends on the rows, the posting lists and the groups, which this reproduces (every
 word's posting list and every facet value x10). What it does not reproduce: a vocabulary
 grown by the larger corpus (the generator's vocabulary is fixed, so little), and narrators
-differ only by interview, not by name. Prints JSON with the times and the schema's size.
+differ only by interview, not by name. The tally (layout 3) is counted again for the lexemes
+a rebuild of the larger archive would tally (TALLY_THRESHOLD records of it). Prints JSON
+with the times and the schema's size.
 """
 
 from __future__ import annotations
@@ -28,12 +30,16 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
 
+from oralhist.search.pg_query import PREFIX_MARK, STEM_MARK  # noqa: E402
 from oralhist.search.postgres import (  # noqa: E402
     _INDEXES,
     REBUILD_MEMORY,
     TABLES,
+    TALLY_THRESHOLD,
     PostgresSearch,
+    tally_count_sql,
 )
+from oralhist.search.schema import Language  # noqa: E402
 
 
 def main() -> int:
@@ -50,8 +56,38 @@ def main() -> int:
     started = time.perf_counter()
     with target.engine.begin() as conn:
         conn.execute(text(f"SET LOCAL maintenance_work_mem = '{REBUILD_MEMORY}'"))
+        conn.execute(text(f"SET LOCAL work_mem = '{REBUILD_MEMORY}'"))
         for index, _, _ in _INDEXES:
             conn.execute(text(f"DROP INDEX {t}.{index}"))
+        # The lexemes a rebuild of the larger archive would tally (in TALLY_THRESHOLD records
+        # of it: 1/times as many in the source), and their per-slice counts in the source.
+        conn.execute(
+            text(
+                'CREATE TEMP TABLE tally_words (lexeme text COLLATE "C" PRIMARY KEY, docs int)'
+                " ON COMMIT DROP"
+            )
+        )
+        conn.execute(
+            text(
+                f"INSERT INTO tally_words SELECT u.lexeme, count(*) * :n FROM {s}.hit h"
+                " CROSS JOIN LATERAL unnest(tsvector_to_array(h.tsv)) u(lexeme)"
+                " GROUP BY 1 HAVING count(*) * :n >= :threshold"
+                " AND (left(u.lexeme, 1) IN (:stem, :prefix) OR u.lexeme = ANY(:stop))"
+            ),
+            {
+                "n": args.times,
+                "threshold": TALLY_THRESHOLD,
+                "stem": STEM_MARK,
+                "prefix": PREFIX_MARK,
+                "stop": sorted(Language("en").stopwords),
+            },
+        )
+        conn.execute(
+            text(
+                "CREATE TEMP TABLE source_tally ON COMMIT DROP AS "
+                + tally_count_sql(s, "", "tally_words")
+            )
+        )
         row_ids = conn.scalar(text(f"SELECT max(id) FROM {s}.hit")) + 1
         slice_ids = conn.scalar(text(f"SELECT max(id) FROM {s}.slice")) + 1
         ids = max(row_ids, slice_ids)
@@ -101,6 +137,16 @@ def main() -> int:
         copied = time.perf_counter() - started
         for index, table, how in _INDEXES:
             conn.execute(text(f"CREATE INDEX {index} ON {t}.{table} {how}"))
+        conn.execute(
+            text(
+                f"INSERT INTO {t}.tally SELECT c.lexeme, min(w.docs),"
+                f" array_agg(c.slice + k * {ids} ORDER BY k, c.slice),"
+                " array_agg(c.n ORDER BY k, c.slice)"
+                " FROM source_tally c JOIN tally_words w ON w.lexeme = c.lexeme"
+                " CROSS JOIN generate_series(0, :n - 1) k GROUP BY c.lexeme"
+            ),
+            {"n": args.times},
+        )
         for name in TABLES:
             conn.execute(text(f"ANALYZE {t}.{name}"))
         conn.execute(text(f"SELECT setval('{t}.ids', :n)"), {"n": ids * args.times})

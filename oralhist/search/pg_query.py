@@ -35,6 +35,10 @@ from .query import (
 from .schema import Language, folded_words
 
 STEM_MARK = "~"
+#: The mark of a prefix lexeme (``>trai``: the record has a word starting with ``trai``),
+#: written for prefixes of ``PREFIX_LENGTHS`` letters (both ends included).
+PREFIX_MARK = ">"
+PREFIX_LENGTHS = (MIN_PREFIX, 6)
 NOTHING = "FALSE"
 #: The column queries match (a record's ``hit`` row).
 TSV = "h.tsv"
@@ -59,6 +63,19 @@ class Part:
     ts: str | None = None
     sql: str | None = None
     none: bool = False
+    #: When not ``None``: the part's text match is the records with this lexeme (unquoted),
+    #: less those ``excess`` names, and ANDed with ``slice_sql`` (conditions on the slice).
+    lexeme: str | None = None
+    #: ``(more, kept)``: tsqueries: the records with the lexeme that match ``more`` and not
+    #: ``kept`` are not matched (a prefix over the expansion cap: its words beyond the most
+    #: frequent ones, which are ``kept``).
+    excess: tuple[str, str] | None = None
+    slice_sql: str | None = None
+
+    def reads_tsv(self) -> bool:
+        """Its slice conditions read the record's tsvector (so they are not slice
+        conditions)."""
+        return self.slice_sql is not None and TSV in self.slice_sql
 
     def render(self, param: Callable[[object], str]) -> str:
         """The SQL condition (the tsquery bound through ``param``)."""
@@ -84,6 +101,10 @@ class PgCompiler:
     marks: Marks = field(default_factory=Marks)
     notices: list[str] = field(default_factory=list)
     positive_ts: list[str] = field(default_factory=list)
+    #: Compiling for the moments of the page's few groups (``page_where``).
+    for_page: bool = False
+    #: The compiled query (``where``).
+    top: Part | None = None
 
     def param(self, value) -> str:
         name = f"p{len(self.params)}"
@@ -94,7 +115,30 @@ class PgCompiler:
         part = self.compile(node)
         if part is None:
             raise QueryError("The query has no letters or digits to search for.")
+        self.top = part
         return part.render(self.param)
+
+    def page_where(self, node) -> str:
+        """``where`` for reading the page's groups only, whose records are read from
+        ``hit``'s group index (a frequent match's GIN bitmap would be larger than them): an
+        expansion is one tsquery checked on each of them, after its prefix lexeme if it has
+        one, rather than an OR of index conditions."""
+        page = PgCompiler(self.language, self.vocabulary, self.schema, self.params, for_page=True)
+        return page.where(node)
+
+    def single_lexeme(self) -> Part | None:
+        """After ``where``: the query's top part when its text match is one lexeme (less an
+        ``excess``) and everything else in it is a condition on the record's slice (speaker,
+        kind, interview facts), so its matches can be counted per slice from ``tally``."""
+        top = self.top
+        if top is None or top.none or top.lexeme is None or top.reads_tsv():
+            return None
+        return top
+
+    def slice_where(self) -> str:
+        """After ``where``, when ``single_lexeme`` is not ``None``: its conditions on the
+        slice, without the text match."""
+        return (self.top and self.top.slice_sql) or "TRUE"
 
     def rank_query(self) -> str:
         """A tsquery of every positive word (what ``ts_rank`` weighs)."""
@@ -116,15 +160,27 @@ class PgCompiler:
             exclude = [p for p in exclude if not p.none]
             ts = [p.ts for p in include if p.ts is not None]
             sql = [p.sql for p in include if p.sql is not None]
+            excluded = []
             for p in exclude:
                 if p.sql is None:
                     ts.append(f"!({p.ts})")
                 else:
-                    sql.append(f"NOT {p.render(self.param)}")
-            return Part(
+                    excluded.append(f"NOT {p.render(self.param)}")
+            part = Part(
                 ts=" & ".join(f"({t})" for t in ts) if ts else None,
-                sql=" AND ".join(sql) if sql else None,
+                sql=" AND ".join(sql + excluded) if sql or excluded else None,
             )
+            texts = [p for p in include if p.ts is not None or p.lexeme is not None]
+            only = len(texts) == 1 and not any(p.sql is None for p in exclude)
+            if only and texts[0].lexeme is not None:
+                # One text match ANDed with slice conditions stays that one lexeme.
+                (text,) = texts
+                rest = [p.sql for p in include if p is not text and p.sql is not None]
+                rest += [text.slice_sql] if text.slice_sql is not None else []
+                rest += excluded
+                part.lexeme, part.excess = text.lexeme, text.excess
+                part.slice_sql = " AND ".join(rest) if rest else None
+            return part
         if isinstance(node, AnyOf):
             items = [p for p in (self.compile(n, negated) for n in node.items) if p]
             items = [p for p in items if not p.none]
@@ -149,10 +205,14 @@ class PgCompiler:
             return self._field(node)
         raise TypeError(node)  # pragma: no cover
 
-    def _text(self, ts: str, negated: bool) -> Part:
+    def _text(
+        self, ts: str, negated: bool, word: str | None = None, rank: str | None = None
+    ) -> Part:
+        """A text match ``ts``; ``word``: the one lexeme it is (unquoted); ``rank``: what
+        ``ts_rank`` weighs for it, if not ``ts`` itself."""
         if not negated:
-            self.positive_ts.append(ts)
-        return Part(ts=ts)
+            self.positive_ts.append(rank or ts)
+        return Part(ts=ts, lexeme=None if negated else word)
 
     # ------------------------------------------------------------ interview facts
 
@@ -209,10 +269,10 @@ class PgCompiler:
         if form is None:
             if not negated:
                 self.marks.words.add(words[0])
-            return self._text(lexeme(words[0]), negated)
+            return self._text(lexeme(words[0]), negated, words[0])
         if not negated:
             self.marks.stems.add(form)
-        return self._text(lexeme(STEM_MARK + form), negated)
+        return self._text(lexeme(STEM_MARK + form), negated, STEM_MARK + form)
 
     def _phrase(self, text: str, negated: bool) -> Part | None:
         words = folded_words(text)
@@ -225,11 +285,22 @@ class PgCompiler:
                 stop = self.language.stopwords
                 slots = tuple(None if w in stop else w for w in words)
                 self.marks.phrases.append(slots if any(slots) else tuple(words))
-        return self._text(" <-> ".join(lexeme(w) for w in words), negated)
+        return self._text(
+            " <-> ".join(lexeme(w) for w in words), negated, words[0] if len(words) == 1 else None
+        )
 
-    def _expanded(self, label: str, terms: list[tuple[str, int]], negated: bool) -> Part:
+    def _expanded(
+        self, label: str, terms: list[tuple[str, int]], negated: bool, prefix: str | None = None
+    ) -> Part:
+        """The OR of the expansion's ``terms`` (the ``MAX_EXPANSIONS`` most frequent, with a
+        notice, when there are more). ``prefix``: a simple prefix whose every vocabulary word
+        is in ``terms``; when they are all searched, the match is its one prefix lexeme
+        (``>trai``: the same records as the OR of its words), still ranked by the words."""
+        more = None
         if len(terms) > MAX_EXPANSIONS:
-            terms = sorted(terms, key=lambda t: (-t[1], t[0]))[:MAX_EXPANSIONS]
+            ranked = sorted(terms, key=lambda t: (-t[1], t[0]))
+            terms = ranked[:MAX_EXPANSIONS]
+            more = " | ".join(lexeme(w) for w, _ in ranked[MAX_EXPANSIONS:])
             self.notices.append(
                 f"{label} matches many words; only the {MAX_EXPANSIONS} most frequent were"
                 " searched. Type more letters to narrow it."
@@ -239,14 +310,27 @@ class PgCompiler:
         words = [t for t, _ in terms]
         if not negated:
             self.marks.words.update(words)
-        part = self._text(" | ".join(lexeme(w) for w in words), negated)
-        if len(words) < MANY_WORDS:
-            return part
-        # One index condition per word, which PostgreSQL ORs as bitmaps: one tsquery of many
-        # alternatives makes the GIN scan run the whole OR on every candidate row (trai*, 64
-        # words at 1,000 interviews: 74 ms against 336 ms for the index scan).
-        each = (f"{TSV} @@ CAST({self.param(lexeme(w))} AS tsquery)" for w in words)
-        return Part(sql="(" + " OR ".join(each) + ")")
+        ored = " | ".join(lexeme(w) for w in words)
+        mark = None if prefix is None or negated else PREFIX_MARK + prefix
+        if prefix is not None and more is None:
+            return self._text(lexeme(PREFIX_MARK + prefix), negated, mark, rank=ored)
+        part = self._text(ored, negated)
+        if self.for_page:
+            if mark is not None:
+                part = Part(
+                    sql=f"{TSV} @@ CAST({self.param(lexeme(mark))} AS tsquery)"
+                    f" AND {part.render(self.param)}"
+                )
+        elif len(words) >= MANY_WORDS:
+            # One index condition per word, which PostgreSQL ORs as bitmaps: one tsquery of
+            # many alternatives makes the GIN scan run the whole OR on every candidate row
+            # (trai*, 64 words at 1,000 interviews: 74 ms against 336 ms for the index scan).
+            each = (f"{TSV} @@ CAST({self.param(lexeme(w))} AS tsquery)" for w in words)
+            part = Part(sql="(" + " OR ".join(each) + ")")
+        if mark is not None:
+            # Over the cap, a whole prefix's records less those with only the words left out.
+            part.lexeme, part.excess = mark, (more, ored)
+        return part
 
     def _pattern(self, text: str, negated: bool) -> Part:
         literal = re.split(r"[*?]", text, maxsplit=1)[0]
@@ -265,7 +349,10 @@ class PgCompiler:
             for w, n in self.vocabulary(folded_literal, EXPANSION_SCAN)
             if matcher is None or matcher(w)
         ]
-        return self._expanded(text, terms, negated)
+        low, high = PREFIX_LENGTHS
+        # Every word of the prefix is listed when fewer than EXPANSION_SCAN were found.
+        whole = simple_prefix and low <= len(folded_literal) <= high and len(terms) < EXPANSION_SCAN
+        return self._expanded(text, terms, negated, folded_literal if whole else None)
 
     def _fuzzy(self, node: Fuzzy, negated: bool) -> Part:
         words = folded_words(node.text)

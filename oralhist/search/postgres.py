@@ -6,19 +6,23 @@ Layout (in the schema ``SEARCH_PG_SCHEMA``, default ``search``, created by ``cre
 by ``oralhist init`` and ``oralhist reindex``; it is derived data, like the Whoosh folder, so it
 is not part of the app's migrations):
 
-- ``record``: one row per searchable record (segment, index point, catalogue record,
-  document) with its access facts (kind, status, level, embargo, owner), its speaker, times,
-  the stored text snippets are cut from, and ``tsv``: a ``tsvector`` with a GIN index;
+- ``slice``: what a group of records shares (interview or document, kind, access facts,
+  speaker, year): every query's scope, speaker, kind and interview conditions read it;
+- ``hit``: one narrow row per searchable record (segment, index point, catalogue record,
+  document): its slice and ``tsv``, a ``tsvector`` with a GIN index;
+- ``record``: what a moment shows (times, speaker, the text snippets are cut from);
 - ``card``: one row per interview: what a result card shows and what interview filters and
   facets read (collection, narrators, language, year);
 - ``word``: the folded vocabulary with record counts (prefixes, wildcards, fuzzy words and
   "did you mean" expand against it, as Whoosh's do against its term list);
-- ``meta``: the analysis language the rows were written with.
+- ``tally`` and ``tally_more``: the frequent lexemes' matches counted per slice (below);
+- ``meta``: the layout version and the analysis language the rows were written with.
 
 Analysis is done in Python by the same ``schema.Language`` as the Whoosh engine (folding =
 lower case + accents removed, the language's stop words and Snowball stemmer), and written as
-explicit lexemes: every folded word at its position, and every non-stop word's stem marked
-``~`` (``'cotton':7 'mill':8 '~cotton' '~mill'``). So both backends find exactly the same
+explicit lexemes: every folded word at its position, every non-stop word's stem marked
+``~``, and every word's prefixes of 3 to 6 letters marked ``>`` (``PREFIX_LENGTHS``:
+``'cotton':7 '~cotton' '>cot' '>cott' '>cotto' '>cotton'``). So both backends find exactly the same
 records for the same query, and the contract suite holds unchanged; PostgreSQL's own
 ``english`` configuration with ``unaccent`` would stem and split words differently (its parser
 reads ``<b>`` as a tag, ``l'usine`` and ``e-mail`` otherwise). Phrases use ``<->`` over the
@@ -31,6 +35,48 @@ Index work comes from the same ``IndexTask`` outbox as Whoosh (``process_pending
 analysis stays in one place (Python) and a web request never pays for it. The write lock is a
 PostgreSQL advisory lock; a rebuild fills fresh tables and swaps them in by renaming, so the
 old ones stay searchable meanwhile and the GIN index is built once, in bulk.
+
+Counting (layout 3, issue 18). Totals, the kind and speaker facets and the order of the
+groups need each matching slice's number of matching records, never the records: a GIN index
+gives row locations, not values, so on the GIN path every match's ``hit`` row is read to learn
+its slice (layout 2: about 6 us per match; "work", 28 k records at 1,000 interviews, read
+29 k of ``hit``'s 35 k pages, 175 ms of CPU). So:
+
+- ``tally`` holds, for each *frequent* lexeme, how many records of each slice have it: one
+  row per lexeme, the slice ids and their counts in two arrays. A lexeme is tallied when, at
+  the last rebuild, it was in at least ``TALLY_THRESHOLD`` records and it is a stem (``~``), a
+  prefix (``>``) or a stop word (what a query of plain words, a prefix or a stop word alone
+  matches; other words only match quoted, alone). Rows of (lexeme, slice) read by an
+  index-only scan were the first design: 14.8 M rows, 1.6 GB at 1,000 interviews (T = 500),
+  more than the whole index; in arrays (compressed by TOAST) 7.5 M counts take 36 MB.
+- ``TALLY_THRESHOLD`` = 2,000, measured at 1,000 interviews (a researcher's search, median
+  wall ms, tally / GIN path, by the stem's records): 2 k 17.9 / 19.8, 3 k 20.8 / 25.9,
+  5 k 26 / 35, 8 k 30 / 45, 20 k 38 / 119, 28 k 39 / 159. Below 2 k the two cost the same
+  (the shown moments and the cards dominate), so tallying more would only grow the table.
+- A query whose text match is one positive tallied lexeme, with only slice conditions beside
+  it (scope, speaker, kind, interview and year filters: ``PgCompiler.single_lexeme``), counts
+  from ``tally`` (``_tally_source``); everything else (several words, phrases, NOT, rare
+  words, fuzzy and wildcard words) takes the GIN path, which is cheap there. The moments shown
+  are ranked on the GIN path either way, for the page's groups only.
+- Writes (``_put``) keep it exact: a rewritten group's slices get new ids, so ``tally``'s
+  entries of its old slices match no ``slice`` row and are no longer counted (the next
+  rebuild drops them); its new slices' counts go to ``tally_more``. A lexeme that becomes
+  frequent after the rebuild stays on the GIN path until the next ``oralhist reindex``.
+- A simple prefix (``trai*``) whose vocabulary words are at most ``MAX_EXPANSIONS`` is its one
+  prefix lexeme (``>trai``: exactly the records with one of its words), ranked by its words.
+  Over the cap, the most frequent words are searched, as by the Whoosh engine, with its
+  notice: the GIN path ORs them, and the tally path counts the prefix lexeme less the records
+  that have only words left out (few: the rarest words), read through the GIN index.
+- The page's moments: with many matches (``PAGE_SCAN_MATCHES``, or a tallied lexeme) the
+  page's groups' records are read through ``hit``'s group index and each is checked (cost
+  bound by the page, not the archive); else through the GIN index.
+- A search takes every table's share lock first (``_read``), so a rebuild's swap never falls
+  between its statements; search connections run without JIT (it compiled for 1.4 s).
+- Costs (bench/results/search-1000-postgresql*.json): at 1,000 interviews ``hit`` grows from
+  479 to 908 MB and its GIN index from 81 to 197 MB with the prefix lexemes, ``tally`` takes
+  36 MB; a rebuild counts the tally in one pass over ``hit`` (72 s of server CPU).
+- The tests (``tests/search/test_pg_tally.py``) run every query kind through the tally, the
+  GIN and the word-OR paths and compare every result, before and after writes.
 
 The access scope is applied in SQL on every query (``scope_sql``), with the same rules as
 ``restriction.acl_verdict``: totals, facets, snippets and suggestions never count what the
@@ -66,7 +112,16 @@ from .common import (
     suggest_query,
 )
 from .highlight import Highlighter
-from .pg_query import STEM_MARK, PgCompiler, lexeme, like_escape, within
+from .pg_query import (
+    PREFIX_LENGTHS,
+    PREFIX_MARK,
+    STEM_MARK,
+    Part,
+    PgCompiler,
+    lexeme,
+    like_escape,
+    within,
+)
 from .query import parse, positive_words
 from .restriction import CARD_DEFAULTS
 from .results import DocumentHit, InterviewGroup, Moment, SearchResults
@@ -92,6 +147,15 @@ SEARCH_WORK_MEM = "32MB"
 REBUILD_BATCH = 20_000
 #: ``maintenance_work_mem`` of a rebuild's transaction (the bulk GIN build).
 REBUILD_MEMORY = "256MB"
+#: A rebuild tallies the lexemes (words, stems, prefixes) in at least this many records:
+#: below it the GIN path reads few rows (see the module's docstring for the measurement).
+TALLY_THRESHOLD = 2_000
+#: From how many matching records a page's moments are found by reading its groups' records
+#: (about 24 k for 20 interviews, 15 ms) rather than every match of the archive through the
+#: GIN index: "picket line", 2,960 matches at 1,000 interviews, 23 ms; 29 k at 10,000.
+PAGE_SCAN_MATCHES = 5_000
+#: Whether searches read ``tally`` (tests turn it off to compare with the GIN path).
+USE_TALLY = True
 MAX_POSITION = 16_383
 MAX_POSITIONS_PER_WORD = 255
 #: Distinct lexemes' bytes kept per record (a tsvector holds at most 1 MB).
@@ -144,7 +208,39 @@ def open_postgres(config: Mapping[str, Any]) -> PostgresSearch:
 
 def tsvector_literal(words: list[str], language: Language) -> str:
     """The tsvector of a record's folded words: each word at its positions (1-based, capped
-    as PostgreSQL caps them), and each non-stop word's stem marked ``~``."""
+    as PostgreSQL caps them), each non-stop word's stem marked ``~``, and each word's prefixes
+    of ``PREFIX_LENGTHS`` letters marked ``>``."""
+    return record_lexemes(words, language)[0]
+
+
+_Marks = tuple[tuple[tuple[str, str], ...], int]
+_MARKS: dict[str | None, dict[str, _Marks]] = {}
+
+
+def _marks_of(language: Language) -> dict[str, _Marks]:
+    """The cache of ``_word_marks`` for ``language`` (emptied when it grows large)."""
+    cache = _MARKS.setdefault(language.code, {})
+    if len(cache) > 200_000:
+        cache.clear()
+    return cache
+
+
+def _word_marks(word: str, language: Language) -> _Marks:
+    """A word's marked lexemes (its stem, its prefixes), each with its quoted form, and
+    their bytes in a tsvector."""
+    form = language.body_form(word)
+    low, high = PREFIX_LENGTHS
+    extra = ([STEM_MARK + form] if form is not None else []) + [
+        PREFIX_MARK + word[:k] for k in range(low, min(len(word), high) + 1)
+    ]
+    return tuple((m, lexeme(m)) for m in extra), sum(len(m) + 6 for m in extra)
+
+
+def record_lexemes(words: list[str], language: Language) -> tuple[str, list[str]]:
+    """``tsvector_literal`` and the record's distinct lexemes (words, marked stems and
+    prefixes, unquoted: what ``tally`` rows are counted by). A word is kept with its stem
+    and prefixes, or not at all, while the lexemes fit in ``MAX_LEXEME_BYTES``: so a stem or
+    prefix lexeme is in a record exactly when one of its kept words is."""
     positions: dict[str, list[int]] = {}
     for i, w in enumerate(words, 1):
         found = positions.get(w)
@@ -152,19 +248,25 @@ def tsvector_literal(words: list[str], language: Language) -> str:
             positions[w] = [min(i, MAX_POSITION)]
         elif len(found) < MAX_POSITIONS_PER_WORD and found[-1] < MAX_POSITION:
             found.append(min(i, MAX_POSITION))
-    stems = set()
+    marked: dict[str, str] = {}
     out = []
+    kept = []
     size = 0
+    marks = _marks_of(language)
     for w, at in positions.items():
-        size += len(w) + 8
+        found = marks.get(w)
+        if found is None:
+            found = marks[w] = _word_marks(w, language)
+        extra, cost = found
+        # ``cost`` counts every mark of the word, even one already in: an upper bound.
+        size += len(w) + 8 + cost
         if size > MAX_LEXEME_BYTES:
             break
+        marked.update(extra)
+        kept.append(w)
         out.append(f"{lexeme(w)}:{','.join(map(str, at))}")
-        form = language.body_form(w)
-        if form is not None:
-            stems.add(form)
-    out.extend(lexeme(STEM_MARK + s) for s in stems)
-    return " ".join(out)
+    out.extend(marked.values())
+    return " ".join(out), [*kept, *marked]
 
 
 @dataclass(frozen=True)
@@ -176,6 +278,7 @@ class Record:
     slice_key: tuple
     shown: tuple
     tsv: str
+    lexemes: list[str]
 
 
 def record_row(doc: dict, language: Language) -> tuple[Record, set[str]]:
@@ -247,7 +350,8 @@ def record_row(doc: dict, language: Language) -> tuple[Record, set[str]]:
         None if year is None else int(year),
     )
     shown = (gkey, kind, iid, did, segment_id, start, end, speaker, title, body.replace("\x00", ""))
-    return Record(slice_key, shown, tsvector_literal(folded, language)), set(folded)
+    tsv, lexemes = record_lexemes(folded, language)
+    return Record(slice_key, shown, tsv, lexemes), set(folded)
 
 
 def card_row(card: dict) -> tuple:
@@ -321,13 +425,29 @@ def _ddl(schema: str, suffix: str = "") -> list[str]:
         f"""CREATE TABLE IF NOT EXISTS {s}.word{x} (
             word text COLLATE "C" PRIMARY KEY,
             docs integer NOT NULL)""",
+        # The frequent lexemes' matches counted per slice (see the module's docstring): one
+        # row per lexeme, its slices and their counts in two arrays (in slice order), as the
+        # last rebuild counted them; ``docs``: its records then.
+        f"""CREATE TABLE IF NOT EXISTS {s}.tally{x} (
+            lexeme text COLLATE "C" PRIMARY KEY,
+            docs integer NOT NULL,
+            slices bigint[] NOT NULL,
+            ns integer[] NOT NULL)""",
+        # The tallied lexemes' counts in the slices written since (``_put``).
+        f"""CREATE TABLE IF NOT EXISTS {s}.tally_more{x} (
+            lexeme text COLLATE "C" NOT NULL,
+            slice bigint NOT NULL,
+            n integer NOT NULL,
+            PRIMARY KEY (lexeme, slice))""",
     ]
 
 
 #: The tables of the layout, and its version (``meta``): tables written by an older
 #: version are dropped by ``create`` and must be rebuilt (``oralhist reindex``).
-TABLES = ("slice", "hit", "record", "card", "word")
-LAYOUT = "2"
+TABLES = ("slice", "hit", "record", "card", "word", "tally", "tally_more")
+#: The tables with a primary key (renamed with them by a rebuild).
+_KEYED = ("slice", "record", "card", "word", "tally", "tally_more")
+LAYOUT = "3"
 #: Secondary indexes (name, table, definition), built after a rebuild's bulk load.
 _INDEXES = (
     ("hit_tsv", "hit", "USING gin (tsv)"),
@@ -336,7 +456,41 @@ _INDEXES = (
     ("hit_slice", "hit", "(slice)"),
     ("slice_gkey", "slice", "(gkey)"),
     ("record_gkey", "record", "(gkey)"),
+    ("tally_more_slice", "tally_more", "(slice)"),
 )
+
+
+def tallied_lexeme(lexeme: str, docs: int, stopwords: frozenset[str]) -> bool:
+    """A rebuild tallies ``lexeme`` (in ``docs`` records): a marked stem or prefix, or a
+    stop word (its own lexeme, as the query of a stop word alone is), in at least
+    ``TALLY_THRESHOLD`` records. Other words are searched by their stems (a quoted single
+    word is rare), so tallying them would double the table for little."""
+    if docs < TALLY_THRESHOLD:
+        return False
+    return lexeme[:1] in (STEM_MARK, PREFIX_MARK) or lexeme in stopwords
+
+
+def tally_sql(schema: str, suffix: str = "") -> str:
+    """The statement that fills ``tally`` (empty) for the lexemes of the temporary table
+    ``tally_words (lexeme, docs)``, counting every record of ``hit`` (each tsvector read
+    once)."""
+    s, x = schema, suffix
+    return f"""INSERT INTO {s}.tally{x}
+        SELECT c.lexeme, min(w.docs), array_agg(c.slice ORDER BY c.slice),
+            array_agg(c.n ORDER BY c.slice)
+        FROM ({tally_count_sql(s, x, "tally_words")}) c
+        JOIN tally_words w ON w.lexeme = c.lexeme
+        GROUP BY c.lexeme"""
+
+
+def tally_count_sql(schema: str, suffix: str, words: str) -> str:
+    """Rows ``(lexeme, slice, n)``: how many records of each slice have each lexeme of the
+    table ``words``, counted from ``hit``."""
+    s, x = schema, suffix
+    return f"""SELECT u.lexeme COLLATE "C" AS lexeme, h.slice, count(*)::int AS n
+        FROM {s}.hit{x} h CROSS JOIN LATERAL unnest(tsvector_to_array(h.tsv)) u(lexeme)
+        JOIN {words} t ON t.lexeme = u.lexeme COLLATE "C"
+        GROUP BY 1, 2"""
 
 
 def _indexes(schema: str, suffix: str = "") -> list[str]:
@@ -388,7 +542,29 @@ def _top(tag: str, column: str, source: str, condition: str, n: str = "count(*)"
     )
 
 
-def _summary_sql(schema: str, where: str, sort: str) -> str:
+def _tally_source(schema: str, part: Part, param: Callable[[object], str]) -> str:
+    """The rows ``(slice, n)`` that count ``part``'s matches per slice: its lexeme's
+    ``tally`` and ``tally_more`` rows, and -1 for each record of its ``excess`` (read through
+    the GIN index: the rare words a prefix over the cap leaves out, so few records). Entries
+    of slices written over since the rebuild are left out by the join with ``slice`` (a
+    rewritten group's slices get new ids)."""
+    lex = param(part.lexeme)
+    counts = (
+        f"SELECT u.slice, u.n FROM {schema}.tally t CROSS JOIN LATERAL unnest(t.slices, t.ns)"
+        f" u(slice, n) WHERE t.lexeme = {lex}"
+        f" UNION ALL SELECT slice, n FROM {schema}.tally_more WHERE lexeme = {lex}"
+    )
+    if part.excess is not None:
+        more, kept = part.excess
+        counts += (
+            f" UNION ALL SELECT x.slice, -1 FROM {schema}.hit x"
+            f" WHERE x.tsv @@ CAST({param(more)} AS tsquery)"
+            f" AND NOT x.tsv @@ CAST({param(kept)} AS tsquery)"
+        )
+    return counts
+
+
+def _summary_sql(schema: str, where: str, sort: str, tally: str | None = None) -> str:
     """The statement behind one result page, over the records matching ``where``: rows
     ``(tag, value, n, m, score)``: ``total`` (n: groups), ``kind`` (n: records of that kind),
     the top values of each facet (n: groups, or moments for ``speaker``), and ``page`` rows in
@@ -398,7 +574,19 @@ def _summary_sql(schema: str, where: str, sort: str) -> str:
     A group's score is the number of its matching moments (a catalogue match counts one): the
     match count, not ``ts_rank``, so that no matching record's ``tsv`` is read (``ts_rank``
     over every match was most of the time: issue 18). The shown moments are still ranked by
-    ``ts_rank`` among their group's matches (``_page``)."""
+    ``ts_rank`` among their group's matches (``_page``).
+
+    ``tally``: a ``_tally_source``: ``where`` is over its rows ``h`` (a lexeme's per-slice
+    counts) instead of ``hit h``: the same rows ``m``, read from one index."""
+    if tally is None:
+        source, count, having = _matching(schema), "count(*)", ""
+    else:
+        # One join with ``slice``: ``h`` names the same rows, for the conditions on h.gkey.
+        source = (
+            f"(SELECT s.*, c.n FROM ({tally}) c JOIN {schema}.slice s ON s.id = c.slice) r"
+            " CROSS JOIN LATERAL (SELECT r.gkey, r.n) h"
+        )
+        count, having = "sum(h.n)", " HAVING sum(h.n) > 0"
     score = "(g.moments + CASE WHEN g.catalogue THEN 1 ELSE 0 END)::float8"
     speakers = "m.kind = 'segment' AND m.speaker <> ''"
     if sort == "date":
@@ -406,8 +594,8 @@ def _summary_sql(schema: str, where: str, sort: str) -> str:
     else:
         order = "gc.score DESC, gc.moments DESC, gc.gkey"
     return f"""WITH m AS MATERIALIZED (
-            SELECT r.id, r.gkey, r.kind, r.speaker, r.year, count(*) AS n
-            FROM {_matching(schema)} WHERE {where} GROUP BY r.id
+            SELECT r.id, r.gkey, r.kind, r.speaker, r.year, {count} AS n
+            FROM {source} WHERE {where} GROUP BY r.id, r.gkey, r.kind, r.speaker, r.year{having}
         ), g AS (
             SELECT m.gkey, coalesce(sum(m.n) FILTER (WHERE m.kind <> 'interview'), 0)::bigint
                 AS moments,
@@ -447,7 +635,8 @@ class _Rows:
         self.hits: list[tuple] = []
         self.shown: list[tuple] = []
 
-    def add(self, record: Record) -> None:
+    def add(self, record: Record) -> int:
+        """Buffer ``record``'s rows; returns its slice's id."""
         sid = self.slice_ids.get(record.slice_key)
         if sid is None:
             sid = self.slice_ids[record.slice_key] = self.next_id()
@@ -455,6 +644,7 @@ class _Rows:
         rid = self.next_id()
         self.hits.append((rid, record.slice_key[0], sid, record.tsv))
         self.shown.append((rid, *record.shown))
+        return sid
 
     def __len__(self) -> int:
         return len(self.hits)
@@ -491,7 +681,8 @@ class PostgresSearch:
                 self._engine = create_engine(
                     self.url,
                     pool_pre_ping=True,
-                    connect_args={"options": f"-c work_mem={SEARCH_WORK_MEM}"},
+                    # No JIT: compiling takes longer (hundreds of ms) than a search runs.
+                    connect_args={"options": f"-c work_mem={SEARCH_WORK_MEM} -c jit=off"},
                 )
                 # A backend dropped without ``close()`` (an app let go of) closes its pooled
                 # connections rather than leaving them to the garbage collector.
@@ -500,8 +691,13 @@ class PostgresSearch:
 
     @contextmanager
     def _read(self):
+        """A connection whose transaction reads one set of tables: it takes every table's
+        share lock first, so a rebuild's swap (which locks them all) comes before or after
+        it, never between its statements (the tally and the summary of one search)."""
         try:
             with self.engine.connect() as conn:
+                tables = ", ".join(f"{self.schema}.{name}" for name in TABLES)
+                conn.execute(text(f"LOCK TABLE {tables} IN ACCESS SHARE MODE"))
                 yield conn
                 conn.rollback()
         except (OperationalError, ProgrammingError) as exc:
@@ -620,11 +816,25 @@ class PostgresSearch:
             text(
                 f"""UPDATE {s}.word w SET docs = w.docs - o.n FROM (
                     SELECT u.lexeme, count(*) AS n FROM {s}.hit h, unnest(h.tsv) u
-                    WHERE h.gkey = ANY(:keys) AND left(u.lexeme, 1) <> :mark
+                    WHERE h.gkey = ANY(:keys) AND left(u.lexeme, 1) NOT IN (:stem, :prefix)
                     GROUP BY u.lexeme) o WHERE w.word = o.lexeme"""
             ),
-            {"keys": keys, "mark": STEM_MARK},
+            {"keys": keys, "stem": STEM_MARK, "prefix": PREFIX_MARK},
         )
+        # The tally stays exact for the lexemes tallied at the last rebuild: the replaced
+        # groups' rows go, the new records' are counted (a lexeme that becomes frequent only
+        # later stays on the GIN path until the next rebuild).
+        tallied = set(conn.scalars(text(f"SELECT lexeme FROM {s}.tally")))
+        if tallied:
+            # (``tally``'s entries of the replaced slices stay: their ids are gone from
+            # ``slice``, so no query counts them, and the next rebuild drops them.)
+            conn.execute(
+                text(
+                    f"DELETE FROM {s}.tally_more WHERE slice = ANY(ARRAY("
+                    f"SELECT id FROM {s}.slice WHERE gkey = ANY(:keys)))"
+                ),
+                {"keys": keys},
+            )
         for name in ("hit", "record", "slice"):
             conn.execute(text(f"DELETE FROM {s}.{name} WHERE gkey = ANY(:keys)"), {"keys": keys})
         conn.execute(
@@ -654,9 +864,13 @@ class PostgresSearch:
                 {"n": 2 * len(records)},
             )
             rows = _Rows(itertools.count(first).__next__)
+            counts: Counter = Counter()
             for record in records:
-                rows.add(record)
+                sid = rows.add(record)
+                for lex in tallied.intersection(record.lexemes):
+                    counts[lex, sid] += 1
             rows.copy(conn, s, "")
+            self._copy(conn, "tally_more", None, [(*k, n) for k, n in counts.items()])
         self._copy(conn, "card", None, cards)
         if vocabulary:
             conn.execute(
@@ -749,6 +963,8 @@ class PostgresSearch:
                     # The GIN index is built once, in bulk: with the default 64 MB it spills
                     # to disk many times over at 1,000 interviews.
                     conn.execute(text(f"SET LOCAL maintenance_work_mem = '{REBUILD_MEMORY}'"))
+                    # The tally's groupings (``tally_sql``) stay in memory.
+                    conn.execute(text(f"SET LOCAL work_mem = '{REBUILD_MEMORY}'"))
                     for name in TABLES:
                         conn.execute(text(f"DROP TABLE IF EXISTS {s}.{name}_new"))
                     for statement in _ddl(s, "_new"):
@@ -765,7 +981,7 @@ class PostgresSearch:
                         conn.execute(text(f"ALTER TABLE {s}.{name}_new RENAME TO {name}"))
                     for index, _, _ in _INDEXES:
                         conn.execute(text(f"ALTER INDEX {s}.{index}_new RENAME TO {index}"))
-                    for name in ("slice", "record", "card", "word"):
+                    for name in _KEYED:
                         conn.execute(text(f"ALTER INDEX {s}.{name}_new_pkey RENAME TO {name}_pkey"))
                     conn.execute(text(f"SELECT setval('{s}.ids', :n)"), {"n": last_id})
                     conn.execute(
@@ -790,6 +1006,7 @@ class PostgresSearch:
         ids = itertools.count(1)
         rows = _Rows(ids.__next__)
         cards = []
+        lexeme_docs: Counter = Counter()
         for docs in chain(interview_docs, ([d] for d in document_docs)):
             if not docs:
                 continue
@@ -802,6 +1019,7 @@ class PostgresSearch:
                 record, words = record_row(doc, self._language)
                 rows.add(record)
                 vocabulary.update(words)
+                lexeme_docs.update(record.lexemes)
                 stats.records += 1
                 if doc.get("kind") == "segment":
                     stats.words += len(folded_words(doc.get("text") or ""))
@@ -816,6 +1034,18 @@ class PostgresSearch:
         with cursor.copy(f"COPY {s}.word_new FROM STDIN") as copy:
             for row in vocabulary.items():
                 copy.write_row(row)
+        conn.execute(
+            text(
+                'CREATE TEMP TABLE tally_words (lexeme text COLLATE "C" PRIMARY KEY, docs int)'
+                " ON COMMIT DROP"
+            )
+        )
+        with cursor.copy("COPY tally_words FROM STDIN") as copy:
+            for row in lexeme_docs.items():
+                if tallied_lexeme(*row, self._language.stopwords):
+                    copy.write_row(row)
+        conn.execute(text("ANALYZE tally_words"))
+        conn.execute(text(tally_sql(s, "_new")))
         return stats, next(ids)
 
     # -------------------------------------------------------- consistency
@@ -906,7 +1136,18 @@ class PostgresSearch:
             c = self._compiler(conn)
             filter_sql = self._filters(c, filters)
             match = c.where(tree)
-            where = " AND ".join([match, *filter_sql, scope_sql(scope, c.param)])
+            scope_where = scope_sql(scope, c.param)
+            where = " AND ".join([match, *filter_sql, scope_where])
+            single = c.single_lexeme()
+            summary_where, tally, frequency = where, None, 0
+            if single is not None:
+                frequency = self._tallied(conn, single.lexeme)
+            if frequency:
+                summary_where = " AND ".join([c.slice_where(), *filter_sql, scope_where])
+                tally = _tally_source(self.schema, single, c.param)
+                # The planner takes an array's unnest for 10 rows and would look each slice
+                # up by its key (40 k lookups for "work" at 10,000 interviews): hash joins.
+                conn.execute(text("SET LOCAL enable_nestloop = off"))
             params = dict(c.params, limit=per_page, offset=(page - 1) * per_page)
             kinds: Counter = Counter()
             facets: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
@@ -914,8 +1155,8 @@ class PostgresSearch:
             page_keys: list[int] = []
             total_groups = 0
             for tag, value, n, m, score in conn.execute(
-                text(_summary_sql(self.schema, where, sort)), params
-            ):
+                text(_summary_sql(self.schema, summary_where, sort, tally)), params
+            ).all():
                 if tag == "total":
                     total_groups = int(n)
                 elif tag == "page":
@@ -927,11 +1168,22 @@ class PostgresSearch:
                     facets["kind"].append((value, int(n)))
                 else:
                     facets[tag].append((value, int(n)))
+            if tally is not None:
+                conn.execute(text("SET LOCAL enable_nestloop = on"))
             facets["kind"].sort(key=lambda kv: (-kv[1], kv[0]))
             facets["decade"].sort()
             cards = self._cards(conn, [k for k in page_keys if k > 0])
             rank = c.rank_query()
-            shown = self._page(conn, c, where, rank, page_keys, groups, cards, moments_per_group)
+            # Many matches (in the archive, for a tallied lexeme whatever the filters): the
+            # page's groups are read whole and each record checked (their records, not the
+            # archive's matches; the planner takes a phrase for rare).
+            whole = max(sum(kinds.values()), frequency) >= PAGE_SCAN_MATCHES
+            page_where = where
+            if whole:
+                page_where = " AND ".join([c.page_where(tree), *filter_sql, scope_where])
+            shown = self._page(
+                conn, c, page_where, rank, page_keys, groups, cards, moments_per_group, whole
+            )
             results = SearchResults(
                 query=q,
                 total_groups=total_groups,
@@ -947,6 +1199,16 @@ class PostgresSearch:
             ):
                 results.suggestion = self._suggest(conn, q, tree, scope, filters)
             return results
+
+    def _tallied(self, conn: Connection, lexeme: str | None) -> int:
+        """How many records had ``lexeme`` at the last rebuild when its matches are counted
+        in ``tally`` (it was frequent then); else 0."""
+        if lexeme is None or not USE_TALLY:
+            return 0
+        found = conn.scalar(
+            text(f"SELECT docs FROM {self.schema}.tally WHERE lexeme = :l"), {"l": lexeme}
+        )
+        return int(found or 0)
 
     def _cards(self, conn: Connection, ids: list[int]) -> dict[int, dict]:
         if not ids:
@@ -966,8 +1228,16 @@ class PostgresSearch:
     def _card(self, cards: dict[int, dict], iid: int) -> dict:
         return cards.get(iid) or {"interview_id": iid, **CARD_DEFAULTS, "narrators": []}
 
-    def _page(self, conn, c: PgCompiler, where, rank, page_keys, groups, cards, per_group):
-        """The shown groups: cards, and each interview's ``per_group`` best moments."""
+    def _page(self, conn, c: PgCompiler, where, rank, page_keys, groups, cards, per_group, whole):
+        """The shown groups: cards, and each interview's ``per_group`` best moments.
+        ``whole``: read the groups' records whole and check the match on each (a frequent
+        match, whose GIN bitmap is larger than the page's groups)."""
+        source = _matching(self.schema)
+        if whole:
+            source = (
+                f"(SELECT * FROM {self.schema}.hit WHERE gkey = ANY(:page_keys) OFFSET 0) h"
+                f" JOIN {self.schema}.slice r ON r.id = h.slice"
+            )
         wanted = [k for k in page_keys]
         best: dict[int, list] = {k: [] for k in wanted}
         if wanted:
@@ -979,7 +1249,7 @@ class PostgresSearch:
                     FROM (
                         SELECT h.id, r.gkey, row_number() OVER (PARTITION BY r.gkey
                             ORDER BY ts_rank(h.tsv, {rank}) DESC, h.id DESC) AS n
-                        FROM {_matching(self.schema)}
+                        FROM {source}
                         WHERE {where} AND h.gkey = ANY(:page_keys) AND r.kind <> 'interview'
                     ) t JOIN {self.schema}.record d ON d.id = t.id
                     WHERE t.n <= :per_group"""

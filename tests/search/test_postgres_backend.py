@@ -236,10 +236,98 @@ def test_a_wide_expansion_is_matched_word_by_word_and_a_narrow_one_in_one_tsquer
         return [(w, 1) for w in words if w.startswith(prefix)][:limit]
 
     wide = PgCompiler(Language("en"), vocabulary, "s")
-    where = wide.where(parse("trai*"))
+    where = wide.where(parse("trai?*"))  # a wildcard: no prefix lexeme
     assert where.count("h.tsv @@") == 10 >= MANY_WORDS  # PostgreSQL ORs ten bitmaps
     assert sorted(wide.params.values()) == [f"'train{c}'" for c in "abcdefghij"]
     narrow = PgCompiler(Language("en"), vocabulary, "s")
-    where = narrow.where(parse("traw*"))
+    where = narrow.where(parse("traw?*"))
     assert where.count("h.tsv @@") == 1
     assert list(narrow.params.values()) == ["('trawl' | 'trawler')"]
+
+
+def test_a_simple_prefix_is_its_one_prefix_lexeme_ranked_by_its_words():
+    from oralhist.search.pg_query import PgCompiler
+    from oralhist.search.query import MAX_EXPANSIONS, parse
+
+    words = [f"train{c}" for c in "abcdefghij"] + ["trawl", "trawler", "trawlermen"]
+
+    def vocabulary(prefix: str, limit: int) -> list[tuple[str, int]]:
+        return [(w, 1) for w in words if w.startswith(prefix)][:limit]
+
+    c = PgCompiler(Language("en"), vocabulary, "s")
+    assert c.where(parse("trai*")) == "h.tsv @@ CAST(:p0 AS tsquery)"
+    assert c.params == {"p0": "('>trai')"}
+    assert c.single_lexeme().lexeme == ">trai"
+    assert c.marks.words == {f"train{c}" for c in "abcdefghij"}  # snippets mark the words
+    c.rank_query()
+    assert c.params["p1"] == "(" + " | ".join(f"'train{c}'" for c in "abcdefghij") + ")"
+    # Longer than the prefix lexemes written: the words, as before.
+    c = PgCompiler(Language("en"), vocabulary, "s")
+    c.where(parse("trawler*"))
+    assert c.single_lexeme() is None
+    assert list(c.params.values()) == ["('trawler' | 'trawlermen')"]
+    # Over the cap: the most frequent words only, with the notice (as the Whoosh engine);
+    # counted from the tally as the prefix's records less those with only the rarest words.
+    many = [(f"tra{i:03d}", i) for i in range(MAX_EXPANSIONS + 5)]
+    c = PgCompiler(Language("en"), lambda prefix, limit: many[:limit], "s")
+    c.where(parse("tra*"))
+    assert c.notices
+    assert "'>tra'" not in c.params.values()
+    top = c.single_lexeme()
+    more, kept = top.excess
+    assert top.lexeme == ">tra"
+    assert more == " | ".join(f"'tra{i:03d}'" for i in range(4, -1, -1))
+    assert kept.count("|") == MAX_EXPANSIONS - 1 and "'tra068'" in kept
+
+
+def test_one_lexeme_with_slice_conditions_is_counted_from_the_tally():
+    from oralhist.search.pg_query import PgCompiler
+    from oralhist.search.query import parse
+
+    def single(q: str) -> str | None:
+        c = PgCompiler(Language("en"), lambda prefix, limit: [("mills", 3)], "s")
+        c.where(parse(q))
+        top = c.single_lexeme()
+        return top and top.lexeme
+
+    assert single("working") == "~work"
+    assert single('"working"') == "working"
+    assert single("the") == "the"
+    assert single("the working") == "~work"
+    assert single("working speaker:clark kind:segment year:1950..1960") == "~work"
+    assert single("working -speaker:clark") == "~work"
+    assert single("working (speaker:clark OR narrator:kate)") == "~work"
+    assert single("mil*") == ">mil"
+    for q in (
+        "working union",
+        "working -union",
+        "working OR union",
+        '"picket line"',
+        "working (union OR speaker:clark)",
+        "-working speaker:clark",
+        "mil* -union",
+        "mil* union",
+        "mils~",
+    ):
+        assert single(q) is None, q
+
+
+def test_each_word_is_written_with_its_prefixes_of_3_to_6_letters():
+    literal = tsvector_literal(folded_words("Trains at the mill"), Language("en"))
+    for mark in (">tra", ">trai", ">train", ">trains", ">the", ">mil", ">mill"):
+        assert f"'{mark}'" in literal
+    assert "'>at'" not in literal  # shorter than a prefix query may be
+    assert literal.count("'>") == 7
+
+
+def test_a_giant_record_keeps_each_word_with_its_stem_and_prefixes_or_not_at_all():
+    from oralhist.search.postgres import MAX_LEXEME_BYTES, record_lexemes
+
+    words = [f"w{i:07d}" for i in range(200_000)]
+    literal, lexemes = record_lexemes(words, Language("en"))
+    kept = [w for w in lexemes if w[0] == "w"]
+    marks = {m for m in lexemes if m[0] in "~>"}
+    assert 1_000 < len(kept) < len(words)
+    assert len(literal.encode()) < MAX_LEXEME_BYTES + 100_000  # within a tsvector's 1 MB
+    expected = {f"~{w}" for w in kept} | {f">{w[:k]}" for w in kept for k in range(3, 7)}
+    assert marks == expected

@@ -1,0 +1,254 @@
+"""The PostgreSQL backend's two fast paths give exactly what its GIN path gives: a frequent
+lexeme's counts read from ``tally`` (issue 18), and a simple prefix matched as its one prefix
+lexeme (``>trai``) instead of the OR of its words. The same queries run through every path on
+a generated archive (the tally threshold forced low so that most lexemes are tallied), before
+and after incremental writes, and every result (totals, groups and their order, moments,
+snippets, facets, notices, suggestions) must be equal; the tally must equal a recount."""
+
+from __future__ import annotations
+
+import os
+import random
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from oralhist.search import pg_query, postgres
+from oralhist.search.postgres import PostgresSearch, tally_count_sql
+
+from .conftest import ANONYMOUS, ARCHIVIST, RESEARCHER, document, interview
+
+URL = os.environ.get("OH_TEST_DATABASE_URL") or ""
+pytestmark = pytest.mark.skipif(
+    not URL.startswith("postgresql"),
+    reason="the postgresql search backend needs PostgreSQL: set OH_TEST_DATABASE_URL to a"
+    " postgresql+psycopg:// URL",
+)
+
+#: A vocabulary whose words share stems and prefixes ("work", "worked", "working", "worker";
+#: "train", "trains", "trainee", "trail") and one prefix with more words than MAX_EXPANSIONS.
+WORDS = [
+    "work",
+    "worked",
+    "working",
+    "worker",
+    "workers",
+    "union",
+    "unions",
+    "strike",
+    "strikes",
+    "striking",
+    "mill",
+    "mills",
+    "miller",
+    "train",
+    "trains",
+    "trained",
+    "trainee",
+    "trail",
+    "trailer",
+    "mother",
+    "factory",
+    "the",
+    "and",
+    "of",
+    "picket",
+    "line",
+    "general",
+    "organise",
+    "organised",
+    "organising",
+    "organ",
+    "organic",
+    "wages",
+    "wage",
+] + [f"zap{i:03d}" for i in range(70)]
+SPEAKERS = ("Kate Clark", "Interviewer", "Tom Miller")
+LEVELS = ("open", "open", "registered", "restricted", "closed")
+
+
+def _sentence(rng: random.Random) -> str:
+    return " ".join(
+        rng.choice(WORDS[:36]) if rng.random() < 0.85 else rng.choice(WORDS)
+        for _ in range(rng.randint(3, 12))
+    )
+
+
+def _interview(i: int, rng: random.Random) -> list[dict]:
+    return interview(
+        i,
+        [(rng.choice(SPEAKERS), _sentence(rng)) for _ in range(rng.randint(5, 25))],
+        title=f"Interview {i} on " + _sentence(rng),
+        collection=rng.choice(("labour-lives", "mill-town")),
+        narrators=(rng.choice(("Kate Clark", "Ann Wright", "Tom Miller")),),
+        year=rng.choice((1951, 1957, 1963, 1978, None)),
+        access_level=rng.choice(LEVELS),
+        status="draft" if rng.random() < 0.1 else "published",
+        embargo_until=20300101 if rng.random() < 0.1 else 0,
+        owner_id=rng.choice((7, 42)),
+        summary=_sentence(rng),
+        index_points=[{"start_ms": 5_000, "title": _sentence(rng), "synopsis": _sentence(rng)}],
+    )
+
+
+def _archive(seed: int, n: int = 24) -> tuple[list[list[dict]], list[dict]]:
+    rng = random.Random(seed)
+    interviews = [_interview(i, rng) for i in range(1, n + 1)]
+    documents = [
+        document(d, f"Document {d}", _sentence(rng), access_level=rng.choice(LEVELS[:3]))
+        for d in range(1, 6)
+    ]
+    return interviews, documents
+
+
+QUERIES = [
+    ("work", {}),
+    ("working", {}),
+    ("the", {}),
+    ('"worker"', {}),
+    ("the union", {}),
+    ("strike speaker:clark", {}),
+    ("mill kind:segment", {}),
+    ("mill kind:interview", {}),
+    ("mill kind:document", {}),
+    ("wages year:1955..1965", {}),
+    ("union collection:mill-town", {}),
+    ('union narrator:"ann wright"', {}),
+    ("work -speaker:interviewer", {}),
+    ("work (speaker:clark OR speaker:miller)", {}),
+    ("work", {"collection": "mill-town"}),
+    ("work", {"speaker": "Kate Clark"}),
+    ("work", {"kind": "segment"}),
+    ("work", {"decade": "1950"}),
+    ("work", {"language": "en"}),
+    ("wor*", {}),
+    ("work*", {}),
+    ("trai*", {}),
+    ("train*", {}),
+    ("traine*", {}),
+    ("organis*", {}),
+    ("org*", {"speaker": "Tom Miller"}),
+    ("zap*", {}),
+    ("zap0*", {}),
+    ("zap00*", {}),
+    ("work union", {}),
+    ('"picket line"', {}),
+    ("work -union", {}),
+    ("strike OR wages", {}),
+    ("tra?n*", {}),
+    ("facory~", {}),
+    ("nothingmatches", {}),
+]
+
+
+def _results(ix: PostgresSearch) -> list:
+    out = []
+    for q, filters in QUERIES:
+        for scope in (ANONYMOUS, RESEARCHER, ARCHIVIST):
+            for sort, page, per_page in (("relevance", 1, 5), ("date", 2, 3), ("relevance", 1, 50)):
+                out.append(
+                    (
+                        q,
+                        ix.search(
+                            q, scope, filters=filters, sort=sort, page=page, per_page=per_page
+                        ),
+                    )
+                )
+    return out
+
+
+def _compare_paths(ix: PostgresSearch, monkeypatch) -> int:
+    """Every query through the three paths (and both ways of reading a page's moments);
+    returns how many went through the tally."""
+    tallied = []
+    original = PostgresSearch._tallied
+
+    def spy(self, conn, lexeme):
+        found = original(self, conn, lexeme)
+        tallied.append(bool(found))
+        return found
+
+    monkeypatch.setattr(PostgresSearch, "_tallied", spy)
+    monkeypatch.setattr(postgres, "PAGE_SCAN_MATCHES", 0)  # pages read their groups whole
+    fast = _results(ix)
+    used = sum(tallied)
+    monkeypatch.setattr(postgres, "PAGE_SCAN_MATCHES", 10**9)  # pages through the GIN index
+    monkeypatch.setattr(postgres, "USE_TALLY", False)
+    gin = _results(ix)
+    monkeypatch.setattr(pg_query, "PREFIX_LENGTHS", (3, 2))  # no prefix lexeme is read
+    words = _results(ix)
+    monkeypatch.setattr(postgres, "USE_TALLY", True)
+    monkeypatch.setattr(pg_query, "PREFIX_LENGTHS", postgres.PREFIX_LENGTHS)
+    for (q, a), (_, b), (_, c) in zip(fast, gin, words, strict=True):
+        assert a == b, q
+        assert a == c, q
+    assert any(r.total_groups for _, r in fast)
+    return used
+
+
+def _assert_tally_is_a_recount(ix: PostgresSearch) -> None:
+    """What ``tally`` and ``tally_more`` count for the live slices is what ``hit`` has."""
+    s = ix.schema
+    with ix.engine.begin() as conn:
+        conn.execute(text(f"CREATE TEMP TABLE words AS SELECT lexeme FROM {s}.tally"))
+        recount = conn.execute(text(tally_count_sql(s, "", "words"))).all()
+        stored = conn.execute(
+            text(
+                f"""SELECT c.lexeme, c.slice, sum(c.n) FROM (
+                    SELECT t.lexeme, u.slice, u.n FROM {s}.tally t,
+                        unnest(t.slices, t.ns) u(slice, n)
+                    UNION ALL SELECT lexeme, slice, n FROM {s}.tally_more
+                ) c JOIN {s}.slice r ON r.id = c.slice GROUP BY 1, 2"""
+            )
+        ).all()
+        conn.execute(text("DROP TABLE words"))
+    assert sorted(stored) == sorted(recount)
+    assert stored
+
+
+@pytest.fixture
+def ix(monkeypatch):
+    monkeypatch.setattr(postgres, "TALLY_THRESHOLD", 3)
+    backend = PostgresSearch(URL, schema=f"t_{uuid.uuid4().hex[:16]}")
+    interviews, documents = _archive(1957)
+    backend.rebuild(interviews, documents)
+    yield backend
+    backend.drop()
+    backend.close()
+
+
+def test_the_tally_and_the_prefix_lexemes_give_what_the_gin_path_gives(ix, monkeypatch):
+    with ix.engine.connect() as conn:
+        tallied = set(conn.scalars(text(f"SELECT lexeme FROM {ix.schema}.tally")))
+        rare = conn.scalar(
+            text(f"SELECT count(*) FROM {ix.schema}.word WHERE docs < 3 AND docs > 0")
+        )
+    assert {"~work", "the", ">tra", ">trai", ">work"} <= tallied
+    assert "worker" not in tallied  # a word, not a stop word: searched by its stem
+    assert rare  # some words stay on the GIN path
+    _assert_tally_is_a_recount(ix)
+    assert _compare_paths(ix, monkeypatch) > 100
+
+
+def test_writes_keep_the_tally_exact(ix, monkeypatch):
+    rng = random.Random(7)
+    ix.replace_interview(3, _interview(3, rng))
+    ix.delete_interview(5)
+    ix.replace_interview(40, _interview(40, rng))  # new: its words are counted if tallied
+    ix.replace_document(2, None)
+    ix.replace_document(9, document(9, "Work of the mill", "work work strike", year=1960))
+    ix.replace_interview(7, _interview(7, rng))
+    _assert_tally_is_a_recount(ix)
+    assert _compare_paths(ix, monkeypatch) > 100
+
+
+def test_a_word_frequent_only_after_the_rebuild_stays_on_the_gin_path(ix, monkeypatch):
+    for i in (50, 51, 52, 53):
+        ix.replace_interview(i, interview(i, [("Kate Clark", "quixotic quixotic tale")]))
+    with ix.engine.connect() as conn:
+        assert not conn.scalar(
+            text(f"SELECT count(*) FROM {ix.schema}.tally WHERE lexeme = '~quixot'")
+        )
+    results = ix.search("quixotic", ARCHIVIST)
+    assert results.total_groups == 4 and results.total_moments == 4
