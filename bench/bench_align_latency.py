@@ -21,11 +21,9 @@ compare the runs with each other, not with another day's).
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -40,18 +38,6 @@ from _server import PASSWORD  # noqa: E402
 from bench_search import percentile, query_set  # noqa: E402
 
 
-def request(project, method, path, token, body=None, ctype=None) -> tuple[int, dict]:
-    conn = http.client.HTTPConnection("127.0.0.1", project.port, timeout=600)
-    headers = {"Authorization": f"Bearer {token}"}
-    if ctype:
-        headers["Content-Type"] = ctype
-    conn.request(method, path, body=body, headers=headers)
-    response = conn.getresponse()
-    data = response.read()
-    conn.close()
-    return response.status, json.loads(data or b"{}")
-
-
 def upload(project, path: str, token: str, name: str, data: bytes) -> dict:
     boundary = uuid.uuid4().hex
     body = (
@@ -62,8 +48,8 @@ def upload(project, path: str, token: str, name: str, data: bytes) -> dict:
         + data
         + f"\r\n--{boundary}--\r\n".encode()
     )
-    status, answer = request(
-        project, "POST", path, token, body, f"multipart/form-data; boundary={boundary}"
+    status, answer = project.request(
+        "POST", path, token, body, f"multipart/form-data; boundary={boundary}"
     )
     if status != 201:
         raise RuntimeError(f"{path}: {status} {answer}")
@@ -118,23 +104,7 @@ def main() -> int:
         project.oh("init")
         archivist = project.user(archivist_email, "archivist")
         project.oh("create-user", researcher_email, "--role", "researcher", "--password", PASSWORD)
-        subprocess.run(
-            [
-                sys.executable,
-                str(HERE / "bench_search_http.py"),
-                "--phase",
-                "load",
-                "--interviews",
-                str(args.interviews),
-                "--emails",
-                researcher_email,
-                archivist_email,
-            ],
-            cwd=project.dir,
-            env={**project.env, "OH_SEARCH_SYNC": "false"},
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        http_bench.load_archive(project, args.interviews, researcher_email, archivist_email)
         http_bench.reindex(project)
         researcher = project.oh("create-token", researcher_email).strip().splitlines()[-1]
         queries = query_set()
@@ -144,8 +114,7 @@ def main() -> int:
             project.env["OH_JOB_NICE"] = str(nice)
             project.serve()
             if interview_id is None:
-                status, made = request(
-                    project,
+                status, made = project.request(
                     "POST",
                     "/api/v1/interviews",
                     archivist,
@@ -177,8 +146,8 @@ def main() -> int:
                 wait_for_jobs(project)  # the access copies and waveforms
             load_before = os.getloadavg()
             idle = search_ms(project, researcher, queries, args.baseline)
-            status, job = request(
-                project, "POST", f"/api/v1/interviews/{interview_id}/align", archivist
+            status, job = project.request(
+                "POST", f"/api/v1/interviews/{interview_id}/align", archivist
             )
             if status != 202:
                 raise RuntimeError(f"align: {status} {job}")
@@ -186,7 +155,7 @@ def main() -> int:
             busy: list[float] = []
             while True:
                 busy += search_ms(project, researcher, queries, 20)
-                _, state = request(project, "GET", f"/api/v1/jobs/{job['id']}", archivist)
+                _, state = project.request("GET", f"/api/v1/jobs/{job['id']}", archivist)
                 if state["status"] not in ("queued", "running"):
                     break
             seconds = time.perf_counter() - started

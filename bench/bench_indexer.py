@@ -35,6 +35,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import _server  # noqa: E402
+import bench_search_http as http_bench  # noqa: E402
 from _server import OH, PASSWORD  # noqa: E402
 from bench_search import percentile  # noqa: E402
 
@@ -174,25 +175,10 @@ def main() -> int:
         token = project.user(archivist_email, "archivist")
         project.oh("create-user", researcher_email, "--role", "researcher", "--password", PASSWORD)
         print(f"loading {args.interviews} interviews ...", flush=True)
-        loaded = subprocess.run(
-            [
-                sys.executable,
-                str(HERE / "bench_search_http.py"),
-                "--phase",
-                "load",
-                "--interviews",
-                str(args.interviews),
-                "--emails",
-                researcher_email,
-                archivist_email,
-            ],
-            cwd=project.dir,
-            env={**project.env, "OH_SEARCH_SYNC": "false"},
-            check=True,
-            stdout=subprocess.PIPE,
-            text=True,
-        ).stdout.strip()
-        print(f"  {loaded.splitlines()[-1]}", flush=True)
+        loaded = http_bench.load_archive(
+            project, args.interviews, researcher_email, archivist_email
+        )
+        print(f"  {loaded}", flush=True)
         print("oralhist reindex ...", flush=True)
         print("  " + project.oh("reindex").strip().splitlines()[-1], flush=True)
         print("oralhist serve ...", flush=True)

@@ -370,6 +370,31 @@ def load(n: int, researcher_email: str, archivist_email: str) -> dict:
 # ---------------------------------------------------------------- phases in the harness
 
 
+def load_archive(project: _server.Project, n: int, researcher: str, archivist: str) -> dict:
+    """The synthetic archive of ``n`` interviews loaded into ``project``'s database by this
+    script's ``load`` phase in a process of its own (its figures returned); the bulk-loaded
+    rows' index work is left to an ``oralhist reindex`` after it."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--phase",
+            "load",
+            "--interviews",
+            str(n),
+            "--emails",
+            researcher,
+            archivist,
+        ],
+        cwd=project.dir,
+        env={**project.env, "OH_SEARCH_SYNC": "false"},
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def reindex(project: Project) -> dict:
     t = time.perf_counter()
     proc = subprocess.Popen(
@@ -640,29 +665,7 @@ def main() -> int:
         archivist = project.user(archivist_email, "archivist")
         project.oh("create-user", researcher_email, "--role", "researcher", "--password", PASSWORD)
         print(f"loading {n} interviews into the database ...", flush=True)
-        loaded = json.loads(
-            subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--phase",
-                    "load",
-                    "--interviews",
-                    str(n),
-                    "--emails",
-                    researcher_email,
-                    archivist_email,
-                ],
-                cwd=project.dir,
-                # bulk-loaded rows queue index work; `oralhist reindex` below covers it
-                env={**project.env, "OH_SEARCH_SYNC": "false"},
-                check=True,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
+        loaded = load_archive(project, n, researcher_email, archivist_email)
         print(f"  {loaded}", flush=True)
         print("oralhist reindex ...", flush=True)
         load_before = os.getloadavg()[0]
