@@ -134,3 +134,18 @@ def private(app, users, clock, browser) -> Private:  # noqa: F811
 def leaks(text: str) -> list[str]:
     """The markers ``text`` holds."""
     return [m for m in (SURNAME, WORD) if m.lower() in text.lower()]
+
+
+def leaks_by_role(browser, urls) -> list[tuple]:
+    """``(role, url, status, markers)`` for every response to a non-archivist role (``ROLES``)
+    that holds a marker; no response may be a 500."""
+    found = []
+    for role in ROLES:
+        client = browser(role)
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code < 500, (role, url)
+            hits = leaks(response.get_data(as_text=True))
+            if hits:
+                found.append((role, url, response.status_code, hits))
+    return found

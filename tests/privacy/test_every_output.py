@@ -6,7 +6,7 @@ appear in none of them; archivists see both (the control that the scan can see t
 
 from __future__ import annotations
 
-from .conftest import NAME, ROLES, SURNAME, WORD, leaks
+from .conftest import NAME, SURNAME, WORD, leaks_by_role
 
 
 def urls(p) -> list[str]:
@@ -75,15 +75,7 @@ def urls(p) -> list[str]:
 
 
 def test_no_output_leaks_to_anyone_but_archivists(app, browser, private):
-    found = []
-    for role in ROLES:
-        client = browser(role).client
-        for url in urls(private):
-            response = client.get(url)
-            assert response.status_code < 500, (role, url)
-            hits = leaks(response.get_data(as_text=True))
-            if hits:
-                found.append((role, url, response.status_code, hits))
+    found = leaks_by_role(browser, urls(private))
     assert found == [], "\n".join(map(str, found))
 
 
