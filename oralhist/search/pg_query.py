@@ -4,10 +4,11 @@ over its slice's facts (``r``: speakers, interview facts, kinds, years) where it
 
 The lexemes are the ones ``pg_records.tsvector_literal`` writes, from the same analysis as the
 Whoosh engine (``schema.Language``: folding, stop words, stemmer): a plain word is its stem
-with the ``~`` mark (``~organis``), a quoted phrase the folded words at consecutive positions
-(``'cotton' <-> 'mill'``), a prefix, wildcard or fuzzy word the folded words of the archive's
-vocabulary table that it expands to (capped at ``MAX_EXPANSIONS``, with the same notice as
-Whoosh). Snippets are marked from the same ``Marks``.
+with the ``~`` mark (``~organis``), a quoted phrase of two words their pair lexeme
+(``'=cotton mill'``), a longer one its pairs and its folded words at consecutive positions
+(``'=cotton mill' & '=mill town' & ('cotton' <-> 'mill' <-> 'town')``), a prefix, wildcard or
+fuzzy word the folded words of the archive's vocabulary table that it expands to (capped at
+``MAX_EXPANSIONS``, with the same notice as Whoosh). Snippets are marked from the same ``Marks``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import fnmatch
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from ..errors import QueryError
 from .query import (
@@ -39,6 +41,12 @@ STEM_MARK = "~"
 #: written for prefixes of ``PREFIX_LENGTHS`` letters (both ends included).
 PREFIX_MARK = ">"
 PREFIX_LENGTHS = (MIN_PREFIX, 6)
+#: The mark of a word-pair lexeme (``=picket line``: the record has ``picket`` at some
+#: position and ``line`` at the next), written without positions for every adjacent pair.
+PAIR_MARK = "="
+#: Whether quoted phrases are matched through their pair lexemes (tests turn it off to
+#: compare with matching the words' positions alone).
+USE_PAIRS = True
 NOTHING = "FALSE"
 #: The column queries match (a record's ``hit`` row).
 TSV = "h.tsv"
@@ -49,6 +57,11 @@ MANY_WORDS = 4
 def lexeme(word: str) -> str:
     """A word quoted as a tsquery/tsvector lexeme."""
     return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def pair_lexeme(first: str, second: str) -> str:
+    """The pair lexeme (unquoted) of two folded words at consecutive positions."""
+    return f"{PAIR_MARK}{first} {second}"
 
 
 def like_escape(text: str) -> str:
@@ -70,6 +83,9 @@ class Part:
     #: ``kept`` are not matched (a prefix over the expansion cap: its words beyond the most
     #: frequent ones, which are ``kept``).
     excess: tuple[str, str] | None = None
+    #: With ``excess``: the words searched (the ``kept`` ones, in code point order): a
+    #: ``tally`` row of the prefix capped to exactly these words counts the same records.
+    capped: tuple[str, ...] | None = None
     slice_sql: str | None = None
 
     def reads_tsv(self) -> bool:
@@ -178,7 +194,7 @@ class PgCompiler:
                 rest = [p.sql for p in include if p is not text and p.sql is not None]
                 rest += [text.slice_sql] if text.slice_sql is not None else []
                 rest += excluded
-                part.lexeme, part.excess = text.lexeme, text.excess
+                part.lexeme, part.excess, part.capped = text.lexeme, text.excess, text.capped
                 part.slice_sql = " AND ".join(rest) if rest else None
             return part
         if isinstance(node, AnyOf):
@@ -285,9 +301,17 @@ class PgCompiler:
                 stop = self.language.stopwords
                 slots = tuple(None if w in stop else w for w in words)
                 self.marks.phrases.append(slots if any(slots) else tuple(words))
-        return self._text(
-            " <-> ".join(lexeme(w) for w in words), negated, words[0] if len(words) == 1 else None
-        )
+        positional = " <-> ".join(lexeme(w) for w in words)
+        if len(words) == 1 or not USE_PAIRS:
+            return self._text(positional, negated, words[0] if len(words) == 1 else None)
+        pairs = [pair_lexeme(a, b) for a, b in pairwise(words)]
+        if len(pairs) == 1:
+            # Two words: exactly the records with their pair lexeme (no positions to check).
+            return self._text(lexeme(pairs[0]), negated, pairs[0], rank=positional)
+        # Longer: the records with every pair, whose positions are then checked (the GIN
+        # index's candidates are the records with all its pairs, not all its words).
+        ts = " & ".join(lexeme(p) for p in dict.fromkeys(pairs))
+        return self._text(f"{ts} & ({positional})", negated, rank=positional)
 
     def _expanded(
         self, label: str, terms: list[tuple[str, int]], negated: bool, prefix: str | None = None
@@ -330,6 +354,7 @@ class PgCompiler:
         if mark is not None:
             # Over the cap, a whole prefix's records less those with only the words left out.
             part.lexeme, part.excess = mark, (more, ored)
+            part.capped = tuple(sorted(words))
         return part
 
     def _pattern(self, text: str, negated: bool) -> Part:

@@ -90,10 +90,11 @@ import re
 import threading
 import time
 import weakref
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import chain
 from typing import Any
 
@@ -113,6 +114,7 @@ from .common import (
 )
 from .highlight import Highlighter
 from .pg_query import (
+    PAIR_MARK,
     PREFIX_LENGTHS,
     PREFIX_MARK,
     STEM_MARK,
@@ -122,7 +124,7 @@ from .pg_query import (
     like_escape,
     within,
 )
-from .query import parse, positive_words
+from .query import EXPANSION_SCAN, MAX_EXPANSIONS, parse, positive_words
 from .restriction import CARD_DEFAULTS
 from .results import DocumentHit, InterviewGroup, Moment, SearchResults
 from .schema import (
@@ -156,6 +158,12 @@ TALLY_THRESHOLD = 2_000
 PAGE_SCAN_MATCHES = 5_000
 #: Whether searches read ``tally`` (tests turn it off to compare with the GIN path).
 USE_TALLY = True
+#: The end of a capped prefix's ``tally`` lexeme (``>trai*``: the records with one of the
+#: prefix's most frequent words, which its row lists).
+CAPPED_MARK = "*"
+#: Whether a prefix over the expansion cap is counted from its capped ``tally`` row (tests
+#: turn it off to compare with the prefix's row less the records of the words left out).
+USE_CAPPED = True
 MAX_POSITION = 16_383
 MAX_POSITIONS_PER_WORD = 255
 #: Distinct lexemes' bytes kept per record (a tsvector holds at most 1 MB).
@@ -236,18 +244,37 @@ def _word_marks(word: str, language: Language) -> _Marks:
     return tuple((m, lexeme(m)) for m in extra), sum(len(m) + 6 for m in extra)
 
 
-def record_lexemes(words: list[str], language: Language) -> tuple[str, list[str]]:
-    """``tsvector_literal`` and the record's distinct lexemes (words, marked stems and
-    prefixes, unquoted: what ``tally`` rows are counted by). A word is kept with its stem
+def record_lexemes(words: list[str], language: Language) -> tuple[str, list[str], list[str]]:
+    """``tsvector_literal``, the record's distinct lexemes (words, marked stems and prefixes,
+    unquoted: what ``tally`` rows are counted by) and its pair lexemes. A word is kept with its stem
     and prefixes, or not at all, while the lexemes fit in ``MAX_LEXEME_BYTES``: so a stem or
-    prefix lexeme is in a record exactly when one of its kept words is."""
+    prefix lexeme is in a record exactly when one of its kept words is. A pair lexeme
+    (``=a b``) is written for each two kept words at consecutive written positions: exactly
+    when ``'a' <-> 'b'`` matches the written positions."""
+    budget = MAX_LEXEME_BYTES
+    while True:
+        literal, lexemes, pairs, size = _lexemes_within(words, language, budget)
+        if size <= MAX_LEXEME_BYTES:
+            return literal, lexemes, pairs
+        # The pairs took it over: keep fewer words (a giant record only).
+        budget = budget * MAX_LEXEME_BYTES // size * 9 // 10
+
+
+def _lexemes_within(
+    words: list[str], language: Language, budget: int
+) -> tuple[str, list[str], list[str], int]:
+    """``record_lexemes`` keeping words while their lexemes (without the pairs) fit in
+    ``budget`` bytes; also returns the bytes with the pairs."""
     positions: dict[str, list[int]] = {}
+    clipped = len(words) > MAX_POSITION
     for i, w in enumerate(words, 1):
         found = positions.get(w)
         if found is None:
             positions[w] = [min(i, MAX_POSITION)]
         elif len(found) < MAX_POSITIONS_PER_WORD and found[-1] < MAX_POSITION:
             found.append(min(i, MAX_POSITION))
+        else:
+            clipped = True
     marked: dict[str, str] = {}
     out = []
     kept = []
@@ -260,13 +287,30 @@ def record_lexemes(words: list[str], language: Language) -> tuple[str, list[str]
         extra, cost = found
         # ``cost`` counts every mark of the word, even one already in: an upper bound.
         size += len(w) + 8 + cost
-        if size > MAX_LEXEME_BYTES:
+        if size > budget:
+            clipped = True
             break
         marked.update(extra)
         kept.append(w)
         out.append(f"{lexeme(w)}:{','.join(map(str, at))}")
+    if not clipped:
+        pairs = {f"{PAIR_MARK}{a} {b}" for a, b in itertools.pairwise(words)}
+    else:
+        # Positions were capped or words left out: the pairs of what was written.
+        written: dict[int, list[str]] = {}
+        for w in kept:
+            for p in positions[w]:
+                written.setdefault(p, []).append(w)
+        pairs = {
+            f"{PAIR_MARK}{a} {b}"
+            for p, firsts in written.items()
+            for a in firsts
+            for b in written.get(p + 1, ())
+        }
+    size += sum(len(p) + 8 for p in pairs)
     out.extend(marked.values())
-    return " ".join(out), [*kept, *marked]
+    out.extend(lexeme(p) for p in pairs)
+    return " ".join(out), [*kept, *marked], list(pairs), size
 
 
 @dataclass(frozen=True)
@@ -279,6 +323,7 @@ class Record:
     shown: tuple
     tsv: str
     lexemes: list[str]
+    pairs: list[str]
 
 
 def record_row(doc: dict, language: Language) -> tuple[Record, set[str]]:
@@ -350,8 +395,8 @@ def record_row(doc: dict, language: Language) -> tuple[Record, set[str]]:
         None if year is None else int(year),
     )
     shown = (gkey, kind, iid, did, segment_id, start, end, speaker, title, body.replace("\x00", ""))
-    tsv, lexemes = record_lexemes(folded, language)
-    return Record(slice_key, shown, tsv, lexemes), set(folded)
+    tsv, lexemes, pairs = record_lexemes(folded, language)
+    return Record(slice_key, shown, tsv, lexemes, pairs), set(folded)
 
 
 def card_row(card: dict) -> tuple:
@@ -428,11 +473,13 @@ def _ddl(schema: str, suffix: str = "") -> list[str]:
         # The frequent lexemes' matches counted per slice (see the module's docstring): one
         # row per lexeme, its slices and their counts in two arrays (in slice order), as the
         # last rebuild counted them; ``docs``: its records then.
+        # ``words``: of a capped prefix (``>trai*``), the words whose records it counts.
         f"""CREATE TABLE IF NOT EXISTS {s}.tally{x} (
             lexeme text COLLATE "C" PRIMARY KEY,
             docs integer NOT NULL,
             slices bigint[] NOT NULL,
-            ns integer[] NOT NULL)""",
+            ns integer[] NOT NULL,
+            words text[])""",
         # The tallied lexemes' counts in the slices written since (``_put``).
         f"""CREATE TABLE IF NOT EXISTS {s}.tally_more{x} (
             lexeme text COLLATE "C" NOT NULL,
@@ -447,7 +494,7 @@ def _ddl(schema: str, suffix: str = "") -> list[str]:
 TABLES = ("slice", "hit", "record", "card", "word", "tally", "tally_more")
 #: The tables with a primary key (renamed with them by a rebuild).
 _KEYED = ("slice", "record", "card", "word", "tally", "tally_more")
-LAYOUT = "3"
+LAYOUT = "4"
 #: Secondary indexes (name, table, definition), built after a rebuild's bulk load.
 _INDEXES = (
     ("hit_tsv", "hit", "USING gin (tsv)"),
@@ -461,13 +508,48 @@ _INDEXES = (
 
 
 def tallied_lexeme(lexeme: str, docs: int, stopwords: frozenset[str]) -> bool:
-    """A rebuild tallies ``lexeme`` (in ``docs`` records): a marked stem or prefix, or a
-    stop word (its own lexeme, as the query of a stop word alone is), in at least
+    """A rebuild tallies ``lexeme`` (in ``docs`` records): a marked stem, prefix or pair, or
+    a stop word (its own lexeme, as the query of a stop word alone is), in at least
     ``TALLY_THRESHOLD`` records. Other words are searched by their stems (a quoted single
     word is rare), so tallying them would double the table for little."""
     if docs < TALLY_THRESHOLD:
         return False
-    return lexeme[:1] in (STEM_MARK, PREFIX_MARK) or lexeme in stopwords
+    return lexeme[:1] in (STEM_MARK, PREFIX_MARK, PAIR_MARK) or lexeme in stopwords
+
+
+def capped_prefixes(
+    prefixes: Iterable[str], vocabulary: Iterable[tuple[str, int]]
+) -> dict[str, list[str]]:
+    """For each prefix lexeme of ``prefixes`` (``>trai``) with more vocabulary words than
+    ``MAX_EXPANSIONS`` (and fewer than ``EXPANSION_SCAN``, so that a query lists them all):
+    its capped lexeme (``>trai*``) and the words a query of it searches (the
+    ``MAX_EXPANSIONS`` most frequent, as ``PgCompiler._expanded`` ranks them), in code point
+    order. ``vocabulary``: (word, records) as in ``word``."""
+    entries = sorted((w, n) for w, n in vocabulary if n > 0)
+    keys = [w for w, _ in entries]
+    out: dict[str, list[str]] = {}
+    for mark in prefixes:
+        start = mark[len(PREFIX_MARK) :]
+        found = []
+        for i in range(bisect_left(keys, start), len(keys)):
+            if not keys[i].startswith(start) or len(found) == EXPANSION_SCAN:
+                break
+            found.append(entries[i])
+        if MAX_EXPANSIONS < len(found) < EXPANSION_SCAN:
+            top = sorted(found, key=lambda t: (-t[1], t[0]))[:MAX_EXPANSIONS]
+            out[mark + CAPPED_MARK] = sorted(w for w, _ in top)
+    return out
+
+
+def capped_count_sql(schema: str, suffix: str, words: str) -> str:
+    """Rows ``(lexeme, slice, n)``: how many records of each slice have one of the words of
+    each capped lexeme of the table ``words (word, lexeme)``, counted from ``hit``."""
+    s, x = schema, suffix
+    return f"""SELECT d.lexeme, d.slice, count(*)::int AS n FROM (
+            SELECT DISTINCT c.lexeme COLLATE "C" AS lexeme, h.slice, h.id
+            FROM {s}.hit{x} h CROSS JOIN LATERAL unnest(tsvector_to_array(h.tsv)) u(lexeme)
+            JOIN {words} c ON c.word = u.lexeme COLLATE "C") d
+        GROUP BY 1, 2"""
 
 
 def tally_sql(schema: str, suffix: str = "") -> str:
@@ -475,12 +557,32 @@ def tally_sql(schema: str, suffix: str = "") -> str:
     ``tally_words (lexeme, docs)``, counting every record of ``hit`` (each tsvector read
     once)."""
     s, x = schema, suffix
-    return f"""INSERT INTO {s}.tally{x}
+    return f"""INSERT INTO {s}.tally{x} (lexeme, docs, slices, ns)
         SELECT c.lexeme, min(w.docs), array_agg(c.slice ORDER BY c.slice),
             array_agg(c.n ORDER BY c.slice)
         FROM ({tally_count_sql(s, x, "tally_words")}) c
         JOIN tally_words w ON w.lexeme = c.lexeme
         GROUP BY c.lexeme"""
+
+
+def frequent_pairs_sql(schema: str, suffix: str, words: str) -> str:
+    """The statement that adds to the table ``words (lexeme, docs)`` the pair lexemes in at
+    least ``:n`` records of ``hit`` (one pass over it)."""
+    s, x = schema, suffix
+    return f"""INSERT INTO {words} SELECT u.lexeme, count(*)
+        FROM {s}.hit{x} h CROSS JOIN LATERAL unnest(tsvector_to_array(h.tsv)) u(lexeme)
+        WHERE left(u.lexeme, 1) = '{PAIR_MARK}' GROUP BY 1 HAVING count(*) >= :n"""
+
+
+def capped_tally_sql(schema: str, suffix: str, words: str) -> str:
+    """The statement that adds to ``tally`` the rows of the capped prefixes of the table
+    ``words (word, lexeme)`` (``capped_prefixes``), counting every record of ``hit``."""
+    s, x = schema, suffix
+    return f"""INSERT INTO {s}.tally{x} (lexeme, docs, slices, ns, words)
+        SELECT c.lexeme, sum(c.n), array_agg(c.slice ORDER BY c.slice),
+            array_agg(c.n ORDER BY c.slice),
+            (SELECT array_agg(w.word ORDER BY w.word) FROM {words} w WHERE w.lexeme = c.lexeme)
+        FROM ({capped_count_sql(s, x, words)}) c GROUP BY c.lexeme"""
 
 
 def tally_count_sql(schema: str, suffix: str, words: str) -> str:
@@ -816,16 +918,25 @@ class PostgresSearch:
             text(
                 f"""UPDATE {s}.word w SET docs = w.docs - o.n FROM (
                     SELECT u.lexeme, count(*) AS n FROM {s}.hit h, unnest(h.tsv) u
-                    WHERE h.gkey = ANY(:keys) AND left(u.lexeme, 1) NOT IN (:stem, :prefix)
+                    WHERE h.gkey = ANY(:keys)
+                        AND left(u.lexeme, 1) NOT IN (:stem, :prefix, :pair)
                     GROUP BY u.lexeme) o WHERE w.word = o.lexeme"""
             ),
-            {"keys": keys, "stem": STEM_MARK, "prefix": PREFIX_MARK},
+            {"keys": keys, "stem": STEM_MARK, "prefix": PREFIX_MARK, "pair": PAIR_MARK},
         )
         # The tally stays exact for the lexemes tallied at the last rebuild: the replaced
         # groups' rows go, the new records' are counted (a lexeme that becomes frequent only
         # later stays on the GIN path until the next rebuild).
-        tallied = set(conn.scalars(text(f"SELECT lexeme FROM {s}.tally")))
-        if tallied:
+        tallied: set[str] = set()
+        # A capped prefix's words, each with the capped lexemes that count its records.
+        capped: dict[str, list[str]] = {}
+        for lex, words in conn.execute(text(f"SELECT lexeme, words FROM {s}.tally")):
+            if words is None:
+                tallied.add(lex)
+            else:
+                for word in words:
+                    capped.setdefault(word, []).append(lex)
+        if tallied or capped:
             # (``tally``'s entries of the replaced slices stay: their ids are gone from
             # ``slice``, so no query counts them, and the next rebuild drops them.)
             conn.execute(
@@ -869,6 +980,12 @@ class PostgresSearch:
                 sid = rows.add(record)
                 for lex in tallied.intersection(record.lexemes):
                     counts[lex, sid] += 1
+                for lex in tallied.intersection(record.pairs):
+                    counts[lex, sid] += 1
+                if capped:
+                    found = {lex for w in record.lexemes for lex in capped.get(w, ())}
+                    for lex in found:
+                        counts[lex, sid] += 1
             rows.copy(conn, s, "")
             self._copy(conn, "tally_more", None, [(*k, n) for k, n in counts.items()])
         self._copy(conn, "card", None, cards)
@@ -1040,12 +1157,29 @@ class PostgresSearch:
                 " ON COMMIT DROP"
             )
         )
+        tallied = [
+            row for row in lexeme_docs.items() if tallied_lexeme(*row, self._language.stopwords)
+        ]
         with cursor.copy("COPY tally_words FROM STDIN") as copy:
-            for row in lexeme_docs.items():
-                if tallied_lexeme(*row, self._language.stopwords):
-                    copy.write_row(row)
+            for row in tallied:
+                copy.write_row(row)
+        # The pairs are counted here, not in Python: there are millions of them.
+        conn.execute(text(frequent_pairs_sql(s, "_new", "tally_words")), {"n": TALLY_THRESHOLD})
         conn.execute(text("ANALYZE tally_words"))
         conn.execute(text(tally_sql(s, "_new")))
+        capped = capped_prefixes((w for w, _ in tallied if w[0] == PREFIX_MARK), vocabulary.items())
+        conn.execute(
+            text(
+                'CREATE TEMP TABLE tally_cap (word text COLLATE "C", lexeme text COLLATE "C")'
+                " ON COMMIT DROP"
+            )
+        )
+        with cursor.copy("COPY tally_cap FROM STDIN") as copy:
+            for capped_lexeme, words in capped.items():
+                for word in words:
+                    copy.write_row((word, capped_lexeme))
+        conn.execute(text("ANALYZE tally_cap"))
+        conn.execute(text(capped_tally_sql(s, "_new", "tally_cap")))
         return stats, next(ids)
 
     # -------------------------------------------------------- consistency
@@ -1140,6 +1274,8 @@ class PostgresSearch:
             where = " AND ".join([match, *filter_sql, scope_where])
             single = c.single_lexeme()
             summary_where, tally, frequency = where, None, 0
+            if single is not None and single.capped is not None:
+                single = self._capped(conn, single)
             if single is not None:
                 frequency = self._tallied(conn, single.lexeme)
             if frequency:
@@ -1199,6 +1335,21 @@ class PostgresSearch:
             ):
                 results.suggestion = self._suggest(conn, q, tree, scope, filters)
             return results
+
+    def _capped(self, conn: Connection, part: Part) -> Part:
+        """A prefix over the expansion cap (``part.excess``) as its capped ``tally`` lexeme
+        (``>trai*``) when that row counts the records of exactly the words searched (the
+        most frequent words are still those of the last rebuild); else ``part`` as it is,
+        counted as its prefix's records less those of the words left out."""
+        if not (USE_TALLY and USE_CAPPED):
+            return part
+        name = f"{part.lexeme}{CAPPED_MARK}"
+        words = conn.scalar(
+            text(f"SELECT words FROM {self.schema}.tally WHERE lexeme = :l"), {"l": name}
+        )
+        if words is None or tuple(sorted(words)) != part.capped:
+            return part
+        return replace(part, lexeme=name, excess=None, capped=None)
 
     def _tallied(self, conn: Connection, lexeme: str | None) -> int:
         """How many records had ``lexeme`` at the last rebuild when its matches are counted

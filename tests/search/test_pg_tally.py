@@ -1,6 +1,8 @@
-"""The PostgreSQL backend's two fast paths give exactly what its GIN path gives: a frequent
-lexeme's counts read from ``tally`` (issue 18), and a simple prefix matched as its one prefix
-lexeme (``>trai``) instead of the OR of its words. The same queries run through every path on
+"""The PostgreSQL backend's fast paths give exactly what its GIN path gives: a frequent
+lexeme's counts read from ``tally`` (issue 18), a prefix over the expansion cap counted from
+its capped ``tally`` row, a simple prefix matched as its one prefix lexeme (``>trai``) instead
+of the OR of its words, and a phrase matched through its word-pair lexemes (``=picket line``)
+instead of its words' positions alone. The same queries run through every path on
 a generated archive (the tally threshold forced low so that most lexemes are tallied), before
 and after incremental writes, and every result (totals, groups and their order, moments,
 snippets, facets, notices, suggestions) must be equal; the tally must equal a recount."""
@@ -15,7 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from oralhist.search import pg_query, postgres
-from oralhist.search.postgres import PostgresSearch, tally_count_sql
+from oralhist.search.postgres import PostgresSearch, capped_count_sql, tally_count_sql
 
 from .conftest import ANONYMOUS, ARCHIVIST, RESEARCHER, document, interview
 
@@ -134,6 +136,15 @@ QUERIES = [
     ("zap00*", {}),
     ("work union", {}),
     ('"picket line"', {}),
+    ('"the union"', {}),
+    ('"picket line" speaker:clark', {}),
+    ('"picket line"', {"kind": "segment"}),
+    ('"the general strike"', {}),
+    ('"work of the mill"', {}),
+    ('"strike strike"', {}),
+    ('work -"the union"', {}),
+    ('"mill worker" OR "picket line"', {}),
+    ("zap*", {"speaker": "Tom Miller"}),
     ("work -union", {}),
     ("strike OR wages", {}),
     ("tra?n*", {}),
@@ -159,8 +170,11 @@ def _results(ix: PostgresSearch) -> list:
 
 
 def _compare_paths(ix: PostgresSearch, monkeypatch) -> int:
-    """Every query through the three paths (and both ways of reading a page's moments);
-    returns how many went through the tally."""
+    """Every query through every path (and both ways of reading a page's moments); returns
+    how many went through the tally. The paths: the tally (with capped prefixes and pairs);
+    the tally with a prefix over the cap counted as its prefix less the words left out; the
+    GIN index (pairs for phrases); the GIN index with phrases matched by their words'
+    positions alone; and prefixes as the OR of their words."""
     tallied = []
     original = PostgresSearch._tallied
 
@@ -173,17 +187,39 @@ def _compare_paths(ix: PostgresSearch, monkeypatch) -> int:
     monkeypatch.setattr(postgres, "PAGE_SCAN_MATCHES", 0)  # pages read their groups whole
     fast = _results(ix)
     used = sum(tallied)
+    monkeypatch.setattr(postgres, "USE_CAPPED", False)
+    excess = _results(ix)
     monkeypatch.setattr(postgres, "PAGE_SCAN_MATCHES", 10**9)  # pages through the GIN index
     monkeypatch.setattr(postgres, "USE_TALLY", False)
     gin = _results(ix)
+    monkeypatch.setattr(pg_query, "USE_PAIRS", False)  # phrases by their words' positions
+    positions = _results(ix)
     monkeypatch.setattr(pg_query, "PREFIX_LENGTHS", (3, 2))  # no prefix lexeme is read
     words = _results(ix)
     monkeypatch.setattr(postgres, "USE_TALLY", True)
+    monkeypatch.setattr(postgres, "USE_CAPPED", True)
+    monkeypatch.setattr(pg_query, "USE_PAIRS", True)
     monkeypatch.setattr(pg_query, "PREFIX_LENGTHS", postgres.PREFIX_LENGTHS)
-    for (q, a), (_, b), (_, c) in zip(fast, gin, words, strict=True):
-        assert a == b, q
-        assert a == c, q
+    for (q, a), *others in zip(fast, excess, gin, positions, words, strict=True):
+        for _, b in others:
+            assert a == b, q
     assert any(r.total_groups for _, r in fast)
+    return used
+
+
+def _capped_uses(monkeypatch) -> list[str]:
+    """The lexemes of the capped ``tally`` rows that searches count from (filled as they
+    run)."""
+    used: list[str] = []
+    original = PostgresSearch._capped
+
+    def spy(self, conn, part):
+        found = original(self, conn, part)
+        if found is not part:
+            used.append(found.lexeme)
+        return found
+
+    monkeypatch.setattr(PostgresSearch, "_capped", spy)
     return used
 
 
@@ -191,8 +227,17 @@ def _assert_tally_is_a_recount(ix: PostgresSearch) -> None:
     """What ``tally`` and ``tally_more`` count for the live slices is what ``hit`` has."""
     s = ix.schema
     with ix.engine.begin() as conn:
-        conn.execute(text(f"CREATE TEMP TABLE words AS SELECT lexeme FROM {s}.tally"))
+        conn.execute(
+            text(f"CREATE TEMP TABLE words AS SELECT lexeme FROM {s}.tally WHERE words IS NULL")
+        )
+        conn.execute(
+            text(
+                f"CREATE TEMP TABLE capped AS SELECT w AS word, lexeme FROM {s}.tally,"
+                " unnest(words) w"
+            )
+        )
         recount = conn.execute(text(tally_count_sql(s, "", "words"))).all()
+        recount += conn.execute(text(capped_count_sql(s, "", "capped"))).all()
         stored = conn.execute(
             text(
                 f"""SELECT c.lexeme, c.slice, sum(c.n) FROM (
@@ -203,6 +248,7 @@ def _assert_tally_is_a_recount(ix: PostgresSearch) -> None:
             )
         ).all()
         conn.execute(text("DROP TABLE words"))
+        conn.execute(text("DROP TABLE capped"))
     assert sorted(stored) == sorted(recount)
     assert stored
 
@@ -224,11 +270,15 @@ def test_the_tally_and_the_prefix_lexemes_give_what_the_gin_path_gives(ix, monke
         rare = conn.scalar(
             text(f"SELECT count(*) FROM {ix.schema}.word WHERE docs < 3 AND docs > 0")
         )
-    assert {"~work", "the", ">tra", ">trai", ">work"} <= tallied
+    assert {"~work", "the", ">tra", ">trai", ">work", "=the union"} <= tallied
+    assert sum(lex.startswith("=") for lex in tallied) > 20  # word pairs
+    assert ">zap*" in tallied  # zap* has more words than MAX_EXPANSIONS
     assert "worker" not in tallied  # a word, not a stop word: searched by its stem
     assert rare  # some words stay on the GIN path
     _assert_tally_is_a_recount(ix)
+    capped = _capped_uses(monkeypatch)
     assert _compare_paths(ix, monkeypatch) > 100
+    assert ">zap*" in capped
 
 
 def test_writes_keep_the_tally_exact(ix, monkeypatch):
@@ -241,6 +291,42 @@ def test_writes_keep_the_tally_exact(ix, monkeypatch):
     ix.replace_interview(7, _interview(7, rng))
     _assert_tally_is_a_recount(ix)
     assert _compare_paths(ix, monkeypatch) > 100
+
+
+def test_writes_of_a_capped_prefixs_words_keep_its_row_exact(ix, monkeypatch):
+    with ix.engine.connect() as conn:
+        top = conn.scalar(text(f"SELECT words FROM {ix.schema}.tally WHERE lexeme = '>zap*'"))
+    assert len(top) == 64
+    # More records of the most frequent words only: the words searched stay the same, and
+    # the new records are counted in ``tally_more`` under the capped lexeme.
+    ix.replace_interview(80, interview(80, [("Kate Clark", " ".join(top[:40]))]))
+    ix.replace_interview(81, interview(81, [("Tom Miller", " ".join(top[30:]) + " work")]))
+    _assert_tally_is_a_recount(ix)
+    capped = _capped_uses(monkeypatch)
+    assert _compare_paths(ix, monkeypatch) > 100
+    assert ">zap*" in capped
+
+
+def test_a_capped_prefix_whose_most_frequent_words_changed_is_counted_without_its_row(
+    ix, monkeypatch
+):
+    with ix.engine.connect() as conn:
+        top = conn.scalar(text(f"SELECT words FROM {ix.schema}.tally WHERE lexeme = '>zap*'"))
+        left_out = sorted(
+            set(conn.scalars(text(f"SELECT word FROM {ix.schema}.word WHERE word LIKE 'zap%'")))
+            - set(top)
+        )
+    assert left_out
+    # Writes make the words left out the most frequent: the capped row's words are no longer
+    # the ones searched, so the prefix less the words left out is counted.
+    for i in range(60, 75):
+        ix.replace_interview(i, interview(i, [("Kate Clark", " ".join(left_out) + " and")]))
+    _assert_tally_is_a_recount(ix)
+    capped = _capped_uses(monkeypatch)
+    assert _compare_paths(ix, monkeypatch) > 100
+    assert ">zap*" not in capped
+    results = ix.search("zap*", ARCHIVIST)
+    assert results.notices and results.total_groups
 
 
 def test_a_word_frequent_only_after_the_rebuild_stays_on_the_gin_path(ix, monkeypatch):

@@ -298,11 +298,14 @@ def test_one_lexeme_with_slice_conditions_is_counted_from_the_tally():
     assert single("working -speaker:clark") == "~work"
     assert single("working (speaker:clark OR narrator:kate)") == "~work"
     assert single("mil*") == ">mil"
+    assert single('"picket line"') == "=picket line"  # a two-word phrase: its pair lexeme
+    assert single('"the picket" kind:segment') == "=the picket"
     for q in (
         "working union",
         "working -union",
         "working OR union",
-        '"picket line"',
+        '"the picket line"',
+        '"picket line" -union',
         "working (union OR speaker:clark)",
         "-working speaker:clark",
         "mil* -union",
@@ -324,7 +327,7 @@ def test_a_giant_record_keeps_each_word_with_its_stem_and_prefixes_or_not_at_all
     from oralhist.search.postgres import MAX_LEXEME_BYTES, record_lexemes
 
     words = [f"w{i:07d}" for i in range(200_000)]
-    literal, lexemes = record_lexemes(words, Language("en"))
+    literal, lexemes, _pairs = record_lexemes(words, Language("en"))
     kept = [w for w in lexemes if w[0] == "w"]
     marks = {m for m in lexemes if m[0] in "~>"}
     assert 1_000 < len(kept) < len(words)
