@@ -11,8 +11,9 @@ takes hours on a shared two-core machine; copying rows in SQL takes minutes, and
 cost depends on the rows, the posting lists and the groups, which this reproduces (every
 word's posting list and every facet value x10). What it does not reproduce: a vocabulary
 grown by the larger corpus (the generator's vocabulary is fixed, so little), and narrators
-differ only by interview, not by name. The tally (layout 3) is counted again for the lexemes
-a rebuild of the larger archive would tally (TALLY_THRESHOLD records of it). Prints JSON
+differ only by interview, not by name. The tally (layouts 3 and 4: stems, prefixes, stop
+words, word pairs and capped prefixes) is counted again for the lexemes a rebuild of the
+larger archive would tally (TALLY_THRESHOLD records of it). Prints JSON
 with the times and the schema's size.
 """
 
@@ -30,13 +31,15 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
 
-from oralhist.search.pg_query import PREFIX_MARK, STEM_MARK  # noqa: E402
+from oralhist.search.pg_query import PAIR_MARK, PREFIX_MARK, STEM_MARK  # noqa: E402
 from oralhist.search.postgres import (  # noqa: E402
     _INDEXES,
     REBUILD_MEMORY,
     TABLES,
     TALLY_THRESHOLD,
     PostgresSearch,
+    capped_count_sql,
+    capped_prefixes,
     tally_count_sql,
 )
 from oralhist.search.schema import Language  # noqa: E402
@@ -72,21 +75,50 @@ def main() -> int:
                 f"INSERT INTO tally_words SELECT u.lexeme, count(*) * :n FROM {s}.hit h"
                 " CROSS JOIN LATERAL unnest(tsvector_to_array(h.tsv)) u(lexeme)"
                 " GROUP BY 1 HAVING count(*) * :n >= :threshold"
-                " AND (left(u.lexeme, 1) IN (:stem, :prefix) OR u.lexeme = ANY(:stop))"
+                " AND (left(u.lexeme, 1) IN (:stem, :prefix, :pair) OR u.lexeme = ANY(:stop))"
             ),
             {
                 "n": args.times,
                 "threshold": TALLY_THRESHOLD,
                 "stem": STEM_MARK,
                 "prefix": PREFIX_MARK,
+                "pair": PAIR_MARK,
                 "stop": sorted(Language("en").stopwords),
             },
         )
+        # The capped prefixes (layout 4): the tallied prefixes over the expansion cap, with
+        # their most frequent words (the source's counts rank them as the copy's do).
+        prefixes = conn.scalars(
+            text("SELECT lexeme FROM tally_words WHERE left(lexeme, 1) = :p"), {"p": PREFIX_MARK}
+        ).all()
+        vocabulary = conn.execute(text(f"SELECT word, docs FROM {s}.word")).all()
+        capped = capped_prefixes(prefixes, vocabulary)
+        conn.execute(
+            text(
+                'CREATE TEMP TABLE tally_cap (word text COLLATE "C", lexeme text COLLATE "C")'
+                " ON COMMIT DROP"
+            )
+        )
+        cursor = conn.connection.driver_connection.cursor()
+        with cursor.copy("COPY tally_cap FROM STDIN") as copy:
+            for capped_lexeme, words in capped.items():
+                for word in words:
+                    copy.write_row((word, capped_lexeme))
+        conn.execute(text("ANALYZE tally_cap"))
         conn.execute(
             text(
                 "CREATE TEMP TABLE source_tally ON COMMIT DROP AS "
                 + tally_count_sql(s, "", "tally_words")
+                + " UNION ALL "
+                + capped_count_sql(s, "", "tally_cap")
             )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO tally_words SELECT lexeme, sum(n) * :n FROM source_tally"
+                " WHERE lexeme IN (SELECT lexeme FROM tally_cap) GROUP BY lexeme"
+            ),
+            {"n": args.times},
         )
         row_ids = conn.scalar(text(f"SELECT max(id) FROM {s}.hit")) + 1
         slice_ids = conn.scalar(text(f"SELECT max(id) FROM {s}.slice")) + 1
@@ -139,9 +171,11 @@ def main() -> int:
             conn.execute(text(f"CREATE INDEX {index} ON {t}.{table} {how}"))
         conn.execute(
             text(
-                f"INSERT INTO {t}.tally SELECT c.lexeme, min(w.docs),"
-                f" array_agg(c.slice + k * {ids} ORDER BY k, c.slice),"
-                " array_agg(c.n ORDER BY k, c.slice)"
+                f"INSERT INTO {t}.tally (lexeme, docs, slices, ns, words) SELECT c.lexeme,"
+                f" min(w.docs), array_agg(c.slice + k * {ids} ORDER BY k, c.slice),"
+                " array_agg(c.n ORDER BY k, c.slice),"
+                " (SELECT array_agg(p.word ORDER BY p.word) FROM tally_cap p"
+                " WHERE p.lexeme = c.lexeme)"
                 " FROM source_tally c JOIN tally_words w ON w.lexeme = c.lexeme"
                 " CROSS JOIN generate_series(0, :n - 1) k GROUP BY c.lexeme"
             ),

@@ -334,3 +334,59 @@ def test_a_giant_record_keeps_each_word_with_its_stem_and_prefixes_or_not_at_all
     assert len(literal.encode()) < MAX_LEXEME_BYTES + 100_000  # within a tsvector's 1 MB
     expected = {f"~{w}" for w in kept} | {f">{w[:k]}" for w in kept for k in range(3, 7)}
     assert marks == expected
+
+
+def test_each_two_consecutive_words_are_written_as_a_pair_lexeme():
+    literal = tsvector_literal(folded_words("The picket line, the line."), Language("en"))
+    for pair in ("=the picket", "=picket line", "=line the", "=the line"):
+        assert f"'{pair}'" in literal
+    assert "'=picket the'" not in literal and "'=the the'" not in literal
+    assert literal.count("'=") == 4  # each pair once, without positions
+
+
+@needs_postgres
+def test_a_pair_lexeme_is_written_exactly_where_its_words_positions_follow():
+    """Where positions are capped (past ``MAX_POSITION``, 255 per word) or words are left
+    out of a giant record, the pairs are those of the positions written: a two-word phrase
+    matched by its pair finds what ``'a' <-> 'b'`` finds."""
+    import itertools
+    import random
+
+    from oralhist.search.postgres import PostgresSearch, record_lexemes
+
+    rng = random.Random(5)
+    few = ["a", "b", "the", "d", "e"]
+    giant = [f"w{i % 90_000:06d}" for i in range(200_000)]
+    cases = [
+        [rng.choice(few) for _ in range(60)],
+        ["a"] * 300 + ["b", "the"] + ["a", "d"],
+        [rng.choice(few[:3]) for _ in range(MAX_POSITION + 40)] + ["d", "e", "d", "a"],
+        giant,
+    ]
+    ix = PostgresSearch(os.environ["OH_TEST_DATABASE_URL"], schema="unused")
+    try:
+        with ix.engine.connect() as conn:
+            for words in cases:
+                literal, lexemes, pairs = record_lexemes(words, Language("en"))
+                if words is giant:
+                    kept = [w for w in lexemes if w[0] == "w"]
+                    assert 1_000 < len(kept) < 90_000  # a giant record: words left out
+                    candidates = list(itertools.pairwise(giant[:3_000]))
+                    candidates += [(rng.choice(kept), rng.choice(kept)) for _ in range(300)]
+                else:
+                    candidates = list(itertools.product(sorted(set(words)), repeat=2))
+                queries = [f"'{a}' <-> '{b}'" for a, b in candidates]
+                found = conn.execute(
+                    text(
+                        "SELECT CAST(:v AS tsvector) @@ CAST(q.q AS tsquery)"
+                        " FROM unnest(CAST(:qs AS text[])) WITH ORDINALITY q(q, n) ORDER BY q.n"
+                    ),
+                    {"v": literal, "qs": queries},
+                ).scalars()
+                expected = {
+                    f"={a} {b}" for (a, b), hit in zip(candidates, found, strict=True) if hit
+                }
+                assert expected
+                assert {f"={a} {b}" for a, b in candidates} & set(pairs) == expected
+    finally:
+        ix.close()
