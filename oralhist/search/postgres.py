@@ -65,8 +65,9 @@ its slice (layout 2: about 6 us per match; "work", 28 k records at 1,000 intervi
 - A simple prefix (``trai*``) whose vocabulary words are at most ``MAX_EXPANSIONS`` is its one
   prefix lexeme (``>trai``: exactly the records with one of its words), ranked by its words.
   Over the cap, the most frequent words are searched, as by the Whoosh engine, with its
-  notice: the GIN path ORs them, and the tally path counts the prefix lexeme less the records
-  that have only words left out (few: the rarest words), read through the GIN index.
+  notice: the GIN path ORs them; the tally path counts its capped row (layout 4, below) or,
+  when the words searched are no longer the row's, the prefix lexeme less the records that
+  have only words left out (few: the rarest words), read through the GIN index.
 - The page's moments: with many matches (``PAGE_SCAN_MATCHES``, or a tallied lexeme) the
   page's groups' records are read through ``hit``'s group index and each is checked (cost
   bound by the page, not the archive); else through the GIN index.
@@ -77,6 +78,36 @@ its slice (layout 2: about 6 us per match; "work", 28 k records at 1,000 intervi
   36 MB; a rebuild counts the tally in one pass over ``hit`` (72 s of server CPU).
 - The tests (``tests/search/test_pg_tally.py``) run every query kind through the tally, the
   GIN and the word-OR paths and compare every result, before and after writes.
+
+Phrases and capped prefixes (layout 4, issue 18: at 10,000 interviews ``hit`` no longer fits
+in memory, and the costs that grew with the archive were the rows read to check a phrase's
+positions and a capped prefix's correction):
+
+- Word pairs. Every two folded words at consecutive written positions are one lexeme
+  (``=picket line``), written without positions. A phrase is matched over the same folded
+  words, stop words included (``"the general strike"`` keeps ``the``), so the pairs are of
+  every word, not only of non-stop words. A two-word phrase is its pair lexeme: exact, no
+  positions read, and tallied like a stem when it is frequent. A longer phrase is the AND of
+  its pairs with its words' positions (``'=the general' & '=general strike' & ('the' <->
+  'general' <-> 'strike')``): the GIN index's candidates are the records with every pair,
+  not every word, and only they are checked. The pairs are taken from the positions written
+  (capped at ``MAX_POSITION``, 255 per word, the words kept of a giant record), so a pair is
+  in a record exactly when ``'a' <-> 'b'`` matches there; the pairs count in
+  ``MAX_LEXEME_BYTES`` (a record whose pairs would not fit keeps fewer words). Their record
+  counts are taken in SQL (one pass over ``hit``: there are millions of distinct pairs, too
+  many for the rebuild's Python counter).
+- Capped prefixes. For each tallied prefix with more words than ``MAX_EXPANSIONS`` (and
+  fewer than ``EXPANSION_SCAN``), a rebuild adds a ``tally`` row ``>trai*`` counting the
+  records with one of its ``MAX_EXPANSIONS`` most frequent words, which the row lists
+  (``words``). A query of the prefix searches exactly those words while the vocabulary's
+  counts keep them the most frequent; then its totals and facets come from that row (and its
+  ``tally_more`` counts, kept by ``_put`` from the listed words). When writes change which
+  words are the most frequent, the listed words differ from the searched ones and the query
+  falls back to the prefix less the records of the words left out: the result is the same,
+  only slower. Counting ``MAX_EXPANSIONS`` words per prefix from the tally rows of the words
+  would not do: a record with two of them would count twice.
+- Costs and figures: see ``bench/results/search-1000-postgresql.json`` and
+  ``search-10000-postgresql.json`` (layout 3's are kept beside them as ``-layout3``).
 
 The access scope is applied in SQL on every query (``scope_sql``), with the same rules as
 ``restriction.acl_verdict``: totals, facets, snippets and suggestions never count what the
