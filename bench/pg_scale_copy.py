@@ -6,6 +6,11 @@ does.
 
     python bench/pg_scale_copy.py --database-url URL --source bench_x --target bench_y --times 10
 
+With ``--results``, it then measures the copy's searches (``bench_search.py --phase query``
+with ``--interviews`` times the source's) and writes
+``bench/results/search-<N>-postgresql.json`` (the copy's figures, the search figures, the
+method): one command for the 10,000-interview figures.
+
 Why: loading the generated 10,000-interview corpus (148 M words) through the Python analysis
 takes hours on a shared two-core machine; copying rows in SQL takes minutes, and the search
 cost depends on the rows, the posting lists and the groups, which this reproduces (every
@@ -22,7 +27,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -51,7 +58,14 @@ def main() -> int:
     parser.add_argument("--source", required=True, help="schema of a built index")
     parser.add_argument("--target", required=True, help="schema to (re)create")
     parser.add_argument("--times", type=int, default=10)
+    parser.add_argument(
+        "--results",
+        action="store_true",
+        help="then measure the copy's searches and write bench/results/search-N-postgresql.json",
+    )
     args = parser.parse_args()
+    if args.results and not args.target.startswith("bench_"):
+        parser.error("--results needs a --target named bench_<name> (as bench_search.py names)")
     target = PostgresSearch(args.database_url, schema=args.target)
     target.drop()
     target.create()
@@ -195,19 +209,69 @@ def main() -> int:
             {"s": t},
         )
         records = conn.scalar(text(f"SELECT count(*) FROM {t}.hit"))
+        interviews = conn.scalar(text(f"SELECT count(*) FROM {t}.card"))
     target.close()
-    print(
-        json.dumps(
-            {
-                "records": records,
-                "copy_seconds": round(copied, 1),
-                "index_seconds": round(seconds - copied, 1),
-                "schema_mb": round(int(size) / 2**20, 1),
-                "load_average": os.getloadavg()[0],
-            }
-        )
-    )
+    built = {
+        "records": records,
+        "copy_seconds": round(copied, 1),
+        "index_seconds": round(seconds - copied, 1),
+        "schema_mb": round(int(size) / 2**20, 1),
+        "load_average": os.getloadavg()[0],
+    }
+    print(json.dumps(built))
+    if args.results:
+        write_results(args, interviews, built)
     return 0
+
+
+def write_results(args: argparse.Namespace, interviews: int, built: dict) -> None:
+    """Measure the copy's searches with ``bench_search.py --phase query`` and write them with
+    the copy's figures to ``bench/results/search-<interviews>-postgresql.json``."""
+    from oralhist.search.postgres import LAYOUT
+
+    with tempfile.TemporaryDirectory() as work:
+        # bench_search.py names the schema after the index folder's parent: bench_<name>.
+        index_dir = Path(work) / args.target.removeprefix("bench_") / "index"
+        index_dir.mkdir(parents=True)
+        out = subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "bench_search.py"),
+                "--backend",
+                "postgresql",
+                "--database-url",
+                args.database_url,
+                "--phase",
+                "query",
+                "--interviews",
+                str(interviews),
+                "--index-dir",
+                str(index_dir),
+            ],
+            check=True,
+            stdout=subprocess.PIPE,
+            text=True,
+        ).stdout
+    search = json.loads(out.strip().splitlines()[-1])
+    result = {
+        "backend": "postgresql",
+        "interviews": interviews,
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "layout": LAYOUT,
+        "method": (
+            f"bench/pg_scale_copy.py --times {args.times} --results: the index of"
+            f" bench_search.py --backend postgresql --keep (schema {args.source}, layout"
+            f" {LAYOUT}) copied {args.times} times in SQL (ids shifted, the tally counted again"
+            " for the lexemes a rebuild of the larger archive would tally), then"
+            f" bench_search.py --phase query --interviews {interviews}; the generated corpus of"
+            " that size was not loaded"
+        ),
+        "build_by_copy": built,
+        "search": search,
+    }
+    path = ROOT / "bench" / "results" / f"search-{interviews}-postgresql.json"
+    path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print(f"p50 {search['p50_ms']} / p95 {search['p95_ms']} ms; written to {path}")
 
 
 if __name__ == "__main__":
