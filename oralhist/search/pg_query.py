@@ -308,10 +308,14 @@ class PgCompiler:
         if len(pairs) == 1:
             # Two words: exactly the records with their pair lexeme (no positions to check).
             return self._text(lexeme(pairs[0]), negated, pairs[0], rank=positional)
-        # Longer: the records with every pair, whose positions are then checked (the GIN
-        # index's candidates are the records with all its pairs, not all its words).
+        # Longer: the records with every pair (the GIN index's candidates), whose positions
+        # are then checked on each. The check is a function call, not ``@@``, so that the
+        # index scan reads the pairs' entries only: with the words' too it also walks their
+        # posting lists ("the": nearly every record).
         ts = " & ".join(lexeme(p) for p in dict.fromkeys(pairs))
-        return self._text(f"{ts} & ({positional})", negated, rank=positional)
+        part = self._text(ts, negated, rank=positional)
+        part.sql = f"ts_match_vq({TSV}, CAST({self.param(positional)} AS tsquery))"
+        return part
 
     def _expanded(
         self, label: str, terms: list[tuple[str, int]], negated: bool, prefix: str | None = None
