@@ -187,6 +187,10 @@ TALLY_THRESHOLD = 2_000
 #: (about 24 k for 20 interviews, 15 ms) rather than every match of the archive through the
 #: GIN index: "picket line", 2,960 matches at 1,000 interviews, 23 ms; 29 k at 10,000.
 PAGE_SCAN_MATCHES = 5_000
+#: Whether a search's summary statement joins by hashing on the GIN path too (as it does on
+#: the tally path): the matches' slices are looked up in one hash of ``slice`` rather than
+#: one index lookup each.
+SUMMARY_HASH_JOINS = True
 #: Whether searches read ``tally`` (tests turn it off to compare with the GIN path).
 USE_TALLY = True
 #: The end of a capped prefix's ``tally`` lexeme (``>trai*``: the records with one of the
@@ -1312,8 +1316,11 @@ class PostgresSearch:
             if frequency:
                 summary_where = " AND ".join([c.slice_where(), *filter_sql, scope_where])
                 tally = _tally_source(self.schema, single, c.param)
+            if frequency or SUMMARY_HASH_JOINS:
                 # The planner takes an array's unnest for 10 rows and would look each slice
-                # up by its key (40 k lookups for "work" at 10,000 interviews): hash joins.
+                # up by its key (40 k lookups for "work" at 10,000 interviews), and a GIN
+                # match of a pair or a rare word for 1 row (4 k lookups for "the general
+                # strike" at 1,000 interviews): hash joins.
                 conn.execute(text("SET LOCAL enable_nestloop = off"))
             params = dict(c.params, limit=per_page, offset=(page - 1) * per_page)
             kinds: Counter = Counter()
@@ -1335,7 +1342,7 @@ class PostgresSearch:
                     facets["kind"].append((value, int(n)))
                 else:
                     facets[tag].append((value, int(n)))
-            if tally is not None:
+            if frequency or SUMMARY_HASH_JOINS:
                 conn.execute(text("SET LOCAL enable_nestloop = on"))
             facets["kind"].sort(key=lambda kv: (-kv[1], kv[0]))
             facets["decade"].sort()
