@@ -63,9 +63,21 @@ def main() -> int:
         action="store_true",
         help="then measure the copy's searches and write bench/results/search-N-postgresql.json",
     )
+    parser.add_argument(
+        "--measure-only",
+        metavar="COPY_JSON",
+        help="with --results: measure an existing --target, whose copy printed COPY_JSON",
+    )
     args = parser.parse_args()
     if args.results and not args.target.startswith("bench_"):
         parser.error("--results needs a --target named bench_<name> (as bench_search.py names)")
+    if args.measure_only:
+        target = PostgresSearch(args.database_url, schema=args.target)
+        with target.engine.connect() as conn:
+            interviews = conn.scalar(text(f"SELECT count(*) FROM {args.target}.card"))
+        target.close()
+        write_results(args, interviews, json.loads(args.measure_only))
+        return 0
     target = PostgresSearch(args.database_url, schema=args.target)
     target.drop()
     target.create()
