@@ -35,7 +35,7 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from . import whoosh_internals as wi
-from .codec import PackedValues
+from .codec import DeflatedValues, PackedValues
 from .restriction import AccessRestriction, SegmentTable, _RangeQuery
 from .schema import fold
 
@@ -114,8 +114,19 @@ class _Values:
         parts = self.parts
         if not len(wanted) or not parts:
             return _NO_IDS, _NO_IDS
-        if all(isinstance(part, PackedValues) for part in parts):
-            # One buffer and one table of value ends for every block (``codec`` blocks).
+        if all(isinstance(part, (PackedValues, DeflatedValues)) for part in parts):
+            # Only the blocks holding a wanted posting are inflated (``DeflatedValues``)...
+            counts = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+            bounds = np.cumsum(counts)
+            block_of = np.searchsorted(bounds, wanted, side="right")
+            used = block_of[np.concatenate(([True], block_of[1:] != block_of[:-1]))]
+            if len(used) < len(parts):
+                shift = np.zeros(len(parts), dtype=np.int64)
+                kept = counts[used]
+                shift[used] = (np.cumsum(kept) - kept) - (bounds[used] - kept)
+                wanted = wanted + shift[block_of]
+            parts = [_packed(parts[i]) for i in used.tolist()]
+            # ... then one buffer and one table of value ends for all of them.
             sizes = np.fromiter((len(p.data) for p in parts), dtype=np.int64, count=len(parts))
             counts = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
             ends = np.concatenate([np.frombuffer(p.ends, dtype=np.uint32) for p in parts])
@@ -137,6 +148,11 @@ class _Values:
         return np.concatenate(counts_parts), np.concatenate(flat)
 
 
+def _packed(values) -> PackedValues:
+    """A block's ``PackedValues``, inflated if it was stored deflated."""
+    return values.unpack() if isinstance(values, DeflatedValues) else values
+
+
 # whoosh's ``Positions`` value: the count (4 bytes, big-endian), then ``pickle.dumps(deltas,
 # 2)``: PROTO 2, EMPTY_LIST, BINPUT 0, [MARK], one opcode per delta, APPEND or APPENDS, STOP.
 # When every delta is below 256 each opcode is ``K`` and a byte, so the value is 11 + 2n
@@ -150,6 +166,8 @@ def decode_positions(values, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     block: a ``PackedValues`` decoded with numpy where every delta is below 256 (nearly every
     posting of a transcript segment), anything else (a block of whoosh tuples, a value with
     larger gaps) with ``pickle``."""
+    if isinstance(values, DeflatedValues):
+        values = values.unpack()
     if not isinstance(values, PackedValues) or not len(idx):
         decoded = [_positions(values[i]) for i in idx.tolist()]
         counts = np.fromiter(map(len, decoded), dtype=np.int64, count=len(decoded))
@@ -238,9 +256,13 @@ def _or(parts: list[Hits]) -> Hits:
         sums = np.bincount(ids - lo, weights=scores, minlength=hi - lo)[at]
         return Hits(at + lo, sums)
     # Sparse: a stable sort of the sorted runs merges them; equal docnums keep the parts'
-    # order, so the sums are added in the same order as ``bincount`` adds them.
-    order = np.argsort(ids, kind="stable")
-    ids = ids[order]
+    # order, so the sums are added in the same order as ``bincount`` adds them. The stable
+    # order is one plain sort of (docnum, place) packed in an int64 (docnums and places are
+    # below 2**31): numpy's SIMD sort of plain keys took 5 ms for a prefix's 250 k postings
+    # in one segment, where ``argsort(kind="stable")`` (a timsort of indices) took 16-23 ms.
+    order = np.sort((ids << 32) | np.arange(len(ids), dtype=np.int64))
+    ids = order >> 32
+    order &= 0xFFFFFFFF
     first = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
     return Hits(ids[first], np.add.reduceat(scores[order], first))
 

@@ -16,7 +16,13 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
 
-from oralhist.search.codec import ArrayBlockWriter, PackedValues, _compress_stored, codec
+from oralhist.search.codec import (
+    ArrayBlockWriter,
+    DeflatedValues,
+    PackedValues,
+    _compress_stored,
+    codec,
+)
 from oralhist.search.evaluate import SegmentEvaluator, _positions, _Values, decode_positions
 from oralhist.search.grouping import Groups, SpeakerNumbers
 from oralhist.search.restriction import InterviewSet, KindSet, SegmentTable
@@ -303,14 +309,25 @@ def test_speaker_facet_adds_up_names_across_segments():
     assert numbers.top([], [], 10) == []
 
 
+def _block(values: list[bytes], form: str):
+    if form == "PackedValues":
+        return PackedValues.pack(values)
+    if form == "DeflatedValues":
+        return pickle.loads(pickle.dumps(DeflatedValues.of(values, 1), 5))
+    return tuple(values)
+
+
+BLOCK_FORMS = ["DeflatedValues", "PackedValues", "tuples of bytes"]
+
+
 def _positions_value(poses: list[int]) -> bytes:
     """A value as ``schema.ExactText`` writes it (whoosh's ``Positions`` encoding)."""
     deltas = [poses[0], *(b - a for a, b in itertools.pairwise(poses))]
     return len(deltas).to_bytes(4, "big") + pickle.dumps(deltas, 2)
 
 
-@pytest.mark.parametrize("packed", [True, False], ids=["PackedValues", "tuple of bytes"])
-def test_positions_are_decoded_with_numpy_as_pickle_reads_them(packed):
+@pytest.mark.parametrize("form", BLOCK_FORMS)
+def test_positions_are_decoded_with_numpy_as_pickle_reads_them(form):
     """Short gaps (one-byte deltas, the fast path), gaps of 256 and more (two- and
     four-byte opcodes: read with pickle), single positions and more than a pickle batch."""
     rng = random.Random(3)
@@ -320,7 +337,7 @@ def test_positions_are_decoded_with_numpy_as_pickle_reads_them(packed):
         gap = rng.choice([3, 40, 255, 1_000])
         lists.append(sorted(rng.sample(range(n * gap + 1), n)))
     values = [_positions_value(p) for p in lists]
-    block = PackedValues.pack(values) if packed else tuple(values)
+    block = _block(values, form)
     wanted = np.array([*sorted(rng.sample(range(len(values)), 200)), len(values) - 1])
     wanted = np.unique(wanted)
     counts, flat = decode_positions(block, wanted)
@@ -368,20 +385,59 @@ def test_segment_tables_hold_each_column_once_and_find_the_runs(searcher):
     assert len(found) > 6  # three interviews' segments, cards and catalogue records
 
 
-@pytest.mark.parametrize("packed", [True, False], ids=["PackedValues", "tuples of bytes"])
-def test_positions_of_postings_across_blocks_are_decoded_at_once(packed):
+@pytest.mark.parametrize("form", BLOCK_FORMS)
+@pytest.mark.parametrize("wanted_blocks", [(0, 1, 2), (0, 2), (1,), (2,)])
+def test_positions_of_postings_across_blocks_are_decoded_at_once(form, wanted_blocks):
     """A posting list's values, block by block, after an access mask dropped some
-    postings: the positions of the postings asked for, in order, across the blocks."""
+    postings: the positions of the postings asked for, in order, across the blocks (some
+    blocks holding none of them); deflated blocks holding none are never inflated."""
     rng = random.Random(5)
     lists = [sorted(rng.sample(range(rng.choice([30, 400])), rng.randint(1, 6))) for _ in range(90)]
     values = [_positions_value(p) for p in lists]
-    blocks = [values[0:40], values[40:41], values[41:90]]
+    spans = [(0, 40), (40, 41), (41, 90)]
     kept = _Values()
-    kept.parts = [PackedValues.pack(b) if packed else tuple(b) for b in blocks]
+    kept.parts = [_block(values[a:b], form) for a, b in spans]
     kept.keep(np.array([i % 3 != 0 for i in range(90)]))  # what an access mask left
     left = [i for i in range(90) if i % 3 != 0]
-    mask = np.array([rng.random() < 0.5 for _ in left])
+    in_wanted = [any(a <= i < b for a, b in (spans[k] for k in wanted_blocks)) for i in left]
+    mask = np.array([rng.random() < 0.5 and w for w, _ in zip(in_wanted, left, strict=True)])
+    mask[in_wanted.index(True)] = True  # at least one posting
+    if 1 in wanted_blocks:
+        mask[left.index(40)] = True  # the one-posting block (40 % 3 != 0: kept)
     counts, flat = kept.positions(mask)
     expected = [lists[i] for i, m in zip(left, mask.tolist(), strict=True) if m]
     assert counts.tolist() == [len(p) for p in expected]
     assert flat.tolist() == [p for ps in expected for p in ps]
+    if form == "DeflatedValues":
+        inflated = [k for k, part in enumerate(kept.parts) if part._packed is not None]
+        assert inflated == sorted(wanted_blocks)
+
+
+def test_deflated_values_read_as_packed_values_do():
+    values = [b"\x00\x01", b"", b"positions", bytes(range(256)) * 3]
+    deflated = DeflatedValues.of(values, 1)
+    again = pickle.loads(pickle.dumps(deflated, 5))
+    assert again._packed is None and len(again) == 4  # the count without inflating
+    assert [again[0], again[1], again[2], again[3], again[-1]] == [*values, values[3]]
+    assert list(again) == values
+    assert len(deflated.deflated) < len(b"".join(values))
+
+
+def test_exact_blocks_read_ids_and_weights_without_inflating_positions(searcher):
+    """The codec's ``exact`` blocks are not compressed whole: their ids and weights are read
+    while the positions stay deflated (a prefix's words need no positions)."""
+    if not isinstance(searcher.reader().codec(), type(codec())):
+        pytest.skip("whoosh's own codec compresses its blocks whole")
+    m = searcher.reader().postings("exact", "strike")
+    m = getattr(m, "child", m)
+    from oralhist.search import whoosh_internals as wi
+
+    data, n = wi.block_data(m)
+    assert n == 512 and len(data[0]) == 512
+    assert isinstance(data[2], DeflatedValues) and data[2]._packed is None
+    evaluator = SegmentEvaluator(
+        searcher, searcher, SegmentTable.load(searcher.reader()), Language("en")
+    )
+    ids, weights, vals = evaluator.postings("exact", "strike", values=True)
+    assert len(ids) == len(weights) > 512
+    assert all(isinstance(p, DeflatedValues) and p._packed is None for p in vals.parts)
