@@ -316,6 +316,12 @@ class SegmentEvaluator:
 
     # ------------------------------------------------------------ leaves
 
+    def _variable_values(self, fieldname: str) -> bool:
+        """The field's posting values are stored as they are (positions), not cut into fixed
+        sizes (``wi.read_block`` returns them as pickled)."""
+        size = self.parent.schema[fieldname].format.fixed_value_size()
+        return size is None or size < 0
+
     def _lengths(self, fieldname: str) -> np.ndarray:
         cache = self.table.lengths
         found = cache.get(fieldname)
@@ -342,14 +348,25 @@ class SegmentEvaluator:
         ``scored``. Reads whole posting blocks (ids are delta-coded within a block, the first
         absolute); with ``only`` (sorted docnums), skips the blocks that hold none of them
         without decoding; with an access mask set, skips the blocks it excludes entirely."""
+        found = m = None
         try:
-            m = self.reader.postings(fieldname, text)
+            if not values or self._variable_values(fieldname):
+                found = wi.term_postings(self.reader, fieldname, text)
+            if found is None:
+                m = self.reader.postings(fieldname, text)
         except TermNotFound:
             return _NO_IDS, _NO_SCORES if scored else None, _Values() if values else None
         if isinstance(m, FilterMatcher):
             m = m.child  # deleted documents are removed once, from the final result (run)
         vals = _Values() if values else None
-        if wi.is_block_matcher(m):
+        if found is not None and found[0] is None:  # a few postings, inline in the term info
+            m_ids, m_weights, m_values = found[1]
+            ids = np.asarray(m_ids, dtype=np.int64)
+            weights = np.asarray(m_weights, dtype=np.float64) if scored else None
+            if values:
+                vals.parts.append(list(m_values) if m_values is not None else [b""] * len(ids))
+        elif found is not None:
+            postfile, where = found
             id_parts: list = []
             weight_parts: list = []
             block_starts: list[int] = []  # where each block starts in the ids, and
@@ -358,35 +375,30 @@ class SegmentEvaluator:
             last_read = 0
             previous_max = -1
             allowed = self.allowed
-            while True:
-                lo, previous_max = previous_max + 1, wi.block_max_id(m)
+            for n, block_max, compression, start, end in wi.posting_blocks(postfile, where):
+                lo, previous_max = previous_max + 1, block_max
                 if only is not None:
                     i = int(np.searchsorted(only, lo))
-                    skip = i == len(only) or only[i] > previous_max
-                elif allowed is not None:
-                    # A block whose docnums the restriction excludes entirely is not decoded.
-                    skip = allowed.find(1, lo, previous_max + 1) < 0
-                else:
-                    skip = False
-                if not skip:
-                    data, n = wi.block_data(m)
-                    block_starts.append(total)
-                    previous_maxes.append(last_read)
-                    id_parts.append(_block_array(data[0]))
-                    if scored:
-                        w = data[1]  # None: every weight is 1; a float: all the same; else many
-                        if w is None or isinstance(w, float):
-                            weight_parts.append(np.full(n, 1.0 if w is None else w))
-                        else:
-                            weight_parts.append(_block_array(w))
-                    if values:
-                        vals.parts.append(wi.block_values(m))
-                    total += n
-                    last_read = previous_max
-                elif only is not None and i == len(only):
-                    break
-                if not wi.next_block(m):
-                    break
+                    if i == len(only):
+                        break
+                    if only[i] > block_max:
+                        continue
+                elif allowed is not None and allowed.find(1, lo, block_max + 1) < 0:
+                    continue  # the restriction excludes every docnum of the block: not read
+                data = wi.read_block(postfile, start, end, compression)
+                block_starts.append(total)
+                previous_maxes.append(last_read)
+                id_parts.append(_block_array(data[0]))
+                if scored:
+                    w = data[1]  # None: every weight is 1; a float: all the same; else many
+                    if w is None or isinstance(w, float):
+                        weight_parts.append(np.full(n, 1.0 if w is None else w))
+                    else:
+                        weight_parts.append(_block_array(w))
+                if values:
+                    vals.parts.append(data[2])
+                total += n
+                last_read = block_max
             if not total:
                 return _NO_IDS, _NO_SCORES if scored else None, vals
             deltas = np.concatenate(id_parts, dtype=np.int64)
