@@ -35,7 +35,7 @@ from .codec import codec
 from .common import FILTERS, check_request
 from .common import requires_every_word as _requires_every_word
 from .evaluate import SegmentEvaluator
-from .grouping import GroupingMixin, SpeakerNumbers
+from .grouping import FactTable, GroupingMixin, SpeakerNumbers
 from .highlight import Highlighter
 from .query import Compiler, parse
 from .rebuild import RebuildMixin
@@ -85,6 +85,7 @@ class SearchIndex(RebuildMixin, GroupingMixin, SuggestMixin):
         # Interviews' cards by interview id: for the current generation only.
         self._cards: dict[int, dict] = {}
         self._group_facts: dict[int, tuple] = {}  # group key -> facet facts (``_facts``)
+        self._fact_table = FactTable()  # the same facts as numpy columns, for facets
         self._vocabulary: dict = {}  # the Compiler's look-ups, for the current generation
 
     # ------------------------------------------------------------ lifecycle
@@ -151,6 +152,7 @@ class SearchIndex(RebuildMixin, GroupingMixin, SuggestMixin):
         self._documents.clear()
         self._cards.clear()
         self._group_facts.clear()
+        self._fact_table = FactTable()
         self._vocabulary.clear()
 
     def _dir_identity(self) -> tuple[int, int] | None:
@@ -233,6 +235,7 @@ class SearchIndex(RebuildMixin, GroupingMixin, SuggestMixin):
         self._documents.clear()
         self._cards.clear()
         self._group_facts.clear()
+        self._fact_table = FactTable()
         self._vocabulary.clear()
         live = set()
         for sub, _ in self._searcher.leaf_searchers():

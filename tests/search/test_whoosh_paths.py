@@ -3,13 +3,18 @@ the same generated archive (``test_pg_tally``'s: shared stems and prefixes, a pr
 words than ``MAX_EXPANSIONS``, every access variation) indexed with posting blocks in today's
 form (positions deflated on their own, ``codec.DeflatedValues``) and in the form before it
 (each ``exact`` block compressed whole, ``PackedValues`` inside), and searched through every
-path; every result (totals, groups and their order, scores, moments, snippets, facets,
+path; facets counted in numpy columns (``grouping.FactTable``) against the ``Counter``s they
+replaced. Every result (totals, groups and their order, scores, moments, snippets, facets,
 notices, suggestions) must be equal."""
 
 from __future__ import annotations
 
+import heapq
 import random
+from collections import Counter
+from itertools import chain
 
+import numpy as np
 import pytest
 
 from oralhist.search import SearchIndex
@@ -17,6 +22,8 @@ from oralhist.search import codec as codec_module
 from oralhist.search import index as index_module
 from oralhist.search import whoosh_internals as wi
 from oralhist.search.codec import ArrayBlockWriter, BlockCodec, PackedValues
+from oralhist.search.common import MAX_FACET_VALUES
+from oralhist.search.grouping import GroupingMixin
 
 from .test_pg_tally import QUERIES, _archive, _interview
 
@@ -108,3 +115,73 @@ def test_deflated_positions_give_what_blocks_compressed_whole_gave(tmp_path, mon
     shown = [r for _, r in after if not isinstance(r, list)]
     assert sum(r.total_moments for r in shown) > 10_000
     assert any(r.notices for r in shown)  # zap*: over the expansion cap
+
+
+def _facets_in_python(self, searcher, groups, kinds, speakers, sort):
+    """``GroupingMixin._facets_and_order`` before ``FactTable``: the reference."""
+    keys = groups.keys.tolist()
+    known = self._group_facts.get
+    facts = [known(key) or self._facts(searcher, key) for key in keys]
+    columns = zip(*facts, strict=True) if facts else ((),) * 5
+    collections, narrators, languages, decades, dates = columns
+
+    def count(values) -> Counter:
+        counter = Counter(values)
+        for empty in ("", None):
+            counter.pop(empty, None)
+        return counter
+
+    def top(counter: Counter) -> list[tuple[str, int]]:
+        items = counter.items()
+        if len(counter) > MAX_FACET_VALUES:
+            floor = heapq.nlargest(MAX_FACET_VALUES, counter.values())[-1]
+            items = [kv for kv in items if kv[1] >= floor]
+        return sorted(items, key=lambda kv: (-kv[1], kv[0]))[:MAX_FACET_VALUES]
+
+    facets = {
+        "collection": top(count(collections)),
+        "narrator": top(count(chain.from_iterable(narrators))),
+        "speaker": speakers,
+        "decade": sorted(count(decades).items()),
+        "language": top(count(languages)),
+        "kind": top(kinds),
+    }
+    if sort == "date":
+        best = groups.best.tolist()
+        at = sorted(range(len(keys)), key=lambda i: (dates[i] == "", dates[i], -best[i], keys[i]))
+    else:
+        at = np.lexsort((groups.keys, -groups.moments, -groups.best))
+    return facets, groups.keys[at].tolist()
+
+
+@pytest.mark.parametrize("writes", [False, True], ids=["as written", "after changes"])
+def test_facets_counted_in_columns_equal_counting_in_python(tmp_path, monkeypatch, writes):
+    """Many narrators, collections and languages, so that facets are cut at
+    ``MAX_FACET_VALUES`` with ties; the table grows query by query and is dropped with its
+    generation (``writes``: the second run searches a changed index)."""
+    ix = _index(tmp_path / "index", monkeypatch, codec_module.codec, False)
+    rng = random.Random(5)
+    many = {}
+    for iid in range(200, 320):
+        docs = _interview(iid, rng)
+        for doc in docs:
+            doc["narrators"] = [f"Narrator {rng.randint(1, 70)}" for _ in range(rng.randint(0, 3))]
+            doc["collection"] = f"c{rng.randint(1, 60)}"
+            doc["language"] = rng.choice(["en", "cy", "gd", "", "fr"])
+        many[iid] = docs
+    ix.apply(many, {})
+    try:
+        fast = _results(ix)
+        if writes:
+            ix.replace_interview(201, _interview(201, rng))
+            ix.delete_interview(7)
+            fast = _results(ix)
+        assert len(ix._fact_table) > 100
+        monkeypatch.setattr(GroupingMixin, "_facets_and_order", _facets_in_python)
+        reference = _results(ix)
+    finally:
+        ix.close()
+    for (key, a), (_, b) in zip(fast, reference, strict=True):
+        assert a == b, key
+    cut = [r for _, r in fast if not isinstance(r, list) and len(r.facets["narrator"]) == 50]
+    assert cut  # narrator facets cut at MAX_FACET_VALUES
