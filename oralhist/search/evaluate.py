@@ -46,6 +46,8 @@ _NO_IDS = np.empty(0, dtype=np.int64)
 _NO_SCORES = np.empty(0, dtype=np.float64)
 # Docnum and position in one int64 (``phrase``): positions stay below 2**32.
 _STRIDE = 1 << 32
+# ``member``: from this many needles on, a flag array may replace the binary searches.
+_MEMBER_BITMAP_FROM = 2048
 # Filters, not words: they narrow without changing relevance.
 UNSCORED = frozenset({"speaker_key"})
 
@@ -220,6 +222,15 @@ def member(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
     """A boolean mask over ``needles``: True where the value is in ``haystack`` (sorted)."""
     if not len(haystack) or not len(needles):
         return np.zeros(len(needles), dtype=bool)
+    n, h = len(needles), len(haystack)
+    if n >= _MEMBER_BITMAP_FROM and haystack[0] >= 0:
+        # Many needles: a flag per docnum up to the largest is cheaper than a binary search
+        # a needle (a common word's 300 k docnums against another's: 1 ms against 10 ms).
+        low, top = int(needles.min()), max(int(needles.max()), int(haystack[-1]))
+        if low >= 0 and n * h.bit_length() > (top >> 5) + h + n:
+            flags = np.zeros(top + 1, dtype=bool)
+            flags[haystack] = True
+            return flags[needles]
     at = np.searchsorted(haystack, needles)
     at[at == len(haystack)] = 0
     return haystack[at] == needles

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .common import MAX_FACET_VALUES, interview_group
-from .evaluate import member
 from .results import DocumentHit, Moment
 
 
@@ -273,13 +272,19 @@ class GroupingMixin:
 
     @staticmethod
     def _top_hits(hits: list, wanted, per_group: int) -> dict:
-        """The ``per_group`` best moments (score, docnum) of each wanted group key."""
+        """The ``per_group`` best moments (score, docnum) of each wanted group key (interview
+        ids: documents have no moments)."""
         found: dict = {key: [] for key in wanted}
         if per_group <= 0 or not found:
             return found
-        wanted_keys = np.array(sorted(found), dtype=np.int64)
+        # The wanted keys are interview ids (> 0): a flag per id up to the largest, and one
+        # past it for every key outside (documents' keys are negative), instead of a binary
+        # search a match (a common word's 400 k matches: ~5 ms).
+        top = max(found)
+        flags = np.zeros(top + 2, dtype=bool)
+        flags[np.fromiter(found, dtype=np.int64, count=len(found))] = True
         for offset, docs, keys, scores, moment in hits:
-            picked = member(wanted_keys, keys)
+            picked = flags[np.clip(keys, 0, top + 1)]
             if moment is not None:
                 picked &= moment
             at = np.flatnonzero(picked)

@@ -23,8 +23,14 @@ from oralhist.search.codec import (
     _compress_stored,
     codec,
 )
-from oralhist.search.evaluate import SegmentEvaluator, _positions, _Values, decode_positions
-from oralhist.search.grouping import Groups, SpeakerNumbers
+from oralhist.search.evaluate import (
+    SegmentEvaluator,
+    _positions,
+    _Values,
+    decode_positions,
+    member,
+)
+from oralhist.search.grouping import GroupingMixin, Groups, SpeakerNumbers
 from oralhist.search.restriction import InterviewSet, KindSet, SegmentTable
 from oralhist.search.schema import Language, build_schema, card_fields, card_of, index_fields
 
@@ -441,3 +447,31 @@ def test_exact_blocks_read_ids_and_weights_without_inflating_positions(searcher)
     ids, weights, vals = evaluator.postings("exact", "strike", values=True)
     assert len(ids) == len(weights) > 512
     assert all(isinstance(p, DeflatedValues) and p._packed is None for p in vals.parts)
+
+
+@pytest.mark.parametrize(
+    ("haystack", "needles"),
+    [(10, 5_000), (5_000, 10), (3_000, 300_000), (300_000, 3_000), (100_000, 100_000)],
+)
+def test_member_finds_what_isin_finds_by_binary_search_or_by_flags(haystack, needles):
+    """``member`` picks a flag array or binary searches by the sizes: both answer alike,
+    for sorted needles and unsorted ones, negative ones and ones past the haystack."""
+    rng = np.random.default_rng(haystack + needles)
+    hay = np.unique(rng.integers(0, 2_000_000, haystack))
+    wanted = np.unique(np.concatenate((rng.integers(0, 2_000_000, needles), hay[::3])))
+    for case in (wanted, rng.permutation(wanted), np.concatenate(([-5], wanted, [3_000_000]))):
+        assert (member(hay, case) == np.isin(case, hay)).all()
+        assert member(hay, case).any()
+
+
+def test_top_hits_pick_the_best_moments_of_the_wanted_interviews_only():
+    """Interview keys below, between and above the wanted ones, and documents' negative
+    keys (the flag array's edges)."""
+    keys = np.array([-9, -3, 1, 1, 1, 4, 4, 7, 9, 9, 12, 40], dtype=np.int64)
+    scores = np.array([9.0, 8, 1, 3, 2, 5, 6, 7, 1, 2, 4, 3])
+    docs = np.arange(len(keys), dtype=np.int64)
+    moment = np.ones(len(keys), dtype=bool)
+    moment[4] = False  # a catalogue record of interview 1
+    found = GroupingMixin._top_hits([(100, docs, keys, scores, moment)], [1, 9, 12], 2)
+    assert found == {1: [(3.0, 103), (1.0, 102)], 9: [(2.0, 109), (1.0, 108)], 12: [(4.0, 110)]}
+    assert GroupingMixin._top_hits([(0, docs, keys, scores, None)], [40], 3) == {40: [(3.0, 11)]}
