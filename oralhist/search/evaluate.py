@@ -377,7 +377,7 @@ class SegmentEvaluator:
             if values:
                 vals.parts.append(list(m_values) if m_values is not None else [b""] * len(ids))
         elif found is not None:
-            postfile, where = found
+            postfile, where, end = found
             id_parts: list = []
             weight_parts: list = []
             block_starts: list[int] = []  # where each block starts in the ids, and
@@ -386,7 +386,7 @@ class SegmentEvaluator:
             last_read = 0
             previous_max = -1
             allowed = self.allowed
-            for n, block_max, compression, start, end in wi.posting_blocks(postfile, where):
+            for n, block_max, compression, raw in wi.posting_blocks(postfile, where, end):
                 lo, previous_max = previous_max + 1, block_max
                 if only is not None:
                     i = int(np.searchsorted(only, lo))
@@ -396,7 +396,7 @@ class SegmentEvaluator:
                         continue
                 elif allowed is not None and allowed.find(1, lo, block_max + 1) < 0:
                     continue  # the restriction excludes every docnum of the block: not read
-                data = wi.read_block(postfile, start, end, compression)
+                data = wi.block_payload(raw, compression)
                 block_starts.append(total)
                 previous_maxes.append(last_read)
                 id_parts.append(_block_array(data[0]))

@@ -150,15 +150,17 @@ def column_array(reader, fieldname: str):
 
 _BLOCK_LENGTH = Struct("!i")  # W3: a block's length, negative for a term's last block
 _INFO_MAX = 64  # bytes: a block's pickled info tuple is 30-40
+READ_WINDOW = 65536  # bytes of a posting list read at once
 
 
 def term_postings(reader, fieldname: str, text) -> tuple | None:
     """A term's postings in a segment reader, found without making a whoosh matcher (whose
     set-up reads the first block's header through four file calls: ~60 us a term, 128 times
     for a prefix's 64 words over two segments): ``(None, (ids, weights, values))`` when the
-    term's info holds them inline, ``(postings file, offset of the first block)`` otherwise;
-    ``None`` for a reader this function does not know (the caller uses a matcher). Raises
-    ``TermNotFound`` as ``reader.postings`` does. Deleted documents are included."""
+    term's info holds them inline, ``(postings file, where the first block starts, where the
+    last ends)`` otherwise; ``None`` for a reader this function does not know (the caller
+    uses a matcher). Raises ``TermNotFound`` as ``reader.postings`` does. Deleted documents
+    are included."""
     if type(reader) is not SegmentReader or type(reader._terms) is not W3TermsReader:
         return None
     if reader.is_closed:
@@ -167,36 +169,46 @@ def term_postings(reader, fieldname: str, text) -> tuple | None:
     terminfo = terms.term_info(fieldname, reader._text_to_bytes(fieldname, text))
     if terminfo.is_inlined():
         return None, terminfo.inlined_postings()
-    offset, _ = terminfo.extent()
+    offset, length = terminfo.extent()
+    if isinstance(length, tuple):  # whoosh 2.7.5 reads it back as ``struct``'s 1-tuple
+        (length,) = length
     postfile = terms._postfile
     if postfile.get(offset, 4) != WHOOSH3_HEADER_MAGIC:
         raise ValueError(f"damaged postings of {fieldname}:{text!r}: no block header")
-    return postfile, offset + 4
+    return postfile, offset + 4, offset + length
 
 
-def posting_blocks(postfile, offset: int) -> Iterator[tuple[int, int, int, int, int]]:
-    """Each block of a posting list from ``offset`` (``term_postings``): (postings, last
-    docnum, compression, where its data starts, where it ends), read with one ``get`` a block
-    (whoosh's ``W3LeafMatcher._goto`` makes four file calls and a ``BytesIO``)."""
+def posting_blocks(postfile, offset: int, end: int) -> Iterator[tuple[int, int, int, memoryview]]:
+    """Each block of a posting list (``term_postings`` says where): (postings, last docnum,
+    compression, its data as pickled: ``block_payload`` decodes it). Read a window of up to
+    ``READ_WINDOW`` bytes at a time (one system call for many blocks when the index is read
+    with ``pread``: see ``storage``), not four file calls and a ``BytesIO`` a block as
+    whoosh's ``W3LeafMatcher._goto`` reads them."""
     get = postfile.get
     unpack = _BLOCK_LENGTH.unpack_from
-    pos = offset
+    window = memoryview(b"")
+    base = pos = offset  # the window holds the bytes from ``base``
     while True:
-        head = get(pos, _INFO_MAX)
-        (length,) = unpack(head)
-        info = loads(head[4:])  # bytes after the pickle are ignored
+        if pos + _INFO_MAX > base + len(window):  # (``end`` only sizes the reads)
+            base = pos
+            window = memoryview(get(pos, max(_INFO_MAX, min(READ_WINDOW, end - pos))))
+        at = pos - base
+        (length,) = unpack(window, at)
+        info = loads(window[at + 4 : at + 4 + _INFO_MAX])  # bytes after the pickle: ignored
         # The info's length: pickled again, as whoosh's writer pickled it (protocol 2).
         start = pos + 4 + len(dumps(info, 2))
-        end = pos + 4 + abs(length)
-        yield info[0], info[1], info[3], start, end
+        stop = pos + 4 + abs(length)
+        if stop > base + len(window):  # the block reaches past the window
+            base = pos
+            window = memoryview(get(pos, max(stop - pos, min(READ_WINDOW, end - pos))))
+        yield info[0], info[1], info[3], window[start - base : stop - base]
         if length < 0:
             return
-        pos = end
+        pos = stop
 
 
-def read_block(postfile, start: int, end: int, compression: int) -> tuple:
-    """A block's (ids, weights, values) as pickled (``posting_blocks`` says where)."""
-    data = postfile.get(start, end - start)
+def block_payload(data, compression: int) -> tuple:
+    """A block's (ids, weights, values), from its data as ``posting_blocks`` gives it."""
     return loads(zlib.decompress(data) if compression else data)
 
 

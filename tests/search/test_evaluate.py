@@ -436,9 +436,10 @@ def test_exact_blocks_read_ids_and_weights_without_inflating_positions(searcher)
         pytest.skip("whoosh's own codec compresses its blocks whole")
     from oralhist.search import whoosh_internals as wi
 
-    postfile, where = wi.term_postings(searcher.reader(), "exact", "strike")
-    n, _, compression, start, end = next(wi.posting_blocks(postfile, where))
-    data = wi.read_block(postfile, start, end, compression)
+    n, _, compression, raw = next(
+        wi.posting_blocks(*wi.term_postings(searcher.reader(), "exact", "strike"))
+    )
+    data = wi.block_payload(raw, compression)
     assert (n, compression) == (512, 0) and len(data[0]) == 512
     assert isinstance(data[2], DeflatedValues) and data[2]._packed is None
     evaluator = SegmentEvaluator(
@@ -475,3 +476,17 @@ def test_top_hits_pick_the_best_moments_of_the_wanted_interviews_only():
     found = GroupingMixin._top_hits([(100, docs, keys, scores, moment)], [1, 9, 12], 2)
     assert found == {1: [(3.0, 103), (1.0, 102)], 9: [(2.0, 109), (1.0, 108)], 12: [(4.0, 110)]}
     assert GroupingMixin._top_hits([(0, docs, keys, scores, None)], [40], 3) == {40: [(3.0, 11)]}
+
+
+@pytest.mark.parametrize("window", [70, 1_000, 1 << 20])
+def test_posting_lists_read_alike_whatever_the_read_window(searcher, monkeypatch, window):
+    """Blocks longer than the window, heads across its end, whole lists in one read."""
+    from oralhist.search import whoosh_internals as wi
+
+    expected = {name: _reference(searcher, q) for name, q in SCORED.items()}
+    phrase = wq.Phrase("exact", ["picket", "line"])
+    expected_phrase = _whoosh(searcher, phrase).keys()
+    monkeypatch.setattr(wi, "READ_WINDOW", window)
+    for name, q in SCORED.items():
+        assert _ours(searcher, q) == pytest.approx(expected[name], rel=1e-9), name
+    assert _ours(searcher, phrase).keys() == expected_phrase
