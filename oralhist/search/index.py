@@ -53,7 +53,7 @@ from .schema import (
     index_fields,
 )
 from .scope import SearchScope
-from .storage import MappedFileStorage
+from .storage import PreadFileStorage
 from .suggest import SuggestMixin
 from .whoosh_internals import check_whoosh, read_toc
 
@@ -105,7 +105,7 @@ class SearchIndex(RebuildMixin, GroupingMixin, SuggestMixin):
             if self.exists():
                 return
             self.path.mkdir(parents=True, exist_ok=True)
-            MappedFileStorage(self.path).create_index(build_schema(self.language))
+            PreadFileStorage(self.path).create_index(build_schema(self.language))
             self._close()
 
     def check(self) -> None:
@@ -113,7 +113,7 @@ class SearchIndex(RebuildMixin, GroupingMixin, SuggestMixin):
         if not self.exists():
             raise IndexUnavailable(f"The search index at {self.path} is missing. {REINDEX_HINT}")
         try:
-            ix = MappedFileStorage(self.path).open_index()
+            ix = PreadFileStorage(self.path).open_index()
             try:
                 missing = REQUIRED_FIELDS - set(ix.schema.names())
                 if missing:
@@ -166,7 +166,7 @@ class SearchIndex(RebuildMixin, GroupingMixin, SuggestMixin):
         if not self.exists():
             raise IndexUnavailable(f"The search index at {self.path} is missing. {REINDEX_HINT}")
         try:
-            return MappedFileStorage(self.path).open_index()
+            return PreadFileStorage(self.path).open_index()
         except Exception as exc:
             raise IndexUnavailable(
                 f"The search index at {self.path} cannot be opened ({type(exc).__name__})."
