@@ -362,7 +362,7 @@ class SegmentEvaluator:
         found = m = None
         try:
             if not values or self._variable_values(fieldname):
-                found = wi.term_postings(self.reader, fieldname, text)
+                found = self.table.postings(self.reader, fieldname, text)
             if found is None:
                 m = self.reader.postings(fieldname, text)
         except TermNotFound:
@@ -377,16 +377,16 @@ class SegmentEvaluator:
             if values:
                 vals.parts.append(list(m_values) if m_values is not None else [b""] * len(ids))
         elif found is not None:
-            postfile, where, end = found
-            id_parts: list = []
-            weight_parts: list = []
-            block_starts: list[int] = []  # where each block starts in the ids, and
-            previous_maxes: list[int] = []  # the last docnum of the block read before it
-            total = 0
+            end, heads = found
+            # The blocks to read: not those that hold none of ``only``, nor those whose
+            # docnums the restriction excludes entirely.
+            chosen = []
+            previous_maxes: list[int] = []  # the last docnum of the block read before each
             last_read = 0
             previous_max = -1
             allowed = self.allowed
-            for n, block_max, compression, raw in wi.posting_blocks(postfile, where, end):
+            for head in heads:
+                block_max = head[1]
                 lo, previous_max = previous_max + 1, block_max
                 if only is not None:
                     i = int(np.searchsorted(only, lo))
@@ -395,10 +395,19 @@ class SegmentEvaluator:
                     if only[i] > block_max:
                         continue
                 elif allowed is not None and allowed.find(1, lo, block_max + 1) < 0:
-                    continue  # the restriction excludes every docnum of the block: not read
-                data = wi.block_payload(raw, compression)
-                block_starts.append(total)
+                    continue
+                chosen.append(head)
                 previous_maxes.append(last_read)
+                last_read = block_max
+            id_parts: list = []
+            weight_parts: list = []
+            block_starts: list[int] = []  # where each block starts in the ids
+            total = 0
+            postfile = wi.postings_file(self.reader)
+            for head, raw in zip(chosen, wi.block_data(postfile, chosen, end), strict=True):
+                n = head[0]
+                data = wi.block_payload(raw, head[2])
+                block_starts.append(total)
                 id_parts.append(_block_array(data[0]))
                 if scored:
                     w = data[1]  # None: every weight is 1; a float: all the same; else many
@@ -409,7 +418,6 @@ class SegmentEvaluator:
                 if values:
                     vals.parts.append(data[2])
                 total += n
-                last_read = block_max
             if not total:
                 return _NO_IDS, _NO_SCORES if scored else None, vals
             deltas = np.concatenate(id_parts, dtype=np.int64)

@@ -157,10 +157,10 @@ def term_postings(reader, fieldname: str, text) -> tuple | None:
     """A term's postings in a segment reader, found without making a whoosh matcher (whose
     set-up reads the first block's header through four file calls: ~60 us a term, 128 times
     for a prefix's 64 words over two segments): ``(None, (ids, weights, values))`` when the
-    term's info holds them inline, ``(postings file, where the first block starts, where the
-    last ends)`` otherwise; ``None`` for a reader this function does not know (the caller
-    uses a matcher). Raises ``TermNotFound`` as ``reader.postings`` does. Deleted documents
-    are included."""
+    term's info holds them inline, ``(where the first block starts, where the last ends)`` in
+    the reader's ``postings_file`` otherwise; ``None`` for a reader this function does not
+    know (the caller uses a matcher). Raises ``TermNotFound`` as ``reader.postings`` does.
+    Deleted documents are included."""
     if type(reader) is not SegmentReader or type(reader._terms) is not W3TermsReader:
         return None
     if reader.is_closed:
@@ -172,43 +172,59 @@ def term_postings(reader, fieldname: str, text) -> tuple | None:
     offset, length = terminfo.extent()
     if isinstance(length, tuple):  # whoosh 2.7.5 reads it back as ``struct``'s 1-tuple
         (length,) = length
-    postfile = terms._postfile
-    if postfile.get(offset, 4) != WHOOSH3_HEADER_MAGIC:
+    if terms._postfile.get(offset, 4) != WHOOSH3_HEADER_MAGIC:
         raise ValueError(f"damaged postings of {fieldname}:{text!r}: no block header")
-    return postfile, offset + 4, offset + length
+    return offset + 4, offset + length
 
 
-def posting_blocks(postfile, offset: int, end: int) -> Iterator[tuple[int, int, int, memoryview]]:
-    """Each block of a posting list (``term_postings`` says where): (postings, last docnum,
-    compression, its data as pickled: ``block_payload`` decodes it). Read a window of up to
+def postings_file(reader):
+    """The postings file of a segment reader (``term_postings`` says where a term's are)."""
+    return reader._terms._postfile
+
+
+def block_heads(postfile, offset: int, end: int) -> list[tuple[int, int, int, int, int]]:
+    """Every block of a posting list (``term_postings`` says where): (postings, last docnum,
+    compression, where its data starts, where it ends). Read a window of up to
     ``READ_WINDOW`` bytes at a time (one system call for many blocks when the index is read
     with ``pread``: see ``storage``), not four file calls and a ``BytesIO`` a block as
-    whoosh's ``W3LeafMatcher._goto`` reads them."""
+    whoosh's ``W3LeafMatcher._goto`` reads them. A segment never changes: callers keep the
+    heads of the terms they read often (``restriction.SegmentTable.postings``)."""
     get = postfile.get
     unpack = _BLOCK_LENGTH.unpack_from
-    window = memoryview(b"")
+    window = b""
     base = pos = offset  # the window holds the bytes from ``base``
+    heads = []
     while True:
         if pos + _INFO_MAX > base + len(window):  # (``end`` only sizes the reads)
             base = pos
-            window = memoryview(get(pos, max(_INFO_MAX, min(READ_WINDOW, end - pos))))
+            window = get(pos, max(_INFO_MAX, min(READ_WINDOW, end - pos)))
         at = pos - base
         (length,) = unpack(window, at)
         info = loads(window[at + 4 : at + 4 + _INFO_MAX])  # bytes after the pickle: ignored
         # The info's length: pickled again, as whoosh's writer pickled it (protocol 2).
-        start = pos + 4 + len(dumps(info, 2))
         stop = pos + 4 + abs(length)
-        if stop > base + len(window):  # the block reaches past the window
-            base = pos
-            window = memoryview(get(pos, max(stop - pos, min(READ_WINDOW, end - pos))))
-        yield info[0], info[1], info[3], window[start - base : stop - base]
+        heads.append((info[0], info[1], info[3], pos + 4 + len(dumps(info, 2)), stop))
         if length < 0:
-            return
+            return heads
         pos = stop
 
 
+def block_data(postfile, heads, end: int) -> Iterator[memoryview]:
+    """The data of each of ``heads`` (some of ``block_heads``' list, in order), as pickled
+    (``block_payload`` decodes it), read in windows of up to ``READ_WINDOW`` bytes."""
+    get = postfile.get
+    window = memoryview(b"")
+    base = 0
+    for head in heads:
+        start, stop = head[3], head[4]
+        if start < base or stop > base + len(window):
+            base = start
+            window = memoryview(get(start, max(stop - start, min(READ_WINDOW, end - start))))
+        yield window[start - base : stop - base]
+
+
 def block_payload(data, compression: int) -> tuple:
-    """A block's (ids, weights, values), from its data as ``posting_blocks`` gives it."""
+    """A block's (ids, weights, values), from its data as ``block_data`` gives it."""
     return loads(zlib.decompress(data) if compression else data)
 
 

@@ -436,9 +436,10 @@ def test_exact_blocks_read_ids_and_weights_without_inflating_positions(searcher)
         pytest.skip("whoosh's own codec compresses its blocks whole")
     from oralhist.search import whoosh_internals as wi
 
-    n, _, compression, raw = next(
-        wi.posting_blocks(*wi.term_postings(searcher.reader(), "exact", "strike"))
-    )
+    reader = searcher.reader()
+    end, heads = SegmentTable.load(reader).postings(reader, "exact", "strike")
+    n, _, compression, _, _ = heads[0]
+    raw = next(wi.block_data(wi.postings_file(reader), heads[:1], end))
     data = wi.block_payload(raw, compression)
     assert (n, compression) == (512, 0) and len(data[0]) == 512
     assert isinstance(data[2], DeflatedValues) and data[2]._packed is None
@@ -490,3 +491,29 @@ def test_posting_lists_read_alike_whatever_the_read_window(searcher, monkeypatch
     for name, q in SCORED.items():
         assert _ours(searcher, q) == pytest.approx(expected[name], rel=1e-9), name
     assert _ours(searcher, phrase).keys() == expected_phrase
+
+
+@pytest.mark.parametrize("kept", [1, 5, 200_000])
+def test_block_heads_kept_per_segment_read_alike_cold_warm_and_evicted(searcher, monkeypatch, kept):
+    """One segment table across queries, twice over: heads read, kept, evicted (``kept``
+    block heads at most, beyond the last term read) and read again; absent terms too."""
+    from oralhist.search import restriction
+
+    monkeypatch.setattr(restriction, "POSTING_HEADS_KEPT", kept)
+    table = SegmentTable.load(searcher.reader())
+    evaluator = SegmentEvaluator(searcher, searcher, table, Language("en"))
+    phrase = wq.Phrase("exact", ["picket", "line"])
+    for _ in range(2):
+        for name, q in SCORED.items():
+            found = evaluator.matches(q).to_dict()
+            assert found == pytest.approx(_reference(searcher, q), rel=1e-9), name
+        assert evaluator.matches(phrase).to_dict().keys() == _whoosh(searcher, phrase).keys()
+    assert table.heads_kept == sum(
+        len(v[1]) if v[0] is not None and v != restriction._MISSING else 1
+        for v in table.posting_heads.values()
+    )
+    if kept < 200_000:
+        last = next(reversed(table.posting_heads.values()))
+        assert table.heads_kept <= max(kept, restriction._heads_in(last))
+    else:
+        assert ("body", "nowhere") in table.posting_heads  # an absent term, kept as such
