@@ -87,6 +87,10 @@ class SearchIndex(RebuildMixin, GroupingMixin, SuggestMixin):
         self._group_facts: dict[int, tuple] = {}  # group key -> facet facts (``_facts``)
         self._fact_table = FactTable()  # the same facts as numpy columns, for facets
         self._vocabulary: dict = {}  # the Compiler's look-ups, for the current generation
+        # idf per (field, term) and length norms per field (``SegmentEvaluator.stats``): the
+        # searcher's statistics, fixed for a generation (a prefix's 64 words cost 128 term
+        # look-ups a query otherwise)
+        self._stats: dict = {}
 
     # ------------------------------------------------------------ lifecycle
 
@@ -154,6 +158,7 @@ class SearchIndex(RebuildMixin, GroupingMixin, SuggestMixin):
         self._group_facts.clear()
         self._fact_table = FactTable()
         self._vocabulary.clear()
+        self._stats.clear()
 
     def _dir_identity(self) -> tuple[int, int] | None:
         try:
@@ -237,6 +242,7 @@ class SearchIndex(RebuildMixin, GroupingMixin, SuggestMixin):
         self._group_facts.clear()
         self._fact_table = FactTable()
         self._vocabulary.clear()
+        self._stats.clear()
         live = set()
         for sub, _ in self._searcher.leaf_searchers():
             segment = sub.reader().segment()
@@ -461,7 +467,9 @@ class SearchIndex(RebuildMixin, GroupingMixin, SuggestMixin):
 
     def _evaluate(self, searcher, query):
         """Yield (segment table, docnum offset, ``Hits`` in the segment) per segment."""
-        stats: dict = {}
+        stats = self._stats
+        if len(stats) > 50_000:
+            stats.clear()
         for sub, offset in searcher.leaf_searchers():
             reader = sub.reader()
             if reader.doc_count_all() == 0:

@@ -185,3 +185,24 @@ def test_facets_counted_in_columns_equal_counting_in_python(tmp_path, monkeypatc
         assert a == b, key
     cut = [r for _, r in fast if not isinstance(r, list) and len(r.facets["narrator"]) == 50]
     assert cut  # narrator facets cut at MAX_FACET_VALUES
+
+
+def test_a_long_lived_index_after_writes_answers_as_a_fresh_one(tmp_path, monkeypatch):
+    """What a ``SearchIndex`` keeps for a generation (idf and length norms, facts, block
+    heads, look-ups) is dropped or still right when another writer changes the index: its
+    answers equal those of an instance opened after the writes."""
+    ix = _index(tmp_path / "index", monkeypatch, codec_module.codec, False)
+    try:
+        _results(ix)
+        other = SearchIndex(tmp_path / "index")
+        rng = random.Random(3)
+        other.replace_interview(2, _interview(2, rng))
+        other.apply({i: _interview(i, rng) for i in range(400, 430)}, {})
+        other.delete_interview(9)
+        other.close()
+        fresh = SearchIndex(tmp_path / "index")
+        for (key, a), (_, b) in zip(_results(ix), _results(fresh), strict=True):
+            assert a == b, key
+        fresh.close()
+    finally:
+        ix.close()
