@@ -135,6 +135,68 @@ class DeflatedValues:
         return iter(self.unpack())
 
 
+# How ``pickle.dumps(block, 5)`` writes the start of a block (after PROTO and its FRAME):
+# the ids array's reconstructor, then its typecode and machine format (``H``: little-endian
+# uint16; ``I``: little-endian uint32), then its raw bytes (BINBYTES or SHORT_BINBYTES); then
+# the weights, ``N`` (None: every weight is 1) or a ``B`` array of term frequencies.
+_IDS_HEAD = (
+    b"\x8c\x05array\x94\x8c\x14_array_reconstructor\x94\x93\x94(\x8c\x05array\x94"
+    b"\x8c\x05array\x94\x93\x94\x8c\x01"
+)
+_IDS_TYPES = [
+    (_IDS_HEAD + b"H\x94K\x02", "<u2"),
+    (_IDS_HEAD + b"I\x94K\x06", "<u4"),
+]
+_IDS_AFTER = b"\x94t\x94R\x94"
+_WEIGHTS_HEAD = b"h\x02(h\x05\x8c\x01B\x94K\x00"
+_IDS_AT = 11  # PROTO 5 (2 bytes), FRAME and its 8-byte length
+
+
+def ids_and_frequencies(data) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """A block's id deltas and weights (``None``: every weight is 1) straight from its
+    pickled bytes, as numpy arrays, when they are what nearly every block holds (``H`` or
+    ``I`` deltas; ``B`` term frequencies or no weights); ``None`` for any other form
+    (``pickle.loads`` reads it). The bytes are checked against what ``pickle`` writes for
+    that form, so whatever this reads is what ``loads`` would read. Unpickling a block and
+    viewing its arrays took ~5.8 us, this ~2 us; a prefix's 64 words read ~1,500 blocks at
+    10,000 interviews."""
+    data = bytes(data)
+    if not data.startswith(b"\x80\x05\x95"):
+        return None
+    form = next((form for form in _IDS_TYPES if data.startswith(form[0], _IDS_AT)), None)
+    if form is None:
+        return None
+    head, dtype = form
+    ids, at = _raw_bytes(data, _IDS_AT + len(head))
+    if ids is None or not data.startswith(_IDS_AFTER, at):
+        return None
+    at += len(_IDS_AFTER)
+    ids_np = np.frombuffer(ids, dtype=dtype)
+    if data[at] == 0x4E:  # NONE
+        return ids_np, None
+    if not data.startswith(_WEIGHTS_HEAD, at):
+        return None
+    weights, _ = _raw_bytes(data, at + len(_WEIGHTS_HEAD))
+    if weights is None or len(weights) != len(ids_np):
+        return None
+    return ids_np, np.frombuffer(weights, dtype=np.uint8)
+
+
+def _raw_bytes(data: bytes, at: int):
+    """(the bytes of a BINBYTES or SHORT_BINBYTES at ``at``, where the next opcode is), or
+    (``None``, ``at``) for another opcode."""
+    op = data[at]
+    if op == 0x43:  # SHORT_BINBYTES: a length byte
+        start = at + 2
+        end = start + data[at + 1]
+    elif op == 0x42:  # BINBYTES: a 4-byte little-endian length
+        start = at + 5
+        end = start + int.from_bytes(data[at + 1 : at + 5], "little")
+    else:
+        return None, at
+    return data[start:end], end
+
+
 def _array(typecode: str, values: np.ndarray) -> array:
     out = array(typecode)
     out.frombytes(values.tobytes())

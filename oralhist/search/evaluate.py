@@ -35,7 +35,7 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from . import whoosh_internals as wi
-from .codec import DeflatedValues, PackedValues
+from .codec import DeflatedValues, PackedValues, ids_and_frequencies
 from .restriction import AccessRestriction, SegmentTable, _RangeQuery
 from .schema import fold
 
@@ -406,8 +406,16 @@ class SegmentEvaluator:
             postfile = wi.postings_file(self.reader)
             for head, raw in zip(chosen, wi.block_data(postfile, chosen, end), strict=True):
                 n = head[0]
-                data = wi.block_payload(raw, head[2])
                 block_starts.append(total)
+                total += n
+                fast = None if values or head[2] else ids_and_frequencies(raw)
+                if fast is not None:  # the usual block, read without unpickling
+                    id_parts.append(fast[0])
+                    if scored:
+                        w = fast[1]
+                        weight_parts.append(np.ones(n) if w is None else w)
+                    continue
+                data = wi.block_payload(raw, head[2])
                 id_parts.append(_block_array(data[0]))
                 if scored:
                     w = data[1]  # None: every weight is 1; a float: all the same; else many
@@ -417,7 +425,6 @@ class SegmentEvaluator:
                         weight_parts.append(_block_array(w))
                 if values:
                     vals.parts.append(data[2])
-                total += n
             if not total:
                 return _NO_IDS, _NO_SCORES if scored else None, vals
             deltas = np.concatenate(id_parts, dtype=np.int64)

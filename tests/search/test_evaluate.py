@@ -517,3 +517,40 @@ def test_block_heads_kept_per_segment_read_alike_cold_warm_and_evicted(searcher,
         assert table.heads_kept <= max(kept, restriction._heads_in(last))
     else:
         assert ("body", "nowhere") in table.posting_heads  # an absent term, kept as such
+
+
+@pytest.mark.parametrize("n", [1, 3, 100, 512])
+@pytest.mark.parametrize("large_gaps", [False, True], ids=["H ids", "I ids"])
+def test_usual_blocks_read_from_their_bytes_as_pickle_reads_them(n, large_gaps):
+    """``ids_and_frequencies`` reads ``H``/``I`` ids with ``B`` frequencies or no weights
+    (short and long byte strings), and declines every other form, which ``loads`` reads."""
+    from oralhist.search.codec import ids_and_frequencies
+
+    rng = random.Random(n)
+    writer = ArrayBlockWriter.__new__(ArrayBlockWriter)
+    writer._byteids = False
+    start = 100_000 if large_gaps else 5
+    writer._ids = array(
+        "I", itertools.accumulate([start] + [rng.randint(1, 40) for _ in range(n - 1)])
+    )
+    ids = writer._mini_ids()
+    for weights in (
+        array("f", [float(rng.randint(1, 9)) for _ in range(n)]),  # frequencies: B
+        array("f", [1.0] * n),  # None
+        array("f", [2.0] * n),  # one float: declined
+        array("f", [0.5 + i for i in range(n)]),  # floats: declined (n > 1)
+    ):
+        writer._weights = weights
+        block = (ids, writer._mini_weights(), DeflatedValues.of([b"\x00"] * n, 1))
+        raw = memoryview(pickle.dumps(block, 5))
+        found = ids_and_frequencies(raw)
+        stored = pickle.loads(raw)
+        if found is None:
+            assert isinstance(stored[1], float) or getattr(stored[1], "typecode", "B") == "f"
+            continue
+        assert found[0].tolist() == list(stored[0])
+        if stored[1] is None:
+            assert found[1] is None
+        else:
+            assert found[1].tolist() == list(stored[1])
+    assert ids_and_frequencies(memoryview(pickle.dumps((tuple(ids), None, None), 2))) is None
