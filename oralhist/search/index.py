@@ -35,7 +35,7 @@ from .codec import codec
 from .common import FILTERS, check_request
 from .common import requires_every_word as _requires_every_word
 from .evaluate import SegmentEvaluator
-from .grouping import GroupingMixin, SpeakerNumbers
+from .grouping import FactTable, GroupingMixin, SpeakerNumbers
 from .highlight import Highlighter
 from .query import Compiler, parse
 from .rebuild import RebuildMixin
@@ -53,7 +53,7 @@ from .schema import (
     index_fields,
 )
 from .scope import SearchScope
-from .storage import MappedFileStorage
+from .storage import PreadFileStorage
 from .suggest import SuggestMixin
 from .whoosh_internals import check_whoosh, read_toc
 
@@ -85,7 +85,12 @@ class SearchIndex(RebuildMixin, GroupingMixin, SuggestMixin):
         # Interviews' cards by interview id: for the current generation only.
         self._cards: dict[int, dict] = {}
         self._group_facts: dict[int, tuple] = {}  # group key -> facet facts (``_facts``)
+        self._fact_table = FactTable()  # the same facts as numpy columns, for facets
         self._vocabulary: dict = {}  # the Compiler's look-ups, for the current generation
+        # idf per (field, term) and length norms per field (``SegmentEvaluator.stats``): the
+        # searcher's statistics, fixed for a generation (a prefix's 64 words cost 128 term
+        # look-ups a query otherwise)
+        self._stats: dict = {}
 
     # ------------------------------------------------------------ lifecycle
 
@@ -104,7 +109,7 @@ class SearchIndex(RebuildMixin, GroupingMixin, SuggestMixin):
             if self.exists():
                 return
             self.path.mkdir(parents=True, exist_ok=True)
-            MappedFileStorage(self.path).create_index(build_schema(self.language))
+            PreadFileStorage(self.path).create_index(build_schema(self.language))
             self._close()
 
     def check(self) -> None:
@@ -112,7 +117,7 @@ class SearchIndex(RebuildMixin, GroupingMixin, SuggestMixin):
         if not self.exists():
             raise IndexUnavailable(f"The search index at {self.path} is missing. {REINDEX_HINT}")
         try:
-            ix = MappedFileStorage(self.path).open_index()
+            ix = PreadFileStorage(self.path).open_index()
             try:
                 missing = REQUIRED_FIELDS - set(ix.schema.names())
                 if missing:
@@ -151,7 +156,9 @@ class SearchIndex(RebuildMixin, GroupingMixin, SuggestMixin):
         self._documents.clear()
         self._cards.clear()
         self._group_facts.clear()
+        self._fact_table = FactTable()
         self._vocabulary.clear()
+        self._stats.clear()
 
     def _dir_identity(self) -> tuple[int, int] | None:
         try:
@@ -164,7 +171,7 @@ class SearchIndex(RebuildMixin, GroupingMixin, SuggestMixin):
         if not self.exists():
             raise IndexUnavailable(f"The search index at {self.path} is missing. {REINDEX_HINT}")
         try:
-            return MappedFileStorage(self.path).open_index()
+            return PreadFileStorage(self.path).open_index()
         except Exception as exc:
             raise IndexUnavailable(
                 f"The search index at {self.path} cannot be opened ({type(exc).__name__})."
@@ -233,7 +240,9 @@ class SearchIndex(RebuildMixin, GroupingMixin, SuggestMixin):
         self._documents.clear()
         self._cards.clear()
         self._group_facts.clear()
+        self._fact_table = FactTable()
         self._vocabulary.clear()
+        self._stats.clear()
         live = set()
         for sub, _ in self._searcher.leaf_searchers():
             segment = sub.reader().segment()
@@ -458,7 +467,9 @@ class SearchIndex(RebuildMixin, GroupingMixin, SuggestMixin):
 
     def _evaluate(self, searcher, query):
         """Yield (segment table, docnum offset, ``Hits`` in the segment) per segment."""
-        stats: dict = {}
+        stats = self._stats
+        if len(stats) > 50_000:
+            stats.clear()
         for sub, offset in searcher.leaf_searchers():
             reader = sub.reader()
             if reader.doc_count_all() == 0:

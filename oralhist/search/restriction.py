@@ -43,6 +43,15 @@ CARD_DEFAULTS = {
 }
 
 
+# Block heads of posting lists kept per segment (``SegmentTable.postings``): ~100 bytes each.
+POSTING_HEADS_KEPT = 200_000
+_MISSING = ("missing",)  # a term the segment does not have
+
+
+def _heads_in(found) -> int:
+    return len(found[1]) if found[0] is not None and found is not _MISSING else 1
+
+
 @dataclass(eq=False)
 class SegmentTable:
     """Per-document facts of one index segment, loaded once (segments are immutable)."""
@@ -74,6 +83,42 @@ class SegmentTable:
     speaker_numbers: np.ndarray | None = None
     # speaker filter (frozenset of speaker_key terms) -> its docnums (``speaker_docs``)
     speaker_masks: OrderedDict = field(default_factory=OrderedDict)
+    # (field, term) -> where its postings are, with their block heads (``postings``), and
+    # how many heads are kept
+    posting_heads: OrderedDict = field(default_factory=OrderedDict)
+    heads_kept: int = 0
+
+    def postings(self, reader, fieldname: str, text):
+        """Where a term's postings are in this segment (``reader`` reads it):
+        ``(None, (ids, weights, values))`` when its term info holds them inline, else
+        ``(where they end, their block heads)`` (``whoosh_internals.block_heads``); ``None``
+        for a reader ``whoosh_internals.term_postings`` does not know. Raises
+        ``TermNotFound``. Kept for the terms read last (up to ``POSTING_HEADS_KEPT`` block
+        heads): reading a block's head costs more than reading its data, and a prefix's 64
+        words are read again by each researcher who types it."""
+        key = (fieldname, text)
+        cache = self.posting_heads
+        found = cache.get(key)
+        if found is not None:
+            cache.move_to_end(key)
+        else:
+            try:
+                where = wi.term_postings(reader, fieldname, text)
+            except TermNotFound:
+                where = _MISSING
+            if where is None:
+                return None
+            if where is _MISSING or where[0] is None:
+                found = where
+            else:
+                found = (where[1], wi.block_heads(wi.postings_file(reader), *where))
+            cache[key] = found
+            self.heads_kept += _heads_in(found)
+            while self.heads_kept > POSTING_HEADS_KEPT and len(cache) > 1:
+                self.heads_kept -= _heads_in(cache.popitem(last=False)[1])
+        if found is _MISSING:
+            raise TermNotFound(f"{fieldname}:{text!r}")
+        return found
 
     def runs_where(self, keep: np.ndarray) -> tuple[list[int], list[int]]:
         """The docnum ranges of the runs where ``keep`` (a bool per run) is true, adjacent

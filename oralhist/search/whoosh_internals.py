@@ -22,8 +22,9 @@ from __future__ import annotations
 import itertools
 import zlib
 from array import array
-from collections.abc import Callable
-from pickle import dumps
+from collections.abc import Callable, Iterator
+from pickle import dumps, loads
+from struct import Struct
 
 import whoosh
 from whoosh import columns
@@ -31,11 +32,12 @@ from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
     WHOOSH3_HEADER_MAGIC,
     W3FieldWriter,
-    W3LeafMatcher,
     W3PostingsWriter,
+    W3TermsReader,
     _lenfield,
 )
 from whoosh.query.qcore import _NullQuery
+from whoosh.reading import SegmentReader
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 # The whoosh whose internals this module is written against (``whoosh-reloaded`` on PyPI).
@@ -146,36 +148,84 @@ def column_array(reader, fieldname: str):
 # ------------------------------------------------------------ reading posting blocks
 
 
-def is_block_matcher(m) -> bool:
-    """A W3 leaf matcher over docnum postings, whose blocks the ``block_*`` functions read."""
-    return isinstance(m, W3LeafMatcher) and not m._byteids
+_BLOCK_LENGTH = Struct("!i")  # W3: a block's length, negative for a term's last block
+_INFO_MAX = 64  # bytes: a block's pickled info tuple is 30-40
+READ_WINDOW = 65536  # bytes of a posting list read at once
 
 
-def block_max_id(m) -> int:
-    """The last docnum of the matcher's current block (known before the block is decoded)."""
-    return m._maxid
+def term_postings(reader, fieldname: str, text) -> tuple | None:
+    """A term's postings in a segment reader, found without making a whoosh matcher (whose
+    set-up reads the first block's header through four file calls: ~60 us a term, 128 times
+    for a prefix's 64 words over two segments): ``(None, (ids, weights, values))`` when the
+    term's info holds them inline, ``(where the first block starts, where the last ends)`` in
+    the reader's ``postings_file`` otherwise; ``None`` for a reader this function does not
+    know (the caller uses a matcher). Raises ``TermNotFound`` as ``reader.postings`` does.
+    Deleted documents are included."""
+    if type(reader) is not SegmentReader or type(reader._terms) is not W3TermsReader:
+        return None
+    if reader.is_closed:
+        return None  # the matcher path raises whoosh's own error
+    terms = reader._terms
+    terminfo = terms.term_info(fieldname, reader._text_to_bytes(fieldname, text))
+    if terminfo.is_inlined():
+        return None, terminfo.inlined_postings()
+    offset, length = terminfo.extent()
+    if isinstance(length, tuple):  # whoosh 2.7.5 reads it back as ``struct``'s 1-tuple
+        (length,) = length
+    if terms._postfile.get(offset, 4) != WHOOSH3_HEADER_MAGIC:
+        raise ValueError(f"damaged postings of {fieldname}:{text!r}: no block header")
+    return offset + 4, offset + length
 
 
-def block_data(m) -> tuple:
-    """The current block's (ids, weights, values) as pickled, decoded once, and its length."""
-    if m._data is None:
-        m._read_data()
-    return m._data, m._blocklength
+def postings_file(reader):
+    """The postings file of a segment reader (``term_postings`` says where a term's are)."""
+    return reader._terms._postfile
 
 
-def block_values(m):
-    """The current block's posting values (positions), decoded once."""
-    if m._values is None:
-        m._read_values()
-    return m._values
+def block_heads(postfile, offset: int, end: int) -> list[tuple[int, int, int, int, int]]:
+    """Every block of a posting list (``term_postings`` says where): (postings, last docnum,
+    compression, where its data starts, where it ends). Read a window of up to
+    ``READ_WINDOW`` bytes at a time (one system call for many blocks when the index is read
+    with ``pread``: see ``storage``), not four file calls and a ``BytesIO`` a block as
+    whoosh's ``W3LeafMatcher._goto`` reads them. A segment never changes: callers keep the
+    heads of the terms they read often (``restriction.SegmentTable.postings``)."""
+    get = postfile.get
+    unpack = _BLOCK_LENGTH.unpack_from
+    window = b""
+    base = pos = offset  # the window holds the bytes from ``base``
+    heads = []
+    while True:
+        if pos + _INFO_MAX > base + len(window):  # (``end`` only sizes the reads)
+            base = pos
+            window = get(pos, max(_INFO_MAX, min(READ_WINDOW, end - pos)))
+        at = pos - base
+        (length,) = unpack(window, at)
+        info = loads(window[at + 4 : at + 4 + _INFO_MAX])  # bytes after the pickle: ignored
+        # The info's length: pickled again, as whoosh's writer pickled it (protocol 2).
+        stop = pos + 4 + abs(length)
+        heads.append((info[0], info[1], info[3], pos + 4 + len(dumps(info, 2)), stop))
+        if length < 0:
+            return heads
+        pos = stop
 
 
-def next_block(m) -> bool:
-    """Move to the next block; ``False`` (and no move) after the last one."""
-    if m._lastblock:
-        return False
-    m._goto(m._nextoffset)
-    return True
+def block_data(postfile, heads, end: int) -> Iterator[memoryview]:
+    """The data of each of ``heads`` (some of ``block_heads``' list, in order), as pickled
+    (``block_payload`` decodes it), read in windows of up to ``READ_WINDOW`` bytes."""
+    get = postfile.get
+    window = memoryview(b"")
+    base = 0
+    for head in heads:
+        start, stop = head[3], head[4]
+        if start < base or stop > base + len(window):
+            base = start
+            window = memoryview(get(start, max(stop - start, min(READ_WINDOW, end - start))))
+        yield window[start - base : stop - base]
+
+
+def block_payload(data, compression: int) -> tuple:
+    """A block's (ids, weights, values), from its data as ``block_data`` gives it."""
+    return loads(zlib.decompress(data) if compression else data)
 
 
 def list_postings(m) -> tuple:

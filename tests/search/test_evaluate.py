@@ -16,9 +16,21 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
 
-from oralhist.search.codec import ArrayBlockWriter, PackedValues, _compress_stored, codec
-from oralhist.search.evaluate import SegmentEvaluator, _positions, _Values, decode_positions
-from oralhist.search.grouping import Groups, SpeakerNumbers
+from oralhist.search.codec import (
+    ArrayBlockWriter,
+    DeflatedValues,
+    PackedValues,
+    _compress_stored,
+    codec,
+)
+from oralhist.search.evaluate import (
+    SegmentEvaluator,
+    _positions,
+    _Values,
+    decode_positions,
+    member,
+)
+from oralhist.search.grouping import GroupingMixin, Groups, SpeakerNumbers
 from oralhist.search.restriction import InterviewSet, KindSet, SegmentTable
 from oralhist.search.schema import Language, build_schema, card_fields, card_of, index_fields
 
@@ -303,14 +315,25 @@ def test_speaker_facet_adds_up_names_across_segments():
     assert numbers.top([], [], 10) == []
 
 
+def _block(values: list[bytes], form: str):
+    if form == "PackedValues":
+        return PackedValues.pack(values)
+    if form == "DeflatedValues":
+        return pickle.loads(pickle.dumps(DeflatedValues.of(values, 1), 5))
+    return tuple(values)
+
+
+BLOCK_FORMS = ["DeflatedValues", "PackedValues", "tuples of bytes"]
+
+
 def _positions_value(poses: list[int]) -> bytes:
     """A value as ``schema.ExactText`` writes it (whoosh's ``Positions`` encoding)."""
     deltas = [poses[0], *(b - a for a, b in itertools.pairwise(poses))]
     return len(deltas).to_bytes(4, "big") + pickle.dumps(deltas, 2)
 
 
-@pytest.mark.parametrize("packed", [True, False], ids=["PackedValues", "tuple of bytes"])
-def test_positions_are_decoded_with_numpy_as_pickle_reads_them(packed):
+@pytest.mark.parametrize("form", BLOCK_FORMS)
+def test_positions_are_decoded_with_numpy_as_pickle_reads_them(form):
     """Short gaps (one-byte deltas, the fast path), gaps of 256 and more (two- and
     four-byte opcodes: read with pickle), single positions and more than a pickle batch."""
     rng = random.Random(3)
@@ -320,7 +343,7 @@ def test_positions_are_decoded_with_numpy_as_pickle_reads_them(packed):
         gap = rng.choice([3, 40, 255, 1_000])
         lists.append(sorted(rng.sample(range(n * gap + 1), n)))
     values = [_positions_value(p) for p in lists]
-    block = PackedValues.pack(values) if packed else tuple(values)
+    block = _block(values, form)
     wanted = np.array([*sorted(rng.sample(range(len(values)), 200)), len(values) - 1])
     wanted = np.unique(wanted)
     counts, flat = decode_positions(block, wanted)
@@ -368,20 +391,166 @@ def test_segment_tables_hold_each_column_once_and_find_the_runs(searcher):
     assert len(found) > 6  # three interviews' segments, cards and catalogue records
 
 
-@pytest.mark.parametrize("packed", [True, False], ids=["PackedValues", "tuples of bytes"])
-def test_positions_of_postings_across_blocks_are_decoded_at_once(packed):
+@pytest.mark.parametrize("form", BLOCK_FORMS)
+@pytest.mark.parametrize("wanted_blocks", [(0, 1, 2), (0, 2), (1,), (2,)])
+def test_positions_of_postings_across_blocks_are_decoded_at_once(form, wanted_blocks):
     """A posting list's values, block by block, after an access mask dropped some
-    postings: the positions of the postings asked for, in order, across the blocks."""
+    postings: the positions of the postings asked for, in order, across the blocks (some
+    blocks holding none of them); deflated blocks holding none are never inflated."""
     rng = random.Random(5)
     lists = [sorted(rng.sample(range(rng.choice([30, 400])), rng.randint(1, 6))) for _ in range(90)]
     values = [_positions_value(p) for p in lists]
-    blocks = [values[0:40], values[40:41], values[41:90]]
+    spans = [(0, 40), (40, 41), (41, 90)]
     kept = _Values()
-    kept.parts = [PackedValues.pack(b) if packed else tuple(b) for b in blocks]
+    kept.parts = [_block(values[a:b], form) for a, b in spans]
     kept.keep(np.array([i % 3 != 0 for i in range(90)]))  # what an access mask left
     left = [i for i in range(90) if i % 3 != 0]
-    mask = np.array([rng.random() < 0.5 for _ in left])
+    in_wanted = [any(a <= i < b for a, b in (spans[k] for k in wanted_blocks)) for i in left]
+    mask = np.array([rng.random() < 0.5 and w for w, _ in zip(in_wanted, left, strict=True)])
+    mask[in_wanted.index(True)] = True  # at least one posting
+    if 1 in wanted_blocks:
+        mask[left.index(40)] = True  # the one-posting block (40 % 3 != 0: kept)
     counts, flat = kept.positions(mask)
     expected = [lists[i] for i, m in zip(left, mask.tolist(), strict=True) if m]
     assert counts.tolist() == [len(p) for p in expected]
     assert flat.tolist() == [p for ps in expected for p in ps]
+    if form == "DeflatedValues":
+        inflated = [k for k, part in enumerate(kept.parts) if part._packed is not None]
+        assert inflated == sorted(wanted_blocks)
+
+
+def test_deflated_values_read_as_packed_values_do():
+    values = [b"\x00\x01", b"", b"positions", bytes(range(256)) * 3]
+    deflated = DeflatedValues.of(values, 1)
+    again = pickle.loads(pickle.dumps(deflated, 5))
+    assert again._packed is None and len(again) == 4  # the count without inflating
+    assert [again[0], again[1], again[2], again[3], again[-1]] == [*values, values[3]]
+    assert list(again) == values
+    assert len(deflated.deflated) < len(b"".join(values))
+
+
+def test_exact_blocks_read_ids_and_weights_without_inflating_positions(searcher):
+    """The codec's ``exact`` blocks are not compressed whole: their ids and weights are read
+    while the positions stay deflated (a prefix's words need no positions)."""
+    if not isinstance(searcher.reader().codec(), type(codec())):
+        pytest.skip("whoosh's own codec compresses its blocks whole")
+    from oralhist.search import whoosh_internals as wi
+
+    reader = searcher.reader()
+    end, heads = SegmentTable.load(reader).postings(reader, "exact", "strike")
+    n, _, compression, _, _ = heads[0]
+    raw = next(wi.block_data(wi.postings_file(reader), heads[:1], end))
+    data = wi.block_payload(raw, compression)
+    assert (n, compression) == (512, 0) and len(data[0]) == 512
+    assert isinstance(data[2], DeflatedValues) and data[2]._packed is None
+    evaluator = SegmentEvaluator(
+        searcher, searcher, SegmentTable.load(searcher.reader()), Language("en")
+    )
+    ids, weights, vals = evaluator.postings("exact", "strike", values=True)
+    assert len(ids) == len(weights) > 512
+    assert all(isinstance(p, DeflatedValues) and p._packed is None for p in vals.parts)
+
+
+@pytest.mark.parametrize(
+    ("haystack", "needles"),
+    [(10, 5_000), (5_000, 10), (3_000, 300_000), (300_000, 3_000), (100_000, 100_000)],
+)
+def test_member_finds_what_isin_finds_by_binary_search_or_by_flags(haystack, needles):
+    """``member`` picks a flag array or binary searches by the sizes: both answer alike,
+    for sorted needles and unsorted ones, negative ones and ones past the haystack."""
+    rng = np.random.default_rng(haystack + needles)
+    hay = np.unique(rng.integers(0, 2_000_000, haystack))
+    wanted = np.unique(np.concatenate((rng.integers(0, 2_000_000, needles), hay[::3])))
+    for case in (wanted, rng.permutation(wanted), np.concatenate(([-5], wanted, [3_000_000]))):
+        assert (member(hay, case) == np.isin(case, hay)).all()
+        assert member(hay, case).any()
+
+
+def test_top_hits_pick_the_best_moments_of_the_wanted_interviews_only():
+    """Interview keys below, between and above the wanted ones, and documents' negative
+    keys (the flag array's edges)."""
+    keys = np.array([-9, -3, 1, 1, 1, 4, 4, 7, 9, 9, 12, 40], dtype=np.int64)
+    scores = np.array([9.0, 8, 1, 3, 2, 5, 6, 7, 1, 2, 4, 3])
+    docs = np.arange(len(keys), dtype=np.int64)
+    moment = np.ones(len(keys), dtype=bool)
+    moment[4] = False  # a catalogue record of interview 1
+    found = GroupingMixin._top_hits([(100, docs, keys, scores, moment)], [1, 9, 12], 2)
+    assert found == {1: [(3.0, 103), (1.0, 102)], 9: [(2.0, 109), (1.0, 108)], 12: [(4.0, 110)]}
+    assert GroupingMixin._top_hits([(0, docs, keys, scores, None)], [40], 3) == {40: [(3.0, 11)]}
+
+
+@pytest.mark.parametrize("window", [70, 1_000, 1 << 20])
+def test_posting_lists_read_alike_whatever_the_read_window(searcher, monkeypatch, window):
+    """Blocks longer than the window, heads across its end, whole lists in one read."""
+    from oralhist.search import whoosh_internals as wi
+
+    expected = {name: _reference(searcher, q) for name, q in SCORED.items()}
+    phrase = wq.Phrase("exact", ["picket", "line"])
+    expected_phrase = _whoosh(searcher, phrase).keys()
+    monkeypatch.setattr(wi, "READ_WINDOW", window)
+    for name, q in SCORED.items():
+        assert _ours(searcher, q) == pytest.approx(expected[name], rel=1e-9), name
+    assert _ours(searcher, phrase).keys() == expected_phrase
+
+
+@pytest.mark.parametrize("kept", [1, 5, 200_000])
+def test_block_heads_kept_per_segment_read_alike_cold_warm_and_evicted(searcher, monkeypatch, kept):
+    """One segment table across queries, twice over: heads read, kept, evicted (``kept``
+    block heads at most, beyond the last term read) and read again; absent terms too."""
+    from oralhist.search import restriction
+
+    monkeypatch.setattr(restriction, "POSTING_HEADS_KEPT", kept)
+    table = SegmentTable.load(searcher.reader())
+    evaluator = SegmentEvaluator(searcher, searcher, table, Language("en"))
+    phrase = wq.Phrase("exact", ["picket", "line"])
+    for _ in range(2):
+        for name, q in SCORED.items():
+            found = evaluator.matches(q).to_dict()
+            assert found == pytest.approx(_reference(searcher, q), rel=1e-9), name
+        assert evaluator.matches(phrase).to_dict().keys() == _whoosh(searcher, phrase).keys()
+    assert table.heads_kept == sum(
+        len(v[1]) if v[0] is not None and v != restriction._MISSING else 1
+        for v in table.posting_heads.values()
+    )
+    if kept < 200_000:
+        last = next(reversed(table.posting_heads.values()))
+        assert table.heads_kept <= max(kept, restriction._heads_in(last))
+    else:
+        assert ("body", "nowhere") in table.posting_heads  # an absent term, kept as such
+
+
+@pytest.mark.parametrize("n", [1, 3, 100, 512])
+@pytest.mark.parametrize("large_gaps", [False, True], ids=["H ids", "I ids"])
+def test_usual_blocks_read_from_their_bytes_as_pickle_reads_them(n, large_gaps):
+    """``ids_and_frequencies`` reads ``H``/``I`` ids with ``B`` frequencies or no weights
+    (short and long byte strings), and declines every other form, which ``loads`` reads."""
+    from oralhist.search.codec import ids_and_frequencies
+
+    rng = random.Random(n)
+    writer = ArrayBlockWriter.__new__(ArrayBlockWriter)
+    writer._byteids = False
+    start = 100_000 if large_gaps else 5
+    writer._ids = array(
+        "I", itertools.accumulate([start] + [rng.randint(1, 40) for _ in range(n - 1)])
+    )
+    ids = writer._mini_ids()
+    for weights in (
+        array("f", [float(rng.randint(1, 9)) for _ in range(n)]),  # frequencies: B
+        array("f", [1.0] * n),  # None
+        array("f", [2.0] * n),  # one float: declined
+        array("f", [0.5 + i for i in range(n)]),  # floats: declined (n > 1)
+    ):
+        writer._weights = weights
+        block = (ids, writer._mini_weights(), DeflatedValues.of([b"\x00"] * n, 1))
+        raw = memoryview(pickle.dumps(block, 5))
+        found = ids_and_frequencies(raw)
+        stored = pickle.loads(raw)
+        if found is None:
+            assert isinstance(stored[1], float) or getattr(stored[1], "typecode", "B") == "f"
+            continue
+        assert found[0].tolist() == list(stored[0])
+        if stored[1] is None:
+            assert found[1] is None
+        else:
+            assert found[1].tolist() == list(stored[1])
+    assert ids_and_frequencies(memoryview(pickle.dumps((tuple(ids), None, None), 2))) is None

@@ -20,7 +20,7 @@ import oralhist.search.rebuild as search_rebuild
 from oralhist.search import SearchIndex, pool
 from oralhist.search.codec import codec
 from oralhist.search.schema import build_schema, card_fields, card_of, index_fields
-from oralhist.search.storage import MappedFileStorage
+from oralhist.search.storage import PreadFileStorage
 
 from .conftest import ARCHIVIST, archive, interview
 
@@ -57,7 +57,7 @@ def all_fields(interviews, documents) -> list[dict]:
 
 def new_index(path: Path):
     path.mkdir()
-    return MappedFileStorage(path).create_index(build_schema("en"))
+    return PreadFileStorage(path).create_index(build_schema("en"))
 
 
 def postings(reader: SegmentReader, key=None) -> Counter:
@@ -144,7 +144,7 @@ def test_the_rebuild_indexes_what_whooshs_writer_does(tmp_path, monkeypatch, sma
                 total += postings(leaf, identity)
         return total
 
-    fast_ix = MappedFileStorage(tmp_path / "index").open_index()
+    fast_ix = PreadFileStorage(tmp_path / "index").open_index()
     assert len(fast_ix._segments()) == 2
     assert every_posting(fast_ix) == every_posting(plain_ix)
     fast_ix.close()
@@ -159,7 +159,7 @@ def test_postings_come_out_in_whooshs_order_whatever_order_they_went_in(tmp_path
     value), duplicates included; added as a writer adds them, any number of runs gives the
     same order."""
     rng = random.Random(3)
-    store = MappedFileStorage(tmp_path).create().temp_storage("t.tmp")
+    store = PreadFileStorage(tmp_path).create().temp_storage("t.tmp")
     shuffled = [
         (rng.choice("ab"), rng.choice([b"x", b"y", b"z"]), rng.randrange(50), rng.random(), b"v")
         for _ in range(2_000)
@@ -183,7 +183,7 @@ def test_postings_come_out_in_whooshs_order_whatever_order_they_went_in(tmp_path
 
 
 def test_postings_out_of_order_across_runs_are_refused(tmp_path):
-    store = MappedFileStorage(tmp_path).create().temp_storage("t.tmp")
+    store = PreadFileStorage(tmp_path).create().temp_storage("t.tmp")
     p = pool.PostingPool(store, None, limitmb=1)
     p.add(("a", b"x", 5, 1.0, None))
     p.save()
@@ -195,7 +195,7 @@ def test_postings_out_of_order_across_runs_are_refused(tmp_path):
 
 
 def test_cleanup_removes_runs_of_an_unfinished_merge(tmp_path):
-    store = MappedFileStorage(tmp_path).create().temp_storage("t.tmp")
+    store = PreadFileStorage(tmp_path).create().temp_storage("t.tmp")
     p = pool.PostingPool(store, None, limitmb=0.002)
     for docnum in range(500):
         p.add(("a", b"w%d" % (docnum % 7), docnum, 1.0, b"v"))
