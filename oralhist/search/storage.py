@@ -27,8 +27,6 @@ from whoosh.filedb.structfile import StructFile
 
 from . import whoosh_internals as wi
 
-READ_WITH_PREAD = False
-
 
 class _ReadSource:
     """A whole file read with ``os.pread``: the slices and ``find`` that ``_View`` and
