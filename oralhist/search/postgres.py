@@ -545,7 +545,7 @@ def _ddl(schema: str, suffix: str = "") -> list[str]:
 TABLES = ("slice", "hit", "record", "card", "word", "tally", "tally_more")
 #: The tables with a primary key (renamed with them by a rebuild).
 _KEYED = ("slice", "record", "card", "word", "tally", "tally_more")
-LAYOUT = "4"
+LAYOUT = "5"
 #: Secondary indexes (name, table, definition), built after a rebuild's bulk load.
 _INDEXES = (
     ("hit_tsv", "hit", "USING gin (tsv)"),
@@ -623,6 +623,45 @@ def frequent_pairs_sql(schema: str, suffix: str, words: str) -> str:
     return f"""INSERT INTO {words} SELECT u.lexeme, count(*)
         FROM {s}.hit{x} h CROSS JOIN LATERAL unnest(tsvector_to_array(h.tsv)) u(lexeme)
         WHERE left(u.lexeme, 1) = '{PAIR_MARK}' GROUP BY 1 HAVING count(*) >= :n"""
+
+
+def triple_count_sql(schema: str, suffix: str, pairs: str, where: str = "TRUE") -> str:
+    """Rows ``(lexeme, slice, n)``: for each word triple (``=a b c``, ``triple_lexeme``) whose
+    two pairs are lexemes of ``pairs`` (a table or sub-select with a ``lexeme`` column), how
+    many records of each slice have its words at three consecutive written positions (as
+    ``'a' <-> 'b' <-> 'c'`` matches there), counted from the positions of the ``hit`` rows
+    meeting ``where``. A triple is in no more records than either of its pairs, so only
+    the frequent pairs' triples can be frequent: the filter keeps the counting small."""
+    s, x = schema, suffix
+    return f"""SELECT t.lexeme COLLATE "C" AS lexeme, h.slice, count(*)::int AS n
+        FROM {s}.hit{x} h CROSS JOIN LATERAL (
+            WITH w AS (SELECT u.lexeme, p FROM unnest(h.tsv) u, unnest(u.positions) p)
+            SELECT DISTINCT '{PAIR_MARK}' || a.lexeme || ' ' || b.lexeme || ' ' || c.lexeme
+                AS lexeme
+            FROM w a JOIN w b ON b.p = a.p + 1 JOIN w c ON c.p = b.p + 1
+            WHERE ('{PAIR_MARK}' || a.lexeme || ' ' || b.lexeme) COLLATE "C"
+                    IN (SELECT lexeme FROM {pairs})
+                AND ('{PAIR_MARK}' || b.lexeme || ' ' || c.lexeme) COLLATE "C"
+                    IN (SELECT lexeme FROM {pairs})) t
+        WHERE {where}
+        GROUP BY 1, 2"""
+
+
+def triple_tally_sql(schema: str, suffix: str = "") -> str:
+    """The statement that adds to ``tally`` the word triples of the frequent pairs of the
+    temporary table ``tally_words`` that are in at least ``:n`` records of ``hit`` (one pass
+    over it)."""
+    s, x = schema, suffix
+    return f"""INSERT INTO {s}.tally{x} (lexeme, docs, slices, ns)
+        SELECT c.lexeme, sum(c.n), array_agg(c.slice ORDER BY c.slice),
+            array_agg(c.n ORDER BY c.slice)
+        FROM ({triple_count_sql(s, x, "tally_words")}) c
+        GROUP BY c.lexeme HAVING sum(c.n) >= :n"""
+
+
+def is_triple(lexeme: str) -> bool:
+    """``lexeme`` is a word triple (``=the general strike``: a ``tally`` lexeme only)."""
+    return lexeme[:1] == PAIR_MARK and lexeme.count(" ") == 2
 
 
 def capped_tally_sql(schema: str, suffix: str, words: str) -> str:
@@ -981,13 +1020,16 @@ class PostgresSearch:
         tallied: set[str] = set()
         # A capped prefix's words, each with the capped lexemes that count its records.
         capped: dict[str, list[str]] = {}
+        triples = False
         for lex, words in conn.execute(text(f"SELECT lexeme, words FROM {s}.tally")):
-            if words is None:
+            if is_triple(lex):
+                triples = True
+            elif words is None:
                 tallied.add(lex)
             else:
                 for word in words:
                     capped.setdefault(word, []).append(lex)
-        if tallied or capped:
+        if tallied or capped or triples:
             # (``tally``'s entries of the replaced slices stay: their ids are gone from
             # ``slice``, so no query counts them, and the next rebuild drops them.)
             conn.execute(
@@ -1018,6 +1060,7 @@ class PostgresSearch:
                 record, words = record_row(doc, self._language)
                 records.append(record)
                 vocabulary.update(words)
+        where = "h.gkey = ANY(:keys)"
         if records:
             # Ids for at most one slice per record and one per record, taken under the write
             # lock (so no other writer takes from the same block).
@@ -1039,6 +1082,17 @@ class PostgresSearch:
                         counts[lex, sid] += 1
             rows.copy(conn, s, "")
             self._copy(conn, "tally_more", None, [(*k, n) for k, n in counts.items()])
+            if triples:
+                # The tallied triples of the written records, from the positions written
+                # (as a rebuild counts them).
+                conn.execute(
+                    text(
+                        f"INSERT INTO {s}.tally_more (lexeme, slice, n) SELECT c.lexeme,"
+                        f" c.slice, c.n FROM ({triple_count_sql(s, '', f'{s}.tally', where)}) c"
+                        f" JOIN {s}.tally t ON t.lexeme = c.lexeme"
+                    ),
+                    {"keys": keys},
+                )
         self._copy(conn, "card", None, cards)
         if vocabulary:
             conn.execute(
@@ -1218,6 +1272,8 @@ class PostgresSearch:
         conn.execute(text(frequent_pairs_sql(s, "_new", "tally_words")), {"n": TALLY_THRESHOLD})
         conn.execute(text("ANALYZE tally_words"))
         conn.execute(text(tally_sql(s, "_new")))
+        # The frequent word triples (layout 5), from the positions: only in ``tally``.
+        conn.execute(text(triple_tally_sql(s, "_new")), {"n": TALLY_THRESHOLD})
         capped = capped_prefixes((w for w, _ in tallied if w[0] == PREFIX_MARK), vocabulary.items())
         conn.execute(
             text(
