@@ -16,10 +16,13 @@ takes hours on a shared two-core machine; copying rows in SQL takes minutes, and
 cost depends on the rows, the posting lists and the groups, which this reproduces (every
 word's posting list and every facet value x10). What it does not reproduce: a vocabulary
 grown by the larger corpus (the generator's vocabulary is fixed, so little), and narrators
-differ only by interview, not by name. The tally (layouts 3 and 4: stems, prefixes, stop
-words, word pairs and capped prefixes) is counted again for the lexemes a rebuild of the
-larger archive would tally (TALLY_THRESHOLD records of it). Prints JSON
+differ only by interview, not by name. The tally (layouts 3 to 5: stems, prefixes, stop
+words, word pairs, capped prefixes and word triples) is counted again for the lexemes a
+rebuild of the larger archive would tally (TALLY_THRESHOLD records of it). Prints JSON
 with the times and the schema's size.
+
+``--add-triples COPY_JSON`` brings a copy made at layout 4 to layout 5 in place (its rows are
+the same; the triples' tally rows are counted from them), without copying again.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from oralhist.search.postgres import (  # noqa: E402
     capped_prefixes,
     tally_count_sql,
     triple_count_sql,
+    triple_tally_sql,
 )
 from oralhist.search.schema import Language  # noqa: E402
 
@@ -87,7 +91,7 @@ def main() -> int:
         return 0
     if args.add_triples:
         built = json.loads(args.add_triples)
-        built |= add_triples(args.database_url, args.source, args.target, args.times)
+        built |= add_triples(args.database_url, args.target)
         built["load_average"] = os.getloadavg()[0]
         print(json.dumps(built))
         if args.results:
@@ -281,17 +285,19 @@ def _insert_tally(conn, target: str, ids: int, times: int) -> None:
     )
 
 
-def add_triples(url: str, source: str, target: str, times: int) -> dict:
-    """Brings a copy made by the layout-4 version of this script to layout 5: its ``hit``
-    rows are the same (triples are never written there), so only the triples' ``tally``
-    rows are added, counted as ``main`` counts them. Returns the seconds taken."""
+def add_triples(url: str, target: str) -> dict:
+    """Brings an index of layout 4 (a copy made by the previous version of this script, or a
+    kept ``bench_search.py`` schema) to layout 5: its ``hit`` rows are the same (triples are
+    never written there), so only the triples' ``tally`` rows are added, counted from its own
+    rows as a rebuild counts them (``triple_tally_sql``: exact whatever was written since the
+    copy). Returns the seconds taken."""
     started = time.perf_counter()
     backend = PostgresSearch(url, schema=target)
     with backend.engine.begin() as conn:
-        conn.execute(text(f"SET LOCAL work_mem = '{REBUILD_MEMORY}'"))
         layout = conn.scalar(text(f"SELECT value FROM {target}.meta WHERE key = 'layout'"))
         if layout != "4":
             raise SystemExit(f"{target} is of layout {layout}, not 4: copy it again instead")
+        conn.execute(text(f"SET LOCAL work_mem = '{REBUILD_MEMORY}'"))
         conn.execute(
             text(
                 'CREATE TEMP TABLE tally_words (lexeme text COLLATE "C" PRIMARY KEY, docs int)'
@@ -305,20 +311,7 @@ def add_triples(url: str, source: str, target: str, times: int) -> dict:
             ),
             {"pair": PAIR_MARK},
         )
-        conn.execute(
-            text(
-                'CREATE TEMP TABLE tally_cap (word text COLLATE "C", lexeme text COLLATE "C")'
-                " ON COMMIT DROP"
-            )
-        )
-        conn.execute(
-            text(
-                "CREATE TEMP TABLE source_tally ON COMMIT DROP AS "
-                + triple_count_sql(source, "", "tally_words")
-            )
-        )
-        _frequent_triples(conn, times)
-        _insert_tally(conn, target, _id_step(conn, source), times)
+        conn.execute(text(triple_tally_sql(target)), {"n": TALLY_THRESHOLD})
         conn.execute(text(f"ANALYZE {target}.tally"))
         conn.execute(text(f"UPDATE {target}.meta SET value = '5' WHERE key = 'layout'"))
     backend.close()

@@ -113,17 +113,42 @@ positions and a capped prefix's correction):
   words/s (one more pass over ``hit`` for the pairs' counts, one for the capped prefixes). At
   10,000 (copied): 12.1 -> 15.8 GB. Searches at 10,000, CPU ms: "picket line" 384 -> 91,
   trai* 541 -> 170, "the general strike" 437 -> 305.
-- What is left: a phrase of three words or more reads each match's ``hit`` row (its slice,
-  and its positions), one page per match: "the general strike" has 40 k matching records at
-  10,000 interviews, all of which have both its pairs (so checking positions is not the
-  cost; reading them is, about 6 us a page from the operating system's cache). Only a
-  lexeme of the whole phrase, tallied, would avoid it (word triples: not done, for their
-  size).
+- What layout 4 left: a phrase of three words or more read each match's ``hit`` row (its
+  slice, and its positions), one page per match: "the general strike" has 40 k matching
+  records at 10,000 interviews, all of which have both its pairs (so checking positions was
+  not the cost; reading them was, about 6 us a page from the operating system's cache).
 - Prefix lengths stay 3 to 6: at 1,000 interviews their lexemes are 37 % of the lexeme bytes
   (3 letters 11 %, 4: 10 %, 5: 9 %, 6: 8 %), but ``hit``'s size does not drive the costs
   measured at 10,000: a tallied search reads ``hit`` only for the page's 20 groups, and a
   GIN-path search reads one page per match however narrow the rows (40 k matches, 39.7 k
   pages). Narrowing them would send ``tra*`` or ``trainee*`` to the slower word-OR path.
+
+Word triples (layout 5, issue 18: "the general strike" was the p95 at 10,000 interviews):
+
+- A rebuild tallies the word triples (``=the general strike``: three folded words at
+  consecutive written positions, ``triple_lexeme``) in at least ``TALLY_THRESHOLD`` records,
+  per slice like any tallied lexeme, but only in ``tally``: they are not written in
+  ``hit.tsv``, so the GIN index does not grow (a triple lexeme per word of every record would
+  add about as many distinct keys again as the pairs did). A three-word phrase names its
+  triple (``Part.lexeme``): when the triple is tallied and the rest of the query is slice
+  conditions, its totals, facets and group order are counted from the tally, and the page's
+  groups find their moments through the pairs and positions, reading only those groups'
+  records (as for any tallied lexeme); otherwise the phrase keeps the GIN path (pairs and
+  positions). Phrases of four words or more keep it too (two triples ANDed would not count
+  records exactly).
+- Counted in SQL (``triple_count_sql``), from the positions written, only for the triples
+  whose two pairs are frequent (a triple is in no more records than either of its pairs):
+  one more pass over ``hit`` at a rebuild, 72 s of server CPU at 1,000 interviews (load 3,
+  EXPLAIN ANALYZE; the tally pass took as long). A self-join of each record's (word,
+  position) rows is exact where positions are shared (a giant record's, capped at
+  ``MAX_POSITION``); a window (``lead``) over them was 10 % faster on a 5 % sample but not
+  exact there. Counting every triple in Python as the rebuild reads the records would not
+  do: there are tens of millions of distinct ones.
+- Writes (``_put``) count the written records' tallied triples with the same statement,
+  restricted to the written groups (``tally_more``), so the tally stays exact; a triple
+  frequent only after the rebuild stays on the GIN path until the next one.
+- Costs and figures: ``bench/results/search-10000-postgresql.json`` (layout 4's beside it as
+  ``-layout4``).
 
 The access scope is applied in SQL on every query (``scope_sql``), with the same rules as
 ``restriction.acl_verdict``: totals, facets, snippets and suggestions never count what the
