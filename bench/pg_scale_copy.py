@@ -359,6 +359,13 @@ def write_results(args: argparse.Namespace, interviews: int, built: dict) -> Non
             " for the lexemes a rebuild of the larger archive would tally), then"
             f" bench_search.py --phase query --interviews {interviews}; the generated corpus of"
             " that size was not loaded"
+            + (
+                f"; the copy was made at layout 4 and brought to layout {LAYOUT} in place"
+                " (--add-triples: its rows are the same, the word triples' tally rows were"
+                " counted from them)"
+                if getattr(args, "add_triples", None)
+                else ""
+            )
         ),
         "build_by_copy": built,
         "search": search,
