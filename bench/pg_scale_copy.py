@@ -347,6 +347,7 @@ def write_results(args: argparse.Namespace, interviews: int, built: dict) -> Non
             text=True,
         ).stdout
     search = json.loads(out.strip().splitlines()[-1])
+    source_layout = "4" if getattr(args, "add_triples", None) else LAYOUT
     result = {
         "backend": "postgresql",
         "interviews": interviews,
@@ -355,7 +356,8 @@ def write_results(args: argparse.Namespace, interviews: int, built: dict) -> Non
         "method": (
             f"bench/pg_scale_copy.py --times {args.times} --results: the index of"
             f" bench_search.py --backend postgresql --keep (schema {args.source}, layout"
-            f" {LAYOUT}) copied {args.times} times in SQL (ids shifted, the tally counted again"
+            f" {source_layout}) copied {args.times} times in SQL (ids shifted, the tally"
+            " counted again"
             " for the lexemes a rebuild of the larger archive would tally), then"
             f" bench_search.py --phase query --interviews {interviews}; the generated corpus of"
             " that size was not loaded"
