@@ -154,8 +154,9 @@ Word triples (layout 5, issue 18: "the general strike" was the p95 at 10,000 int
   instead of 400 (load 4.9, beside another count; the triples' pass is 72 s of server CPU);
   counting the 10,000 copy's triples from its rows took 801 s (load 3 to 5, its 15 GB read
   from disk). Searches at 10,000, CPU ms: "the general strike" 305 -> 91 (the same 6,775
-  groups and 28,322 moments), p95 303 -> 161 (``trai*``, the p95 now); at 1,000, p95 59 ->
-  57, the phrase 47 -> 37.
+  groups and 28,322 moments), p95 303 -> 161 (``trai*``, the p95 now; load 1.5); copied
+  again from a layout-5 build (``pg_scale_copy.py --results``): 94, p95 164 (193 ms wall,
+  load 4.4). At 1,000: p95 59 -> 57, the phrase 47 -> 37.
 
 The access scope is applied in SQL on every query (``scope_sql``), with the same rules as
 ``restriction.acl_verdict``: totals, facets, snippets and suggestions never count what the
