@@ -16,10 +16,13 @@ takes hours on a shared two-core machine; copying rows in SQL takes minutes, and
 cost depends on the rows, the posting lists and the groups, which this reproduces (every
 word's posting list and every facet value x10). What it does not reproduce: a vocabulary
 grown by the larger corpus (the generator's vocabulary is fixed, so little), and narrators
-differ only by interview, not by name. The tally (layouts 3 and 4: stems, prefixes, stop
-words, word pairs and capped prefixes) is counted again for the lexemes a rebuild of the
-larger archive would tally (TALLY_THRESHOLD records of it). Prints JSON
+differ only by interview, not by name. The tally (layouts 3 to 5: stems, prefixes, stop
+words, word pairs, capped prefixes and word triples) is counted again for the lexemes a
+rebuild of the larger archive would tally (TALLY_THRESHOLD records of it). Prints JSON
 with the times and the schema's size.
+
+``--add-triples COPY_JSON`` brings a copy made at layout 4 to layout 5 in place (its rows are
+the same; the triples' tally rows are counted from them), without copying again.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ from oralhist.search.postgres import (  # noqa: E402
     capped_count_sql,
     capped_prefixes,
     tally_count_sql,
+    triple_count_sql,
+    triple_tally_sql,
 )
 from oralhist.search.schema import Language  # noqa: E402
 
@@ -68,6 +73,12 @@ def main() -> int:
         metavar="COPY_JSON",
         help="with --results: measure an existing --target, whose copy printed COPY_JSON",
     )
+    parser.add_argument(
+        "--add-triples",
+        metavar="COPY_JSON",
+        help="bring an existing layout-4 --target, whose copy printed COPY_JSON, to layout 5"
+        " (add the word triples' tally rows), then measure it with --results",
+    )
     args = parser.parse_args()
     if args.results and not args.target.startswith("bench_"):
         parser.error("--results needs a --target named bench_<name> (as bench_search.py names)")
@@ -77,6 +88,18 @@ def main() -> int:
             interviews = conn.scalar(text(f"SELECT count(*) FROM {args.target}.card"))
         target.close()
         write_results(args, interviews, json.loads(args.measure_only))
+        return 0
+    if args.add_triples:
+        built = json.loads(args.add_triples)
+        built |= add_triples(args.database_url, args.target)
+        built["load_average"] = os.getloadavg()[0]
+        print(json.dumps(built))
+        if args.results:
+            target = PostgresSearch(args.database_url, schema=args.target)
+            with target.engine.connect() as conn:
+                interviews = conn.scalar(text(f"SELECT count(*) FROM {args.target}.card"))
+            target.close()
+            write_results(args, interviews, built)
         return 0
     target = PostgresSearch(args.database_url, schema=args.target)
     target.drop()
@@ -137,8 +160,11 @@ def main() -> int:
                 + tally_count_sql(s, "", "tally_words")
                 + " UNION ALL "
                 + capped_count_sql(s, "", "tally_cap")
+                + " UNION ALL "
+                + triple_count_sql(s, "", "tally_words")
             )
         )
+        _frequent_triples(conn, args.times)
         conn.execute(
             text(
                 "INSERT INTO tally_words SELECT lexeme, sum(n) * :n FROM source_tally"
@@ -146,9 +172,7 @@ def main() -> int:
             ),
             {"n": args.times},
         )
-        row_ids = conn.scalar(text(f"SELECT max(id) FROM {s}.hit")) + 1
-        slice_ids = conn.scalar(text(f"SELECT max(id) FROM {s}.slice")) + 1
-        ids = max(row_ids, slice_ids)
+        ids = _id_step(conn, s)
         interviews = conn.scalar(text(f"SELECT max(interview_id) FROM {s}.card"))
         documents = conn.scalar(text(f"SELECT coalesce(max(-gkey), 0) FROM {s}.slice"))
         gkey = f"CASE WHEN gkey > 0 THEN gkey + :k * {interviews} ELSE gkey - :k * {documents} END"
@@ -195,18 +219,7 @@ def main() -> int:
         copied = time.perf_counter() - started
         for index, table, how in _INDEXES:
             conn.execute(text(f"CREATE INDEX {index} ON {t}.{table} {how}"))
-        conn.execute(
-            text(
-                f"INSERT INTO {t}.tally (lexeme, docs, slices, ns, words) SELECT c.lexeme,"
-                f" min(w.docs), array_agg(c.slice + k * {ids} ORDER BY k, c.slice),"
-                " array_agg(c.n ORDER BY k, c.slice),"
-                " (SELECT array_agg(p.word ORDER BY p.word) FROM tally_cap p"
-                " WHERE p.lexeme = c.lexeme)"
-                " FROM source_tally c JOIN tally_words w ON w.lexeme = c.lexeme"
-                " CROSS JOIN generate_series(0, :n - 1) k GROUP BY c.lexeme"
-            ),
-            {"n": args.times},
-        )
+        _insert_tally(conn, t, ids, args.times)
         for name in TABLES:
             conn.execute(text(f"ANALYZE {t}.{name}"))
         conn.execute(text(f"SELECT setval('{t}.ids', :n)"), {"n": ids * args.times})
@@ -234,6 +247,75 @@ def main() -> int:
     if args.results:
         write_results(args, interviews, built)
     return 0
+
+
+def _id_step(conn, source: str) -> int:
+    """How far each copy's row and slice ids are shifted (past the source's last)."""
+    row_ids = conn.scalar(text(f"SELECT max(id) FROM {source}.hit")) + 1
+    slice_ids = conn.scalar(text(f"SELECT max(id) FROM {source}.slice")) + 1
+    return max(row_ids, slice_ids)
+
+
+def _frequent_triples(conn, times: int) -> None:
+    """Adds to ``tally_words`` the word triples of ``source_tally`` (layout 5) that a rebuild
+    of the larger archive would tally (in TALLY_THRESHOLD records of it)."""
+    conn.execute(
+        text(
+            "INSERT INTO tally_words SELECT lexeme, sum(n) * :n FROM source_tally"
+            " WHERE lexeme LIKE :triple GROUP BY lexeme HAVING sum(n) * :n >= :threshold"
+        ),
+        {"n": times, "threshold": TALLY_THRESHOLD, "triple": f"{PAIR_MARK}% % %"},
+    )
+
+
+def _insert_tally(conn, target: str, ids: int, times: int) -> None:
+    """The copy's ``tally``: the source's per-slice counts of the lexemes of ``tally_words``,
+    once per copy (slice ids shifted)."""
+    conn.execute(
+        text(
+            f"INSERT INTO {target}.tally (lexeme, docs, slices, ns, words) SELECT c.lexeme,"
+            f" min(w.docs), array_agg(c.slice + k * {ids} ORDER BY k, c.slice),"
+            " array_agg(c.n ORDER BY k, c.slice),"
+            " (SELECT array_agg(p.word ORDER BY p.word) FROM tally_cap p"
+            " WHERE p.lexeme = c.lexeme)"
+            " FROM source_tally c JOIN tally_words w ON w.lexeme = c.lexeme"
+            " CROSS JOIN generate_series(0, :n - 1) k GROUP BY c.lexeme"
+        ),
+        {"n": times},
+    )
+
+
+def add_triples(url: str, target: str) -> dict:
+    """Brings an index of layout 4 (a copy made by the previous version of this script, or a
+    kept ``bench_search.py`` schema) to layout 5: its ``hit`` rows are the same (triples are
+    never written there), so only the triples' ``tally`` rows are added, counted from its own
+    rows as a rebuild counts them (``triple_tally_sql``: exact whatever was written since the
+    copy). Returns the seconds taken."""
+    started = time.perf_counter()
+    backend = PostgresSearch(url, schema=target)
+    with backend.engine.begin() as conn:
+        layout = conn.scalar(text(f"SELECT value FROM {target}.meta WHERE key = 'layout'"))
+        if layout != "4":
+            raise SystemExit(f"{target} is of layout {layout}, not 4: copy it again instead")
+        conn.execute(text(f"SET LOCAL work_mem = '{REBUILD_MEMORY}'"))
+        conn.execute(
+            text(
+                'CREATE TEMP TABLE tally_words (lexeme text COLLATE "C" PRIMARY KEY, docs int)'
+                " ON COMMIT DROP"
+            )
+        )
+        conn.execute(
+            text(
+                f"INSERT INTO tally_words SELECT lexeme, docs FROM {target}.tally"
+                " WHERE left(lexeme, 1) = :pair AND words IS NULL"
+            ),
+            {"pair": PAIR_MARK},
+        )
+        conn.execute(text(triple_tally_sql(target)), {"n": TALLY_THRESHOLD})
+        conn.execute(text(f"ANALYZE {target}.tally"))
+        conn.execute(text(f"UPDATE {target}.meta SET value = '5' WHERE key = 'layout'"))
+    backend.close()
+    return {"triples_seconds": round(time.perf_counter() - started, 1)}
 
 
 def write_results(args: argparse.Namespace, interviews: int, built: dict) -> None:
@@ -265,6 +347,7 @@ def write_results(args: argparse.Namespace, interviews: int, built: dict) -> Non
             text=True,
         ).stdout
     search = json.loads(out.strip().splitlines()[-1])
+    source_layout = "4" if getattr(args, "add_triples", None) else LAYOUT
     result = {
         "backend": "postgresql",
         "interviews": interviews,
@@ -273,10 +356,18 @@ def write_results(args: argparse.Namespace, interviews: int, built: dict) -> Non
         "method": (
             f"bench/pg_scale_copy.py --times {args.times} --results: the index of"
             f" bench_search.py --backend postgresql --keep (schema {args.source}, layout"
-            f" {LAYOUT}) copied {args.times} times in SQL (ids shifted, the tally counted again"
+            f" {source_layout}) copied {args.times} times in SQL (ids shifted, the tally"
+            " counted again"
             " for the lexemes a rebuild of the larger archive would tally), then"
             f" bench_search.py --phase query --interviews {interviews}; the generated corpus of"
             " that size was not loaded"
+            + (
+                f"; the copy was made at layout 4 and brought to layout {LAYOUT} in place"
+                " (--add-triples: its rows are the same, the word triples' tally rows were"
+                " counted from them)"
+                if getattr(args, "add_triples", None)
+                else ""
+            )
         ),
         "build_by_copy": built,
         "search": search,

@@ -47,6 +47,9 @@ PAIR_MARK = "="
 #: Whether quoted phrases are matched through their pair lexemes (tests turn it off to
 #: compare with matching the words' positions alone).
 USE_PAIRS = True
+#: Whether a three-word phrase names its triple (``=the general strike``), so that its
+#: matches are counted from ``tally`` when the triple is tallied (tests turn it off).
+USE_TRIPLES = True
 NOTHING = "FALSE"
 #: The column queries match (a record's ``hit`` row).
 TSV = "h.tsv"
@@ -62,6 +65,12 @@ def lexeme(word: str) -> str:
 def pair_lexeme(first: str, second: str) -> str:
     """The pair lexeme (unquoted) of two folded words at consecutive positions."""
     return f"{PAIR_MARK}{first} {second}"
+
+
+def triple_lexeme(first: str, second: str, third: str) -> str:
+    """The triple (unquoted) of three folded words at consecutive positions: a ``tally``
+    lexeme only (never written in ``hit.tsv``), with the pair mark and two spaces."""
+    return f"{PAIR_MARK}{first} {second} {third}"
 
 
 def like_escape(text: str) -> str:
@@ -313,7 +322,12 @@ class PgCompiler:
         # index scan reads the pairs' entries only: with the words' too it also walks their
         # posting lists ("the": nearly every record).
         ts = " & ".join(lexeme(p) for p in dict.fromkeys(pairs))
-        part = self._text(ts, negated, rank=positional)
+        # Three words: the match is exactly the records with the triple at consecutive
+        # positions, which ``tally`` counts when it is frequent (no ``hit`` row read for the
+        # totals); the match itself stays the pairs and positions (the triple is not in
+        # ``hit.tsv``).
+        triple = triple_lexeme(*words) if len(words) == 3 and USE_TRIPLES else None
+        part = self._text(ts, negated, triple, rank=positional)
         part.sql = f"ts_match_vq({TSV}, CAST({self.param(positional)} AS tsquery))"
         return part
 

@@ -113,17 +113,50 @@ positions and a capped prefix's correction):
   words/s (one more pass over ``hit`` for the pairs' counts, one for the capped prefixes). At
   10,000 (copied): 12.1 -> 15.8 GB. Searches at 10,000, CPU ms: "picket line" 384 -> 91,
   trai* 541 -> 170, "the general strike" 437 -> 305.
-- What is left: a phrase of three words or more reads each match's ``hit`` row (its slice,
-  and its positions), one page per match: "the general strike" has 40 k matching records at
-  10,000 interviews, all of which have both its pairs (so checking positions is not the
-  cost; reading them is, about 6 us a page from the operating system's cache). Only a
-  lexeme of the whole phrase, tallied, would avoid it (word triples: not done, for their
-  size).
+- What layout 4 left: a phrase of three words or more read each match's ``hit`` row (its
+  slice, and its positions), one page per match: "the general strike" has 40 k matching
+  records at 10,000 interviews, all of which have both its pairs (so checking positions was
+  not the cost; reading them was, about 6 us a page from the operating system's cache).
 - Prefix lengths stay 3 to 6: at 1,000 interviews their lexemes are 37 % of the lexeme bytes
   (3 letters 11 %, 4: 10 %, 5: 9 %, 6: 8 %), but ``hit``'s size does not drive the costs
   measured at 10,000: a tallied search reads ``hit`` only for the page's 20 groups, and a
   GIN-path search reads one page per match however narrow the rows (40 k matches, 39.7 k
   pages). Narrowing them would send ``tra*`` or ``trainee*`` to the slower word-OR path.
+
+Word triples (layout 5, issue 18: "the general strike" was the p95 at 10,000 interviews):
+
+- A rebuild tallies the word triples (``=the general strike``: three folded words at
+  consecutive written positions, ``triple_lexeme``) in at least ``TALLY_THRESHOLD`` records,
+  per slice like any tallied lexeme, but only in ``tally``: they are not written in
+  ``hit.tsv``, so the GIN index does not grow (a triple lexeme per word of every record would
+  add about as many distinct keys again as the pairs did). A three-word phrase names its
+  triple (``Part.lexeme``): when the triple is tallied and the rest of the query is slice
+  conditions, its totals, facets and group order are counted from the tally, and the page's
+  groups find their moments through the pairs and positions, reading only those groups'
+  records (as for any tallied lexeme); otherwise the phrase keeps the GIN path (pairs and
+  positions). Phrases of four words or more keep it too (two triples ANDed would not count
+  records exactly).
+- Counted in SQL (``triple_count_sql``), from the positions written, only for the triples
+  whose two pairs are frequent (a triple is in no more records than either of its pairs):
+  one more pass over ``hit`` at a rebuild, 72 s of server CPU at 1,000 interviews (load 3,
+  EXPLAIN ANALYZE; the tally pass took as long). A self-join of each record's (word,
+  position) rows is exact where positions are shared (a giant record's, capped at
+  ``MAX_POSITION``); a window (``lead``) over them was 10 % faster on a 5 % sample but not
+  exact there. Counting every triple in Python as the rebuild reads the records would not
+  do: there are tens of millions of distinct ones.
+- Writes (``_put``) count the written records' tallied triples with the same statement,
+  restricted to the written groups (``tally_more``), so the tally stays exact; a triple
+  frequent only after the rebuild stays on the GIN path until the next one.
+- Costs and figures (``bench/results/search-1000-postgresql.json``,
+  ``search-10000-postgresql.json``; layout 4's beside them as ``-layout4``): at 1,000
+  interviews 75 triples are tallied (0.6 MB of the tally's 43 MB), at 10,000 (copied) 1,620
+  (32 MB of 0.8 GB); ``hit`` and its GIN index are unchanged. A rebuild at 1,000 took 517 s
+  instead of 400 (load 4.9, beside another count; the triples' pass is 72 s of server CPU);
+  counting the 10,000 copy's triples from its rows took 801 s (load 3 to 5, its 15 GB read
+  from disk). Searches at 10,000, CPU ms: "the general strike" 305 -> 91 (the same 6,775
+  groups and 28,322 moments), p95 303 -> 161 (``trai*``, the p95 now; load 1.5); copied
+  again from a layout-5 build (``pg_scale_copy.py --results``): 94, p95 164 (193 ms wall,
+  load 4.4). At 1,000: p95 59 -> 57, the phrase 47 -> 37.
 
 The access scope is applied in SQL on every query (``scope_sql``), with the same rules as
 ``restriction.acl_verdict``: totals, facets, snippets and suggestions never count what the
@@ -545,7 +578,7 @@ def _ddl(schema: str, suffix: str = "") -> list[str]:
 TABLES = ("slice", "hit", "record", "card", "word", "tally", "tally_more")
 #: The tables with a primary key (renamed with them by a rebuild).
 _KEYED = ("slice", "record", "card", "word", "tally", "tally_more")
-LAYOUT = "4"
+LAYOUT = "5"
 #: Secondary indexes (name, table, definition), built after a rebuild's bulk load.
 _INDEXES = (
     ("hit_tsv", "hit", "USING gin (tsv)"),
@@ -623,6 +656,45 @@ def frequent_pairs_sql(schema: str, suffix: str, words: str) -> str:
     return f"""INSERT INTO {words} SELECT u.lexeme, count(*)
         FROM {s}.hit{x} h CROSS JOIN LATERAL unnest(tsvector_to_array(h.tsv)) u(lexeme)
         WHERE left(u.lexeme, 1) = '{PAIR_MARK}' GROUP BY 1 HAVING count(*) >= :n"""
+
+
+def triple_count_sql(schema: str, suffix: str, pairs: str, where: str = "TRUE") -> str:
+    """Rows ``(lexeme, slice, n)``: for each word triple (``=a b c``, ``triple_lexeme``) whose
+    two pairs are lexemes of ``pairs`` (a table or sub-select with a ``lexeme`` column), how
+    many records of each slice have its words at three consecutive written positions (as
+    ``'a' <-> 'b' <-> 'c'`` matches there), counted from the positions of the ``hit`` rows
+    meeting ``where``. A triple is in no more records than either of its pairs, so only
+    the frequent pairs' triples can be frequent: the filter keeps the counting small."""
+    s, x = schema, suffix
+    return f"""SELECT t.lexeme COLLATE "C" AS lexeme, h.slice, count(*)::int AS n
+        FROM {s}.hit{x} h CROSS JOIN LATERAL (
+            WITH w AS (SELECT u.lexeme, p FROM unnest(h.tsv) u, unnest(u.positions) p)
+            SELECT DISTINCT '{PAIR_MARK}' || a.lexeme || ' ' || b.lexeme || ' ' || c.lexeme
+                AS lexeme
+            FROM w a JOIN w b ON b.p = a.p + 1 JOIN w c ON c.p = b.p + 1
+            WHERE ('{PAIR_MARK}' || a.lexeme || ' ' || b.lexeme) COLLATE "C"
+                    IN (SELECT lexeme FROM {pairs})
+                AND ('{PAIR_MARK}' || b.lexeme || ' ' || c.lexeme) COLLATE "C"
+                    IN (SELECT lexeme FROM {pairs})) t
+        WHERE {where}
+        GROUP BY 1, 2"""
+
+
+def triple_tally_sql(schema: str, suffix: str = "") -> str:
+    """The statement that adds to ``tally`` the word triples of the frequent pairs of the
+    temporary table ``tally_words`` that are in at least ``:n`` records of ``hit`` (one pass
+    over it)."""
+    s, x = schema, suffix
+    return f"""INSERT INTO {s}.tally{x} (lexeme, docs, slices, ns)
+        SELECT c.lexeme, sum(c.n), array_agg(c.slice ORDER BY c.slice),
+            array_agg(c.n ORDER BY c.slice)
+        FROM ({triple_count_sql(s, x, "tally_words")}) c
+        GROUP BY c.lexeme HAVING sum(c.n) >= :n"""
+
+
+def is_triple(lexeme: str) -> bool:
+    """``lexeme`` is a word triple (``=the general strike``: a ``tally`` lexeme only)."""
+    return lexeme[:1] == PAIR_MARK and lexeme.count(" ") == 2
 
 
 def capped_tally_sql(schema: str, suffix: str, words: str) -> str:
@@ -981,13 +1053,16 @@ class PostgresSearch:
         tallied: set[str] = set()
         # A capped prefix's words, each with the capped lexemes that count its records.
         capped: dict[str, list[str]] = {}
+        triples = False
         for lex, words in conn.execute(text(f"SELECT lexeme, words FROM {s}.tally")):
-            if words is None:
+            if is_triple(lex):
+                triples = True
+            elif words is None:
                 tallied.add(lex)
             else:
                 for word in words:
                     capped.setdefault(word, []).append(lex)
-        if tallied or capped:
+        if tallied or capped or triples:
             # (``tally``'s entries of the replaced slices stay: their ids are gone from
             # ``slice``, so no query counts them, and the next rebuild drops them.)
             conn.execute(
@@ -1018,6 +1093,7 @@ class PostgresSearch:
                 record, words = record_row(doc, self._language)
                 records.append(record)
                 vocabulary.update(words)
+        where = "h.gkey = ANY(:keys)"
         if records:
             # Ids for at most one slice per record and one per record, taken under the write
             # lock (so no other writer takes from the same block).
@@ -1039,6 +1115,17 @@ class PostgresSearch:
                         counts[lex, sid] += 1
             rows.copy(conn, s, "")
             self._copy(conn, "tally_more", None, [(*k, n) for k, n in counts.items()])
+            if triples:
+                # The tallied triples of the written records, from the positions written
+                # (as a rebuild counts them).
+                conn.execute(
+                    text(
+                        f"INSERT INTO {s}.tally_more (lexeme, slice, n) SELECT c.lexeme,"
+                        f" c.slice, c.n FROM ({triple_count_sql(s, '', f'{s}.tally', where)}) c"
+                        f" JOIN {s}.tally t ON t.lexeme = c.lexeme"
+                    ),
+                    {"keys": keys},
+                )
         self._copy(conn, "card", None, cards)
         if vocabulary:
             conn.execute(
@@ -1218,6 +1305,8 @@ class PostgresSearch:
         conn.execute(text(frequent_pairs_sql(s, "_new", "tally_words")), {"n": TALLY_THRESHOLD})
         conn.execute(text("ANALYZE tally_words"))
         conn.execute(text(tally_sql(s, "_new")))
+        # The frequent word triples (layout 5), from the positions: only in ``tally``.
+        conn.execute(text(triple_tally_sql(s, "_new")), {"n": TALLY_THRESHOLD})
         capped = capped_prefixes((w for w, _ in tallied if w[0] == PREFIX_MARK), vocabulary.items())
         conn.execute(
             text(

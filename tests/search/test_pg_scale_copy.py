@@ -59,18 +59,33 @@ def test_a_copy_is_tallied_as_a_rebuild_would_be(monkeypatch, capsys):
                 conn.execute(
                     text(
                         f"SELECT CASE WHEN words IS NOT NULL THEN 'capped'"
+                        " WHEN lexeme LIKE '=% % %' THEN 'triple'"
                         f" ELSE left(lexeme, 1) END, count(*) FROM {copy.schema}.tally GROUP BY 1"
                     )
                 ).all()
             )
-        assert kinds["capped"] and kinds["="] and kinds["~"] and kinds[">"]
+        assert kinds["capped"] and kinds["="] and kinds["~"] and kinds[">"] and kinds["triple"]
         _assert_tally_is_a_recount(copy)
-        for q in ("work", '"the union"', "zap*", '"the general strike"'):
+        for q in ("work", '"the union"', "zap*", '"the general strike"', '"of the union"'):
             for scope in (ARCHIVIST, RESEARCHER):
                 once, thrice = source.search(q, scope), copy.search(q, scope)
                 assert thrice.total_groups == 3 * once.total_groups, q
                 assert thrice.total_moments == 3 * once.total_moments, q
         assert _compare_paths(copy, monkeypatch) > 100
+        # A copy made by the layout-4 script (no triples) brought to layout 5 in place: the
+        # same tally as a copy made by this one.
+        with copy.engine.begin() as conn:
+            tally = f"SELECT lexeme, docs, slices, ns, words FROM {copy.schema}.tally"
+            made = sorted(conn.execute(text(tally)).all())
+            conn.execute(text(f"DELETE FROM {copy.schema}.tally WHERE lexeme LIKE '=% % %'"))
+            conn.execute(text(f"UPDATE {copy.schema}.meta SET value = '4' WHERE key = 'layout'"))
+        argv = [*sys.argv, "--add-triples", '{"records": 1}']
+        monkeypatch.setattr(sys, "argv", argv)
+        assert script.main() == 0
+        assert '"triples_seconds"' in capsys.readouterr().out
+        with copy.engine.connect() as conn:
+            assert sorted(conn.execute(text(tally)).all()) == made
+        assert copy.exists()
     finally:
         for ix in (source, copy):
             ix.drop()

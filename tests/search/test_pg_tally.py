@@ -77,10 +77,19 @@ def _sentence(rng: random.Random) -> str:
     )
 
 
+#: Phrases every third segment ends with (without drawing from the generator), so that some
+#: word triples are frequent: they are tallied (layout 5).
+PHRASES = ("the general strike", "of the union", "the union of", "work of the", "")
+
+
 def _interview(i: int, rng: random.Random) -> list[dict]:
+    segments = [(rng.choice(SPEAKERS), _sentence(rng)) for _ in range(rng.randint(5, 25))]
     return interview(
         i,
-        [(rng.choice(SPEAKERS), _sentence(rng)) for _ in range(rng.randint(5, 25))],
+        [
+            (who, f"{said} {PHRASES[(i + j) % len(PHRASES)]}" if j % 3 == 0 else said)
+            for j, (who, said) in enumerate(segments)
+        ],
         title=f"Interview {i} on " + _sentence(rng),
         collection=rng.choice(("labour-lives", "mill-town")),
         narrators=(rng.choice(("Kate Clark", "Ann Wright", "Tom Miller")),),
@@ -140,6 +149,16 @@ QUERIES = [
     ('"picket line" speaker:clark', {}),
     ('"picket line"', {"kind": "segment"}),
     ('"the general strike"', {}),
+    ('"the general strike" speaker:clark', {}),
+    ('"the general strike"', {"kind": "segment"}),
+    ('"the union of"', {"collection": "mill-town"}),
+    ('"of the union"', {}),
+    ('"work of the"', {"decade": "1950"}),
+    ('"strike strike strike"', {}),
+    ('"zap001 zap002 zap003"', {}),
+    ('"of the union" mill', {}),
+    ('work -"of the union"', {}),
+    ('"of the union" OR "picket line"', {}),
     ('"work of the mill"', {}),
     ('"strike strike"', {}),
     ('work -"the union"', {}),
@@ -169,6 +188,10 @@ def _results(ix: PostgresSearch) -> list:
     return out
 
 
+#: The lexemes the searches of the last ``_compare_paths`` counted from ``tally``.
+TALLIED: list[str] = []
+
+
 def _compare_paths(ix: PostgresSearch, monkeypatch) -> int:
     """Every query through every path (and both ways of reading a page's moments); returns
     how many went through the tally. The paths: the tally (with capped prefixes and pairs);
@@ -176,11 +199,14 @@ def _compare_paths(ix: PostgresSearch, monkeypatch) -> int:
     GIN index (pairs for phrases); the GIN index with phrases matched by their words'
     positions alone; and prefixes as the OR of their words."""
     tallied = []
+    TALLIED.clear()
     original = PostgresSearch._tallied
 
     def spy(self, conn, lexeme):
         found = original(self, conn, lexeme)
         tallied.append(bool(found))
+        if found:
+            TALLIED.append(lexeme)
         return found
 
     monkeypatch.setattr(PostgresSearch, "_tallied", spy)
@@ -192,6 +218,7 @@ def _compare_paths(ix: PostgresSearch, monkeypatch) -> int:
     monkeypatch.setattr(postgres, "PAGE_SCAN_MATCHES", 10**9)  # pages through the GIN index
     monkeypatch.setattr(postgres, "USE_TALLY", False)
     gin = _results(ix)
+    monkeypatch.setattr(pg_query, "USE_TRIPLES", False)  # (one path of each switched off)
     monkeypatch.setattr(pg_query, "USE_PAIRS", False)  # phrases by their words' positions
     positions = _results(ix)
     monkeypatch.setattr(pg_query, "PREFIX_LENGTHS", (3, 2))  # no prefix lexeme is read
@@ -199,6 +226,7 @@ def _compare_paths(ix: PostgresSearch, monkeypatch) -> int:
     monkeypatch.setattr(postgres, "USE_TALLY", True)
     monkeypatch.setattr(postgres, "USE_CAPPED", True)
     monkeypatch.setattr(pg_query, "USE_PAIRS", True)
+    monkeypatch.setattr(pg_query, "USE_TRIPLES", True)
     monkeypatch.setattr(pg_query, "PREFIX_LENGTHS", postgres.PREFIX_LENGTHS)
     for (q, a), *others in zip(fast, excess, gin, positions, words, strict=True):
         for _, b in others:
@@ -228,7 +256,10 @@ def _assert_tally_is_a_recount(ix: PostgresSearch) -> None:
     s = ix.schema
     with ix.engine.begin() as conn:
         conn.execute(
-            text(f"CREATE TEMP TABLE words AS SELECT lexeme FROM {s}.tally WHERE words IS NULL")
+            text(
+                f"CREATE TEMP TABLE words AS SELECT lexeme FROM {s}.tally WHERE words IS NULL"
+                " AND lexeme NOT LIKE '=% % %'"
+            )
         )
         conn.execute(
             text(
@@ -238,6 +269,21 @@ def _assert_tally_is_a_recount(ix: PostgresSearch) -> None:
         )
         recount = conn.execute(text(tally_count_sql(s, "", "words"))).all()
         recount += conn.execute(text(capped_count_sql(s, "", "capped"))).all()
+        # The triples, recounted by matching each as a phrase of its words' positions.
+        for triple in conn.scalars(
+            text(f"SELECT lexeme FROM {s}.tally WHERE lexeme LIKE '=% % %'")
+        ):
+            phrase = " <-> ".join(pg_query.lexeme(w) for w in triple[1:].split(" "))
+            recount += [
+                (triple, sid, n)
+                for sid, n in conn.execute(
+                    text(
+                        f"SELECT slice, count(*) FROM {s}.hit"
+                        " WHERE tsv @@ CAST(:q AS tsquery) GROUP BY 1"
+                    ),
+                    {"q": phrase},
+                )
+            ]
         stored = conn.execute(
             text(
                 f"""SELECT c.lexeme, c.slice, sum(c.n) FROM (
@@ -271,6 +317,9 @@ def test_the_tally_and_the_prefix_lexemes_give_what_the_gin_path_gives(ix, monke
             text(f"SELECT count(*) FROM {ix.schema}.word WHERE docs < 3 AND docs > 0")
         )
     assert {"~work", "the", ">tra", ">trai", ">work", "=the union"} <= tallied
+    # Word triples: only the frequent pairs' (layout 5), never written in ``hit``.
+    assert {"=the general strike", "=of the union"} <= tallied
+    assert "=zap001 zap002 zap003" not in tallied
     assert sum(lex.startswith("=") for lex in tallied) > 20  # word pairs
     assert ">zap*" in tallied  # zap* has more words than MAX_EXPANSIONS
     assert "worker" not in tallied  # a word, not a stop word: searched by its stem
@@ -279,6 +328,7 @@ def test_the_tally_and_the_prefix_lexemes_give_what_the_gin_path_gives(ix, monke
     capped = _capped_uses(monkeypatch)
     assert _compare_paths(ix, monkeypatch) > 100
     assert ">zap*" in capped
+    assert {"=the general strike", "=of the union", "=the union of"} <= set(TALLIED)
 
 
 def test_writes_keep_the_tally_exact(ix, monkeypatch):
@@ -289,8 +339,17 @@ def test_writes_keep_the_tally_exact(ix, monkeypatch):
     ix.replace_document(2, None)
     ix.replace_document(9, document(9, "Work of the mill", "work work strike", year=1960))
     ix.replace_interview(7, _interview(7, rng))
+    # A tallied triple written twice in one record, and across a giant record's capped
+    # positions (its words at MAX_POSITION).
+    ix.replace_interview(
+        8, interview(8, [("Kate Clark", "the general strike and the general strike")])
+    )
+    ix.replace_interview(
+        9, interview(9, [("Tom Miller", "mill " * 16_381 + "the general strike of the union")])
+    )
     _assert_tally_is_a_recount(ix)
     assert _compare_paths(ix, monkeypatch) > 100
+    assert "=the general strike" in TALLIED
 
 
 def test_writes_of_a_capped_prefixs_words_keep_its_row_exact(ix, monkeypatch):

@@ -300,11 +300,15 @@ def test_one_lexeme_with_slice_conditions_is_counted_from_the_tally():
     assert single("mil*") == ">mil"
     assert single('"picket line"') == "=picket line"  # a two-word phrase: its pair lexeme
     assert single('"the picket" kind:segment') == "=the picket"
+    # A three-word phrase: its triple (counted from ``tally`` when it is tallied there).
+    assert single('"the picket line"') == "=the picket line"
+    assert single('"the picket line" speaker:clark') == "=the picket line"
     for q in (
         "working union",
         "working -union",
         "working OR union",
-        '"the picket line"',
+        '"on the picket line"',
+        '"the picket line" union',
         '"picket line" -union',
         "working (union OR speaker:clark)",
         "-working speaker:clark",
