@@ -56,6 +56,11 @@ from oralhist.search.postgres import (  # noqa: E402
 )
 from oralhist.search.schema import Language  # noqa: E402
 
+# The lexemes to tally in the larger archive and how many of its records hold each.
+_TALLY_WORDS = (
+    'CREATE TEMP TABLE tally_words (lexeme text COLLATE "C" PRIMARY KEY, docs int) ON COMMIT DROP'
+)
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -113,12 +118,7 @@ def main() -> int:
             conn.execute(text(f"DROP INDEX {t}.{index}"))
         # The lexemes a rebuild of the larger archive would tally (in TALLY_THRESHOLD records
         # of it: 1/times as many in the source), and their per-slice counts in the source.
-        conn.execute(
-            text(
-                'CREATE TEMP TABLE tally_words (lexeme text COLLATE "C" PRIMARY KEY, docs int)'
-                " ON COMMIT DROP"
-            )
-        )
+        conn.execute(text(_TALLY_WORDS))
         conn.execute(
             text(
                 f"INSERT INTO tally_words SELECT u.lexeme, count(*) * :n FROM {s}.hit h"
@@ -298,12 +298,7 @@ def add_triples(url: str, target: str) -> dict:
         if layout != "4":
             raise SystemExit(f"{target} is of layout {layout}, not 4: copy it again instead")
         conn.execute(text(f"SET LOCAL work_mem = '{REBUILD_MEMORY}'"))
-        conn.execute(
-            text(
-                'CREATE TEMP TABLE tally_words (lexeme text COLLATE "C" PRIMARY KEY, docs int)'
-                " ON COMMIT DROP"
-            )
-        )
+        conn.execute(text(_TALLY_WORDS))
         conn.execute(
             text(
                 f"INSERT INTO tally_words SELECT lexeme, docs FROM {target}.tally"
