@@ -87,6 +87,9 @@ class SegmentTable:
     # how many heads are kept
     posting_heads: OrderedDict = field(default_factory=OrderedDict)
     heads_kept: int = 0
+    # The two caches above are shared by a serving process's threads (gthread workers):
+    # their look-ups, moves and evictions are made under this lock (the reads are not).
+    cache_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def postings(self, reader, fieldname: str, text):
         """Where a term's postings are in this segment (``reader`` reads it):
@@ -98,10 +101,11 @@ class SegmentTable:
         words are read again by each researcher who types it."""
         key = (fieldname, text)
         cache = self.posting_heads
-        found = cache.get(key)
-        if found is not None:
-            cache.move_to_end(key)
-        else:
+        with self.cache_lock:
+            found = cache.get(key)
+            if found is not None:
+                cache.move_to_end(key)
+        if found is None:
             try:
                 where = wi.term_postings(reader, fieldname, text)
             except TermNotFound:
@@ -112,10 +116,12 @@ class SegmentTable:
                 found = where
             else:
                 found = (where[1], wi.block_heads(wi.postings_file(reader), *where))
-            cache[key] = found
-            self.heads_kept += _heads_in(found)
-            while self.heads_kept > POSTING_HEADS_KEPT and len(cache) > 1:
-                self.heads_kept -= _heads_in(cache.popitem(last=False)[1])
+            with self.cache_lock:
+                if key not in cache:
+                    cache[key] = found
+                    self.heads_kept += _heads_in(found)
+                while self.heads_kept > POSTING_HEADS_KEPT and len(cache) > 1:
+                    self.heads_kept -= _heads_in(cache.popitem(last=False)[1])
         if found is _MISSING:
             raise TermNotFound(f"{fieldname}:{text!r}")
         return found
@@ -155,15 +161,18 @@ class SegmentTable:
         last few filters: one posting list per matching name cost ~80 us each, and
         ``speaker:`` can match dozens of names. A list of docnums, not a flag per record:
         its memory follows what the filter matches, not the size of the archive."""
-        found = self.speaker_masks.get(keys)
-        if found is None:
-            refs = [i for i, name in enumerate(self.speakers) if name and keys & terms_of(name)]
-            found = np.flatnonzero(np.isin(self.speaker_refs, refs))
-            self.speaker_masks[keys] = found
-            while len(self.speaker_masks) > 16:
-                self.speaker_masks.popitem(last=False)
-        else:
-            self.speaker_masks.move_to_end(keys)
+        masks = self.speaker_masks
+        with self.cache_lock:
+            found = masks.get(keys)
+            if found is not None:
+                masks.move_to_end(keys)
+                return found
+        refs = [i for i, name in enumerate(self.speakers) if name and keys & terms_of(name)]
+        found = np.flatnonzero(np.isin(self.speaker_refs, refs))
+        with self.cache_lock:
+            masks[keys] = found
+            while len(masks) > 16:
+                masks.popitem(last=False)
         return found
 
     def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

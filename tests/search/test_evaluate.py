@@ -554,3 +554,54 @@ def test_usual_blocks_read_from_their_bytes_as_pickle_reads_them(n, large_gaps):
         else:
             assert found[1].tolist() == list(stored[1])
     assert ids_and_frequencies(memoryview(pickle.dumps((tuple(ids), None, None), 2))) is None
+
+
+def test_block_heads_and_speaker_filters_kept_alike_by_threads_at_once(searcher, monkeypatch):
+    """A serving process's threads share a segment table (gthread workers): its caches of
+    block heads and speaker filters, evicting at every turn, neither fail nor disagree
+    when eight threads look up and evict at once (each with its own reader, as each
+    request has)."""
+    import sys
+    import threading
+
+    from oralhist.search import restriction
+
+    monkeypatch.setattr(restriction, "POSTING_HEADS_KEPT", 1)
+    reader = searcher.reader()
+    terms = sorted({t.decode() for t in reader.lexicon("body")})[:40]
+    table = SegmentTable.load(reader)
+    serial = {t: restriction._heads_in(table.postings(reader, "body", t)) for t in terms}
+    speakers = [frozenset({k}) for k in sorted({t.decode() for t in reader.lexicon("speaker_key")})]
+    expected_docs = {k: table.speaker_docs(k, lambda name: {name}).tolist() for k in speakers}
+    failures: list = []
+    start = threading.Barrier(8)
+
+    def run() -> None:
+        with searcher._ix.searcher() as own:
+            mine = own.reader()
+            start.wait()
+            try:
+                for _ in range(60):
+                    for t in terms:
+                        got = restriction._heads_in(table.postings(mine, "body", t))
+                        assert got == serial[t], t
+                    for k in speakers * 2:
+                        assert (
+                            table.speaker_docs(k, lambda name: {name}).tolist()
+                            == (expected_docs[k])
+                        )
+            except Exception as error:  # reported below, whatever it is
+                failures.append(repr(error))
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=run) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert failures == []
+    assert table.heads_kept == sum(restriction._heads_in(v) for v in table.posting_heads.values())
