@@ -182,6 +182,150 @@ def ids_and_frequencies(data) -> tuple[np.ndarray, np.ndarray | None] | None:
     return ids_np, np.frombuffer(weights, dtype=np.uint8)
 
 
+# ``blocks_ids_and_frequencies``: the bytes every usual block has at the same place (the
+# pickle's PROTO 5 and FRAME opcodes, then the ids array's reconstructor), and those after
+# its typecode (``H`` or ``I``, then its machine format).
+_FIXED_AT = np.r_[0:3, _IDS_AT : _IDS_AT + len(_IDS_HEAD)]
+_FIXED = np.frombuffer(b"\x80\x05\x95" + _IDS_HEAD, dtype=np.uint8)
+_TYPE_AT = _IDS_AT + len(_IDS_HEAD)
+_TYPE_TAILS = {  # typecode -> (the 3 bytes after it, the dtype of the ids)
+    ord("H"): (np.frombuffer(b"\x94K\x02", dtype=np.uint8), "<u2"),
+    ord("I"): (np.frombuffer(b"\x94K\x06", dtype=np.uint8), "<u4"),
+}
+_AFTER = np.frombuffer(_IDS_AFTER, dtype=np.uint8)
+_WEIGHTS = np.frombuffer(_WEIGHTS_HEAD, dtype=np.uint8)
+_LE4 = np.array([1, 1 << 8, 1 << 16, 1 << 24], dtype=np.int64)
+
+
+# ``block_layouts``' columns: where a block's ids start (from its data's start), their item
+# size (2: ``H``, 4: ``I``), its weights' form (``NO_WEIGHTS``: every weight is 1,
+# ``FREQUENCIES``: a ``B`` array, ``ONE_WEIGHT``: one float for all), where the ``B`` array
+# starts, and the one weight.
+LAYOUT_COLUMNS = 5
+NO_WEIGHTS, FREQUENCIES, ONE_WEIGHT = 0, 1, 2
+
+
+def block_layouts(
+    buf: np.ndarray, starts: np.ndarray, stops: np.ndarray, counts: np.ndarray
+) -> np.ndarray | None:
+    """Where the ids and weights of many usual blocks are (an int64 row of
+    ``LAYOUT_COLUMNS`` per block), found with numpy and no loop over the blocks, checking
+    every byte ``ids_and_frequencies`` checks; ``None`` when any block is in another form
+    (the caller reads them one by one). ``buf``: uint8 bytes holding the blocks' data, each
+    from ``starts[i]`` to ``stops[i]`` (as ``whoosh_internals.block_data`` gives it),
+    ``counts[i]`` postings. A segment never changes, so callers keep the layouts with the
+    block heads (``restriction.SegmentTable.postings``) and decode with ``decode_blocks``."""
+    if not len(starts) or (stops - starts < _TYPE_AT + 10).any():
+        return None
+    if not (buf[starts[:, None] + _FIXED_AT] == _FIXED).all():
+        return None
+    code = buf[starts + _TYPE_AT]
+    size = np.zeros(len(starts), dtype=np.int64)
+    for c, (tail, dtype) in _TYPE_TAILS.items():
+        at = code == c
+        if at.any():
+            if not (buf[starts[at][:, None] + _TYPE_AT + 1 + np.arange(3)] == tail).all():
+                return None
+            size[at] = np.dtype(dtype).itemsize
+    if not size.all():
+        return None
+    ids_at, length = _binbytes(buf, starts + _TYPE_AT + 4, stops)
+    if ids_at is None or (length != counts * size).any():
+        return None
+    after = ids_at + length
+    if (after + len(_AFTER) + 1 > stops).any():
+        return None
+    if not (buf[after[:, None] + np.arange(len(_AFTER))] == _AFTER).all():
+        return None
+    layout = np.zeros((len(starts), LAYOUT_COLUMNS), dtype=np.int64)
+    layout[:, 0] = ids_at - starts
+    layout[:, 1] = size
+    w_at = after + len(_AFTER)
+    op = buf[w_at]
+    one = op == 0x47  # BINFLOAT: every weight the same (a short block's)
+    if one.any():
+        if (w_at[one] + 9 > stops[one]).any():
+            return None
+        value = buf[w_at[one][:, None] + 1 + np.arange(8)].copy().view(">f8")[:, 0]
+        if not ((value >= 0) & (value < 256) & (value == np.floor(value))).all():
+            return None
+        layout[one, 2] = ONE_WEIGHT
+        layout[one, 4] = value.astype(np.int64)
+    weighted = (op != 0x4E) & ~one  # 0x4E, NONE: every weight is 1
+    if weighted.any():
+        w_at, w_stops = w_at[weighted], stops[weighted]
+        if (w_at + len(_WEIGHTS) + 5 > w_stops).any():
+            return None
+        if not (buf[w_at[:, None] + np.arange(len(_WEIGHTS))] == _WEIGHTS).all():
+            return None
+        found, w_length = _binbytes(buf, w_at + len(_WEIGHTS), w_stops)
+        if found is None or (w_length != counts[weighted]).any():
+            return None
+        layout[weighted, 2] = FREQUENCIES
+        layout[weighted, 3] = found - starts[weighted]
+    return layout
+
+
+_IDS_DTYPES = {2: np.dtype("<u2"), 4: np.dtype("<u4")}
+_ONES = np.ones(1 << 16, dtype=np.uint8)
+
+
+def decode_blocks(
+    buf: np.ndarray, starts: np.ndarray, counts: np.ndarray, layout: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The blocks' (id deltas one block after another, the first of each block absolute, as
+    int64; term frequencies as uint8) from their bytes (``buf``, each block's data from
+    ``starts[i]``) and ``block_layouts``' rows: a slice and a view per block, and two
+    copies, without checking anything again."""
+    n = counts.tolist()
+    where = (starts + layout[:, 0]).tolist()
+    ids = [
+        buf[a : a + k * size].view(_IDS_DTYPES[size])
+        for a, k, size in zip(where, n, layout[:, 1].tolist(), strict=True)
+    ]
+    deltas = np.concatenate(ids, dtype=np.int64)
+    form = layout[:, 2]
+    at = (starts + layout[:, 3]).tolist()
+    if (form == FREQUENCIES).all():
+        weights = [buf[a : a + k] for a, k in zip(at, n, strict=True)]
+    else:
+        weights = [
+            buf[a : a + k]
+            if f == FREQUENCIES
+            else (
+                _ONES[:k] if f == NO_WEIGHTS and k <= len(_ONES) else np.full(k, v or 1, np.uint8)
+            )
+            for a, k, f, v in zip(at, n, form.tolist(), layout[:, 4].tolist(), strict=True)
+        ]
+    return deltas, np.concatenate(weights)
+
+
+def blocks_ids_and_frequencies(
+    buf: np.ndarray, starts: np.ndarray, stops: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``decode_blocks`` of ``block_layouts`` (``None`` when that is): ``ids_and_frequencies``
+    of many blocks at once."""
+    layout = block_layouts(buf, starts, stops, counts)
+    return None if layout is None else decode_blocks(buf, starts, counts, layout)
+
+
+def _binbytes(buf: np.ndarray, at: np.ndarray, stops: np.ndarray):
+    """(where the bytes start, how many) of the BINBYTES or SHORT_BINBYTES opcodes at ``at``,
+    or (``None``, ``None``) when one is another opcode or its bytes pass ``stops``."""
+    op = buf[at]
+    short = op == 0x43
+    if not (short | (op == 0x42)).all():
+        return None, None
+    length = buf[at + 1].astype(np.int64)
+    if not short.all():
+        long_at = at[~short]
+        length[~short] = buf[long_at[:, None] + 1 + np.arange(4)].astype(np.int64) @ _LE4
+    start = at + np.where(short, 2, 5)
+    if (start + length > stops).any():
+        return None, None
+    return start, length
+
+
 def _raw_bytes(data: bytes, at: int):
     """(the bytes of a BINBYTES or SHORT_BINBYTES at ``at``, where the next opcode is), or
     (``None``, ``at``) for another opcode."""

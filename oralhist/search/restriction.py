@@ -26,6 +26,7 @@ from whoosh.query import qcore
 from whoosh.reading import TermNotFound
 
 from . import whoosh_internals as wi
+from .codec import LAYOUT_COLUMNS
 from .scope import SearchScope
 
 # GRANT: allowed if the interview is in ``granted_interview_ids``; REQUEST: also if it is in
@@ -94,7 +95,9 @@ class SegmentTable:
     def postings(self, reader, fieldname: str, text):
         """Where a term's postings are in this segment (``reader`` reads it):
         ``(None, (ids, weights, values))`` when its term info holds them inline, else
-        ``(where they end, their block heads)`` (``whoosh_internals.block_heads``); ``None``
+        ``(where they end, their block heads, a table of them)`` (``whoosh_internals.
+        block_heads``; the table: an int64 row per block, the head's 5 values, then the
+        block's ``codec.block_layouts`` row once a query has read it, -1 until then); ``None``
         for a reader ``whoosh_internals.term_postings`` does not know. Raises
         ``TermNotFound``. Kept for the terms read last (up to ``POSTING_HEADS_KEPT`` block
         heads): reading a block's head costs more than reading its data, and a prefix's 64
@@ -115,7 +118,10 @@ class SegmentTable:
             if where is _MISSING or where[0] is None:
                 found = where
             else:
-                found = (where[1], wi.block_heads(wi.postings_file(reader), *where))
+                heads = wi.block_heads(wi.postings_file(reader), *where)
+                table = np.full((len(heads), 5 + LAYOUT_COLUMNS), -1, dtype=np.int64)
+                table[:, :5] = heads
+                found = (where[1], heads, table)
             with self.cache_lock:
                 if key not in cache:
                     cache[key] = found

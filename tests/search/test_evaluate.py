@@ -437,7 +437,7 @@ def test_exact_blocks_read_ids_and_weights_without_inflating_positions(searcher)
     from oralhist.search import whoosh_internals as wi
 
     reader = searcher.reader()
-    end, heads = SegmentTable.load(reader).postings(reader, "exact", "strike")
+    end, heads, _ = SegmentTable.load(reader).postings(reader, "exact", "strike")
     n, _, compression, _, _ = heads[0]
     raw = next(wi.block_data(wi.postings_file(reader), heads[:1], end))
     data = wi.block_payload(raw, compression)
@@ -556,6 +556,86 @@ def test_usual_blocks_read_from_their_bytes_as_pickle_reads_them(n, large_gaps):
     assert ids_and_frequencies(memoryview(pickle.dumps((tuple(ids), None, None), 2))) is None
 
 
+def _usual_block(rng: random.Random, n: int, large_gaps: bool, weights: str) -> bytes:
+    """A block's pickled data as ``ArrayBlockWriter`` writes it: ``n`` postings, ``H`` or
+    ``I`` ids, and frequencies (``B``), no weights, one float (whole or not) or float
+    weights."""
+    writer = ArrayBlockWriter.__new__(ArrayBlockWriter)
+    writer._byteids = False
+    start = 100_000 if large_gaps else 5
+    writer._ids = array(
+        "I", itertools.accumulate([start] + [rng.randint(1, 40) for _ in range(n - 1)])
+    )
+    writer._weights = {
+        "B": array("f", [float(rng.randint(1, 9)) for _ in range(n)]),
+        "none": array("f", [1.0] * n),
+        "float": array("f", [2.0] * n),
+        "half": array("f", [2.5] * n),
+        "floats": array("f", [0.5 + i for i in range(n)]),
+    }[weights]
+    block = (writer._mini_ids(), writer._mini_weights(), DeflatedValues.of([b"\x00"] * n, 1))
+    return pickle.dumps(block, 5)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_many_usual_blocks_read_at_once_as_one_by_one(seed):
+    """``blocks_ids_and_frequencies`` reads a run of blocks (``H`` and ``I`` ids mixed, short
+    and long byte strings, frequencies, none, or one whole float, other bytes between them)
+    as ``pickle.loads`` reads each; one block of any other form, or cut short, and it
+    declines the whole run (the caller reads them one by one)."""
+    from oralhist.search.codec import blocks_ids_and_frequencies, ids_and_frequencies
+
+    rng = random.Random(seed)
+    blocks = [
+        _usual_block(
+            rng,
+            rng.choice([1, 3, 47, 85, 300, 512]),
+            rng.random() < 0.3,
+            rng.choice(["B", "none", "float"]),
+        )
+        for _ in range(rng.randint(1, 40))
+    ]
+    buf, starts, stops = bytearray(), [], []
+    for raw in blocks:
+        buf += bytes(rng.randint(0, 30))  # a block's head, or another term's bytes
+        starts.append(len(buf))
+        buf += raw
+        stops.append(len(buf))
+    counts = np.array([len(pickle.loads(raw)[0]) for raw in blocks], dtype=np.int64)
+    args = (np.frombuffer(bytes(buf), np.uint8), np.array(starts), np.array(stops), counts)
+    deltas, weights = blocks_ids_and_frequencies(*args)
+    stored = [pickle.loads(raw) for raw in blocks]
+    assert deltas.tolist() == [i for ids, _, _ in stored for i in ids]
+    assert weights.tolist() == [
+        int(f) for ids, w, _ in stored for f in (w if isinstance(w, array) else [w or 1] * len(ids))
+    ]
+    assert weights.dtype == np.uint8 and deltas.dtype == np.int64
+    # Any other form anywhere declines them all, as does a block cut short.
+    odd = rng.randrange(len(blocks))
+    for other in ("half", "floats"):
+        raw = _usual_block(rng, 60, False, other)
+        assert ids_and_frequencies(raw) is None
+        again = bytearray(buf[: starts[odd]]) + raw
+        moved = len(again) - stops[odd]
+        again += buf[stops[odd] :]
+        new_stops = np.array(stops) + np.where(np.arange(len(stops)) >= odd, moved, 0)
+        new_starts = np.array(starts) + np.where(np.arange(len(starts)) > odd, moved, 0)
+        new_counts = counts.copy()
+        new_counts[odd] = 60
+        found = blocks_ids_and_frequencies(
+            np.frombuffer(bytes(again), np.uint8), new_starts, new_stops, new_counts
+        )
+        assert found is None
+    # Cut short inside its ids, or inside its fixed bytes.
+    for cut in (blocks[odd].index(b"\x94t\x94R\x94") - 1, 50):
+        short = np.array(stops)
+        short[odd] = starts[odd] + cut
+        assert blocks_ids_and_frequencies(args[0], args[1], short, counts) is None
+    wrong = counts.copy()
+    wrong[odd] += 1
+    assert blocks_ids_and_frequencies(args[0], args[1], args[2], wrong) is None
+
+
 def test_block_heads_and_speaker_filters_kept_alike_by_threads_at_once(searcher, monkeypatch):
     """A serving process's threads share a segment table (gthread workers): its caches of
     block heads and speaker filters, evicting at every turn, neither fail nor disagree
@@ -605,3 +685,47 @@ def test_block_heads_and_speaker_filters_kept_alike_by_threads_at_once(searcher,
         sys.setswitchinterval(old)
     assert failures == []
     assert table.heads_kept == sum(restriction._heads_in(v) for v in table.posting_heads.values())
+
+
+OR_OF_WORDS = {
+    "common and rare words": wq.Or([T("mill"), T("word7"), T("factory"), T("strike")]),
+    "with an absent word": wq.Or([T("nowhere"), T("union"), T("word59")]),
+    "exact field": wq.Or([T("picket", "exact"), T("line", "exact"), T("mill", "exact")]),
+    "under an access mask": wq.Or([T("mill"), T("strike"), T("word3")]),
+}
+
+
+@pytest.mark.parametrize("name", OR_OF_WORDS)
+@pytest.mark.parametrize("at_once_from", [1, 10**9])
+def test_words_read_together_score_as_each_word_on_its_own(
+    searcher, monkeypatch, name, at_once_from
+):
+    """An Or of words (a prefix's expansion) read and decoded together (``words_or``,
+    ``codec.decode_blocks``) gives the same docnums and the same scores, bit for bit, as
+    each word's ``term`` and ``_or``; so do a word's blocks read at once or one by one;
+    cold (the blocks' layouts found and kept with their heads) and warm (kept)."""
+    from oralhist.search import evaluate
+
+    q = OR_OF_WORDS[name]
+    monkeypatch.setattr(evaluate, "READ_AT_ONCE_FROM", at_once_from)
+    table = SegmentTable.load(searcher.reader())
+    together = SegmentEvaluator(searcher, searcher, table, Language("en"))
+    alone = SegmentEvaluator(
+        searcher, searcher, SegmentTable.load(searcher.reader()), Language("en")
+    )
+    if name == "under an access mask":  # docnums allowed in runs of 300, as interviews are
+        n = searcher.reader().doc_count_all()
+        mask = bytearray((d // 300) % 2 for d in range(n))
+        together._set_allowed(mask)
+        alone._set_allowed(mask)
+    cold, warm = together.matches(q), together.matches(q)
+    laid_out = [v[2] for v in table.posting_heads.values() if v[0] is not None and len(v) == 3]
+    monkeypatch.setattr(SegmentEvaluator, "words_or", lambda self, words: None)
+    monkeypatch.setattr(evaluate, "READ_AT_ONCE_FROM", 10**9)
+    expected = alone.matches(q)
+    assert len(expected) and expected.ids.tolist() == cold.ids.tolist() == warm.ids.tolist()
+    assert expected.scores.tolist() == cold.scores.tolist() == warm.scores.tolist()
+    if isinstance(searcher.reader().codec(), type(codec())):
+        # the codec's blocks are decoded together: their layouts are kept
+        assert any((t[:, 5] >= 0).any() for t in laid_out)
+        assert all(((t[:, 5] >= 0) | (t[:, 5] == -1)).all() for t in laid_out)
