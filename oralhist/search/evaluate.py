@@ -363,9 +363,14 @@ class SegmentEvaluator:
         # docnum, 1 where the scope may read (see ``and_``), and the same bytes for numpy.
         self.allowed: bytearray | None = None
         self._allowed_np: np.ndarray | None = None
+        # The docnum ranges the mask was made of ((starts, ends) arrays, one pair per
+        # restriction or filter: the mask is within each), when known: which blocks hold
+        # none of it is then two binary searches for all of them (``_chosen_blocks``).
+        self._allowed_ranges: list[tuple[np.ndarray, np.ndarray]] | None = None
 
-    def _set_allowed(self, mask: bytearray | None) -> None:
+    def _set_allowed(self, mask: bytearray | None, ranges: list | None = None) -> None:
         self.allowed = mask
+        self._allowed_ranges = ranges
         self._allowed_np = None if mask is None else np.frombuffer(mask, dtype=np.bool_)
 
     # ------------------------------------------------------------ leaves
@@ -485,6 +490,16 @@ class SegmentEvaluator:
         allowed = self.allowed
         if allowed is None:
             return np.arange(len(table))
+        if self._allowed_ranges is not None:
+            # A block holds some of the mask only if it meets a range of each set the mask
+            # was made of (it may still hold none: its postings are filtered anyway).
+            keep = np.ones(len(table), dtype=bool)
+            for starts, ends in self._allowed_ranges:
+                at = np.searchsorted(ends, lows, side="right")  # the first range ending past lo
+                inside = at < len(ends)
+                inside[inside] = starts[at[inside]] <= maxes[inside]
+                keep &= inside
+            return np.flatnonzero(keep)
         find = allowed.find
         keep = [
             i
@@ -900,21 +915,24 @@ class SegmentEvaluator:
             if ranges and rest:
                 ranges.sort(key=lambda q: not isinstance(q, AccessRestriction))
                 mask = self.allowed
+                within = None if mask is not None else []
                 for q in ranges:
                     starts, ends = self.ranges(q)
                     if not starts:
                         return Hits.empty()
+                    if within is not None:
+                        within.append((np.asarray(starts), np.asarray(ends)))
                     if mask is None and isinstance(q, AccessRestriction):
                         n = self.reader.doc_count_all()
                         mask = self.table.full_mask(starts, ends, n)  # cached per scope
                     else:
                         mask = _narrow(mask, starts, ends, self.reader.doc_count_all())
-                saved = self.allowed
-                self._set_allowed(mask)
+                saved = self.allowed, self._allowed_ranges
+                self._set_allowed(mask, within)
                 try:
                     return self.and_(rest, None)
                 finally:
-                    self._set_allowed(saved)
+                    self._set_allowed(*saved)
 
         # Word parts first, the most selective first; then ranges (a binary search over
         # the candidates so far: cheap, and they can only narrow); then phrases and numeric

@@ -729,3 +729,36 @@ def test_words_read_together_score_as_each_word_on_its_own(
         # the codec's blocks are decoded together: their layouts are kept
         assert any((t[:, 5] >= 0).any() for t in laid_out)
         assert all(((t[:, 5] >= 0) | (t[:, 5] == -1)).all() for t in laid_out)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_blocks_outside_the_access_ranges_are_skipped_as_the_mask_says(seed):
+    """The blocks chosen from the ranges a mask was made of (two binary searches for all
+    blocks) are the blocks holding some of the mask (a byte search a block) for one set of
+    ranges; for two (a restriction narrowed by a filter) they hold at least those."""
+    from oralhist.search.evaluate import _narrow
+
+    rng = np.random.default_rng(seed)
+    n = 50_000
+    maxes = np.unique(rng.integers(0, n, 300))
+    table = np.zeros((len(maxes), 5), dtype=np.int64)
+    table[:, 1] = maxes
+
+    def ranges(k):
+        cuts = np.unique(rng.integers(0, n, 2 * k))
+        return cuts[0::2][: len(cuts) // 2].tolist(), cuts[1::2].tolist()
+
+    evaluator = SegmentEvaluator.__new__(SegmentEvaluator)
+    sets = [ranges(40), ranges(5)]
+    for count in (1, 2):
+        mask = None
+        for starts, ends in sets[:count]:
+            mask = _narrow(mask, starts, ends, n)
+        evaluator._set_allowed(mask)
+        by_bytes = set(evaluator._chosen_blocks(table, None).tolist())
+        evaluator._set_allowed(mask, [(np.asarray(s), np.asarray(e)) for s, e in sets[:count]])
+        by_ranges = set(evaluator._chosen_blocks(table, None).tolist())
+        assert by_bytes and by_bytes <= by_ranges
+        if count == 1:
+            assert by_ranges == by_bytes
+            assert len(by_bytes) < len(maxes)  # some blocks hold none of the mask
