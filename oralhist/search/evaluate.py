@@ -748,9 +748,13 @@ class SegmentEvaluator:
                 keep = _kept(keep)
                 ids, weights, word = ids[keep], weights[keep], word[keep]
         # (as ``_bm25``: the same operations in the same order, so the same scores)
-        norm = self._norm(fieldname)
+        # ``_bm25``'s top * weights / (weights + norm) in place, without temporaries
         weights = weights.astype(np.float64)  # (mixed-type arithmetic is slower)
-        scores = tops[word] * weights / (weights + norm[self._lengths(fieldname)[ids]])
+        scores = tops[word]
+        scores *= weights
+        below = self._norm(fieldname)[self._lengths(fieldname)[ids]]
+        below += weights
+        scores /= below
         return _union(ids, scores, len(parts))
 
     def _scored(self, q: wq.Term) -> bool:

@@ -245,7 +245,8 @@ class GroupingMixin:
             iids, kind_refs, speaker_refs = table.columns()
             names = table.kinds
             kind_of = kind_refs[docs]
-            by_kind = np.bincount(kind_of, minlength=len(names)).tolist()
+            # (a comparison a kind: bincount first copies the bytes into an int64 array)
+            by_kind = [int(np.count_nonzero(kind_of == ref)) for ref in range(len(names))]
             for ref in np.flatnonzero(by_kind).tolist():
                 kinds[names[ref]] += by_kind[ref]
             ref_of = {name: i for i, name in enumerate(names) if by_kind[i]}
