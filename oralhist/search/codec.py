@@ -200,8 +200,9 @@ _LE4 = np.array([1, 1 << 8, 1 << 16, 1 << 24], dtype=np.int64)
 # ``block_layouts``' columns: where a block's ids start (from its data's start), their item
 # size (2: ``H``, 4: ``I``), its weights' form (``NO_WEIGHTS``: every weight is 1,
 # ``FREQUENCIES``: a ``B`` array, ``ONE_WEIGHT``: one float for all), where the ``B`` array
-# starts, and the one weight.
-LAYOUT_COLUMNS = 5
+# starts, the one weight; where its deflated values (``DeflatedValues``: positions) start
+# and how many bytes they are, -1 when the block has values in another form or none.
+LAYOUT_COLUMNS = 7
 NO_WEIGHTS, FREQUENCIES, ONE_WEIGHT = 0, 1, 2
 
 
@@ -252,6 +253,7 @@ def block_layouts(
         layout[one, 2] = ONE_WEIGHT
         layout[one, 4] = value.astype(np.int64)
     weighted = (op != 0x4E) & ~one  # 0x4E, NONE: every weight is 1
+    values_at = w_at + np.where(one, 9, 1)  # after NONE or the BINFLOAT
     if weighted.any():
         w_at, w_stops = w_at[weighted], stops[weighted]
         if (w_at + len(_WEIGHTS) + 5 > w_stops).any():
@@ -263,7 +265,51 @@ def block_layouts(
             return None
         layout[weighted, 2] = FREQUENCIES
         layout[weighted, 3] = found - starts[weighted]
+        values_at[weighted] = found + w_length + len(_AFTER)
+        if (values_at[weighted] > w_stops).any():
+            return None
+        if not (buf[found[:, None] + w_length[:, None] + np.arange(len(_AFTER))] == _AFTER).all():
+            return None
+    layout[:, 5:] = -1
+    deflated_at, deflated_length = _deflated_values(buf, values_at, stops, counts)
+    if deflated_at is not None:
+        layout[:, 5] = deflated_at - starts
+        layout[:, 6] = deflated_length
     return layout
+
+
+# How ``pickle.dumps(block, 5)`` writes a ``DeflatedValues`` (``__reduce__``): its class (the
+# module and name, each memoised), then its count (BININT1, BININT2 or BININT), then its
+# deflated bytes; and after them the ends of its args tuple, of the reduce and of the block.
+_VALUES_HEAD = np.frombuffer(
+    b"\x8c\x15oralhist.search.codec\x94\x8c\x0eDeflatedValues\x94\x93\x94", dtype=np.uint8
+)
+_VALUES_TAIL = np.frombuffer(b"\x94\x86\x94R\x94\x87\x94.", dtype=np.uint8)
+
+
+def _deflated_values(buf: np.ndarray, at: np.ndarray, stops: np.ndarray, counts: np.ndarray):
+    """(where the deflated bytes start, how many) of the ``DeflatedValues`` pickled at
+    ``at`` in each block (ending at ``stops``), or (``None``, ``None``) unless every block
+    has one there holding ``counts`` values and ending its block."""
+    if (at + len(_VALUES_HEAD) + 7 > stops).any():
+        return None, None
+    if not (buf[at[:, None] + np.arange(len(_VALUES_HEAD))] == _VALUES_HEAD).all():
+        return None, None
+    at = at + len(_VALUES_HEAD)
+    op = buf[at]
+    small = op == ord("K")  # BININT1
+    two = op == ord("M")  # BININT2
+    if not (small | two).all():  # (a block holds at most 512 postings: no BININT)
+        return None, None
+    count = buf[at + 1].astype(np.int64) + np.where(two, buf[at + 2].astype(np.int64) << 8, 0)
+    if (count != counts).any():
+        return None, None
+    start, length = _binbytes(buf, at + np.where(two, 3, 2), stops)
+    if start is None or (start + length + len(_VALUES_TAIL) != stops).any():
+        return None, None
+    if not (buf[(start + length)[:, None] + np.arange(len(_VALUES_TAIL))] == _VALUES_TAIL).all():
+        return None, None
+    return start, length
 
 
 _IDS_DTYPES = {2: np.dtype("<u2"), 4: np.dtype("<u4")}
@@ -298,6 +344,21 @@ def decode_blocks(
             for a, k, f, v in zip(at, n, form.tolist(), layout[:, 4].tolist(), strict=True)
         ]
     return deltas, np.concatenate(weights)
+
+
+def deflated_values(
+    buf: np.ndarray, starts: np.ndarray, counts: np.ndarray, layout: np.ndarray
+) -> list[DeflatedValues] | None:
+    """Each block's ``DeflatedValues`` (its positions, still deflated) from its bytes and
+    ``block_layouts``' row, as ``pickle.loads`` of the block gives it; ``None`` unless every
+    block has them."""
+    if (layout[:, 5] < 0).any():
+        return None
+    at = (starts + layout[:, 5]).tolist()
+    return [
+        DeflatedValues(k, buf[a : a + length].tobytes())
+        for a, length, k in zip(at, layout[:, 6].tolist(), counts.tolist(), strict=True)
+    ]
 
 
 def blocks_ids_and_frequencies(

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import weakref
 from array import array
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from pickle import loads
 
 import numpy as np
@@ -57,6 +57,7 @@ from .codec import (
     PackedValues,
     block_layouts,
     decode_blocks,
+    deflated_values,
     ids_and_frequencies,
 )
 from .restriction import AccessRestriction, SegmentTable, _RangeQuery
@@ -72,6 +73,8 @@ _STRIDE = 1 << 32
 # ``postings``: from this many blocks of one list on, they are read in one call and decoded
 # all at once (below it, numpy's per-call cost is more than the loop over them).
 READ_AT_ONCE_FROM = 16
+# ``_read_blocks``: blocks further apart than this many bytes are read in separate calls.
+READ_GAP = 16384
 # ``member``: from this many needles on, a flag array may replace the binary searches.
 _MEMBER_BITMAP_FROM = 2048
 # Filters, not words: they narrow without changing relevance.
@@ -430,13 +433,16 @@ class SegmentEvaluator:
             if not len(chosen):
                 return _NO_IDS, _NO_SCORES if scored else None, vals
             read = None
-            if not values and len(chosen) >= READ_AT_ONCE_FROM:
-                read = self._read_blocks([(table, chosen)])
+            if len(chosen) >= READ_AT_ONCE_FROM:
+                read = self._read_blocks([(table, chosen)], values)
+                if read is not None:
+                    ids, found_weights, found_values = read
+                    if values:
+                        vals.parts.extend(found_values)
             if read is None:
-                read = self._read_blocks_one_by_one(
+                ids, found_weights = self._read_blocks_one_by_one(
                     [heads[i] for i in chosen.tolist()], end, values, scored, vals
                 )
-            ids, found_weights = read
             weights = np.asarray(found_weights, dtype=np.float64) if scored else None
         elif isinstance(m, ListMatcher):
             m_ids, m_weights, m_all_weights, m_values = wi.list_postings(m)
@@ -508,14 +514,16 @@ class SegmentEvaluator:
         ]
         return np.asarray(keep, dtype=np.int64)
 
-    def _read_blocks(self, lists: list[tuple[np.ndarray, np.ndarray]]) -> tuple | None:
-        """(docnums, term frequencies as uint8) of the blocks ``lists`` names (per posting
-        list, its table from ``SegmentTable.postings`` and the indices of the blocks to
-        read, in docnum order), one list after another: each list's bytes read in one call,
-        all blocks decoded at once (``codec.decode_blocks``). Blocks read for the first time
-        have their layout found (``codec.block_layouts``) and kept in their table. ``None``
-        when a block is compressed or not in the usual form (the caller reads them one by
-        one)."""
+    def _read_blocks(
+        self, lists: list[tuple[np.ndarray, np.ndarray]], values: bool = False
+    ) -> tuple | None:
+        """(docnums, term frequencies as uint8, each block's ``DeflatedValues`` if ``values``
+        else ``None``) of the blocks ``lists`` names (per posting list, its table from
+        ``SegmentTable.postings`` and the indices of the blocks to read, in docnum order),
+        one list after another: each run of neighbouring blocks read in one call, all blocks
+        decoded at once (``codec.decode_blocks``). Blocks read for the first time have their
+        layout found (``codec.block_layouts``) and kept in their table. ``None`` when a block
+        is compressed or not in the usual form (the caller reads them one by one)."""
         postfile = wi.postings_file(self.reader)
         chunks: list = []
         heads: list = []
@@ -525,11 +533,16 @@ class SegmentEvaluator:
             rows = table[chosen]
             if rows[:, 2].any():
                 return None
-            first, last = int(rows[0, 3]), int(rows[-1, 4])
-            chunks.append(postfile.get(first, last - first))
             heads.append(rows)
-            starts.append(rows[:, 3] - (first - at))
-            at += last - first
+            # Runs of blocks at most READ_GAP bytes apart (a phrase's candidate blocks may
+            # be few in a long list of positions): one read each.
+            cuts = np.flatnonzero(rows[1:, 3] - rows[:-1, 4] > READ_GAP) + 1
+            bounds = [0, *cuts.tolist(), len(rows)]
+            for lo, hi in pairwise(bounds):
+                first, last = int(rows[lo, 3]), int(rows[hi - 1, 4])
+                chunks.append(postfile.get(first, last - first))
+                starts.append(rows[lo:hi, 3] - (first - at))
+                at += last - first
         buf = np.frombuffer(b"".join(chunks) if len(chunks) > 1 else chunks[0], np.uint8)
         rows = heads[0] if len(heads) == 1 else np.concatenate(heads)
         begin = starts[0] if len(starts) == 1 else np.concatenate(starts)
@@ -543,13 +556,18 @@ class SegmentEvaluator:
             for table, chosen in lists:
                 table[chosen, 5:] = layout[done : done + len(chosen)]
                 done += len(chosen)
+        found_values = None
+        if values:
+            found_values = deflated_values(buf, begin, counts, layout)
+            if found_values is None:
+                return None
         deltas, weights = decode_blocks(buf, begin, counts, layout)
         # Each block's first id is absolute, the others deltas: the first becomes a delta
         # from the last docnum of the block before it (whatever list that block is of), so
         # one running sum gives every docnum.
         block_starts = np.cumsum(counts) - counts
         deltas[block_starts[1:]] -= rows[:-1, 1]
-        return np.cumsum(deltas), weights
+        return np.cumsum(deltas), weights, found_values
 
     def _read_blocks_one_by_one(self, chosen: list, end: int, values: bool, scored: bool, vals):
         """``_read_blocks`` of one posting list, one block at a time, for any block form:
@@ -717,10 +735,10 @@ class SegmentEvaluator:
                 lists.append((found[2], chosen))
         if not parts:
             return Hits.empty()
-        read = self._read_blocks(lists) if lists else (_NO_IDS, np.empty(0, np.uint8))
+        read = self._read_blocks(lists) if lists else (_NO_IDS, np.empty(0, np.uint8), None)
         if read is None:
             return None
-        read_ids, read_weights = read
+        read_ids, read_weights, _ = read
         if all(ids is None for _, ids, _ in parts):  # (the usual case: no inline postings)
             ids, weights = read_ids, read_weights
             sizes = [more for _, _, more in parts]

@@ -144,11 +144,17 @@ def test_matches_and_scores_are_whooshs(searcher, name):
 @pytest.mark.parametrize(
     "words", [["picket", "line"], ["general", "strike"], ["mother", "factory", "work"]]
 )
-def test_phrases_match_what_whoosh_matches(searcher, words):
+@pytest.mark.parametrize("at_once_from", [1, 10**9], ids=["blocks at once", "one by one"])
+def test_phrases_match_what_whoosh_matches(searcher, monkeypatch, words, at_once_from):
+    """Positions read from blocks decoded together (their deflated values found from the
+    blocks' layouts) or one by one (``pickle.loads``) alike."""
+    from oralhist.search import evaluate
+
+    monkeypatch.setattr(evaluate, "READ_AT_ONCE_FROM", at_once_from)
     q = wq.Phrase("exact", words)
     ours = _ours(searcher, q)
     assert ours.keys() == _whoosh(searcher, q).keys()
-    assert all(score > 0 for score in ours.values())
+    assert ours and all(score > 0 for score in ours.values())
 
 
 def test_deleted_documents_never_match(searcher):
@@ -583,7 +589,12 @@ def test_many_usual_blocks_read_at_once_as_one_by_one(seed):
     and long byte strings, frequencies, none, or one whole float, other bytes between them)
     as ``pickle.loads`` reads each; one block of any other form, or cut short, and it
     declines the whole run (the caller reads them one by one)."""
-    from oralhist.search.codec import blocks_ids_and_frequencies, ids_and_frequencies
+    from oralhist.search.codec import (
+        block_layouts,
+        blocks_ids_and_frequencies,
+        deflated_values,
+        ids_and_frequencies,
+    )
 
     rng = random.Random(seed)
     blocks = [
@@ -610,6 +621,10 @@ def test_many_usual_blocks_read_at_once_as_one_by_one(seed):
         int(f) for ids, w, _ in stored for f in (w if isinstance(w, array) else [w or 1] * len(ids))
     ]
     assert weights.dtype == np.uint8 and deltas.dtype == np.int64
+    # Their positions, still deflated, as ``loads`` gives them.
+    layout = block_layouts(*args)
+    values = deflated_values(args[0], args[1], counts, layout)
+    assert [(v.count, v.deflated) for v in values] == [(v.count, v.deflated) for _, _, v in stored]
     # Any other form anywhere declines them all, as does a block cut short.
     odd = rng.randrange(len(blocks))
     for other in ("half", "floats"):
