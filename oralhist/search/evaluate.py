@@ -568,7 +568,11 @@ class SegmentEvaluator:
                 return None
             done = 0
             for table, chosen in lists:
-                table[chosen, 5:] = layout[done : done + len(chosen)]
+                # Kept for the next query; the first column says a row is known, so it is
+                # written last (another thread may be reading the same table).
+                mine = layout[done : done + len(chosen)]
+                table[chosen, 6:] = mine[:, 1:]
+                table[chosen, 5] = mine[:, 0]
                 done += len(chosen)
         found_values = None
         if values:
