@@ -288,6 +288,16 @@ def _kept(mask: np.ndarray) -> np.ndarray:
     return np.flatnonzero(mask)
 
 
+def _keep_layouts(tables: list[np.ndarray], rows: np.ndarray, firsts: np.ndarray) -> None:
+    """Copy the block layouts found in ``rows`` (``tables`` one after another, each from
+    ``firsts``) back to the tables kept with the heads (the marking column last)."""
+    for table, first in zip(tables, firsts.tolist(), strict=True):
+        found = rows[first : first + len(table), 5:]
+        if (table[:, 5] < 0).any() and (found[:, 0] >= 0).any():
+            table[:, 6:] = found[:, 1:]
+            table[:, 5] = found[:, 0]
+
+
 def _and(a: Hits, b: Hits) -> Hits:
     """Docnums in both, with summed scores."""
     if len(a) > len(b):
@@ -448,7 +458,7 @@ class SegmentEvaluator:
                 return _NO_IDS, _NO_SCORES if scored else None, vals
             read = None
             if len(chosen) >= READ_AT_ONCE_FROM:
-                read = self._read_blocks([(table, chosen)], values)
+                read = self._read_blocks(table, chosen, values)
                 if read is not None:
                     ids, found_weights, found_values = read
                     if values:
@@ -492,14 +502,19 @@ class SegmentEvaluator:
                     weights = weights[keep]
         return ids, weights, vals
 
-    def _chosen_blocks(self, table: np.ndarray, only: np.ndarray | None) -> np.ndarray:
-        """The blocks of a posting list (its heads, ``table``) to read, as indices: not those
-        that hold none of ``only`` (sorted docnums), nor, without ``only``, those whose
-        docnums the access mask excludes entirely."""
+    def _chosen_blocks(
+        self, table: np.ndarray, only: np.ndarray | None, firsts: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The blocks of a posting list (its heads, ``table``; or of several, one after
+        another, the first block of each at ``firsts``) to read, as indices: not those that
+        hold none of ``only`` (sorted docnums), nor, without ``only``, those whose docnums
+        the access mask excludes entirely."""
         maxes = table[:, 1]
         lows = np.empty_like(maxes)  # the first docnum each block can hold
         lows[0] = 0
         lows[1:] = maxes[:-1] + 1
+        if firsts is not None:
+            lows[firsts] = 0
         if only is not None:
             if not len(only):
                 return _NO_IDS
@@ -528,52 +543,44 @@ class SegmentEvaluator:
         ]
         return np.asarray(keep, dtype=np.int64)
 
-    def _read_blocks(
-        self, lists: list[tuple[np.ndarray, np.ndarray]], values: bool = False
-    ) -> tuple | None:
+    def _read_blocks(self, table: np.ndarray, chosen: np.ndarray, values: bool = False):
         """(docnums, term frequencies as uint8, each block's ``DeflatedValues`` if ``values``
-        else ``None``) of the blocks ``lists`` names (per posting list, its table from
-        ``SegmentTable.postings`` and the indices of the blocks to read, in docnum order),
-        one list after another: each run of neighbouring blocks read in one call, all blocks
-        decoded at once (``codec.decode_blocks``). Blocks read for the first time have their
-        layout found (``codec.block_layouts``) and kept in their table. ``None`` when a block
-        is compressed or not in the usual form (the caller reads them one by one)."""
+        else ``None``) of the blocks ``chosen`` (indices of ``table``'s rows: the table of a
+        posting list from ``SegmentTable.postings``, or several lists' one after another; in
+        docnum order within each list): runs of neighbouring blocks read in one call each,
+        all blocks decoded at once (``codec.decode_blocks``). Blocks read for the first time
+        have their layout found (``codec.block_layouts``) and kept in ``table``. ``None``
+        when a block is compressed or not in the usual form (the caller reads them one by
+        one)."""
+        rows = table[chosen]
+        if rows[:, 2].any():
+            return None
+        # Runs of blocks at most READ_GAP bytes apart (a phrase's candidate blocks may be few
+        # in a long list of positions; a prefix's words' lists follow one another): one
+        # read each.
+        gaps = rows[1:, 3] - rows[:-1, 4]
+        bounds = [0, *(np.flatnonzero((gaps < 0) | (gaps > READ_GAP)) + 1).tolist(), len(rows)]
         postfile = wi.postings_file(self.reader)
         chunks: list = []
-        heads: list = []
-        starts: list = []
+        shift = np.empty(len(rows), dtype=np.int64)  # file offset -> offset in the buffer
         at = 0
-        for table, chosen in lists:
-            rows = table[chosen]
-            if rows[:, 2].any():
-                return None
-            heads.append(rows)
-            # Runs of blocks at most READ_GAP bytes apart (a phrase's candidate blocks may
-            # be few in a long list of positions): one read each.
-            cuts = np.flatnonzero(rows[1:, 3] - rows[:-1, 4] > READ_GAP) + 1
-            bounds = [0, *cuts.tolist(), len(rows)]
-            for lo, hi in pairwise(bounds):
-                first, last = int(rows[lo, 3]), int(rows[hi - 1, 4])
-                chunks.append(postfile.get(first, last - first))
-                starts.append(rows[lo:hi, 3] - (first - at))
-                at += last - first
+        for lo, hi in pairwise(bounds):
+            first, last = int(rows[lo, 3]), int(rows[hi - 1, 4])
+            chunks.append(postfile.get(first, last - first))
+            shift[lo:hi] = at - first
+            at += last - first
         buf = np.frombuffer(b"".join(chunks) if len(chunks) > 1 else chunks[0], np.uint8)
-        rows = heads[0] if len(heads) == 1 else np.concatenate(heads)
-        begin = starts[0] if len(starts) == 1 else np.concatenate(starts)
+        begin = rows[:, 3] + shift
         counts = rows[:, 0]
         layout = rows[:, 5:]
         if (layout[:, 0] < 0).any():  # blocks read for the first time
-            layout = block_layouts(buf, begin, begin + (rows[:, 4] - rows[:, 3]), counts)
+            layout = block_layouts(buf, begin, rows[:, 4] + shift, counts)
             if layout is None:
                 return None
-            done = 0
-            for table, chosen in lists:
-                # Kept for the next query; the first column says a row is known, so it is
-                # written last (another thread may be reading the same table).
-                mine = layout[done : done + len(chosen)]
-                table[chosen, 6:] = mine[:, 1:]
-                table[chosen, 5] = mine[:, 0]
-                done += len(chosen)
+            # Kept for the next query; the first column says a row is known, so it is
+            # written last (another thread may be reading the same table).
+            table[chosen, 6:] = layout[:, 1:]
+            table[chosen, 5] = layout[:, 0]
         found_values = None
         if values:
             found_values = deflated_values(buf, begin, counts, layout)
@@ -734,8 +741,8 @@ class SegmentEvaluator:
         fieldname = words[0].fieldname
         if any(q.fieldname != fieldname for q in words) or not self._scored(words[0]):
             return None
-        parts: list = []  # per word: its inline (ids, weights), or its blocks to read
-        lists: list[np.ndarray] = []
+        parts: list = []  # per word: its inline (ids, weights), or its blocks' table
+        tables: list[np.ndarray] = []
         for q in words:
             try:
                 found = self.table.postings(self.reader, fieldname, q.text)
@@ -746,17 +753,34 @@ class SegmentEvaluator:
             if found[0] is None:  # a few postings, inline in the term info
                 m_ids, m_weights, _ = found[1]
                 parts.append((q, np.asarray(m_ids, dtype=np.int64), m_weights))
-                continue
-            chosen = self._chosen_blocks(found[2], None)
-            if len(chosen):
-                parts.append((q, None, int(found[2][chosen, 0].sum())))
-                lists.append((found[2], chosen))
+            else:
+                parts.append((q, None, len(tables)))
+                tables.append(found[2])
         if not parts:
             return Hits.empty()
-        read = self._read_blocks(lists) if lists else (_NO_IDS, np.empty(0, np.uint8), None)
-        if read is None:
-            return None
-        read_ids, read_weights, _ = read
+        read_ids, read_weights = _NO_IDS, np.empty(0, np.uint8)
+        if tables:
+            # All the words' blocks as one table (a list's first block starts from docnum
+            # 0): one choice, one read plan and one decoding for them all.
+            rows = np.concatenate(tables) if len(tables) > 1 else tables[0]
+            sizes = np.fromiter(map(len, tables), dtype=np.int64, count=len(tables))
+            firsts = np.cumsum(sizes) - sizes
+            chosen = self._chosen_blocks(rows, None, firsts)
+            read = self._read_blocks(rows, chosen) if len(chosen) else None
+            if len(chosen) and read is None:
+                return None
+            if read is not None:
+                read_ids, read_weights, _ = read
+                if len(tables) > 1 and (tables[0] is not rows):
+                    _keep_layouts(tables, rows, firsts)
+            # postings read per word
+            owner = np.searchsorted(firsts, chosen, side="right") - 1
+            per_table = np.bincount(owner, weights=rows[chosen, 0], minlength=len(tables))
+            per_table = per_table.astype(np.int64).tolist()
+            parts = [
+                (q, None, per_table[more]) if found is None else (q, found, more)
+                for q, found, more in parts
+            ]
         if all(ids is None for _, ids, _ in parts):  # (the usual case: no inline postings)
             ids, weights = read_ids, read_weights
             sizes = [more for _, _, more in parts]
