@@ -348,9 +348,10 @@ def _union(ids: np.ndarray, scores: np.ndarray, parts: int) -> Hits:
     return Hits(ids[first], np.add.reduceat(scores[order], first))
 
 
-def in_ranges(ids: np.ndarray, starts: list[int], ends: list[int]) -> np.ndarray:
-    """A boolean mask over ``ids``: True inside one of the [start, end) ranges (sorted)."""
-    if not starts or not len(ids):
+def in_ranges(ids: np.ndarray, starts, ends) -> np.ndarray:
+    """A boolean mask over ``ids``: True inside one of the [start, end) ranges (sorted;
+    lists or arrays)."""
+    if not len(starts) or not len(ids):
         return np.zeros(len(ids), dtype=bool)
     if len(starts) == 1:
         return (ids >= starts[0]) & (ids < ends[0])
@@ -363,13 +364,22 @@ def in_ranges(ids: np.ndarray, starts: list[int], ends: list[int]) -> np.ndarray
 _DELETED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _deleted(reader) -> np.ndarray:
-    """A reader's deleted docnums, sorted (a reader's deletions never change)."""
+def _deleted(reader) -> tuple[np.ndarray, np.ndarray]:
+    """A reader's deleted docnums as sorted runs [start, end) (a reader's deletions never
+    change; they are whole interviews replaced or removed, so few runs): whether a match is
+    deleted is then a binary search over the runs, not over every deleted docnum."""
     found = _DELETED.get(reader)
     if found is None:
-        found = np.fromiter(reader.deleted_docs_set, dtype=np.int64)
-        found.sort()
-        _DELETED[reader] = found
+        deleted = np.fromiter(reader.deleted_docs_set, dtype=np.int64)
+        deleted.sort()
+        breaks = np.flatnonzero(np.diff(deleted) != 1) + 1
+        starts = deleted[np.concatenate(([0], breaks))] if len(deleted) else deleted
+        ends = (
+            deleted[np.concatenate((breaks - 1, [len(deleted) - 1]))] + 1
+            if len(deleted)
+            else deleted
+        )
+        found = _DELETED[reader] = (starts, ends)
     return found
 
 
@@ -918,7 +928,8 @@ class SegmentEvaluator:
         """Every live document of this segment matching ``q``, with its score."""
         found = self.run(q)
         if len(found) and self.reader.has_deletions():
-            found = found.take(~member(_deleted(self.reader), found.ids))
+            starts, ends = _deleted(self.reader)
+            found = found.take(~in_ranges(found.ids, starts, ends))
         return found
 
     def run(self, q, candidates: Hits | None = None) -> Hits:
