@@ -22,6 +22,12 @@ prefix's words, a phrase's blocks without candidates) never inflates them. Reade
 block's settings from its header, so every form reads back: blocks written before
 ``DeflatedValues`` (a ``PackedValues`` in a block compressed whole) stay searchable.
 
+A query reading many blocks (a prefix's words, a common word) finds where each block's ids,
+weights and deflated positions lie with numpy for all blocks at once (``block_layouts``,
+checking the same bytes ``ids_and_frequencies`` checks), keeps that layout with the block's
+head (a segment never changes), and decodes them with a slice and a view a block
+(``decode_blocks``, ``deflated_values``).
+
 The index's table of contents pickles this codec with each segment, and every block of the
 ``exact`` field a ``DeflatedValues`` (before it, a ``PackedValues``): keep all three
 importable from this module, or indexes written with them will ask to be rebuilt.
@@ -182,7 +188,7 @@ def ids_and_frequencies(data) -> tuple[np.ndarray, np.ndarray | None] | None:
     return ids_np, np.frombuffer(weights, dtype=np.uint8)
 
 
-# ``blocks_ids_and_frequencies``: the bytes every usual block has at the same place (the
+# ``block_layouts``: the bytes every usual block has at the same place (the
 # pickle's PROTO 5 and FRAME opcodes, then the ids array's reconstructor), and those after
 # its typecode (``H`` or ``I``, then its machine format).
 _FIXED_AT = np.r_[0:3, _IDS_AT : _IDS_AT + len(_IDS_HEAD)]
@@ -313,7 +319,11 @@ def _deflated_values(buf: np.ndarray, at: np.ndarray, stops: np.ndarray, counts:
 
 
 _IDS_DTYPES = {2: np.dtype("<u2"), 4: np.dtype("<u4")}
-_ONES = np.ones(1 << 16, dtype=np.uint8)
+_ONES = np.ones(BLOCK_POSTINGS, dtype=np.uint8)
+
+
+def _ones(k: int) -> np.ndarray:
+    return _ONES[:k] if k <= len(_ONES) else np.ones(k, dtype=np.uint8)
 
 
 def decode_blocks(
@@ -338,9 +348,7 @@ def decode_blocks(
         weights = [
             buf[a : a + k]
             if f == FREQUENCIES
-            else (
-                _ONES[:k] if f == NO_WEIGHTS and k <= len(_ONES) else np.full(k, v or 1, np.uint8)
-            )
+            else (_ones(k) if f == NO_WEIGHTS else np.full(k, v, np.uint8))
             for a, k, f, v in zip(at, n, form.tolist(), layout[:, 4].tolist(), strict=True)
         ]
     return deltas, np.concatenate(weights)

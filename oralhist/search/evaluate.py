@@ -776,12 +776,13 @@ class SegmentEvaluator:
             sizes = np.fromiter(map(len, tables), dtype=np.int64, count=len(tables))
             firsts = np.cumsum(sizes) - sizes
             chosen = self._chosen_blocks(rows, None, firsts)
+            fresh = rows is not tables[0] and bool((rows[chosen, 5] < 0).any())
             read = self._read_blocks(rows, chosen) if len(chosen) else None
             if len(chosen) and read is None:
                 return None
             if read is not None:
                 read_ids, read_weights, _ = read
-                if len(tables) > 1 and (tables[0] is not rows):
+                if fresh:  # layouts found in the copy: kept in the words' own tables
                     _keep_layouts(tables, rows, firsts)
             # postings read per word
             owner = np.searchsorted(firsts, chosen, side="right") - 1
