@@ -144,9 +144,13 @@ Word triples (layout 5, issue 18: "the general strike" was the p95 at 10,000 int
   ``MAX_POSITION``); a window (``lead``) over them was 10 % faster on a 5 % sample but not
   exact there. Counting every triple in Python as the rebuild reads the records would not
   do: there are tens of millions of distinct ones.
-- Writes (``_put``) count the written records' tallied triples with the same statement,
-  restricted to the written groups (``tally_more``), so the tally stays exact; a triple
-  frequent only after the rebuild stays on the GIN path until the next one.
+- Writes (``_put``) count the written records' tallied triples in Python (``Triples``),
+  from the positions written, exactly as that statement counts them (a test compares the
+  two on capped positions, giant records, stop words and folded words), into
+  ``tally_more``, so the tally stays exact; a triple frequent only after the rebuild stays
+  on the GIN path until the next one. The statement, restricted to the written groups,
+  read back every lexeme just written: about 340 ms of an interview's write at 1,000
+  interviews (1,213 records), more than the rest of it.
 - Costs and figures (``bench/results/search-1000-postgresql.json``,
   ``search-10000-postgresql.json``; layout 4's beside them as ``-layout4``): at 1,000
   interviews 75 triples are tallied (0.6 MB of the tally's 43 MB), at 10,000 (copied) 1,620
@@ -335,20 +339,35 @@ def record_lexemes(words: list[str], language: Language) -> tuple[str, list[str]
     prefix lexeme is in a record exactly when one of its kept words is. A pair lexeme
     (``=a b``) is written for each two kept words at consecutive written positions: exactly
     when ``'a' <-> 'b'`` matches the written positions."""
+    literal, lexemes, pairs, _written = _record_lexemes(words, language)
+    return literal, lexemes, pairs
+
+
+#: Where a record's words are written: ``None`` when each word is at its place in the
+#: record's words (1-based), else each written position's words (positions capped at
+#: ``MAX_POSITION``, 255 per word, or words of a giant record left out).
+Written = dict[int, list[str]] | None
+
+
+def _record_lexemes(
+    words: list[str], language: Language
+) -> tuple[str, list[str], list[str], Written]:
+    """``record_lexemes`` and where the words are written (``Written``)."""
     budget = MAX_LEXEME_BYTES
     while True:
-        literal, lexemes, pairs, size = _lexemes_within(words, language, budget)
+        literal, lexemes, pairs, written, size = _lexemes_within(words, language, budget)
         if size <= MAX_LEXEME_BYTES:
-            return literal, lexemes, pairs
+            return literal, lexemes, pairs, written
         # The pairs took it over: keep fewer words (a giant record only).
         budget = budget * MAX_LEXEME_BYTES // size * 9 // 10
 
 
 def _lexemes_within(
     words: list[str], language: Language, budget: int
-) -> tuple[str, list[str], list[str], int]:
+) -> tuple[str, list[str], list[str], Written, int]:
     """``record_lexemes`` keeping words while their lexemes (without the pairs) fit in
-    ``budget`` bytes; also returns the bytes with the pairs."""
+    ``budget`` bytes; also returns where the words are written and the bytes with the
+    pairs."""
     positions: dict[str, list[int]] = {}
     clipped = len(words) > MAX_POSITION
     for i, w in enumerate(words, 1):
@@ -377,11 +396,12 @@ def _lexemes_within(
         marked.update(extra)
         kept.append(w)
         out.append(f"{lexeme(w)}:{','.join(map(str, at))}")
+    written: Written = None
     if not clipped:
         pairs = {f"{PAIR_MARK}{a} {b}" for a, b in itertools.pairwise(words)}
     else:
         # Positions were capped or words left out: the pairs of what was written.
-        written: dict[int, list[str]] = {}
+        written = {}
         for w in kept:
             for p in positions[w]:
                 written.setdefault(p, []).append(w)
@@ -394,7 +414,7 @@ def _lexemes_within(
     size += sum(len(p) + 8 for p in pairs)
     out.extend(marked.values())
     out.extend(lexeme(p) for p in pairs)
-    return " ".join(out), [*kept, *marked], list(pairs), size
+    return " ".join(out), [*kept, *marked], list(pairs), written, size
 
 
 @dataclass(frozen=True)
@@ -408,6 +428,9 @@ class Record:
     tsv: str
     lexemes: list[str]
     pairs: list[str]
+    #: The record's folded words, and where they are written (``Written``; ``Triples``).
+    words: list[str]
+    written: Written
 
 
 def record_row(doc: dict, language: Language) -> tuple[Record, set[str]]:
@@ -479,8 +502,59 @@ def record_row(doc: dict, language: Language) -> tuple[Record, set[str]]:
         None if year is None else int(year),
     )
     shown = (gkey, kind, iid, did, segment_id, start, end, speaker, title, body.replace("\x00", ""))
-    tsv, lexemes, pairs = record_lexemes(folded, language)
-    return Record(slice_key, shown, tsv, lexemes, pairs), set(folded)
+    tsv, lexemes, pairs, written = _record_lexemes(folded, language)
+    return Record(slice_key, shown, tsv, lexemes, pairs, folded, written), set(folded)
+
+
+class Triples:
+    """Which of some word triples (``=a b c``, as ``tally`` names them) a record has at
+    three consecutive written positions: exactly what ``triple_count_sql`` counts for it
+    (``'a' <-> 'b' <-> 'c'`` matching the written positions, each triple once), for the
+    triples given whose two pairs are given too (that statement's condition). Writes count
+    the tallied triples of the records they write with it (``_put``), in Python beside the
+    pairs: the statement, reading back the positions just written, cost more than the rest
+    of the write (340 ms for an interview of 1,213 records)."""
+
+    def __init__(self, triples: Iterable[str], pairs: Iterable[str]) -> None:
+        pairs = set(pairs)
+        self.thirds: dict[tuple[str, str], set[str]] = {}
+        for triple in triples:
+            a, b, c = triple[len(PAIR_MARK) :].split(" ")
+            if f"{PAIR_MARK}{a} {b}" in pairs and f"{PAIR_MARK}{b} {c}" in pairs:
+                self.thirds.setdefault((a, b), set()).add(c)
+        #: The first pairs of the triples (a record with none of them has none of them).
+        self.firsts = frozenset(f"{PAIR_MARK}{a} {b}" for a, b in self.thirds)
+
+    def __bool__(self) -> bool:
+        return bool(self.thirds)
+
+    def of(self, record: Record) -> set[str]:
+        """The triples ``record`` has."""
+        if self.firsts.isdisjoint(record.pairs):
+            return set()
+        thirds = self.thirds
+        found = set()
+        if record.written is None:
+            words = record.words
+            for i, (a, b) in enumerate(itertools.pairwise(words[:-1])):
+                ends = thirds.get((a, b))
+                if ends is not None and words[i + 2] in ends:
+                    found.add(f"{PAIR_MARK}{a} {b} {words[i + 2]}")
+            return found
+        written = record.written
+        for p, firsts in written.items():
+            seconds = written.get(p + 1)
+            thirds_at = written.get(p + 2)
+            if not seconds or not thirds_at:
+                continue
+            for a in firsts:
+                for b in seconds:
+                    ends = thirds.get((a, b))
+                    if ends is not None:
+                        found.update(
+                            f"{PAIR_MARK}{a} {b} {c}" for c in ends.intersection(thirds_at)
+                        )
+        return found
 
 
 def card_row(card: dict) -> tuple:
@@ -1053,16 +1127,18 @@ class PostgresSearch:
         tallied: set[str] = set()
         # A capped prefix's words, each with the capped lexemes that count its records.
         capped: dict[str, list[str]] = {}
-        triples = False
+        triple_lexemes = []
         for lex, words in conn.execute(text(f"SELECT lexeme, words FROM {s}.tally")):
             if is_triple(lex):
-                triples = True
+                triple_lexemes.append(lex)
             elif words is None:
                 tallied.add(lex)
             else:
                 for word in words:
                     capped.setdefault(word, []).append(lex)
-        if tallied or capped or triples:
+        # The tallied triples, counted as a rebuild counts them (``triple_count_sql``).
+        triples = Triples(triple_lexemes, tallied)
+        if tallied or capped or triple_lexemes:
             # (``tally``'s entries of the replaced slices stay: their ids are gone from
             # ``slice``, so no query counts them, and the next rebuild drops them.)
             conn.execute(
@@ -1093,7 +1169,6 @@ class PostgresSearch:
                 record, words = record_row(doc, self._language)
                 records.append(record)
                 vocabulary.update(words)
-        where = "h.gkey = ANY(:keys)"
         if records:
             # Ids for at most one slice per record and one per record, taken under the write
             # lock (so no other writer takes from the same block).
@@ -1113,19 +1188,11 @@ class PostgresSearch:
                     found = {lex for w in record.lexemes for lex in capped.get(w, ())}
                     for lex in found:
                         counts[lex, sid] += 1
+                if triples:
+                    for lex in triples.of(record):
+                        counts[lex, sid] += 1
             rows.copy(conn, s, "")
             self._copy(conn, "tally_more", None, [(*k, n) for k, n in counts.items()])
-            if triples:
-                # The tallied triples of the written records, from the positions written
-                # (as a rebuild counts them).
-                conn.execute(
-                    text(
-                        f"INSERT INTO {s}.tally_more (lexeme, slice, n) SELECT c.lexeme,"
-                        f" c.slice, c.n FROM ({triple_count_sql(s, '', f'{s}.tally', where)}) c"
-                        f" JOIN {s}.tally t ON t.lexeme = c.lexeme"
-                    ),
-                    {"keys": keys},
-                )
         self._copy(conn, "card", None, cards)
         if vocabulary:
             conn.execute(
