@@ -738,11 +738,16 @@ def triple_count_sql(schema: str, suffix: str, pairs: str, where: str = "TRUE") 
     many records of each slice have its words at three consecutive written positions (as
     ``'a' <-> 'b' <-> 'c'`` matches there), counted from the positions of the ``hit`` rows
     meeting ``where``. A triple is in no more records than either of its pairs, so only
-    the frequent pairs' triples can be frequent: the filter keeps the counting small."""
+    the frequent pairs' triples can be frequent: the filter keeps the counting small.
+    Only the words are unnested (``ts_filter`` keeps the lexemes with positions, the words;
+    a record's stems, prefixes and pairs have none): 6.0 s instead of 10.0 at 200
+    interviews, the same rows."""
     s, x = schema, suffix
     return f"""SELECT t.lexeme COLLATE "C" AS lexeme, h.slice, count(*)::int AS n
         FROM {s}.hit{x} h CROSS JOIN LATERAL (
-            WITH w AS (SELECT u.lexeme, p FROM unnest(h.tsv) u, unnest(u.positions) p)
+            WITH w AS (
+                SELECT u.lexeme, p FROM unnest(ts_filter(h.tsv, '{{d}}')) u,
+                    unnest(u.positions) p)
             SELECT DISTINCT '{PAIR_MARK}' || a.lexeme || ' ' || b.lexeme || ' ' || c.lexeme
                 AS lexeme
             FROM w a JOIN w b ON b.p = a.p + 1 JOIN w c ON c.p = b.p + 1
@@ -754,15 +759,45 @@ def triple_count_sql(schema: str, suffix: str, pairs: str, where: str = "TRUE") 
         GROUP BY 1, 2"""
 
 
+def _quoted_pairs(pairs: str, where: str) -> str:
+    """A sub-select: the tsquery that is the OR of the pair lexemes of ``pairs`` (``p``)
+    meeting ``where`` (NULL when none do), each quoted as ``lexeme()`` quotes it."""
+    quoted = r"'''' || replace(replace(p.lexeme, '\', '\\'), '''', '''''') || ''''"
+    return f"""(SELECT CAST(string_agg({quoted}, ' | ') AS tsquery) FROM {pairs} p
+        WHERE left(p.lexeme, 1) = '{PAIR_MARK}' AND {where})"""
+
+
+def chained_pairs_sql(pairs: str) -> str:
+    """A condition on ``hit h``: the record has a pair lexeme of ``pairs`` that is the first
+    pair of a word triple whose second pair is in ``pairs`` too, and one that is the second
+    of such a triple. A record has a triple at consecutive written positions only if it has
+    both its pairs (they are written from the same positions), so ``triple_count_sql``
+    finds nothing in the other records: the condition lets its per-record work skip them
+    (a third of the records at 200 interviews, 4.7 s instead of 6.0, the same rows)."""
+    # '=a b' is a first pair when some '=b c' is in ``pairs``, a second one when some '=z a'.
+    firsts = _quoted_pairs(
+        pairs,
+        f"EXISTS (SELECT FROM {pairs} q WHERE left(q.lexeme, 1) = '{PAIR_MARK}'"
+        " AND split_part(substr(q.lexeme, 2), ' ', 1) = split_part(p.lexeme, ' ', 2))",
+    )
+    seconds = _quoted_pairs(
+        pairs,
+        f"EXISTS (SELECT FROM {pairs} q WHERE left(q.lexeme, 1) = '{PAIR_MARK}'"
+        " AND split_part(q.lexeme, ' ', 2) = split_part(substr(p.lexeme, 2), ' ', 1))",
+    )
+    return f"h.tsv @@ {firsts} AND h.tsv @@ {seconds}"
+
+
 def triple_tally_sql(schema: str, suffix: str = "") -> str:
     """The statement that adds to ``tally`` the word triples of the frequent pairs of the
     temporary table ``tally_words`` that are in at least ``:n`` records of ``hit`` (one pass
     over it)."""
     s, x = schema, suffix
+    counted = triple_count_sql(s, x, "tally_words", chained_pairs_sql("tally_words"))
     return f"""INSERT INTO {s}.tally{x} (lexeme, docs, slices, ns)
         SELECT c.lexeme, sum(c.n), array_agg(c.slice ORDER BY c.slice),
             array_agg(c.n ORDER BY c.slice)
-        FROM ({triple_count_sql(s, x, "tally_words")}) c
+        FROM ({counted}) c
         GROUP BY c.lexeme HAVING sum(c.n) >= :n"""
 
 

@@ -24,6 +24,7 @@ from oralhist.search.postgres import (
     Triples,
     _record_lexemes,
     capped_count_sql,
+    chained_pairs_sql,
     tally_count_sql,
     triple_count_sql,
 )
@@ -457,6 +458,7 @@ def _triple_cases(rng: random.Random) -> list[list[str]]:
         [rng.choice(few) for _ in range(MAX_POSITION - 3)] + ["x1", "x2", "x3", "x4", "x5"],
         [f"w{i % 90_000:06d}" for i in range(200_000)],
         accented * 3,
+        ["o'brien", "back\\slash", "o'brien", "back\\slash", "o'brien", "x"],
         [],
         ["a"],
         ["a", "the"],
@@ -493,6 +495,9 @@ def test_the_written_records_triples_are_counted_in_python_as_the_sql_statement_
                 (lex, sid): n
                 for lex, sid, n in conn.execute(text(triple_count_sql("pg_temp", "", "pairs")))
             }
+            # A rebuild skips the records without two chained pairs: the same rows.
+            chained = triple_count_sql("pg_temp", "", "pairs", chained_pairs_sql("pairs"))
+            assert {(lex, sid): n for lex, sid, n in conn.execute(text(chained))} == counted
             conn.execute(text("DROP TABLE pairs"))
             # The triples asked for: every one the statement found, and more that it did not
             # (every triple of a short record's words, a giant record's words in order, and
@@ -524,6 +529,7 @@ def test_the_written_records_triples_are_counted_in_python_as_the_sql_statement_
                 assert {("=the general strike", 2), ("=andre s cafe", 2)} <= set(counted)
                 # A triple ending at MAX_POSITION, where the words after it are too.
                 assert {("=x1 x2 x3", 0), ("=x1 x2 x5", 0)} <= set(counted)
+                assert ("=o'brien back\\slash o'brien", 3) in counted  # quoted in tsquery
             else:
                 assert 0 < len(counted) < len(asked)
     ix.close()
