@@ -1146,15 +1146,17 @@ class PostgresSearch:
             ):
                 raise ValueError(f"{doc.get('doc_id')!r} is not document {did}")
         s = self.schema
+        # The replaced records' words: their lexemes with positions (``ts_filter``; the
+        # stems, prefixes and pairs have none), so the others are not unnested.
         conn.execute(
             text(
                 f"""UPDATE {s}.word w SET docs = w.docs - o.n FROM (
-                    SELECT u.lexeme, count(*) AS n FROM {s}.hit h, unnest(h.tsv) u
+                    SELECT u.lexeme, count(*) AS n
+                    FROM {s}.hit h, unnest(tsvector_to_array(ts_filter(h.tsv, '{{d}}'))) u(lexeme)
                     WHERE h.gkey = ANY(:keys)
-                        AND left(u.lexeme, 1) NOT IN (:stem, :prefix, :pair)
                     GROUP BY u.lexeme) o WHERE w.word = o.lexeme"""
             ),
-            {"keys": keys, "stem": STEM_MARK, "prefix": PREFIX_MARK, "pair": PAIR_MARK},
+            {"keys": keys},
         )
         # The tally stays exact for the lexemes tallied at the last rebuild: the replaced
         # groups' rows go, the new records' are counted (a lexeme that becomes frequent only
@@ -1230,12 +1232,15 @@ class PostgresSearch:
             self._copy(conn, "tally_more", None, [(*k, n) for k, n in counts.items()])
         self._copy(conn, "card", None, cards)
         if vocabulary:
+            # One statement of two arrays, not a row each (67 ms for an interview's 3 k words).
+            words = sorted(vocabulary)
             conn.execute(
                 text(
-                    f"INSERT INTO {s}.word AS w (word, docs) VALUES (:word, :docs)"
+                    f"INSERT INTO {s}.word AS w (word, docs)"
+                    " SELECT * FROM unnest(CAST(:words AS text[]), CAST(:docs AS integer[]))"
                     " ON CONFLICT (word) DO UPDATE SET docs = w.docs + EXCLUDED.docs"
                 ),
-                [{"word": w, "docs": n} for w, n in sorted(vocabulary.items())],
+                {"words": words, "docs": [vocabulary[w] for w in words]},
             )
 
     def _copy(self, conn: Connection, table: str, columns: str | None, rows: list[tuple]):

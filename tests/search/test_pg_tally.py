@@ -310,6 +310,21 @@ def _assert_tally_is_a_recount(ix: PostgresSearch) -> None:
     assert stored
 
 
+def _assert_vocabulary_is_a_recount(ix: PostgresSearch) -> None:
+    """The vocabulary's record counts (kept by writes) are those of the words in ``hit``
+    (when no record is so large that words of it are left out: ``word`` counts those too)."""
+    s = ix.schema
+    with ix.engine.connect() as conn:
+        words = conn.execute(text(f"SELECT word, docs FROM {s}.word WHERE docs <> 0")).all()
+        recounted = conn.execute(
+            text(
+                f"SELECT u.lexeme, count(*) FROM {s}.hit h, unnest(h.tsv) u"
+                " WHERE u.positions IS NOT NULL GROUP BY 1"
+            )
+        ).all()
+    assert sorted(words) == sorted(recounted)
+
+
 @pytest.fixture
 def ix(monkeypatch):
     monkeypatch.setattr(postgres, "TALLY_THRESHOLD", 3)
@@ -401,7 +416,10 @@ def test_writes_of_a_capped_prefixs_words_keep_its_row_exact(ix, monkeypatch):
     # the new records are counted in ``tally_more`` under the capped lexeme.
     ix.replace_interview(80, interview(80, [("Kate Clark", " ".join(top[:40]))]))
     ix.replace_interview(81, interview(81, [("Tom Miller", " ".join(top[30:]) + " work")]))
+    ix.replace_interview(3, interview(3, [("Tom Miller", "the general strike " * 300)]))
+    ix.delete_interview(4)
     _assert_tally_is_a_recount(ix)
+    _assert_vocabulary_is_a_recount(ix)
     capped = _capped_uses(monkeypatch)
     assert _compare_paths(ix, monkeypatch) > 100
     assert ">zap*" in capped
