@@ -17,6 +17,9 @@
    facet): the reference, and the ratio of p95s.
 4. Visibility: another process replaces an interview; the time until this worker's next
    queries see it.
+5. Writes, in a fresh process: ``replace_interview`` of whole interviews (what a saved
+   interview or transcript edit costs the index), the first cold, then warm ones: wall ms
+   and CPU ms (with the PostgreSQL backend's); ``--phase writes`` alone on a kept index.
 
 Prints a table and writes ``bench/results/search-<N>.json``.
 """

@@ -143,7 +143,15 @@ Word triples (layout 5, issue 18: "the general strike" was the p95 at 10,000 int
   position) rows is exact where positions are shared (a giant record's, capped at
   ``MAX_POSITION``); a window (``lead``) over them was 10 % faster on a 5 % sample but not
   exact there. Counting every triple in Python as the rebuild reads the records would not
-  do: there are tens of millions of distinct ones.
+  do: there are tens of millions of distinct ones. The per-record work was mostly
+  unnesting every lexeme (58 per record, 14 of them words): the pass unnests only the
+  words (``ts_filter``), and a rebuild skips the records without two chained frequent pairs
+  (``chained_pairs_sql``): at 200 interviews 9.9 -> 4.8 s of server CPU, the same rows.
+  Where a rebuild's time goes at 200 interviews (98.6 s, load 1.6, before that change):
+  the GIN index build 21 s (no faster with 1 GB of ``maintenance_work_mem``; PostgreSQL 15
+  builds it in one process), the tally pass 6 s, the capped prefixes' 5 s, the pairs' 4 s,
+  the triples' 10 s; the rest is the analysis in Python (about 30 s of CPU) with the COPY
+  beside it.
 - Writes (``_put``) count the written records' tallied triples in Python (``Triples``),
   from the positions written, exactly as that statement counts them (a test compares the
   two on capped positions, giant records, stop words and folded words), into
@@ -309,7 +317,7 @@ def tsvector_literal(words: list[str], language: Language) -> str:
     return record_lexemes(words, language)[0]
 
 
-_Marks = tuple[tuple[tuple[str, str], ...], int]
+_Marks = tuple[tuple[tuple[str, str], ...], int, str]
 _MARKS: dict[str | None, dict[str, _Marks]] = {}
 
 
@@ -322,14 +330,22 @@ def _marks_of(language: Language) -> dict[str, _Marks]:
 
 
 def _word_marks(word: str, language: Language) -> _Marks:
-    """A word's marked lexemes (its stem, its prefixes), each with its quoted form, and
-    their bytes in a tsvector."""
+    """A word's marked lexemes (its stem, its prefixes), each with its quoted form, their
+    bytes in a tsvector, and the word quoted."""
     form = language.body_form(word)
     low, high = PREFIX_LENGTHS
     extra = ([STEM_MARK + form] if form is not None else []) + [
         PREFIX_MARK + word[:k] for k in range(low, min(len(word), high) + 1)
     ]
-    return tuple((m, lexeme(m)) for m in extra), sum(len(m) + 6 for m in extra)
+    return tuple((m, lexeme(m)) for m in extra), sum(len(m) + 6 for m in extra), lexeme(word)
+
+
+def _quoted_pair(pair: str) -> str:
+    """``lexeme(pair)``, without its two replacements for the usual pair (folded words have
+    neither quotes nor backslashes)."""
+    if "'" in pair or "\\" in pair:
+        return lexeme(pair)
+    return f"'{pair}'"
 
 
 def record_lexemes(words: list[str], language: Language) -> tuple[str, list[str], list[str]]:
@@ -370,14 +386,23 @@ def _lexemes_within(
     pairs."""
     positions: dict[str, list[int]] = {}
     clipped = len(words) > MAX_POSITION
-    for i, w in enumerate(words, 1):
-        found = positions.get(w)
-        if found is None:
-            positions[w] = [min(i, MAX_POSITION)]
-        elif len(found) < MAX_POSITIONS_PER_WORD and found[-1] < MAX_POSITION:
-            found.append(min(i, MAX_POSITION))
-        else:
-            clipped = True
+    if not clipped:
+        # (The usual record: no position reaches MAX_POSITION.)
+        for i, w in enumerate(words, 1):
+            found = positions.get(w)
+            if found is None:
+                positions[w] = [i]
+            elif len(found) < MAX_POSITIONS_PER_WORD:
+                found.append(i)
+            else:
+                clipped = True
+    else:
+        for i, w in enumerate(words, 1):
+            found = positions.get(w)
+            if found is None:
+                positions[w] = [min(i, MAX_POSITION)]
+            elif len(found) < MAX_POSITIONS_PER_WORD and found[-1] < MAX_POSITION:
+                found.append(min(i, MAX_POSITION))
     marked: dict[str, str] = {}
     out = []
     kept = []
@@ -387,7 +412,7 @@ def _lexemes_within(
         found = marks.get(w)
         if found is None:
             found = marks[w] = _word_marks(w, language)
-        extra, cost = found
+        extra, cost, quoted = found
         # ``cost`` counts every mark of the word, even one already in: an upper bound.
         size += len(w) + 8 + cost
         if size > budget:
@@ -395,7 +420,7 @@ def _lexemes_within(
             break
         marked.update(extra)
         kept.append(w)
-        out.append(f"{lexeme(w)}:{','.join(map(str, at))}")
+        out.append(f"{quoted}:{','.join(map(str, at))}")
     written: Written = None
     if not clipped:
         pairs = {f"{PAIR_MARK}{a} {b}" for a, b in itertools.pairwise(words)}
@@ -413,7 +438,7 @@ def _lexemes_within(
         }
     size += sum(len(p) + 8 for p in pairs)
     out.extend(marked.values())
-    out.extend(lexeme(p) for p in pairs)
+    out.extend(map(_quoted_pair, pairs))
     return " ".join(out), [*kept, *marked], list(pairs), written, size
 
 
