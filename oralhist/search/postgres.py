@@ -157,8 +157,12 @@ Word triples (layout 5, issue 18: "the general strike" was the p95 at 10,000 int
   two on capped positions, giant records, stop words and folded words), into
   ``tally_more``, so the tally stays exact; a triple frequent only after the rebuild stays
   on the GIN path until the next one. The statement, restricted to the written groups,
-  read back every lexeme just written: about 340 ms of an interview's write at 1,000
-  interviews (1,213 records), more than the rest of it.
+  read back every lexeme just written (76 ms median, 100 at most, of an interview's write
+  of 1,213 records at 1,000 interviews, quiet). Such a write (``bench_search.py --phase
+  writes``) is now about 300-380 ms instead of 415-540, most of it the analysis in Python
+  and the COPY; every second one also flushes the GIN index's pending list (``fastupdate``,
+  4 MB: an interview adds about 70 k entries), 500-650 ms more. With ``fastupdate`` off
+  every write took about 880 ms, so it stays on.
 - Costs and figures (``bench/results/search-1000-postgresql.json``,
   ``search-10000-postgresql.json``; layout 4's beside them as ``-layout4``): at 1,000
   interviews 75 triples are tallied (0.6 MB of the tally's 43 MB), at 10,000 (copied) 1,620
