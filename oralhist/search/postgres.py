@@ -541,8 +541,8 @@ class Triples:
     (``'a' <-> 'b' <-> 'c'`` matching the written positions, each triple once), for the
     triples given whose two pairs are given too (that statement's condition). Writes count
     the tallied triples of the records they write with it (``_put``), in Python beside the
-    pairs: the statement, reading back the positions just written, cost more than the rest
-    of the write (340 ms for an interview of 1,213 records)."""
+    pairs, rather than with the statement, which read back every lexeme just written (76 ms
+    median of an interview's write of 1,213 records at 1,000 interviews, quiet)."""
 
     def __init__(self, triples: Iterable[str], pairs: Iterable[str]) -> None:
         pairs = set(pairs)
