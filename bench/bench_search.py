@@ -17,6 +17,9 @@
    facet): the reference, and the ratio of p95s.
 4. Visibility: another process replaces an interview; the time until this worker's next
    queries see it.
+5. Writes, in a fresh process: ``replace_interview`` of whole interviews (what a saved
+   interview or transcript edit costs the index), the first cold, then warm ones: wall ms
+   and CPU ms (with the PostgreSQL backend's); ``--phase writes`` alone on a kept index.
 
 Prints a table and writes ``bench/results/search-<N>.json``.
 """
@@ -397,6 +400,41 @@ def write_one(index_dir: str, marker: str) -> None:
     print(json.dumps({"committed_at": time.time(), "write_seconds": time.time() - t}))
 
 
+#: Writes timed by ``--phase writes`` after the first (cold) one.
+WRITE_ROUNDS = 10
+
+
+def writes(n: int, index_dir: Path) -> dict:
+    """Runs in a fresh process: the write path, ``replace_interview`` of whole interviews of
+    the archive (what every saved interview and transcript edit does through the search
+    outbox): the first write cold (a fresh process and connection), then ``WRITE_ROUNDS``
+    warm ones, each of another interview. Wall ms, and CPU ms of this process plus, for
+    PostgreSQL, of its database backend (``cpu_of``). The documents are generated before the
+    clock starts; the rows written are the same as the rebuild's, so searches are unchanged."""
+    ix = open_index(index_dir)
+    count = min(n, WRITE_ROUNDS + 1)
+    sample = [corpus.interview_docs(i) for i in range(count)]
+    pids = server_pids(ix)
+    runs = []
+    for docs in sample:
+        t, c, sc = time.perf_counter(), time.process_time(), cpu_of(pids)
+        ix.replace_interview(docs[0]["interview_id"], docs)
+        ms = (time.perf_counter() - t) * 1000
+        cpu_ms = (time.process_time() - c + cpu_of(pids) - sc) * 1000
+        runs.append({"records": len(docs), "ms": round(ms, 1), "cpu_ms": round(cpu_ms, 1)})
+    warm = runs[1:] or runs
+    return {
+        "cold_ms": runs[0]["ms"],
+        "cold_cpu_ms": runs[0]["cpu_ms"],
+        "warm_median_ms": round(statistics.median(r["ms"] for r in warm), 1),
+        "warm_median_cpu_ms": round(statistics.median(r["cpu_ms"] for r in warm), 1),
+        "records_per_interview_mean": round(statistics.mean(r["records"] for r in runs)),
+        "cpu_includes_database_server": bool(pids),
+        "load_average": os.getloadavg()[0],
+        "runs": runs,
+    }
+
+
 def visibility(n: int, index_dir: Path) -> dict:
     scope = researcher_scope(n)
     ix = open_index(index_dir)
@@ -500,6 +538,16 @@ def table(result: dict) -> str:
         ("visible in another process (ms)", f"{v['visible_after_commit_ms']}", "< 1000"),
         ("  its write took (s)", f"{v['write_seconds']}", ""),
     ]
+    w = result.get("writes")
+    if w:
+        rows += [
+            ("write an interview, cold: wall / CPU ms", f"{w['cold_ms']} / {w['cold_cpu_ms']}", ""),
+            (
+                "  warm, median: wall / CPU ms",
+                f"{w['warm_median_ms']} / {w['warm_median_cpu_ms']}",
+                "",
+            ),
+        ]
     width = max(len(r[0]) for r in rows)
     lines = [f"{'measure'.ljust(width)}  {'value':>24}  goal"]
     lines += [f"{a.ljust(width)}  {b_:>24}  {c}" for a, b_, c in rows]
@@ -562,6 +610,9 @@ def main() -> int:
     if args.phase == "query":
         print(json.dumps(run_queries(n, args.index_dir)))
         return 0
+    if args.phase == "writes":
+        print(json.dumps(writes(n, args.index_dir)))
+        return 0
 
     run_all(args, n, args.backend)
     return 0
@@ -591,6 +642,8 @@ def run_all(args, n: int, backend: str) -> None:
             fts_result = json.loads(previous.read_text())["fts5"] if previous.exists() else None
         print("visibility ...", flush=True)
         vis = visibility(n, index_dir)
+        print("writes ...", flush=True)
+        written = subphase("writes", n, index_dir)
         result = {
             "backend": backend,
             "interviews": n,
@@ -605,6 +658,7 @@ def run_all(args, n: int, backend: str) -> None:
             "cpu_p95_ratio": fts_result
             and round(search_result["cpu_p95_ms"] / max(0.001, fts_result["cpu_p95_ms"]), 2),
             "visibility": vis,
+            "writes": written,
         }
         out = HERE / "results" / f"search-{n}{suffix}.json"
         out.parent.mkdir(exist_ok=True)

@@ -143,10 +143,26 @@ Word triples (layout 5, issue 18: "the general strike" was the p95 at 10,000 int
   position) rows is exact where positions are shared (a giant record's, capped at
   ``MAX_POSITION``); a window (``lead``) over them was 10 % faster on a 5 % sample but not
   exact there. Counting every triple in Python as the rebuild reads the records would not
-  do: there are tens of millions of distinct ones.
-- Writes (``_put``) count the written records' tallied triples with the same statement,
-  restricted to the written groups (``tally_more``), so the tally stays exact; a triple
-  frequent only after the rebuild stays on the GIN path until the next one.
+  do: there are tens of millions of distinct ones. The per-record work was mostly
+  unnesting every lexeme (58 per record, 14 of them words): the pass unnests only the
+  words (``ts_filter``), and a rebuild skips the records without two chained frequent pairs
+  (``chained_pairs_sql``): at 200 interviews 9.9 -> 4.8 s of server CPU, the same rows.
+  Where a rebuild's time goes at 200 interviews (98.6 s, load 1.6, before that change):
+  the GIN index build 21 s (no faster with 1 GB of ``maintenance_work_mem``; PostgreSQL 15
+  builds it in one process), the tally pass 6 s, the capped prefixes' 5 s, the pairs' 4 s,
+  the triples' 10 s; the rest is the analysis in Python (about 30 s of CPU) with the COPY
+  beside it.
+- Writes (``_put``) count the written records' tallied triples in Python (``Triples``),
+  from the positions written, exactly as that statement counts them (a test compares the
+  two on capped positions, giant records, stop words and folded words), into
+  ``tally_more``, so the tally stays exact; a triple frequent only after the rebuild stays
+  on the GIN path until the next one. The statement, restricted to the written groups,
+  read back every lexeme just written (76 ms median, 100 at most, of an interview's write
+  of 1,213 records at 1,000 interviews, quiet). Such a write (``bench_search.py --phase
+  writes``) is now about 300-380 ms instead of 415-540, most of it the analysis in Python
+  and the COPY; every second one also flushes the GIN index's pending list (``fastupdate``,
+  4 MB: an interview adds about 70 k entries), 500-650 ms more. With ``fastupdate`` off
+  every write took about 880 ms, so it stays on.
 - Costs and figures (``bench/results/search-1000-postgresql.json``,
   ``search-10000-postgresql.json``; layout 4's beside them as ``-layout4``): at 1,000
   interviews 75 triples are tallied (0.6 MB of the tally's 43 MB), at 10,000 (copied) 1,620
@@ -305,7 +321,7 @@ def tsvector_literal(words: list[str], language: Language) -> str:
     return record_lexemes(words, language)[0]
 
 
-_Marks = tuple[tuple[tuple[str, str], ...], int]
+_Marks = tuple[tuple[tuple[str, str], ...], int, str]
 _MARKS: dict[str | None, dict[str, _Marks]] = {}
 
 
@@ -318,14 +334,22 @@ def _marks_of(language: Language) -> dict[str, _Marks]:
 
 
 def _word_marks(word: str, language: Language) -> _Marks:
-    """A word's marked lexemes (its stem, its prefixes), each with its quoted form, and
-    their bytes in a tsvector."""
+    """A word's marked lexemes (its stem, its prefixes), each with its quoted form, their
+    bytes in a tsvector, and the word quoted."""
     form = language.body_form(word)
     low, high = PREFIX_LENGTHS
     extra = ([STEM_MARK + form] if form is not None else []) + [
         PREFIX_MARK + word[:k] for k in range(low, min(len(word), high) + 1)
     ]
-    return tuple((m, lexeme(m)) for m in extra), sum(len(m) + 6 for m in extra)
+    return tuple((m, lexeme(m)) for m in extra), sum(len(m) + 6 for m in extra), lexeme(word)
+
+
+def _quoted_pair(pair: str) -> str:
+    """``lexeme(pair)``, without its two replacements for the usual pair (folded words have
+    neither quotes nor backslashes)."""
+    if "'" in pair or "\\" in pair:
+        return lexeme(pair)
+    return f"'{pair}'"
 
 
 def record_lexemes(words: list[str], language: Language) -> tuple[str, list[str], list[str]]:
@@ -335,30 +359,54 @@ def record_lexemes(words: list[str], language: Language) -> tuple[str, list[str]
     prefix lexeme is in a record exactly when one of its kept words is. A pair lexeme
     (``=a b``) is written for each two kept words at consecutive written positions: exactly
     when ``'a' <-> 'b'`` matches the written positions."""
+    literal, lexemes, pairs, _written = _record_lexemes(words, language)
+    return literal, lexemes, pairs
+
+
+#: Where a record's words are written: ``None`` when each word is at its place in the
+#: record's words (1-based), else each written position's words (positions capped at
+#: ``MAX_POSITION``, 255 per word, or words of a giant record left out).
+Written = dict[int, list[str]] | None
+
+
+def _record_lexemes(
+    words: list[str], language: Language
+) -> tuple[str, list[str], list[str], Written]:
+    """``record_lexemes`` and where the words are written (``Written``)."""
     budget = MAX_LEXEME_BYTES
     while True:
-        literal, lexemes, pairs, size = _lexemes_within(words, language, budget)
+        literal, lexemes, pairs, written, size = _lexemes_within(words, language, budget)
         if size <= MAX_LEXEME_BYTES:
-            return literal, lexemes, pairs
+            return literal, lexemes, pairs, written
         # The pairs took it over: keep fewer words (a giant record only).
         budget = budget * MAX_LEXEME_BYTES // size * 9 // 10
 
 
 def _lexemes_within(
     words: list[str], language: Language, budget: int
-) -> tuple[str, list[str], list[str], int]:
+) -> tuple[str, list[str], list[str], Written, int]:
     """``record_lexemes`` keeping words while their lexemes (without the pairs) fit in
-    ``budget`` bytes; also returns the bytes with the pairs."""
+    ``budget`` bytes; also returns where the words are written and the bytes with the
+    pairs."""
     positions: dict[str, list[int]] = {}
     clipped = len(words) > MAX_POSITION
-    for i, w in enumerate(words, 1):
-        found = positions.get(w)
-        if found is None:
-            positions[w] = [min(i, MAX_POSITION)]
-        elif len(found) < MAX_POSITIONS_PER_WORD and found[-1] < MAX_POSITION:
-            found.append(min(i, MAX_POSITION))
-        else:
-            clipped = True
+    if not clipped:
+        # (The usual record: no position reaches MAX_POSITION.)
+        for i, w in enumerate(words, 1):
+            found = positions.get(w)
+            if found is None:
+                positions[w] = [i]
+            elif len(found) < MAX_POSITIONS_PER_WORD:
+                found.append(i)
+            else:
+                clipped = True
+    else:
+        for i, w in enumerate(words, 1):
+            found = positions.get(w)
+            if found is None:
+                positions[w] = [min(i, MAX_POSITION)]
+            elif len(found) < MAX_POSITIONS_PER_WORD and found[-1] < MAX_POSITION:
+                found.append(min(i, MAX_POSITION))
     marked: dict[str, str] = {}
     out = []
     kept = []
@@ -368,7 +416,7 @@ def _lexemes_within(
         found = marks.get(w)
         if found is None:
             found = marks[w] = _word_marks(w, language)
-        extra, cost = found
+        extra, cost, quoted = found
         # ``cost`` counts every mark of the word, even one already in: an upper bound.
         size += len(w) + 8 + cost
         if size > budget:
@@ -376,12 +424,13 @@ def _lexemes_within(
             break
         marked.update(extra)
         kept.append(w)
-        out.append(f"{lexeme(w)}:{','.join(map(str, at))}")
+        out.append(f"{quoted}:{','.join(map(str, at))}")
+    written: Written = None
     if not clipped:
         pairs = {f"{PAIR_MARK}{a} {b}" for a, b in itertools.pairwise(words)}
     else:
         # Positions were capped or words left out: the pairs of what was written.
-        written: dict[int, list[str]] = {}
+        written = {}
         for w in kept:
             for p in positions[w]:
                 written.setdefault(p, []).append(w)
@@ -393,8 +442,8 @@ def _lexemes_within(
         }
     size += sum(len(p) + 8 for p in pairs)
     out.extend(marked.values())
-    out.extend(lexeme(p) for p in pairs)
-    return " ".join(out), [*kept, *marked], list(pairs), size
+    out.extend(map(_quoted_pair, pairs))
+    return " ".join(out), [*kept, *marked], list(pairs), written, size
 
 
 @dataclass(frozen=True)
@@ -408,6 +457,9 @@ class Record:
     tsv: str
     lexemes: list[str]
     pairs: list[str]
+    #: The record's folded words, and where they are written (``Written``; ``Triples``).
+    words: list[str]
+    written: Written
 
 
 def record_row(doc: dict, language: Language) -> tuple[Record, set[str]]:
@@ -479,8 +531,59 @@ def record_row(doc: dict, language: Language) -> tuple[Record, set[str]]:
         None if year is None else int(year),
     )
     shown = (gkey, kind, iid, did, segment_id, start, end, speaker, title, body.replace("\x00", ""))
-    tsv, lexemes, pairs = record_lexemes(folded, language)
-    return Record(slice_key, shown, tsv, lexemes, pairs), set(folded)
+    tsv, lexemes, pairs, written = _record_lexemes(folded, language)
+    return Record(slice_key, shown, tsv, lexemes, pairs, folded, written), set(folded)
+
+
+class Triples:
+    """Which of some word triples (``=a b c``, as ``tally`` names them) a record has at
+    three consecutive written positions: exactly what ``triple_count_sql`` counts for it
+    (``'a' <-> 'b' <-> 'c'`` matching the written positions, each triple once), for the
+    triples given whose two pairs are given too (that statement's condition). Writes count
+    the tallied triples of the records they write with it (``_put``), in Python beside the
+    pairs, rather than with the statement, which read back every lexeme just written (76 ms
+    median of an interview's write of 1,213 records at 1,000 interviews, quiet)."""
+
+    def __init__(self, triples: Iterable[str], pairs: Iterable[str]) -> None:
+        pairs = set(pairs)
+        self.thirds: dict[tuple[str, str], set[str]] = {}
+        for triple in triples:
+            a, b, c = triple[len(PAIR_MARK) :].split(" ")
+            if f"{PAIR_MARK}{a} {b}" in pairs and f"{PAIR_MARK}{b} {c}" in pairs:
+                self.thirds.setdefault((a, b), set()).add(c)
+        #: The first pairs of the triples (a record with none of them has none of them).
+        self.firsts = frozenset(f"{PAIR_MARK}{a} {b}" for a, b in self.thirds)
+
+    def __bool__(self) -> bool:
+        return bool(self.thirds)
+
+    def of(self, record: Record) -> set[str]:
+        """The triples ``record`` has."""
+        if self.firsts.isdisjoint(record.pairs):
+            return set()
+        thirds = self.thirds
+        found = set()
+        if record.written is None:
+            words = record.words
+            for i, (a, b) in enumerate(itertools.pairwise(words[:-1])):
+                ends = thirds.get((a, b))
+                if ends is not None and words[i + 2] in ends:
+                    found.add(f"{PAIR_MARK}{a} {b} {words[i + 2]}")
+            return found
+        written = record.written
+        for p, firsts in written.items():
+            seconds = written.get(p + 1)
+            thirds_at = written.get(p + 2)
+            if not seconds or not thirds_at:
+                continue
+            for a in firsts:
+                for b in seconds:
+                    ends = thirds.get((a, b))
+                    if ends is not None:
+                        found.update(
+                            f"{PAIR_MARK}{a} {b} {c}" for c in ends.intersection(thirds_at)
+                        )
+        return found
 
 
 def card_row(card: dict) -> tuple:
@@ -664,11 +767,16 @@ def triple_count_sql(schema: str, suffix: str, pairs: str, where: str = "TRUE") 
     many records of each slice have its words at three consecutive written positions (as
     ``'a' <-> 'b' <-> 'c'`` matches there), counted from the positions of the ``hit`` rows
     meeting ``where``. A triple is in no more records than either of its pairs, so only
-    the frequent pairs' triples can be frequent: the filter keeps the counting small."""
+    the frequent pairs' triples can be frequent: the filter keeps the counting small.
+    Only the words are unnested (``ts_filter`` keeps the lexemes with positions, the words;
+    a record's stems, prefixes and pairs have none): 6.0 s instead of 10.0 at 200
+    interviews, the same rows."""
     s, x = schema, suffix
     return f"""SELECT t.lexeme COLLATE "C" AS lexeme, h.slice, count(*)::int AS n
         FROM {s}.hit{x} h CROSS JOIN LATERAL (
-            WITH w AS (SELECT u.lexeme, p FROM unnest(h.tsv) u, unnest(u.positions) p)
+            WITH w AS (
+                SELECT u.lexeme, p FROM unnest(ts_filter(h.tsv, '{{d}}')) u,
+                    unnest(u.positions) p)
             SELECT DISTINCT '{PAIR_MARK}' || a.lexeme || ' ' || b.lexeme || ' ' || c.lexeme
                 AS lexeme
             FROM w a JOIN w b ON b.p = a.p + 1 JOIN w c ON c.p = b.p + 1
@@ -680,15 +788,45 @@ def triple_count_sql(schema: str, suffix: str, pairs: str, where: str = "TRUE") 
         GROUP BY 1, 2"""
 
 
+def _quoted_pairs(pairs: str, where: str) -> str:
+    """A sub-select: the tsquery that is the OR of the pair lexemes of ``pairs`` (``p``)
+    meeting ``where`` (NULL when none do), each quoted as ``lexeme()`` quotes it."""
+    quoted = r"'''' || replace(replace(p.lexeme, '\', '\\'), '''', '''''') || ''''"
+    return f"""(SELECT CAST(string_agg({quoted}, ' | ') AS tsquery) FROM {pairs} p
+        WHERE left(p.lexeme, 1) = '{PAIR_MARK}' AND {where})"""
+
+
+def chained_pairs_sql(pairs: str) -> str:
+    """A condition on ``hit h``: the record has a pair lexeme of ``pairs`` that is the first
+    pair of a word triple whose second pair is in ``pairs`` too, and one that is the second
+    of such a triple. A record has a triple at consecutive written positions only if it has
+    both its pairs (they are written from the same positions), so ``triple_count_sql``
+    finds nothing in the other records: the condition lets its per-record work skip them
+    (a third of the records at 200 interviews, 4.7 s instead of 6.0, the same rows)."""
+    # '=a b' is a first pair when some '=b c' is in ``pairs``, a second one when some '=z a'.
+    firsts = _quoted_pairs(
+        pairs,
+        f"EXISTS (SELECT FROM {pairs} q WHERE left(q.lexeme, 1) = '{PAIR_MARK}'"
+        " AND split_part(substr(q.lexeme, 2), ' ', 1) = split_part(p.lexeme, ' ', 2))",
+    )
+    seconds = _quoted_pairs(
+        pairs,
+        f"EXISTS (SELECT FROM {pairs} q WHERE left(q.lexeme, 1) = '{PAIR_MARK}'"
+        " AND split_part(q.lexeme, ' ', 2) = split_part(substr(p.lexeme, 2), ' ', 1))",
+    )
+    return f"h.tsv @@ {firsts} AND h.tsv @@ {seconds}"
+
+
 def triple_tally_sql(schema: str, suffix: str = "") -> str:
     """The statement that adds to ``tally`` the word triples of the frequent pairs of the
     temporary table ``tally_words`` that are in at least ``:n`` records of ``hit`` (one pass
     over it)."""
     s, x = schema, suffix
+    counted = triple_count_sql(s, x, "tally_words", chained_pairs_sql("tally_words"))
     return f"""INSERT INTO {s}.tally{x} (lexeme, docs, slices, ns)
         SELECT c.lexeme, sum(c.n), array_agg(c.slice ORDER BY c.slice),
             array_agg(c.n ORDER BY c.slice)
-        FROM ({triple_count_sql(s, x, "tally_words")}) c
+        FROM ({counted}) c
         GROUP BY c.lexeme HAVING sum(c.n) >= :n"""
 
 
@@ -1037,15 +1175,17 @@ class PostgresSearch:
             ):
                 raise ValueError(f"{doc.get('doc_id')!r} is not document {did}")
         s = self.schema
+        # The replaced records' words: their lexemes with positions (``ts_filter``; the
+        # stems, prefixes and pairs have none), so the others are not unnested.
         conn.execute(
             text(
                 f"""UPDATE {s}.word w SET docs = w.docs - o.n FROM (
-                    SELECT u.lexeme, count(*) AS n FROM {s}.hit h, unnest(h.tsv) u
+                    SELECT u.lexeme, count(*) AS n
+                    FROM {s}.hit h, unnest(tsvector_to_array(ts_filter(h.tsv, '{{d}}'))) u(lexeme)
                     WHERE h.gkey = ANY(:keys)
-                        AND left(u.lexeme, 1) NOT IN (:stem, :prefix, :pair)
                     GROUP BY u.lexeme) o WHERE w.word = o.lexeme"""
             ),
-            {"keys": keys, "stem": STEM_MARK, "prefix": PREFIX_MARK, "pair": PAIR_MARK},
+            {"keys": keys},
         )
         # The tally stays exact for the lexemes tallied at the last rebuild: the replaced
         # groups' rows go, the new records' are counted (a lexeme that becomes frequent only
@@ -1053,16 +1193,18 @@ class PostgresSearch:
         tallied: set[str] = set()
         # A capped prefix's words, each with the capped lexemes that count its records.
         capped: dict[str, list[str]] = {}
-        triples = False
+        triple_lexemes = []
         for lex, words in conn.execute(text(f"SELECT lexeme, words FROM {s}.tally")):
             if is_triple(lex):
-                triples = True
+                triple_lexemes.append(lex)
             elif words is None:
                 tallied.add(lex)
             else:
                 for word in words:
                     capped.setdefault(word, []).append(lex)
-        if tallied or capped or triples:
+        # The tallied triples, counted as a rebuild counts them (``triple_count_sql``).
+        triples = Triples(triple_lexemes, tallied)
+        if tallied or capped or triple_lexemes:
             # (``tally``'s entries of the replaced slices stay: their ids are gone from
             # ``slice``, so no query counts them, and the next rebuild drops them.)
             conn.execute(
@@ -1093,7 +1235,6 @@ class PostgresSearch:
                 record, words = record_row(doc, self._language)
                 records.append(record)
                 vocabulary.update(words)
-        where = "h.gkey = ANY(:keys)"
         if records:
             # Ids for at most one slice per record and one per record, taken under the write
             # lock (so no other writer takes from the same block).
@@ -1113,27 +1254,22 @@ class PostgresSearch:
                     found = {lex for w in record.lexemes for lex in capped.get(w, ())}
                     for lex in found:
                         counts[lex, sid] += 1
+                if triples:
+                    for lex in triples.of(record):
+                        counts[lex, sid] += 1
             rows.copy(conn, s, "")
             self._copy(conn, "tally_more", None, [(*k, n) for k, n in counts.items()])
-            if triples:
-                # The tallied triples of the written records, from the positions written
-                # (as a rebuild counts them).
-                conn.execute(
-                    text(
-                        f"INSERT INTO {s}.tally_more (lexeme, slice, n) SELECT c.lexeme,"
-                        f" c.slice, c.n FROM ({triple_count_sql(s, '', f'{s}.tally', where)}) c"
-                        f" JOIN {s}.tally t ON t.lexeme = c.lexeme"
-                    ),
-                    {"keys": keys},
-                )
         self._copy(conn, "card", None, cards)
         if vocabulary:
+            # One statement of two arrays, not a row each (67 ms for an interview's 3 k words).
+            words = sorted(vocabulary)
             conn.execute(
                 text(
-                    f"INSERT INTO {s}.word AS w (word, docs) VALUES (:word, :docs)"
+                    f"INSERT INTO {s}.word AS w (word, docs)"
+                    " SELECT * FROM unnest(CAST(:words AS text[]), CAST(:docs AS integer[]))"
                     " ON CONFLICT (word) DO UPDATE SET docs = w.docs + EXCLUDED.docs"
                 ),
-                [{"word": w, "docs": n} for w, n in sorted(vocabulary.items())],
+                {"words": words, "docs": [vocabulary[w] for w in words]},
             )
 
     def _copy(self, conn: Connection, table: str, columns: str | None, rows: list[tuple]):

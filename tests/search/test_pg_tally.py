@@ -17,7 +17,18 @@ import pytest
 from sqlalchemy import text
 
 from oralhist.search import pg_query, postgres
-from oralhist.search.postgres import PostgresSearch, capped_count_sql, tally_count_sql
+from oralhist.search.postgres import (
+    MAX_POSITION,
+    PostgresSearch,
+    Record,
+    Triples,
+    _record_lexemes,
+    capped_count_sql,
+    chained_pairs_sql,
+    tally_count_sql,
+    triple_count_sql,
+)
+from oralhist.search.schema import Language, folded_words
 
 from .conftest import ANONYMOUS, ARCHIVIST, RESEARCHER, document, interview
 
@@ -299,6 +310,21 @@ def _assert_tally_is_a_recount(ix: PostgresSearch) -> None:
     assert stored
 
 
+def _assert_vocabulary_is_a_recount(ix: PostgresSearch) -> None:
+    """The vocabulary's record counts (kept by writes) are those of the words in ``hit``
+    (when no record is so large that words of it are left out: ``word`` counts those too)."""
+    s = ix.schema
+    with ix.engine.connect() as conn:
+        words = conn.execute(text(f"SELECT word, docs FROM {s}.word WHERE docs <> 0")).all()
+        recounted = conn.execute(
+            text(
+                f"SELECT u.lexeme, count(*) FROM {s}.hit h, unnest(h.tsv) u"
+                " WHERE u.positions IS NOT NULL GROUP BY 1"
+            )
+        ).all()
+    assert sorted(words) == sorted(recounted)
+
+
 @pytest.fixture
 def ix(monkeypatch):
     monkeypatch.setattr(postgres, "TALLY_THRESHOLD", 3)
@@ -347,6 +373,36 @@ def test_writes_keep_the_tally_exact(ix, monkeypatch):
     ix.replace_interview(
         9, interview(9, [("Tom Miller", "mill " * 16_381 + "the general strike of the union")])
     )
+    # Folded and accented words; a stop word past its 255 written positions (its last
+    # triple is not written); a triple ending at MAX_POSITION; a giant record whose words
+    # are left out, with triples before and among them.
+    ix.replace_interview(
+        10,
+        interview(
+            10,
+            [
+                ("Kate Clark", "THÉ Général STRIKE, of thé Union! Work, of the; ünion"),
+                ("Tom Miller", "the " * 300 + "general strike and the general strike"),
+                ("Ann Wright", "mill " * 16_380 + "the general strike the union of"),
+                (
+                    "Kate Clark",
+                    "of the union "
+                    + " ".join(f"w{i % 90_000:06d}" for i in range(200_000))
+                    + " the general strike",
+                ),
+            ],
+        ),
+    )
+    with ix.engine.connect() as conn:
+        written = set(
+            conn.scalars(
+                text(
+                    f"SELECT m.lexeme FROM {ix.schema}.tally_more m JOIN {ix.schema}.slice r"
+                    " ON r.id = m.slice WHERE r.gkey = 10"
+                )
+            )
+        )
+    assert {"=the general strike", "=of the union", "=work of the"} <= written
     _assert_tally_is_a_recount(ix)
     assert _compare_paths(ix, monkeypatch) > 100
     assert "=the general strike" in TALLIED
@@ -360,7 +416,10 @@ def test_writes_of_a_capped_prefixs_words_keep_its_row_exact(ix, monkeypatch):
     # the new records are counted in ``tally_more`` under the capped lexeme.
     ix.replace_interview(80, interview(80, [("Kate Clark", " ".join(top[:40]))]))
     ix.replace_interview(81, interview(81, [("Tom Miller", " ".join(top[30:]) + " work")]))
+    ix.replace_interview(3, interview(3, [("Tom Miller", "the general strike " * 300)]))
+    ix.delete_interview(4)
     _assert_tally_is_a_recount(ix)
+    _assert_vocabulary_is_a_recount(ix)
     capped = _capped_uses(monkeypatch)
     assert _compare_paths(ix, monkeypatch) > 100
     assert ">zap*" in capped
@@ -397,3 +456,100 @@ def test_a_word_frequent_only_after_the_rebuild_stays_on_the_gin_path(ix, monkey
         )
     results = ix.search("quixotic", ARCHIVIST)
     assert results.total_groups == 4 and results.total_moments == 4
+
+
+def _triple_cases(rng: random.Random) -> list[list[str]]:
+    """Records built to hit every way positions are written: short ones of few words with
+    stop words and repeats (a triple twice in one record), a word past its 255 positions,
+    positions shared at ``MAX_POSITION``, a triple ending there, a giant record whose words
+    are left out, folded and accented words and marks, and records of 0 to 3 words."""
+    few = ["a", "the", "of", "b", "union"]
+    accented = folded_words(
+        "André's café, the Général Strike: São Paulo’s U.S.A. 1957 naïve Æsop trai* x_y;"
+        " ANDRÉ'S CAFÉ the général strike. Łódź Straße œuvre"
+    )
+    return [
+        [rng.choice(few) for _ in range(80)],
+        [rng.choice(few[:3]) for _ in range(30)],
+        ["a"] * 300 + ["b", "the", "a", "b", "the", "a"],
+        [rng.choice(few[:3]) for _ in range(MAX_POSITION + 40)] + ["d", "e", "d", "a", "e"],
+        [rng.choice(few) for _ in range(MAX_POSITION - 3)] + ["x1", "x2", "x3", "x4", "x5"],
+        [f"w{i % 90_000:06d}" for i in range(200_000)],
+        accented * 3,
+        ["o'brien", "back\\slash", "o'brien", "back\\slash", "o'brien", "x"],
+        [],
+        ["a"],
+        ["a", "the"],
+        ["a", "the", "of"],
+    ]
+
+
+def test_the_written_records_triples_are_counted_in_python_as_the_sql_statement_counts():
+    """``Triples.of`` (what a write counts) against ``triple_count_sql`` (what a rebuild
+    counts) on records written to PostgreSQL: the same triples in the same records, per
+    slice, with every pair given and with some pairs missing."""
+    rng = random.Random(18)
+    language = Language("en")
+    cases = _triple_cases(rng)
+    records = []
+    for i, words in enumerate(cases):
+        tsv, lexemes, pairs, written = _record_lexemes(words, language)
+        records.append((i % 4, Record((), (), tsv, lexemes, pairs, words, written)))
+    all_pairs = sorted({p for _, r in records for p in r.pairs})
+    some_pairs = [p for p in all_pairs if rng.random() < 0.6]
+    ix = PostgresSearch(URL, schema="unused")
+    with ix.engine.connect() as conn:
+        conn.execute(
+            text("CREATE TEMP TABLE hit (id bigint, gkey bigint, slice bigint, tsv tsvector)")
+        )
+        conn.execute(
+            text("INSERT INTO pg_temp.hit VALUES (:id, 0, :slice, CAST(:tsv AS tsvector))"),
+            [{"id": i, "slice": sid, "tsv": r.tsv} for i, (sid, r) in enumerate(records)],
+        )
+        for pairs in (all_pairs, some_pairs):
+            conn.execute(text('CREATE TEMP TABLE pairs (lexeme text COLLATE "C")'))
+            conn.execute(text("INSERT INTO pairs VALUES (:p)"), [{"p": p} for p in pairs])
+            counted = {
+                (lex, sid): n
+                for lex, sid, n in conn.execute(text(triple_count_sql("pg_temp", "", "pairs")))
+            }
+            # A rebuild skips the records without two chained pairs: the same rows.
+            chained = triple_count_sql("pg_temp", "", "pairs", chained_pairs_sql("pairs"))
+            assert {(lex, sid): n for lex, sid, n in conn.execute(text(chained))} == counted
+            conn.execute(text("DROP TABLE pairs"))
+            # The triples asked for: every one the statement found, and more that it did not
+            # (every triple of a short record's words, a giant record's words in order, and
+            # random ones of its words).
+            asked = {lex for lex, _ in counted}
+            for _, record in records:
+                distinct = sorted(set(record.words))
+                if len(distinct) <= 16:
+                    asked.update(
+                        f"={a} {b} {c}" for a in distinct for b in distinct for c in distinct
+                    )
+                else:
+                    asked.update(
+                        f"={a} {b} {c}"
+                        for a, b, c in zip(*(record.words[k:3_000] for k in range(3)), strict=False)
+                    )
+                    asked.update(
+                        f"={rng.choice(distinct)} {rng.choice(distinct)} {rng.choice(distinct)}"
+                        for _ in range(2_000)
+                    )
+            triples = Triples(sorted(asked), pairs)
+            found: dict[tuple[str, int], int] = {}
+            for sid, record in records:
+                for lex in triples.of(record):
+                    found[lex, sid] = found.get((lex, sid), 0) + 1
+            assert found == counted
+            if pairs is all_pairs:
+                assert len(counted) > 1_000  # the giant record's, at shared positions
+                assert {("=the general strike", 2), ("=andre s cafe", 2)} <= set(counted)
+                # A triple ending at MAX_POSITION, where the words after it are too.
+                assert {("=x1 x2 x3", 0), ("=x1 x2 x5", 0)} <= set(counted)
+                assert ("=o'brien back\\slash o'brien", 3) in counted  # quoted in tsquery
+            else:
+                assert 0 < len(counted) < len(asked)
+    ix.close()
+    with_some = Triples(["=a the of", "=the of union"], ["=a the", "=the of"])
+    assert with_some.thirds == {("a", "the"): {"of"}}  # "=of union" is not given
