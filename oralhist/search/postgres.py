@@ -532,7 +532,10 @@ def record_row(doc: dict, language: Language) -> tuple[Record, set[str]]:
     )
     shown = (gkey, kind, iid, did, segment_id, start, end, speaker, title, body.replace("\x00", ""))
     tsv, lexemes, pairs, written = _record_lexemes(folded, language)
-    return Record(slice_key, shown, tsv, lexemes, pairs, folded, written), set(folded)
+    # The vocabulary counts the words written (a giant record's words left out are not: a
+    # write's decrement subtracts what ``hit`` holds, so both count the same words).
+    kept = set(folded) if written is None else {w for ws in written.values() for w in ws}
+    return Record(slice_key, shown, tsv, lexemes, pairs, folded, written), kept
 
 
 class Triples:

@@ -312,7 +312,7 @@ def _assert_tally_is_a_recount(ix: PostgresSearch) -> None:
 
 def _assert_vocabulary_is_a_recount(ix: PostgresSearch) -> None:
     """The vocabulary's record counts (kept by writes) are those of the words in ``hit``
-    (when no record is so large that words of it are left out: ``word`` counts those too)."""
+    (a giant record's words left out of it included: neither counts them)."""
     s = ix.schema
     with ix.engine.connect() as conn:
         words = conn.execute(text(f"SELECT word, docs FROM {s}.word WHERE docs <> 0")).all()
@@ -404,8 +404,15 @@ def test_writes_keep_the_tally_exact(ix, monkeypatch):
         )
     assert {"=the general strike", "=of the union", "=work of the"} <= written
     _assert_tally_is_a_recount(ix)
+    # The vocabulary counts the words written, a giant record's left out ones not: it stays
+    # a recount when that record is written, replaced and removed.
+    _assert_vocabulary_is_a_recount(ix)
     assert _compare_paths(ix, monkeypatch) > 100
     assert "=the general strike" in TALLIED
+    ix.replace_interview(10, interview(10, [("Kate Clark", "the general strike")]))
+    _assert_vocabulary_is_a_recount(ix)
+    ix.delete_interview(9)
+    _assert_vocabulary_is_a_recount(ix)
 
 
 def test_writes_of_a_capped_prefixs_words_keep_its_row_exact(ix, monkeypatch):
