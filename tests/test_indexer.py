@@ -16,10 +16,11 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from oralhist.extensions import db
 from oralhist.models import IndexTask, Interview
@@ -108,6 +109,42 @@ def test_an_older_state_read_never_overwrites_a_newer_one(app, browser, monkeypa
     assert anonymous_total(browser, "secretquoll") == 0
 
 
+def _write_lock_held(index) -> bool:
+    """Another writer would wait: whoosh's lock file, or PostgreSQL's advisory lock."""
+    if hasattr(index, "_open_index"):
+        lock = index._open_index().lock("WRITELOCK")
+        got = lock.acquire()
+        if got:
+            lock.release()
+        return not got
+    with index.engine.connect() as conn:
+        got = conn.scalar(text("SELECT pg_try_advisory_lock(:k, :w)"), index._lock_args())
+        if got:
+            conn.execute(text("SELECT pg_advisory_unlock(:k, :w)"), index._lock_args())
+        conn.rollback()
+    return not got
+
+
+@contextmanager
+def _rebuild_in_progress(index):
+    """A rebuild holding its lock, as another process's would."""
+    if hasattr(index, "_rebuild_lock"):
+        with index._rebuild_lock():
+            yield
+        return
+    from oralhist.search.postgres import _REBUILD_LOCK
+
+    with index.engine.connect() as conn:
+        assert conn.scalar(
+            text("SELECT pg_try_advisory_lock(:k, :w)"), index._lock_args(_REBUILD_LOCK)
+        )
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k, :w)"), index._lock_args(_REBUILD_LOCK))
+            conn.rollback()
+
+
 def test_the_state_is_read_while_the_write_lock_is_held(app, monkeypatch):
     with app.app_context():
         iid = add_interview("Locked", lines=[("A", 0, "words")])
@@ -120,11 +157,7 @@ def test_the_state_is_read_while_the_write_lock_is_held(app, monkeypatch):
         original = indexing.interview_docs
 
         def probe(interview):
-            lock = index._open_index().lock("WRITELOCK")
-            got = lock.acquire()
-            if got:
-                lock.release()
-            held.append(not got)
+            held.append(_write_lock_held(index))
             return original(interview)
 
         monkeypatch.setattr(indexing, "interview_docs", probe)
@@ -233,7 +266,14 @@ def test_a_worker_killed_mid_batch_loses_nothing(app, browser, tmp_path):
         "OH_SEARCH_SYNC": "false",
         **{
             f"OH_{key}": app.config[key]
-            for key in ("SQLALCHEMY_DATABASE_URI", "SEARCH_INDEX_DIR", "MEDIA_ROOT", "OUTBOX_DIR")
+            for key in (
+                "SQLALCHEMY_DATABASE_URI",
+                "SEARCH_INDEX_DIR",
+                "MEDIA_ROOT",
+                "OUTBOX_DIR",
+                "SEARCH_BACKEND",
+                "SEARCH_PG_SCHEMA",
+            )
         },
     }
     child = subprocess.Popen(
@@ -308,7 +348,7 @@ def test_a_second_rebuild_is_refused_at_once(app):
     with app.app_context():
         add_interview("Rebuilt", lines=[("A", 0, "words")])
         index = indexing.search_index()
-        with index._rebuild_lock():  # a rebuild in progress (another process, in life)
+        with _rebuild_in_progress(index):  # (another process's, in life)
             result = app.test_cli_runner().invoke(args=["reindex"])
             with pytest.raises(IndexUnavailable, match="Another rebuild"):
                 indexing.rebuild()
