@@ -127,6 +127,8 @@ def test_edit_split_merge_sync_and_save_with_the_diff_shown(app, page, interview
     page.keyboard.type("Nottingham")
     page.fill("#ed-index-keywords", "childhood; 1931")
     page.click("#ed-index button[value=ok]")
+    # (the dialog closes, then the list is drawn: wait for it, as a reader's eye does)
+    page.wait_for_selector("#ed-points li .ed-point-title")
     assert page.locator("#ed-points li .ed-point-title").all_inner_texts() == ["Nottingham"]
     # Save: one new version, and the diff is shown.
     page.keyboard.press("Control+S")
