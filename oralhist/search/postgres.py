@@ -218,6 +218,8 @@ from .pg_query import (
     PgCompiler,
     lexeme,
     like_escape,
+    pair_lexeme,
+    triple_lexeme,
     within,
 )
 from .query import EXPANSION_SCAN, MAX_EXPANSIONS, parse, positive_words
@@ -427,7 +429,7 @@ def _lexemes_within(
         out.append(f"{quoted}:{','.join(map(str, at))}")
     written: Written = None
     if not clipped:
-        pairs = {f"{PAIR_MARK}{a} {b}" for a, b in itertools.pairwise(words)}
+        pairs = {pair_lexeme(a, b) for a, b in itertools.pairwise(words)}
     else:
         # Positions were capped or words left out: the pairs of what was written.
         written = {}
@@ -435,7 +437,7 @@ def _lexemes_within(
             for p in positions[w]:
                 written.setdefault(p, []).append(w)
         pairs = {
-            f"{PAIR_MARK}{a} {b}"
+            pair_lexeme(a, b)
             for p, firsts in written.items()
             for a in firsts
             for b in written.get(p + 1, ())
@@ -552,10 +554,10 @@ class Triples:
         self.thirds: dict[tuple[str, str], set[str]] = {}
         for triple in triples:
             a, b, c = triple[len(PAIR_MARK) :].split(" ")
-            if f"{PAIR_MARK}{a} {b}" in pairs and f"{PAIR_MARK}{b} {c}" in pairs:
+            if pair_lexeme(a, b) in pairs and pair_lexeme(b, c) in pairs:
                 self.thirds.setdefault((a, b), set()).add(c)
         #: The first pairs of the triples (a record with none of them has none of them).
-        self.firsts = frozenset(f"{PAIR_MARK}{a} {b}" for a, b in self.thirds)
+        self.firsts = frozenset(pair_lexeme(a, b) for a, b in self.thirds)
 
     def __bool__(self) -> bool:
         return bool(self.thirds)
@@ -571,7 +573,7 @@ class Triples:
             for i, (a, b) in enumerate(itertools.pairwise(words[:-1])):
                 ends = thirds.get((a, b))
                 if ends is not None and words[i + 2] in ends:
-                    found.add(f"{PAIR_MARK}{a} {b} {words[i + 2]}")
+                    found.add(triple_lexeme(a, b, words[i + 2]))
             return found
         written = record.written
         for p, firsts in written.items():
@@ -583,9 +585,7 @@ class Triples:
                 for b in seconds:
                     ends = thirds.get((a, b))
                     if ends is not None:
-                        found.update(
-                            f"{PAIR_MARK}{a} {b} {c}" for c in ends.intersection(thirds_at)
-                        )
+                        found.update(triple_lexeme(a, b, c) for c in ends.intersection(thirds_at))
         return found
 
 
