@@ -369,15 +369,6 @@ def deflated_values(
     ]
 
 
-def blocks_ids_and_frequencies(
-    buf: np.ndarray, starts: np.ndarray, stops: np.ndarray, counts: np.ndarray
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """``decode_blocks`` of ``block_layouts`` (``None`` when that is): ``ids_and_frequencies``
-    of many blocks at once."""
-    layout = block_layouts(buf, starts, stops, counts)
-    return None if layout is None else decode_blocks(buf, starts, counts, layout)
-
-
 def _binbytes(buf: np.ndarray, at: np.ndarray, stops: np.ndarray):
     """(where the bytes start, how many) of the BINBYTES or SHORT_BINBYTES opcodes at ``at``,
     or (``None``, ``None``) when one is another opcode or its bytes pass ``stops``."""

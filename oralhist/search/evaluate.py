@@ -288,14 +288,21 @@ def _kept(mask: np.ndarray) -> np.ndarray:
     return np.flatnonzero(mask)
 
 
+def _store_layouts(table: np.ndarray, at, layout: np.ndarray) -> None:
+    """Put block layouts in the rows ``at`` of a heads table (``SegmentTable.postings``).
+    Their first column says a row is known, so it is written last: another thread may be
+    reading the same table."""
+    table[at, 6:] = layout[:, 1:]
+    table[at, 5] = layout[:, 0]
+
+
 def _keep_layouts(tables: list[np.ndarray], rows: np.ndarray, firsts: np.ndarray) -> None:
     """Copy the block layouts found in ``rows`` (``tables`` one after another, each from
-    ``firsts``) back to the tables kept with the heads (the marking column last)."""
+    ``firsts``) back to the tables kept with the heads."""
     for table, first in zip(tables, firsts.tolist(), strict=True):
         found = rows[first : first + len(table), 5:]
         if (table[:, 5] < 0).any() and (found[:, 0] >= 0).any():
-            table[:, 6:] = found[:, 1:]
-            table[:, 5] = found[:, 0]
+            _store_layouts(table, slice(None), found)
 
 
 def _and(a: Hits, b: Hits) -> Hits:
@@ -587,10 +594,7 @@ class SegmentEvaluator:
             layout = block_layouts(buf, begin, rows[:, 4] + shift, counts)
             if layout is None:
                 return None
-            # Kept for the next query; the first column says a row is known, so it is
-            # written last (another thread may be reading the same table).
-            table[chosen, 6:] = layout[:, 1:]
-            table[chosen, 5] = layout[:, 0]
+            _store_layouts(table, chosen, layout)  # kept for the next query
         found_values = None
         if values:
             found_values = deflated_values(buf, begin, counts, layout)

@@ -44,7 +44,8 @@ CARD_DEFAULTS = {
 }
 
 
-# Block heads of posting lists kept per segment (``SegmentTable.postings``): ~100 bytes each.
+# Block heads of posting lists kept per segment (``SegmentTable.postings``): ~200 bytes each
+# (a tuple of five ints, and a row of 12 int64 with the block's layout).
 POSTING_HEADS_KEPT = 200_000
 _MISSING = ("missing",)  # a term the segment does not have
 

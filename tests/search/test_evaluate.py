@@ -567,6 +567,14 @@ def test_usual_blocks_read_from_their_bytes_as_pickle_reads_them(n, large_gaps):
     assert ids_and_frequencies(memoryview(pickle.dumps((tuple(ids), None, None), 2))) is None
 
 
+def _decoded(buf, starts, stops, counts):
+    """(id deltas, frequencies) of the blocks, or ``None`` when their layouts are not found."""
+    from oralhist.search.codec import block_layouts, decode_blocks
+
+    layout = block_layouts(buf, starts, stops, counts)
+    return None if layout is None else decode_blocks(buf, starts, counts, layout)
+
+
 def _usual_block(rng: random.Random, n: int, large_gaps: bool, weights: str) -> bytes:
     """A block's pickled data as ``ArrayBlockWriter`` writes it: ``n`` postings, ``H`` or
     ``I`` ids, and frequencies (``B``), no weights, one float (whole or not) or float
@@ -590,13 +598,12 @@ def _usual_block(rng: random.Random, n: int, large_gaps: bool, weights: str) -> 
 
 @pytest.mark.parametrize("seed", range(6))
 def test_many_usual_blocks_read_at_once_as_one_by_one(seed):
-    """``blocks_ids_and_frequencies`` reads a run of blocks (``H`` and ``I`` ids mixed, short
-    and long byte strings, frequencies, none, or one whole float, other bytes between them)
-    as ``pickle.loads`` reads each; one block of any other form, or cut short, and it
-    declines the whole run (the caller reads them one by one)."""
+    """``decode_blocks`` of ``block_layouts`` reads a run of blocks (``H`` and ``I`` ids
+    mixed, short and long byte strings, frequencies, none, or one whole float, other bytes
+    between them) as ``pickle.loads`` reads each; one block of any other form, or cut short,
+    and the layouts decline the whole run (the caller reads them one by one)."""
     from oralhist.search.codec import (
         block_layouts,
-        blocks_ids_and_frequencies,
         deflated_values,
         ids_and_frequencies,
     )
@@ -619,7 +626,7 @@ def test_many_usual_blocks_read_at_once_as_one_by_one(seed):
         stops.append(len(buf))
     counts = np.array([len(pickle.loads(raw)[0]) for raw in blocks], dtype=np.int64)
     args = (np.frombuffer(bytes(buf), np.uint8), np.array(starts), np.array(stops), counts)
-    deltas, weights = blocks_ids_and_frequencies(*args)
+    deltas, weights = _decoded(*args)
     stored = [pickle.loads(raw) for raw in blocks]
     assert deltas.tolist() == [i for ids, _, _ in stored for i in ids]
     assert weights.tolist() == [
@@ -642,18 +649,16 @@ def test_many_usual_blocks_read_at_once_as_one_by_one(seed):
         new_starts = np.array(starts) + np.where(np.arange(len(starts)) > odd, moved, 0)
         new_counts = counts.copy()
         new_counts[odd] = 60
-        found = blocks_ids_and_frequencies(
-            np.frombuffer(bytes(again), np.uint8), new_starts, new_stops, new_counts
-        )
+        found = _decoded(np.frombuffer(bytes(again), np.uint8), new_starts, new_stops, new_counts)
         assert found is None
     # Cut short inside its ids, or inside its fixed bytes.
     for cut in (blocks[odd].index(b"\x94t\x94R\x94") - 1, 50):
         short = np.array(stops)
         short[odd] = starts[odd] + cut
-        assert blocks_ids_and_frequencies(args[0], args[1], short, counts) is None
+        assert _decoded(args[0], args[1], short, counts) is None
     wrong = counts.copy()
     wrong[odd] += 1
-    assert blocks_ids_and_frequencies(args[0], args[1], args[2], wrong) is None
+    assert _decoded(args[0], args[1], args[2], wrong) is None
 
 
 def test_block_heads_and_speaker_filters_kept_alike_by_threads_at_once(searcher, monkeypatch):
