@@ -787,3 +787,48 @@ def test_blocks_outside_the_access_ranges_are_skipped_as_the_mask_says(seed):
         if count == 1:
             assert by_ranges == by_bytes
             assert len(by_bytes) < len(maxes)  # some blocks hold none of the mask
+
+
+def test_layouts_found_by_threads_at_once_give_the_same_results(searcher, monkeypatch):
+    """Eight threads evaluate Ors of words and phrases over one fresh segment table at once
+    (blocks read at once from the first block): each block's layout is found and stored
+    while the others read the same table, and every result is the one a thread alone got."""
+    import sys
+    import threading
+
+    from oralhist.search import evaluate
+
+    monkeypatch.setattr(evaluate, "READ_AT_ONCE_FROM", 1)
+    queries = [*OR_OF_WORDS.values(), wq.Phrase("exact", ["picket", "line"])]
+    alone = SegmentEvaluator(
+        searcher, searcher, SegmentTable.load(searcher.reader()), Language("en")
+    )
+    expected = [alone.matches(q).to_dict() for q in queries]
+    assert all(expected)
+    for _ in range(3):
+        table = SegmentTable.load(searcher.reader())  # no layout known yet
+        failures: list = []
+        start = threading.Barrier(8)
+
+        def run(table=table, failures=failures, start=start) -> None:
+            with searcher._ix.searcher() as own:
+                evaluator = SegmentEvaluator(own, own, table, Language("en"))
+                start.wait()
+                try:
+                    for _ in range(5):
+                        for q, want in zip(queries, expected, strict=True):
+                            assert evaluator.matches(q).to_dict() == want
+                except Exception as error:  # reported below, whatever it is
+                    failures.append(repr(error))
+
+        old = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)
+        try:
+            threads = [threading.Thread(target=run) for _ in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        finally:
+            sys.setswitchinterval(old)
+        assert failures == []
