@@ -121,7 +121,14 @@
   if (wordsUrl && window.fetch) {
     fetch(wordsUrl, {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (data) { if (data && data.segments) { wordTimes = data.segments; } })
+      .then(function (data) {
+        if (!data || !data.segments) { return; }
+        wordTimes = data.segments;
+        // The reader may have sought (a ?t= link, a click) before the times arrived: mark the
+        // word now rather than at the next time update, which a paused player never sends.
+        var p = player();
+        if (p && currentEl) { markWord(currentEl, p.currentMs()); }
+      })
       .catch(function () {});
   }
   function wordSpans(li) {

@@ -191,3 +191,23 @@ def test_the_word_being_spoken_is_highlighted(page, whisper_interview_id):
         "Where does your story begin?"
     )
     assert page.console_errors == []
+
+
+def test_a_word_sought_before_the_word_times_arrive_is_marked_when_they_do(
+    page, whisper_interview_id
+):
+    # The word times are fetched after the page loads; a reader who seeks first (a ?t= link,
+    # a click on a time) must see the word marked once they arrive, with the player paused.
+    held = []
+    page.route("**/transcript/words", lambda route: held.append(route))
+    open_page(page, whisper_interview_id)
+    page.evaluate("() => window.oralhistPlayer.seek(2100)")
+    page.wait_for_selector("#tx-list li.segment:nth-child(1).current")
+    page.wait_for_function("() => true")  # lets Playwright hand the held request over
+    assert len(held) == 1
+    assert page.locator(".word-current").count() == 0
+    held[0].continue_()
+    page.wait_for_selector("#tx-list li.segment:nth-child(1) .word-current")
+    assert page.locator(".word-current").inner_text() == "story"
+    assert page.evaluate("() => document.getElementById('oh-audio').paused")
+    assert page.console_errors == []
