@@ -756,6 +756,97 @@ def test_words_read_together_score_as_each_word_on_its_own(
         assert all(((t[:, 5] >= 0) | (t[:, 5] == -1)).all() for t in laid_out)
 
 
+def _summed_in_order(parts) -> dict[int, float]:
+    """Each docnum's scores added one after another in the parts' order (as ``bincount``)."""
+    sums: dict[int, float] = {}
+    for ids, scores in parts:
+        for d, score in zip(ids.tolist(), scores.tolist(), strict=True):
+            sums[d] = sums[d] + score if d in sums else score
+    return sums
+
+
+@pytest.mark.parametrize("span", [60, 10**6], ids=["dense", "sparse"])
+def test_union_adds_each_docnums_scores_in_the_parts_order(span):
+    from oralhist.search import evaluate
+
+    rng = np.random.default_rng(span)
+    parts = []
+    for _ in range(5):  # docnum 7 in every part: five scores to add
+        ids = np.union1d(rng.choice(span, size=40, replace=False), [7]).astype(np.int64)
+        parts.append((ids, rng.random(len(ids)) * 10))
+    got = evaluate._union(
+        np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), len(parts)
+    )
+    expected = _summed_in_order(parts)
+    assert got.ids.tolist() == sorted(expected)
+    assert got.scores.tolist() == [expected[d] for d in sorted(expected)]
+
+
+@pytest.mark.parametrize(
+    ("span", "top_weight", "words", "masked"),
+    [
+        (5000, 7, 64, False),  # a 32-bit key: 13 + 6 + 3 bits
+        (5000, 7, 64, True),
+        (2**24, 7, 64, False),  # 64-bit: 24 + 6 + 3 bits, one too many
+        (2**27, 7, 64, False),  # 64-bit: the docnums' span
+        (5000, 200, 64, True),  # 64-bit: a frequency of 200
+        (5000, 3, 300, False),  # 64-bit: 300 words
+        (5000, 1, 2, "all"),  # everything outside the mask
+    ],
+)
+def test_scored_union_scores_each_word_as_bm25_then_adds_them_in_order(
+    span, top_weight, words, masked
+):
+    """``_scored_union`` (a prefix's words scored after one sort of packed keys) gives the
+    docnums and, bit for bit, the scores of scoring each word as ``_bm25`` does, then
+    adding each docnum's scores in the words' order; whatever the key's width."""
+    from oralhist.search import evaluate
+
+    rng = np.random.default_rng(span + words)
+    base = 1000  # docnums from a segment's middle: the 32-bit key counts from the smallest
+    lengths = rng.integers(0, 256, base + span).astype(np.uint8)
+    norm = rng.random(256) * 2
+    tops = rng.random(words) * 5
+    allowed = None
+    if masked == "all":
+        allowed = np.zeros(base + span, dtype=bool)
+    elif masked:
+        allowed = np.asarray([(d // 300) % 2 == 0 for d in range(base + span)])
+    parts = []
+    for k in range(words):
+        size = int(rng.integers(1, 60))
+        ids = np.sort(rng.choice(span, size=size, replace=False)).astype(np.int64) + base
+        if k < 3:  # three words on one docnum
+            ids = np.union1d(ids, [base + 10])
+        weights = rng.integers(1, top_weight + 1, len(ids)).astype(np.uint8)
+        weights[0] = top_weight
+        parts.append((k, ids, weights))
+    got = evaluate._scored_union(
+        np.concatenate([p[1] for p in parts]),
+        np.concatenate([p[2] for p in parts]),
+        [len(p[1]) for p in parts],
+        tops,
+        allowed,
+        lengths,
+        norm,
+    )
+    scored = []
+    for k, ids, weights in parts:
+        if allowed is not None:
+            keep = allowed[ids]
+            ids, weights = ids[keep], weights[keep]
+        scored.append((ids, tops[k] * weights / (weights + norm[lengths[ids]])))
+    expected = _summed_in_order(scored)
+    assert got.ids.tolist() == sorted(expected)
+    assert got.scores.tolist() == [expected[d] for d in sorted(expected)]
+    if masked == "all":
+        assert len(got) == 0
+    elif not masked:
+        assert base + 10 in got.ids.tolist()  # the docnum of three words
+    else:
+        assert len(got)
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_blocks_outside_the_access_ranges_are_skipped_as_the_mask_says(seed):
     """The blocks chosen from the ranges a mask was made of (two binary searches for all
