@@ -364,6 +364,27 @@ def test_positions_are_decoded_with_numpy_as_pickle_reads_them(form):
     assert [_positions(values[i]) for i in wanted.tolist()] == expected  # the reference agrees
 
 
+def test_positions_with_one_byte_gaps_are_decoded_without_pickle(monkeypatch):
+    """Values whose gaps are all below 256 (nearly every transcript segment's) and with at
+    most a pickle batch of positions (1,000; a count of 500 takes two of its four bytes) are
+    read by the numpy path: the pickle reader is never called for them."""
+    from oralhist.search import evaluate
+
+    rng = random.Random(5)
+    lists = [[0], [255], [7, 8], list(range(0, 1_000, 2)), list(range(3, 70_000, 200))]
+    lists += [
+        list(itertools.accumulate(rng.randint(1, 255) for _ in range(n))) for n in (1, 3, 300)
+    ]
+    values = [_positions_value(p) for p in lists]
+    fallback = []
+    monkeypatch.setattr(evaluate, "_positions", lambda v: fallback.append(v) or [])
+    wanted = np.arange(len(values))
+    counts, flat = decode_positions(PackedValues.pack(values), wanted)
+    assert fallback == []
+    assert counts.tolist() == [len(p) for p in lists]
+    assert flat.tolist() == [p for ps in lists for p in ps]
+
+
 def test_phrases_far_into_a_long_text_match():
     """Positions past 255 (multi-byte deltas) inside a block of one-byte ones."""
     from whoosh.filedb.filestore import RamStorage
