@@ -874,7 +874,7 @@ class SegmentEvaluator:
         tops = np.array([self._bm25_top(fieldname, q.text, q.boost) for q, _, _ in parts])
         if all(ids is None for _, ids, _ in parts):  # (the usual case: no inline postings)
             sizes = [more for _, _, more in parts]
-            if len(parts) < 256 and read_weights.dtype == np.uint8:
+            if read_weights.dtype == np.uint8:
                 return _scored_union(
                     read_ids,
                     read_weights,
