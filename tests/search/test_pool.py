@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from whoosh.fields import UnknownFieldError
 from whoosh.reading import SegmentReader
 from whoosh.writing import IndexingError
 from whoosh.writing import PostingPool as WhooshPostingPool
@@ -118,6 +119,56 @@ def test_a_segment_is_whooshs_byte_for_byte_however_many_runs(tmp_path, small_pi
     assert segment_files(tmp_path / "fast") == plain_files
     # Nothing left of the runs (nor of the writer's temporary storage).
     assert not [p for p in (tmp_path / "fast").rglob("*") if p.suffix in (".run", ".tmp")]
+
+
+def test_boosts_custom_stored_values_and_any_field_order_are_whooshs_too(tmp_path, small_pieces):
+    """Documents naming a boost or a custom stored value take whoosh's ``add_document``, and
+    the same fields given in another order share one plan: the segment is still whoosh's,
+    byte for byte, mixed with the usual records."""
+    fields = all_fields(*generated_archive(interviews=2, segments=30))
+    for i, f in enumerate(fields):
+        if i % 5 == 1:
+            f["_boost"] = 2.0
+        elif i % 5 == 2 and "exact" in f:
+            f["_exact_boost"] = 1.5
+            f["_stored_stored"] = {"custom": i}
+        elif i % 5 == 3:
+            fields[i] = dict(reversed(list(f.items())))
+    plain_ix, _ = write_one_segment(tmp_path / "plain", WhooshSegmentWriter, fields)
+    fast_ix, runs = write_one_segment(
+        tmp_path / "fast", pool.SegmentWriter, fields, limitmb=TINY_MB
+    )
+    assert runs >= 2
+    with plain_ix.reader() as plain, fast_ix.reader() as fast:
+        expected = postings(plain)
+        assert {w for (_, _, _, w, _, _) in expected} > {1.0, 2.0}
+        assert postings(fast) == expected
+        assert list(fast.iter_docs()) == list(plain.iter_docs())
+        assert {"custom": 2} in [d.get("stored") for _, d in fast.iter_docs()]
+    assert segment_files(tmp_path / "fast") == segment_files(tmp_path / "plain")
+
+
+def test_an_unknown_field_is_refused_and_the_next_document_written(tmp_path):
+    fields = all_fields(*archive())
+    ix = new_index(tmp_path / "index")
+    writer = pool.SegmentWriter(ix, codec=codec())
+    writer.add_document(**fields[0])
+    for _ in range(2):  # the refusal is not remembered as a plan
+        with pytest.raises(UnknownFieldError, match="no_such_field"):
+            writer.add_document(**fields[1], no_such_field="x")
+    for f in fields[1:]:
+        writer.add_document(**f)
+    writer.commit()
+    with ix.reader() as reader:
+        assert [d for _, d in reader.iter_docs()] == [
+            d for _, d in _plain_docs(tmp_path / "plain", fields)
+        ]
+
+
+def _plain_docs(path: Path, fields: list[dict]) -> list:
+    ix, _ = write_one_segment(path, WhooshSegmentWriter, fields)
+    with ix.reader() as reader:
+        return list(reader.iter_docs())
 
 
 def test_the_rebuild_indexes_what_whooshs_writer_does(tmp_path, monkeypatch, small_pieces):
