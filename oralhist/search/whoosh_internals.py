@@ -323,6 +323,7 @@ class DocumentRows:
     def __init__(self, perdoc_writer) -> None:
         self._writer = perdoc_writer
         self._adders: dict[str, Callable] = {}
+        self._length_adders: dict[str, Callable] = {}
         self._totals = perdoc_writer._fieldlengths
         self._stored_column = STORED_COLUMN
 
@@ -342,7 +343,10 @@ class DocumentRows:
 
     def length(self, docnum: int, fieldname: str, length: int) -> None:
         """A field's length (not 0): its byte in the field's length column and the total."""
-        self.column(_lenfield(fieldname), LENGTHS_COLUMN)(docnum, length_to_byte(length))
+        add = self._length_adders.get(fieldname)
+        if add is None:
+            add = self._length_adders[fieldname] = self.column(_lenfield(fieldname), LENGTHS_COLUMN)
+        add(docnum, length_to_byte(length))
         self._totals[fieldname] += length
 
     def finish(self, docnum: int) -> None:
