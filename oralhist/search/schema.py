@@ -18,6 +18,7 @@ stored fields. The stored ``text`` is what snippets are cut from.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from itertools import pairwise
 from pickle import dumps
 
@@ -253,8 +254,10 @@ def build_schema(language: str | None) -> fields.Schema:
     )
 
 
+@lru_cache(maxsize=4_096)
 def fold(text: str) -> str:
-    """The folded form of a name or key, as the filters and facets compare them."""
+    """The folded form of a name or key, as the filters and facets compare them. Remembered:
+    every segment's speaker is folded (``index_fields``), and an interview has a few."""
     return " ".join(folded_words(text))
 
 
