@@ -314,6 +314,10 @@ def set_stored_compression(perdoc_writer, level: int, compress: Callable) -> Non
     column._compress = compress
 
 
+# ``length_to_byte`` (a bisection) of the usual field lengths.
+_LENGTH_BYTES = [length_to_byte(n) for n in range(1_024)]
+
+
 class DocumentRows:
     """What ``W3PerDocWriter.add_field``, ``add_column_value`` and ``finish_doc`` do with a
     document's stored fields, lengths and column values (whoosh 2.7.5, pinned), each column's
@@ -346,7 +350,7 @@ class DocumentRows:
         add = self._length_adders.get(fieldname)
         if add is None:
             add = self._length_adders[fieldname] = self.column(_lenfield(fieldname), LENGTHS_COLUMN)
-        add(docnum, length_to_byte(length))
+        add(docnum, _LENGTH_BYTES[length] if length < 1_024 else length_to_byte(length))
         self._totals[fieldname] += length
 
     def finish(self, docnum: int) -> None:
