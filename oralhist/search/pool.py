@@ -24,6 +24,14 @@ the per-document reader for every posting's length: ~10% of the process). An ind
 process over 50 interviews (1.17 M postings, ~18 runs): 13.0 s of CPU against 20.2 s with
 whoosh's writer.
 
+A record of the synthetic archive is short (~12 words), so what each record costs besides its
+words counts as much as the words: ``add_document`` works out once per set of field names
+what whoosh's works out per record (the fields' order, the schema's check, each field's
+settings), and writes stored fields, lengths and column values through their column writers
+looked up once (``whoosh_internals.DocumentRows``; whoosh looks each up twice a value). With
+``body`` and ``exact`` sharing one analysis of a text (``schema._FastText``), the indexing
+processes of a 1,000-interview rebuild spent 23 % less CPU (174 -> 134 s).
+
 The segment written is the same, byte for byte (``tests/search/test_pool.py`` compares it with
 whoosh's own writer's).
 """

@@ -115,6 +115,9 @@ _LANGUAGES: dict[str | None, Language] = {}
 # most words of a segment are seen once, and these bytes are the same for every segment.
 _PACKED_COUNTS = [pack_uint(n) for n in range(256)]
 _ONCE_AT = [_PACKED_COUNTS[1] + dumps([i], 2) for i in range(1024)]
+# Longest text whose analysis ``body`` and ``exact`` share (``_FastText``): a segment is ~70
+# characters; a longer text is analysed for each field.
+SHARED_ANALYSIS_CHARS = 100_000
 
 
 def word_positions(text: str) -> dict[str, list[int]]:
@@ -144,16 +147,20 @@ class _FastText(fields.TEXT):
     occurrence. At 1,000 interviews that was ~40 % of this call's cost."""
 
     # (the last text analysed, its ``word_positions``): one immutable pair, replaced whole,
-    # so a writer in another thread reads a consistent pair.
+    # so a writer in another thread reads a consistent pair. It is let go once the second
+    # field has taken it, and a long text is not kept (a 24 MB cue's positions would stay in
+    # a serving process's memory until the next write).
     _last: tuple[str | None, dict[str, list[int]]] = (None, {})
 
     def index(self, value, **kwargs):
         if not isinstance(value, str):
             return super().index(value, **kwargs)
         last, seen = _FastText._last
-        if value is not last:
+        if value is last:
+            _FastText._last = (None, {})
+        else:
             seen = word_positions(value)
-            _FastText._last = (value, seen)
+            _FastText._last = (value, seen) if len(value) <= SHARED_ANALYSIS_CHARS else (None, {})
         return self._index(seen)
 
 

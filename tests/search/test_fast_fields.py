@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from whoosh import fields
 
+from oralhist.search import schema as schema_module
 from oralhist.search.highlight import Highlighter
 from oralhist.search.query import Marks
 from oralhist.search.schema import (
@@ -111,3 +112,19 @@ def test_fast_fields_share_one_analysis_of_a_text(language):
         == dict((t, v) for t, _, _, v in reference["exact"].index(LONG))[b"w1400"]
     )
     assert dict((t, n) for t, n, _, _ in schema["body"].index(LONG))[b"strike"] == 300
+
+
+def test_a_shared_analysis_is_let_go(monkeypatch):
+    """Once both fields have a text's analysis, or when the text is long, none is kept (a
+    huge cue's positions would otherwise stay in a serving process's memory)."""
+    schema = build_schema("en")
+    reference = fields.TEXT(analyzer=folding_analyzer(), phrase=True)
+    text = TEXTS[5]
+    schema["body"].index(text)
+    assert schema_module._FastText._last[0] is text
+    schema["exact"].index(text)
+    assert schema_module._FastText._last[0] is None
+    monkeypatch.setattr(schema_module, "SHARED_ANALYSIS_CHARS", 100)
+    schema["body"].index(LONG)
+    assert schema_module._FastText._last[0] is None
+    assert sorted(schema["exact"].index(LONG)) == sorted(reference.index(LONG))
