@@ -144,7 +144,7 @@ class _FastText(fields.TEXT):
     stays one object through the rebuild's job files): its folded words and their positions
     are worked out once, for whichever field asks first, and kept for the other (the last
     text analysed, held by identity). ``body`` then stems each distinct word once, not each
-    occurrence. At 1,000 interviews that was ~40 % of this call's cost."""
+    occurrence. Both fields of a synthetic archive's segment: 27.8 -> 17.0 us."""
 
     # (the last text analysed, its ``word_positions``): one immutable pair, replaced whole,
     # so a writer in another thread reads a consistent pair. It is let go once the second

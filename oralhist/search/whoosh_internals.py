@@ -425,16 +425,8 @@ def check_writable(writer) -> None:
     writer._check_state()
 
 
-def document_boost(writer, fields: dict) -> float:
-    return writer._doc_boost(fields)
-
-
 def check_fields(writer, schema, fieldnames: list) -> None:
     writer._check_fields(schema, fieldnames)
-
-
-def field_boost(writer, fields: dict, fieldname: str, docboost: float) -> float:
-    return writer._field_boost(fields, fieldname, docboost)
 
 
 def mark_added(writer) -> None:
