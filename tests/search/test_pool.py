@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from whoosh import fields
 from whoosh.fields import UnknownFieldError
 from whoosh.reading import SegmentReader
 from whoosh.writing import IndexingError
@@ -173,6 +174,37 @@ def test_long_repetitive_and_accented_records_are_whooshs_byte_for_byte(tmp_path
         assert ("body", b"strike", 300.0) in {(p[0], p[1], p[3]) for p in expected}
         assert postings(fast) == expected
         assert list(fast.iter_docs()) == list(plain.iter_docs())
+    assert segment_files(tmp_path / "fast") == segment_files(tmp_path / "plain")
+
+
+def test_a_field_with_term_vectors_is_whooshs_too(tmp_path):
+    """A schema with term vectors (not the archive's) takes whoosh's ``add_document`` for
+    documents naming that field; the segment is whoosh's own, byte for byte."""
+    schema = fields.Schema(
+        title=fields.TEXT(vector=True, stored=True), body=fields.TEXT(), n=fields.NUMERIC()
+    )
+    docs = [
+        {"title": f"strike {i} mill", "body": "the union and the mill " * (i % 4), "n": i}
+        for i in range(60)
+    ] + [{"body": "no title here", "n": 99}]
+
+    def write(path: Path, writer_class):
+        path.mkdir()
+        ix = PreadFileStorage(path).create_index(schema)
+        writer = writer_class(ix, codec=codec(), compound=False)
+        for d in docs:
+            writer.add_document(**d)
+        writer.commit()
+        return ix
+
+    plain_ix = write(tmp_path / "plain", WhooshSegmentWriter)
+    fast_ix = write(tmp_path / "fast", pool.SegmentWriter)
+    with plain_ix.reader() as plain, fast_ix.reader() as fast:
+        assert fast.has_vector(0, "title")
+        assert list(fast.vector_as("weight", 3, "title")) == list(
+            plain.vector_as("weight", 3, "title")
+        )
+        assert postings(fast) == postings(plain)
     assert segment_files(tmp_path / "fast") == segment_files(tmp_path / "plain")
 
 
