@@ -30,6 +30,7 @@ import whoosh
 from whoosh import columns
 from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
+    STORED_COLUMN,
     WHOOSH3_HEADER_MAGIC,
     W3FieldWriter,
     W3PostingsWriter,
@@ -313,6 +314,55 @@ def set_stored_compression(perdoc_writer, level: int, compress: Callable) -> Non
     column._compress = compress
 
 
+# ``length_to_byte`` (a bisection) of the usual field lengths.
+_LENGTH_BYTES = [length_to_byte(n) for n in range(1_024)]
+
+
+class DocumentRows:
+    """What ``W3PerDocWriter.add_field``, ``add_column_value`` and ``finish_doc`` do with a
+    document's stored fields, lengths and column values (whoosh 2.7.5, pinned), each column's
+    writer looked up once: whoosh checks that the column exists and looks its writer up again
+    for every value, five to eight values a record. Between ``start_doc`` and ``finish``."""
+
+    def __init__(self, perdoc_writer) -> None:
+        self._writer = perdoc_writer
+        self._adders: dict[str, Callable] = {}
+        self._length_adders: dict[str, Callable] = {}
+        self._totals = perdoc_writer._fieldlengths
+        self._stored_column = STORED_COLUMN
+
+    def column(self, name: str, column) -> Callable:
+        """The ``add(docnum, value)`` of the column ``name``, made on its first value."""
+        add = self._adders.get(name)
+        if add is None:
+            writer = self._writer
+            if not writer._has_column(name):
+                writer._create_column(name, column)
+            add = self._adders[name] = writer._get_column(name).add
+        return add
+
+    def stored(self) -> dict:
+        """The stored fields of the document begun (``start_doc``), to fill."""
+        return self._writer._storedfields
+
+    def length(self, docnum: int, fieldname: str, length: int) -> None:
+        """A field's length (not 0): its byte in the field's length column and the total."""
+        add = self._length_adders.get(fieldname)
+        if add is None:
+            add = self._length_adders[fieldname] = self.column(_lenfield(fieldname), LENGTHS_COLUMN)
+        add(docnum, _LENGTH_BYTES[length] if length < 1_024 else length_to_byte(length))
+        self._totals[fieldname] += length
+
+    def finish(self, docnum: int) -> None:
+        """``finish_doc``: the stored fields as the document's row of ``_stored``."""
+        writer = self._writer
+        stored = writer._storedfields
+        if stored:
+            self.column("_stored", self._stored_column)(docnum, stored)
+            stored.clear()
+        writer._indoc = False
+
+
 def postings_writer(fieldwriter):
     """The postings writer of a ``W3FieldWriter``'s current term."""
     return fieldwriter._postwriter
@@ -375,16 +425,8 @@ def check_writable(writer) -> None:
     writer._check_state()
 
 
-def document_boost(writer, fields: dict) -> float:
-    return writer._doc_boost(fields)
-
-
 def check_fields(writer, schema, fieldnames: list) -> None:
     writer._check_fields(schema, fieldnames)
-
-
-def field_boost(writer, fields: dict, fieldname: str, docboost: float) -> float:
-    return writer._field_boost(fields, fieldname, docboost)
 
 
 def mark_added(writer) -> None:

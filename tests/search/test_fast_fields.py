@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from whoosh import fields
 
+from oralhist.search import schema as schema_module
 from oralhist.search.highlight import Highlighter
 from oralhist.search.query import Marks
 from oralhist.search.schema import (
@@ -83,3 +84,47 @@ def test_highlighter_fast_path_marks_the_same():
     for marks in marks_list:
         for text in TEXTS:
             assert highlighter.spans(text, marks) == _general_spans(highlighter, text, marks)
+
+
+# Past the precomputed values: a word seen once beyond position 1,024, a word seen 300 times
+# (a frequency of two bytes' worth), in a text long enough for both.
+LONG = " ".join(f"w{i}" for i in range(1_500)) + " strike" * 300 + " Hélène the end"
+
+
+@pytest.mark.parametrize("language", ["en", None])
+def test_fast_fields_share_one_analysis_of_a_text(language):
+    """``body`` and ``exact`` of one text object share its analysis, in either order, and a
+    different text (equal or not) is analysed afresh: interleaved calls give whoosh's terms."""
+    schema = build_schema(language)
+    reference = {
+        "body": fields.TEXT(analyzer=Language(language).analyzer(), phrase=False),
+        "exact": fields.TEXT(analyzer=folding_analyzer(), phrase=True),
+    }
+    texts = [*TEXTS, LONG, "".join(LONG), TEXTS[5]]
+    for order in (("body", "exact"), ("exact", "body")):
+        for text in texts:
+            for name in order:
+                got = sorted(schema[name].index(text))
+                assert got == sorted(reference[name].index(text)), (name, text[:40])
+    long_exact = dict((t, v) for t, _, _, v in schema["exact"].index(LONG))
+    assert (
+        long_exact[b"w1400"]
+        == dict((t, v) for t, _, _, v in reference["exact"].index(LONG))[b"w1400"]
+    )
+    assert dict((t, n) for t, n, _, _ in schema["body"].index(LONG))[b"strike"] == 300
+
+
+def test_a_shared_analysis_is_let_go(monkeypatch):
+    """Once both fields have a text's analysis, or when the text is long, none is kept (a
+    huge cue's positions would otherwise stay in a serving process's memory)."""
+    schema = build_schema("en")
+    reference = fields.TEXT(analyzer=folding_analyzer(), phrase=True)
+    text = TEXTS[5]
+    schema["body"].index(text)
+    assert schema_module._FastText._last[0] is text
+    schema["exact"].index(text)
+    assert schema_module._FastText._last[0] is None
+    monkeypatch.setattr(schema_module, "SHARED_ANALYSIS_CHARS", 100)
+    schema["body"].index(LONG)
+    assert schema_module._FastText._last[0] is None
+    assert sorted(schema["exact"].index(LONG)) == sorted(reference.index(LONG))

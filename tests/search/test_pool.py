@@ -11,6 +11,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from whoosh import fields
+from whoosh.fields import UnknownFieldError
 from whoosh.reading import SegmentReader
 from whoosh.writing import IndexingError
 from whoosh.writing import PostingPool as WhooshPostingPool
@@ -120,6 +122,115 @@ def test_a_segment_is_whooshs_byte_for_byte_however_many_runs(tmp_path, small_pi
     assert not [p for p in (tmp_path / "fast").rglob("*") if p.suffix in (".run", ".tmp")]
 
 
+def test_boosts_custom_stored_values_and_any_field_order_are_whooshs_too(tmp_path, small_pieces):
+    """Documents naming a boost or a custom stored value take whoosh's ``add_document``, and
+    the same fields given in another order share one plan: the segment is still whoosh's,
+    byte for byte, mixed with the usual records."""
+    fields = all_fields(*generated_archive(interviews=2, segments=30))
+    for i, f in enumerate(fields):
+        if i % 5 == 1:
+            f["_boost"] = 2.0
+        elif i % 5 == 2 and "exact" in f:
+            f["_exact_boost"] = 1.5
+            f["_stored_stored"] = {"custom": i}
+        elif i % 5 == 3:
+            fields[i] = dict(reversed(list(f.items())))
+    plain_ix, _ = write_one_segment(tmp_path / "plain", WhooshSegmentWriter, fields)
+    fast_ix, runs = write_one_segment(
+        tmp_path / "fast", pool.SegmentWriter, fields, limitmb=TINY_MB
+    )
+    assert runs >= 2
+    with plain_ix.reader() as plain, fast_ix.reader() as fast:
+        expected = postings(plain)
+        assert {w for (_, _, _, w, _, _) in expected} > {1.0, 2.0}
+        assert postings(fast) == expected
+        assert list(fast.iter_docs()) == list(plain.iter_docs())
+        assert {"custom": 2} in [d.get("stored") for _, d in fast.iter_docs()]
+    assert segment_files(tmp_path / "fast") == segment_files(tmp_path / "plain")
+
+
+def test_long_repetitive_and_accented_records_are_whooshs_byte_for_byte(tmp_path):
+    """Past the analysis' precomputed values (a word seen once beyond position 1,024, a word
+    seen 300 times), accented and non-ASCII words, a text given to ``body`` and ``exact`` as
+    one object and as two equal ones: the segment is whoosh's own, byte for byte."""
+    long_text = " ".join(f"w{i}x" for i in range(1_500)) + " strike" * 300 + " Hélène été"
+    texts = [
+        ("Kate Clark", long_text),
+        ("Hélène Dubois", "Hélène said: the café, the CAFÉ, Straße and İstanbul. " * 40),
+        ("Kate Clark", "the and of"),
+        ("Kate Clark", ""),
+    ]
+    interviews, documents = archive()
+    interviews = [*interviews, interview(300, texts)]
+    fields = all_fields(interviews, documents)
+    for f in fields[::2]:
+        if "exact" in f:
+            f["exact"] = "".join(f["exact"])  # equal to body's, not the same object
+    plain_ix, _ = write_one_segment(tmp_path / "plain", WhooshSegmentWriter, fields)
+    fast_ix, _ = write_one_segment(tmp_path / "fast", pool.SegmentWriter, fields)
+    with plain_ix.reader() as plain, fast_ix.reader() as fast:
+        expected = postings(plain)
+        assert ("exact", b"w1400x") in {p[:2] for p in expected}
+        assert ("body", b"strike", 300.0) in {(p[0], p[1], p[3]) for p in expected}
+        assert postings(fast) == expected
+        assert list(fast.iter_docs()) == list(plain.iter_docs())
+    assert segment_files(tmp_path / "fast") == segment_files(tmp_path / "plain")
+
+
+def test_a_field_with_term_vectors_is_whooshs_too(tmp_path):
+    """A schema with term vectors (not the archive's) takes whoosh's ``add_document`` for
+    documents naming that field; the segment is whoosh's own, byte for byte."""
+    schema = fields.Schema(
+        title=fields.TEXT(vector=True, stored=True), body=fields.TEXT(), n=fields.NUMERIC()
+    )
+    docs = [
+        {"title": f"strike {i} mill", "body": "the union and the mill " * (i % 4), "n": i}
+        for i in range(60)
+    ] + [{"body": "no title here", "n": 99}]
+
+    def write(path: Path, writer_class):
+        path.mkdir()
+        ix = PreadFileStorage(path).create_index(schema)
+        writer = writer_class(ix, codec=codec(), compound=False)
+        for d in docs:
+            writer.add_document(**d)
+        writer.commit()
+        return ix
+
+    plain_ix = write(tmp_path / "plain", WhooshSegmentWriter)
+    fast_ix = write(tmp_path / "fast", pool.SegmentWriter)
+    with plain_ix.reader() as plain, fast_ix.reader() as fast:
+        assert fast.has_vector(0, "title")
+        assert list(fast.vector_as("weight", 3, "title")) == list(
+            plain.vector_as("weight", 3, "title")
+        )
+        assert postings(fast) == postings(plain)
+    assert segment_files(tmp_path / "fast") == segment_files(tmp_path / "plain")
+
+
+def test_an_unknown_field_is_refused_and_the_next_document_written(tmp_path):
+    fields = all_fields(*archive())
+    ix = new_index(tmp_path / "index")
+    writer = pool.SegmentWriter(ix, codec=codec())
+    writer.add_document(**fields[0])
+    for _ in range(2):  # the refusal is not remembered as a plan
+        with pytest.raises(UnknownFieldError, match="no_such_field"):
+            writer.add_document(**fields[1], no_such_field="x")
+    for f in fields[1:]:
+        writer.add_document(**f)
+    writer.commit()
+    with ix.reader() as reader:
+        assert [d for _, d in reader.iter_docs()] == [
+            d for _, d in _plain_docs(tmp_path / "plain", fields)
+        ]
+
+
+def _plain_docs(path: Path, fields: list[dict]) -> list:
+    ix, _ = write_one_segment(path, WhooshSegmentWriter, fields)
+    with ix.reader() as reader:
+        return list(reader.iter_docs())
+
+
 def test_the_rebuild_indexes_what_whooshs_writer_does(tmp_path, monkeypatch, small_pieces):
     monkeypatch.setattr(search_rebuild, "REBUILD_LIMITMB", TINY_MB)
     monkeypatch.setattr(pool, "JOB_DOCS", 40)  # work for both processes
@@ -152,6 +263,44 @@ def test_the_rebuild_indexes_what_whooshs_writer_does(tmp_path, monkeypatch, sma
     ix.close()
     leftovers = [p for p in tmp_path.rglob("*") if p.suffix in (".run", ".tmp", ".doclist")]
     assert leftovers == []
+
+
+def test_the_rebuild_stores_what_whooshs_writer_does(tmp_path, monkeypatch):
+    """Every document of a rebuild, with its stored fields, column values and field lengths,
+    is one whoosh's own two-process writer writes (documents are dealt to the processes
+    differently, so they are compared as a whole)."""
+    monkeypatch.setattr(search_rebuild, "REBUILD_LIMITMB", TINY_MB)
+    monkeypatch.setattr(pool, "JOB_DOCS", 40)
+    interviews, documents = generated_archive()
+    ix = SearchIndex(tmp_path / "index")
+    ix.rebuild(interviews, documents)
+    ix.close()
+    plain_ix = new_index(tmp_path / "plain")
+    writer = plain_ix.writer(procs=2, multisegment=True, limitmb=TINY_MB, codec=codec())
+    for f in all_fields(interviews, documents):
+        writer.add_document(**f)
+    writer.commit()
+    schema = build_schema("en")
+    columns = [name for name, field in schema.items() if field.column_type]
+    scored = [name for name, field in schema.items() if field.scorable]
+
+    def documents_of(storage_ix) -> Counter:
+        out = Counter()
+        with storage_ix.reader() as reader:
+            for leaf, _ in reader.leaf_readers():
+                readers = {c: leaf.column_reader(c) for c in columns}
+                for docnum, stored in leaf.iter_docs():
+                    values = tuple(readers[c][docnum] for c in columns)
+                    lengths = tuple(leaf.doc_field_length(docnum, f) for f in scored)
+                    out[(repr(stored), values, lengths)] += 1
+        return out
+
+    fast_ix = PreadFileStorage(tmp_path / "index").open_index()
+    expected = documents_of(plain_ix)
+    assert sum(expected.values()) == len(all_fields(interviews, documents))
+    assert documents_of(fast_ix) == expected
+    fast_ix.close()
+    plain_ix.close()
 
 
 def test_postings_come_out_in_whooshs_order_whatever_order_they_went_in(tmp_path):
