@@ -96,6 +96,13 @@ def write_one_segment(path: Path, writer_class, fields: list[dict], **kwargs):
     return ix, runs
 
 
+def written_both_ways(tmp_path: Path, fields: list[dict], **kwargs):
+    """(whoosh's segment, ours, our writer's spilled runs) of the same documents."""
+    plain_ix, _ = write_one_segment(tmp_path / "plain", WhooshSegmentWriter, fields)
+    fast_ix, runs = write_one_segment(tmp_path / "fast", pool.SegmentWriter, fields, **kwargs)
+    return plain_ix, fast_ix, runs
+
+
 @pytest.fixture
 def small_pieces(monkeypatch):
     """Pieces and chunks of a few postings: every term of any size is split across both."""
@@ -105,10 +112,7 @@ def small_pieces(monkeypatch):
 
 def test_a_segment_is_whooshs_byte_for_byte_however_many_runs(tmp_path, small_pieces):
     fields = all_fields(*generated_archive())
-    plain_ix, _ = write_one_segment(tmp_path / "plain", WhooshSegmentWriter, fields)
-    fast_ix, runs = write_one_segment(
-        tmp_path / "fast", pool.SegmentWriter, fields, limitmb=TINY_MB
-    )
+    plain_ix, fast_ix, runs = written_both_ways(tmp_path, fields, limitmb=TINY_MB)
     assert runs >= 10
     with plain_ix.reader() as plain, fast_ix.reader() as fast:
         expected = postings(plain)
@@ -135,10 +139,7 @@ def test_boosts_custom_stored_values_and_any_field_order_are_whooshs_too(tmp_pat
             f["_stored_stored"] = {"custom": i}
         elif i % 5 == 3:
             fields[i] = dict(reversed(list(f.items())))
-    plain_ix, _ = write_one_segment(tmp_path / "plain", WhooshSegmentWriter, fields)
-    fast_ix, runs = write_one_segment(
-        tmp_path / "fast", pool.SegmentWriter, fields, limitmb=TINY_MB
-    )
+    plain_ix, fast_ix, runs = written_both_ways(tmp_path, fields, limitmb=TINY_MB)
     assert runs >= 2
     with plain_ix.reader() as plain, fast_ix.reader() as fast:
         expected = postings(plain)
@@ -166,8 +167,7 @@ def test_long_repetitive_and_accented_records_are_whooshs_byte_for_byte(tmp_path
     for f in fields[::2]:
         if "exact" in f:
             f["exact"] = "".join(f["exact"])  # equal to body's, not the same object
-    plain_ix, _ = write_one_segment(tmp_path / "plain", WhooshSegmentWriter, fields)
-    fast_ix, _ = write_one_segment(tmp_path / "fast", pool.SegmentWriter, fields)
+    plain_ix, fast_ix, _ = written_both_ways(tmp_path, fields)
     with plain_ix.reader() as plain, fast_ix.reader() as fast:
         expected = postings(plain)
         assert ("exact", b"w1400x") in {p[:2] for p in expected}
