@@ -13,10 +13,10 @@ nanoseconds a match. A node's result is ``Hits``: sorted unique docnums and thei
 The access restriction, ``kind:`` and interview filters are docnum ranges: the access
 restriction of a top-level And is a cached byte mask applied where postings are read (blocks
 it excludes entirely are not decoded, nothing it excludes is scored), the others a binary
-search over the ranges. An And of words intersects docnums before scoring. Phrases take
-candidates from the cheap ``body`` postings and read positions only in the ``exact`` blocks
-that hold candidates. Anything else (numeric ranges, a phrase of stop words only) goes through
-the node's own whoosh matcher.
+search over the ranges. An And of words intersects docnums before scoring. A phrase reads
+its words rarest first, each only in the ``exact`` blocks holding the documents every word
+before it has, and inflates positions only for the documents they all have. Anything else
+(numeric ranges, a phrase of stop words only) goes through the node's own whoosh matcher.
 
 Deleted documents are dropped once, from a segment's final result (``matches``).
 
@@ -47,6 +47,20 @@ blocks and 720 k postings, and profiling showed where the time went, which decid
   took twice as long side by side (as two processes running the same numpy work did), so
   the query took as long. Radix sorts (``argsort(kind="stable")`` of uint16 digits) and a
   flag array for the union were slower than the packed sort.
+- Then (``trai*`` ~50 -> ~43 ms, "the general strike" ~45 -> ~35): a prefix's postings are
+  one sort of 32-bit (docnum, word, frequency) keys, scored after the sort
+  (``_scored_union``); a phrase no longer reads its stems' ``body`` lists first.
+- Tried and left, measured slower or no faster: grouping matches by the segment's runs
+  (the searchsorted of 26 k runs and per-run arrays cost more than gathering each match's
+  interview id, except at 200 k+ matches); skipping the mask look-up for blocks wholly
+  inside the access ranges (a common word's blocks of ~2,000 docnums mostly straddle an
+  interview's edge, so nearly every posting was looked up anyway, after extra work);
+  applying the mask after the sort (in order, but to 50 % more postings); inflating
+  positions with ``isal`` (3 of a phrase's 9 ms of inflating: not worth a dependency).
+- Segments written since the last rebuild each cost a query a fixed ~0.4 ms (``trai*``), and
+  whoosh's ``MERGE_SMALL`` lets a dozen or more one-interview segments build up before it
+  merges them (its thresholds are Fibonacci numbers of documents, and an interview is
+  ~1,200): after a few rounds of writes the same queries took ~5-10 % longer.
 A prefix index (prefixes as terms of their own, as the PostgreSQL backend does) was not built:
 an Or of 64 words scores each word with its own idf, which a prefix term cannot give, so the
 results would differ; and its postings would cost the rebuild its 150 k words/s.
