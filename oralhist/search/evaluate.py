@@ -558,7 +558,7 @@ class SegmentEvaluator:
             if values:
                 vals.parts.append(list(m_values) if m_values is not None else [b""] * len(ids))
         elif found is not None:
-            end, heads, table = found
+            end, table = found
             chosen = self._chosen_blocks(table, only)
             if not len(chosen):
                 return _NO_IDS, _NO_SCORES if scored else None, vals
@@ -571,7 +571,7 @@ class SegmentEvaluator:
                         vals.parts.extend(found_values)
             if read is None:
                 ids, found_weights = self._read_blocks_one_by_one(
-                    [heads[i] for i in chosen.tolist()], end, values, scored, vals
+                    table[chosen, :5].tolist(), end, values, scored, vals
                 )
             weights = np.asarray(found_weights, dtype=np.float64) if scored else None
         elif isinstance(m, ListMatcher):
@@ -851,7 +851,7 @@ class SegmentEvaluator:
                 parts.append((q, np.asarray(m_ids, dtype=np.int64), m_weights))
             else:
                 parts.append((q, None, len(tables)))
-                tables.append(found[2])
+                tables.append(found[1])
         if not parts:
             return Hits.empty()
         read_ids, read_weights = _NO_IDS, np.empty(0, np.uint8)

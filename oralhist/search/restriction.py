@@ -44,8 +44,8 @@ CARD_DEFAULTS = {
 }
 
 
-# Block heads of posting lists kept per segment (``SegmentTable.postings``): ~200 bytes each
-# (a tuple of five ints, and a row of 12 int64 with the block's layout).
+# Block heads of posting lists kept per segment (``SegmentTable.postings``): ~100 bytes each
+# (a row of 12 int64: the head, and the block's layout).
 POSTING_HEADS_KEPT = 200_000
 _MISSING = ("missing",)  # a term the segment does not have
 
@@ -96,9 +96,9 @@ class SegmentTable:
     def postings(self, reader, fieldname: str, text):
         """Where a term's postings are in this segment (``reader`` reads it):
         ``(None, (ids, weights, values))`` when its term info holds them inline, else
-        ``(where they end, their block heads, a table of them)`` (``whoosh_internals.
-        block_heads``; the table: an int64 row per block, the head's 5 values, then the
-        block's ``codec.block_layouts`` row once a query has read it, -1 until then); ``None``
+        ``(where they end, a table of their block heads)`` (an int64 row per block: the
+        5 values of its ``whoosh_internals.block_heads`` head, then the block's
+        ``codec.block_layouts`` row once a query has read it, -1 until then); ``None``
         for a reader ``whoosh_internals.term_postings`` does not know. Raises
         ``TermNotFound``. Kept for the terms read last (up to ``POSTING_HEADS_KEPT`` block
         heads): reading a block's head costs more than reading its data, and a prefix's 64
@@ -122,7 +122,7 @@ class SegmentTable:
                 heads = wi.block_heads(wi.postings_file(reader), *where)
                 table = np.full((len(heads), 5 + LAYOUT_COLUMNS), -1, dtype=np.int64)
                 table[:, :5] = heads
-                found = (where[1], heads, table)
+                found = (where[1], table)
             with self.cache_lock:
                 if key not in cache:
                     cache[key] = found

@@ -469,7 +469,8 @@ def test_exact_blocks_read_ids_and_weights_without_inflating_positions(searcher)
     from oralhist.search import whoosh_internals as wi
 
     reader = searcher.reader()
-    end, heads, _ = SegmentTable.load(reader).postings(reader, "exact", "strike")
+    end, table = SegmentTable.load(reader).postings(reader, "exact", "strike")
+    heads = table[:, :5].tolist()
     n, _, compression, _, _ = heads[0]
     raw = next(wi.block_data(wi.postings_file(reader), heads[:1], end))
     data = wi.block_payload(raw, compression)
@@ -750,7 +751,7 @@ def test_words_read_together_score_as_each_word_on_its_own(
     ``codec.decode_blocks``) gives the same docnums and the same scores, bit for bit, as
     each word's ``term`` and ``_or``; so do a word's blocks read at once or one by one;
     cold (the blocks' layouts found and kept with their heads) and warm (kept)."""
-    from oralhist.search import evaluate
+    from oralhist.search import evaluate, restriction
 
     q = OR_OF_WORDS[name]
     monkeypatch.setattr(evaluate, "READ_AT_ONCE_FROM", at_once_from)
@@ -765,7 +766,11 @@ def test_words_read_together_score_as_each_word_on_its_own(
         together._set_allowed(mask)
         alone._set_allowed(mask)
     cold, warm = together.matches(q), together.matches(q)
-    laid_out = [v[2] for v in table.posting_heads.values() if v[0] is not None and len(v) == 3]
+    laid_out = [
+        v[1]
+        for v in table.posting_heads.values()
+        if v[0] is not None and v is not restriction._MISSING
+    ]
     monkeypatch.setattr(SegmentEvaluator, "words_or", lambda self, words: None)
     monkeypatch.setattr(evaluate, "READ_AT_ONCE_FROM", 10**9)
     expected = alone.matches(q)
