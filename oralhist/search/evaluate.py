@@ -837,92 +837,49 @@ class SegmentEvaluator:
         fieldname = words[0].fieldname
         if any(q.fieldname != fieldname for q in words) or not self._scored(words[0]):
             return None
-        parts: list = []  # per word: its inline (ids, weights), or its blocks' table
+        scored: list = []  # the words found, and their blocks' tables
         tables: list[np.ndarray] = []
         for q in words:
             try:
                 found = self.table.postings(self.reader, fieldname, q.text)
             except TermNotFound:
                 continue
-            if found is None:
+            if found is None or found[0] is None:
+                # another reader, or postings inline in the term info (a codec with an
+                # ``inlinelimit`` over 1: not this one's): each word on its own
                 return None
-            if found[0] is None:  # a few postings, inline in the term info
-                m_ids, m_weights, _ = found[1]
-                parts.append((q, np.asarray(m_ids, dtype=np.int64), m_weights))
-            else:
-                parts.append((q, None, len(tables)))
-                tables.append(found[1])
-        if not parts:
+            scored.append(q)
+            tables.append(found[1])
+        if not tables:
             return Hits.empty()
-        read_ids, read_weights = _NO_IDS, np.empty(0, np.uint8)
-        if tables:
-            # All the words' blocks as one table (a list's first block starts from docnum
-            # 0): one choice, one read plan and one decoding for them all.
-            rows = np.concatenate(tables) if len(tables) > 1 else tables[0]
-            sizes = np.fromiter(map(len, tables), dtype=np.int64, count=len(tables))
-            firsts = np.cumsum(sizes) - sizes
-            chosen = self._chosen_blocks(rows, None, firsts)
-            fresh = rows is not tables[0] and bool((rows[chosen, 5] < 0).any())
-            read = self._read_blocks(rows, chosen) if len(chosen) else None
-            if len(chosen) and read is None:
-                return None
-            if read is not None:
-                read_ids, read_weights, _ = read
-                if fresh:  # layouts found in the copy: kept in the words' own tables
-                    _keep_layouts(tables, rows, firsts)
-            # postings read per word
-            owner = np.searchsorted(firsts, chosen, side="right") - 1
-            per_table = np.bincount(owner, weights=rows[chosen, 0], minlength=len(tables))
-            per_table = per_table.astype(np.int64).tolist()
-            parts = [
-                (q, None, per_table[more]) if found is None else (q, found, more)
-                for q, found, more in parts
-            ]
-        tops = np.array([self._bm25_top(fieldname, q.text, q.boost) for q, _, _ in parts])
-        if all(ids is None for _, ids, _ in parts):  # (the usual case: no inline postings)
-            sizes = [more for _, _, more in parts]
-            if read_weights.dtype == np.uint8:
-                return _scored_union(
-                    read_ids,
-                    read_weights,
-                    sizes,
-                    tops,
-                    self._allowed_np,
-                    self._lengths(fieldname),
-                    self._norm(fieldname),
-                )
-            ids, weights = read_ids, read_weights
-        else:
-            at = 0
-            id_parts, weight_parts = [], []
-            for _, found, more in parts:
-                if found is None:  # ``more`` of the postings read
-                    id_parts.append(read_ids[at : at + more])
-                    weight_parts.append(read_weights[at : at + more])
-                    at += more
-                else:
-                    id_parts.append(found)
-                    weight_parts.append(np.asarray(more, dtype=np.float64))
-            ids = np.concatenate(id_parts)
-            weights = np.concatenate(weight_parts)
-            sizes = [len(found) for found in id_parts]
-        word = np.repeat(
-            np.arange(len(parts), dtype=np.uint8 if len(parts) < 256 else np.int64), sizes
+        # All the words' blocks as one table (a list's first block starts from docnum 0): one
+        # choice, one read plan and one decoding for them all.
+        rows = np.concatenate(tables) if len(tables) > 1 else tables[0]
+        sizes = np.fromiter(map(len, tables), dtype=np.int64, count=len(tables))
+        firsts = np.cumsum(sizes) - sizes
+        chosen = self._chosen_blocks(rows, None, firsts)
+        if not len(chosen):
+            return Hits.empty()
+        fresh = rows is not tables[0] and bool((rows[chosen, 5] < 0).any())
+        read = self._read_blocks(rows, chosen)
+        if read is None:
+            return None
+        ids, weights, _ = read
+        if fresh:  # layouts found in the copy: kept in the words' own tables
+            _keep_layouts(tables, rows, firsts)
+        # postings read per word
+        owner = np.searchsorted(firsts, chosen, side="right") - 1
+        per_word = np.bincount(owner, weights=rows[chosen, 0], minlength=len(tables))
+        tops = np.array([self._bm25_top(fieldname, q.text, q.boost) for q in scored])
+        return _scored_union(
+            ids,
+            weights,
+            per_word.astype(np.int64),
+            tops,
+            self._allowed_np,
+            self._lengths(fieldname),
+            self._norm(fieldname),
         )
-        if self._allowed_np is not None and len(ids):
-            keep = self._allowed_np[ids]
-            if not keep.all():
-                keep = _kept(keep)
-                ids, weights, word = ids[keep], weights[keep], word[keep]
-        # (as ``_bm25``: the same operations in the same order, so the same scores)
-        # ``_bm25``'s top * weights / (weights + norm) in place, without temporaries
-        weights = weights.astype(np.float64)  # (mixed-type arithmetic is slower)
-        scores = tops[word]
-        scores *= weights
-        below = self._norm(fieldname)[self._lengths(fieldname)[ids]]
-        below += weights
-        scores /= below
-        return _union(ids, scores, len(parts))
 
     def _scored(self, q: wq.Term) -> bool:
         return self.parent.schema[q.fieldname].scorable and q.fieldname not in UNSCORED

@@ -873,6 +873,31 @@ def test_scored_union_scores_each_word_as_bm25_then_adds_them_in_order(
         assert len(got)
 
 
+def test_an_or_with_a_words_postings_inline_is_read_word_by_word(searcher, monkeypatch):
+    """Postings inline in a term info (a codec with an ``inlinelimit`` over 1: whoosh 2.7.5
+    cannot write them, but a reader may meet them) make ``words_or`` decline; the Or is then
+    each word's ``term``, with the same docnums and scores."""
+    table = SegmentTable.load(searcher.reader())
+    evaluator = SegmentEvaluator(searcher, searcher, table, Language("en"))
+    q = wq.Or([T("1956"), T("mill"), T("strike")])
+    together = evaluator.matches(q).to_dict()
+    m = searcher.reader().postings("body", "1956")
+    ids, weights = [], []
+    while m.is_active():
+        ids.append(m.id())
+        weights.append(m.weight())
+        m.next()
+    inline = (ids, weights, None)
+    postings = table.postings
+
+    def with_inline(reader, fieldname, text):
+        return (None, inline) if text == "1956" else postings(reader, fieldname, text)
+
+    monkeypatch.setattr(table, "postings", with_inline)
+    assert evaluator.words_or(q.subqueries) is None
+    assert together and evaluator.matches(q).to_dict() == together
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_blocks_outside_the_access_ranges_are_skipped_as_the_mask_says(seed):
     """The blocks chosen from the ranges a mask was made of (two binary searches for all
