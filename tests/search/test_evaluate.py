@@ -7,6 +7,8 @@ from __future__ import annotations
 import itertools
 import pickle
 import random
+import sys
+import threading
 import zlib
 from array import array
 
@@ -526,6 +528,21 @@ def test_posting_lists_read_alike_whatever_the_read_window(searcher, monkeypatch
     assert _ours(searcher, phrase).keys() == expected_phrase
 
 
+def _run_at_once(target, n: int) -> None:
+    """``target`` in ``n`` threads at once, switching between them as often as Python can
+    (a race shows in a few runs instead of thousands)."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=target) for _ in range(n)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(old)
+
+
 @pytest.mark.parametrize("kept", [1, 5, 200_000])
 def test_block_heads_kept_per_segment_read_alike_cold_warm_and_evicted(searcher, monkeypatch, kept):
     """One segment table across queries, twice over: heads read, kept, evicted (``kept``
@@ -688,9 +705,6 @@ def test_block_heads_and_speaker_filters_kept_alike_by_threads_at_once(searcher,
     block heads and speaker filters, evicting at every turn, neither fail nor disagree
     when eight threads look up and evict at once (each with its own reader, as each
     request has)."""
-    import sys
-    import threading
-
     from oralhist.search import restriction
 
     monkeypatch.setattr(restriction, "POSTING_HEADS_KEPT", 1)
@@ -720,16 +734,7 @@ def test_block_heads_and_speaker_filters_kept_alike_by_threads_at_once(searcher,
             except Exception as error:  # reported below, whatever it is
                 failures.append(repr(error))
 
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        threads = [threading.Thread(target=run) for _ in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(old)
+    _run_at_once(run, 8)
     assert failures == []
     assert table.heads_kept == sum(restriction._heads_in(v) for v in table.posting_heads.values())
 
@@ -935,9 +940,6 @@ def test_layouts_found_by_threads_at_once_give_the_same_results(searcher, monkey
     """Eight threads evaluate Ors of words and phrases over one fresh segment table at once
     (blocks read at once from the first block): each block's layout is found and stored
     while the others read the same table, and every result is the one a thread alone got."""
-    import sys
-    import threading
-
     from oralhist.search import evaluate
 
     monkeypatch.setattr(evaluate, "READ_AT_ONCE_FROM", 1)
@@ -963,14 +965,5 @@ def test_layouts_found_by_threads_at_once_give_the_same_results(searcher, monkey
                 except Exception as error:  # reported below, whatever it is
                     failures.append(repr(error))
 
-        old = sys.getswitchinterval()
-        sys.setswitchinterval(1e-6)
-        try:
-            threads = [threading.Thread(target=run) for _ in range(8)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-        finally:
-            sys.setswitchinterval(old)
+        _run_at_once(run, 8)
         assert failures == []
